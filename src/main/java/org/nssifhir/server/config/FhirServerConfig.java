@@ -1,0 +1,105 @@
+package org.nssifhir.server.config;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.IValidationSupport;
+import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
+import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import ca.uhn.fhir.jpa.provider.IJpaSystemProvider;
+import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
+import ca.uhn.fhir.jpa.provider.ValueSetOperationProvider;
+import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
+import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
+import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
+import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
+import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
+import java.util.List;
+import org.nssifhir.server.limits.RequestLimitsInterceptor;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.web.cors.CorsConfiguration;
+
+/** The FHIR REST endpoint at {@code /fhir}: HAPI's RestfulServer with the JPA resource providers. */
+@Configuration(proxyBeanMethods = false)
+public class FhirServerConfig {
+
+	public static final String FHIR_PATH = "/fhir";
+
+	@Bean
+	public RestfulServer restfulServer(
+			FhirContext fhirContext,
+			IFhirSystemDao<?, ?> systemDao,
+			ResourceProviderFactory resourceProviderFactory,
+			IJpaSystemProvider systemProvider,
+			ValueSetOperationProvider valueSetOperationProvider,
+			JpaStorageSettings storageSettings,
+			ISearchParamRegistry searchParamRegistry,
+			IValidationSupport validationSupport,
+			DatabaseBackedPagingProvider pagingProvider,
+			RequestLimitsInterceptor limitsInterceptor,
+			NssiProperties properties) {
+		// narratives are the client's business; generating them costs time on every write
+		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
+
+		RestfulServer server = new RestfulServer(fhirContext);
+		server.setServerName("NSSI FHIR Server");
+		server.setImplementationDescription("NSSI FHIR Server (HAPI FHIR JPA, R4)");
+		server.registerProviders(resourceProviderFactory.createProviders());
+		server.registerProvider(systemProvider);
+		server.registerProvider(valueSetOperationProvider);
+		server.setDefaultResponseEncoding(EncodingEnum.JSON);
+		server.setDefaultPrettyPrint(false);
+		server.setPagingProvider(pagingProvider);
+
+		JpaCapabilityStatementProvider capabilities = new JpaCapabilityStatementProvider(
+				server, systemDao, storageSettings, searchParamRegistry, validationSupport);
+		capabilities.setImplementationDescription("NSSI FHIR Server");
+		server.setServerConformanceProvider(capabilities);
+
+		String address = properties.fhir().serverAddress();
+		server.setServerAddressStrategy(
+				address == null || address.isBlank()
+						? new IncomingRequestAddressStrategy()
+						: new HardcodedServerAddressStrategy(address));
+
+		server.registerInterceptor(limitsInterceptor);
+		if (properties.cors().enabled()) {
+			server.registerInterceptor(corsInterceptor(properties.cors().allowedOrigins()));
+		}
+		return server;
+	}
+
+	@Bean
+	public ServletRegistrationBean<RestfulServer> fhirServlet(RestfulServer restfulServer) {
+		ServletRegistrationBean<RestfulServer> registration =
+				new ServletRegistrationBean<>(restfulServer, FHIR_PATH + "/*");
+		registration.setName("fhir");
+		// initialise HAPI at startup, not on the first request
+		registration.setLoadOnStartup(1);
+		return registration;
+	}
+
+	private static CorsInterceptor corsInterceptor(List<String> origins) {
+		CorsConfiguration config = new CorsConfiguration();
+		origins.forEach(config::addAllowedOriginPattern);
+		config.setAllowedHeaders(List.of(
+				HttpHeaders.ORIGIN,
+				HttpHeaders.ACCEPT,
+				HttpHeaders.CONTENT_TYPE,
+				HttpHeaders.AUTHORIZATION,
+				HttpHeaders.CACHE_CONTROL,
+				HttpHeaders.IF_MATCH,
+				HttpHeaders.IF_NONE_MATCH,
+				"If-None-Exist",
+				"Prefer"));
+		config.setExposedHeaders(List.of(HttpHeaders.LOCATION, HttpHeaders.CONTENT_LOCATION, HttpHeaders.ETAG));
+		config.setAllowedMethods(List.of("GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "HEAD"));
+		config.setAllowCredentials(false);
+		return new CorsInterceptor(config);
+	}
+}

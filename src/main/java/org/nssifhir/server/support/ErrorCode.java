@@ -1,0 +1,28 @@
+package org.nssifhir.server.support;
+
+/**
+ * Stable error codes for problems this server (not HAPI) detects. The code prefixes the OperationOutcome
+ * diagnostics ({@code NSSI-0101: ...}) so clients and log searches can rely on it; never renumber one.
+ */
+public enum ErrorCode {
+	REQUEST_BODY_TOO_LARGE(101),
+	BUNDLE_TOO_MANY_ENTRIES(102),
+	COUNT_TOO_LARGE(103),
+	TOO_MANY_INCLUDES(104),
+	COUNT_INVALID(105);
+
+	private final int number;
+
+	ErrorCode(int number) {
+		this.number = number;
+	}
+
+	public String code() {
+		return String.format("NSSI-%04d", number);
+	}
+
+	/** A message ready for an OperationOutcome: the code, then the human text. */
+	public String message(String text) {
+		return code() + ": " + text;
+	}
+}
