@@ -17,6 +17,9 @@ import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import java.util.List;
+import org.nssifhir.server.fhir.CapabilityStatementInterceptor;
+import org.nssifhir.server.fhir.ErrorLoggingInterceptor;
+import org.nssifhir.server.fhir.IfMatchPreconditionInterceptor;
 import org.nssifhir.server.limits.RequestLimitsInterceptor;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -42,6 +45,9 @@ public class FhirServerConfig {
 			IValidationSupport validationSupport,
 			DatabaseBackedPagingProvider pagingProvider,
 			RequestLimitsInterceptor limitsInterceptor,
+			CapabilityStatementInterceptor capabilityStatementInterceptor,
+			IfMatchPreconditionInterceptor ifMatchInterceptor,
+			ErrorLoggingInterceptor errorLoggingInterceptor,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
@@ -68,6 +74,9 @@ public class FhirServerConfig {
 						: new HardcodedServerAddressStrategy(address));
 
 		server.registerInterceptor(limitsInterceptor);
+		server.registerInterceptor(capabilityStatementInterceptor);
+		server.registerInterceptor(errorLoggingInterceptor);
+		server.registerInterceptor(ifMatchInterceptor);
 		if (properties.cors().enabled()) {
 			server.registerInterceptor(corsInterceptor(properties.cors().allowedOrigins()));
 		}

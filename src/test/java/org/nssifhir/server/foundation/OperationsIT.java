@@ -1,0 +1,77 @@
+package org.nssifhir.server.foundation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.nssifhir.server.support.BaseIT;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+/** Health, metrics, what is not exposed, CORS default, and what the request log may contain. */
+@ExtendWith(OutputCaptureExtension.class)
+class OperationsIT extends BaseIT {
+
+	private HttpResponse<String> get(String path) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	@Test
+	void livenessAndReadinessAreUp() throws Exception {
+		HttpResponse<String> readiness = get("/actuator/health/readiness");
+		assertThat(readiness.statusCode()).isEqualTo(200);
+		assertThat(readiness.body()).contains("\"status\":\"UP\"");
+		assertThat(get("/actuator/health/liveness").statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void prometheusMetricsIncludeHttpAndPoolMetrics() throws Exception {
+		get("/fhir/metadata");
+		HttpResponse<String> metrics = get("/actuator/prometheus");
+		assertThat(metrics.statusCode()).isEqualTo(200);
+		assertThat(metrics.body()).contains("http_server_requests_seconds").contains("hikaricp_connections");
+	}
+
+	@Test
+	void nothingElseOfActuatorIsExposed() throws Exception {
+		for (String path : new String[] {"/actuator/env", "/actuator/beans", "/actuator/heapdump", "/actuator/configprops", "/actuator/loggers"}) {
+			assertThat(get(path).statusCode()).as(path).isEqualTo(404);
+		}
+	}
+
+	@Test
+	void noTesterUiIsServed() throws Exception {
+		assertThat(get("/").statusCode()).isEqualTo(404);
+		assertThat(get("/home").statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void corsIsOffByDefault() throws Exception {
+		HttpResponse<String> preflight = http.send(
+				HttpRequest.newBuilder(URI.create(baseUrl() + "/fhir/Patient"))
+						.method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+						.header("Origin", "https://evil.example")
+						.header("Access-Control-Request-Method", "GET")
+						.build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+		HttpResponse<String> simple = http.send(
+				HttpRequest.newBuilder(URI.create(baseUrl() + "/fhir/metadata")).header("Origin", "https://evil.example").build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(simple.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+	}
+
+	@Test
+	void requestLogHasMethodPathStatusAndDurationButNoQueryOrIds(CapturedOutput output) throws Exception {
+		String secret = unique("SecretFamily").replace("-", "");
+		get("/fhir/Patient?family=" + secret);
+		get("/fhir/Patient/" + secret);
+		String log = output.getAll();
+		assertThat(log).containsPattern("GET /fhir/Patient 200 \\d+ms");
+		assertThat(log).containsPattern("GET /fhir/Patient/\\{id\\} 404 \\d+ms");
+		assertThat(log).doesNotContain(secret);
+	}
+}

@@ -1,0 +1,73 @@
+package org.nssifhir.server.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.PostgreSQLContainer;
+
+/**
+ * Chooses the real PostgreSQL the integration tests run against, in this order:
+ * <ol>
+ *   <li>{@code NSSI_TEST_DB_URL} (with {@code NSSI_TEST_DB_USERNAME}/{@code NSSI_TEST_DB_PASSWORD}) when set;</li>
+ *   <li>a Testcontainers PostgreSQL when a Docker engine answers;</li>
+ *   <li>otherwise the server's own embedded PostgreSQL (a real PostgreSQL 14 binary), in a fresh directory.</li>
+ * </ol>
+ * All three are real PostgreSQL, never H2. The choice is printed so a test run says what it ran on.
+ */
+public final class TestDatabase {
+
+	private static PostgreSQLContainer<?> container;
+
+	private TestDatabase() {}
+
+	public static synchronized void register(DynamicPropertyRegistry registry) {
+		String url = System.getenv("NSSI_TEST_DB_URL");
+		if (url != null && !url.isBlank()) {
+			System.out.println("[TestDatabase] using NSSI_TEST_DB_URL");
+			registry.add("nssi.db.url", () -> url);
+			registry.add("nssi.db.username", () -> envOr("NSSI_TEST_DB_USERNAME", "nssi"));
+			registry.add("nssi.db.password", () -> envOr("NSSI_TEST_DB_PASSWORD", ""));
+		} else if (dockerAvailable()) {
+			if (container == null) {
+				container = new PostgreSQLContainer<>("postgres:16-alpine");
+				container.start();
+			}
+			System.out.println("[TestDatabase] using a Testcontainers PostgreSQL");
+			registry.add("nssi.db.url", container::getJdbcUrl);
+			registry.add("nssi.db.username", container::getUsername);
+			registry.add("nssi.db.password", container::getPassword);
+		} else {
+			System.out.println("[TestDatabase] no Docker engine: using the embedded PostgreSQL");
+			registry.add("nssi.db.url", () -> "");
+			Path dir = freshDirectory("nssi-it-pg");
+			registry.add("nssi.db.embedded-data-dir", dir::toString);
+		}
+	}
+
+	/** A new empty directory under target/, so test data never mixes with ./data of a developer's server. */
+	public static Path freshDirectory(String prefix) {
+		try {
+			Path parent = Path.of("target", "test-db");
+			Files.createDirectories(parent);
+			return Files.createTempDirectory(parent, prefix).toAbsolutePath();
+		} catch (IOException e) {
+			throw new UncheckedIOException(e);
+		}
+	}
+
+	private static boolean dockerAvailable() {
+		try {
+			return DockerClientFactory.instance().isDockerAvailable();
+		} catch (RuntimeException | NoClassDefFoundError e) {
+			return false;
+		}
+	}
+
+	private static String envOr(String name, String fallback) {
+		String value = System.getenv(name);
+		return value == null ? fallback : value;
+	}
+}
