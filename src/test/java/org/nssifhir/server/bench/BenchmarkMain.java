@@ -1,0 +1,288 @@
+package org.nssifhir.server.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/**
+ * Benchmark harness (run with {@code src/bench/run.sh}). Starts the packaged server as a child process against
+ * PostgreSQL (NSSI_DB_URL, or the embedded PostgreSQL in a fresh directory), measures time to readiness and RSS,
+ * loads synthetic patients with observations through transaction bundles, then runs each workload and prints a
+ * table. Everything is measured in this one run, so figures can be compared as ratios.
+ *
+ * <p>Arguments: {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20),
+ * {@code --requests R} (default 400, per timed workload), {@code --jar path}. Data is synthetic and tagged HTEST.
+ */
+public final class BenchmarkMain {
+
+	private static final String JSON = "application/fhir+json";
+
+	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+	private final Map<String, String> args;
+	private String base;
+
+	private BenchmarkMain(Map<String, String> args) {
+		this.args = args;
+	}
+
+	public static void main(String[] argv) throws Exception {
+		Map<String, String> args = new LinkedHashMap<>();
+		for (int i = 0; i + 1 < argv.length; i += 2) {
+			args.put(argv[i].replaceFirst("^--", ""), argv[i + 1]);
+		}
+		new BenchmarkMain(args).run();
+	}
+
+	private int intArg(String name, int fallback) {
+		return Integer.parseInt(args.getOrDefault(name, String.valueOf(fallback)));
+	}
+
+	private void run() throws Exception {
+		int patients = intArg("patients", 50);
+		int obsPerPatient = intArg("obs-per-patient", 20);
+		int requests = intArg("requests", 400);
+		int port = intArg("port", 18080);
+		Path jar = Path.of(args.getOrDefault("jar", "target/nssi-fhir-server.jar"));
+		base = "http://localhost:" + port + "/fhir";
+
+		Process server = startServer(jar, port);
+		try {
+			long startNanos = System.nanoTime();
+			awaitReady(port, Duration.ofMinutes(5));
+			double startupSeconds = (System.nanoTime() - startNanos) / 1e9;
+			long rssAfterStartup = rssKb(server.pid());
+			Stats firstRequest = new Stats();
+			timed(firstRequest, () -> post("/Observation", observation(createPatient(), 0)));
+
+			List<String> patientIds = new ArrayList<>();
+			Stats load = loadCohort(patients, obsPerPatient, patientIds);
+
+			Map<String, Stats> results = new LinkedHashMap<>();
+			results.put("create Observation (serial)", repeat(requests, 1, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
+			results.put("create Observation (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
+			results.put("transaction, 1 patient + 10 obs (4 clients)", repeat(Math.max(8, requests / 10), 4, i -> () -> post("", transaction(10))));
+			results.put("search a patient's Observations (serial)", repeat(requests, 1, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
+			results.put("search a patient's Observations (8 clients)", repeat(requests, 8, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
+			long rssAfterLoad = rssKb(server.pid());
+
+			long totalObs = (long) patients * obsPerPatient;
+			System.out.println();
+			System.out.printf(Locale.ROOT, "## NSSI FHIR Server benchmark (%d patients, %d observations loaded)%n%n", patients, totalObs);
+			System.out.println("| measure | value |");
+			System.out.println("| --- | --- |");
+			System.out.printf(Locale.ROOT, "| startup to readiness | %.1f s |%n", startupSeconds);
+			System.out.printf(Locale.ROOT, "| RSS after startup | %d MiB |%n", rssAfterStartup / 1024);
+			System.out.printf(Locale.ROOT, "| RSS after load | %d MiB |%n", rssAfterLoad / 1024);
+			System.out.printf(Locale.ROOT, "| first request after startup (create Observation) | %.1f ms |%n", firstRequest.percentileMillis(50));
+			System.out.printf(Locale.ROOT, "| cohort load (transactions of 1 patient + its obs, 4 clients) | %.0f resources/s |%n", load.perSecond());
+			System.out.println();
+			System.out.println("| workload | requests | throughput (req/s) | p50 ms | p95 ms | p99 ms |");
+			System.out.println("| --- | --- | --- | --- | --- | --- |");
+			for (Map.Entry<String, Stats> e : results.entrySet()) {
+				Stats s = e.getValue();
+				System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f |%n", e.getKey(), s.count(), s.perSecond(),
+						s.percentileMillis(50), s.percentileMillis(95), s.percentileMillis(99));
+			}
+		} finally {
+			server.destroy();
+			server.waitFor();
+		}
+	}
+
+	// ---- server process ------------------------------------------------------------------------------------------
+
+	private Process startServer(Path jar, int port) throws IOException {
+		if (!Files.exists(jar)) {
+			throw new IllegalStateException("No server jar at " + jar + "; run src/bench/run.sh, which builds it");
+		}
+		List<String> command = new ArrayList<>(List.of(
+				Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+				"-Xmx" + args.getOrDefault("server-heap", "2g"),
+				"-jar", jar.toString(),
+				"--server.port=" + port));
+		String dataDir = args.get("data-dir");
+		if (dataDir != null) {
+			command.add("--nssi.db.embedded-data-dir=" + dataDir);
+		}
+		ProcessBuilder builder = new ProcessBuilder(command);
+		builder.redirectErrorStream(true);
+		builder.redirectOutput(Path.of(args.getOrDefault("server-log", "target/bench/server.log")).toFile());
+		return builder.start();
+	}
+
+	private void awaitReady(int port, Duration timeout) throws Exception {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		URI readiness = URI.create("http://localhost:" + port + "/actuator/health/readiness");
+		while (System.nanoTime() < deadline) {
+			try {
+				HttpResponse<String> r = http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.ofString());
+				if (r.statusCode() == 200) {
+					return;
+				}
+			} catch (IOException notYet) {
+				// not listening yet
+			}
+			Thread.sleep(100);
+		}
+		throw new IllegalStateException("Server not ready within " + timeout);
+	}
+
+	private static long rssKb(long pid) throws IOException {
+		for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+			if (line.startsWith("VmRSS:")) {
+				return Long.parseLong(line.replaceAll("\\D", ""));
+			}
+		}
+		return -1;
+	}
+
+	// ---- workloads -----------------------------------------------------------------------------------------------
+
+	private Stats loadCohort(int patients, int obsPerPatient, List<String> patientIds) throws Exception {
+		Stats stats = new Stats();
+		List<String> ids = java.util.Collections.synchronizedList(patientIds);
+		ExecutorService pool = Executors.newFixedThreadPool(4);
+		AtomicInteger resources = new AtomicInteger();
+		long start = System.nanoTime();
+		List<Future<?>> futures = new ArrayList<>();
+		for (int p = 0; p < patients; p++) {
+			futures.add(pool.submit(() -> {
+				long t0 = System.nanoTime();
+				String response = post("", transaction(obsPerPatient));
+				stats.add(System.nanoTime() - t0);
+				ids.add(firstPatientLocation(response));
+				resources.addAndGet(obsPerPatient + 1);
+				return null;
+			}));
+		}
+		for (Future<?> f : futures) {
+			f.get();
+		}
+		stats.finish(System.nanoTime() - start, resources.get());
+		pool.shutdown();
+		return stats;
+	}
+
+	private Stats repeat(int count, int clients, IntFunction<ThrowingRunnable> work) throws Exception {
+		Stats stats = new Stats();
+		ExecutorService pool = Executors.newFixedThreadPool(clients);
+		long start = System.nanoTime();
+		List<Future<?>> futures = new ArrayList<>();
+		for (int i = 0; i < count; i++) {
+			ThrowingRunnable task = work.apply(i);
+			futures.add(pool.submit(() -> {
+				timed(stats, task);
+				return null;
+			}));
+		}
+		for (Future<?> f : futures) {
+			f.get();
+		}
+		stats.finish(System.nanoTime() - start, count);
+		pool.shutdown();
+		return stats;
+	}
+
+	@FunctionalInterface
+	interface ThrowingRunnable {
+		void run() throws Exception;
+	}
+
+	private static void timed(Stats stats, ThrowingRunnable task) throws Exception {
+		long t0 = System.nanoTime();
+		task.run();
+		stats.add(System.nanoTime() - t0);
+	}
+
+	private static String pick(List<String> ids, int i) {
+		return ids.get(Math.floorMod(i * 7919, ids.size()));
+	}
+
+	// ---- HTTP ------------------------------------------------------------------------------------------------------
+
+	private String post(String path, String body) throws Exception {
+		HttpResponse<String> r = http.send(
+				HttpRequest.newBuilder(URI.create(base + path))
+						.header("Content-Type", JSON)
+						.header("Prefer", "return=minimal")
+						.POST(HttpRequest.BodyPublishers.ofString(body))
+						.build(),
+				HttpResponse.BodyHandlers.ofString());
+		if (r.statusCode() >= 300) {
+			throw new IllegalStateException("POST " + (path.isEmpty() ? "/" : path) + " -> " + r.statusCode() + ": " + r.body());
+		}
+		return r.body();
+	}
+
+	private String get(String path) throws Exception {
+		HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("Accept", JSON).build(),
+				HttpResponse.BodyHandlers.ofString());
+		if (r.statusCode() != 200) {
+			throw new IllegalStateException("GET -> " + r.statusCode());
+		}
+		return r.body();
+	}
+
+	private String createPatient() throws Exception {
+		HttpResponse<String> r = http.send(
+				HttpRequest.newBuilder(URI.create(base + "/Patient"))
+						.header("Content-Type", JSON)
+						.POST(HttpRequest.BodyPublishers.ofString(patient()))
+						.build(),
+				HttpResponse.BodyHandlers.ofString());
+		String location = r.headers().firstValue("Location").orElseThrow();
+		return location.substring(location.indexOf("Patient/")).replaceAll("/_history/.*", "");
+	}
+
+	private static String firstPatientLocation(String transactionResponse) {
+		int at = transactionResponse.indexOf("\"location\":\"Patient/");
+		String rest = transactionResponse.substring(at + "\"location\":\"".length());
+		return rest.substring(0, rest.indexOf('"')).replaceAll("/_history/.*", "");
+	}
+
+	// ---- synthetic resources ---------------------------------------------------------------------------------------
+
+	private static final String TEST_TAG =
+			"\"meta\":{\"security\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActReason\",\"code\":\"HTEST\"}]}";
+
+	private static String patient() {
+		return "{\"resourceType\":\"Patient\"," + TEST_TAG + ",\"name\":[{\"family\":\"Synthetic\",\"given\":[\"Bench\"]}],\"gender\":\"unknown\",\"birthDate\":\"2008-01-01\"}";
+	}
+
+	private static String observation(String subject, int i) {
+		Random random = new Random(i);
+		String day = String.format(Locale.ROOT, "2025-%02d-%02d", 1 + random.nextInt(12), 1 + random.nextInt(28));
+		return "{\"resourceType\":\"Observation\"," + TEST_TAG + ",\"status\":\"final\","
+				+ "\"code\":{\"coding\":[{\"system\":\"https://nssi-fhir.org/fhir/CodeSystem/nssi-bench\",\"code\":\"bench-" + (i % 5) + "\"}]},"
+				+ "\"subject\":{\"reference\":\"" + subject + "\"},\"effectiveDateTime\":\"" + day + "\","
+				+ "\"valueInteger\":" + random.nextInt(11) + "}";
+	}
+
+	private static String transaction(int observations) {
+		String patientUrn = "urn:uuid:" + UUID.randomUUID();
+		StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+		sb.append("{\"fullUrl\":\"").append(patientUrn).append("\",\"resource\":").append(patient())
+				.append(",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}");
+		for (int i = 0; i < observations; i++) {
+			sb.append(",{\"resource\":").append(observation(patientUrn, i)).append(",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}");
+		}
+		return sb.append("]}").toString();
+	}
+}
