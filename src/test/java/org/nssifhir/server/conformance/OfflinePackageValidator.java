@@ -1,0 +1,69 @@
+package org.nssifhir.server.conformance;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
+import ca.uhn.fhir.validation.FhirValidator;
+import ca.uhn.fhir.validation.ResultSeverityEnum;
+import ca.uhn.fhir.validation.SingleValidationMessage;
+import ca.uhn.fhir.validation.ValidationResult;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
+import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
+import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
+import org.hl7.fhir.utilities.npm.NpmPackage;
+
+/**
+ * A plain HAPI validator that knows only FHIR R4 core and one FHIR package (given as .tgz bytes): no server,
+ * no database, no network. This is what another server gets when it loads our package.
+ */
+final class OfflinePackageValidator {
+
+	private final FhirContext context;
+	private final FhirValidator validator;
+
+	OfflinePackageValidator(FhirContext context, byte[] packageTgz) {
+		this.context = context;
+		// what NpmPackageValidationSupport does for a classpath package, for a package given as bytes
+		PrePopulatedValidationSupport npm = new PrePopulatedValidationSupport(context);
+		try {
+			NpmPackage pkg = NpmPackage.fromPackage(new ByteArrayInputStream(packageTgz));
+			for (String file : pkg.list("package")) {
+				if (file.endsWith(".json") && !file.equals("package.json") && !file.startsWith(".")) {
+					try (var in = pkg.load("package", file)) {
+						npm.addResource(context.newJsonParser().parseResource(in));
+					}
+				}
+			}
+		} catch (IOException e) {
+			throw new UncheckedIOException(e);
+		}
+		ValidationSupportChain chain = new ValidationSupportChain(
+				npm,
+				new DefaultProfileValidationSupport(context),
+				new CommonCodeSystemsTerminologyService(context),
+				new InMemoryTerminologyServerValidationSupport(context),
+				new SnapshotGeneratingValidationSupport(context));
+		FhirInstanceValidator module = new FhirInstanceValidator(chain);
+		// No terminology server here: codes from SNOMED CT/LOINC/ICD-10-CM are checked against our enumerated
+		// ValueSets only; an unknown external code system is a warning, not an error.
+		module.setNoTerminologyChecks(false);
+		validator = context.newValidator().registerValidatorModule(module);
+	}
+
+	List<SingleValidationMessage> errors(String resourceJson) {
+		ValidationResult result = validator.validateWithResult(resourceJson);
+		return result.getMessages().stream()
+				.filter(m -> m.getSeverity().ordinal() >= ResultSeverityEnum.ERROR.ordinal())
+				.toList();
+	}
+
+	FhirContext context() {
+		return context;
+	}
+}
