@@ -28,6 +28,7 @@ import ca.uhn.fhir.jpa.util.ResourceCountCache;
 import ca.uhn.fhir.rest.api.IResourceSupportedSvc;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import jakarta.persistence.EntityManagerFactory;
+import ca.uhn.fhir.jpa.search.HapiHSearchAnalysisConfigurers;
 import java.util.HashMap;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -82,6 +83,10 @@ public class HapiJpaConfig {
 		settings.setFilterParameterEnabled(false);
 		settings.setAdvancedHSearchIndexing(false);
 		settings.setHibernateSearchIndexFullText(false);
+		// our CodeSystem (about 150 concepts) must be indexed at once, or $lookup/$subsumes/$expand lag behind the install
+		settings.setDeferIndexingForCodesystemsOfSize(5000);
+		// our ValueSets are small enumerations: expand in memory, no background pre-expansion job
+		settings.setPreExpandValueSets(false);
 		settings.setStoreMetaSourceInformation(JpaStorageSettings.StoreMetaSourceInformationEnum.SOURCE_URI_AND_REQUEST_ID);
 		return settings;
 	}
@@ -102,7 +107,8 @@ public class HapiJpaConfig {
 			ConfigurableListableBeanFactory beanFactory,
 			FhirContext fhirContext,
 			JpaStorageSettings storageSettings,
-			DataSource dataSource) {
+			DataSource dataSource,
+			SearchIndexState searchIndex) {
 		LocalContainerEntityManagerFactoryBean factory =
 				HapiEntityManagerFactoryUtil.newEntityManagerFactory(beanFactory, fhirContext, storageSettings);
 		Map<String, Object> jpa = new HashMap<>();
@@ -118,11 +124,26 @@ public class HapiJpaConfig {
 		jpa.put(AvailableSettings.USE_QUERY_CACHE, "false");
 		jpa.put(AvailableSettings.USE_SECOND_LEVEL_CACHE, "false");
 		jpa.put(AvailableSettings.SHOW_SQL, "false");
-		jpa.put(HibernateOrmMapperSettings.ENABLED, "false");
+		// Hibernate Search (Lucene) indexes terminology only: HAPI needs it for $expand with a filter and for
+		// $subsumes on stored CodeSystems. Resource full-text indexing stays off (see jpaStorageSettings).
+		jpa.put(HibernateOrmMapperSettings.ENABLED, "true");
+		jpa.put("hibernate.search.backend.type", "lucene");
+		jpa.put("hibernate.search.backend.analysis.configurer", HapiHSearchAnalysisConfigurers.HapiLuceneAnalysisConfigurer.class.getName());
+		jpa.put("hibernate.search.backend.directory.type", "local-filesystem");
+		jpa.put("hibernate.search.backend.directory.root", searchIndex.directory().toString());
+		jpa.put("hibernate.search.backend.lucene_version", "LUCENE_CURRENT");
+		jpa.put("hibernate.search.schema_management.strategy", "create-or-update");
+		jpa.put("hibernate.search.automatic_indexing.synchronization.strategy", "sync");
 		factory.setPersistenceUnitName("HAPI_PU");
 		factory.setJpaPropertyMap(jpa);
 		factory.setDataSource(dataSource);
 		return factory;
+	}
+
+	/** Looked at before the entity manager factory (and with it Hibernate Search) exists. */
+	@Bean
+	public SearchIndexState searchIndexState(NssiProperties properties) {
+		return SearchIndexState.inspect(properties.searchIndexDir());
 	}
 
 	@Primary

@@ -21,7 +21,9 @@ public record NssiProperties(
 		@Valid @NotNull @DefaultValue Db db,
 		@Valid @NotNull @DefaultValue Fhir fhir,
 		@Valid @NotNull @DefaultValue Limits limits,
-		@Valid @NotNull @DefaultValue Cors cors) {
+		@Valid @NotNull @DefaultValue Cors cors,
+		/* Lucene index of terminology concepts (HAPI uses it for $expand filters and $subsumes). */
+		@NotBlank @DefaultValue("./data/lucene") String searchIndexDir) {
 
 	/**
 	 * Database. When {@code url} is blank the server starts an embedded PostgreSQL whose data lives in

@@ -25,7 +25,11 @@ class EmbeddedDefaultRestartIT {
 	private static ConfigurableApplicationContext start(Path dataDir) {
 		// command-line arguments, because they outrank application.yaml (builder "properties" do not)
 		return new SpringApplicationBuilder(NssiServerApplication.class)
-				.run("--server.port=0", "--nssi.db.url=", "--nssi.db.embedded-data-dir=" + dataDir);
+				.run(
+						"--server.port=0",
+						"--nssi.db.url=",
+						"--nssi.db.embedded-data-dir=" + dataDir,
+						"--nssi.search-index-dir=" + dataDir.resolveSibling(dataDir.getFileName() + "-lucene"));
 	}
 
 	private static IGenericClient client(ConfigurableApplicationContext context) {

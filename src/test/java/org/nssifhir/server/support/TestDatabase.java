@@ -24,6 +24,8 @@ public final class TestDatabase {
 	private TestDatabase() {}
 
 	public static synchronized void register(DynamicPropertyRegistry registry) {
+		Path index = freshDirectory("nssi-it-lucene");
+		registry.add("nssi.search-index-dir", index::toString);
 		String url = System.getenv("NSSI_TEST_DB_URL");
 		if (url != null && !url.isBlank()) {
 			System.out.println("[TestDatabase] using NSSI_TEST_DB_URL");

@@ -1,0 +1,107 @@
+package org.nssifhir.server.conformance;
+
+import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
+import static org.nssifhir.server.conformance.NssiCanonicals.ICD10CM;
+import static org.nssifhir.server.conformance.NssiCanonicals.SNOMED;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.CanonicalType;
+import org.hl7.fhir.r4.model.CarePlan;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.Flag;
+import org.hl7.fhir.r4.model.Goal;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Decides whether a resource is an NSSI resource and which of our profiles it must meet: the profiles it claims
+ * (ours only), plus the profile its content implies (its code, category or questionnaire). A resource that claims
+ * nothing but carries an NSSI episode code is still an NSSI episode, and is held to the episode profile.
+ * Anything else is not ours and passes through untouched.
+ */
+public final class NssiResourceClassifier {
+
+	private record Rule(Class<? extends Resource> type, Predicate<Resource> matches, String profileId) {}
+
+	private static final Map<String, String> OBSERVATION_CODE_TO_PROFILE = Map.of(
+			"nssi-episode", "nssi-episode",
+			"risk-factor", "nssi-risk-factor",
+			"protective-factor", "nssi-protective-factor",
+			"nssi-assessment-summary", "nssi-screening-result",
+			"nssi-days-past-year", "nssi-screening-result",
+			"nssi-frequency-criterion-met", "nssi-screening-result",
+			"nssi-functions-endorsed", "nssi-screening-result");
+
+	private static final Set<String> NSSI_CONDITION_CODES = Set.of(
+			ICD10CM + "|R45.88", ICD10CM + "|Z91.52", SNOMED + "|248062006", SNOMED + "|276853009", SNOMED + "|418420002");
+
+	private static final List<Rule> RULES = List.of(
+			new Rule(Condition.class, r -> hasAny(((Condition) r).getCode(), NSSI_CONDITION_CODES), "nssi-condition"),
+			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "suicide-risk"), "nssi-suicide-risk-flag"),
+			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "nssi-escalation"), "nssi-escalation-flag"),
+			new Rule(Goal.class, r -> hasLocalPrefix(((Goal) r).getDescription(), "goal-"), "nssi-goal"),
+			new Rule(CarePlan.class, r -> ((CarePlan) r).getCategory().stream().anyMatch(c -> hasLocal(c, "dbt-plan")), "nssi-dbt-careplan"),
+			new Rule(CarePlan.class, r -> ((CarePlan) r).getCategory().stream().anyMatch(c -> hasLocal(c, "cbt-plan")), "nssi-cbt-careplan"),
+			new Rule(CarePlan.class, r -> ((CarePlan) r).getCategory().stream().anyMatch(c -> hasLocal(c, "relapse-prevention-plan-category")), "nssi-relapse-prevention-plan"),
+			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-assessment"), "nssi-assessment-response"),
+			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-phq9"), "nssi-phq9-response"));
+
+	private NssiResourceClassifier() {}
+
+	/** Ids of our profiles the resource must meet; empty when it is not an NSSI resource. */
+	public static Set<String> profilesFor(IBaseResource resource) {
+		Set<String> profiles = new LinkedHashSet<>();
+		if (!(resource instanceof Resource r)) {
+			return profiles;
+		}
+		for (CanonicalType claimed : r.getMeta().getProfile()) {
+			String url = claimed.getValue();
+			if (url != null && url.startsWith(NssiCanonicals.STRUCTURE_DEFINITION)) {
+				profiles.add(stripVersion(url.substring(NssiCanonicals.STRUCTURE_DEFINITION.length())));
+			}
+		}
+		if (r instanceof Observation obs) {
+			obs.getCode().getCoding().stream()
+					.filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem()))
+					.map(c -> OBSERVATION_CODE_TO_PROFILE.get(c.getCode()))
+					.filter(p -> p != null)
+					.forEach(profiles::add);
+		}
+		for (Rule rule : RULES) {
+			if (rule.type().isInstance(r) && rule.matches().test(r)) {
+				profiles.add(rule.profileId());
+			}
+		}
+		return profiles;
+	}
+
+	private static String stripVersion(String id) {
+		int bar = id.indexOf('|');
+		return bar < 0 ? id : id.substring(0, bar);
+	}
+
+	private static boolean hasLocal(CodeableConcept concept, String code) {
+		return concept.getCoding().stream().anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && code.equals(c.getCode()));
+	}
+
+	private static boolean hasLocalPrefix(CodeableConcept concept, String prefix) {
+		return concept.getCoding().stream()
+				.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && c.getCode() != null && c.getCode().startsWith(prefix));
+	}
+
+	private static boolean hasAny(CodeableConcept concept, Set<String> systemAndCodes) {
+		return concept.getCoding().stream().anyMatch(c -> systemAndCodes.contains(c.getSystem() + "|" + c.getCode()));
+	}
+
+	private static boolean questionnaire(Resource r, String id) {
+		String canonical = ((QuestionnaireResponse) r).getQuestionnaire();
+		return canonical != null && stripVersion(canonical).equals(NssiCanonicals.QUESTIONNAIRE + id);
+	}
+}

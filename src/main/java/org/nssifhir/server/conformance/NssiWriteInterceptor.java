@@ -1,0 +1,107 @@
+package org.nssifhir.server.conformance;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import ca.uhn.fhir.validation.ResultSeverityEnum;
+import ca.uhn.fhir.validation.SingleValidationMessage;
+import ca.uhn.fhir.validation.ValidationResult;
+import java.util.Set;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Meta;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Resource;
+import org.nssifhir.server.support.ErrorCode;
+
+/**
+ * On every write of an NSSI resource (create, update, and each entry of a transaction or batch, whatever the
+ * route): labels it as restricted behavioural-health data, declares the profile its content implies, and
+ * validates it against our profiles. An invalid resource is refused with 422 and an OperationOutcome naming each
+ * element and rule; because this runs inside the storage transaction, a transaction containing it stores nothing.
+ * Resources that are not NSSI resources pass through untouched, as in plain HAPI.
+ *
+ * <p>Registered with HAPI's global interceptor service, not only the REST server, so it also guards writes that
+ * do not come over HTTP (operations, internal services).
+ */
+@Interceptor
+public class NssiWriteInterceptor {
+
+	public static final String CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+	public static final String ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+
+	private final FhirContext fhirContext;
+	private final NssiProfileValidator validator;
+
+	public NssiWriteInterceptor(FhirContext fhirContext, NssiProfileValidator validator) {
+		this.fhirContext = fhirContext;
+		this.validator = validator;
+	}
+
+	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED)
+	public void beforeCreate(IBaseResource resource) {
+		enforce(resource);
+	}
+
+	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED)
+	public void beforeUpdate(IBaseResource previous, IBaseResource resource) {
+		enforce(resource);
+	}
+
+	void enforce(IBaseResource resource) {
+		Set<String> profiles = NssiResourceClassifier.profilesFor(resource);
+		if (profiles.isEmpty() || !(resource instanceof Resource r)) {
+			return;
+		}
+		label(r.getMeta());
+		for (String profile : profiles) {
+			if (!r.getMeta().hasProfile(NssiCanonicals.profile(profile))) {
+				r.getMeta().addProfile(NssiCanonicals.profile(profile));
+			}
+		}
+		// profiles named explicitly: the validator does not pick up a profile added to meta during this hook
+		ValidationResult result = validator.validate(resource, profiles.stream().map(NssiCanonicals::profile).toList());
+		if (NssiProfileValidator.hasErrors(result)) {
+			throw new UnprocessableEntityException(fhirContext, outcome(r, profiles, result));
+		}
+	}
+
+	/**
+	 * Confidentiality R ("restricted", which covers mental health) unless the client chose a confidentiality,
+	 * and the behavioural-health sensitivity BH unless present (clinical-content.md §5).
+	 */
+	static void label(Meta meta) {
+		boolean hasConfidentiality = meta.getSecurity().stream().anyMatch(c -> CONFIDENTIALITY_SYSTEM.equals(c.getSystem()));
+		if (!hasConfidentiality) {
+			meta.addSecurity(new Coding(CONFIDENTIALITY_SYSTEM, "R", "restricted"));
+		}
+		boolean hasBh = meta.getSecurity().stream().anyMatch(c -> ACT_CODE_SYSTEM.equals(c.getSystem()) && "BH".equals(c.getCode()));
+		if (!hasBh) {
+			meta.addSecurity(new Coding(ACT_CODE_SYSTEM, "BH", "behavioral health information sensitivity"));
+		}
+	}
+
+	private static OperationOutcome outcome(Resource resource, Set<String> profiles, ValidationResult result) {
+		OperationOutcome outcome = new OperationOutcome();
+		outcome.addIssue()
+				.setSeverity(OperationOutcome.IssueSeverity.ERROR)
+				.setCode(OperationOutcome.IssueType.PROCESSING)
+				.setDiagnostics(ErrorCode.PROFILE_VALIDATION_FAILED.message(resource.fhirType() + " does not conform to "
+						+ String.join(", ", profiles.stream().map(NssiCanonicals::profile).toList())));
+		for (SingleValidationMessage message : result.getMessages()) {
+			if (message.getSeverity().ordinal() < ResultSeverityEnum.ERROR.ordinal()) {
+				continue;
+			}
+			OperationOutcome.OperationOutcomeIssueComponent issue = outcome.addIssue()
+					.setSeverity(OperationOutcome.IssueSeverity.ERROR)
+					.setCode(OperationOutcome.IssueType.INVARIANT)
+					.setDiagnostics(message.getMessage());
+			if (message.getLocationString() != null) {
+				issue.addExpression(message.getLocationString());
+			}
+		}
+		return outcome;
+	}
+}
