@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.validation.SingleValidationMessage;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,6 +91,65 @@ class ConformancePackageTest {
 	void everyListedFixtureExists() throws IOException {
 		for (String name : readExpectedFailures().keySet()) {
 			assertThat(INVALID.resolve(name)).exists();
+		}
+	}
+
+	@Test
+	void implementationGuideListsEveryResourceInThePackage() throws IOException {
+		JsonNode ig = null;
+		java.util.Set<String> inPackage = new java.util.TreeSet<>();
+		Map<String, String> all = new java.util.LinkedHashMap<>(pkg.conformanceFiles());
+		all.putAll(pkg.exampleFiles());
+		for (String json : all.values()) {
+			JsonNode node = JSON.readTree(json);
+			if (node.path("resourceType").asText().equals("ImplementationGuide")) {
+				ig = node;
+			} else {
+				inPackage.add(node.path("resourceType").asText() + "/" + node.path("id").asText());
+			}
+		}
+		assertThat(ig).as("the package has its ImplementationGuide").isNotNull();
+		java.util.Set<String> listed = new java.util.TreeSet<>();
+		ig.path("definition").path("resource").forEach(r -> listed.add(r.path("reference").path("reference").asText()));
+		assertThat(listed).isEqualTo(inPackage);
+	}
+
+	/** No SNOMED CT, LOINC or ICD-10-CM code ships without a recorded source (clinical-content.md rule). */
+	@Test
+	void everyExternalCodeIsListedInSources() throws IOException {
+		String sources = Files.readString(Path.of("terminology/SOURCES.md"));
+		Map<String, String> all = new java.util.LinkedHashMap<>(pkg.conformanceFiles());
+		all.putAll(pkg.exampleFiles());
+		java.util.Set<String> codes = new java.util.TreeSet<>();
+		for (String json : all.values()) {
+			collectExternalCodes(JSON.readTree(json), codes);
+		}
+		assertThat(codes).as("the walker finds the codes we know are there").contains("R45.88", "248062006", "44260-8");
+		for (String code : codes) {
+			assertThat(sources).as(code + " is used but not listed in terminology/SOURCES.md").contains("| " + code + " |");
+		}
+		for (String banned : new String[] {"442163000", "418290006"}) {
+			assertThat(all.values()).as("do-not-use code " + banned).noneMatch(json -> json.contains("\"" + banned + "\""));
+		}
+	}
+
+	private static final java.util.Set<String> EXTERNAL = java.util.Set.of(NssiCanonicals.SNOMED, NssiCanonicals.LOINC, NssiCanonicals.ICD10CM);
+	private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+	private static void collectExternalCodes(JsonNode node, java.util.Set<String> codes) {
+		if (node.isObject()) {
+			if (EXTERNAL.contains(node.path("system").asText())) {
+				if (node.path("code").isTextual()) {
+					codes.add(node.path("code").asText());
+				}
+				node.path("concept").forEach(c -> codes.add(c.path("code").asText()));
+			}
+			if (EXTERNAL.contains(node.path("target").asText())) {
+				node.path("element").forEach(e -> e.path("target").forEach(t -> codes.add(t.path("code").asText())));
+			}
+			node.forEach(child -> collectExternalCodes(child, codes));
+		} else if (node.isArray()) {
+			node.forEach(child -> collectExternalCodes(child, codes));
 		}
 	}
 

@@ -9,7 +9,12 @@ import ca.uhn.fhir.validation.ValidationResult;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import ca.uhn.fhir.context.support.IValidationSupport;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Questionnaire;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
@@ -31,20 +36,44 @@ final class OfflinePackageValidator {
 		this.context = context;
 		// what NpmPackageValidationSupport does for a classpath package, for a package given as bytes
 		PrePopulatedValidationSupport npm = new PrePopulatedValidationSupport(context);
+		Map<String, IBaseResource> questionnaires = new HashMap<>();
 		try {
 			NpmPackage pkg = NpmPackage.fromPackage(new ByteArrayInputStream(packageTgz));
 			for (String file : pkg.list("package")) {
 				if (file.endsWith(".json") && !file.equals("package.json") && !file.startsWith(".")) {
 					try (var in = pkg.load("package", file)) {
-						npm.addResource(context.newJsonParser().parseResource(in));
+						IBaseResource resource = context.newJsonParser().parseResource(in);
+						npm.addResource(resource);
+						if (resource instanceof Questionnaire q) {
+							questionnaires.put(q.getUrl(), q);
+						}
 					}
 				}
 			}
 		} catch (IOException e) {
 			throw new UncheckedIOException(e);
 		}
+		// PrePopulatedValidationSupport keeps only StructureDefinitions, CodeSystems, ValueSets and SearchParameters;
+		// the Questionnaires let the validator check each QuestionnaireResponse against its form.
+		IValidationSupport questionnaireSupport = new IValidationSupport() {
+			@Override
+			public FhirContext getFhirContext() {
+				return context;
+			}
+
+			@Override
+			@SuppressWarnings("unchecked")
+			public <T extends IBaseResource> T fetchResource(Class<T> type, String uri) {
+				if (type != null && !type.isAssignableFrom(Questionnaire.class)) {
+					return null;
+				}
+				String url = uri == null ? null : uri.replaceFirst("\\|.*$", "");
+				return (T) questionnaires.get(url);
+			}
+		};
 		ValidationSupportChain chain = new ValidationSupportChain(
 				npm,
+				questionnaireSupport,
 				new DefaultProfileValidationSupport(context),
 				new CommonCodeSystemsTerminologyService(context),
 				new InMemoryTerminologyServerValidationSupport(context),
