@@ -133,7 +133,7 @@ public class HapiJpaConfig {
 		jpa.put("hibernate.search.backend.directory.root", searchIndex.directory().toString());
 		jpa.put("hibernate.search.backend.lucene_version", "LUCENE_CURRENT");
 		jpa.put("hibernate.search.schema_management.strategy", "create-or-update");
-		jpa.put("hibernate.search.automatic_indexing.synchronization.strategy", "sync");
+		jpa.put("hibernate.search.indexing.plan.synchronization.strategy", "sync");
 		factory.setPersistenceUnitName("HAPI_PU");
 		factory.setJpaPropertyMap(jpa);
 		factory.setDataSource(dataSource);

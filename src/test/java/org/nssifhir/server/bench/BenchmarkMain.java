@@ -68,15 +68,19 @@ public final class BenchmarkMain {
 			awaitReady(port, Duration.ofMinutes(5));
 			double startupSeconds = (System.nanoTime() - startNanos) / 1e9;
 			long rssAfterStartup = rssKb(server.pid());
+			// the first request after readiness is a validated NSSI episode: it shows whether warm-up did its job
+			String firstPatient = createPatient();
 			Stats firstRequest = new Stats();
-			timed(firstRequest, () -> post("/Observation", observation(createPatient(), 0)));
+			timed(firstRequest, () -> post("/Observation", episode(firstPatient, 0)));
 
 			List<String> patientIds = new ArrayList<>();
 			Stats load = loadCohort(patients, obsPerPatient, patientIds);
 
 			Map<String, Stats> results = new LinkedHashMap<>();
-			results.put("create Observation (serial)", repeat(requests, 1, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
-			results.put("create Observation (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
+			results.put("create Observation, unprofiled (serial)", repeat(requests, 1, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
+			results.put("create nssi-episode, validated + labelled (serial)", repeat(requests, 1, i -> () -> post("/Observation", episode(pick(patientIds, i), i))));
+			results.put("create Observation, unprofiled (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
+			results.put("create nssi-episode, validated + labelled (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", episode(pick(patientIds, i), i))));
 			results.put("transaction, 1 patient + 10 obs (4 clients)", repeat(Math.max(8, requests / 10), 4, i -> () -> post("", transaction(10))));
 			results.put("search a patient's Observations (serial)", repeat(requests, 1, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
 			results.put("search a patient's Observations (8 clients)", repeat(requests, 8, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
@@ -90,7 +94,7 @@ public final class BenchmarkMain {
 			System.out.printf(Locale.ROOT, "| startup to readiness | %.1f s |%n", startupSeconds);
 			System.out.printf(Locale.ROOT, "| RSS after startup | %d MiB |%n", rssAfterStartup / 1024);
 			System.out.printf(Locale.ROOT, "| RSS after load | %d MiB |%n", rssAfterLoad / 1024);
-			System.out.printf(Locale.ROOT, "| first request after startup (create Observation) | %.1f ms |%n", firstRequest.percentileMillis(50));
+			System.out.printf(Locale.ROOT, "| first request after readiness (create nssi-episode) | %.1f ms |%n", firstRequest.percentileMillis(50));
 			System.out.printf(Locale.ROOT, "| cohort load (transactions of 1 patient + its obs, 4 clients) | %.0f resources/s |%n", load.perSecond());
 			System.out.println();
 			System.out.println("| workload | requests | throughput (req/s) | p50 ms | p95 ms | p99 ms |");
@@ -100,10 +104,19 @@ public final class BenchmarkMain {
 				System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f |%n", e.getKey(), s.count(), s.perSecond(),
 						s.percentileMillis(50), s.percentileMillis(95), s.percentileMillis(99));
 			}
+			System.out.println();
+			ratio(results, "create nssi-episode, validated + labelled (serial)", "create Observation, unprofiled (serial)");
+			ratio(results, "create nssi-episode, validated + labelled (8 clients)", "create Observation, unprofiled (8 clients)");
 		} finally {
 			server.destroy();
 			server.waitFor();
 		}
+	}
+
+	private static void ratio(Map<String, Stats> results, String ours, String baseline) {
+		System.out.printf(Locale.ROOT, "ratio %s / %s: throughput %.2fx, p95 %.2fx%n", ours, baseline,
+				results.get(ours).perSecond() / results.get(baseline).perSecond(),
+				results.get(ours).percentileMillis(95) / results.get(baseline).percentileMillis(95));
 	}
 
 	// ---- server process ------------------------------------------------------------------------------------------
@@ -273,6 +286,23 @@ public final class BenchmarkMain {
 				+ "\"code\":{\"coding\":[{\"system\":\"https://nssi-fhir.org/fhir/CodeSystem/nssi-bench\",\"code\":\"bench-" + (i % 5) + "\"}]},"
 				+ "\"subject\":{\"reference\":\"" + subject + "\"},\"effectiveDateTime\":\"" + day + "\","
 				+ "\"valueInteger\":" + random.nextInt(11) + "}";
+	}
+
+	private static final String[] METHODS = {"248073004", "284744004", "284757007", "248071002", "284760000"};
+
+	/** A valid nssi-episode (recognised by its code, so the server validates and labels it). */
+	private static String episode(String subject, int i) {
+		Random random = new Random(i);
+		String cs = "https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs";
+		String day = String.format(Locale.ROOT, "2025-%02d-%02dT%02d:00:00Z", 1 + random.nextInt(12), 1 + random.nextInt(28), random.nextInt(24));
+		return "{\"resourceType\":\"Observation\"," + TEST_TAG + ",\"status\":\"final\","
+				+ "\"category\":[{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"nssi\"}]}],"
+				+ "\"code\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"nssi-episode\"}]},"
+				+ "\"subject\":{\"reference\":\"" + subject + "\"},\"effectiveDateTime\":\"" + day + "\",\"component\":["
+				+ "{\"code\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"method\"}]},\"valueCodeableConcept\":{\"coding\":[{\"system\":\"http://snomed.info/sct\",\"code\":\"" + METHODS[random.nextInt(METHODS.length)] + "\"}]}},"
+				+ "{\"code\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"suicidal-intent\"}]},\"valueCodeableConcept\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"intent-none\"}]}},"
+				+ "{\"code\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"care-level\"}]},\"valueCodeableConcept\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"care-self\"}]}},"
+				+ "{\"code\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"urge-intensity\"}]},\"valueInteger\":" + random.nextInt(11) + "}]}";
 	}
 
 	private static String transaction(int observations) {
