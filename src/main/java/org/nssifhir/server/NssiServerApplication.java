@@ -7,6 +7,7 @@ import org.springframework.boot.autoconfigure.elasticsearch.ElasticsearchRestCli
 import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.autoconfigure.orm.jpa.HibernateJpaAutoConfiguration;
+import org.springframework.boot.autoconfigure.security.servlet.UserDetailsServiceAutoConfiguration;
 import org.springframework.boot.autoconfigure.thymeleaf.ThymeleafAutoConfiguration;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
@@ -24,7 +25,9 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 			ElasticsearchClientAutoConfiguration.class,
 			ElasticsearchRestClientAutoConfiguration.class,
 			HibernateJpaAutoConfiguration.class,
-			ThymeleafAutoConfiguration.class
+			ThymeleafAutoConfiguration.class,
+			// no username/password users: access is by SMART bearer tokens only
+			UserDetailsServiceAutoConfiguration.class
 		})
 @ConfigurationPropertiesScan
 public class NssiServerApplication {

@@ -21,6 +21,9 @@ import org.nssifhir.server.fhir.CapabilityStatementInterceptor;
 import org.nssifhir.server.fhir.ErrorLoggingInterceptor;
 import org.nssifhir.server.fhir.IfMatchPreconditionInterceptor;
 import org.nssifhir.server.limits.RequestLimitsInterceptor;
+import org.nssifhir.server.security.BatchResponseGuard;
+import org.nssifhir.server.security.SmartAuthorizationInterceptor;
+import org.nssifhir.server.security.SmartSearchNarrowingInterceptor;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -48,6 +51,9 @@ public class FhirServerConfig {
 			CapabilityStatementInterceptor capabilityStatementInterceptor,
 			IfMatchPreconditionInterceptor ifMatchInterceptor,
 			ErrorLoggingInterceptor errorLoggingInterceptor,
+			SmartSearchNarrowingInterceptor searchNarrowing,
+			SmartAuthorizationInterceptor authorization,
+			BatchResponseGuard batchResponseGuard,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
@@ -74,6 +80,12 @@ public class FhirServerConfig {
 						: new HardcodedServerAddressStrategy(address));
 
 		server.registerInterceptor(limitsInterceptor);
+		if (properties.security().enabled()) {
+			// narrowing first, so searches are limited to the patient's compartment before the rules check them
+			server.registerInterceptor(searchNarrowing);
+			server.registerInterceptor(authorization);
+			server.registerInterceptor(batchResponseGuard);
+		}
 		server.registerInterceptor(capabilityStatementInterceptor);
 		server.registerInterceptor(errorLoggingInterceptor);
 		server.registerInterceptor(ifMatchInterceptor);

@@ -22,6 +22,7 @@ public record NssiProperties(
 		@Valid @NotNull @DefaultValue Fhir fhir,
 		@Valid @NotNull @DefaultValue Limits limits,
 		@Valid @NotNull @DefaultValue Cors cors,
+		@Valid @NotNull @DefaultValue Security security,
 		/* Lucene index of terminology concepts (HAPI uses it for $expand filters and $subsumes). */
 		@NotBlank @DefaultValue("./data/lucene") String searchIndexDir) {
 
@@ -55,6 +56,47 @@ public record NssiProperties(
 			@Min(1) @DefaultValue("500") int maxBundleEntries,
 			@Min(0) @DefaultValue("10") int maxIncludeParameters,
 			@Min(1) @DefaultValue("1000") int maxIncludedResourcesPerPage) {}
+
+	/**
+	 * SMART on FHIR. On by default. {@code BUILTIN}: this server is also the authorization server (tokens signed
+	 * with its own key); {@code EXTERNAL}: tokens come from another OIDC issuer (Keycloak, an EHR) and are only
+	 * validated here.
+	 */
+	public record Security(
+			@DefaultValue("true") boolean enabled,
+			@NotNull @DefaultValue("BUILTIN") Mode mode,
+			/* BUILTIN: the issuer URL to put in tokens (blank = from each request). EXTERNAL: the issuer to trust. */
+			String issuer,
+			/* EXTERNAL: the issuer's JWKS URL (blank = discovered from the issuer). */
+			String jwkSetUri,
+			/* Accepted token audiences; blank = the FHIR base URL the request came to. */
+			@DefaultValue List<String> audiences,
+			@NotNull @DefaultValue("PT1H") java.time.Duration accessTokenTtl,
+			/* Register client "nssi-dev" (secret in <data>/dev-client-secret) when running on the embedded database. */
+			@DefaultValue("true") boolean devClient,
+			@Valid @DefaultValue List<Client> clients) {
+
+		public enum Mode {
+			BUILTIN,
+			EXTERNAL
+		}
+
+		@jakarta.validation.constraints.AssertTrue(message = "nssi.security.access-token-ttl must be at most 1 hour (SMART App Launch)")
+		public boolean isAccessTokenTtlAtMostOneHour() {
+			return accessTokenTtl.compareTo(java.time.Duration.ofHours(1)) <= 0 && !accessTokenTtl.isNegative();
+		}
+
+		@jakarta.validation.constraints.AssertTrue(message = "nssi.security.issuer is required in EXTERNAL mode")
+		public boolean isIssuerSetForExternalMode() {
+			return mode != Mode.EXTERNAL || (issuer != null && !issuer.isBlank());
+		}
+	}
+
+	/**
+	 * A backend-services client (client_credentials). Authenticates with {@code jwkSetUrl} (private_key_jwt,
+	 * RS384/ES384, as SMART Backend Services requires) or, for development, with a secret given in the environment.
+	 */
+	public record Client(@NotBlank String clientId, String clientSecret, String jwkSetUrl, @DefaultValue List<String> scopes) {}
 
 	/** CORS is off unless at least one origin is configured. */
 	public record Cors(@DefaultValue List<String> allowedOrigins) {

@@ -3,7 +3,12 @@ package org.nssifhir.server.fhir;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
 import org.hl7.fhir.instance.model.api.IBaseConformance;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Extension;
+import org.hl7.fhir.r4.model.UriType;
+import org.nssifhir.server.config.NssiProperties;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.SystemRestfulInteraction;
 import org.springframework.stereotype.Component;
@@ -17,9 +22,18 @@ import org.springframework.stereotype.Component;
 @Component
 public class CapabilityStatementInterceptor {
 
+	private final NssiProperties properties;
+
+	public CapabilityStatementInterceptor(NssiProperties properties) {
+		this.properties = properties;
+	}
+
 	@Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
-	public void complete(IBaseConformance generated) {
+	public void complete(IBaseConformance generated, RequestDetails request) {
 		CapabilityStatement cs = (CapabilityStatement) generated;
+		if (properties.security().enabled() && properties.security().mode() == NssiProperties.Security.Mode.BUILTIN && request != null) {
+			security(cs, authorizationServerBase(request));
+		}
 		cs.setPublisher("NSSI FHIR Server project");
 		for (CapabilityStatement.CapabilityStatementRestComponent rest : cs.getRest()) {
 			boolean hasTransaction = rest.getInteraction().stream().anyMatch(i -> i.getCode() == SystemRestfulInteraction.TRANSACTION);
@@ -28,5 +42,27 @@ public class CapabilityStatementInterceptor {
 				rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
 			}
 		}
+	}
+
+	/** The same endpoints as /.well-known/smart-configuration, in the CapabilityStatement's security section. */
+	private static void security(CapabilityStatement cs, String base) {
+		CapabilityStatement.CapabilityStatementRestSecurityComponent security = cs.getRestFirstRep().getSecurity();
+		security.setCors(true);
+		security.addService()
+				.addCoding(new Coding("http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR"));
+		security.setDescription("SMART on FHIR: OAuth2 bearer tokens (SMART Backend Services, client_credentials) with SMART v1/v2 scopes");
+		Extension uris = security.addExtension().setUrl("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
+		uris.addExtension("token", new UriType(base + "/oauth2/token"));
+		uris.addExtension("introspect", new UriType(base + "/oauth2/introspect"));
+		uris.addExtension("revoke", new UriType(base + "/oauth2/revoke"));
+	}
+
+	private String authorizationServerBase(RequestDetails request) {
+		String issuer = properties.security().issuer();
+		if (issuer != null && !issuer.isBlank()) {
+			return issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer;
+		}
+		String fhirBase = request.getFhirServerBase();
+		return fhirBase.substring(0, fhirBase.length() - "/fhir".length());
 	}
 }

@@ -40,7 +40,7 @@ public class RequestLimitsInterceptor {
 	public void checkLimits(RequestDetails request, RestOperationTypeEnum operation) {
 		checkCount(request.getParameters());
 		checkIncludes(request.getParameters());
-		if (operation == RestOperationTypeEnum.TRANSACTION) {
+		if (operation == RestOperationTypeEnum.TRANSACTION || operation == RestOperationTypeEnum.BATCH) {
 			checkBundle(request.getResource());
 		}
 	}

@@ -5,12 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
+import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.Base64;
 import java.nio.file.Path;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.NssiServerApplication;
+import org.nssifhir.server.security.DevClient;
 import org.nssifhir.server.support.TestDatabase;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.context.WebServerApplicationContext;
@@ -32,11 +41,28 @@ class EmbeddedDefaultRestartIT {
 						"--nssi.search-index-dir=" + dataDir.resolveSibling(dataDir.getFileName() + "-lucene"));
 	}
 
-	private static IGenericClient client(ConfigurableApplicationContext context) {
+	/**
+	 * A client authenticated the way the README tells a developer to: the dev client's secret from the data
+	 * directory, exchanged for a token at the built-in authorization server.
+	 */
+	private static IGenericClient client(ConfigurableApplicationContext context) throws Exception {
 		int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+		String secret = Files.readString(context.getBean(DevClient.class).secretFile()).trim();
+		HttpResponse<String> response = HttpClient.newHttpClient().send(
+				HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/oauth2/token"))
+						.header("Content-Type", "application/x-www-form-urlencoded")
+						.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((DevClient.CLIENT_ID + ":" + secret).getBytes(StandardCharsets.UTF_8)))
+						.POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&scope=system/*.cruds"))
+						.build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(response.headers().firstValue("Cache-Control")).hasValueSatisfying(v -> assertThat(v).contains("no-store"));
+		String token = new ObjectMapper().readTree(response.body()).path("access_token").asText();
 		FhirContext fhir = context.getBean(FhirContext.class);
 		fhir.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
-		return fhir.newRestfulGenericClient("http://localhost:" + port + "/fhir");
+		IGenericClient client = fhir.newRestfulGenericClient("http://localhost:" + port + "/fhir");
+		client.registerInterceptor(new BearerTokenAuthInterceptor(token));
+		return client;
 	}
 
 	@Test

@@ -34,14 +34,14 @@ class RequestLimitsIT extends BaseIT {
 	}
 
 	private int patientCount(String family) throws Exception {
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(fhirBase() + "/Patient?family=" + family + "&_summary=count")).build());
+		HttpResponse<String> r = send(fhirRequest("/Patient?family=" + family + "&_summary=count").build());
 		return fhirContext.newJsonParser().parseResource(Bundle.class, r.body()).getTotal();
 	}
 
 	@Test
 	void countAboveTheMaximumIsA400() throws Exception {
 		int over = properties.fhir().maxPageSize() + 1;
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(fhirBase() + "/Observation?_count=" + over)).build());
+		HttpResponse<String> r = send(fhirRequest("/Observation?_count=" + over).build());
 		assertThat(r.statusCode()).isEqualTo(400);
 		assertThat(outcome(r).getIssueFirstRep().getDiagnostics()).startsWith("NSSI-0103").contains("_count=" + over);
 	}
@@ -49,17 +49,17 @@ class RequestLimitsIT extends BaseIT {
 	@Test
 	void countAtTheMaximumIsAccepted() throws Exception {
 		int max = properties.fhir().maxPageSize();
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(fhirBase() + "/Observation?_count=" + max)).build());
+		HttpResponse<String> r = send(fhirRequest("/Observation?_count=" + max).build());
 		assertThat(r.statusCode()).isEqualTo(200);
 	}
 
 	@Test
 	void tooManyIncludesIsA400() throws Exception {
-		StringBuilder url = new StringBuilder(fhirBase() + "/Observation?_id=x");
+		StringBuilder url = new StringBuilder("/Observation?_id=x");
 		for (int i = 0; i <= properties.limits().maxIncludeParameters(); i++) {
 			url.append(i % 2 == 0 ? "&_include=Observation:subject" : "&_revinclude=Provenance:target");
 		}
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url.toString())).build());
+		HttpResponse<String> r = send(fhirRequest(url.toString()).build());
 		assertThat(r.statusCode()).isEqualTo(400);
 		assertThat(outcome(r).getIssueFirstRep().getDiagnostics()).startsWith("NSSI-0104");
 	}
@@ -74,7 +74,7 @@ class RequestLimitsIT extends BaseIT {
 			tx.addEntry().setResource(p).getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Patient");
 		}
 		String body = fhirContext.newJsonParser().encodeResourceToString(tx);
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(fhirBase()))
+		HttpResponse<String> r = send(fhirRequest("")
 				.header("Content-Type", "application/fhir+json")
 				.POST(HttpRequest.BodyPublishers.ofString(body))
 				.build());
@@ -89,7 +89,7 @@ class RequestLimitsIT extends BaseIT {
 		for (int i = 0; i <= properties.limits().maxBundleEntries(); i++) {
 			batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl("Patient?_count=1");
 		}
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(fhirBase()))
+		HttpResponse<String> r = send(fhirRequest("")
 				.header("Content-Type", "application/fhir+json")
 				.POST(HttpRequest.BodyPublishers.ofString(fhirContext.newJsonParser().encodeResourceToString(batch)))
 				.build());
@@ -100,7 +100,7 @@ class RequestLimitsIT extends BaseIT {
 	void oversizedBodyIsA413WithContentLength() throws Exception {
 		String family = unique("big").replace("-", "");
 		String body = hugePatient(family);
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(fhirBase() + "/Patient"))
+		HttpResponse<String> r = send(fhirRequest("/Patient")
 				.header("Content-Type", "application/fhir+json")
 				.POST(HttpRequest.BodyPublishers.ofString(body))
 				.build());
@@ -114,7 +114,7 @@ class RequestLimitsIT extends BaseIT {
 		String family = unique("bigchunk").replace("-", "");
 		byte[] body = hugePatient(family).getBytes(StandardCharsets.UTF_8);
 		// ofInputStream has no known length, so the client sends it chunked, without Content-Length
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(fhirBase() + "/Patient"))
+		HttpResponse<String> r = send(fhirRequest("/Patient")
 				.header("Content-Type", "application/fhir+json")
 				.POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
 				.build());
@@ -127,7 +127,7 @@ class RequestLimitsIT extends BaseIT {
 		Patient p = new Patient();
 		p.addName().setFamily(unique("chunk").replace("-", ""));
 		byte[] body = fhirContext.newJsonParser().encodeResourceToString(p).getBytes(StandardCharsets.UTF_8);
-		HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(fhirBase() + "/Patient"))
+		HttpResponse<String> r = send(fhirRequest("/Patient")
 				.header("Content-Type", "application/fhir+json")
 				.POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body)))
 				.build());

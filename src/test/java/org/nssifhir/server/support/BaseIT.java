@@ -3,7 +3,12 @@ package org.nssifhir.server.support;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
+import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.SecurityContext;
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.util.UUID;
 import org.nssifhir.server.NssiServerApplication;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -45,9 +50,31 @@ public abstract class BaseIT {
 		return baseUrl() + "/fhir";
 	}
 
+	@Autowired
+	protected JWKSource<SecurityContext> serverKeys;
+
+	/** Tokens signed by the server's own key, audience = this server's FHIR base URL. */
+	protected TestTokens tokens() {
+		return new TestTokens(serverKeys, fhirBase());
+	}
+
+	/** A FHIR client with full system access ({@code system/*.cruds}), for tests about something other than security. */
 	protected IGenericClient client() {
+		return client(tokens().system("system/*.cruds"));
+	}
+
+	/** A FHIR client that sends the given bearer token. */
+	protected IGenericClient client(String token) {
 		fhirContext.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
-		return fhirContext.newRestfulGenericClient(fhirBase());
+		IGenericClient client = fhirContext.newRestfulGenericClient(fhirBase());
+		client.registerInterceptor(new BearerTokenAuthInterceptor(token));
+		return client;
+	}
+
+	/** A raw HTTP request to the FHIR endpoint with a full-access token. */
+	protected HttpRequest.Builder fhirRequest(String pathAndQuery) {
+		return HttpRequest.newBuilder(URI.create(fhirBase() + pathAndQuery))
+				.header("Authorization", "Bearer " + tokens().system("system/*.cruds"));
 	}
 
 	/** A value no other test uses, for identifiers and names that searches must find exactly. */

@@ -26,6 +26,10 @@ public final class TestDatabase {
 	public static synchronized void register(DynamicPropertyRegistry registry) {
 		Path index = freshDirectory("nssi-it-lucene");
 		registry.add("nssi.search-index-dir", index::toString);
+		// a backend-services client limited to reading Observations, for the token endpoint tests
+		registry.add("nssi.security.clients[0].client-id", () -> "test-backend");
+		registry.add("nssi.security.clients[0].client-secret", () -> "test-backend-secret");
+		registry.add("nssi.security.clients[0].scopes[0]", () -> "system/Observation.rs");
 		String url = System.getenv("NSSI_TEST_DB_URL");
 		if (url != null && !url.isBlank()) {
 			System.out.println("[TestDatabase] using NSSI_TEST_DB_URL");

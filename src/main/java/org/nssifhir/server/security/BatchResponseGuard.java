@@ -1,0 +1,93 @@
+package org.nssifhir.server.security;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.ResponseDetails;
+import ca.uhn.fhir.util.FhirTerser;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Resource;
+import org.nssifhir.server.support.ErrorCode;
+
+/**
+ * Second line of defence for batch and transaction responses. HAPI applies the authorization rules to the
+ * writes inside a bundle, but the resources its JPA layer returns for GET entries of a batch were observed to
+ * reach the client unchecked (a patient-A token could read patient B through {@code Bundle.entry.request GET}).
+ * This checks every resource in a batch/transaction response, including search results nested in it, against
+ * the token: its type must be granted for reading, and for a patient-level token it must lie in that patient's
+ * compartment. An entry holding anything else is replaced, as a whole, by a 403 entry.
+ */
+@Interceptor
+public class BatchResponseGuard {
+
+	private final FhirContext fhirContext;
+
+	public BatchResponseGuard(FhirContext fhirContext) {
+		this.fhirContext = fhirContext;
+	}
+
+	@Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
+	public void guard(RequestDetails request, ResponseDetails response) {
+		RestOperationTypeEnum op = request.getRestOperationType();
+		if ((op != RestOperationTypeEnum.TRANSACTION && op != RestOperationTypeEnum.BATCH)
+				|| !(response.getResponseResource() instanceof Bundle bundle)) {
+			return;
+		}
+		SmartAccess access = SmartAccess.current().orElse(null);
+		if (access == null) {
+			return; // security is off; with security on, the request could not have got this far without a token
+		}
+		for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+			Resource resource = entry.getResource();
+			if (resource == null || resource instanceof OperationOutcome) {
+				continue;
+			}
+			// HAPI answers a GET entry with a Bundle around the resource(s) read
+			boolean permitted = resource instanceof Bundle nested
+					? nested.getEntry().stream().allMatch(e -> e.getResource() == null || allowed(access, e.getResource()))
+					: allowed(access, resource);
+			if (!permitted) {
+				OperationOutcome refused = new OperationOutcome();
+				refused.addIssue()
+						.setSeverity(OperationOutcome.IssueSeverity.ERROR)
+						.setCode(OperationOutcome.IssueType.FORBIDDEN)
+						.setDiagnostics(ErrorCode.SCOPE_DOES_NOT_ALLOW.message("No granted SMART scope allows this entry"));
+				entry.setResource(refused);
+				entry.getResponse().setStatus("403 Forbidden").setEtag(null).setLocation(null).setLastModified(null);
+			}
+		}
+	}
+
+	boolean allowed(SmartAccess access, Resource resource) {
+		String type = resource.fhirType();
+		if (SmartAuthorizationInterceptor.DEFINITIONAL_TYPES.contains(type)) {
+			return true;
+		}
+		FhirTerser terser = fhirContext.newTerser();
+		for (SmartScope scope : access.scopes()) {
+			if (!scope.appliesTo(type) || !(scope.allows(SmartScope.Permission.READ) || scope.allows(SmartScope.Permission.SEARCH))) {
+				continue;
+			}
+			if (scope.context() != SmartScope.Context.PATIENT) {
+				return true;
+			}
+			if (access.patientId().isEmpty()) {
+				continue;
+			}
+			IdType patient = new IdType("Patient", access.patientId().get());
+			if ("Patient".equals(type)) {
+				if (resource.getIdElement().getIdPart().equals(patient.getIdPart())) {
+					return true;
+				}
+			} else if (terser.isSourceInCompartmentForTarget("Patient", resource, patient)) {
+				return true;
+			}
+		}
+		return false;
+	}
+}

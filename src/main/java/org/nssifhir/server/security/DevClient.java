@@ -1,0 +1,72 @@
+package org.nssifhir.server.security;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import org.nssifhir.server.config.NssiProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * The development client {@code nssi-dev}, so a developer can get a token for curl on the embedded default. It
+ * exists only when the server runs on the embedded database (never against a configured production database)
+ * and {@code nssi.security.dev-client} is on. Its secret is random, created on first start and kept, readable
+ * by the owner only, in {@code <data>/dev-client-secret} next to the embedded database; it is never logged.
+ */
+@Component
+public class DevClient {
+
+	public static final String CLIENT_ID = "nssi-dev";
+	static final List<String> SCOPES = List.of("system/*.cruds", "system/*.rs", "system/*.read", "system/*.write");
+
+	private static final Logger log = LoggerFactory.getLogger(DevClient.class);
+
+	private final Optional<String> secret;
+	private final Path secretFile;
+
+	public DevClient(NssiProperties properties) {
+		Path dataDir = Path.of(properties.db().embeddedDataDir()).toAbsolutePath().normalize();
+		this.secretFile = dataDir.resolveSibling("dev-client-secret");
+		boolean active = properties.security().enabled() && properties.security().devClient() && properties.db().embedded();
+		this.secret = active ? Optional.of(loadOrCreate(secretFile)) : Optional.empty();
+		if (active) {
+			log.info("Development client '{}' is registered; its secret is in {}", CLIENT_ID, secretFile);
+		}
+	}
+
+	public Optional<String> secret() {
+		return secret;
+	}
+
+	public Path secretFile() {
+		return secretFile;
+	}
+
+	private static String loadOrCreate(Path file) {
+		try {
+			if (Files.exists(file)) {
+				return Files.readString(file).trim();
+			}
+			Files.createDirectories(file.getParent());
+			byte[] bytes = new byte[24];
+			new SecureRandom().nextBytes(bytes);
+			String value = HexFormat.of().formatHex(bytes);
+			Files.writeString(file, value + "\n");
+			try {
+				Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+			} catch (UnsupportedOperationException notPosix) {
+				// e.g. Windows: rely on the data directory's permissions
+			}
+			return value;
+		} catch (IOException e) {
+			throw new UncheckedIOException("Cannot read or create " + file, e);
+		}
+	}
+}

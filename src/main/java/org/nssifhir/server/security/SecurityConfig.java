@@ -1,0 +1,105 @@
+package org.nssifhir.server.security;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.jpa.searchparam.matcher.AuthorizationSearchParamMatcher;
+import ca.uhn.fhir.jpa.searchparam.matcher.SearchParamMatcher;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.SecurityContext;
+import java.util.Optional;
+import org.nssifhir.server.config.NssiProperties;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configuration.EnableWebSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.jwt.JwtValidators;
+import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
+import org.springframework.security.oauth2.server.authorization.config.annotation.web.configuration.OAuth2AuthorizationServerConfiguration;
+import org.springframework.security.web.SecurityFilterChain;
+
+/**
+ * The resource-server side of SMART on FHIR: which paths need a token, how tokens are checked, and the HAPI
+ * interceptors that turn scopes into access rules. The built-in authorization server is in
+ * {@link AuthorizationServerConfig}.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableWebSecurity
+public class SecurityConfig {
+
+	@Bean
+	@Order(2)
+	SecurityFilterChain fhirSecurity(HttpSecurity http, NssiProperties properties, FhirContext fhirContext, ObjectProvider<JwtDecoder> decoder)
+			throws Exception {
+		http.csrf(csrf -> csrf.disable()) // bearer tokens only; no cookies, so no CSRF
+				.sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+				.requestCache(c -> c.disable());
+		if (!properties.security().enabled()) {
+			http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
+			return http.build();
+		}
+		http.authorizeHttpRequests(a -> a
+						.requestMatchers("/fhir/metadata", "/fhir/.well-known/**").permitAll()
+						// CORS preflight carries no token; HAPI's CORS interceptor answers it
+						.requestMatchers(HttpMethod.OPTIONS, "/fhir/**").permitAll()
+						.requestMatchers("/fhir", "/fhir/**").authenticated()
+						.requestMatchers("/actuator/health/**", "/actuator/prometheus", "/ig/**", "/error").permitAll()
+						.anyRequest().permitAll())
+				.oauth2ResourceServer(rs -> rs
+						.jwt(jwt -> jwt.decoder(decoder.getObject()))
+						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext))
+						.accessDeniedHandler(FhirSecurityErrors.forbidden(fhirContext)))
+				.exceptionHandling(e -> e
+						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext))
+						.accessDeniedHandler(FhirSecurityErrors.forbidden(fhirContext)));
+		return http.build();
+	}
+
+	/**
+	 * Checks signature, expiry and (when configured) issuer. The audience is checked per request against the
+	 * FHIR base URL in {@link SmartAuthorizationInterceptor}, because it depends on how the server was reached.
+	 */
+	@Bean
+	JwtDecoder jwtDecoder(NssiProperties properties, Optional<JWKSource<SecurityContext>> builtinKeys) {
+		NssiProperties.Security security = properties.security();
+		NimbusJwtDecoder decoder;
+		if (security.mode() == NssiProperties.Security.Mode.BUILTIN) {
+			decoder = (NimbusJwtDecoder) OAuth2AuthorizationServerConfiguration.jwtDecoder(builtinKeys.orElseThrow());
+		} else if (security.jwkSetUri() != null && !security.jwkSetUri().isBlank()) {
+			decoder = NimbusJwtDecoder.withJwkSetUri(security.jwkSetUri()).build();
+		} else {
+			decoder = NimbusJwtDecoder.withIssuerLocation(security.issuer()).build();
+		}
+		boolean hasIssuer = security.issuer() != null && !security.issuer().isBlank();
+		decoder.setJwtValidator(hasIssuer ? JwtValidators.createDefaultWithIssuer(security.issuer()) : JwtValidators.createDefault());
+		return decoder;
+	}
+
+	@Bean
+	SmartAuthorizationInterceptor smartAuthorizationInterceptor(NssiProperties properties, SearchParamMatcher matcher) {
+		return new SmartAuthorizationInterceptor(properties.security(), new AuthorizationSearchParamMatcher(matcher));
+	}
+
+	@Bean
+	@ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
+	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(NssiProperties properties) {
+		FilterRegistrationBean<SmartConfigurationFilter> registration = new FilterRegistrationBean<>(new SmartConfigurationFilter(properties));
+		registration.addUrlPatterns(SmartConfigurationFilter.PATH);
+		return registration;
+	}
+
+	@Bean
+	BatchResponseGuard batchResponseGuard(FhirContext fhirContext) {
+		return new BatchResponseGuard(fhirContext);
+	}
+
+	@Bean
+	SmartSearchNarrowingInterceptor smartSearchNarrowingInterceptor() {
+		return new SmartSearchNarrowingInterceptor();
+	}
+}

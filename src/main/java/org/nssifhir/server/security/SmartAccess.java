@@ -1,0 +1,70 @@
+package org.nssifhir.server.security;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
+
+/**
+ * What the bearer token of the current request grants: its SMART resource scopes, the patient in context (if
+ * any), and who is asking. Built from the validated JWT that Spring Security put in the security context.
+ */
+public record SmartAccess(
+		List<SmartScope> scopes,
+		List<String> unparsedResourceScopes,
+		Optional<String> patientId,
+		String clientId,
+		String subject,
+		Optional<String> fhirUser,
+		List<String> audiences) {
+
+	public static Optional<SmartAccess> current() {
+		Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
+		if (authentication instanceof JwtAuthenticationToken token) {
+			return Optional.of(from(token.getToken()));
+		}
+		return Optional.empty();
+	}
+
+	static SmartAccess from(Jwt jwt) {
+		List<SmartScope> scopes = new ArrayList<>();
+		List<String> unparsed = new ArrayList<>();
+		for (String scope : scopeNames(jwt)) {
+			if (scope.startsWith("patient/") || scope.startsWith("user/") || scope.startsWith("system/")) {
+				SmartScope.parse(scope).ifPresentOrElse(scopes::add, () -> unparsed.add(scope));
+			}
+		}
+		String clientId = Optional.ofNullable(jwt.getClaimAsString("client_id")).orElse(jwt.getClaimAsString("azp"));
+		return new SmartAccess(
+				List.copyOf(scopes),
+				List.copyOf(unparsed),
+				Optional.ofNullable(jwt.getClaimAsString("patient")),
+				clientId == null ? jwt.getSubject() : clientId,
+				jwt.getSubject(),
+				Optional.ofNullable(jwt.getClaimAsString("fhirUser")),
+				jwt.getAudience() == null ? List.of() : jwt.getAudience());
+	}
+
+	private static Collection<String> scopeNames(Jwt jwt) {
+		Object scope = jwt.getClaims().get("scope");
+		if (scope instanceof String s) {
+			return List.of(s.trim().split("\\s+"));
+		}
+		if (scope instanceof Collection<?> c) {
+			return c.stream().map(String::valueOf).toList();
+		}
+		Object scp = jwt.getClaims().get("scp");
+		if (scp instanceof Collection<?> c) {
+			return c.stream().map(String::valueOf).toList();
+		}
+		return List.of();
+	}
+
+	public boolean isPatientLevelOnly() {
+		return !scopes.isEmpty() && scopes.stream().allMatch(s -> s.context() == SmartScope.Context.PATIENT);
+	}
+}

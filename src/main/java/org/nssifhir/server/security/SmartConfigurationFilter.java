@@ -1,0 +1,67 @@
+package org.nssifhir.server.security;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nssifhir.server.config.NssiProperties;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
+
+/**
+ * {@code GET /fhir/.well-known/smart-configuration} (SMART App Launch 2.2 discovery). A filter, because the path
+ * lies under the HAPI servlet's {@code /fhir/*} mapping. Served as JSON whatever the Accept header, with absolute
+ * URLs, and lists only capabilities this server really has.
+ */
+public class SmartConfigurationFilter extends OncePerRequestFilter {
+
+	public static final String PATH = "/fhir/.well-known/smart-configuration";
+
+	private final NssiProperties properties;
+	private final ObjectMapper json = new ObjectMapper();
+
+	public SmartConfigurationFilter(NssiProperties properties) {
+		this.properties = properties;
+	}
+
+	@Override
+	protected boolean shouldNotFilter(HttpServletRequest request) {
+		return !PATH.equals(request.getRequestURI());
+	}
+
+	@Override
+	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+			throws ServletException, IOException {
+		response.setContentType("application/json");
+		response.setHeader("Access-Control-Allow-Origin", "*");
+		json.writeValue(response.getOutputStream(), document(authorizationServerBase(request)));
+	}
+
+	private String authorizationServerBase(HttpServletRequest request) {
+		String issuer = properties.security().issuer();
+		if (issuer != null && !issuer.isBlank()) {
+			return issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer;
+		}
+		return ServletUriComponentsBuilder.fromContextPath(request).build().toUriString();
+	}
+
+	static Map<String, Object> document(String base) {
+		Map<String, Object> doc = new LinkedHashMap<>();
+		doc.put("token_endpoint", base + "/oauth2/token");
+		doc.put("grant_types_supported", List.of("client_credentials"));
+		doc.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post", "private_key_jwt"));
+		doc.put("token_endpoint_auth_signing_alg_values_supported", List.of("RS384", "ES384"));
+		doc.put("scopes_supported", List.of("system/*.cruds", "system/*.rs", "system/*.read", "system/*.write"));
+		doc.put("response_types_supported", List.of("token"));
+		doc.put("introspection_endpoint", base + "/oauth2/introspect");
+		doc.put("revocation_endpoint", base + "/oauth2/revoke");
+		doc.put("capabilities", List.of("client-confidential-symmetric", "client-confidential-asymmetric", "permission-v1", "permission-v2"));
+		doc.put("code_challenge_methods_supported", List.of("S256"));
+		return doc;
+	}
+}
