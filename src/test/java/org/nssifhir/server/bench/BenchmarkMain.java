@@ -37,6 +37,7 @@ public final class BenchmarkMain {
 	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 	private final Map<String, String> args;
 	private String base;
+	private String authorization;
 
 	private BenchmarkMain(Map<String, String> args) {
 		this.args = args;
@@ -68,6 +69,7 @@ public final class BenchmarkMain {
 			awaitReady(port, Duration.ofMinutes(5));
 			double startupSeconds = (System.nanoTime() - startNanos) / 1e9;
 			long rssAfterStartup = rssKb(server.pid());
+			authorization = "Bearer " + token(port);
 			// the first request after readiness is a validated NSSI episode: it shows whether warm-up did its job
 			String firstPatient = createPatient();
 			Stats firstRequest = new Stats();
@@ -117,6 +119,30 @@ public final class BenchmarkMain {
 		System.out.printf(Locale.ROOT, "ratio %s / %s: throughput %.2fx, p95 %.2fx%n", ours, baseline,
 				results.get(ours).perSecond() / results.get(baseline).perSecond(),
 				results.get(ours).percentileMillis(95) / results.get(baseline).percentileMillis(95));
+	}
+
+	/**
+	 * A system/*.cruds token from the server's own authorization server: the dev client on the embedded database
+	 * (secret next to its data directory), or {@code --client-id}/{@code --client-secret} of a configured client.
+	 */
+	private String token(int port) throws Exception {
+		String clientId = args.getOrDefault("client-id", "nssi-dev");
+		String secret = args.get("client-secret");
+		if (secret == null) {
+			Path dataDir = Path.of(args.getOrDefault("data-dir", "data/postgres")).toAbsolutePath();
+			secret = Files.readString(dataDir.resolveSibling("dev-client-secret")).trim();
+		}
+		HttpResponse<String> r = http.send(
+				HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/oauth2/token"))
+						.header("Content-Type", "application/x-www-form-urlencoded")
+						.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((clientId + ":" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+						.POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&scope=system/*.cruds"))
+						.build(),
+				HttpResponse.BodyHandlers.ofString());
+		if (r.statusCode() != 200) {
+			throw new IllegalStateException("Token request failed: " + r.statusCode());
+		}
+		return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("access_token").asText();
 	}
 
 	// ---- server process ------------------------------------------------------------------------------------------
@@ -234,6 +260,7 @@ public final class BenchmarkMain {
 		HttpResponse<String> r = http.send(
 				HttpRequest.newBuilder(URI.create(base + path))
 						.header("Content-Type", JSON)
+						.header("Authorization", authorization)
 						.header("Prefer", "return=minimal")
 						.POST(HttpRequest.BodyPublishers.ofString(body))
 						.build(),
@@ -245,7 +272,7 @@ public final class BenchmarkMain {
 	}
 
 	private String get(String path) throws Exception {
-		HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("Accept", JSON).build(),
+		HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("Accept", JSON).header("Authorization", authorization).build(),
 				HttpResponse.BodyHandlers.ofString());
 		if (r.statusCode() != 200) {
 			throw new IllegalStateException("GET -> " + r.statusCode());
@@ -257,6 +284,7 @@ public final class BenchmarkMain {
 		HttpResponse<String> r = http.send(
 				HttpRequest.newBuilder(URI.create(base + "/Patient"))
 						.header("Content-Type", JSON)
+						.header("Authorization", authorization)
 						.POST(HttpRequest.BodyPublishers.ofString(patient()))
 						.build(),
 				HttpResponse.BodyHandlers.ofString());
