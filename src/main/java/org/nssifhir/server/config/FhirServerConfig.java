@@ -17,6 +17,11 @@ import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import java.util.List;
+import ca.uhn.fhir.storage.interceptor.balp.BalpAuditCaptureInterceptor;
+import org.nssifhir.server.audit.AuditEventWriter;
+import org.nssifhir.server.audit.AuditTrailProtectionInterceptor;
+import org.nssifhir.server.audit.RefusedAccessAuditor;
+import org.nssifhir.server.audit.SmartAuditContext;
 import org.nssifhir.server.fhir.CapabilityStatementInterceptor;
 import org.nssifhir.server.fhir.ErrorLoggingInterceptor;
 import org.nssifhir.server.fhir.IfMatchPreconditionInterceptor;
@@ -54,6 +59,9 @@ public class FhirServerConfig {
 			SmartSearchNarrowingInterceptor searchNarrowing,
 			SmartAuthorizationInterceptor authorization,
 			BatchResponseGuard batchResponseGuard,
+			AuditEventWriter auditWriter,
+			SmartAuditContext auditContext,
+			RefusedAccessAuditor refusedAccessAuditor,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
@@ -85,6 +93,10 @@ public class FhirServerConfig {
 			server.registerInterceptor(searchNarrowing);
 			server.registerInterceptor(authorization);
 			server.registerInterceptor(batchResponseGuard);
+			// IHE BALP AuditEvents for every read, search, write and operation; refusals audited separately
+			server.registerInterceptor(new BalpAuditCaptureInterceptor(auditWriter, auditContext));
+			server.registerInterceptor(refusedAccessAuditor);
+			server.registerInterceptor(new AuditTrailProtectionInterceptor());
 		}
 		server.registerInterceptor(capabilityStatementInterceptor);
 		server.registerInterceptor(errorLoggingInterceptor);

@@ -69,6 +69,8 @@ public class HapiJpaConfig {
 		settings.setEnforceReferentialIntegrityOnDelete(true);
 		settings.setAutoCreatePlaceholderReferenceTargets(false);
 		settings.setAllowExternalReferences(false);
+		// audit records of deletions name the deleted resource by this logical URN (see SmartAuditContext)
+		settings.setTreatReferencesAsLogical(new java.util.HashSet<>(java.util.List.of("urn:nssi-fhir:deleted:*")));
 		settings.setAllowMultipleDelete(false);
 		settings.setDeleteExpungeEnabled(false);
 		settings.setExpungeEnabled(false);

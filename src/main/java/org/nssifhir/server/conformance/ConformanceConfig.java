@@ -15,6 +15,13 @@ class ConformanceConfig {
 	}
 
 	@Bean
+	org.nssifhir.server.audit.AuditReferencesInterceptor auditReferencesInterceptor(IInterceptorService interceptors) {
+		org.nssifhir.server.audit.AuditReferencesInterceptor interceptor = new org.nssifhir.server.audit.AuditReferencesInterceptor();
+		interceptors.registerInterceptor(interceptor);
+		return interceptor;
+	}
+
+	@Bean
 	NssiWriteInterceptor nssiWriteInterceptor(FhirContext fhirContext, NssiProfileValidator validator, IInterceptorService interceptors) {
 		NssiWriteInterceptor interceptor = new NssiWriteInterceptor(fhirContext, validator);
 		interceptors.registerInterceptor(interceptor);

@@ -5,6 +5,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.nssifhir.server.support.ErrorCode;
+import org.nssifhir.server.web.RequestLoggingFilter;
 import org.springframework.security.web.AuthenticationEntryPoint;
 import org.springframework.security.web.access.AccessDeniedHandler;
 
@@ -13,8 +14,11 @@ final class FhirSecurityErrors {
 
 	private FhirSecurityErrors() {}
 
-	static AuthenticationEntryPoint unauthorized(FhirContext fhirContext) {
+	static AuthenticationEntryPoint unauthorized(FhirContext fhirContext, java.util.function.Consumer<String> audit) {
 		return (request, response, exception) -> {
+			if (request.getRequestURI().startsWith("/fhir")) {
+				audit.accept(RequestLoggingFilter.redactPath(request.getRequestURI()));
+			}
 			// the reason (expired, bad signature, ...) goes to the client, never the token itself
 			response.setHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
 			write(fhirContext, response, 401, OperationOutcome.IssueType.LOGIN,

@@ -6,6 +6,7 @@ import ca.uhn.fhir.jpa.searchparam.matcher.SearchParamMatcher;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
 import java.util.Optional;
+import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.config.NssiProperties;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -34,7 +35,12 @@ public class SecurityConfig {
 
 	@Bean
 	@Order(2)
-	SecurityFilterChain fhirSecurity(HttpSecurity http, NssiProperties properties, FhirContext fhirContext, ObjectProvider<JwtDecoder> decoder)
+	SecurityFilterChain fhirSecurity(
+			HttpSecurity http,
+			NssiProperties properties,
+			FhirContext fhirContext,
+			ObjectProvider<JwtDecoder> decoder,
+			ObjectProvider<RefusedAccessAuditor> auditor)
 			throws Exception {
 		http.csrf(csrf -> csrf.disable()) // bearer tokens only; no cookies, so no CSRF
 				.sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
@@ -52,10 +58,10 @@ public class SecurityConfig {
 						.anyRequest().permitAll())
 				.oauth2ResourceServer(rs -> rs
 						.jwt(jwt -> jwt.decoder(decoder.getObject()))
-						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext))
+						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext, path -> auditor.getObject().authenticationFailed(path)))
 						.accessDeniedHandler(FhirSecurityErrors.forbidden(fhirContext)))
 				.exceptionHandling(e -> e
-						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext))
+						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext, path -> auditor.getObject().authenticationFailed(path)))
 						.accessDeniedHandler(FhirSecurityErrors.forbidden(fhirContext)));
 		return http.build();
 	}

@@ -120,6 +120,8 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 		// batch and transaction have no scope of their own: each entry is checked against the rules above
 		rules.allow().transaction().withAnyOperation().andApplyNormalRules();
 		checkLetter(access, request, writes);
+		// (AuditEvents are protected from client writes by AuditTrailProtectionInterceptor, not by rules here:
+		// HAPI evaluates a conditional delete against delete rules before it knows the resource type)
 		List<IAuthRule> all = new ArrayList<>(rules.build());
 		all.addAll(out);
 		all.addAll(new RuleBuilder().denyAll(ErrorCode.SCOPE_DOES_NOT_ALLOW.message("No granted SMART scope allows this request")).build());

@@ -40,7 +40,7 @@ public class RequestLoggingFilter extends OncePerRequestFilter {
 	 * keywords ({@code _history}, {@code _search}) stay; every other segment below {@code /fhir} becomes
 	 * {@code {id}}. Paths outside {@code /fhir} are ours (actuator, static files) and carry no data.
 	 */
-	static String redactPath(String uri) {
+	public static String redactPath(String uri) {
 		if (uri == null || !uri.startsWith("/fhir")) {
 			return uri;
 		}

@@ -1,0 +1,58 @@
+package org.nssifhir.server.audit;
+
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.storage.interceptor.balp.IBalpAuditContextServices;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.Reference;
+import org.nssifhir.server.security.SmartAccess;
+import org.springframework.stereotype.Component;
+
+/** Who is acting, for BALP AuditEvents: the SMART client and the user (fhirUser, else the token subject). */
+@Component
+public class SmartAuditContext implements IBalpAuditContextServices {
+
+	static final String CLIENT_SYSTEM = "urn:nssi-fhir:oauth-client";
+	static final String SUBJECT_SYSTEM = "urn:nssi-fhir:oauth-subject";
+
+	/**
+	 * Relative references (with the version read or written), not absolute URLs: this server refuses external
+	 * references, and an audit record must point at the local resource.
+	 */
+	@Override
+	public String massageResourceIdForStorage(RequestDetails request, IBaseResource resource, IIdType id) {
+		// a delete (plain or conditional) removes resources of the request's type; those it names are gone
+		if (request.getRestOperationType() == RestOperationTypeEnum.DELETE
+				&& id.getResourceType() != null
+				&& id.getResourceType().equals(request.getResourceName())) {
+			// the resource is gone by the time its deletion is recorded: name it, do not link to it
+			return DELETED_PREFIX + id.toUnqualifiedVersionless().getValue();
+		}
+		return id.toUnqualified().getValue();
+	}
+
+	/** Logical (non-resolving) reference to a deleted resource; configured as logical in HapiJpaConfig. */
+	public static final String DELETED_PREFIX = "urn:nssi-fhir:deleted:";
+
+	@Override
+	public Reference getAgentClientWho(RequestDetails request) {
+		String client = SmartAccess.current().map(SmartAccess::clientId).orElse("anonymous");
+		Reference who = new Reference().setDisplay(client);
+		who.getIdentifier().setSystem(CLIENT_SYSTEM).setValue(client);
+		return who;
+	}
+
+	@Override
+	public Reference getAgentUserWho(RequestDetails request) {
+		return SmartAccess.current()
+				.map(access -> access.fhirUser()
+						.map(Reference::new)
+						.orElseGet(() -> {
+							Reference who = new Reference().setDisplay(access.subject());
+							who.getIdentifier().setSystem(SUBJECT_SYSTEM).setValue(access.subject());
+							return who;
+						}))
+				.orElseGet(() -> new Reference().setDisplay("anonymous"));
+	}
+}
