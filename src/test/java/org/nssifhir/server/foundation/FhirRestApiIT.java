@@ -234,6 +234,31 @@ class FhirRestApiIT extends BaseIT {
 	}
 
 	@Test
+	void searchModifiersAndPrefixes() {
+		IGenericClient client = client();
+		String family = "Mod" + unique("x").replace("-", "").substring(0, 12);
+		Patient female = newPatient(unique("mod"));
+		female.getNameFirstRep().setFamily(family);
+		female.setGender(Enumerations.AdministrativeGender.FEMALE);
+		client.create().resource(female).execute();
+		Patient male = newPatient(unique("mod"));
+		male.getNameFirstRep().setFamily(family + "son");
+		male.setGender(Enumerations.AdministrativeGender.MALE);
+		client.create().resource(male).execute();
+
+		assertThat(total(client, "Patient?family=" + family)).as("default string search is starts-with").isEqualTo(2);
+		assertThat(total(client, "Patient?family:exact=" + family)).isEqualTo(1);
+		assertThat(total(client, "Patient?family:exact=" + family.toLowerCase())).as(":exact is case-sensitive").isZero();
+		assertThat(total(client, "Patient?family=" + family + "&gender:not=female")).isEqualTo(1);
+		assertThat(total(client, "Patient?family=" + family + "&_lastUpdated=ge2020-01-01")).isEqualTo(2);
+		assertThat(total(client, "Patient?family=" + family + "&_lastUpdated=lt2020-01-01")).isZero();
+	}
+
+	private static int total(IGenericClient client, String url) {
+		return client.search().byUrl(url + "&_summary=count").returnBundle(Bundle.class).execute().getTotal();
+	}
+
+	@Test
 	void searchResultsArePaged() {
 		IGenericClient client = client();
 		IIdType patient = client.create().resource(newPatient(unique("paging"))).execute().getId().toUnqualifiedVersionless();
