@@ -18,7 +18,15 @@ import org.springframework.http.HttpMethod;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configuration.EnableWebSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
+import org.springframework.security.oauth2.core.OAuth2Error;
+import org.springframework.security.oauth2.core.OAuth2TokenValidator;
+import org.springframework.security.oauth2.core.OAuth2TokenValidatorResult;
+import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
+import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
+import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
 import org.springframework.security.oauth2.jwt.JwtValidators;
 import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 import org.springframework.security.oauth2.server.authorization.config.annotation.web.configuration.OAuth2AuthorizationServerConfiguration;
@@ -71,7 +79,10 @@ public class SecurityConfig {
 	 * FHIR base URL in {@link SmartAuthorizationInterceptor}, because it depends on how the server was reached.
 	 */
 	@Bean
-	JwtDecoder jwtDecoder(NssiProperties properties, Optional<JWKSource<SecurityContext>> builtinKeys) {
+	JwtDecoder jwtDecoder(
+			NssiProperties properties,
+			Optional<JWKSource<SecurityContext>> builtinKeys,
+			Optional<OAuth2AuthorizationService> issuedTokens) {
 		NssiProperties.Security security = properties.security();
 		NimbusJwtDecoder decoder;
 		if (security.mode() == NssiProperties.Security.Mode.BUILTIN) {
@@ -82,8 +93,24 @@ public class SecurityConfig {
 			decoder = NimbusJwtDecoder.withIssuerLocation(security.issuer()).build();
 		}
 		boolean hasIssuer = security.issuer() != null && !security.issuer().isBlank();
-		decoder.setJwtValidator(hasIssuer ? JwtValidators.createDefaultWithIssuer(security.issuer()) : JwtValidators.createDefault());
+		OAuth2TokenValidator<Jwt> standard = hasIssuer ? JwtValidators.createDefaultWithIssuer(security.issuer()) : JwtValidators.createDefault();
+		decoder.setJwtValidator(issuedTokens.map(tokens -> (OAuth2TokenValidator<Jwt>) new DelegatingOAuth2TokenValidator<>(standard, notRevoked(tokens)))
+				.orElse(standard));
 		return decoder;
+	}
+
+	/** A token this server issued and then revoked (/oauth2/revoke) is refused at once, not only when it expires. */
+	private static OAuth2TokenValidator<Jwt> notRevoked(OAuth2AuthorizationService issued) {
+		return jwt -> {
+			OAuth2Authorization authorization = issued.findByToken(jwt.getTokenValue(), OAuth2TokenType.ACCESS_TOKEN);
+			if (authorization != null) {
+				OAuth2Authorization.Token<?> token = authorization.getToken(jwt.getTokenValue());
+				if (token != null && token.isInvalidated()) {
+					return OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "The token has been revoked", null));
+				}
+			}
+			return OAuth2TokenValidatorResult.success();
+		};
 	}
 
 	@Bean

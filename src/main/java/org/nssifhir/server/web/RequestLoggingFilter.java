@@ -54,6 +54,7 @@ public class RequestLoggingFilter extends OncePerRequestFilter {
 					|| segment.startsWith("_")
 					|| segment.equals("metadata")
 					|| segment.equals(".well-known")
+					|| segment.equals("smart-configuration")
 					|| (i == 2 && isResourceTypeName(segment));
 			out.append(keep ? segment : "{id}");
 		}

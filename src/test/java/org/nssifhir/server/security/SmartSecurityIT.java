@@ -161,6 +161,26 @@ class SmartSecurityIT extends BaseIT {
 		assertThat(requestToken("nope", "system/Observation.rs").statusCode()).isEqualTo(401);
 	}
 
+	@Test
+	void introspectionAndRevocationTakeEffectAtOnce() throws Exception {
+		String token = json.readTree(requestToken("test-backend-secret", "system/Observation.rs").body()).path("access_token").asText();
+		assertThat(get("/fhir/Observation/" + obsA.getIdPart(), token).statusCode()).isEqualTo(200);
+		assertThat(json.readTree(tokenEndpoint("/oauth2/introspect", "token=" + token).body()).path("active").asBoolean()).isTrue();
+
+		assertThat(tokenEndpoint("/oauth2/revoke", "token=" + token).statusCode()).isEqualTo(200);
+		assertThat(json.readTree(tokenEndpoint("/oauth2/introspect", "token=" + token).body()).path("active").asBoolean()).isFalse();
+		assertThat(get("/fhir/Observation/" + obsA.getIdPart(), token).statusCode()).isEqualTo(401);
+	}
+
+	private HttpResponse<String> tokenEndpoint(String path, String form) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path))
+						.header("Content-Type", "application/x-www-form-urlencoded")
+						.header("Authorization", "Basic " + Base64.getEncoder().encodeToString("test-backend:test-backend-secret".getBytes(StandardCharsets.UTF_8)))
+						.POST(HttpRequest.BodyPublishers.ofString(form))
+						.build(),
+				HttpResponse.BodyHandlers.ofString());
+	}
+
 	// ---- scopes -----------------------------------------------------------------------------------------------------
 
 	@Test

@@ -13,6 +13,7 @@ class RequestLoggingFilterTest {
 		assertThat(RequestLoggingFilter.redactPath("/fhir/Patient/p1/$everything")).isEqualTo("/fhir/Patient/{id}/$everything");
 		assertThat(RequestLoggingFilter.redactPath("/fhir/metadata")).isEqualTo("/fhir/metadata");
 		assertThat(RequestLoggingFilter.redactPath("/fhir")).isEqualTo("/fhir");
+		assertThat(RequestLoggingFilter.redactPath("/fhir/.well-known/smart-configuration")).isEqualTo("/fhir/.well-known/smart-configuration");
 		assertThat(RequestLoggingFilter.redactPath("/fhir/Observation/_search")).isEqualTo("/fhir/Observation/_search");
 	}
 
