@@ -72,6 +72,8 @@ public record NssiProperties(
 			/* Accepted token audiences; blank = the FHIR base URL the request came to. */
 			@DefaultValue List<String> audiences,
 			@NotNull @DefaultValue("PT1H") java.time.Duration accessTokenTtl,
+			/* BUILTIN: private JWK file for signing tokens (created if missing); blank = next to the embedded data, or per process. */
+			String signingKeyFile,
 			/* Register client "nssi-dev" (secret in <data>/dev-client-secret) when running on the embedded database. */
 			@DefaultValue("true") boolean devClient,
 			@Valid @DefaultValue List<Client> clients) {

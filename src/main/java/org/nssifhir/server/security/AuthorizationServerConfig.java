@@ -5,6 +5,10 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
@@ -60,20 +64,51 @@ class AuthorizationServerConfig {
 	}
 
 	/**
-	 * The signing key. Generated at startup, so tokens do not survive a restart and several nodes cannot share
-	 * tokens yet (a configured key is on the list in the README).
+	 * The signing key: read from {@code nssi.security.signing-key-file} (a private JWK, created on first start if
+	 * missing and readable by the owner only), so tokens survive a restart and several nodes can share the key.
+	 * On the embedded default the file lives next to the data directory. Without a file, a key is generated per
+	 * process (tokens then die with a restart).
 	 */
 	@Bean
-	JWKSource<SecurityContext> jwkSource() {
+	JWKSource<SecurityContext> jwkSource(NssiProperties properties) {
+		String configured = properties.security().signingKeyFile();
+		Path file = configured != null && !configured.isBlank()
+				? Path.of(configured)
+				: properties.db().embedded()
+						? Path.of(properties.db().embeddedDataDir()).toAbsolutePath().normalize().resolveSibling("signing-key.jwk.json")
+						: null;
+		RSAKey key = file == null ? generate() : loadOrCreate(file);
+		return new ImmutableJWKSet<>(new JWKSet(key));
+	}
+
+	private static RSAKey loadOrCreate(Path file) {
+		try {
+			if (Files.exists(file)) {
+				return RSAKey.parse(Files.readString(file));
+			}
+			RSAKey key = generate();
+			Files.createDirectories(file.toAbsolutePath().getParent());
+			Files.writeString(file, key.toJSONString());
+			try {
+				Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+			} catch (UnsupportedOperationException notPosix) {
+				// rely on the directory's permissions
+			}
+			return key;
+		} catch (IOException | java.text.ParseException e) {
+			throw new IllegalStateException("Cannot read or create the signing key " + file, e);
+		}
+	}
+
+	private static RSAKey generate() {
 		try {
 			KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
 			generator.initialize(2048);
 			KeyPair pair = generator.generateKeyPair();
-			RSAKey key = new RSAKey.Builder((RSAPublicKey) pair.getPublic())
+			return new RSAKey.Builder((RSAPublicKey) pair.getPublic())
 					.privateKey((RSAPrivateKey) pair.getPrivate())
 					.keyID(UUID.randomUUID().toString())
 					.build();
-			return new ImmutableJWKSet<>(new JWKSet(key));
 		} catch (NoSuchAlgorithmException e) {
 			throw new IllegalStateException(e);
 		}
@@ -81,8 +116,8 @@ class AuthorizationServerConfig {
 
 	/**
 	 * Issued tokens, so that revocation and introspection know them, and so the resource server can refuse a
-	 * revoked token before it expires. In memory: tokens do not outlive the process, which the generated signing
-	 * key already implies.
+	 * revoked token before it expires. In memory: after a restart, earlier tokens still validate (same key) until
+	 * they expire, but can no longer be introspected or revoked.
 	 */
 	@Bean
 	OAuth2AuthorizationService authorizationService() {

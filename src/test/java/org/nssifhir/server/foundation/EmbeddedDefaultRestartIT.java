@@ -31,11 +31,12 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 class EmbeddedDefaultRestartIT {
 
-	private static ConfigurableApplicationContext start(Path dataDir) {
+	private static ConfigurableApplicationContext start(Path dataDir, int port) {
 		// command-line arguments, because they outrank application.yaml (builder "properties" do not)
 		return new SpringApplicationBuilder(NssiServerApplication.class)
 				.run(
-						"--server.port=0",
+						// the same port both times: a token's audience is the FHIR base URL, port included
+						"--server.port=" + port,
 						"--nssi.db.url=",
 						"--nssi.db.embedded-data-dir=" + dataDir,
 						"--nssi.search-index-dir=" + dataDir.resolveSibling(dataDir.getFileName() + "-lucene"));
@@ -45,7 +46,7 @@ class EmbeddedDefaultRestartIT {
 	 * A client authenticated the way the README tells a developer to: the dev client's secret from the data
 	 * directory, exchanged for a token at the built-in authorization server.
 	 */
-	private static IGenericClient client(ConfigurableApplicationContext context) throws Exception {
+	private static String token(ConfigurableApplicationContext context) throws Exception {
 		int port = ((WebServerApplicationContext) context).getWebServer().getPort();
 		String secret = Files.readString(context.getBean(DevClient.class).secretFile()).trim();
 		HttpResponse<String> response = HttpClient.newHttpClient().send(
@@ -57,7 +58,11 @@ class EmbeddedDefaultRestartIT {
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(response.statusCode()).isEqualTo(200);
 		assertThat(response.headers().firstValue("Cache-Control")).hasValueSatisfying(v -> assertThat(v).contains("no-store"));
-		String token = new ObjectMapper().readTree(response.body()).path("access_token").asText();
+		return new ObjectMapper().readTree(response.body()).path("access_token").asText();
+	}
+
+	private static IGenericClient client(ConfigurableApplicationContext context, String token) {
+		int port = ((WebServerApplicationContext) context).getWebServer().getPort();
 		FhirContext fhir = context.getBean(FhirContext.class);
 		fhir.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
 		IGenericClient client = fhir.newRestfulGenericClient("http://localhost:" + port + "/fhir");
@@ -66,19 +71,26 @@ class EmbeddedDefaultRestartIT {
 	}
 
 	@Test
-	void dataSurvivesARestart() throws Exception {
-		Path dataDir = TestDatabase.freshDirectory("nssi-restart");
+	void dataAndTokensSurviveARestart() throws Exception {
+		Path dataDir = TestDatabase.freshDirectory("nssi-restart").resolve("postgres");
+		int port;
+		try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+			port = socket.getLocalPort();
+		}
 		IIdType id;
-		try (ConfigurableApplicationContext first = start(dataDir)) {
+		String token;
+		try (ConfigurableApplicationContext first = start(dataDir, port)) {
 			Patient patient = new Patient();
 			patient.addName().setFamily("Restart");
 			patient.getMeta().addSecurity("http://terminology.hl7.org/CodeSystem/v3-ActReason", "HTEST", null);
-			id = client(first).create().resource(patient).execute().getId().toUnqualifiedVersionless();
+			token = token(first);
+			id = client(first, token).create().resource(patient).execute().getId().toUnqualifiedVersionless();
 		}
 		assertThat(Files.exists(dataDir.resolve("PG_VERSION"))).isTrue();
 
-		try (ConfigurableApplicationContext second = start(dataDir)) {
-			Patient read = client(second).read().resource(Patient.class).withId(id).execute();
+		try (ConfigurableApplicationContext second = start(dataDir, port)) {
+			// the signing key is kept next to the data, so a token from before the restart is still valid
+			Patient read = client(second, token).read().resource(Patient.class).withId(id).execute();
 			assertThat(read.getNameFirstRep().getFamily()).isEqualTo("Restart");
 		}
 	}
