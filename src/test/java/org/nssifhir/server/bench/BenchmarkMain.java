@@ -28,7 +28,9 @@ import java.util.function.IntFunction;
  * table. Everything is measured in this one run, so figures can be compared as ratios.
  *
  * <p>Arguments: {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20),
- * {@code --requests R} (default 400, per timed workload), {@code --jar path}. Data is synthetic and tagged HTEST.
+ * {@code --requests R} (default 400, per timed workload), {@code --jar path}, {@code --compare-security true} (then
+ * restart the server on the same data with security off and report read/search ratios). Data is synthetic and
+ * tagged HTEST.
  */
 public final class BenchmarkMain {
 
@@ -64,6 +66,8 @@ public final class BenchmarkMain {
 		base = "http://localhost:" + port + "/fhir";
 
 		Process server = startServer(jar, port);
+		Map<String, Stats> secured = new LinkedHashMap<>();
+		List<String> patientIds = new ArrayList<>();
 		try {
 			long startNanos = System.nanoTime();
 			awaitReady(port, Duration.ofMinutes(5));
@@ -75,7 +79,6 @@ public final class BenchmarkMain {
 			Stats firstRequest = new Stats();
 			timed(firstRequest, () -> post("/Observation", episode(firstPatient, 0)));
 
-			List<String> patientIds = new ArrayList<>();
 			Stats load = loadCohort(patients, obsPerPatient, patientIds);
 
 			Map<String, Stats> results = new LinkedHashMap<>();
@@ -84,8 +87,9 @@ public final class BenchmarkMain {
 			results.put("create Observation, unprofiled (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
 			results.put("create nssi-episode, validated + labelled (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", episode(pick(patientIds, i), i))));
 			results.put("transaction, 1 patient + 10 obs (4 clients)", repeat(Math.max(8, requests / 10), 4, i -> () -> post("", transaction(10))));
-			results.put("search a patient's Observations (serial)", repeat(requests, 1, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
-			results.put("search a patient's Observations (8 clients)", repeat(requests, 8, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
+			Map<String, Stats> reads = readWorkloads(patientIds, requests);
+			results.putAll(reads);
+			secured.putAll(reads);
 			long rssAfterLoad = rssKb(server.pid());
 
 			long totalObs = (long) patients * obsPerPatient;
@@ -113,6 +117,36 @@ public final class BenchmarkMain {
 			server.destroy();
 			server.waitFor();
 		}
+		if (!args.containsKey("compare-security")) {
+			return;
+		}
+		// the same data, the same workloads, with SMART authorization and audit switched off
+		Process open = startServer(jar, port, "--nssi.security.enabled=false");
+		try {
+			awaitReady(port, Duration.ofMinutes(5));
+			Map<String, Stats> unsecured = readWorkloads(patientIds, requests);
+			System.out.println();
+			System.out.println("| workload (same run, same data) | security on req/s | security off req/s | throughput ratio on/off | p95 on ms | p95 off ms |");
+			System.out.println("| --- | --- | --- | --- | --- | --- |");
+			for (String name : secured.keySet()) {
+				Stats on = secured.get(name);
+				Stats off = unsecured.get(name);
+				System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2fx | %.1f | %.1f |%n", name, on.perSecond(), off.perSecond(),
+						on.perSecond() / off.perSecond(), on.percentileMillis(95), off.percentileMillis(95));
+			}
+		} finally {
+			open.destroy();
+			open.waitFor();
+		}
+	}
+
+	/** Patient read and patient-scoped search: the workloads whose cost authorization and audit add to. */
+	private Map<String, Stats> readWorkloads(List<String> patientIds, int requests) throws Exception {
+		Map<String, Stats> out = new LinkedHashMap<>();
+		out.put("read a Patient (serial)", repeat(requests, 1, i -> () -> get("/" + pick(patientIds, i))));
+		out.put("search a patient's Observations (serial)", repeat(requests, 1, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
+		out.put("search a patient's Observations (8 clients)", repeat(requests, 8, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
+		return out;
 	}
 
 	private static void ratio(Map<String, Stats> results, String ours, String baseline) {
@@ -147,7 +181,7 @@ public final class BenchmarkMain {
 
 	// ---- server process ------------------------------------------------------------------------------------------
 
-	private Process startServer(Path jar, int port) throws IOException {
+	private Process startServer(Path jar, int port, String... extraArgs) throws IOException {
 		if (!Files.exists(jar)) {
 			throw new IllegalStateException("No server jar at " + jar + "; run src/bench/run.sh, which builds it");
 		}
@@ -160,6 +194,7 @@ public final class BenchmarkMain {
 		if (dataDir != null) {
 			command.add("--nssi.db.embedded-data-dir=" + dataDir);
 		}
+		command.addAll(List.of(extraArgs));
 		ProcessBuilder builder = new ProcessBuilder(command);
 		builder.redirectErrorStream(true);
 		builder.redirectOutput(Path.of(args.getOrDefault("server-log", "target/bench/server.log")).toFile());
