@@ -2,6 +2,7 @@ package org.nssifhir.server.conformance;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -22,8 +23,9 @@ class ConformanceConfig {
 	}
 
 	@Bean
-	NssiWriteInterceptor nssiWriteInterceptor(FhirContext fhirContext, NssiProfileValidator validator, IInterceptorService interceptors) {
-		NssiWriteInterceptor interceptor = new NssiWriteInterceptor(fhirContext, validator);
+	NssiWriteInterceptor nssiWriteInterceptor(
+			FhirContext fhirContext, NssiProfileValidator validator, DaoRegistry daoRegistry, IInterceptorService interceptors) {
+		NssiWriteInterceptor interceptor = new NssiWriteInterceptor(fhirContext, validator, new AdolescentLabeler(fhirContext, daoRegistry));
 		interceptors.registerInterceptor(interceptor);
 		return interceptor;
 	}

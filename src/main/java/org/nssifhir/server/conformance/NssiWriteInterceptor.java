@@ -18,7 +18,7 @@ import org.nssifhir.server.support.ErrorCode;
 
 /**
  * On every write of an NSSI resource (create, update, and each entry of a transaction or batch, whatever the
- * route): labels it as restricted behavioural-health data, declares the profile its content implies, and
+ * route): labels it as restricted behavioural-health data (and adolescent data for a minor), declares the profile its content implies, and
  * validates it against our profiles. An invalid resource is refused with 422 and an OperationOutcome naming each
  * element and rule; because this runs inside the storage transaction, a transaction containing it stores nothing.
  * Resources that are not NSSI resources pass through untouched, as in plain HAPI.
@@ -34,10 +34,12 @@ public class NssiWriteInterceptor {
 
 	private final FhirContext fhirContext;
 	private final NssiProfileValidator validator;
+	private final AdolescentLabeler adolescentLabeler;
 
-	public NssiWriteInterceptor(FhirContext fhirContext, NssiProfileValidator validator) {
+	public NssiWriteInterceptor(FhirContext fhirContext, NssiProfileValidator validator, AdolescentLabeler adolescentLabeler) {
 		this.fhirContext = fhirContext;
 		this.validator = validator;
+		this.adolescentLabeler = adolescentLabeler;
 	}
 
 	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED)
@@ -56,6 +58,7 @@ public class NssiWriteInterceptor {
 			return;
 		}
 		label(r.getMeta());
+		adolescentLabeler.label(r);
 		for (String profile : profiles) {
 			if (!r.getMeta().hasProfile(NssiCanonicals.profile(profile))) {
 				r.getMeta().addProfile(NssiCanonicals.profile(profile));

@@ -148,6 +148,28 @@ class ConformanceIT extends BaseIT {
 	}
 
 	@Test
+	void episodesOfAMinorAreLabelledAdolescentAndOfAnAdultNot() {
+		IGenericClient client = client();
+		Patient minor = new Patient();
+		minor.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		minor.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("2012-06-01"));
+		IIdType minorId = client.create().resource(minor).execute().getId().toUnqualifiedVersionless();
+		Patient adult = new Patient();
+		adult.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		adult.setBirthDateElement(new org.hl7.fhir.r4.model.DateType("1990-06-01"));
+		IIdType adultId = client.create().resource(adult).execute().getId().toUnqualifiedVersionless();
+
+		IIdType minorEpisode = client.create().resource(episode(minorId, unique("adol"))).execute().getId().toUnqualifiedVersionless();
+		IIdType adultEpisode = client.create().resource(episode(adultId, unique("adult"))).execute().getId().toUnqualifiedVersionless();
+		assertThat(securityCodes(client, minorEpisode)).contains("ADOL", "R", "BH");
+		assertThat(securityCodes(client, adultEpisode)).contains("R", "BH").doesNotContain("ADOL");
+	}
+
+	private static List<String> securityCodes(IGenericClient client, IIdType id) {
+		return client.read().resource(Observation.class).withId(id).execute().getMeta().getSecurity().stream().map(Coding::getCode).toList();
+	}
+
+	@Test
 	void aConfidentialityChosenByTheClientIsKept() {
 		IGenericClient client = client();
 		Observation obs = episode(newPatient(client), unique("very-restricted"));
