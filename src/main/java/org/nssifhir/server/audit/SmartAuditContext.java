@@ -15,6 +15,7 @@ public class SmartAuditContext implements IBalpAuditContextServices {
 
 	static final String CLIENT_SYSTEM = "urn:nssi-fhir:oauth-client";
 	static final String SUBJECT_SYSTEM = "urn:nssi-fhir:oauth-subject";
+	public static final String FHIR_USER_SYSTEM = "urn:nssi-fhir:fhir-user";
 
 	/**
 	 * Relative references (with the version read or written), not absolute URLs: this server refuses external
@@ -47,7 +48,14 @@ public class SmartAuditContext implements IBalpAuditContextServices {
 	public Reference getAgentUserWho(RequestDetails request) {
 		return SmartAccess.current()
 				.map(access -> access.fhirUser()
-						.map(Reference::new)
+						// an identifier, not a resolvable reference: the user's resource may live elsewhere (an
+						// external issuer) or not exist yet, and the audit record must be written regardless.
+						// Privacy officers search AuditEvent?nssi-agent-identifier=urn:nssi-fhir:fhir-user|Practitioner/123
+						.map(user -> {
+							Reference who = new Reference().setDisplay(user);
+							who.getIdentifier().setSystem(FHIR_USER_SYSTEM).setValue(user);
+							return who;
+						})
 						.orElseGet(() -> {
 							Reference who = new Reference().setDisplay(access.subject());
 							who.getIdentifier().setSystem(SUBJECT_SYSTEM).setValue(access.subject());

@@ -72,11 +72,17 @@ public record NssiProperties(
 			/* Accepted token audiences; blank = the FHIR base URL the request came to. */
 			@DefaultValue List<String> audiences,
 			@NotNull @DefaultValue("PT1H") java.time.Duration accessTokenTtl,
+			/* Refresh tokens (offline_access / online_access, confidential app clients only). */
+			@NotNull @DefaultValue("P30D") java.time.Duration refreshTokenTtl,
+			/* How long a launch context (EHR launch, patient picked in a standalone launch) can be used. */
+			@NotNull @DefaultValue("PT10M") java.time.Duration launchTtl,
 			/* BUILTIN: private JWK file for signing tokens (created if missing); blank = next to the embedded data, or per process. */
 			String signingKeyFile,
 			/* Register client "nssi-dev" (secret in <data>/dev-client-secret) when running on the embedded database. */
 			@DefaultValue("true") boolean devClient,
-			@Valid @DefaultValue List<Client> clients) {
+			@Valid @DefaultValue List<Client> clients,
+			/* People who sign in to authorize SMART apps (BUILTIN mode), each linked to a FHIR resource. */
+			@Valid @DefaultValue List<User> users) {
 
 		public enum Mode {
 			BUILTIN,
@@ -95,10 +101,38 @@ public record NssiProperties(
 	}
 
 	/**
-	 * A backend-services client (client_credentials). Authenticates with {@code jwkSetUrl} (private_key_jwt,
-	 * RS384/ES384, as SMART Backend Services requires) or, for development, with a secret given in the environment.
+	 * A registered client. Without {@code redirectUris} it is a backend-services client (client_credentials) that
+	 * authenticates with {@code jwkSetUrl} (private_key_jwt, RS384/ES384, as SMART Backend Services requires) or,
+	 * for development, with a secret. With {@code redirectUris} it is a SMART app (authorization code with PKCE):
+	 * confidential when it has a secret or a JWKS, public otherwise. {@code launchUrl} is where an EHR launch
+	 * sends the browser ({@code ?iss=...&launch=...}).
 	 */
-	public record Client(@NotBlank String clientId, String clientSecret, String jwkSetUrl, @DefaultValue List<String> scopes) {}
+	public record Client(
+			@NotBlank String clientId,
+			String clientName,
+			String clientSecret,
+			String jwkSetUrl,
+			@DefaultValue List<String> scopes,
+			@DefaultValue List<String> redirectUris,
+			String launchUrl) {
+
+		public boolean app() {
+			return redirectUris != null && !redirectUris.isEmpty();
+		}
+
+		public boolean confidential() {
+			return (clientSecret != null && !clientSecret.isBlank()) || (jwkSetUrl != null && !jwkSetUrl.isBlank());
+		}
+	}
+
+	/**
+	 * A person who can sign in to the built-in authorization server. {@code password} is a Spring Security encoded
+	 * value ({@code {bcrypt}...}; {@code {noop}...} only for tests). {@code fhirUser} is the FHIR resource the
+	 * person is ({@code Practitioner/..}, {@code PractitionerRole/..}, {@code Patient/..}, {@code RelatedPerson/..}).
+	 */
+	public record User(@NotBlank String username, @NotBlank String password, @NotBlank @jakarta.validation.constraints.Pattern(
+			regexp = "(Practitioner|PractitionerRole|Patient|RelatedPerson|Person)/[A-Za-z0-9\\-.]{1,64}",
+			message = "fhirUser must be a relative reference such as Practitioner/123") String fhirUser) {}
 
 	/** CORS is off unless at least one origin is configured. */
 	public record Cors(@DefaultValue List<String> allowedOrigins) {

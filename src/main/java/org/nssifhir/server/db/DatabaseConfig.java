@@ -89,7 +89,7 @@ public class DatabaseConfig {
 		return dataSource;
 	}
 
-	/** Creates the HAPI schema on an empty database and applies any pending HAPI migrations on an existing one. */
+	/** Creates HAPI's schema and ours ({@link NssiSchema}) on an empty database and applies pending migrations. */
 	static void migrate(DataSource dataSource) {
 		long start = System.nanoTime();
 		HapiMigrator migrator =
@@ -97,9 +97,13 @@ public class DatabaseConfig {
 		migrator.addTasks(new HapiFhirJpaMigrationTasks(Set.of()).getAllTasks(VersionEnum.values()));
 		migrator.createMigrationTableIfRequired();
 		MigrationResult result = migrator.migrate();
+		HapiMigrator own = new HapiMigrator(NssiSchema.MIGRATION_TABLE, dataSource, DriverTypeEnum.POSTGRES_9_4);
+		own.addTasks(NssiSchema.tasks());
+		own.createMigrationTableIfRequired();
+		MigrationResult ownResult = own.migrate();
 		log.info(
 				"Database schema is current ({} migration tasks applied, {} ms)",
-				result.succeededTasks.size(),
+				result.succeededTasks.size() + ownResult.succeededTasks.size(),
 				(System.nanoTime() - start) / 1_000_000);
 	}
 }

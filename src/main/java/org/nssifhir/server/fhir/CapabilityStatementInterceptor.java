@@ -50,9 +50,11 @@ public class CapabilityStatementInterceptor {
 		security.setCors(true);
 		security.addService()
 				.addCoding(new Coding("http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR"));
-		security.setDescription("SMART on FHIR: OAuth2 bearer tokens (SMART Backend Services, client_credentials) with SMART v1/v2 scopes");
+		security.setDescription("SMART on FHIR: OAuth2 bearer tokens (SMART App Launch with PKCE, SMART Backend Services) with SMART v1/v2 scopes");
 		Extension uris = security.addExtension().setUrl("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
+		uris.addExtension("authorize", new UriType(base + "/oauth2/authorize"));
 		uris.addExtension("token", new UriType(base + "/oauth2/token"));
+		uris.addExtension("register", new UriType(base + "/connect/register"));
 		uris.addExtension("introspect", new UriType(base + "/oauth2/introspect"));
 		uris.addExtension("revoke", new UriType(base + "/oauth2/revoke"));
 	}

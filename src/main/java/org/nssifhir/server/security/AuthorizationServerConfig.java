@@ -5,6 +5,29 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.SignedJWT;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AccessTokenAuthenticationToken;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nssifhir.server.security.launch.LaunchContextStore;
+import org.nssifhir.server.security.launch.PatientPickerRedirectFilter;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.security.config.Customizer;
+import org.springframework.security.oauth2.core.OAuth2RefreshToken;
+import org.springframework.security.oauth2.core.OAuth2Token;
+import org.springframework.security.oauth2.jwt.NimbusJwtEncoder;
+import org.springframework.security.oauth2.server.authorization.JdbcOAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationProvider;
+import org.springframework.security.oauth2.server.authorization.client.JdbcRegisteredClientRepository;
+import org.springframework.security.oauth2.server.authorization.token.DelegatingOAuth2TokenGenerator;
+import org.springframework.security.oauth2.server.authorization.token.JwtGenerator;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2RefreshTokenGenerator;
+import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenGenerator;
+import org.springframework.security.oauth2.server.authorization.web.authentication.OAuth2AccessTokenResponseAuthenticationSuccessHandler;
+import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
+import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
+import org.springframework.security.web.authentication.preauth.AbstractPreAuthenticatedProcessingFilter;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +37,6 @@ import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import org.nssifhir.server.config.NssiProperties;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -28,25 +49,21 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
-import org.springframework.security.oauth2.server.authorization.InMemoryOAuth2AuthorizationService;
 import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
-import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
-import org.springframework.security.oauth2.server.authorization.client.InMemoryRegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClient;
 import org.springframework.security.oauth2.server.authorization.client.RegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.config.annotation.web.configurers.OAuth2AuthorizationServerConfigurer;
 import org.springframework.security.oauth2.server.authorization.settings.AuthorizationServerSettings;
 import org.springframework.security.oauth2.server.authorization.settings.ClientSettings;
 import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
-import org.springframework.security.oauth2.server.authorization.token.JwtEncodingContext;
-import org.springframework.security.oauth2.server.authorization.token.OAuth2TokenCustomizer;
 import org.springframework.security.web.SecurityFilterChain;
 
 /**
  * The built-in authorization server (Spring Authorization Server), on unless {@code nssi.security.mode=EXTERNAL}.
- * It issues SMART Backend Services tokens ({@code client_credentials}) to registered clients, with introspection
- * and revocation. Access tokens are JWTs signed with this server's key, audience-bound to the FHIR base URL, and
- * live at most one hour.
+ * SMART App Launch (authorization code with PKCE, EHR and standalone launch, {@code openid fhirUser}, refresh
+ * tokens) for apps and SMART Backend Services ({@code client_credentials}) for systems, with introspection,
+ * revocation and an admin-only client registration endpoint. Access tokens are JWTs signed with this server's key,
+ * audience-bound to the FHIR base URL, and live at most one hour.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
@@ -54,13 +71,94 @@ class AuthorizationServerConfig {
 
 	@Bean
 	@Order(1)
-	SecurityFilterChain authorizationServerSecurity(HttpSecurity http) throws Exception {
+	SecurityFilterChain authorizationServerSecurity(
+			HttpSecurity http, SmartAuthorizationRequestValidator requestValidator, SmartUsers users) throws Exception {
 		OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
 		http.securityMatcher(as.getEndpointsMatcher())
-				.with(as, c -> {})
+				.with(as, server -> server
+						// OpenID Connect: id_token (fhirUser), userinfo, and RFC 7591 client registration for admins
+						// (a client_credentials token with the client.create scope)
+						.oidc(oidc -> oidc.clientRegistrationEndpoint(Customizer.withDefaults()))
+						.authorizationEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.stream()
+								.filter(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::isInstance)
+								.map(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::cast)
+								.forEach(provider -> provider.setAuthenticationValidator(requestValidator))))
+						.tokenEndpoint(endpoint -> endpoint.accessTokenResponseHandler(smartTokenResponse())))
 				.authorizeHttpRequests(a -> a.anyRequest().authenticated())
+				.oauth2ResourceServer(rs -> rs.jwt(Customizer.withDefaults()))
+				// a browser that must sign in first goes to the login page, then back to the authorization request
+				.exceptionHandling(e -> e.defaultAuthenticationEntryPointFor(
+						new LoginUrlAuthenticationEntryPoint("/login"), PathPatternRequestMatcher.withDefaults().matcher("/oauth2/authorize")))
+				.addFilterBefore(
+						new PatientPickerRedirectFilter(username -> users.fhirUser(username).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN),
+						AbstractPreAuthenticatedProcessingFilter.class)
 				.csrf(csrf -> csrf.ignoringRequestMatchers(as.getEndpointsMatcher()));
 		return http.build();
+	}
+
+	/**
+	 * Sign-in and the launch pages: a session (cookie, CSRF-protected forms) exists only on these paths and on
+	 * the authorization endpoint; the FHIR API stays stateless.
+	 */
+	@Bean
+	@Order(2)
+	SecurityFilterChain signInSecurity(HttpSecurity http) throws Exception {
+		http.securityMatcher("/login", "/logout", "/smart/**")
+				.authorizeHttpRequests(a -> a.requestMatchers("/login").permitAll().anyRequest().authenticated())
+				.formLogin(Customizer.withDefaults())
+				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives("default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")));
+		return http.build();
+	}
+
+	@Bean
+	SmartUsers smartUsers(NssiProperties properties) {
+		return new SmartUsers(properties.security().users());
+	}
+
+	@Bean
+	SmartAuthorizationRequestValidator smartAuthorizationRequestValidator(NssiProperties properties, SmartUsers users, LaunchContextStore launches) {
+		return new SmartAuthorizationRequestValidator(properties, users, launches);
+	}
+
+	/**
+	 * Tokens: JWT access and ID tokens with the SMART claims, and refresh tokens only when the app asked for
+	 * {@code offline_access} (Spring Authorization Server never gives them to public clients).
+	 */
+	@Bean
+	OAuth2TokenGenerator<OAuth2Token> tokenGenerator(
+			JWKSource<SecurityContext> keys, NssiProperties properties, SmartUsers users, LaunchContextStore launches, ProxyPatients proxies) {
+		JwtGenerator jwt = new JwtGenerator(new NimbusJwtEncoder(keys));
+		jwt.setJwtCustomizer(new SmartTokenClaims(properties, users, launches, proxies));
+		OAuth2RefreshTokenGenerator refresh = new OAuth2RefreshTokenGenerator();
+		OAuth2TokenGenerator<OAuth2RefreshToken> smartRefresh = context ->
+				context.getAuthorizedScopes().contains("offline_access")
+						? refresh.generate(context)
+						: null;
+		return new DelegatingOAuth2TokenGenerator(jwt, smartRefresh);
+	}
+
+	/** The token response repeats the launch context (SMART App Launch 2.2 section "Launch context"). */
+	private static AuthenticationSuccessHandler smartTokenResponse() {
+		OAuth2AccessTokenResponseAuthenticationSuccessHandler handler = new OAuth2AccessTokenResponseAuthenticationSuccessHandler();
+		handler.setAccessTokenResponseCustomizer(context -> {
+			OAuth2AccessTokenAuthenticationToken issued = context.getAuthentication();
+			Map<String, Object> parameters = new LinkedHashMap<>(issued.getAdditionalParameters());
+			try {
+				Map<String, Object> claims = SignedJWT.parse(issued.getAccessToken().getTokenValue()).getJWTClaimsSet().getClaims();
+				for (String name : SmartTokenClaims.CONTEXT_CLAIMS) {
+					if (claims.containsKey(name)) {
+						parameters.put(name, claims.get(name));
+					}
+				}
+				if (claims.containsKey("patient")) {
+					parameters.put("need_patient_banner", true);
+				}
+			} catch (java.text.ParseException notAJwt) {
+				// only JWT access tokens are issued; nothing to add otherwise
+			}
+			context.getAccessTokenResponse().additionalParameters(parameters);
+		});
+		return handler;
 	}
 
 	/**
@@ -115,13 +213,12 @@ class AuthorizationServerConfig {
 	}
 
 	/**
-	 * Issued tokens, so that revocation and introspection know them, and so the resource server can refuse a
-	 * revoked token before it expires. In memory: after a restart, earlier tokens still validate (same key) until
-	 * they expire, but can no longer be introspected or revoked.
+	 * Issued authorizations (codes, access, refresh and ID tokens), in the database: revocation and introspection
+	 * work across restarts and nodes, and the resource server refuses a revoked token at once.
 	 */
 	@Bean
-	OAuth2AuthorizationService authorizationService() {
-		return new InMemoryOAuth2AuthorizationService();
+	OAuth2AuthorizationService authorizationService(JdbcTemplate jdbc, RegisteredClientRepository clients) {
+		return new JdbcOAuth2AuthorizationService(jdbc, clients);
 	}
 
 	@Bean
@@ -129,52 +226,70 @@ class AuthorizationServerConfig {
 		return PasswordEncoderFactories.createDelegatingPasswordEncoder();
 	}
 
+	/**
+	 * Clients live in the database (so that clients registered through the API survive a restart); the ones in
+	 * the configuration, and the development client, are written there at every start.
+	 */
 	@Bean
-	RegisteredClientRepository registeredClients(NssiProperties properties, DevClient devClient, PasswordEncoder encoder) {
+	RegisteredClientRepository registeredClients(NssiProperties properties, DevClient devClient, PasswordEncoder encoder, JdbcTemplate jdbc) {
+		JdbcRegisteredClientRepository repository = new JdbcRegisteredClientRepository(jdbc);
 		NssiProperties.Security security = properties.security();
-		List<RegisteredClient> clients = new ArrayList<>();
-		TokenSettings tokens = TokenSettings.builder().accessTokenTimeToLive(security.accessTokenTtl()).build();
 		for (NssiProperties.Client client : security.clients()) {
-			RegisteredClient.Builder builder = RegisteredClient.withId(UUID.randomUUID().toString())
-					.clientId(client.clientId())
-					.authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
-					.scopes(s -> s.addAll(client.scopes()))
-					.tokenSettings(tokens);
-			if (client.jwkSetUrl() != null && !client.jwkSetUrl().isBlank()) {
-				// SMART Backend Services: private_key_jwt with RS384 or ES384
-				builder.clientAuthenticationMethod(ClientAuthenticationMethod.PRIVATE_KEY_JWT)
-						.clientSettings(ClientSettings.builder()
-								.jwkSetUrl(client.jwkSetUrl())
-								.tokenEndpointAuthenticationSigningAlgorithm(SignatureAlgorithm.RS384)
-								.build());
-			} else if (client.clientSecret() != null && !client.clientSecret().isBlank()) {
-				builder.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
-						.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)
-						.clientSecret(encoder.encode(client.clientSecret()));
-			} else {
-				throw new IllegalStateException("Client " + client.clientId() + " needs a jwk-set-url or a client-secret");
-			}
-			clients.add(builder.build());
+			repository.save(configured(client, security, encoder, idOf(repository, client.clientId())));
 		}
-		devClient.secret().ifPresent(secret -> clients.add(RegisteredClient.withId(UUID.randomUUID().toString())
+		devClient.secret().ifPresent(secret -> repository.save(RegisteredClient.withId(idOf(repository, DevClient.CLIENT_ID))
 				.clientId(DevClient.CLIENT_ID)
+				.clientName("Development client (embedded database only)")
 				.clientSecret(encoder.encode(secret))
 				.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
 				.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)
 				.authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
 				.scopes(s -> s.addAll(DevClient.SCOPES))
-				.tokenSettings(tokens)
+				.tokenSettings(TokenSettings.builder().accessTokenTimeToLive(security.accessTokenTtl()).build())
 				.build()));
-		if (clients.isEmpty()) {
-			// the repository must not be empty; a client nobody can authenticate as is harmless
-			clients.add(RegisteredClient.withId(UUID.randomUUID().toString())
-					.clientId("no-clients-configured")
-					.clientAuthenticationMethod(ClientAuthenticationMethod.PRIVATE_KEY_JWT)
-					.authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
-					.clientSettings(ClientSettings.builder().jwkSetUrl("https://invalid.invalid/jwks").build())
-					.build());
+		return repository;
+	}
+
+	private static String idOf(RegisteredClientRepository repository, String clientId) {
+		RegisteredClient existing = repository.findByClientId(clientId);
+		return existing == null ? UUID.randomUUID().toString() : existing.getId();
+	}
+
+	private static RegisteredClient configured(NssiProperties.Client client, NssiProperties.Security security, PasswordEncoder encoder, String id) {
+		RegisteredClient.Builder builder = RegisteredClient.withId(id)
+				.clientId(client.clientId())
+				.clientName(client.clientName() == null ? client.clientId() : client.clientName())
+				.scopes(s -> s.addAll(client.scopes()))
+				.tokenSettings(TokenSettings.builder()
+						.accessTokenTimeToLive(security.accessTokenTtl())
+						.refreshTokenTimeToLive(security.refreshTokenTtl())
+						.reuseRefreshTokens(false)
+						.build());
+		ClientSettings.Builder settings = ClientSettings.builder();
+		if (client.app()) {
+			// SMART App Launch: authorization code with PKCE (S256) for every app, public or confidential
+			builder.authorizationGrantType(AuthorizationGrantType.AUTHORIZATION_CODE)
+					.authorizationGrantType(AuthorizationGrantType.REFRESH_TOKEN)
+					.redirectUris(uris -> uris.addAll(client.redirectUris()));
+			settings.requireProofKey(true).requireAuthorizationConsent(false);
+			if (!client.confidential()) {
+				builder.clientAuthenticationMethod(ClientAuthenticationMethod.NONE);
+			}
+		} else {
+			builder.authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS);
 		}
-		return new InMemoryRegisteredClientRepository(clients);
+		if (client.jwkSetUrl() != null && !client.jwkSetUrl().isBlank()) {
+			// SMART Backend Services / asymmetric client authentication: private_key_jwt with RS384 or ES384
+			builder.clientAuthenticationMethod(ClientAuthenticationMethod.PRIVATE_KEY_JWT);
+			settings.jwkSetUrl(client.jwkSetUrl()).tokenEndpointAuthenticationSigningAlgorithm(SignatureAlgorithm.RS384);
+		} else if (client.clientSecret() != null && !client.clientSecret().isBlank()) {
+			builder.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+					.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)
+					.clientSecret(encoder.encode(client.clientSecret()));
+		} else if (!client.app()) {
+			throw new IllegalStateException("Client " + client.clientId() + " needs a jwk-set-url or a client-secret");
+		}
+		return builder.clientSettings(settings.build()).build();
 	}
 
 	@Bean
@@ -183,21 +298,5 @@ class AuthorizationServerConfig {
 		AuthorizationServerSettings.Builder builder = AuthorizationServerSettings.builder();
 		// blank issuer: Spring Authorization Server derives it from each request (scheme, host, port)
 		return issuer == null || issuer.isBlank() ? builder.build() : builder.issuer(issuer).build();
-	}
-
-	/** SMART claims: audience = the FHIR base URL, scope as one space-separated string, client_id. */
-	@Bean
-	OAuth2TokenCustomizer<JwtEncodingContext> smartTokenClaims(NssiProperties properties) {
-		return context -> {
-			if (!OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
-				return;
-			}
-			List<String> audiences = properties.security().audiences();
-			String issuer = context.getAuthorizationServerContext().getIssuer();
-			context.getClaims()
-					.audience(audiences.isEmpty() ? List.of(issuer + "/fhir") : audiences)
-					.claim("client_id", context.getRegisteredClient().getClientId())
-					.claim("scope", String.join(" ", context.getAuthorizedScopes()));
-		};
 	}
 }

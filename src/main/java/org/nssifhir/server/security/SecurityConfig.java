@@ -42,7 +42,7 @@ import org.springframework.security.web.SecurityFilterChain;
 public class SecurityConfig {
 
 	@Bean
-	@Order(2)
+	@Order(3)
 	SecurityFilterChain fhirSecurity(
 			HttpSecurity http,
 			NssiProperties properties,

@@ -19,6 +19,7 @@ public record SmartAccess(
 		Optional<String> patientId,
 		String clientId,
 		String subject,
+		/* the user's FHIR resource as a relative reference (Practitioner/1), from the fhirUser claim */
 		Optional<String> fhirUser,
 		List<String> audiences) {
 
@@ -45,7 +46,7 @@ public record SmartAccess(
 				Optional.ofNullable(jwt.getClaimAsString("patient")),
 				clientId == null ? jwt.getSubject() : clientId,
 				jwt.getSubject(),
-				Optional.ofNullable(jwt.getClaimAsString("fhirUser")),
+				Optional.ofNullable(jwt.getClaimAsString("fhirUser")).map(SmartAccess::relative),
 				jwt.getAudience() == null ? List.of() : jwt.getAudience());
 	}
 
@@ -62,6 +63,12 @@ public record SmartAccess(
 			return c.stream().map(String::valueOf).toList();
 		}
 		return List.of();
+	}
+
+	/** {@code https://host/fhir/Practitioner/1} becomes {@code Practitioner/1}: the type and id are what rules need. */
+	static String relative(String fhirUser) {
+		String[] parts = fhirUser.split("/");
+		return parts.length >= 2 ? parts[parts.length - 2] + "/" + parts[parts.length - 1] : fhirUser;
 	}
 
 	public boolean isPatientLevelOnly() {

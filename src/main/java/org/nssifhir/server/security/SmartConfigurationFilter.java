@@ -52,15 +52,28 @@ public class SmartConfigurationFilter extends OncePerRequestFilter {
 
 	static Map<String, Object> document(String base) {
 		Map<String, Object> doc = new LinkedHashMap<>();
+		doc.put("issuer", base);
+		doc.put("jwks_uri", base + "/oauth2/jwks");
+		doc.put("authorization_endpoint", base + "/oauth2/authorize");
 		doc.put("token_endpoint", base + "/oauth2/token");
-		doc.put("grant_types_supported", List.of("client_credentials"));
-		doc.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post", "private_key_jwt"));
+		doc.put("grant_types_supported", List.of("authorization_code", "client_credentials", "refresh_token"));
+		doc.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post", "private_key_jwt", "none"));
 		doc.put("token_endpoint_auth_signing_alg_values_supported", List.of("RS384", "ES384"));
-		doc.put("scopes_supported", List.of("system/*.cruds", "system/*.rs", "system/*.read", "system/*.write"));
-		doc.put("response_types_supported", List.of("token"));
+		doc.put("registration_endpoint", base + "/connect/register");
+		doc.put("userinfo_endpoint", base + "/userinfo");
+		doc.put("scopes_supported", List.of(
+				"openid", "fhirUser", "launch", "launch/patient", "offline_access",
+				"patient/*.rs", "patient/*.cruds", "user/*.rs", "user/*.cruds", "system/*.rs", "system/*.cruds",
+				"patient/*.read", "user/*.read", "system/*.read"));
+		doc.put("response_types_supported", List.of("code"));
 		doc.put("introspection_endpoint", base + "/oauth2/introspect");
 		doc.put("revocation_endpoint", base + "/oauth2/revoke");
-		doc.put("capabilities", List.of("client-confidential-symmetric", "client-confidential-asymmetric", "permission-v1", "permission-v2"));
+		doc.put("capabilities", List.of(
+				"launch-ehr", "launch-standalone",
+				"client-public", "client-confidential-symmetric", "client-confidential-asymmetric",
+				"context-ehr-patient", "context-ehr-encounter", "context-standalone-patient", "context-banner",
+				"sso-openid-connect",
+				"permission-offline", "permission-patient", "permission-user", "permission-v1", "permission-v2"));
 		doc.put("code_challenge_methods_supported", List.of("S256"));
 		return doc;
 	}

@@ -30,6 +30,7 @@ public final class TestDatabase {
 		registry.add("nssi.security.clients[0].client-id", () -> "test-backend");
 		registry.add("nssi.security.clients[0].client-secret", () -> "test-backend-secret");
 		registry.add("nssi.security.clients[0].scopes[0]", () -> "system/Observation.rs");
+		SmartTestApps.register(registry);
 		String url = System.getenv("NSSI_TEST_DB_URL");
 		if (url != null && !url.isBlank()) {
 			System.out.println("[TestDatabase] using NSSI_TEST_DB_URL");

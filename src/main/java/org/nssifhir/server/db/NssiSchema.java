@@ -1,0 +1,96 @@
+package org.nssifhir.server.db;
+
+import ca.uhn.fhir.jpa.migrate.DriverTypeEnum;
+import ca.uhn.fhir.jpa.migrate.taskdef.BaseTask;
+import ca.uhn.fhir.jpa.migrate.taskdef.ExecuteRawSqlTask;
+import java.util.List;
+
+/**
+ * The server's own tables, next to HAPI's, created and upgraded by the same migrator (with its own migration
+ * table). Append tasks; never edit one that has shipped.
+ *
+ * <p>The authorization-server tables are Spring Authorization Server's JDBC schema, adapted for PostgreSQL as its
+ * documentation says (text for blob, timestamptz for timestamp), plus hash indexes on the token columns because
+ * every FHIR request looks its token up (revocation check).
+ */
+final class NssiSchema {
+
+	static final String MIGRATION_TABLE = "NSSI_MIGRATION";
+	private static final String PRODUCT_VERSION = "0.1.0";
+
+	private NssiSchema() {}
+
+	static List<BaseTask> tasks() {
+		return List.of(
+				sql("20261125.1", """
+						CREATE TABLE oauth2_registered_client (
+						    id varchar(100) NOT NULL PRIMARY KEY,
+						    client_id varchar(100) NOT NULL UNIQUE,
+						    client_id_issued_at timestamptz DEFAULT CURRENT_TIMESTAMP NOT NULL,
+						    client_secret varchar(200) DEFAULT NULL,
+						    client_secret_expires_at timestamptz DEFAULT NULL,
+						    client_name varchar(200) NOT NULL,
+						    client_authentication_methods varchar(1000) NOT NULL,
+						    authorization_grant_types varchar(1000) NOT NULL,
+						    redirect_uris varchar(1000) DEFAULT NULL,
+						    post_logout_redirect_uris varchar(1000) DEFAULT NULL,
+						    scopes varchar(1000) NOT NULL,
+						    client_settings varchar(2000) NOT NULL,
+						    token_settings varchar(2000) NOT NULL)"""),
+				sql("20261125.2", """
+						CREATE TABLE oauth2_authorization (
+						    id varchar(100) NOT NULL PRIMARY KEY,
+						    registered_client_id varchar(100) NOT NULL,
+						    principal_name varchar(200) NOT NULL,
+						    authorization_grant_type varchar(100) NOT NULL,
+						    authorized_scopes varchar(1000) DEFAULT NULL,
+						    attributes text DEFAULT NULL,
+						    state varchar(500) DEFAULT NULL,
+						    authorization_code_value text DEFAULT NULL,
+						    authorization_code_issued_at timestamptz DEFAULT NULL,
+						    authorization_code_expires_at timestamptz DEFAULT NULL,
+						    authorization_code_metadata text DEFAULT NULL,
+						    access_token_value text DEFAULT NULL,
+						    access_token_issued_at timestamptz DEFAULT NULL,
+						    access_token_expires_at timestamptz DEFAULT NULL,
+						    access_token_metadata text DEFAULT NULL,
+						    access_token_type varchar(100) DEFAULT NULL,
+						    access_token_scopes varchar(1000) DEFAULT NULL,
+						    oidc_id_token_value text DEFAULT NULL,
+						    oidc_id_token_issued_at timestamptz DEFAULT NULL,
+						    oidc_id_token_expires_at timestamptz DEFAULT NULL,
+						    oidc_id_token_metadata text DEFAULT NULL,
+						    refresh_token_value text DEFAULT NULL,
+						    refresh_token_issued_at timestamptz DEFAULT NULL,
+						    refresh_token_expires_at timestamptz DEFAULT NULL,
+						    refresh_token_metadata text DEFAULT NULL,
+						    user_code_value text DEFAULT NULL,
+						    user_code_issued_at timestamptz DEFAULT NULL,
+						    user_code_expires_at timestamptz DEFAULT NULL,
+						    user_code_metadata text DEFAULT NULL,
+						    device_code_value text DEFAULT NULL,
+						    device_code_issued_at timestamptz DEFAULT NULL,
+						    device_code_expires_at timestamptz DEFAULT NULL,
+						    device_code_metadata text DEFAULT NULL)"""),
+				sql("20261125.3", "CREATE INDEX oauth2_authz_access_token ON oauth2_authorization USING hash (access_token_value)"),
+				sql("20261125.4", "CREATE INDEX oauth2_authz_refresh_token ON oauth2_authorization USING hash (refresh_token_value)"),
+				sql("20261125.5", "CREATE INDEX oauth2_authz_code ON oauth2_authorization USING hash (authorization_code_value)"),
+				sql("20261125.6", "CREATE INDEX oauth2_authz_state ON oauth2_authorization USING hash (state)"),
+				sql("20261125.7", "CREATE INDEX oauth2_authz_id_token ON oauth2_authorization USING hash (oidc_id_token_value)"),
+				sql("20261125.8", """
+						CREATE TABLE nssi_smart_launch (
+						    id varchar(64) NOT NULL PRIMARY KEY,
+						    username varchar(200) NOT NULL,
+						    patient_id varchar(64),
+						    encounter_id varchar(64),
+						    fhir_context text,
+						    created_at timestamptz NOT NULL,
+						    expires_at timestamptz NOT NULL)"""));
+	}
+
+	private static ExecuteRawSqlTask sql(String version, String sql) {
+		ExecuteRawSqlTask task = new ExecuteRawSqlTask(PRODUCT_VERSION, version);
+		task.addSql(DriverTypeEnum.POSTGRES_9_4, sql);
+		return task;
+	}
+}

@@ -1,0 +1,92 @@
+package org.nssifhir.server.security;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.security.launch.LaunchContextStore;
+import org.springframework.security.authentication.AnonymousAuthenticationToken;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.oauth2.core.OAuth2Error;
+import org.springframework.security.oauth2.core.OAuth2ErrorCodes;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationContext;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationException;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationToken;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationValidator;
+import org.springframework.security.oauth2.server.authorization.context.AuthorizationServerContextHolder;
+
+/**
+ * SMART App Launch rules for {@code /oauth2/authorize}, on top of Spring Authorization Server's own checks
+ * (client, redirect URI, registered scopes, PKCE with S256 only):
+ * <ul>
+ *   <li>{@code aud} must name this FHIR server, so a token is never minted for another resource server;
+ *   <li>{@code system/} scopes are for Backend Services only;
+ *   <li>patients and proxies get patient-level scopes only;
+ *   <li>the {@code launch} scope needs a {@code launch} parameter, and a launch id must be live and belong to the
+ *       signed-in user (it is a capability: a leaked id is useless to anyone else).
+ * </ul>
+ * Errors go back to the app's redirect URI as OAuth errors, without any patient data.
+ */
+class SmartAuthorizationRequestValidator implements Consumer<OAuth2AuthorizationCodeRequestAuthenticationContext> {
+
+	private final Consumer<OAuth2AuthorizationCodeRequestAuthenticationContext> standard =
+			new OAuth2AuthorizationCodeRequestAuthenticationValidator();
+	private final NssiProperties properties;
+	private final SmartUsers users;
+	private final LaunchContextStore launches;
+
+	SmartAuthorizationRequestValidator(NssiProperties properties, SmartUsers users, LaunchContextStore launches) {
+		this.properties = properties;
+		this.users = users;
+		this.launches = launches;
+	}
+
+	@Override
+	public void accept(OAuth2AuthorizationCodeRequestAuthenticationContext context) {
+		standard.accept(context);
+		OAuth2AuthorizationCodeRequestAuthenticationToken request = context.getAuthentication();
+		Map<String, Object> parameters = request.getAdditionalParameters();
+		Set<String> scopes = request.getScopes();
+
+		String fhirBase = AuthorizationServerContextHolder.getContext().getIssuer() + "/fhir";
+		List<String> accepted = properties.security().audiences().isEmpty() ? List.of(fhirBase) : properties.security().audiences();
+		Object aud = parameters.get("aud");
+		if (aud == null || !accepted.contains(stripSlash(aud.toString()))) {
+			throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "aud must be the FHIR base URL of this server: " + accepted.get(0));
+		}
+		if (scopes.stream().anyMatch(scope -> scope.startsWith("system/"))) {
+			throw error(request, OAuth2ErrorCodes.INVALID_SCOPE, "system/ scopes are granted only to SMART Backend Services clients");
+		}
+		Object launch = parameters.get("launch");
+		if (scopes.contains("launch") && launch == null) {
+			throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "the launch scope needs the launch parameter of an EHR launch");
+		}
+		if (!(request.getPrincipal() instanceof Authentication user) || !user.isAuthenticated() || user instanceof AnonymousAuthenticationToken) {
+			return; // checked again once the user has signed in
+		}
+		Optional<String> fhirUser = users.fhirUser(user.getName());
+		SmartUsers.Kind kind = fhirUser.map(SmartUsers::kind).orElse(SmartUsers.Kind.CLINICIAN);
+		if (kind != SmartUsers.Kind.CLINICIAN) {
+			if (scopes.stream().anyMatch(scope -> scope.startsWith("user/"))) {
+				throw error(request, OAuth2ErrorCodes.INVALID_SCOPE, "user/ scopes are for clinicians; ask for patient/ scopes");
+			}
+			if (launch != null) {
+				throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "an EHR launch is for clinicians");
+			}
+		}
+		if (launch != null && launches.find(launch.toString()).filter(found -> found.username().equals(user.getName())).isEmpty()) {
+			throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "unknown or expired launch; launch the app again");
+		}
+	}
+
+	private static OAuth2AuthorizationCodeRequestAuthenticationException error(
+			OAuth2AuthorizationCodeRequestAuthenticationToken request, String code, String description) {
+		return new OAuth2AuthorizationCodeRequestAuthenticationException(new OAuth2Error(code, description, null), request);
+	}
+
+	private static String stripSlash(String url) {
+		return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+	}
+}

@@ -1,0 +1,218 @@
+package org.nssifhir.server.security.launch;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
+import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.param.StringParam;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Patient;
+import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.security.SmartUsers;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.web.csrf.CsrfToken;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
+import org.springframework.web.util.HtmlUtils;
+
+/**
+ * The two pages a clinician sees around a SMART launch on the built-in authorization server:
+ * <ul>
+ *   <li>{@code /smart/launcher}: a minimal EHR launcher (pick a patient and an app, as an EHR would) that creates a
+ *       launch context and sends the browser to the app's launch URL with {@code iss} and {@code launch};
+ *   <li>{@code /smart/pick-patient}: the patient picker of a standalone launch asking for {@code launch/patient}.
+ * </ul>
+ * Server-rendered HTML with every value escaped; forms carry Spring Security's CSRF token. Clinicians only.
+ */
+@RestController
+public class LaunchPages {
+
+	public static final String PICKER = "/smart/pick-patient";
+	public static final String LAUNCHER = "/smart/launcher";
+	private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+	private static final Pattern REFERENCE = Pattern.compile("[A-Z][A-Za-z]{1,40}/[A-Za-z0-9\\-.]{1,64}");
+
+	private final LaunchContextStore launches;
+	private final SmartUsers users;
+	private final DaoRegistry daos;
+	private final NssiProperties properties;
+
+	public LaunchPages(LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties) {
+		this.launches = launches;
+		this.users = users;
+		this.daos = daos;
+		this.properties = properties;
+	}
+
+	@GetMapping(value = PICKER, produces = MediaType.TEXT_HTML_VALUE)
+	public ResponseEntity<String> picker(
+			@RequestParam("request") String authorizeQuery,
+			@RequestParam(value = "name", required = false) String name,
+			Principal user,
+			HttpServletRequest http) {
+		if (!clinician(user)) {
+			return forbidden();
+		}
+		StringBuilder body = new StringBuilder("<h1>Choose a patient</h1>")
+				.append("<form method='get' action='").append(PICKER).append("'>")
+				.append(hidden("request", authorizeQuery))
+				.append("<label for='name'>Patient name</label> <input id='name' name='name' value='").append(esc(name)).append("'>")
+				.append(" <button type='submit'>Search</button></form>");
+		if (name != null && !name.isBlank()) {
+			List<Patient> found = searchByName(name);
+			body.append("<form method='post' action='").append(PICKER).append("'>").append(csrf(http)).append(hidden("request", authorizeQuery));
+			body.append("<fieldset><legend>").append(found.size()).append(" patient(s) found</legend>");
+			for (Patient patient : found) {
+				String id = patient.getIdElement().getIdPart();
+				body.append("<div><input type='radio' name='patient' id='p-").append(esc(id)).append("' value='").append(esc(id)).append("' required>")
+						.append("<label for='p-").append(esc(id)).append("'>").append(esc(display(patient))).append("</label></div>");
+			}
+			body.append("</fieldset><button type='submit'>Continue</button></form>");
+		}
+		return page("Choose a patient", body.toString());
+	}
+
+	@PostMapping(value = PICKER, produces = MediaType.TEXT_HTML_VALUE)
+	public ResponseEntity<String> picked(@RequestParam("request") String authorizeQuery, @RequestParam("patient") String patientId, Principal user) {
+		if (!clinician(user)) {
+			return forbidden();
+		}
+		if (!ID.matcher(patientId).matches() || patient(patientId).isEmpty()) {
+			return badRequest("No such patient");
+		}
+		if (authorizeQuery.contains("launch=")) {
+			return badRequest("The authorization request already has a launch context");
+		}
+		LaunchContext launch = launches.create(user.getName(), patientId, null, List.of());
+		// always back to our own authorization endpoint: the query is the app's original request plus the launch
+		return ResponseEntity.status(HttpStatus.FOUND)
+				.header("Location", "/oauth2/authorize?" + authorizeQuery + "&launch=" + launch.id())
+				.build();
+	}
+
+	@GetMapping(value = LAUNCHER, produces = MediaType.TEXT_HTML_VALUE)
+	public ResponseEntity<String> launcher(Principal user, HttpServletRequest http) {
+		if (!clinician(user)) {
+			return forbidden();
+		}
+		StringBuilder body = new StringBuilder("<h1>Launch a SMART app</h1><form method='post' action='").append(LAUNCHER).append("'>").append(csrf(http))
+				.append("<p><label for='patient'>Patient id</label> <input id='patient' name='patient' required></p>")
+				.append("<p><label for='encounter'>Encounter id (optional)</label> <input id='encounter' name='encounter'></p>")
+				.append("<p><label for='app'>App</label> <select id='app' name='app'>");
+		for (NssiProperties.Client app : launchableApps()) {
+			body.append("<option value='").append(esc(app.clientId())).append("'>")
+					.append(esc(app.clientName() == null ? app.clientId() : app.clientName())).append("</option>");
+		}
+		body.append("</select></p><button type='submit'>Launch</button></form>");
+		return page("Launch a SMART app", body.toString());
+	}
+
+	@PostMapping(value = LAUNCHER, produces = MediaType.TEXT_HTML_VALUE)
+	public ResponseEntity<String> launch(
+			@RequestParam("patient") String patientId,
+			@RequestParam(value = "encounter", required = false) String encounterId,
+			@RequestParam(value = "context", required = false) List<String> fhirContext,
+			@RequestParam("app") String appId,
+			Principal user,
+			HttpServletRequest http) {
+		if (!clinician(user)) {
+			return forbidden();
+		}
+		Optional<NssiProperties.Client> app = launchableApps().stream().filter(c -> c.clientId().equals(appId)).findFirst();
+		if (app.isEmpty()) {
+			return badRequest("No such app");
+		}
+		if (!ID.matcher(patientId).matches() || patient(patientId).isEmpty()) {
+			return badRequest("No such patient");
+		}
+		String encounter = encounterId == null || encounterId.isBlank() ? null : encounterId;
+		if (encounter != null && !ID.matcher(encounter).matches()) {
+			return badRequest("Invalid encounter id");
+		}
+		List<String> context = fhirContext == null ? List.of() : fhirContext.stream().filter(s -> !s.isBlank()).toList();
+		if (context.stream().anyMatch(reference -> !REFERENCE.matcher(reference).matches())) {
+			return badRequest("fhirContext entries must be relative references such as CarePlan/123");
+		}
+		LaunchContext launch = launches.create(user.getName(), patientId, encounter, context);
+		String iss = ServletUriComponentsBuilder.fromContextPath(http).path("/fhir").build().toUriString();
+		String target = app.get().launchUrl() + (app.get().launchUrl().contains("?") ? "&" : "?")
+				+ "iss=" + URLEncoder.encode(iss, StandardCharsets.UTF_8) + "&launch=" + launch.id();
+		return ResponseEntity.status(HttpStatus.FOUND).header("Location", target).build();
+	}
+
+	private List<NssiProperties.Client> launchableApps() {
+		return properties.security().clients().stream().filter(c -> c.app() && c.launchUrl() != null && !c.launchUrl().isBlank()).toList();
+	}
+
+	private boolean clinician(Principal user) {
+		return user != null && users.fhirUser(user.getName()).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN;
+	}
+
+	private Optional<Patient> patient(String id) {
+		try {
+			return Optional.of(daos.getResourceDao(Patient.class).read(new IdType("Patient", id), new SystemRequestDetails()));
+		} catch (ResourceNotFoundException | ResourceGoneException e) {
+			return Optional.empty();
+		}
+	}
+
+	private List<Patient> searchByName(String name) {
+		IFhirResourceDao<Patient> dao = daos.getResourceDao(Patient.class);
+		SearchParameterMap map = SearchParameterMap.newSynchronous("name", new StringParam(name));
+		map.setCount(20);
+		IBundleProvider result = dao.search(map, new SystemRequestDetails());
+		return result.getResources(0, 20).stream().map(Patient.class::cast).toList();
+	}
+
+	private static String display(Patient patient) {
+		String name = patient.getNameFirstRep().getNameAsSingleString();
+		String born = patient.hasBirthDate() ? ", born " + patient.getBirthDateElement().getValueAsString() : "";
+		return (name == null || name.isBlank() ? "(no name)" : name) + born + " (Patient/" + patient.getIdElement().getIdPart() + ")";
+	}
+
+	private static String csrf(HttpServletRequest http) {
+		CsrfToken token = (CsrfToken) http.getAttribute(CsrfToken.class.getName());
+		return token == null ? "" : hidden(token.getParameterName(), token.getToken());
+	}
+
+	private static String hidden(String name, String value) {
+		return "<input type='hidden' name='" + esc(name) + "' value='" + esc(value) + "'>";
+	}
+
+	private static String esc(String value) {
+		return value == null ? "" : HtmlUtils.htmlEscape(value, "UTF-8");
+	}
+
+	private static ResponseEntity<String> page(String title, String body) {
+		String html = "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
+				+ "<title>" + esc(title) + " - NSSI FHIR Server</title>"
+				+ "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;line-height:1.5;color:#111}"
+				+ "input,select,button{font-size:1rem;padding:.3rem}button{background:#0b5394;color:#fff;border:0;padding:.4rem 1rem}</style>"
+				+ "</head><body><main>" + body + "</main></body></html>";
+		return ResponseEntity.ok().header("Cache-Control", "no-store").contentType(MediaType.TEXT_HTML).body(html);
+	}
+
+	private static ResponseEntity<String> forbidden() {
+		return ResponseEntity.status(HttpStatus.FORBIDDEN).contentType(MediaType.TEXT_HTML)
+				.body("<!doctype html><title>Not allowed</title><p>Only clinicians can launch apps or choose a patient.</p>");
+	}
+
+	private static ResponseEntity<String> badRequest(String message) {
+		return ResponseEntity.badRequest().contentType(MediaType.TEXT_HTML).body("<!doctype html><title>Bad request</title><p>" + esc(message) + "</p>");
+	}
+}
