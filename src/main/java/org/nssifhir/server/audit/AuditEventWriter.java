@@ -4,6 +4,8 @@ import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.storage.interceptor.balp.IBalpAuditEventSink;
 import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.Coding;
+import org.nssifhir.server.security.consent.BreakTheGlass;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -34,6 +36,11 @@ public class AuditEventWriter implements IBalpAuditEventSink {
 
 	@Override
 	public void recordAuditEvent(AuditEvent event) {
+		if (BreakTheGlass.asserted()) {
+			// every break-the-glass access is marked so privacy officers can find and review it
+			event.addPurposeOfEvent().addCoding(new Coding(BreakTheGlass.ACT_REASON_SYSTEM, BreakTheGlass.CODE, "break the glass"));
+			event.getMeta().addTag(BreakTheGlass.AUDIT_TAG_SYSTEM, BreakTheGlass.AUDIT_TAG_CODE, "break-the-glass access");
+		}
 		boolean insideWrite = TransactionSynchronizationManager.isActualTransactionActive()
 				&& !TransactionSynchronizationManager.isCurrentTransactionReadOnly();
 		(insideWrite ? joinTransaction : newTransaction)

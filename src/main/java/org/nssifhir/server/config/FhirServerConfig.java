@@ -13,6 +13,8 @@ import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
 import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
+import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
@@ -62,6 +64,7 @@ public class FhirServerConfig {
 			AuditEventWriter auditWriter,
 			SmartAuditContext auditContext,
 			RefusedAccessAuditor refusedAccessAuditor,
+			SensitiveDataConsentService consentService,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
@@ -93,6 +96,8 @@ public class FhirServerConfig {
 			server.registerInterceptor(searchNarrowing);
 			server.registerInterceptor(authorization);
 			server.registerInterceptor(batchResponseGuard);
+			// sensitivity labels and consent, per returned resource; before the audit, so it records what was shown
+			server.registerInterceptor(new ConsentInterceptor(consentService));
 			// IHE BALP AuditEvents for every read, search, write and operation; refusals audited separately
 			server.registerInterceptor(new BalpAuditCaptureInterceptor(auditWriter, auditContext));
 			server.registerInterceptor(refusedAccessAuditor);

@@ -6,6 +6,8 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.interceptor.consent.ConsentOperationStatusEnum;
+import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.util.FhirTerser;
 import org.hl7.fhir.r4.model.Bundle;
@@ -20,15 +22,18 @@ import org.nssifhir.server.support.ErrorCode;
  * reach the client unchecked (a patient-A token could read patient B through {@code Bundle.entry.request GET}).
  * This checks every resource in a batch/transaction response, including search results nested in it, against
  * the token: its type must be granted for reading, and for a patient-level token it must lie in that patient's
- * compartment. An entry holding anything else is replaced, as a whole, by a 403 entry.
+ * compartment. An entry holding anything else is replaced, as a whole, by a 403 entry. The same for sensitivity
+ * labels ({@link SensitiveDataConsentService}).
  */
 @Interceptor
 public class BatchResponseGuard {
 
 	private final FhirContext fhirContext;
+	private final SensitiveDataConsentService consent;
 
-	public BatchResponseGuard(FhirContext fhirContext) {
+	public BatchResponseGuard(FhirContext fhirContext, SensitiveDataConsentService consent) {
 		this.fhirContext = fhirContext;
+		this.consent = consent;
 	}
 
 	@Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
@@ -47,7 +52,22 @@ public class BatchResponseGuard {
 			if (resource == null || resource instanceof OperationOutcome) {
 				continue;
 			}
-			// HAPI answers a GET entry with a Bundle around the resource(s) read
+			// sensitivity labels: HAPI's consent interceptor does not see the GET entries of a batch either. A
+			// search result loses what the labels hide, as a search would; a read of a hidden resource is a 404
+			if (resource instanceof Bundle nested) {
+				nested.getEntry().removeIf(e -> e.getResource() != null && hidden(request, e.getResource()));
+				nested.setTotalElement(null);
+			} else if (hidden(request, resource)) {
+				OperationOutcome gone = new OperationOutcome();
+				gone.addIssue()
+						.setSeverity(OperationOutcome.IssueSeverity.ERROR)
+						.setCode(OperationOutcome.IssueType.NOTFOUND)
+						.setDiagnostics("Resource " + resource.fhirType() + "/" + resource.getIdElement().getIdPart() + " is not known");
+				entry.setResource(gone);
+				entry.getResponse().setStatus("404 Not Found").setEtag(null).setLocation(null).setLastModified(null);
+				continue;
+			}
+			// HAPI answers a search entry with a Bundle around the resource(s) found
 			boolean permitted = resource instanceof Bundle nested
 					? nested.getEntry().stream().allMatch(e -> e.getResource() == null || allowed(access, e.getResource()))
 					: allowed(access, resource);
@@ -61,6 +81,10 @@ public class BatchResponseGuard {
 				entry.getResponse().setStatus("403 Forbidden").setEtag(null).setLocation(null).setLastModified(null);
 			}
 		}
+	}
+
+	private boolean hidden(RequestDetails request, Resource resource) {
+		return consent.canSeeResource(request, resource, null).getStatus() == ConsentOperationStatusEnum.REJECT;
 	}
 
 	boolean allowed(SmartAccess access, Resource resource) {

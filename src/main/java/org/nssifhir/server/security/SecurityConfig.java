@@ -8,6 +8,9 @@ import com.nimbusds.jose.proc.SecurityContext;
 import java.util.Optional;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.security.consent.ProxyConsents;
+import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -127,8 +130,14 @@ public class SecurityConfig {
 	}
 
 	@Bean
-	BatchResponseGuard batchResponseGuard(FhirContext fhirContext) {
-		return new BatchResponseGuard(fhirContext);
+	SensitiveDataConsentService sensitiveDataConsentService(
+			FhirContext fhirContext, TreatingRelationships relationships, ProxyConsents consents) {
+		return new SensitiveDataConsentService(fhirContext, relationships, consents);
+	}
+
+	@Bean
+	BatchResponseGuard batchResponseGuard(FhirContext fhirContext, SensitiveDataConsentService consent) {
+		return new BatchResponseGuard(fhirContext, consent);
 	}
 
 	@Bean

@@ -13,7 +13,11 @@ public enum ErrorCode {
 	PROFILE_VALIDATION_FAILED(201),
 	UNAUTHENTICATED(301),
 	SCOPE_DOES_NOT_ALLOW(302),
-	SCOPE_NOT_ENFORCEABLE(303);
+	SCOPE_NOT_ENFORCEABLE(303),
+	RESTRICTED_NO_RELATIONSHIP(304),
+	// 305 reserved (an adolescent record refused to a proxy is a plain 404: its existence is confidential)
+	BREAK_GLASS_NOT_ALLOWED(306),
+	PURPOSE_OF_USE_UNSUPPORTED(307);
 
 	private final int number;
 

@@ -1,0 +1,62 @@
+package org.nssifhir.server.security.consent;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.Map;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Consent;
+import org.springframework.stereotype.Component;
+
+/**
+ * Whether a patient has consented to disclose their adolescent-confidential information to a proxy: an active
+ * {@code Consent} (scope {@code patient-privacy}) whose provision permits, names the proxy as an actor, is in its
+ * period, and covers the {@code ADOL} label (or all labels). Looked up once per patient and proxy per request.
+ */
+@Component
+public class ProxyConsents {
+
+	static final String SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope";
+	private static final String CACHE = ProxyConsents.class.getName();
+
+	private final DaoRegistry daos;
+
+	public ProxyConsents(DaoRegistry daos) {
+		this.daos = daos;
+	}
+
+	public boolean permits(RequestDetails request, String patientId, String proxy) {
+		@SuppressWarnings("unchecked")
+		Map<String, Boolean> cache = (Map<String, Boolean>) request.getUserData().computeIfAbsent(CACHE, k -> new HashMap<String, Boolean>());
+		return cache.computeIfAbsent(patientId + "|" + proxy, k -> lookUp(patientId, proxy));
+	}
+
+	private boolean lookUp(String patientId, String proxy) {
+		SearchParameterMap map = SearchParameterMap.newSynchronous()
+				.add(Consent.SP_PATIENT, new ReferenceParam("Patient/" + patientId))
+				.add(Consent.SP_STATUS, new TokenParam("active"));
+		Date now = new Date();
+		for (IBaseResource found : daos.getResourceDao(Consent.class).search(map, new SystemRequestDetails()).getAllResources()) {
+			Consent consent = (Consent) found;
+			boolean privacy = consent.getScope().getCoding().stream().anyMatch(c -> SCOPE_SYSTEM.equals(c.getSystem()) && "patient-privacy".equals(c.getCode()));
+			Consent.ProvisionComponent provision = consent.getProvision();
+			boolean permit = provision.getType() == Consent.ConsentProvisionType.PERMIT;
+			boolean inPeriod = !provision.hasPeriod()
+					|| ((provision.getPeriod().getStart() == null || !provision.getPeriod().getStart().after(now))
+							&& (provision.getPeriod().getEnd() == null || provision.getPeriod().getEnd().after(now)));
+			boolean namesProxy = provision.getActor().stream()
+					.anyMatch(actor -> proxy.equals(actor.getReference().getReferenceElement().toUnqualifiedVersionless().getValue()));
+			boolean coversAdol = provision.getSecurityLabel().isEmpty()
+					|| provision.getSecurityLabel().stream().anyMatch(label -> "ADOL".equals(label.getCode()));
+			if (privacy && permit && inPeriod && namesProxy && coversAdol) {
+				return true;
+			}
+		}
+		return false;
+	}
+}

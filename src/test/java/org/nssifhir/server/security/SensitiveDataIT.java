@@ -1,0 +1,197 @@
+package org.nssifhir.server.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Consent;
+import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.RelatedPerson;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.support.BaseIT;
+
+/**
+ * Sensitivity labels over real HTTP: restricted NSSI data only for treating clinicians (or break-the-glass, always
+ * audited), adolescent data to a parent only with the patient's Consent, and the patient always sees their own.
+ */
+class SensitiveDataIT extends BaseIT {
+
+	private static final String HTEST = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+
+	private String patient;
+	private String episode;
+	private String treating;
+	private String other;
+	private String parent;
+
+	@BeforeEach
+	void adolescentWithAnEpisode() throws Exception {
+		IGenericClient admin = client();
+		Patient p = tagged(new Patient());
+		p.addName().setFamily("Labeltest");
+		p.setBirthDateElement(new DateType("2011-03-01"));
+		patient = admin.create().resource(p).execute().getId().getIdPart();
+		treating = admin.create().resource(practitioner("Treating")).execute().getId().getIdPart();
+		other = admin.create().resource(practitioner("Unrelated")).execute().getId().getIdPart();
+		RelatedPerson rp = tagged(new RelatedPerson());
+		rp.setPatient(new Reference("Patient/" + patient));
+		parent = admin.create().resource(rp).execute().getId().getIdPart();
+		CareTeam team = tagged(new CareTeam());
+		team.setStatus(CareTeam.CareTeamStatus.ACTIVE);
+		team.setSubject(new Reference("Patient/" + patient));
+		team.addParticipant().setMember(new Reference("Practitioner/" + treating));
+		admin.create().resource(team).execute();
+
+		// the profiled example episode, without its labels: the server must add R, BH and ADOL itself
+		Observation example = (Observation) fhirContext.newJsonParser()
+				.parseResource(Files.readString(Path.of("profiles/examples/Observation-nssi-example-episode-adolescent-1.json")));
+		example.setId((String) null);
+		example.getMeta().getSecurity().removeIf(c -> !HTEST.equals(c.getSystem()));
+		example.setSubject(new Reference("Patient/" + patient));
+		episode = admin.create().resource(example).execute().getId().getIdPart();
+		List<String> labels = admin.read().resource(Observation.class).withId(episode).execute().getMeta().getSecurity().stream().map(Coding::getCode).toList();
+		assertThat(labels).contains("R", "BH", "ADOL");
+	}
+
+	@Test
+	void aTreatingClinicianSeesTheEpisodeAndAnUnrelatedOneDoesNot() throws Exception {
+		String treatingToken = clinician(treating);
+		assertThat(get("/Observation/" + episode, treatingToken, null).statusCode()).isEqualTo(200);
+		assertThat(ids(search("/Observation?subject=Patient/" + patient, treatingToken))).contains(episode);
+
+		String otherToken = clinician(other);
+		HttpResponse<String> refused = get("/Observation/" + episode, otherToken, null);
+		assertThat(refused.statusCode()).isEqualTo(403);
+		assertThat(refused.body()).contains("NSSI-0304");
+		assertThat(ids(search("/Observation?subject=Patient/" + patient, otherToken))).doesNotContain(episode);
+		assertThat(ids(search("/Patient/" + patient + "/$everything", otherToken))).contains(patient).doesNotContain(episode);
+		assertThat(ids(search("/Patient?_id=" + patient + "&_revinclude=Observation:subject", otherToken))).doesNotContain(episode);
+	}
+
+	@Test
+	void breakingTheGlassGrantsAccessAndIsAlwaysAudited() throws Exception {
+		String otherToken = clinician(other);
+		HttpResponse<String> emergency = get("/Observation/" + episode, otherToken, "BTG");
+		assertThat(emergency.statusCode()).isEqualTo(200);
+		Bundle audits = client().search()
+				.byUrl("AuditEvent?_tag=urn:nssi-fhir:audit|break-the-glass&entity=Observation/" + episode)
+				.returnBundle(Bundle.class).execute();
+		assertThat(audits.getEntry()).hasSize(1);
+		org.hl7.fhir.r4.model.AuditEvent audit = (org.hl7.fhir.r4.model.AuditEvent) audits.getEntryFirstRep().getResource();
+		assertThat(audit.getPurposeOfEventFirstRep().getCodingFirstRep().getCode()).isEqualTo("BTG");
+		assertThat(audit.getAgent()).anySatisfy(agent -> assertThat(agent.getWho().getIdentifier().getValue()).isEqualTo("Practitioner/" + other));
+
+		// only clinicians can break the glass, and only with the BTG code
+		String parentToken = proxy(parent);
+		HttpResponse<String> notAClinician = get("/Observation/" + episode, parentToken, "BTG");
+		assertThat(notAClinician.statusCode()).isEqualTo(403);
+		assertThat(notAClinician.body()).contains("NSSI-0306");
+		HttpResponse<String> unknownPurpose = get("/Observation/" + episode, otherToken, "TREAT");
+		assertThat(unknownPurpose.statusCode()).isEqualTo(400);
+		assertThat(unknownPurpose.body()).contains("NSSI-0307");
+	}
+
+	@Test
+	void aParentSeesAdolescentDataOnlyWithThePatientsConsent() throws Exception {
+		String parentToken = proxy(parent);
+		HttpResponse<String> refused = get("/Observation/" + episode, parentToken, null);
+		// not even a 403: to a parent, the existence of the record is confidential
+		assertThat(refused.statusCode()).isEqualTo(404);
+		assertThat(refused.body()).doesNotContain("ADOL").doesNotContain("adolescent");
+		assertThat(ids(search("/Observation?subject=Patient/" + patient, parentToken))).doesNotContain(episode);
+		assertThat(get("/Patient/" + patient, parentToken, null).statusCode()).isEqualTo(200);
+
+		Consent consent = tagged(new Consent());
+		consent.setStatus(Consent.ConsentState.ACTIVE);
+		consent.setScope(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", null)));
+		consent.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IDSCL", null)));
+		consent.setPatient(new Reference("Patient/" + patient));
+		consent.addPolicy().setUri("https://nssi-fhir.org/fhir/policy/adolescent-disclosure");
+		consent.getProvision().setType(Consent.ConsentProvisionType.PERMIT)
+				.addSecurityLabel(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null))
+				.addActor().setReference(new Reference("RelatedPerson/" + parent))
+				.setRole(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", null)));
+		String consentId = client().create().resource(consent).execute().getId().getIdPart();
+		assertThat(get("/Observation/" + episode, parentToken, null).statusCode()).isEqualTo(200);
+
+		// withdrawn consent: back to refused
+		consent.setId(consentId);
+		consent.setStatus(Consent.ConsentState.INACTIVE);
+		client().update().resource(consent).execute();
+		assertThat(get("/Observation/" + episode, parentToken, null).statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void thePatientAlwaysSeesTheirOwnRecord() throws Exception {
+		String own = tokens().token().scopes("patient/*.rs").claim("patient", patient)
+				.claim("fhirUser", fhirBase() + "/Patient/" + patient).sign();
+		assertThat(get("/Observation/" + episode, own, null).statusCode()).isEqualTo(200);
+		// a patient-level app whose user is not known to be the patient is treated like a proxy
+		String anonymousApp = tokens().patient(patient, "patient/*.rs");
+		assertThat(get("/Observation/" + episode, anonymousApp, null).statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void aBatchDoesNotReleaseWhatAReadWouldNot() throws Exception {
+		Bundle batch = new Bundle().setType(Bundle.BundleType.BATCH);
+		batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl("Observation/" + episode);
+		batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl("Observation?subject=Patient/" + patient);
+		Bundle response = client(clinician(other)).transaction().withBundle(batch).execute();
+		String body = fhirContext.newJsonParser().encodeResourceToString(response);
+		assertThat(body).as(body).doesNotContain("\"id\":\"" + episode + "\"");
+		assertThat(response.getEntry().get(0).getResponse().getStatus()).as(body).startsWith("404");
+	}
+
+	private String clinician(String practitionerId) {
+		return tokens().token().scopes("user/*.rs").claim("fhirUser", fhirBase() + "/Practitioner/" + practitionerId).sign();
+	}
+
+	private String proxy(String relatedPersonId) {
+		return tokens().token().scopes("patient/*.rs").claim("patient", patient)
+				.claim("fhirUser", fhirBase() + "/RelatedPerson/" + relatedPersonId).sign();
+	}
+
+	private HttpResponse<String> get(String path, String token, String purpose) throws Exception {
+		HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(fhirBase() + path)).header("Authorization", "Bearer " + token);
+		if (purpose != null) {
+			b.header("X-Purpose-Of-Use", purpose);
+		}
+		return http.send(b.GET().build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private Bundle search(String path, String token) throws Exception {
+		HttpResponse<String> r = get(path, token, null);
+		assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+		return fhirContext.newJsonParser().parseResource(Bundle.class, r.body());
+	}
+
+	private static List<String> ids(Bundle bundle) {
+		return bundle.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+	}
+
+	private static Practitioner practitioner(String family) {
+		Practitioner p = tagged(new Practitioner());
+		p.addName().setFamily(family);
+		return p;
+	}
+
+	private static <T extends Resource> T tagged(T resource) {
+		resource.getMeta().addSecurity(HTEST, "HTEST", null);
+		return resource;
+	}
+}
