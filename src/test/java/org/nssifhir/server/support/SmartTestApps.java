@@ -14,6 +14,7 @@ public final class SmartTestApps {
 	public static final String PUBLIC_APP = "test-app-public";
 	public static final String CONFIDENTIAL_APP = "test-app-confidential";
 	public static final String CONFIDENTIAL_SECRET = "test-app-secret";
+	public static final String FHIRCLIENT_APP = "test-fhirclient";
 	public static final String ADMIN_CLIENT = "test-admin";
 	public static final String ADMIN_SECRET = "test-admin-secret";
 
@@ -38,6 +39,17 @@ public final class SmartTestApps {
 		registry.add("nssi.security.clients[3].client-secret", () -> ADMIN_SECRET);
 		registry.add("nssi.security.clients[3].scopes[0]", () -> "client.create");
 		registry.add("nssi.security.clients[3].scopes[1]", () -> "client.read");
+		// a public app served by the server itself in the tests (src/test/resources/static/smart-test-app), used
+		// with the fhirclient library in Chromium; a loopback redirect URI matches whatever port the test runs on
+		String prefix = "nssi.security.clients[4].";
+		registry.add(prefix + "client-id", () -> FHIRCLIENT_APP);
+		registry.add(prefix + "redirect-uris[0]", () -> "http://127.0.0.1/smart-test-app/index.html");
+		registry.add(prefix + "launch-url", () -> "/smart-test-app/launch.html");
+		List<String> scopes = List.of("launch", "openid", "fhirUser", "patient/*.rs");
+		for (int i = 0; i < scopes.size(); i++) {
+			String scope = scopes.get(i);
+			registry.add(prefix + "scopes[" + i + "]", () -> scope);
+		}
 		user(registry, 0, CLINICIAN, "Practitioner/" + PRACTITIONER_ID);
 		user(registry, 1, PATIENT_USER, "Patient/" + PATIENT_ID);
 		user(registry, 2, PROXY_USER, "RelatedPerson/" + PROXY_ID);

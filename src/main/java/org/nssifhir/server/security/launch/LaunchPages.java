@@ -150,7 +150,11 @@ public class LaunchPages {
 		}
 		LaunchContext launch = launches.create(user.getName(), patientId, encounter, context);
 		String iss = ServletUriComponentsBuilder.fromContextPath(http).path("/fhir").build().toUriString();
-		String target = app.get().launchUrl() + (app.get().launchUrl().contains("?") ? "&" : "?")
+		// a launch URL starting with "/" is an app served by this server (e.g. the clinician app)
+		String launchUrl = app.get().launchUrl().startsWith("/")
+				? ServletUriComponentsBuilder.fromContextPath(http).build().toUriString() + app.get().launchUrl()
+				: app.get().launchUrl();
+		String target = launchUrl + (launchUrl.contains("?") ? "&" : "?")
 				+ "iss=" + URLEncoder.encode(iss, StandardCharsets.UTF_8) + "&launch=" + launch.id();
 		return ResponseEntity.status(HttpStatus.FOUND).header("Location", target).build();
 	}

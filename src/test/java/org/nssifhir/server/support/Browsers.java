@@ -1,0 +1,59 @@
+package org.nssifhir.server.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * Headless Chromium from Debian's packages ({@code chromium}, {@code chromium-driver}; installed by
+ * {@code .ci/run}). Nothing is downloaded: the driver and browser paths are given explicitly. A missing browser
+ * fails the test rather than skipping it.
+ */
+public final class Browsers {
+
+	private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("NSSI_CHROMIUM", "/usr/bin/chromium"));
+	private static final Path CHROMEDRIVER = Path.of(System.getenv().getOrDefault("NSSI_CHROMEDRIVER", "/usr/bin/chromedriver"));
+
+	private Browsers() {}
+
+	public static WebDriver chromium() {
+		if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+			throw new IllegalStateException("Browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
+		}
+		try {
+			Path profile = Files.createTempDirectory("nssi-chromium");
+			ChromeOptions options = new ChromeOptions();
+			options.setBinary(CHROMIUM.toFile());
+			options.addArguments(
+					"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+					"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+					"--window-size=1280,900", "--user-data-dir=" + profile);
+			ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
+			ChromeDriver driver = new ChromeDriver(service, options);
+			driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
+			return driver;
+		} catch (IOException e) {
+			throw new UncheckedIOException(e);
+		}
+	}
+
+	/** Saves a screenshot under target/screenshots (attached to issue notes). */
+	public static Path screenshot(WebDriver driver, String name) {
+		try {
+			Path dir = Files.createDirectories(Path.of("target", "screenshots"));
+			Path file = dir.resolve(name + ".png");
+			Files.write(file, ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+			return file;
+		} catch (IOException e) {
+			throw new UncheckedIOException(e);
+		}
+	}
+}
