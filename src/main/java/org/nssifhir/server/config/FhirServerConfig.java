@@ -97,6 +97,7 @@ public class FhirServerConfig {
 			server.registerInterceptor(authorization);
 			server.registerInterceptor(batchResponseGuard);
 			// sensitivity labels and consent, per returned resource; before the audit, so it records what was shown
+			server.registerInterceptor(consentService); // decides which requests need no filtering
 			server.registerInterceptor(new ConsentInterceptor(consentService));
 			// IHE BALP AuditEvents for every read, search, write and operation; refusals audited separately
 			server.registerInterceptor(new BalpAuditCaptureInterceptor(auditWriter, auditContext));

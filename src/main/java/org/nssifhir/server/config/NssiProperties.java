@@ -78,6 +78,8 @@ public record NssiProperties(
 			@NotNull @DefaultValue("PT10M") java.time.Duration launchTtl,
 			/* BUILTIN: private JWK file for signing tokens (created if missing); blank = next to the embedded data, or per process. */
 			String signingKeyFile,
+			/* EXTERNAL: claims every token must carry (e.g. fhirUser), besides the standard ones. */
+			@DefaultValue List<String> requiredClaims,
 			/* Register client "nssi-dev" (secret in <data>/dev-client-secret) when running on the embedded database. */
 			@DefaultValue("true") boolean devClient,
 			@Valid @DefaultValue List<Client> clients,
@@ -114,7 +116,10 @@ public record NssiProperties(
 			String jwkSetUrl,
 			@DefaultValue List<String> scopes,
 			@DefaultValue List<String> redirectUris,
-			String launchUrl) {
+			String launchUrl,
+			/* private_key_jwt: the client's signing algorithm, RS384 or ES384 (SMART Backend Services) */
+			@jakarta.validation.constraints.Pattern(regexp = "RS384|ES384", message = "jwt-algorithm must be RS384 or ES384")
+					@DefaultValue("RS384") String jwtAlgorithm) {
 
 		public boolean app() {
 			return redirectUris != null && !redirectUris.isEmpty();

@@ -85,7 +85,13 @@ final class NssiSchema {
 						    encounter_id varchar(64),
 						    fhir_context text,
 						    created_at timestamptz NOT NULL,
-						    expires_at timestamptz NOT NULL)"""));
+						    expires_at timestamptz NOT NULL)"""),
+				sql("20261125.9", """
+						CREATE TABLE nssi_client_assertion (
+						    client_id varchar(100) NOT NULL,
+						    jti varchar(200) NOT NULL,
+						    expires_at timestamptz NOT NULL,
+						    PRIMARY KEY (client_id, jti))"""));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

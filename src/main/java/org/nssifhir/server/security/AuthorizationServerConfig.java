@@ -17,6 +17,8 @@ import org.springframework.security.oauth2.core.OAuth2RefreshToken;
 import org.springframework.security.oauth2.core.OAuth2Token;
 import org.springframework.security.oauth2.jwt.NimbusJwtEncoder;
 import org.springframework.security.oauth2.server.authorization.JdbcOAuth2AuthorizationService;
+import org.springframework.security.oauth2.server.authorization.authentication.JwtClientAssertionAuthenticationProvider;
+import org.springframework.security.oauth2.server.authorization.authentication.JwtClientAssertionDecoderFactory;
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationProvider;
 import org.springframework.security.oauth2.server.authorization.client.JdbcRegisteredClientRepository;
 import org.springframework.security.oauth2.server.authorization.token.DelegatingOAuth2TokenGenerator;
@@ -29,6 +31,8 @@ import org.springframework.security.web.authentication.LoginUrlAuthenticationEnt
 import org.springframework.security.web.authentication.preauth.AbstractPreAuthenticatedProcessingFilter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -72,8 +76,10 @@ class AuthorizationServerConfig {
 	@Bean
 	@Order(1)
 	SecurityFilterChain authorizationServerSecurity(
-			HttpSecurity http, SmartAuthorizationRequestValidator requestValidator, SmartUsers users) throws Exception {
+			HttpSecurity http, SmartAuthorizationRequestValidator requestValidator, SmartUsers users, JdbcTemplate jdbc) throws Exception {
 		OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
+		JwtClientAssertionDecoderFactory assertions = new JwtClientAssertionDecoderFactory();
+		assertions.setJwtValidatorFactory(new ClientAssertionReplayGuard(jdbc).validatorFactory());
 		http.securityMatcher(as.getEndpointsMatcher())
 				.with(as, server -> server
 						// OpenID Connect: id_token (fhirUser), userinfo, and RFC 7591 client registration for admins
@@ -83,7 +89,13 @@ class AuthorizationServerConfig {
 								.filter(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::isInstance)
 								.map(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::cast)
 								.forEach(provider -> provider.setAuthenticationValidator(requestValidator))))
-						.tokenEndpoint(endpoint -> endpoint.accessTokenResponseHandler(smartTokenResponse())))
+						.tokenEndpoint(endpoint -> endpoint.accessTokenResponseHandler(smartTokenResponse()))
+						.clientAuthentication(clients -> clients
+								.authenticationConverter(new SmartClientAssertionConverter())
+								.authenticationProviders(providers -> providers.stream()
+								.filter(JwtClientAssertionAuthenticationProvider.class::isInstance)
+								.map(JwtClientAssertionAuthenticationProvider.class::cast)
+								.forEach(provider -> provider.setJwtDecoderFactory(assertions)))))
 				.authorizeHttpRequests(a -> a.anyRequest().authenticated())
 				.oauth2ResourceServer(rs -> rs.jwt(Customizer.withDefaults()))
 				// a browser that must sign in first goes to the login page, then back to the authorization request
@@ -111,8 +123,10 @@ class AuthorizationServerConfig {
 	}
 
 	@Bean
-	SmartUsers smartUsers(NssiProperties properties) {
-		return new SmartUsers(properties.security().users());
+	SmartUsers smartUsers(NssiProperties properties, DevClient devClient) {
+		List<NssiProperties.User> users = new ArrayList<>(properties.security().users());
+		devClient.user().ifPresent(users::add);
+		return new SmartUsers(users);
 	}
 
 	@Bean
@@ -281,7 +295,8 @@ class AuthorizationServerConfig {
 		if (client.jwkSetUrl() != null && !client.jwkSetUrl().isBlank()) {
 			// SMART Backend Services / asymmetric client authentication: private_key_jwt with RS384 or ES384
 			builder.clientAuthenticationMethod(ClientAuthenticationMethod.PRIVATE_KEY_JWT);
-			settings.jwkSetUrl(client.jwkSetUrl()).tokenEndpointAuthenticationSigningAlgorithm(SignatureAlgorithm.RS384);
+			settings.jwkSetUrl(client.jwkSetUrl())
+					.tokenEndpointAuthenticationSigningAlgorithm(SignatureAlgorithm.from(client.jwtAlgorithm()));
 		} else if (client.clientSecret() != null && !client.clientSecret().isBlank()) {
 			builder.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
 					.clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_POST)

@@ -15,10 +15,12 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * The development client {@code nssi-dev}, so a developer can get a token for curl on the embedded default. It
+ * The development client {@code nssi-dev}, so a developer can get a token for curl on the embedded default, and a
+ * development sign-in {@code dev-clinician} for trying SMART launches. They
  * exists only when the server runs on the embedded database (never against a configured production database)
- * and {@code nssi.security.dev-client} is on. Its secret is random, created on first start and kept, readable
- * by the owner only, in {@code <data>/dev-client-secret} next to the embedded database; it is never logged.
+ * and {@code nssi.security.dev-client} is on. The secret and
+ * password are random, created on first start and kept, readable by the owner only, in
+ * {@code <data>/dev-client-secret} and {@code <data>/dev-user-password} next to the embedded database; never logged.
  */
 @Component
 public class DevClient {
@@ -28,7 +30,12 @@ public class DevClient {
 
 	private static final Logger log = LoggerFactory.getLogger(DevClient.class);
 
+	/** The development sign-in (a clinician) for trying SMART app launches on the embedded default. */
+	public static final String USERNAME = "dev-clinician";
+	public static final String FHIR_USER = "Practitioner/dev-clinician";
+
 	private final Optional<String> secret;
+	private final Optional<String> userPassword;
 	private final Path secretFile;
 
 	public DevClient(NssiProperties properties) {
@@ -36,9 +43,17 @@ public class DevClient {
 		this.secretFile = dataDir.resolveSibling("dev-client-secret");
 		boolean active = properties.security().enabled() && properties.security().devClient() && properties.db().embedded();
 		this.secret = active ? Optional.of(loadOrCreate(secretFile)) : Optional.empty();
+		Path passwordFile = dataDir.resolveSibling("dev-user-password");
+		this.userPassword = active ? Optional.of(loadOrCreate(passwordFile)) : Optional.empty();
 		if (active) {
 			log.info("Development client '{}' is registered; its secret is in {}", CLIENT_ID, secretFile);
+			log.info("Development sign-in '{}' ({}); its password is in {}", USERNAME, FHIR_USER, passwordFile);
 		}
+	}
+
+	/** The development user, as a configured user, when the development client is active. */
+	public Optional<NssiProperties.User> user() {
+		return userPassword.map(password -> new NssiProperties.User(USERNAME, "{noop}" + password, FHIR_USER));
 	}
 
 	public Optional<String> secret() {

@@ -5,7 +5,12 @@ import ca.uhn.fhir.jpa.searchparam.matcher.AuthorizationSearchParamMatcher;
 import ca.uhn.fhir.jpa.searchparam.matcher.SearchParamMatcher;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.config.NssiProperties;
 import org.nssifhir.server.security.consent.ProxyConsents;
@@ -87,19 +92,39 @@ public class SecurityConfig {
 			Optional<JWKSource<SecurityContext>> builtinKeys,
 			Optional<OAuth2AuthorizationService> issuedTokens) {
 		NssiProperties.Security security = properties.security();
-		NimbusJwtDecoder decoder;
-		if (security.mode() == NssiProperties.Security.Mode.BUILTIN) {
-			decoder = (NimbusJwtDecoder) OAuth2AuthorizationServerConfiguration.jwtDecoder(builtinKeys.orElseThrow());
-		} else if (security.jwkSetUri() != null && !security.jwkSetUri().isBlank()) {
-			decoder = NimbusJwtDecoder.withJwkSetUri(security.jwkSetUri()).build();
-		} else {
-			decoder = NimbusJwtDecoder.withIssuerLocation(security.issuer()).build();
-		}
-		boolean hasIssuer = security.issuer() != null && !security.issuer().isBlank();
-		OAuth2TokenValidator<Jwt> standard = hasIssuer ? JwtValidators.createDefaultWithIssuer(security.issuer()) : JwtValidators.createDefault();
-		decoder.setJwtValidator(issuedTokens.map(tokens -> (OAuth2TokenValidator<Jwt>) new DelegatingOAuth2TokenValidator<>(standard, notRevoked(tokens)))
-				.orElse(standard));
+		NimbusJwtDecoder decoder = security.mode() == NssiProperties.Security.Mode.BUILTIN
+				? (NimbusJwtDecoder) OAuth2AuthorizationServerConfiguration.jwtDecoder(builtinKeys.orElseThrow())
+				: externalDecoder(security);
+		decoder.setJwtValidator(validator(security, issuedTokens));
 		return decoder;
+	}
+
+	/**
+	 * EXTERNAL mode: keys from the configured JWKS URL, or discovered from the issuer's OpenID configuration.
+	 * The usual signing algorithms of identity providers are accepted (Keycloak signs with RS256 by default).
+	 */
+	static NimbusJwtDecoder externalDecoder(NssiProperties.Security security) {
+		Consumer<Set<SignatureAlgorithm>> algorithms = set -> set.addAll(List.of(
+				SignatureAlgorithm.RS256, SignatureAlgorithm.RS384, SignatureAlgorithm.RS512,
+				SignatureAlgorithm.ES256, SignatureAlgorithm.ES384, SignatureAlgorithm.ES512));
+		if (security.jwkSetUri() != null && !security.jwkSetUri().isBlank()) {
+			return NimbusJwtDecoder.withJwkSetUri(security.jwkSetUri()).jwsAlgorithms(algorithms).build();
+		}
+		return NimbusJwtDecoder.withIssuerLocation(security.issuer()).jwsAlgorithms(algorithms).build();
+	}
+
+	/** Expiry, issuer (when configured), the configured required claims, and (BUILTIN) not revoked. */
+	static OAuth2TokenValidator<Jwt> validator(NssiProperties.Security security, Optional<OAuth2AuthorizationService> issuedTokens) {
+		boolean hasIssuer = security.issuer() != null && !security.issuer().isBlank();
+		List<OAuth2TokenValidator<Jwt>> validators = new ArrayList<>();
+		validators.add(hasIssuer ? JwtValidators.createDefaultWithIssuer(security.issuer()) : JwtValidators.createDefault());
+		for (String claim : security.requiredClaims()) {
+			validators.add(jwt -> jwt.hasClaim(claim)
+					? OAuth2TokenValidatorResult.success()
+					: OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "The token lacks the required claim " + claim, null)));
+		}
+		issuedTokens.ifPresent(tokens -> validators.add(notRevoked(tokens)));
+		return new DelegatingOAuth2TokenValidator<>(validators);
 	}
 
 	/** A token this server issued and then revoked (/oauth2/revoke) is refused at once, not only when it expires. */

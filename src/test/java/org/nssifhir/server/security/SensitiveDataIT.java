@@ -81,6 +81,8 @@ class SensitiveDataIT extends BaseIT {
 		assertThat(ids(search("/Observation?subject=Patient/" + patient, otherToken))).doesNotContain(episode);
 		assertThat(ids(search("/Patient/" + patient + "/$everything", otherToken))).contains(patient).doesNotContain(episode);
 		assertThat(ids(search("/Patient?_id=" + patient + "&_revinclude=Observation:subject", otherToken))).doesNotContain(episode);
+		// a count would reveal what the filter hides, so a filtered user cannot ask for one
+		assertThat(get("/Observation?subject=Patient/" + patient + "&_summary=count", otherToken, null).statusCode()).isEqualTo(400);
 	}
 
 	@Test

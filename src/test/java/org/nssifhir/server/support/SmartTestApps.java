@@ -1,5 +1,17 @@
 package org.nssifhir.server.support;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
@@ -30,7 +42,50 @@ public final class SmartTestApps {
 	private static final List<String> APP_SCOPES = List.of(
 			"openid", "fhirUser", "launch", "launch/patient", "offline_access", "patient/*.rs", "patient/*.cruds", "user/*.rs");
 
+	public static final String BACKEND_RS384 = "test-backend-rs384";
+	public static final String BACKEND_ES384 = "test-backend-es384";
+	/** The backend clients' private keys; their public halves are served by {@link #jwksServer()}. */
+	public static final RSAKey BACKEND_RSA_KEY = generateRsa();
+	public static final ECKey BACKEND_EC_KEY = generateEc();
+	private static HttpServer jwks;
+
 	private SmartTestApps() {}
+
+	private static RSAKey generateRsa() {
+		try {
+			return new RSAKeyGenerator(2048).keyID("backend-rsa").generate();
+		} catch (JOSEException e) {
+			throw new IllegalStateException(e);
+		}
+	}
+
+	private static ECKey generateEc() {
+		try {
+			return new ECKeyGenerator(Curve.P_384).keyID("backend-ec").generate();
+		} catch (JOSEException e) {
+			throw new IllegalStateException(e);
+		}
+	}
+
+	/** A real HTTP server with the backend clients' JWKS, as an EHR would publish it. Started once per JVM. */
+	static synchronized String jwksServer() {
+		if (jwks == null) {
+			try {
+				byte[] body = new JWKSet(List.of(BACKEND_RSA_KEY.toPublicJWK(), BACKEND_EC_KEY.toPublicJWK())).toString().getBytes(StandardCharsets.UTF_8);
+				jwks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+				jwks.createContext("/jwks.json", exchange -> {
+					exchange.getResponseHeaders().add("Content-Type", "application/json");
+					exchange.sendResponseHeaders(200, body.length);
+					exchange.getResponseBody().write(body);
+					exchange.close();
+				});
+				jwks.start();
+			} catch (IOException e) {
+				throw new UncheckedIOException(e);
+			}
+		}
+		return "http://127.0.0.1:" + jwks.getAddress().getPort() + "/jwks.json";
+	}
 
 	static void register(DynamicPropertyRegistry registry) {
 		app(registry, 1, PUBLIC_APP, null);
@@ -50,6 +105,9 @@ public final class SmartTestApps {
 			String scope = scopes.get(i);
 			registry.add(prefix + "scopes[" + i + "]", () -> scope);
 		}
+		String jwksUrl = jwksServer();
+		backend(registry, 5, BACKEND_RS384, jwksUrl, "RS384");
+		backend(registry, 6, BACKEND_ES384, jwksUrl, "ES384");
 		user(registry, 0, CLINICIAN, "Practitioner/" + PRACTITIONER_ID);
 		user(registry, 1, PATIENT_USER, "Patient/" + PATIENT_ID);
 		user(registry, 2, PROXY_USER, "RelatedPerson/" + PROXY_ID);
@@ -67,6 +125,14 @@ public final class SmartTestApps {
 			String scope = APP_SCOPES.get(i);
 			registry.add(prefix + "scopes[" + i + "]", () -> scope);
 		}
+	}
+
+	private static void backend(DynamicPropertyRegistry registry, int index, String clientId, String jwksUrl, String algorithm) {
+		String prefix = "nssi.security.clients[" + index + "].";
+		registry.add(prefix + "client-id", () -> clientId);
+		registry.add(prefix + "jwk-set-url", () -> jwksUrl);
+		registry.add(prefix + "jwt-algorithm", () -> algorithm);
+		registry.add(prefix + "scopes[0]", () -> "system/Patient.rs");
 	}
 
 	private static void user(DynamicPropertyRegistry registry, int index, String username, String fhirUser) {

@@ -1,7 +1,11 @@
 package org.nssifhir.server.security.consent;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
@@ -33,6 +37,7 @@ import org.nssifhir.server.support.ErrorCode;
  * (who may then break the glass), and a 404 for anyone else, because the existence of an adolescent's
  * confidential record is itself confidential.
  */
+@Interceptor
 public class SensitiveDataConsentService implements IConsentService {
 
 	static final String CONFIDENTIALITY = NssiWriteInterceptor.CONFIDENTIALITY_SYSTEM;
@@ -46,6 +51,26 @@ public class SensitiveDataConsentService implements IConsentService {
 		this.fhirContext = fhirContext;
 		this.relationships = relationships;
 		this.consents = consents;
+	}
+
+	/**
+	 * Requests whose results need no filtering skip HAPI's consent machinery altogether: backend systems and a
+	 * patient reading their own record. They keep {@code _summary=count} and {@code _total=accurate}, which the
+	 * consent interceptor refuses (HAPI-2037/2038) because a count would reveal what filtering hides.
+	 */
+	@Hook(value = Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED, order = -1)
+	public void skipWhenNothingIsFiltered(RequestDetails request) {
+		Optional<SmartAccess> current = SmartAccess.current();
+		if (current.isEmpty() || BreakTheGlass.unsupportedValue().isPresent() || BreakTheGlass.asserted()) {
+			return;
+		}
+		SmartAccess access = current.get();
+		boolean backend = access.fhirUser().isEmpty() && access.scopes().stream().allMatch(s -> s.context() == SmartScope.Context.SYSTEM);
+		boolean ownRecord = access.patientId().isPresent() && access.isPatientLevelOnly()
+				&& access.fhirUser().map(user -> user.equals("Patient/" + access.patientId().get())).orElse(false);
+		if (backend || ownRecord) {
+			ConsentInterceptor.skipAllConsentForRequest(request);
+		}
 	}
 
 	@Override
