@@ -216,6 +216,30 @@ class SmartLaunchIT extends BaseIT {
 	}
 
 	@Test
+	void signInsAndFailedSignInsAreAudited() throws Exception {
+		String who = "urn:nssi-fhir:username|";
+		int failuresBefore = audits("_tag=urn:nssi-fhir:audit|refused-authentication&nssi-agent-identifier=" + who + PATIENT_USER);
+		SmartBrowser wrongPassword = new SmartBrowser(baseUrl(), PATIENT_USER, "not-the-password");
+		HttpResponse<String> refused = wrongPassword.get("/smart/launcher");
+		assertThat(refused.uri().toString()).contains("/login?error");
+		assertThat(audits("_tag=urn:nssi-fhir:audit|refused-authentication&nssi-agent-identifier=" + who + PATIENT_USER))
+				.isEqualTo(failuresBefore + 1);
+		int signInsBefore = audits("_tag=urn:nssi-fhir:audit|sign-in&nssi-agent-identifier=" + who + PATIENT_USER);
+		new SmartBrowser(baseUrl(), PATIENT_USER, PASSWORD).get("/smart/launcher");
+		assertThat(audits("_tag=urn:nssi-fhir:audit|sign-in&nssi-agent-identifier=" + who + PATIENT_USER)).isEqualTo(signInsBefore + 1);
+		// a client presenting a wrong secret at the token endpoint
+		int clientFailuresBefore = audits("_tag=urn:nssi-fhir:audit|refused-authentication&nssi-agent-identifier=urn:nssi-fhir:oauth-client|" + CONFIDENTIAL_APP);
+		assertThat(token(Map.of("grant_type", "client_credentials"), CONFIDENTIAL_APP, "wrong-secret").statusCode()).isEqualTo(401);
+		assertThat(audits("_tag=urn:nssi-fhir:audit|refused-authentication&nssi-agent-identifier=urn:nssi-fhir:oauth-client|" + CONFIDENTIAL_APP))
+				.isEqualTo(clientFailuresBefore + 1);
+	}
+
+	private int audits(String query) {
+		return client().search().byUrl("AuditEvent?" + query).returnBundle(org.hl7.fhir.r4.model.Bundle.class)
+				.summaryMode(ca.uhn.fhir.rest.api.SummaryEnum.COUNT).execute().getTotal();
+	}
+
+	@Test
 	void aPatientCannotUseTheLauncher() throws Exception {
 		SmartBrowser browser = new SmartBrowser(baseUrl(), PATIENT_USER, PASSWORD);
 		assertThat(browser.get("/smart/launcher").statusCode()).isEqualTo(403);
