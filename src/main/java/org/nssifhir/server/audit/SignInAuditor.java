@@ -55,8 +55,10 @@ public class SignInAuditor {
 		audit.setOutcomeDesc(description);
 		audit.getSource().setObserver(new Reference().setDisplay("NSSI FHIR Server"));
 		boolean client = who instanceof OAuth2ClientAuthenticationToken;
-		Reference agent = new Reference().setDisplay(client ? "client " + who.getName() : who.getName());
-		agent.getIdentifier().setSystem(client ? SmartAuditContext.CLIENT_SYSTEM : USERNAME_SYSTEM).setValue(who.getName());
+		// what was typed or sent, unverified: bounded, so a failed attempt cannot write an arbitrarily large record
+		String name = who.getName() == null ? "" : who.getName().length() > 100 ? who.getName().substring(0, 100) : who.getName();
+		Reference agent = new Reference().setDisplay(client ? "client " + name : name);
+		agent.getIdentifier().setSystem(client ? SmartAuditContext.CLIENT_SYSTEM : USERNAME_SYSTEM).setValue(name);
 		audit.addAgent().setRequestor(true).setWho(agent);
 		return audit;
 	}

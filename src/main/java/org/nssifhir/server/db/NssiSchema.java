@@ -91,7 +91,8 @@ final class NssiSchema {
 						    client_id varchar(100) NOT NULL,
 						    jti varchar(200) NOT NULL,
 						    expires_at timestamptz NOT NULL,
-						    PRIMARY KEY (client_id, jti))"""));
+						    PRIMARY KEY (client_id, jti))"""),
+				sql("20261125.10", "ALTER TABLE nssi_smart_launch ADD COLUMN client_id varchar(100)"));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

@@ -33,6 +33,7 @@ import org.springframework.security.web.servlet.util.matcher.PathPatternRequestM
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -144,10 +145,11 @@ class AuthorizationServerConfig {
 		JwtGenerator jwt = new JwtGenerator(new NimbusJwtEncoder(keys));
 		jwt.setJwtCustomizer(new SmartTokenClaims(properties, users, launches, proxies));
 		OAuth2RefreshTokenGenerator refresh = new OAuth2RefreshTokenGenerator();
-		OAuth2TokenGenerator<OAuth2RefreshToken> smartRefresh = context ->
-				context.getAuthorizedScopes().contains("offline_access")
-						? refresh.generate(context)
-						: null;
+		// what the user granted decides, not what a refresh request narrows the new access token to
+		OAuth2TokenGenerator<OAuth2RefreshToken> smartRefresh = context -> {
+			Set<String> granted = context.getAuthorization() != null ? context.getAuthorization().getAuthorizedScopes() : context.getAuthorizedScopes();
+			return granted.contains("offline_access") ? refresh.generate(context) : null;
+		};
 		return new DelegatingOAuth2TokenGenerator(jwt, smartRefresh);
 	}
 

@@ -31,6 +31,8 @@ import org.springframework.security.oauth2.server.authorization.context.Authoriz
  */
 class SmartAuthorizationRequestValidator implements Consumer<OAuth2AuthorizationCodeRequestAuthenticationContext> {
 
+	static final Set<String> PATIENT_USER_SCOPES = Set.of("openid", "fhirUser", "profile", "launch/patient", "offline_access", "online_access");
+
 	private final Consumer<OAuth2AuthorizationCodeRequestAuthenticationContext> standard =
 			new OAuth2AuthorizationCodeRequestAuthenticationValidator();
 	private final NssiProperties properties;
@@ -67,16 +69,22 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 			return; // checked again once the user has signed in
 		}
 		Optional<String> fhirUser = users.fhirUser(user.getName());
-		SmartUsers.Kind kind = fhirUser.map(SmartUsers::kind).orElse(SmartUsers.Kind.CLINICIAN);
+		SmartUsers.Kind kind = fhirUser.map(SmartUsers::kind).orElse(SmartUsers.Kind.UNKNOWN);
 		if (kind != SmartUsers.Kind.CLINICIAN) {
-			if (scopes.stream().anyMatch(scope -> scope.startsWith("user/"))) {
-				throw error(request, OAuth2ErrorCodes.INVALID_SCOPE, "user/ scopes are for clinicians; ask for patient/ scopes");
+			// an allow-list, not a deny-list: a patient or proxy gets patient-level data scopes and sign-in scopes only
+			List<String> refused = scopes.stream().filter(scope -> !scope.startsWith("patient/") && !PATIENT_USER_SCOPES.contains(scope)).toList();
+			if (!refused.isEmpty()) {
+				throw error(request, OAuth2ErrorCodes.INVALID_SCOPE, "scopes not available to patients and proxies: " + String.join(" ", refused));
 			}
 			if (launch != null) {
 				throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "an EHR launch is for clinicians");
 			}
 		}
-		if (launch != null && launches.find(launch.toString()).filter(found -> found.username().equals(user.getName())).isEmpty()) {
+		String clientId = request.getClientId();
+		if (launch != null && launches.find(launch.toString())
+				.filter(found -> found.username().equals(user.getName()))
+				.filter(found -> found.clientId() == null || found.clientId().equals(clientId))
+				.isEmpty()) {
 			throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "unknown or expired launch; launch the app again");
 		}
 	}

@@ -3,6 +3,7 @@ package org.nssifhir.server.security;
 import com.nimbusds.jwt.SignedJWT;
 import jakarta.servlet.http.HttpServletRequest;
 import java.text.ParseException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
@@ -40,10 +41,19 @@ class SmartClientAssertionConverter implements AuthenticationConverter {
 		} catch (ParseException e) {
 			throw new OAuth2AuthenticationException(OAuth2ErrorCodes.INVALID_CLIENT);
 		}
-		if (subject == null || subject.isBlank()) {
+		if (subject == null || subject.isBlank() || subject.length() > 100) {
 			throw new OAuth2AuthenticationException(OAuth2ErrorCodes.INVALID_CLIENT);
 		}
+		// the rest of the request, as the standard converter passes it: PKCE (code, code_verifier) is checked from
+		// these parameters during client authentication, so leaving them out would skip it
+		Map<String, Object> additional = new LinkedHashMap<>();
+		request.getParameterMap().forEach((name, values) -> {
+			if (!OAuth2ParameterNames.CLIENT_ASSERTION.equals(name) && !OAuth2ParameterNames.CLIENT_ASSERTION_TYPE.equals(name)
+					&& values.length > 0) {
+				additional.put(name, values.length == 1 ? values[0] : values);
+			}
+		});
 		// the "method" Spring Authorization Server expects here is the assertion type, as its own converter sets it
-		return new OAuth2ClientAuthenticationToken(subject, new ClientAuthenticationMethod(JWT_BEARER), assertions[0], Map.of());
+		return new OAuth2ClientAuthenticationToken(subject, new ClientAuthenticationMethod(JWT_BEARER), assertions[0], additional);
 	}
 }

@@ -22,8 +22,8 @@ import org.springframework.security.oauth2.server.authorization.token.OAuth2Toke
 /**
  * The SMART claims of the tokens this server issues. Access tokens: audience = the FHIR base URL,
  * {@code client_id}; for a signed-in user also {@code fhirUser} and the launch context
- * ({@code patient}, {@code encounter}, {@code fhirContext}), which the resource server enforces and the token
- * response repeats. ID tokens: {@code fhirUser}.
+ * ({@code patient}, {@code encounter}, {@code fhirContext}), which the token response repeats; the resource server
+ * enforces {@code patient} (the compartment), the others are context for the app. ID tokens: {@code fhirUser}.
  *
  * <p>The launch context comes from the {@code launch} parameter of the authorization request (an EHR launch, or
  * the patient a clinician picked in a standalone launch); a patient is always in their own context, a proxy in the
@@ -75,20 +75,32 @@ class SmartTokenClaims implements OAuth2TokenCustomizer<JwtEncodingContext> {
 	private Map<String, Object> launchContext(JwtEncodingContext context, Optional<String> fhirUser) {
 		Map<String, Object> claims = new LinkedHashMap<>();
 		OAuth2Authorization authorization = context.getAuthorization();
-		if (AuthorizationGrantType.REFRESH_TOKEN.equals(context.getAuthorizationGrantType())) {
-			if (authorization != null && authorization.getAccessToken() != null && authorization.getAccessToken().getClaims() != null) {
-				Map<String, Object> previous = authorization.getAccessToken().getClaims();
-				CONTEXT_CLAIMS.stream().filter(previous::containsKey).forEach(name -> claims.put(name, previous.get(name)));
-			}
-			return claims;
+		if (fhirUser.isEmpty()) {
+			// the user is no longer configured: no new tokens in their name
+			throw new OAuth2AuthenticationException(new OAuth2Error(OAuth2ErrorCodes.INVALID_GRANT, "Unknown user", null));
 		}
-		SmartUsers.Kind kind = fhirUser.map(SmartUsers::kind).orElse(SmartUsers.Kind.CLINICIAN);
+		SmartUsers.Kind kind = SmartUsers.kind(fhirUser.get());
+		// patients and proxies: the context is derived afresh at every token (also on refresh), so a proxy whose
+		// RelatedPerson was deactivated or re-pointed loses the patient at the next refresh
 		if (kind == SmartUsers.Kind.PATIENT) {
 			claims.put("patient", fhirUser.get().substring("Patient/".length()));
 			return claims;
 		}
 		if (kind == SmartUsers.Kind.PROXY) {
-			proxies.patientOf(fhirUser.get()).ifPresent(patient -> claims.put("patient", patient));
+			String patient = proxies.patientOf(fhirUser.get()).orElseThrow(() -> new OAuth2AuthenticationException(
+					new OAuth2Error(OAuth2ErrorCodes.INVALID_GRANT, "The proxy relationship is no longer active", null)));
+			claims.put("patient", patient);
+			return claims;
+		}
+		if (kind != SmartUsers.Kind.CLINICIAN) {
+			return claims;
+		}
+		if (AuthorizationGrantType.REFRESH_TOKEN.equals(context.getAuthorizationGrantType())) {
+			// a clinician's launch context (chosen by the EHR or in the picker) carries over to refreshed tokens
+			if (authorization != null && authorization.getAccessToken() != null && authorization.getAccessToken().getClaims() != null) {
+				Map<String, Object> previous = authorization.getAccessToken().getClaims();
+				CONTEXT_CLAIMS.stream().filter(previous::containsKey).forEach(name -> claims.put(name, previous.get(name)));
+			}
 			return claims;
 		}
 		OAuth2AuthorizationRequest request = authorization == null ? null : authorization.getAttribute(OAuth2AuthorizationRequest.class.getName());
@@ -98,6 +110,7 @@ class SmartTokenClaims implements OAuth2TokenCustomizer<JwtEncodingContext> {
 		}
 		LaunchContext launch = launches.find(launchId.toString())
 				.filter(found -> found.username().equals(context.getPrincipal().getName()))
+				.filter(found -> found.clientId() == null || found.clientId().equals(context.getRegisteredClient().getClientId()))
 				.orElseThrow(() -> new OAuth2AuthenticationException(
 						new OAuth2Error(OAuth2ErrorCodes.INVALID_GRANT, "The launch context has expired; launch the app again", null)));
 		launch.patientId().ifPresent(patient -> claims.put("patient", patient));

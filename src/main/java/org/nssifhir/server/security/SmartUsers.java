@@ -21,7 +21,9 @@ public class SmartUsers implements UserDetailsService {
 	public enum Kind {
 		CLINICIAN,
 		PATIENT,
-		PROXY
+		PROXY,
+		/** any other resource type (e.g. Device, Organization from an external issuer): no user-level rights */
+		UNKNOWN
 	}
 
 	private final Map<String, NssiProperties.User> users = new LinkedHashMap<>();
@@ -55,6 +57,9 @@ public class SmartUsers implements UserDetailsService {
 		if (fhirUser.startsWith("RelatedPerson/") || fhirUser.startsWith("Person/")) {
 			return Kind.PROXY;
 		}
-		return Kind.CLINICIAN;
+		if (fhirUser.startsWith("Practitioner/") || fhirUser.startsWith("PractitionerRole/")) {
+			return Kind.CLINICIAN;
+		}
+		return Kind.UNKNOWN;
 	}
 }

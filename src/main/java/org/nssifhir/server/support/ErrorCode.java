@@ -17,7 +17,8 @@ public enum ErrorCode {
 	RESTRICTED_NO_RELATIONSHIP(304),
 	// 305 reserved (an adolescent record refused to a proxy is a plain 404: its existence is confidential)
 	BREAK_GLASS_NOT_ALLOWED(306),
-	PURPOSE_OF_USE_UNSUPPORTED(307);
+	PURPOSE_OF_USE_UNSUPPORTED(307),
+	SEARCH_NOT_AVAILABLE_WHEN_FILTERED(308);
 
 	private final int number;
 

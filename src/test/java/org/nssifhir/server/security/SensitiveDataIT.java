@@ -126,6 +126,7 @@ class SensitiveDataIT extends BaseIT {
 		consent.addPolicy().setUri("https://nssi-fhir.org/fhir/policy/adolescent-disclosure");
 		consent.getProvision().setType(Consent.ConsentProvisionType.PERMIT)
 				.addSecurityLabel(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null))
+				.addSecurityLabel(new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null))
 				.addActor().setReference(new Reference("RelatedPerson/" + parent))
 				.setRole(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", null)));
 		String consentId = client().create().resource(consent).execute().getId().getIdPart();
@@ -136,6 +137,59 @@ class SensitiveDataIT extends BaseIT {
 		consent.setStatus(Consent.ConsentState.INACTIVE);
 		client().update().resource(consent).execute();
 		assertThat(get("/Observation/" + episode, parentToken, null).statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void aCarerOfAnAdultNeedsConsentCoveringRestrictedData() throws Exception {
+		Patient adult = tagged(new Patient());
+		adult.setBirthDateElement(new DateType("1990-01-01"));
+		String adultId = client().create().resource(adult).execute().getId().getIdPart();
+		RelatedPerson carer = tagged(new RelatedPerson());
+		carer.setPatient(new Reference("Patient/" + adultId));
+		String carerId = client().create().resource(carer).execute().getId().getIdPart();
+		Observation example = (Observation) fhirContext.newJsonParser()
+				.parseResource(Files.readString(Path.of("profiles/examples/Observation-nssi-example-episode-adult-1.json")));
+		example.setId((String) null);
+		example.getMeta().getSecurity().removeIf(c -> !HTEST.equals(c.getSystem()));
+		example.setSubject(new Reference("Patient/" + adultId));
+		String adultEpisode = client().create().resource(example).execute().getId().getIdPart();
+		List<String> labels = client().read().resource(Observation.class).withId(adultEpisode).execute().getMeta().getSecurity().stream().map(Coding::getCode).toList();
+		assertThat(labels).contains("R").doesNotContain("ADOL");
+
+		String carerToken = tokens().token().scopes("patient/*.rs").claim("patient", adultId)
+				.claim("fhirUser", fhirBase() + "/RelatedPerson/" + carerId).sign();
+		assertThat(get("/Observation/" + adultEpisode, carerToken, null).statusCode()).isEqualTo(404);
+		// a consent that covers only adolescent data does not release restricted data
+		client().create().resource(consent(adultId, carerId, new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null))).execute();
+		assertThat(get("/Observation/" + adultEpisode, carerToken, null).statusCode()).isEqualTo(404);
+		client().create().resource(consent(adultId, carerId, new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null))).execute();
+		assertThat(get("/Observation/" + adultEpisode, carerToken, null).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void searchesThatCouldProbeHiddenRecordsAreRefusedToFilteredUsers() throws Exception {
+		HttpResponse<String> probe = get("/Patient?_id=" + patient + "&_has:Observation:subject:_security=ADOL", proxy(parent), null);
+		assertThat(probe.statusCode()).isEqualTo(400);
+		assertThat(probe.body()).contains("NSSI-0308");
+		assertThat(get("/Observation?subject.name=Labeltest", clinician(other), null).statusCode()).isEqualTo(400);
+		// break-the-glass is for one patient, never a search across patients
+		HttpResponse<String> sweep = get("/Observation?code=http://snomed.info/sct%7C248062006", clinician(other), "BTG");
+		assertThat(sweep.statusCode()).isEqualTo(403);
+		assertThat(sweep.body()).contains("NSSI-0306");
+		assertThat(ids(search("/Observation?subject=Patient/" + patient, clinician(other), "BTG"))).contains(episode);
+	}
+
+	private static Consent consent(String patientId, String relatedPersonId, Coding label) {
+		Consent consent = tagged(new Consent());
+		consent.setStatus(Consent.ConsentState.ACTIVE);
+		consent.setScope(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", null)));
+		consent.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IDSCL", null)));
+		consent.setPatient(new Reference("Patient/" + patientId));
+		consent.addPolicy().setUri("https://nssi-fhir.org/fhir/policy/adolescent-disclosure");
+		consent.getProvision().setType(Consent.ConsentProvisionType.PERMIT).addSecurityLabel(label)
+				.addActor().setReference(new Reference("RelatedPerson/" + relatedPersonId))
+				.setRole(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", null)));
+		return consent;
 	}
 
 	@Test
@@ -177,7 +231,11 @@ class SensitiveDataIT extends BaseIT {
 	}
 
 	private Bundle search(String path, String token) throws Exception {
-		HttpResponse<String> r = get(path, token, null);
+		return search(path, token, null);
+	}
+
+	private Bundle search(String path, String token, String purpose) throws Exception {
+		HttpResponse<String> r = get(path, token, purpose);
 		assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
 		return fhirContext.newJsonParser().parseResource(Bundle.class, r.body());
 	}

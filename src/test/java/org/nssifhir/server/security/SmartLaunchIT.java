@@ -158,6 +158,8 @@ class SmartLaunchIT extends BaseIT {
 
 		HttpResponse<String> refused = browser.get(authorize(PUBLIC_APP, "openid user/*.rs", null, Pkce.create(), "S256", fhirBase()));
 		assertThat(SmartBrowser.query(refused)).containsEntry("error", "invalid_scope");
+		HttpResponse<String> launchScope = browser.get(authorize(PUBLIC_APP, "openid launch patient/*.rs", null, Pkce.create(), "S256", fhirBase()));
+		assertThat(SmartBrowser.query(launchScope)).containsKey("error");
 	}
 
 	@Test
@@ -170,6 +172,57 @@ class SmartLaunchIT extends BaseIT {
 		assertThat(token.path("patient").asText()).isEqualTo(PATIENT_ID);
 		assertThat(SignedJWT.parse(token.path("access_token").asText()).getJWTClaimsSet().getStringClaim("fhirUser"))
 				.isEqualTo(fhirBase() + "/RelatedPerson/" + PROXY_ID);
+	}
+
+	@Test
+	void anAsymmetricAppMustStillProveItsCodeVerifier() throws Exception {
+		SmartBrowser browser = new SmartBrowser(baseUrl(), CLINICIAN, PASSWORD);
+		Pkce pkce = Pkce.create();
+		Map<String, String> result = SmartBrowser.query(browser.get(authorize(ASYMMETRIC_APP, "openid user/*.rs", null, pkce, "S256", fhirBase())));
+		// private_key_jwt without client_id, as SMART clients send it; no code_verifier: refused
+		HttpResponse<String> noVerifier = token(Map.of("grant_type", "authorization_code", "code", result.get("code"), "redirect_uri", REDIRECT_URI,
+				"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", clientAssertion(ASYMMETRIC_APP)), null, null);
+		assertThat(noVerifier.statusCode()).as(noVerifier.body()).isEqualTo(400);
+		Pkce second = Pkce.create();
+		Map<String, String> again = SmartBrowser.query(browser.get(authorize(ASYMMETRIC_APP, "openid user/*.rs", null, second, "S256", fhirBase())));
+		HttpResponse<String> withVerifier = token(Map.of("grant_type", "authorization_code", "code", again.get("code"), "redirect_uri", REDIRECT_URI,
+				"code_verifier", second.verifier(),
+				"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", clientAssertion(ASYMMETRIC_APP)), null, null);
+		assertThat(withVerifier.statusCode()).as(withVerifier.body()).isEqualTo(200);
+	}
+
+	@Test
+	void aLaunchBelongsToTheAppItWasMadeFor() throws Exception {
+		SmartBrowser browser = new SmartBrowser(baseUrl(), CLINICIAN, PASSWORD);
+		HttpResponse<String> launcher = browser.get("/smart/launcher");
+		String launch = SmartBrowser.query(browser.post("/smart/launcher", launcher.body(), Map.of("patient", PATIENT_ID, "app", CONFIDENTIAL_APP))).get("launch");
+		HttpResponse<String> otherApp = browser.get(authorize(PUBLIC_APP, "launch openid patient/*.rs", launch, Pkce.create(), "S256", fhirBase()));
+		assertThat(SmartBrowser.query(otherApp)).containsEntry("error", "invalid_request");
+		// and to the user who made it
+		SmartBrowser patient = new SmartBrowser(baseUrl(), PATIENT_USER, PASSWORD);
+		HttpResponse<String> otherUser = patient.get(authorize(CONFIDENTIAL_APP, "launch openid patient/*.rs", launch, Pkce.create(), "S256", fhirBase()));
+		assertThat(SmartBrowser.query(otherUser)).containsKey("error").doesNotContainKey("code");
+		// refreshing with fewer scopes is not a server error
+		Pkce pkce = Pkce.create();
+		Map<String, String> result = SmartBrowser.query(browser.get(authorize(CONFIDENTIAL_APP, "launch openid offline_access patient/*.rs", launch, pkce, "S256", fhirBase())));
+		JsonNode token = json.readTree(token(Map.of("grant_type", "authorization_code", "code", result.get("code"),
+				"redirect_uri", REDIRECT_URI, "code_verifier", pkce.verifier()), CONFIDENTIAL_APP, CONFIDENTIAL_SECRET).body());
+		HttpResponse<String> narrower = token(Map.of("grant_type", "refresh_token", "refresh_token", token.path("refresh_token").asText(),
+				"scope", "patient/*.rs"), CONFIDENTIAL_APP, CONFIDENTIAL_SECRET);
+		assertThat(narrower.statusCode()).as(narrower.body()).isEqualTo(200);
+		assertThat(json.readTree(narrower.body()).path("scope").asText()).isEqualTo("patient/*.rs");
+	}
+
+	private String clientAssertion(String clientId) throws Exception {
+		com.nimbusds.jwt.JWTClaimsSet claims = new com.nimbusds.jwt.JWTClaimsSet.Builder()
+				.issuer(clientId).subject(clientId).audience(baseUrl() + "/oauth2/token")
+				.jwtID(java.util.UUID.randomUUID().toString())
+				.expirationTime(java.util.Date.from(java.time.Instant.now().plusSeconds(120)))
+				.build();
+		SignedJWT jwt = new SignedJWT(new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS384)
+				.keyID(BACKEND_RSA_KEY.getKeyID()).build(), claims);
+		jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(BACKEND_RSA_KEY));
+		return jwt.serialize();
 	}
 
 	@Test

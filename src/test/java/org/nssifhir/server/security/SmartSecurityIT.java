@@ -73,7 +73,9 @@ class SmartSecurityIT extends BaseIT {
 	}
 
 	private IGenericClient asPatientA(String scopes) {
-		return client(tokens().patient(patientA.getIdPart(), scopes));
+		// the patient's own app (fhirUser = the patient): compartment rules apply, sensitivity filtering does not
+		return client(tokens().token().scopes(scopes).claim("patient", patientA.getIdPart())
+				.claim("fhirUser", fhirBase() + "/Patient/" + patientA.getIdPart()).sign());
 	}
 
 	private HttpResponse<String> get(String path, String token) throws Exception {

@@ -43,6 +43,7 @@ public final class SmartTestApps {
 			"openid", "fhirUser", "launch", "launch/patient", "offline_access", "patient/*.rs", "patient/*.cruds", "user/*.rs");
 
 	public static final String BACKEND_RS384 = "test-backend-rs384";
+	public static final String ASYMMETRIC_APP = "test-app-asymmetric";
 	public static final String BACKEND_ES384 = "test-backend-es384";
 	/** The backend clients' private keys; their public halves are served by {@link #jwksServer()}. */
 	public static final RSAKey BACKEND_RSA_KEY = generateRsa();
@@ -108,6 +109,10 @@ public final class SmartTestApps {
 		String jwksUrl = jwksServer();
 		backend(registry, 5, BACKEND_RS384, jwksUrl, "RS384");
 		backend(registry, 6, BACKEND_ES384, jwksUrl, "ES384");
+		// a confidential app that authenticates with private_key_jwt (client-confidential-asymmetric)
+		app(registry, 7, ASYMMETRIC_APP, null);
+		registry.add("nssi.security.clients[7].jwk-set-url", () -> jwksUrl);
+		registry.add("nssi.security.clients[7].jwt-algorithm", () -> "RS384");
 		user(registry, 0, CLINICIAN, "Practitioner/" + PRACTITIONER_ID);
 		user(registry, 1, PATIENT_USER, "Patient/" + PATIENT_ID);
 		user(registry, 2, PROXY_USER, "RelatedPerson/" + PROXY_ID);

@@ -9,14 +9,16 @@ import ca.uhn.fhir.rest.param.TokenParam;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Consent;
 import org.springframework.stereotype.Component;
 
 /**
- * Whether a patient has consented to disclose their adolescent-confidential information to a proxy: an active
- * {@code Consent} (scope {@code patient-privacy}) whose provision permits, names the proxy as an actor, is in its
- * period, and covers the {@code ADOL} label (or all labels). Looked up once per patient and proxy per request.
+ * Whether a patient has consented to disclose their restricted or adolescent-confidential information to a proxy:
+ * an active {@code Consent} (scope {@code patient-privacy}) whose provision permits, names the proxy as an actor,
+ * is in its period, and lists every gating label of the data ({@code R}, {@code V}, {@code ADOL}) in
+ * {@code provision.securityLabel} (an empty list covers all). Looked up once per patient, proxy and labels per request.
  */
 @Component
 public class ProxyConsents {
@@ -30,13 +32,14 @@ public class ProxyConsents {
 		this.daos = daos;
 	}
 
-	public boolean permits(RequestDetails request, String patientId, String proxy) {
+	/** Whether an active Consent releases data carrying all of {@code labels} (R, V, ADOL) to the proxy. */
+	public boolean permits(RequestDetails request, String patientId, String proxy, Set<String> labels) {
 		@SuppressWarnings("unchecked")
 		Map<String, Boolean> cache = (Map<String, Boolean>) request.getUserData().computeIfAbsent(CACHE, k -> new HashMap<String, Boolean>());
-		return cache.computeIfAbsent(patientId + "|" + proxy, k -> lookUp(patientId, proxy));
+		return cache.computeIfAbsent(patientId + "|" + proxy + "|" + labels, k -> lookUp(patientId, proxy, labels));
 	}
 
-	private boolean lookUp(String patientId, String proxy) {
+	private boolean lookUp(String patientId, String proxy, Set<String> labels) {
 		SearchParameterMap map = SearchParameterMap.newSynchronous()
 				.add(Consent.SP_PATIENT, new ReferenceParam("Patient/" + patientId))
 				.add(Consent.SP_STATUS, new TokenParam("active"));
@@ -51,9 +54,9 @@ public class ProxyConsents {
 							&& (provision.getPeriod().getEnd() == null || provision.getPeriod().getEnd().after(now)));
 			boolean namesProxy = provision.getActor().stream()
 					.anyMatch(actor -> proxy.equals(actor.getReference().getReferenceElement().toUnqualifiedVersionless().getValue()));
-			boolean coversAdol = provision.getSecurityLabel().isEmpty()
-					|| provision.getSecurityLabel().stream().anyMatch(label -> "ADOL".equals(label.getCode()));
-			if (privacy && permit && inPeriod && namesProxy && coversAdol) {
+			Set<String> covered = provision.getSecurityLabel().stream().map(label -> label.getCode()).collect(java.util.stream.Collectors.toSet());
+			boolean coversLabels = covered.isEmpty() || covered.containsAll(labels);
+			if (privacy && permit && inPeriod && namesProxy && coversLabels) {
 				return true;
 			}
 		}

@@ -14,6 +14,7 @@ import ca.uhn.fhir.rest.server.interceptor.consent.IConsentContextServices;
 import ca.uhn.fhir.rest.server.interceptor.consent.IConsentService;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.nssifhir.server.conformance.NssiWriteInterceptor;
@@ -30,8 +31,9 @@ import org.nssifhir.server.support.ErrorCode;
  *   <li>backend systems (no user) and the patient themselves: yes;
  *   <li>restricted ({@code R}/{@code V}) data, to a clinician: only with a treating relationship with the patient
  *       (an active CareTeam membership, or being their general practitioner), or by breaking the glass;
- *   <li>adolescent ({@code ADOL}) data, to a proxy ({@code RelatedPerson}) or to a patient-level app whose user is
- *       unknown: only if an active Consent of the patient permits disclosure to that proxy;
+ *   <li>restricted and adolescent ({@code ADOL}) data, to a proxy ({@code RelatedPerson}): only if an active
+ *       Consent of the patient permits disclosure of those labels to that proxy; to an app whose user is unknown:
+ *       never;
  * </ul>
  * A resource refused in a search result is left out. A refused read is a 403 naming the rule for a clinician
  * (who may then break the glass), and a 404 for anyone else, because the existence of an adolescent's
@@ -65,11 +67,21 @@ public class SensitiveDataConsentService implements IConsentService {
 			return;
 		}
 		SmartAccess access = current.get();
-		boolean backend = access.fhirUser().isEmpty() && access.scopes().stream().allMatch(s -> s.context() == SmartScope.Context.SYSTEM);
+		boolean backend = backend(access);
 		boolean ownRecord = access.patientId().isPresent() && access.isPatientLevelOnly()
 				&& access.fhirUser().map(user -> user.equals("Patient/" + access.patientId().get())).orElse(false);
 		if (backend || ownRecord) {
 			ConsentInterceptor.skipAllConsentForRequest(request);
+			return;
+		}
+		// filtering only hides what a search returns, not what it matched on: criteria that look into other
+		// resources (_has, chains) or at labels could tell a filtered user that a hidden record exists
+		for (String name : request.getParameters().keySet()) {
+			if (name.startsWith("_has") || name.equals("_security") || name.startsWith("_security:") || name.contains(".")) {
+				throw new InvalidRequestException(ErrorCode.SEARCH_NOT_AVAILABLE_WHEN_FILTERED.message(
+						"The search parameter '" + name.replaceAll("[^A-Za-z0-9_:.\\-]", "") + "' is not available to this user: "
+								+ "it could reveal records that sensitivity labels hide"));
+			}
 		}
 	}
 
@@ -82,14 +94,38 @@ public class SensitiveDataConsentService implements IConsentService {
 		}
 		if (BreakTheGlass.asserted()) {
 			Optional<SmartAccess> access = SmartAccess.current();
-			boolean clinician = access.flatMap(SmartAccess::fhirUser).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN;
+			boolean clinician = access.flatMap(SmartAccess::fhirUser).map(SmartUsers::kind).orElse(SmartUsers.Kind.UNKNOWN) == SmartUsers.Kind.CLINICIAN;
 			boolean userLevel = access.map(a -> a.scopes().stream().anyMatch(s -> s.context() == SmartScope.Context.USER)).orElse(false);
 			if (!clinician || !userLevel) {
 				throw new ForbiddenOperationException(ErrorCode.BREAK_GLASS_NOT_ALLOWED.message(
 						"Only a clinician (fhirUser Practitioner) with user-level scopes can break the glass"));
 			}
+			if (!aboutOnePatient(request)) {
+				throw new ForbiddenOperationException(ErrorCode.BREAK_GLASS_NOT_ALLOWED.message(
+						"Break the glass for one patient at a time: a read, a Patient's $everything, or a search with patient= or subject="));
+			}
 		}
 		return ConsentOutcome.PROCEED;
+	}
+
+	/** Break-the-glass is for one patient's emergency: never a search across patients. */
+	private static boolean aboutOnePatient(RequestDetails request) {
+		RestOperationTypeEnum op = request.getRestOperationType();
+		if (op == RestOperationTypeEnum.READ || op == RestOperationTypeEnum.VREAD || op == RestOperationTypeEnum.HISTORY_INSTANCE) {
+			return true;
+		}
+		if (op == RestOperationTypeEnum.EXTENDED_OPERATION_INSTANCE) {
+			return "Patient".equals(request.getResourceName());
+		}
+		if (op == RestOperationTypeEnum.SEARCH_TYPE) {
+			for (String name : List.of("patient", "subject", "_id")) {
+				String[] values = request.getParameters().get(name);
+				if (values != null && values.length == 1 && !values[0].contains(",")) {
+					return !"_id".equals(name) || "Patient".equals(request.getResourceName());
+				}
+			}
+		}
+		return false;
 	}
 
 	@Override
@@ -99,10 +135,8 @@ public class SensitiveDataConsentService implements IConsentService {
 
 	@Override
 	public ConsentOutcome canSeeResource(RequestDetails request, IBaseResource resource, IConsentContextServices context) {
-		List<? extends org.hl7.fhir.instance.model.api.IBaseCoding> labels = resource.getMeta().getSecurity();
-		boolean restricted = labels.stream().anyMatch(c -> CONFIDENTIALITY.equals(c.getSystem()) && ("R".equals(c.getCode()) || "V".equals(c.getCode())));
-		boolean adolescent = labels.stream().anyMatch(c -> ACT_CODE.equals(c.getSystem()) && "ADOL".equals(c.getCode()));
-		if (!restricted && !adolescent) {
+		Set<String> gating = gatingLabels(resource);
+		if (gating.isEmpty()) {
 			return ConsentOutcome.PROCEED;
 		}
 		Optional<SmartAccess> current = SmartAccess.current();
@@ -110,20 +144,19 @@ public class SensitiveDataConsentService implements IConsentService {
 			return ConsentOutcome.PROCEED; // not a SMART request (security off, or the server itself)
 		}
 		SmartAccess access = current.get();
-		boolean anyUserOrPatientScope = access.scopes().stream().anyMatch(s -> s.context() != SmartScope.Context.SYSTEM);
-		if (!anyUserOrPatientScope && access.fhirUser().isEmpty()) {
+		if (backend(access)) {
 			return ConsentOutcome.PROCEED; // a backend system, authorized by its system scopes
 		}
-		Optional<String> patient = patientOf(resource);
-		if (patient.isEmpty()) {
-			return ConsentOutcome.PROCEED; // labelled but about no patient: nothing the rules below can protect
+		List<String> patients = patientsOf(resource);
+		if (patients.isEmpty()) {
+			return ConsentOutcome.REJECT; // labelled, but we cannot tell whose it is: fail closed
 		}
-		SmartUsers.Kind kind = access.fhirUser().map(SmartUsers::kind).orElse(null);
-		if (kind == SmartUsers.Kind.PATIENT && access.fhirUser().get().equals("Patient/" + patient.get())) {
+		SmartUsers.Kind kind = access.fhirUser().map(SmartUsers::kind).orElse(SmartUsers.Kind.UNKNOWN);
+		if (kind == SmartUsers.Kind.PATIENT && patients.stream().allMatch(p -> access.fhirUser().get().equals("Patient/" + p))) {
 			return ConsentOutcome.PROCEED; // a patient sees their own record
 		}
-		if (kind == SmartUsers.Kind.CLINICIAN || (kind == null && !access.isPatientLevelOnly())) {
-			if (access.fhirUser().isPresent() && relationships.treats(request, access.fhirUser().get(), patient.get())) {
+		if (kind == SmartUsers.Kind.CLINICIAN) {
+			if (patients.stream().allMatch(p -> relationships.treats(request, access.fhirUser().get(), p))) {
 				return ConsentOutcome.PROCEED;
 			}
 			if (BreakTheGlass.asserted()) {
@@ -137,19 +170,41 @@ public class SensitiveDataConsentService implements IConsentService {
 			}
 			return ConsentOutcome.REJECT;
 		}
-		// a proxy, or a patient-level app whose user is not known to be the patient
-		if (adolescent && !access.fhirUser().map(user -> consents.permits(request, patient.get(), user)).orElse(false)) {
-			// not even a 403: that this record exists is itself confidential, so a read is a 404 (HAPI's answer)
-			return ConsentOutcome.REJECT;
+		// a proxy, or an app whose user is unknown: only what the patient's Consent releases to that person. Not
+		// even a 403: that such a record exists is itself confidential, so a read is a 404 (HAPI's answer)
+		if (kind == SmartUsers.Kind.PROXY
+				&& patients.stream().allMatch(p -> consents.permits(request, p, access.fhirUser().get(), gating))) {
+			return ConsentOutcome.PROCEED;
 		}
-		return ConsentOutcome.PROCEED;
+		return ConsentOutcome.REJECT;
 	}
 
-	private Optional<String> patientOf(IBaseResource resource) {
-		if ("Patient".equals(fhirContext.getResourceType(resource))) {
-			return Optional.ofNullable(resource.getIdElement().getIdPart());
+	/** The labels that restrict who may see a resource: confidentiality R or V, and ADOL. */
+	static Set<String> gatingLabels(IBaseResource resource) {
+		Set<String> gating = new java.util.TreeSet<>();
+		for (var label : resource.getMeta().getSecurity()) {
+			if (CONFIDENTIALITY.equals(label.getSystem()) && ("R".equals(label.getCode()) || "V".equals(label.getCode()))) {
+				gating.add(label.getCode());
+			} else if (ACT_CODE.equals(label.getSystem()) && "ADOL".equals(label.getCode())) {
+				gating.add("ADOL");
+			}
 		}
-		List<IIdType> owners = fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, java.util.Set.of());
-		return owners.stream().map(IIdType::getIdPart).filter(id -> id != null).findFirst();
+		return gating;
+	}
+
+	static boolean backend(SmartAccess access) {
+		return access.fhirUser().isEmpty() && access.scopes().stream().allMatch(s -> s.context() == SmartScope.Context.SYSTEM);
+	}
+
+	/** Every patient whose compartment the resource is in (all must pass: a rule for one is no rule for another). */
+	private List<String> patientsOf(IBaseResource resource) {
+		if ("Patient".equals(fhirContext.getResourceType(resource))) {
+			return resource.getIdElement().getIdPart() == null ? List.of() : List.of(resource.getIdElement().getIdPart());
+		}
+		return fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of()).stream()
+				.map(IIdType::getIdPart)
+				.filter(id -> id != null)
+				.distinct()
+				.toList();
 	}
 }

@@ -31,15 +31,16 @@ public class LaunchContextStore {
 		this.clock = Clock.systemUTC();
 	}
 
-	public LaunchContext create(String username, String patientId, String encounterId, List<String> fhirContext) {
+	public LaunchContext create(String username, String clientId, String patientId, String encounterId, List<String> fhirContext) {
 		byte[] bytes = new byte[16];
 		RANDOM.nextBytes(bytes);
 		String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
 		Instant now = clock.instant();
 		jdbc.update(
-				"INSERT INTO nssi_smart_launch (id, username, patient_id, encounter_id, fhir_context, created_at, expires_at) VALUES (?,?,?,?,?,?,?)",
+				"INSERT INTO nssi_smart_launch (id, username, client_id, patient_id, encounter_id, fhir_context, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)",
 				id,
 				username,
+				clientId,
 				patientId,
 				encounterId,
 				fhirContext.isEmpty() ? null : String.join(" ", fhirContext),
@@ -47,7 +48,7 @@ public class LaunchContextStore {
 				Timestamp.from(now.plus(properties.security().launchTtl())));
 		// expired contexts are useless; dropping them here keeps the table small without a scheduler
 		jdbc.update("DELETE FROM nssi_smart_launch WHERE expires_at < ?", Timestamp.from(now.minusSeconds(3600)));
-		return new LaunchContext(id, username, Optional.ofNullable(patientId), Optional.ofNullable(encounterId), List.copyOf(fhirContext));
+		return new LaunchContext(id, username, clientId, Optional.ofNullable(patientId), Optional.ofNullable(encounterId), List.copyOf(fhirContext));
 	}
 
 	/** The unexpired context with this id, if any. */
@@ -56,13 +57,14 @@ public class LaunchContextStore {
 			return Optional.empty();
 		}
 		return jdbc.query(
-						"SELECT id, username, patient_id, encounter_id, fhir_context FROM nssi_smart_launch WHERE id = ? AND expires_at > ?",
+						"SELECT id, username, client_id, patient_id, encounter_id, fhir_context FROM nssi_smart_launch WHERE id = ? AND expires_at > ?",
 						(rs, n) -> new LaunchContext(
 								rs.getString(1),
 								rs.getString(2),
-								Optional.ofNullable(rs.getString(3)),
+								rs.getString(3),
 								Optional.ofNullable(rs.getString(4)),
-								rs.getString(5) == null ? List.of() : Arrays.asList(rs.getString(5).split(" "))),
+								Optional.ofNullable(rs.getString(5)),
+								rs.getString(6) == null ? List.of() : Arrays.asList(rs.getString(6).split(" "))),
 						id,
 						Timestamp.from(clock.instant()))
 				.stream()

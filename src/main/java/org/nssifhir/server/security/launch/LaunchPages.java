@@ -28,7 +28,10 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
+import org.springframework.util.MultiValueMap;
 import org.springframework.web.util.HtmlUtils;
+import org.springframework.web.util.UriComponentsBuilder;
+import org.springframework.web.util.UriUtils;
 
 /**
  * The two pages a clinician sees around a SMART launch on the built-in authorization server:
@@ -95,10 +98,14 @@ public class LaunchPages {
 		if (!ID.matcher(patientId).matches() || patient(patientId).isEmpty()) {
 			return badRequest("No such patient");
 		}
-		if (authorizeQuery.contains("launch=")) {
-			return badRequest("The authorization request already has a launch context");
+		MultiValueMap<String, String> query = UriComponentsBuilder.newInstance().query(authorizeQuery).build().getQueryParams();
+		boolean hasLaunch = query.keySet().stream().anyMatch(key -> "launch".equals(UriUtils.decode(key, StandardCharsets.UTF_8)));
+		List<String> clientIds = query.getOrDefault("client_id", List.of());
+		if (hasLaunch || clientIds.size() != 1) {
+			return badRequest("Not an authorization request this picker can complete");
 		}
-		LaunchContext launch = launches.create(user.getName(), patientId, null, List.of());
+		String clientId = UriUtils.decode(clientIds.get(0), StandardCharsets.UTF_8);
+		LaunchContext launch = launches.create(user.getName(), clientId, patientId, null, List.of());
 		// always back to our own authorization endpoint: the query is the app's original request plus the launch
 		return ResponseEntity.status(HttpStatus.FOUND)
 				.header("Location", "/oauth2/authorize?" + authorizeQuery + "&launch=" + launch.id())
@@ -148,7 +155,7 @@ public class LaunchPages {
 		if (context.stream().anyMatch(reference -> !REFERENCE.matcher(reference).matches())) {
 			return badRequest("fhirContext entries must be relative references such as CarePlan/123");
 		}
-		LaunchContext launch = launches.create(user.getName(), patientId, encounter, context);
+		LaunchContext launch = launches.create(user.getName(), app.get().clientId(), patientId, encounter, context);
 		String iss = ServletUriComponentsBuilder.fromContextPath(http).path("/fhir").build().toUriString();
 		// a launch URL starting with "/" is an app served by this server (e.g. the clinician app)
 		String launchUrl = app.get().launchUrl().startsWith("/")
