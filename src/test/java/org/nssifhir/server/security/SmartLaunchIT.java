@@ -129,6 +129,8 @@ class SmartLaunchIT extends BaseIT {
 		String request = SmartBrowser.queryOf(picker.uri()).get("request");
 		HttpResponse<String> found = browser.get("/smart/pick-patient?request=" + URLEncoder.encode(request, StandardCharsets.UTF_8) + "&name=Launchtest");
 		assertThat(found.body()).contains("Launchtest").contains("Patient/" + PATIENT_ID).doesNotContain("Otherpatient");
+		assertThat(audits("_tag=urn:nssi-fhir:audit|patient-picker&entity=Patient/" + PATIENT_ID
+				+ "&nssi-agent-identifier=urn:nssi-fhir:fhir-user|Practitioner/" + PRACTITIONER_ID)).isPositive();
 
 		HttpResponse<String> callback = browser.post("/smart/pick-patient", found.body(), Map.of("request", request, "patient", PATIENT_ID));
 		Map<String, String> result = SmartBrowser.query(callback);

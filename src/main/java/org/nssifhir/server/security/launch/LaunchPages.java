@@ -15,7 +15,12 @@ import java.security.Principal;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Reference;
+import org.nssifhir.server.audit.AuditEventWriter;
+import org.nssifhir.server.audit.SmartAuditContext;
 import org.hl7.fhir.r4.model.Patient;
 import org.nssifhir.server.config.NssiProperties;
 import org.nssifhir.server.security.SmartUsers;
@@ -54,8 +59,10 @@ public class LaunchPages {
 	private final SmartUsers users;
 	private final DaoRegistry daos;
 	private final NssiProperties properties;
+	private final AuditEventWriter auditWriter;
 
-	public LaunchPages(LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties) {
+	public LaunchPages(LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties, AuditEventWriter auditWriter) {
+		this.auditWriter = auditWriter;
 		this.launches = launches;
 		this.users = users;
 		this.daos = daos;
@@ -78,6 +85,7 @@ public class LaunchPages {
 				.append(" <button type='submit'>Search</button></form>");
 		if (name != null && !name.isBlank()) {
 			List<Patient> found = searchByName(name);
+			audit(user, found);
 			body.append("<form method='post' action='").append(PICKER).append("'>").append(csrf(http)).append(hidden("request", authorizeQuery));
 			body.append("<fieldset><legend>").append(found.size()).append(" patient(s) found</legend>");
 			for (Patient patient : found) {
@@ -188,6 +196,27 @@ public class LaunchPages {
 		map.setCount(20);
 		IBundleProvider result = dao.search(map, new SystemRequestDetails());
 		return result.getResources(0, 20).stream().map(Patient.class::cast).toList();
+	}
+
+	/** The picker shows patients' names and birth dates: a query like any other, so it is audited like one. */
+	private void audit(Principal user, List<Patient> shown) {
+		AuditEvent event = new AuditEvent();
+		event.getMeta().addTag("urn:nssi-fhir:audit", "patient-picker", null);
+		event.setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "Restful Operation"));
+		event.addSubtype(new Coding("http://hl7.org/fhir/restful-interaction", "search-type", "search-type"));
+		event.setAction(AuditEvent.AuditEventAction.E);
+		event.setRecorded(new java.util.Date());
+		event.setOutcome(AuditEvent.AuditEventOutcome._0);
+		event.getSource().setObserver(new Reference().setDisplay("NSSI FHIR Server patient picker"));
+		String who = users.fhirUser(user.getName()).orElse(user.getName());
+		Reference agent = new Reference().setDisplay(who);
+		agent.getIdentifier().setSystem(SmartAuditContext.FHIR_USER_SYSTEM).setValue(who);
+		event.addAgent().setRequestor(true).setWho(agent);
+		for (Patient patient : shown) {
+			event.addEntity().setWhat(new Reference("Patient/" + patient.getIdElement().getIdPart()))
+					.setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"));
+		}
+		auditWriter.recordAuditEvent(event);
 	}
 
 	private static String display(Patient patient) {
