@@ -179,6 +179,32 @@ public class SensitiveDataConsentService implements IConsentService {
 		return ConsentOutcome.REJECT;
 	}
 
+	/**
+	 * For operations that compute answers from a patient's NSSI record instead of returning resources (the
+	 * summary, pre-filled assessments): the same rule as for the restricted resources they draw on. Returns
+	 * normally if this user may see the patient's restricted data, otherwise refuses with a 403.
+	 */
+	public void requireRestrictedAccess(RequestDetails request, String patientId) {
+		Optional<SmartAccess> current = SmartAccess.current();
+		if (current.isEmpty() || backend(current.get())) {
+			return;
+		}
+		SmartAccess access = current.get();
+		SmartUsers.Kind kind = access.fhirUser().map(SmartUsers::kind).orElse(SmartUsers.Kind.UNKNOWN);
+		boolean allowed = switch (kind) {
+			case PATIENT -> access.fhirUser().get().equals("Patient/" + patientId);
+			case CLINICIAN -> relationships.treats(request, access.fhirUser().get(), patientId) || BreakTheGlass.asserted();
+			// the record may carry ADOL (from the patient's minority): the proxy's Consent must release both
+			case PROXY -> consents.permits(request, patientId, access.fhirUser().get(), Set.of("R", "ADOL"));
+			case UNKNOWN -> false;
+		};
+		if (!allowed) {
+			throw new ForbiddenOperationException(ErrorCode.RESTRICTED_NO_RELATIONSHIP.message(
+					"This operation reads the patient's restricted record: it needs a treating relationship, the patient's "
+							+ "Consent for a proxy, or break-the-glass"));
+		}
+	}
+
 	/** The labels that restrict who may see a resource: confidentiality R or V, and ADOL. */
 	static Set<String> gatingLabels(IBaseResource resource) {
 		Set<String> gating = new java.util.TreeSet<>();
