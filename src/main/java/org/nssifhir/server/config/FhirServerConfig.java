@@ -18,6 +18,9 @@ import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import java.util.List;
 import ca.uhn.fhir.storage.interceptor.balp.BalpAuditCaptureInterceptor;
+import org.nssifhir.server.assessment.ExtractOperationProvider;
+import org.nssifhir.server.assessment.NssiSummaryProvider;
+import org.nssifhir.server.assessment.PopulateOperationProvider;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.AuditTrailProtectionInterceptor;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
@@ -62,6 +65,9 @@ public class FhirServerConfig {
 			AuditEventWriter auditWriter,
 			SmartAuditContext auditContext,
 			RefusedAccessAuditor refusedAccessAuditor,
+			ExtractOperationProvider extractOperation,
+			PopulateOperationProvider populateOperation,
+			NssiSummaryProvider summaryOperation,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
@@ -72,6 +78,8 @@ public class FhirServerConfig {
 		server.registerProviders(resourceProviderFactory.createProviders());
 		server.registerProvider(systemProvider);
 		server.registerProvider(valueSetOperationProvider);
+		// assessment workflow: SDC $populate / $extract and the patient summary
+		server.registerProviders(extractOperation, populateOperation, summaryOperation);
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
 		server.setDefaultPrettyPrint(false);
 		server.setPagingProvider(pagingProvider);

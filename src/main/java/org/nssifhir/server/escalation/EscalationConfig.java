@@ -2,7 +2,10 @@ package org.nssifhir.server.escalation;
 
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.EntityManagerFactory;
 import org.nssifhir.server.config.NssiProperties;
+import org.springframework.orm.jpa.SharedEntityManagerCreator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -11,8 +14,10 @@ import org.springframework.context.annotation.Configuration;
 class EscalationConfig {
 
 	@Bean
-	EscalationService escalationService(DaoRegistry daoRegistry, NssiProperties properties) {
-		return new EscalationService(daoRegistry, properties.escalation());
+	EscalationService escalationService(DaoRegistry daoRegistry, EntityManagerFactory entityManagerFactory, NssiProperties properties) {
+		// the shared (transaction-bound) EntityManager: the one HAPI's DAOs use in the current transaction
+		EntityManager entityManager = SharedEntityManagerCreator.createSharedEntityManager(entityManagerFactory);
+		return new EscalationService(daoRegistry, entityManager, properties.escalation());
 	}
 
 	@Bean

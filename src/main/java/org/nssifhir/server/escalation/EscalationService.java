@@ -14,6 +14,8 @@ import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.util.UrlUtil;
+import ca.uhn.fhir.rest.api.server.storage.TransactionDetails;
+import jakarta.persistence.EntityManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -61,8 +63,11 @@ public class EscalationService {
 	private final DaoRegistry daoRegistry;
 	private final NssiProperties.Escalation settings;
 
-	public EscalationService(DaoRegistry daoRegistry, NssiProperties.Escalation settings) {
+	private final EntityManager entityManager;
+
+	public EscalationService(DaoRegistry daoRegistry, EntityManager entityManager, NssiProperties.Escalation settings) {
 		this.daoRegistry = daoRegistry;
+		this.entityManager = entityManager;
 		this.settings = settings;
 	}
 
@@ -94,6 +99,10 @@ public class EscalationService {
 
 	private void raise(EscalationSignal signal, IIdType patient, Resource trigger) {
 		SystemRequestDetails system = new SystemRequestDetails();
+		// inside a FHIR transaction HAPI defers flushing to the commit; the conditional creates below must see
+		// what this transaction already wrote (an alert raised by an earlier entry for the same event)
+		entityManager.flush();
+		TransactionDetails details = new TransactionDetails();
 		Flag flag = new Flag();
 		copyTestTag(trigger, flag);
 		flag.addIdentifier().setSystem(EVENT_SYSTEM).setValue(signal.eventKey());
@@ -106,7 +115,7 @@ public class EscalationService {
 		flag.getPeriod().setStart(new Date());
 		@SuppressWarnings("unchecked")
 		IFhirResourceDao<Flag> flags = daoRegistry.getResourceDao(Flag.class);
-		DaoMethodOutcome flagOutcome = flags.create(flag, matchUrl(signal.eventKey()), system);
+		DaoMethodOutcome flagOutcome = flags.create(flag, matchUrl(signal.eventKey()), true, system, details);
 		IIdType flagId = flagOutcome.getId().toUnqualifiedVersionless();
 
 		Task task = new Task();
@@ -122,11 +131,11 @@ public class EscalationService {
 		task.setFocus(new Reference(flagId));
 		task.setReasonReference(new Reference(signal.evidence()));
 		task.setAuthoredOn(new Date());
-		task.setLastModified(new Date());
+		task.setLastModifiedElement(new org.hl7.fhir.r4.model.DateTimeType(new Date(), ca.uhn.fhir.model.api.TemporalPrecisionEnum.MILLI));
 		responsible(patient).ifPresent(task::setOwner);
 		@SuppressWarnings("unchecked")
 		IFhirResourceDao<Task> tasks = daoRegistry.getResourceDao(Task.class);
-		DaoMethodOutcome taskOutcome = tasks.create(task, matchUrl(signal.eventKey()), system);
+		DaoMethodOutcome taskOutcome = tasks.create(task, matchUrl(signal.eventKey()), true, system, details);
 		if (Boolean.TRUE.equals(flagOutcome.getCreated()) || Boolean.TRUE.equals(taskOutcome.getCreated())) {
 			// the event key names resource ids only, no clinical values
 			log.info("Escalation raised: {} (Flag/{}, Task/{})", signal.kind(), flagId.getIdPart(), taskOutcome.getId().getIdPart());
@@ -195,8 +204,12 @@ public class EscalationService {
 		if (patient.isEmpty() || when == null) {
 			return Optional.empty();
 		}
-		Instant end = when.toInstant().plusMillis(1);
 		Duration window = Duration.ofDays(settings.windowDays());
+		if (when.toInstant().isBefore(Instant.now().minus(window))) {
+			// history entered after the fact: a rise that ended long ago is nothing to act on now
+			return Optional.empty();
+		}
+		Instant end = when.toInstant().plusMillis(1);
 		Instant recentStart = end.minus(window);
 		Instant baselineStart = recentStart.minus(window.multipliedBy(settings.baselineWindows()));
 		Set<String> recent = episodeIds(patient.get(), recentStart, end);

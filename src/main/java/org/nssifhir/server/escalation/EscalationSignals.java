@@ -117,7 +117,7 @@ public final class EscalationSignals {
 	}
 
 	/** All answer values of the items with this linkId, at any depth (groups and nested answers). */
-	static Stream<Type> answers(List<QuestionnaireResponse.QuestionnaireResponseItemComponent> items, String linkId) {
+	public static Stream<Type> answers(List<QuestionnaireResponse.QuestionnaireResponseItemComponent> items, String linkId) {
 		return items.stream().flatMap(item -> {
 			Stream<Type> own = linkId.equals(item.getLinkId())
 					? item.getAnswer().stream().map(QuestionnaireResponse.QuestionnaireResponseItemAnswerComponent::getValue).filter(v -> v != null)

@@ -34,7 +34,7 @@ public class TaskClosureInterceptor {
 			return;
 		}
 		Date now = new Date();
-		after.setLastModified(now);
+		after.setLastModifiedElement(new org.hl7.fhir.r4.model.DateTimeType(now, ca.uhn.fhir.model.api.TemporalPrecisionEnum.MILLI));
 		Optional<SmartAccess> access = SmartAccess.current();
 		Optional<String> user = access.flatMap(SmartAccess::fhirUser);
 		Annotation note = after.addNote().setTime(now).setText("Closed as " + after.getStatus().toCode());

@@ -1,0 +1,28 @@
+package org.nssifhir.server.assessment;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import org.hl7.fhir.r4.model.Bundle;
+import org.nssifhir.server.config.NssiProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The assessment operations ($populate, $extract, $nssi-summary); FhirServerConfig registers them. */
+@Configuration(proxyBeanMethods = false)
+class AssessmentConfig {
+
+	@Bean
+	ExtractOperationProvider extractOperationProvider(DaoRegistry daoRegistry, IFhirSystemDao<Bundle, ?> systemDao) {
+		return new ExtractOperationProvider(daoRegistry, systemDao);
+	}
+
+	@Bean
+	PopulateOperationProvider populateOperationProvider(DaoRegistry daoRegistry) {
+		return new PopulateOperationProvider(daoRegistry);
+	}
+
+	@Bean
+	NssiSummaryProvider nssiSummaryProvider(DaoRegistry daoRegistry, NssiProperties properties) {
+		return new NssiSummaryProvider(daoRegistry, properties.escalation());
+	}
+}
