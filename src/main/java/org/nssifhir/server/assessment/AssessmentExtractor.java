@@ -169,6 +169,9 @@ public final class AssessmentExtractor {
 				.findFirst()
 				.ifPresent(c -> obs.getMeta().addSecurity(c.copy()));
 		obs.addIdentifier().setSystem(IDENTIFIER_SYSTEM).setValue(identifierValue(qr, part));
+		// declared, so the write interceptor validates and labels it even where the code alone (LOINC) would not say
+		String profile = survey ? "nssi-screening-result" : part.startsWith("nssi-risk-factors/") ? "nssi-risk-factor" : "nssi-protective-factor";
+		obs.getMeta().addProfile(NssiCanonicals.profile(profile));
 		obs.setStatus(qr.getStatus() == QuestionnaireResponse.QuestionnaireResponseStatus.AMENDED
 				? Observation.ObservationStatus.AMENDED
 				: Observation.ObservationStatus.FINAL);
