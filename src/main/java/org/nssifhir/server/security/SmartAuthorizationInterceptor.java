@@ -44,6 +44,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 			"ActivityDefinition",
 			"Library",
 			"ImplementationGuide",
+			"OperationDefinition",
 			"CapabilityStatement",
 			"NamingSystem");
 
