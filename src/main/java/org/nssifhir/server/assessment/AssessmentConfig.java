@@ -2,6 +2,8 @@ package org.nssifhir.server.assessment;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import ca.uhn.fhir.jpa.model.config.PartitionSettings;
+import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.config.NssiProperties;
 import org.springframework.context.annotation.Bean;
@@ -22,7 +24,12 @@ class AssessmentConfig {
 	}
 
 	@Bean
-	NssiSummaryProvider nssiSummaryProvider(DaoRegistry daoRegistry, NssiProperties properties) {
-		return new NssiSummaryProvider(daoRegistry, properties.escalation());
+	EpisodeIndex episodeIndex(DataSource dataSource, PartitionSettings partitionSettings) {
+		return new EpisodeIndex(dataSource, partitionSettings);
+	}
+
+	@Bean
+	NssiSummaryProvider nssiSummaryProvider(DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties) {
+		return new NssiSummaryProvider(daoRegistry, episodeIndex, properties.escalation());
 	}
 }

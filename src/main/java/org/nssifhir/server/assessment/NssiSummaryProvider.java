@@ -52,7 +52,8 @@ import org.nssifhir.server.conformance.NssiCanonicals;
  * (last window against the baseline windows, as the escalation rule judges it), the latest PHQ-9 and NSSI
  * assessment results, the open Flags and Tasks, and the active care plan with its progress.
  *
- * <p>Five searches on indexed parameters; resources are parsed once. Access: the authorization rules allow the
+ * <p>Episodes are read from HAPI's index tables ({@link EpisodeIndex}), not parsed; four small searches give
+ * the scores, alerts and plan. Access: the authorization rules allow the
  * operation only on a Patient the token may read (a patient token: its own), and the figures are computed here
  * with system access, so no individual resource is returned.
  */
@@ -62,11 +63,25 @@ public class NssiSummaryProvider {
 			Task.TaskStatus.DRAFT, Task.TaskStatus.REQUESTED, Task.TaskStatus.RECEIVED, Task.TaskStatus.ACCEPTED,
 			Task.TaskStatus.READY, Task.TaskStatus.INPROGRESS, Task.TaskStatus.ONHOLD);
 
+	/**
+	 * Load a patient's whole history in one synchronous search: far above 5 years of daily episodes. Without an
+	 * explicit count HAPI caps a synchronous search at the page-size maximum (nssi.fhir.max-page-size).
+	 */
+	private static final int ALL = 100_000;
+
+	private static SearchParameterMap everything() {
+		SearchParameterMap map = SearchParameterMap.newSynchronous();
+		map.setCount(ALL);
+		return map;
+	}
+
 	private final DaoRegistry daoRegistry;
+	private final EpisodeIndex episodeIndex;
 	private final NssiProperties.Escalation settings;
 
-	public NssiSummaryProvider(DaoRegistry daoRegistry, NssiProperties.Escalation settings) {
+	public NssiSummaryProvider(DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties.Escalation settings) {
 		this.daoRegistry = daoRegistry;
+		this.episodeIndex = episodeIndex;
 		this.settings = settings;
 	}
 
@@ -92,33 +107,17 @@ public class NssiSummaryProvider {
 	}
 
 	private void episodes(IdType patient, LocalDate today, SystemRequestDetails system, Parameters out) {
-		SearchParameterMap map = SearchParameterMap.newSynchronous()
-				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
-				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "nssi-episode"));
 		List<LocalDate> dates = new ArrayList<>();
 		Map<String, Integer> methods = new LinkedHashMap<>();
-		Map<String, Coding> methodCodings = new LinkedHashMap<>();
 		Map<String, Integer> functions = new LinkedHashMap<>();
-		Map<String, Coding> functionCodings = new LinkedHashMap<>();
-		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(map, system).getAllResources()) {
-			Observation obs = (Observation) r;
-			if (obs.getStatus() == Observation.ObservationStatus.ENTEREDINERROR || !obs.hasEffectiveDateTimeType()) {
+		long pid = episodeIndex.patientPid(patient.getIdPart()).orElseThrow();
+		for (EpisodeIndex.Episode episode : episodeIndex.episodes(pid)) {
+			if (episode.day().isAfter(today)) {
 				continue;
 			}
-			LocalDate day = obs.getEffectiveDateTimeType().getValue().toInstant().atZone(ZoneOffset.UTC).toLocalDate();
-			if (day.isAfter(today)) {
-				continue;
-			}
-			dates.add(day);
-			for (Observation.ObservationComponentComponent c : obs.getComponent()) {
-				String kind = c.getCode().getCoding().stream().filter(k -> CONCEPTS_SYSTEM.equals(k.getSystem())).map(Coding::getCode).findFirst().orElse("");
-				if ((kind.equals("method") || kind.equals("function")) && c.getValue() instanceof CodeableConcept cc && cc.hasCoding()) {
-					Coding coding = cc.getCodingFirstRep();
-					String key = coding.getSystem() + "|" + coding.getCode();
-					(kind.equals("method") ? methods : functions).merge(key, 1, Integer::sum);
-					(kind.equals("method") ? methodCodings : functionCodings).putIfAbsent(key, coding);
-				}
-			}
+			dates.add(episode.day());
+			episode.methods().forEach(m -> methods.merge(m, 1, Integer::sum));
+			episode.functions().forEach(f -> functions.merge(f, 1, Integer::sum));
 		}
 		dates.sort(Comparator.naturalOrder());
 		out.addParameter().setName("episodeCount").setValue(new IntegerType(dates.size()));
@@ -140,8 +139,8 @@ public class NssiSummaryProvider {
 			part.addPart().setName("month").setValue(new StringType(month.toString()));
 			part.addPart().setName("count").setValue(new IntegerType((int) count));
 		}
-		seen(out, "method", methods, methodCodings);
-		seen(out, "function", functions, functionCodings);
+		seen(out, "method", methods);
+		seen(out, "function", functions);
 		if (!dates.isEmpty()) {
 			LocalDate last = dates.get(dates.size() - 1);
 			out.addParameter().setName("lastEpisode").setValue(new DateType(java.sql.Date.valueOf(last)));
@@ -163,12 +162,13 @@ public class NssiSummaryProvider {
 		t.addPart().setName("baselinePerWindow").setValue(new DecimalType(String.format(Locale.ROOT, "%.2f", baselinePerWindow)));
 	}
 
-	private static void seen(Parameters out, String name, Map<String, Integer> counts, Map<String, Coding> codings) {
+	private static void seen(Parameters out, String name, Map<String, Integer> counts) {
 		counts.entrySet().stream()
 				.sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
 				.forEach(e -> {
 					Parameters.ParametersParameterComponent p = out.addParameter().setName(name);
-					p.addPart().setName("code").setValue(codings.get(e.getKey()).copy());
+					int bar = e.getKey().indexOf('|');
+					p.addPart().setName("code").setValue(new Coding(e.getKey().substring(0, bar), e.getKey().substring(bar + 1), null));
 					p.addPart().setName("count").setValue(new IntegerType(e.getValue()));
 				});
 	}
@@ -178,7 +178,7 @@ public class NssiSummaryProvider {
 				.add(NssiCanonicals.LOINC, "44261-6")
 				.add(CONCEPTS_SYSTEM, "nssi-days-past-year")
 				.add(CONCEPTS_SYSTEM, "nssi-frequency-criterion-met");
-		SearchParameterMap map = SearchParameterMap.newSynchronous()
+		SearchParameterMap map = everything()
 				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(Observation.SP_CODE, codes);
 		map.setSort(new SortSpec(Observation.SP_DATE, SortOrderEnum.DESC));
@@ -202,7 +202,7 @@ public class NssiSummaryProvider {
 	}
 
 	private void openAlerts(IdType patient, SystemRequestDetails system, Parameters out) {
-		SearchParameterMap flags = SearchParameterMap.newSynchronous().add(Flag.SP_PATIENT, new ReferenceParam(patient.getValue()));
+		SearchParameterMap flags = everything().add(Flag.SP_PATIENT, new ReferenceParam(patient.getValue()));
 		for (IBaseResource r : daoRegistry.getResourceDao("Flag").search(flags, system).getAllResources()) {
 			Flag flag = (Flag) r;
 			if (flag.getStatus() == Flag.FlagStatus.ACTIVE) {
@@ -214,7 +214,7 @@ public class NssiSummaryProvider {
 				}
 			}
 		}
-		SearchParameterMap tasks = SearchParameterMap.newSynchronous().add(Task.SP_PATIENT, new ReferenceParam(patient.getValue()));
+		SearchParameterMap tasks = everything().add(Task.SP_PATIENT, new ReferenceParam(patient.getValue()));
 		for (IBaseResource r : daoRegistry.getResourceDao("Task").search(tasks, system).getAllResources()) {
 			Task task = (Task) r;
 			if (OPEN_TASK.contains(task.getStatus())) {
@@ -232,7 +232,7 @@ public class NssiSummaryProvider {
 	}
 
 	private void carePlan(IdType patient, SystemRequestDetails system, Parameters out) {
-		SearchParameterMap map = SearchParameterMap.newSynchronous()
+		SearchParameterMap map = everything()
 				.add(CarePlan.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(CarePlan.SP_STATUS, new TokenParam("active"));
 		map.setSort(new SortSpec("_lastUpdated", SortOrderEnum.DESC));

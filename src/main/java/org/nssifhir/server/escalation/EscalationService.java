@@ -60,6 +60,18 @@ public class EscalationService {
 
 	private static final Logger log = LoggerFactory.getLogger(EscalationService.class);
 
+	/**
+	 * Load a patient's whole history in one synchronous search: far above 5 years of daily episodes. Without an
+	 * explicit count HAPI caps a synchronous search at the page-size maximum (nssi.fhir.max-page-size).
+	 */
+	private static final int ALL = 100_000;
+
+	private static SearchParameterMap everything() {
+		SearchParameterMap map = SearchParameterMap.newSynchronous();
+		map.setCount(ALL);
+		return map;
+	}
+
 	private final DaoRegistry daoRegistry;
 	private final NssiProperties.Escalation settings;
 
@@ -182,7 +194,7 @@ public class EscalationService {
 		} catch (ResourceNotFoundException e) {
 			return Optional.empty();
 		}
-		SearchParameterMap teams = SearchParameterMap.newSynchronous()
+		SearchParameterMap teams = everything()
 				.add(CareTeam.SP_PATIENT, new ReferenceParam(patientId.getValue()))
 				.add(CareTeam.SP_STATUS, new TokenParam("active"));
 		teams.setCount(1);
@@ -235,7 +247,7 @@ public class EscalationService {
 	}
 
 	private boolean openFrequencyAlert(String patientRef) {
-		SearchParameterMap map = SearchParameterMap.newSynchronous()
+		SearchParameterMap map = everything()
 				.add(Flag.SP_PATIENT, new ReferenceParam(patientRef))
 				.add(Flag.SP_IDENTIFIER, new TokenParam(EVENT_SYSTEM, null));
 		for (IBaseResource r : daoRegistry.getResourceDao("Flag").search(map, new SystemRequestDetails()).getAllResources()) {
@@ -249,7 +261,7 @@ public class EscalationService {
 	}
 
 	private Set<String> episodeIds(IIdType patient, Instant from, Instant to) {
-		SearchParameterMap map = SearchParameterMap.newSynchronous()
+		SearchParameterMap map = everything()
 				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "nssi-episode"))
 				.add(Observation.SP_DATE, new DateRangeParam(
