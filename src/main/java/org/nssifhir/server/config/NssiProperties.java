@@ -118,7 +118,5 @@ public record NssiProperties(
 			@Min(1) @Max(366) @DefaultValue("28") int windowDays,
 			@Min(1) @Max(24) @DefaultValue("3") int baselineWindows,
 			@Min(1) @DefaultValue("3") int minEpisodes,
-			@jakarta.validation.constraints.DecimalMin("1.0") @DefaultValue("2.0") double riseFactor,
-			/* Extract the profiled Observations automatically when a completed NSSI/PHQ-9 response is stored. */
-			@DefaultValue("false") boolean extractOnSubmit) {}
+			@jakarta.validation.constraints.DecimalMin("1.0") @DefaultValue("2.0") double riseFactor) {}
 }

@@ -126,6 +126,36 @@ class AssessmentWorkflowIT extends BaseIT {
 	}
 
 	@Test
+	void concurrentExtractionsOfOneResponse_storeEachObservationAndAlertOnce() throws Exception {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// item 9 = 2: the response raised one alert when stored; the extractions race on the same identifiers
+		IIdType qr = client.create().resource(AssessmentFixtures.phq9(patient, 1, 1, 1, 1, 1, 1, 1, 1, 2)).execute().getId().toUnqualifiedVersionless();
+		java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+		List<java.util.concurrent.Future<Integer>> runs = new java.util.ArrayList<>();
+		for (int i = 0; i < 4; i++) {
+			runs.add(pool.submit(() -> {
+				try {
+					extract(qr);
+					return 200;
+				} catch (BaseServerResponseException e) {
+					return e.getStatusCode();
+				}
+			}));
+		}
+		List<Integer> statuses = new java.util.ArrayList<>();
+		for (java.util.concurrent.Future<Integer> run : runs) {
+			statuses.add(run.get());
+		}
+		pool.shutdown();
+		// a loser of the race may be told to retry (409/412), never a 500; nothing is stored twice
+		assertThat(statuses).allMatch(s -> s == 200 || s == 409 || s == 412).contains(200);
+		assertThat(withCode(observations(patient), NssiCanonicals.LOINC, "44261-6")).hasSize(1);
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+		assertThat(client.search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+	}
+
+	@Test
 	void extract_refusesAResponseInProgress_withACoded422_andStoresNothing() {
 		IGenericClient client = client();
 		IIdType patient = AssessmentFixtures.patient(client);
