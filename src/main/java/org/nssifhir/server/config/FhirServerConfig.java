@@ -3,6 +3,7 @@ package org.nssifhir.server.config;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.provider.IJpaSystemProvider;
 import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
@@ -68,6 +69,7 @@ public class FhirServerConfig {
 			ExtractOperationProvider extractOperation,
 			PopulateOperationProvider populateOperation,
 			NssiSummaryProvider summaryOperation,
+			DaoRegistry daoRegistry,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
@@ -84,8 +86,8 @@ public class FhirServerConfig {
 		server.setDefaultPrettyPrint(false);
 		server.setPagingProvider(pagingProvider);
 
-		JpaCapabilityStatementProvider capabilities = new JpaCapabilityStatementProvider(
-				server, systemDao, storageSettings, searchParamRegistry, validationSupport);
+		JpaCapabilityStatementProvider capabilities = new CapabilityStatementProvider(
+				server, systemDao, storageSettings, searchParamRegistry, validationSupport, daoRegistry);
 		capabilities.setImplementationDescription("NSSI FHIR Server");
 		server.setServerConformanceProvider(capabilities);
 
