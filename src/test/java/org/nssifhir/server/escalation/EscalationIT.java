@@ -144,6 +144,29 @@ class EscalationIT extends BaseIT {
 	}
 
 	@Test
+	void responseAndItsItem9ObservationInOneTransaction_raiseOneAlert() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		String responseUrn = "urn:uuid:" + java.util.UUID.randomUUID();
+		Observation item9 = new Observation();
+		item9.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		item9.setStatus(Observation.ObservationStatus.FINAL);
+		item9.getCode().addCoding(new Coding(NssiCanonicals.LOINC, "44260-8", null));
+		item9.setSubject(new Reference(patient));
+		item9.setValue(new org.hl7.fhir.r4.model.IntegerType(2));
+		item9.addDerivedFrom(new Reference(responseUrn));
+		Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+		tx.addEntry().setFullUrl(responseUrn).setResource(AssessmentFixtures.phq9(patient, 0, 0, 0, 0, 0, 0, 0, 0, 2))
+				.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("QuestionnaireResponse");
+		tx.addEntry().setResource(item9).getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Observation");
+		client.transaction().withBundle(tx).execute();
+
+		// both entries show the same event (the response): one Flag, one Task
+		assertThat(flags(patient)).hasSize(1);
+		assertThat(tasks(patient)).hasSize(1);
+	}
+
+	@Test
 	void phq9WithItem9AboveZero_raisesSuicideRisk_andItem9ZeroRaisesNothing() {
 		IGenericClient client = client();
 		IIdType clean = AssessmentFixtures.patient(client);
