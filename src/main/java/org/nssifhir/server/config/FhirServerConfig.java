@@ -3,6 +3,7 @@ package org.nssifhir.server.config;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.provider.IJpaSystemProvider;
 import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
@@ -20,6 +21,9 @@ import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import java.util.List;
 import ca.uhn.fhir.storage.interceptor.balp.BalpAuditCaptureInterceptor;
+import org.nssifhir.server.assessment.ExtractOperationProvider;
+import org.nssifhir.server.assessment.NssiSummaryProvider;
+import org.nssifhir.server.assessment.PopulateOperationProvider;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.AuditTrailProtectionInterceptor;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
@@ -65,6 +69,10 @@ public class FhirServerConfig {
 			SmartAuditContext auditContext,
 			RefusedAccessAuditor refusedAccessAuditor,
 			SensitiveDataConsentService consentService,
+			ExtractOperationProvider extractOperation,
+			PopulateOperationProvider populateOperation,
+			NssiSummaryProvider summaryOperation,
+			DaoRegistry daoRegistry,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
@@ -75,12 +83,14 @@ public class FhirServerConfig {
 		server.registerProviders(resourceProviderFactory.createProviders());
 		server.registerProvider(systemProvider);
 		server.registerProvider(valueSetOperationProvider);
+		// assessment workflow: SDC $populate / $extract and the patient summary
+		server.registerProviders(extractOperation, populateOperation, summaryOperation);
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
 		server.setDefaultPrettyPrint(false);
 		server.setPagingProvider(pagingProvider);
 
-		JpaCapabilityStatementProvider capabilities = new JpaCapabilityStatementProvider(
-				server, systemDao, storageSettings, searchParamRegistry, validationSupport);
+		JpaCapabilityStatementProvider capabilities = new CapabilityStatementProvider(
+				server, systemDao, storageSettings, searchParamRegistry, validationSupport, daoRegistry);
 		capabilities.setImplementationDescription("NSSI FHIR Server");
 		server.setServerConformanceProvider(capabilities);
 

@@ -100,7 +100,10 @@ public class HapiJpaConfig {
 
 	@Bean
 	public SubscriptionSettings subscriptionSettings() {
-		return new SubscriptionSettings();
+		SubscriptionSettings settings = new SubscriptionSettings();
+		// rest-hook only (see notification/NotificationConfig): EHRs are told of suicide-risk Flags and urgent Tasks
+		settings.addSupportedSubscriptionType(org.hl7.fhir.dstu2.model.Subscription.SubscriptionChannelType.RESTHOOK);
+		return settings;
 	}
 
 	@Primary

@@ -23,6 +23,7 @@ public record NssiProperties(
 		@Valid @NotNull @DefaultValue Limits limits,
 		@Valid @NotNull @DefaultValue Cors cors,
 		@Valid @NotNull @DefaultValue Security security,
+		@Valid @NotNull @DefaultValue Escalation escalation,
 		/* Lucene index of terminology concepts (HAPI uses it for $expand filters and $subsumes). */
 		@NotBlank @DefaultValue("./data/lucene") String searchIndexDir) {
 
@@ -146,4 +147,15 @@ public record NssiProperties(
 			return allowedOrigins != null && !allowedOrigins.isEmpty();
 		}
 	}
+
+	/**
+	 * Safety escalation (see {@code escalation/}). A rise in NSSI frequency is: at least {@code minEpisodes}
+	 * episodes in the last {@code windowDays} days, and more than {@code riseFactor} times the average per window
+	 * over the {@code baselineWindows} windows before it.
+	 */
+	public record Escalation(
+			@Min(1) @Max(366) @DefaultValue("28") int windowDays,
+			@Min(1) @Max(24) @DefaultValue("3") int baselineWindows,
+			@Min(1) @DefaultValue("3") int minEpisodes,
+			@jakarta.validation.constraints.DecimalMin("1.0") @DefaultValue("2.0") double riseFactor) {}
 }

@@ -38,6 +38,7 @@ public class ConformancePackageInstaller {
 			"Library",
 			"ActivityDefinition",
 			"PlanDefinition",
+			"OperationDefinition",
 			"CapabilityStatement",
 			"ImplementationGuide");
 

@@ -75,7 +75,7 @@ public class NssiWriteInterceptor {
 	 * Confidentiality R ("restricted", which covers mental health) unless the client chose a confidentiality,
 	 * and the behavioural-health sensitivity BH unless present (clinical-content.md §5).
 	 */
-	static void label(Meta meta) {
+	public static void label(Meta meta) {
 		boolean hasConfidentiality = meta.getSecurity().stream().anyMatch(c -> CONFIDENTIALITY_SYSTEM.equals(c.getSystem()));
 		if (!hasConfidentiality) {
 			meta.addSecurity(new Coding(CONFIDENTIALITY_SYSTEM, "R", "restricted"));

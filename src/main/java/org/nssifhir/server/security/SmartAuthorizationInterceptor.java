@@ -44,6 +44,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 			"ActivityDefinition",
 			"Library",
 			"ImplementationGuide",
+			"OperationDefinition",
 			"CapabilityStatement",
 			"NamingSystem");
 
@@ -92,6 +93,12 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 			if (scope.allows(SmartScope.Permission.READ) || scope.allows(SmartScope.Permission.SEARCH)) {
 				restrict(scope, on(scope, rules.allow().read()), compartment);
 				everything(scope, rules, compartment);
+				assessmentReads(scope, rules, compartment);
+			}
+			if (scope.allows(SmartScope.Permission.CREATE) && scope.appliesTo("Observation")) {
+				// $extract: each Observation it stores is checked against the create rules (and compartment) above
+				rules.allow().operation().named("$extract").onInstancesOfType(org.hl7.fhir.r4.model.QuestionnaireResponse.class).andAllowAllResponses();
+				rules.allow().operation().named("$extract").onType(org.hl7.fhir.r4.model.QuestionnaireResponse.class).andAllowAllResponses();
 			}
 			if (scope.allows(SmartScope.Permission.CREATE)) {
 				RuleBuilder create = new RuleBuilder();
@@ -157,6 +164,25 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 		} else {
 			rules.allow().operation().named("$everything").onInstancesOfType(org.hl7.fhir.r4.model.Patient.class).andRequireExplicitResponseAuthorization();
 		}
+	}
+
+	/**
+	 * Assessment operations that read a patient's NSSI data (Observations): {@code $nssi-summary} on the Patient
+	 * (a patient token: only its own, checked by HAPI here) and {@code $populate} on a Questionnaire (its
+	 * {@code subject} parameter is checked against a patient token by the provider, as HAPI rules cannot see
+	 * parameters). Both answer with computed Parameters, never with stored resources.
+	 */
+	private static void assessmentReads(SmartScope scope, RuleBuilder rules, IdType compartment) {
+		if (!scope.appliesTo("Observation") || !scope.allows(SmartScope.Permission.READ)) {
+			return;
+		}
+		if (compartment != null) {
+			rules.allow().operation().named("$nssi-summary").onInstance(compartment).andAllowAllResponses();
+		} else {
+			rules.allow().operation().named("$nssi-summary").onInstancesOfType(org.hl7.fhir.r4.model.Patient.class).andAllowAllResponses();
+		}
+		rules.allow().operation().named("$populate").onInstancesOfType(org.hl7.fhir.r4.model.Questionnaire.class).andAllowAllResponses();
+		rules.allow().operation().named("$populate").onType(org.hl7.fhir.r4.model.Questionnaire.class).andAllowAllResponses();
 	}
 
 	/**

@@ -18,7 +18,10 @@ public enum ErrorCode {
 	// 305 reserved (an adolescent record refused to a proxy is a plain 404: its existence is confidential)
 	BREAK_GLASS_NOT_ALLOWED(306),
 	PURPOSE_OF_USE_UNSUPPORTED(307),
-	SEARCH_NOT_AVAILABLE_WHEN_FILTERED(308);
+	SEARCH_NOT_AVAILABLE_WHEN_FILTERED(308),
+	RESPONSE_NOT_EXTRACTABLE(401),
+	QUESTIONNAIRE_NOT_SUPPORTED(402),
+	OPERATION_PARAMETER_INVALID(403);
 
 	private final int number;
 

@@ -87,6 +87,17 @@ public final class BenchmarkMain {
 			results.put("create Observation, unprofiled (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
 			results.put("create nssi-episode, validated + labelled (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", episode(pick(patientIds, i), i))));
 			results.put("transaction, 1 patient + 10 obs (4 clients)", repeat(Math.max(8, requests / 10), 4, i -> () -> post("", transaction(10))));
+			// assessment workflow: a PHQ-9 response stored then extracted; the patient summary over 5 years of weekly episodes
+			results.put("submit PHQ-9 response + $extract (serial)", repeat(Math.max(50, requests / 4), 1, i -> () -> {
+				String qr = postForLocation("/QuestionnaireResponse", phq9(pick(patientIds, i), i));
+				post("/" + qr + "/$extract", "{\"resourceType\":\"Parameters\"}");
+			}));
+			String summaryPatient = createPatient();
+			for (int year = 0; year < 5; year++) {
+				post("", weeklyEpisodes(summaryPatient, year));
+			}
+			results.put("$nssi-summary, 260 weekly episodes (serial)", repeat(requests, 1, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
+			results.put("$nssi-summary, 260 weekly episodes (8 clients)", repeat(requests, 8, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
 			Map<String, Stats> reads = readWorkloads(patientIds, requests);
 			results.putAll(reads);
 			secured.putAll(reads);
@@ -315,6 +326,23 @@ public final class BenchmarkMain {
 		return r.body();
 	}
 
+	private String postForLocation(String path, String body) throws Exception {
+		HttpResponse<String> r = http.send(
+				HttpRequest.newBuilder(URI.create(base + path))
+						.header("Content-Type", JSON)
+						.header("Authorization", authorization)
+						.header("Prefer", "return=minimal")
+						.POST(HttpRequest.BodyPublishers.ofString(body))
+						.build(),
+				HttpResponse.BodyHandlers.ofString());
+		if (r.statusCode() >= 300) {
+			throw new IllegalStateException("POST " + path + " -> " + r.statusCode());
+		}
+		String location = r.headers().firstValue("Location").orElseThrow();
+		String type = path.substring(1);
+		return location.substring(location.indexOf(type + "/")).replaceAll("/_history/.*", "");
+	}
+
 	private String createPatient() throws Exception {
 		HttpResponse<String> r = http.send(
 				HttpRequest.newBuilder(URI.create(base + "/Patient"))
@@ -366,6 +394,30 @@ public final class BenchmarkMain {
 				+ "{\"code\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"suicidal-intent\"}]},\"valueCodeableConcept\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"intent-none\"}]}},"
 				+ "{\"code\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"care-level\"}]},\"valueCodeableConcept\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"care-self\"}]}},"
 				+ "{\"code\":{\"coding\":[{\"system\":\"" + cs + "\",\"code\":\"urge-intensity\"}]},\"valueInteger\":" + random.nextInt(11) + "}]}";
+	}
+
+	/** A completed PHQ-9 response; item 9 is 0, so no escalation (that path is measured by the ITs, not here). */
+	private static String phq9(String subject, int i) {
+		Random random = new Random(i);
+		StringBuilder items = new StringBuilder();
+		for (int item = 1; item <= 9; item++) {
+			int score = item == 9 ? 0 : random.nextInt(4);
+			items.append(item == 1 ? "" : ",").append("{\"linkId\":\"phq9-item-").append(item).append("\",\"answer\":[{\"valueInteger\":").append(score).append("}]}");
+		}
+		return "{\"resourceType\":\"QuestionnaireResponse\"," + TEST_TAG + ",\"questionnaire\":\"https://nssi-fhir.org/fhir/Questionnaire/nssi-phq9\","
+				+ "\"status\":\"completed\",\"subject\":{\"reference\":\"" + subject + "\"},\"authored\":\"2025-06-01T10:00:00Z\","
+				+ "\"author\":{\"reference\":\"" + subject + "\"},\"item\":[" + items + "]}";
+	}
+
+	/** One year (52 weeks) of weekly episodes, the {@code year}-th year back from now, as a transaction. */
+	private static String weeklyEpisodes(String subject, int year) {
+		StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+		for (int week = year * 52; week < (year + 1) * 52; week++) {
+			String when = java.time.Instant.now().minus(java.time.Duration.ofDays(1 + 7L * week)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+			String episode = episode(subject, week).replaceFirst("\"effectiveDateTime\":\"[^\"]*\"", "\"effectiveDateTime\":\"" + when + "\"");
+			sb.append(week == year * 52 ? "" : ",").append("{\"resource\":").append(episode).append(",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}");
+		}
+		return sb.append("]}").toString();
 	}
 
 	private static String transaction(int observations) {

@@ -86,6 +86,19 @@ class SensitiveDataIT extends BaseIT {
 	}
 
 	@Test
+	void theSummaryFollowsTheSameRulesAsTheRecordsItIsComputedFrom() throws Exception {
+		String summary = "/Patient/" + patient + "/$nssi-summary";
+		assertThat(get(summary, clinician(treating), null).statusCode()).isEqualTo(200);
+		HttpResponse<String> refused = get(summary, clinician(other), null);
+		assertThat(refused.statusCode()).isEqualTo(403);
+		assertThat(refused.body()).contains("NSSI-0304");
+		assertThat(get(summary, clinician(other), "BTG").statusCode()).isEqualTo(200);
+		assertThat(get(summary, proxy(parent), null).statusCode()).isEqualTo(403);
+		HttpResponse<String> populate = get("/Questionnaire/nssi-assessment/$populate?subject=Patient/" + patient, clinician(other), null);
+		assertThat(populate.statusCode()).as(populate.body()).isEqualTo(403);
+	}
+
+	@Test
 	void breakingTheGlassGrantsAccessAndIsAlwaysAudited() throws Exception {
 		String otherToken = clinician(other);
 		HttpResponse<String> emergency = get("/Observation/" + episode, otherToken, "BTG");

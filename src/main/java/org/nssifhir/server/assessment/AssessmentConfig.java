@@ -1,0 +1,37 @@
+package org.nssifhir.server.assessment;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import ca.uhn.fhir.jpa.model.config.PartitionSettings;
+import javax.sql.DataSource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The assessment operations ($populate, $extract, $nssi-summary); FhirServerConfig registers them. */
+@Configuration(proxyBeanMethods = false)
+class AssessmentConfig {
+
+	@Bean
+	ExtractOperationProvider extractOperationProvider(DaoRegistry daoRegistry, IFhirSystemDao<Bundle, ?> systemDao) {
+		return new ExtractOperationProvider(daoRegistry, systemDao);
+	}
+
+	@Bean
+	PopulateOperationProvider populateOperationProvider(DaoRegistry daoRegistry, SensitiveDataConsentService consent) {
+		return new PopulateOperationProvider(daoRegistry, consent);
+	}
+
+	@Bean
+	EpisodeIndex episodeIndex(DataSource dataSource, PartitionSettings partitionSettings) {
+		return new EpisodeIndex(dataSource, partitionSettings);
+	}
+
+	@Bean
+	NssiSummaryProvider nssiSummaryProvider(
+			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, SensitiveDataConsentService consent) {
+		return new NssiSummaryProvider(daoRegistry, episodeIndex, properties.escalation(), consent);
+	}
+}

@@ -1,0 +1,238 @@
+package org.nssifhir.server.assessment;
+
+import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
+import static org.nssifhir.server.conformance.NssiCanonicals.LOINC;
+
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Type;
+import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.escalation.EscalationSignals;
+import org.nssifhir.server.support.ErrorCode;
+
+/**
+ * Turns a completed NSSI assessment or PHQ-9 response into our profiled Observations (pure logic, no database):
+ *
+ * <ul>
+ *   <li>NSSI assessment: days with NSSI in the past year, whether the frequency criterion (5 or more days) is
+ *       met, the functions endorsed ({@code nssi-screening-result}); one {@code nssi-risk-factor} /
+ *       {@code nssi-protective-factor} per factor; and the assessment summary, whose {@code hasMember} points at
+ *       the results and whose components give the methods (episode history), the intent and ideation answers,
+ *       and the counts of functions, risk and protective factors;</li>
+ *   <li>PHQ-9: the total score (LOINC 44261-6) with its severity band and item 9 as components.</li>
+ * </ul>
+ *
+ * <p>Every Observation has {@code derivedFrom} the response and an identifier made of the response id and the
+ * item it comes from ({@link #IDENTIFIER_SYSTEM}), which makes extraction idempotent: the caller creates each
+ * one conditionally on that identifier.
+ */
+public final class AssessmentExtractor {
+
+	public static final String IDENTIFIER_SYSTEM = NssiCanonicals.BASE + "/extracted-from";
+	static final String ASSESSMENT = NssiCanonicals.QUESTIONNAIRE + "nssi-assessment";
+	static final String PHQ9 = NssiCanonicals.QUESTIONNAIRE + "nssi-phq9";
+	private static final String SURVEY = "http://terminology.hl7.org/CodeSystem/observation-category";
+
+	/** One Observation to create, with the local id the summary's {@code hasMember} refers to. */
+	public record Extracted(String key, Observation observation) {}
+
+	private AssessmentExtractor() {}
+
+	public static boolean supports(QuestionnaireResponse qr) {
+		return questionnaire(qr).filter(q -> q.equals(ASSESSMENT) || q.equals(PHQ9)).isPresent();
+	}
+
+	public static List<Extracted> extract(QuestionnaireResponse qr) {
+		String questionnaire = questionnaire(qr).orElse("");
+		if (!questionnaire.equals(ASSESSMENT) && !questionnaire.equals(PHQ9)) {
+			throw unprocessable(ErrorCode.QUESTIONNAIRE_NOT_SUPPORTED,
+					"Only responses to " + ASSESSMENT + " and " + PHQ9 + " can be extracted");
+		}
+		if (qr.getStatus() != QuestionnaireResponse.QuestionnaireResponseStatus.COMPLETED
+				&& qr.getStatus() != QuestionnaireResponse.QuestionnaireResponseStatus.AMENDED) {
+			throw unprocessable(ErrorCode.RESPONSE_NOT_EXTRACTABLE, "Only completed or amended responses are extracted");
+		}
+		if (!qr.hasSubject() || !"Patient".equals(qr.getSubject().getReferenceElement().getResourceType())) {
+			throw unprocessable(ErrorCode.RESPONSE_NOT_EXTRACTABLE, "The response has no Patient subject");
+		}
+		return questionnaire.equals(PHQ9) ? phq9(qr) : assessment(qr);
+	}
+
+	static List<Extracted> phq9(QuestionnaireResponse qr) {
+		int total = 0;
+		for (int item = 1; item <= 9; item++) {
+			Optional<Integer> score = first(qr, "phq9-item-" + item).flatMap(AssessmentExtractor::integer);
+			if (score.isEmpty() || score.get() < 0 || score.get() > 3) {
+				throw unprocessable(ErrorCode.RESPONSE_NOT_EXTRACTABLE,
+						"PHQ-9 item " + item + " needs an answer from 0 to 3 for a total score");
+			}
+			total += score.get();
+		}
+		Observation obs = base(qr, "phq9-total", true);
+		obs.getCode().addCoding(new Coding(LOINC, "44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"));
+		obs.setValue(new Quantity().setValue(new BigDecimal(total)).setUnit("{score}").setSystem("http://unitsofmeasure.org").setCode("{score}"));
+		obs.addComponent(component(new Coding(CONCEPTS_SYSTEM, "phq9-severity", "PHQ-9 severity band"), severity(total)));
+		int item9 = first(qr, "phq9-item-9").flatMap(AssessmentExtractor::integer).orElseThrow();
+		obs.addComponent(component(
+				new Coding(LOINC, "44260-8", "Thoughts that you would be better off dead, or of hurting yourself in some way in last 2 weeks [Reported.PHQ]"),
+				new IntegerType(item9)));
+		return List.of(new Extracted("phq9-total", obs));
+	}
+
+	/** Band of a PHQ-9 total by the published cut-points 5, 10, 15, 20. */
+	public static CodeableConcept severity(int total) {
+		String[][] bands = {
+			{"phq9-minimal", "Minimal or none (0-4)"},
+			{"phq9-mild", "Mild (5-9)"},
+			{"phq9-moderate", "Moderate (10-14)"},
+			{"phq9-moderately-severe", "Moderately severe (15-19)"},
+			{"phq9-severe", "Severe (20-27)"}
+		};
+		String[] band = bands[Math.min(total / 5, 4)];
+		return new CodeableConcept(new Coding(CONCEPTS_SYSTEM, band[0], band[1]));
+	}
+
+	static List<Extracted> assessment(QuestionnaireResponse qr) {
+		List<Extracted> out = new ArrayList<>();
+		Optional<Integer> days = first(qr, "nssi-days-past-year").flatMap(AssessmentExtractor::integer);
+		days.ifPresent(d -> {
+			Observation obs = base(qr, "nssi-days-past-year", true);
+			obs.getCode().addCoding(local("nssi-days-past-year", "Days with NSSI in the past year"));
+			obs.setValue(new IntegerType(d));
+			out.add(new Extracted("nssi-days-past-year", obs));
+		});
+		// criterion A: 5 or more days; from the reported days, else from the clinician's judgement
+		Optional<Boolean> criterion = days.map(d -> d >= 5)
+				.or(() -> first(qr, "clin-frequency-criterion-met").filter(BooleanType.class::isInstance).map(b -> ((BooleanType) b).booleanValue()));
+		criterion.ifPresent(met -> {
+			Observation obs = base(qr, "nssi-frequency-criterion-met", true);
+			obs.getCode().addCoding(local("nssi-frequency-criterion-met", "NSSI frequency criterion met"));
+			obs.setValue(new BooleanType(met));
+			out.add(new Extracted("nssi-frequency-criterion-met", obs));
+		});
+		List<Coding> functions = codings(qr, "nssi-functions");
+		if (!functions.isEmpty()) {
+			Observation obs = base(qr, "nssi-functions", true);
+			obs.getCode().addCoding(local("nssi-functions-endorsed", "NSSI functions endorsed"));
+			functions.forEach(f -> obs.addComponent(component(local("function", "Function"), new CodeableConcept(f))));
+			out.add(new Extracted("nssi-functions", obs));
+		}
+		List<Coding> risks = codings(qr, "nssi-risk-factors");
+		for (Coding risk : risks) {
+			Observation obs = base(qr, "nssi-risk-factors/" + risk.getCode(), false);
+			obs.getCode().addCoding(local("risk-factor", "NSSI risk factor"));
+			obs.setValue(new CodeableConcept(risk));
+			out.add(new Extracted("risk/" + risk.getCode(), obs));
+		}
+		List<Coding> protective = codings(qr, "nssi-protective-factors");
+		for (Coding factor : protective) {
+			Observation obs = base(qr, "nssi-protective-factors/" + factor.getCode(), false);
+			obs.getCode().addCoding(local("protective-factor", "NSSI protective factor"));
+			obs.setValue(new CodeableConcept(factor));
+			out.add(new Extracted("protective/" + factor.getCode(), obs));
+		}
+
+		Observation summary = base(qr, "summary", true);
+		summary.getCode().addCoding(local("nssi-assessment-summary", "NSSI assessment summary"));
+		for (Extracted member : out) {
+			summary.addHasMember(new Reference(member.key()));
+		}
+		codings(qr, "nssi-methods").forEach(m -> summary.addComponent(component(local("method", "Method of self-injury"), new CodeableConcept(m))));
+		codings(qr, "nssi-intent").stream().findFirst()
+				.ifPresent(i -> summary.addComponent(component(local("suicidal-intent", "Any intent to die"), new CodeableConcept(i))));
+		first(qr, "suicidal-ideation").filter(BooleanType.class::isInstance).ifPresent(b -> summary.addComponent(
+				component(new Coding(NssiCanonicals.SNOMED, "6471006", "Suicidal thoughts"), ((BooleanType) b).copy())));
+		summary.addComponent(component(local("function-count", "Number of functions endorsed"), new IntegerType(functions.size())));
+		summary.addComponent(component(local("risk-factor-count", "Number of risk factors"), new IntegerType(risks.size())));
+		summary.addComponent(component(local("protective-factor-count", "Number of protective factors"), new IntegerType(protective.size())));
+		out.add(new Extracted("summary", summary));
+		return out;
+	}
+
+	private static Observation base(QuestionnaireResponse qr, String part, boolean survey) {
+		Observation obs = new Observation();
+		qr.getMeta().getSecurity().stream()
+				.filter(c -> NssiCanonicals.ACT_REASON_SYSTEM.equals(c.getSystem()) && "HTEST".equals(c.getCode()))
+				.findFirst()
+				.ifPresent(c -> obs.getMeta().addSecurity(c.copy()));
+		obs.addIdentifier().setSystem(IDENTIFIER_SYSTEM).setValue(identifierValue(qr, part));
+		// declared, so the write interceptor validates and labels it even where the code alone (LOINC) would not say
+		String profile = survey ? "nssi-screening-result" : part.startsWith("nssi-risk-factors/") ? "nssi-risk-factor" : "nssi-protective-factor";
+		obs.getMeta().addProfile(NssiCanonicals.profile(profile));
+		obs.setStatus(qr.getStatus() == QuestionnaireResponse.QuestionnaireResponseStatus.AMENDED
+				? Observation.ObservationStatus.AMENDED
+				: Observation.ObservationStatus.FINAL);
+		if (survey) {
+			obs.addCategory().addCoding(new Coding(SURVEY, "survey", "Survey"));
+		}
+		obs.addCategory().addCoding(local("nssi", "Non-suicidal self-injury"));
+		obs.setSubject(new Reference(qr.getSubject().getReference()));
+		Date when = qr.hasAuthored() ? qr.getAuthored() : new Date();
+		obs.setEffective(new DateTimeType(when));
+		obs.addDerivedFrom(new Reference("QuestionnaireResponse/" + qr.getIdElement().getIdPart()));
+		return obs;
+	}
+
+	/** Response id + the item (and answer) it comes from: the same for every extraction of the same response. */
+	public static String identifierValue(QuestionnaireResponse qr, String part) {
+		return "QuestionnaireResponse/" + qr.getIdElement().getIdPart() + "#" + part;
+	}
+
+	private static Observation.ObservationComponentComponent component(Coding code, Type value) {
+		Observation.ObservationComponentComponent c = new Observation.ObservationComponentComponent();
+		c.getCode().addCoding(code);
+		c.setValue(value);
+		return c;
+	}
+
+	private static Coding local(String code, String display) {
+		return new Coding(CONCEPTS_SYSTEM, code, display);
+	}
+
+	private static Optional<Type> first(QuestionnaireResponse qr, String linkId) {
+		return EscalationSignals.answers(qr.getItem(), linkId).findFirst();
+	}
+
+	private static List<Coding> codings(QuestionnaireResponse qr, String linkId) {
+		return EscalationSignals.answers(qr.getItem(), linkId)
+				.filter(Coding.class::isInstance)
+				.map(c -> ((Coding) c).copy())
+				.toList();
+	}
+
+	private static Optional<Integer> integer(Type value) {
+		if (value instanceof IntegerType i && i.getValue() != null) {
+			return Optional.of(i.getValue());
+		}
+		if (value instanceof Coding c && c.getCode() != null && c.getCode().matches("\\d+")) {
+			return Optional.of(Integer.parseInt(c.getCode()));
+		}
+		return Optional.empty();
+	}
+
+	private static Optional<String> questionnaire(QuestionnaireResponse qr) {
+		String canonical = qr.getQuestionnaire();
+		if (canonical == null) {
+			return Optional.empty();
+		}
+		int bar = canonical.indexOf('|');
+		return Optional.of(bar < 0 ? canonical : canonical.substring(0, bar));
+	}
+
+	private static UnprocessableEntityException unprocessable(ErrorCode code, String text) {
+		return new UnprocessableEntityException(code.message(text));
+	}
+}

@@ -1,0 +1,36 @@
+package org.nssifhir.server.escalation;
+
+import ca.uhn.fhir.interceptor.api.IInterceptorService;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.EntityManagerFactory;
+import org.nssifhir.server.config.NssiProperties;
+import org.springframework.orm.jpa.SharedEntityManagerCreator;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Safety escalation: registered on HAPI's global interceptor service, so it runs for every write path. */
+@Configuration(proxyBeanMethods = false)
+class EscalationConfig {
+
+	@Bean
+	EscalationService escalationService(DaoRegistry daoRegistry, EntityManagerFactory entityManagerFactory, NssiProperties properties) {
+		// the shared (transaction-bound) EntityManager: the one HAPI's DAOs use in the current transaction
+		EntityManager entityManager = SharedEntityManagerCreator.createSharedEntityManager(entityManagerFactory);
+		return new EscalationService(daoRegistry, entityManager, properties.escalation());
+	}
+
+	@Bean
+	EscalationInterceptor escalationInterceptor(EscalationService service, IInterceptorService interceptors) {
+		EscalationInterceptor interceptor = new EscalationInterceptor(service);
+		interceptors.registerInterceptor(interceptor);
+		return interceptor;
+	}
+
+	@Bean
+	TaskClosureInterceptor taskClosureInterceptor(IInterceptorService interceptors) {
+		TaskClosureInterceptor interceptor = new TaskClosureInterceptor();
+		interceptors.registerInterceptor(interceptor);
+		return interceptor;
+	}
+}

@@ -1,0 +1,289 @@
+package org.nssifhir.server.escalation;
+
+import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
+import ca.uhn.fhir.jpa.api.model.DaoMethodOutcome;
+import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.param.DateRangeParam;
+import ca.uhn.fhir.rest.param.ParamPrefixEnum;
+import ca.uhn.fhir.rest.param.DateParam;
+import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.util.UrlUtil;
+import ca.uhn.fhir.rest.api.server.storage.TransactionDetails;
+import jakarta.persistence.EntityManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Flag;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.Task;
+import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.conformance.NssiWriteInterceptor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Raises alerts: for each {@link EscalationSignal} in a resource being written, a profiled Flag (suicide-risk or
+ * NSSI escalation, with {@code flag-detail} pointing at the evidence) and a Task for the responsible clinician.
+ *
+ * <p>Called from {@link EscalationInterceptor} inside the database transaction of the triggering write, through
+ * the DAOs, so the alert commits with the data or not at all; an error here fails the write (never a silent
+ * miss). Each Flag and Task is a conditional create on the event's identifier: the same event written again (an
+ * update, a retried transaction, {@code $extract}) finds the existing ones, and HAPI's unique
+ * {@code HFJ_RES_SEARCH_URL} row makes two concurrent creates for one event impossible (one of them fails and is
+ * retried by the client).
+ */
+public class EscalationService {
+
+	/** Identifier system of Flags and Tasks raised by this server; the value names the event. */
+	public static final String EVENT_SYSTEM = NssiCanonicals.BASE + "/escalation-event";
+
+	private static final Logger log = LoggerFactory.getLogger(EscalationService.class);
+
+	/**
+	 * Load a patient's whole history in one synchronous search: far above 5 years of daily episodes. Without an
+	 * explicit count HAPI caps a synchronous search at the page-size maximum (nssi.fhir.max-page-size).
+	 */
+	private static final int ALL = 100_000;
+
+	private static SearchParameterMap everything() {
+		SearchParameterMap map = SearchParameterMap.newSynchronous();
+		map.setCount(ALL);
+		return map;
+	}
+
+	private final DaoRegistry daoRegistry;
+	private final NssiProperties.Escalation settings;
+
+	private final EntityManager entityManager;
+
+	public EscalationService(DaoRegistry daoRegistry, EntityManager entityManager, NssiProperties.Escalation settings) {
+		this.daoRegistry = daoRegistry;
+		this.entityManager = entityManager;
+		this.settings = settings;
+	}
+
+	/** Every signal of the resource, including a rise in episode frequency (which needs the patient's history). */
+	public List<EscalationSignal> signals(IBaseResource resource) {
+		List<EscalationSignal> signals = new ArrayList<>(EscalationSignals.find(resource));
+		if (resource instanceof Observation obs && EscalationSignals.isEpisode(obs) && obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR) {
+			frequencyRise(obs).ifPresent(signals::add);
+		}
+		return signals;
+	}
+
+	/** Raises the alerts for the resource; returns the signals acted on. */
+	public List<EscalationSignal> escalate(IBaseResource resource) {
+		List<EscalationSignal> signals = signals(resource);
+		if (signals.isEmpty()) {
+			return signals;
+		}
+		Optional<IIdType> patient = patientOf((Resource) resource);
+		if (patient.isEmpty()) {
+			// nothing to alert on without a patient; the profiles require a subject, so this is a non-NSSI resource
+			return List.of();
+		}
+		for (EscalationSignal signal : signals) {
+			raise(signal, patient.get(), (Resource) resource);
+		}
+		return signals;
+	}
+
+	private void raise(EscalationSignal signal, IIdType patient, Resource trigger) {
+		SystemRequestDetails system = new SystemRequestDetails();
+		// inside a FHIR transaction HAPI defers flushing to the commit; the conditional creates below must see
+		// what this transaction already wrote (an alert raised by an earlier entry for the same event)
+		entityManager.flush();
+		TransactionDetails details = new TransactionDetails();
+		Flag flag = new Flag();
+		copyTestTag(trigger, flag);
+		flag.addIdentifier().setSystem(EVENT_SYSTEM).setValue(signal.eventKey());
+		flag.addExtension("http://hl7.org/fhir/StructureDefinition/flag-detail", new Reference(signal.evidence()));
+		flag.setStatus(Flag.FlagStatus.ACTIVE);
+		flag.addCategory().addCoding(new Coding("http://terminology.hl7.org/CodeSystem/flag-category", "clinical", "Clinical"));
+		flag.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, signal.kind().code(), signal.kind().display()));
+		flag.getCode().setText(signal.reason());
+		flag.setSubject(new Reference(patient));
+		flag.getPeriod().setStart(new Date());
+		@SuppressWarnings("unchecked")
+		IFhirResourceDao<Flag> flags = daoRegistry.getResourceDao(Flag.class);
+		DaoMethodOutcome flagOutcome = flags.create(flag, matchUrl(signal.eventKey()), true, system, details);
+		IIdType flagId = flagOutcome.getId().toUnqualifiedVersionless();
+
+		Task task = new Task();
+		copyTestTag(trigger, task);
+		NssiWriteInterceptor.label(task.getMeta());
+		task.addIdentifier().setSystem(EVENT_SYSTEM).setValue(signal.eventKey());
+		task.setStatus(Task.TaskStatus.REQUESTED);
+		task.setIntent(Task.TaskIntent.ORDER);
+		task.setPriority(Task.TaskPriority.fromCode(signal.kind().taskPriority()));
+		task.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, signal.kind().code(), signal.kind().display()));
+		task.setDescription("Review now: " + signal.reason());
+		task.setFor(new Reference(patient));
+		task.setFocus(new Reference(flagId));
+		task.setReasonReference(new Reference(signal.evidence()));
+		task.setAuthoredOn(new Date());
+		task.setLastModifiedElement(new org.hl7.fhir.r4.model.DateTimeType(new Date(), ca.uhn.fhir.model.api.TemporalPrecisionEnum.MILLI));
+		responsible(patient).ifPresent(task::setOwner);
+		@SuppressWarnings("unchecked")
+		IFhirResourceDao<Task> tasks = daoRegistry.getResourceDao(Task.class);
+		DaoMethodOutcome taskOutcome = tasks.create(task, matchUrl(signal.eventKey()), true, system, details);
+		if (Boolean.TRUE.equals(flagOutcome.getCreated()) || Boolean.TRUE.equals(taskOutcome.getCreated())) {
+			// the event key names resource ids only, no clinical values
+			log.info("Escalation raised: {} (Flag/{}, Task/{})", signal.kind(), flagId.getIdPart(), taskOutcome.getId().getIdPart());
+		}
+	}
+
+	private static String matchUrl(String eventKey) {
+		return "identifier=" + UrlUtil.escapeUrlParam(EVENT_SYSTEM) + "|" + UrlUtil.escapeUrlParam(eventKey);
+	}
+
+	/** Synthetic data stays recognisable as such: the alert carries the HTEST tag of the data that raised it. */
+	private static void copyTestTag(Resource trigger, Resource alert) {
+		trigger.getMeta().getSecurity().stream()
+				.filter(c -> NssiCanonicals.ACT_REASON_SYSTEM.equals(c.getSystem()) && "HTEST".equals(c.getCode()))
+				.findFirst()
+				.ifPresent(c -> alert.getMeta().addSecurity(c.copy()));
+	}
+
+	static Optional<IIdType> patientOf(Resource resource) {
+		Reference subject = null;
+		if (resource instanceof Observation obs) {
+			subject = obs.getSubject();
+		} else if (resource instanceof QuestionnaireResponse qr) {
+			subject = qr.getSubject();
+		}
+		if (subject == null || subject.getReferenceElement().getResourceType() == null
+				|| !"Patient".equals(subject.getReferenceElement().getResourceType())) {
+			return Optional.empty();
+		}
+		return Optional.of(new IdType("Patient", subject.getReferenceElement().getIdPart()));
+	}
+
+	/**
+	 * Who the Task is for: the patient's general practitioner if recorded, otherwise the first active CareTeam of
+	 * the patient; none when neither is known (the Task then waits in the unassigned work queue).
+	 */
+	private Optional<Reference> responsible(IIdType patientId) {
+		SystemRequestDetails system = new SystemRequestDetails();
+		try {
+			Patient patient = (Patient) daoRegistry.getResourceDao("Patient").read(patientId, system);
+			if (patient.hasGeneralPractitioner()) {
+				return Optional.of(new Reference(patient.getGeneralPractitionerFirstRep().getReference()));
+			}
+		} catch (ResourceNotFoundException e) {
+			return Optional.empty();
+		}
+		SearchParameterMap teams = everything()
+				.add(CareTeam.SP_PATIENT, new ReferenceParam(patientId.getValue()))
+				.add(CareTeam.SP_STATUS, new TokenParam("active"));
+		teams.setCount(1);
+		List<IBaseResource> found = daoRegistry.getResourceDao("CareTeam").search(teams, system).getResources(0, 1);
+		return found.isEmpty()
+				? Optional.empty()
+				: Optional.of(new Reference("CareTeam/" + found.get(0).getIdElement().getIdPart()));
+	}
+
+	/**
+	 * A rise in episode frequency, judged at the new episode's time: at least {@code minEpisodes} episodes in the
+	 * window ending then, and more than {@code riseFactor} times the patient's average per window over the
+	 * baseline windows before it. The event is the patient and the window period, so the episodes that follow
+	 * in the same period do not raise it again; nor does a later period while a frequency alert is still open.
+	 */
+	Optional<EscalationSignal> frequencyRise(Observation episode) {
+		Optional<IIdType> patient = patientOf(episode);
+		Date when = effective(episode);
+		if (patient.isEmpty() || when == null) {
+			return Optional.empty();
+		}
+		Duration window = Duration.ofDays(settings.windowDays());
+		if (when.toInstant().isBefore(Instant.now().minus(window))) {
+			// history entered after the fact: a rise that ended long ago is nothing to act on now
+			return Optional.empty();
+		}
+		Instant end = when.toInstant().plusMillis(1);
+		Instant recentStart = end.minus(window);
+		Instant baselineStart = recentStart.minus(window.multipliedBy(settings.baselineWindows()));
+		Set<String> recent = episodeIds(patient.get(), recentStart, end);
+		String self = episode.getIdElement().getIdPart();
+		// the new episode may not be visible to the search yet inside its own transaction
+		recent.add(self);
+		Set<String> baseline = episodeIds(patient.get(), baselineStart, recentStart);
+		baseline.remove(self);
+		double baselinePerWindow = (double) baseline.size() / settings.baselineWindows();
+		if (recent.size() < settings.minEpisodes() || recent.size() <= settings.riseFactor() * baselinePerWindow) {
+			return Optional.empty();
+		}
+		String patientRef = "Patient/" + patient.get().getIdPart();
+		if (openFrequencyAlert(patientRef)) {
+			return Optional.empty();
+		}
+		long period = when.toInstant().getEpochSecond() / window.getSeconds();
+		return Optional.of(new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION,
+				"nssi-frequency:" + patientRef + ":" + settings.windowDays() + "d-" + period,
+				"Observation/" + self,
+				"Rise in self-harm episodes: " + recent.size() + " in the last " + settings.windowDays() + " days, baseline "
+						+ String.format(java.util.Locale.ROOT, "%.1f", baselinePerWindow) + " per " + settings.windowDays() + " days"));
+	}
+
+	private boolean openFrequencyAlert(String patientRef) {
+		SearchParameterMap map = everything()
+				.add(Flag.SP_PATIENT, new ReferenceParam(patientRef))
+				.add(Flag.SP_IDENTIFIER, new TokenParam(EVENT_SYSTEM, null));
+		for (IBaseResource r : daoRegistry.getResourceDao("Flag").search(map, new SystemRequestDetails()).getAllResources()) {
+			Flag flag = (Flag) r;
+			boolean frequency = flag.getIdentifier().stream().anyMatch(i -> i.getValue() != null && i.getValue().startsWith("nssi-frequency:"));
+			if (frequency && flag.getStatus() == Flag.FlagStatus.ACTIVE) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private Set<String> episodeIds(IIdType patient, Instant from, Instant to) {
+		SearchParameterMap map = everything()
+				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
+				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "nssi-episode"))
+				.add(Observation.SP_DATE, new DateRangeParam(
+						new DateParam(ParamPrefixEnum.GREATERTHAN_OR_EQUALS, Date.from(from)),
+						new DateParam(ParamPrefixEnum.LESSTHAN, Date.from(to))));
+		Set<String> ids = new HashSet<>();
+		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(map, new SystemRequestDetails()).getAllResources()) {
+			Observation obs = (Observation) r;
+			if (obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR) {
+				ids.add(obs.getIdElement().getIdPart());
+			}
+		}
+		return ids;
+	}
+
+	private static Date effective(Observation obs) {
+		if (obs.hasEffectiveDateTimeType()) {
+			return obs.getEffectiveDateTimeType().getValue();
+		}
+		if (obs.hasEffectivePeriod()) {
+			return obs.getEffectivePeriod().getStart();
+		}
+		return null;
+	}
+}

@@ -1,0 +1,44 @@
+package org.nssifhir.server.escalation;
+
+/**
+ * One reason to alert clinicians, found in a resource being written.
+ *
+ * @param kind what kind of alert it raises
+ * @param eventKey names the event, the same however often the data that shows it is written (for example
+ *     {@code suicide-risk:QuestionnaireResponse/12}); the Flag and Task carry it as identifier, so one event never
+ *     raises two alerts
+ * @param evidence reference (Type/id) to the resource that shows it; the Flag points at it
+ * @param reason short human text for the Flag and Task, without patient data beyond the kind of signal
+ */
+public record EscalationSignal(Kind kind, String eventKey, String evidence, String reason) {
+
+	/** The two alert kinds of the IG (nssi-suicide-risk-flag, nssi-escalation-flag). */
+	public enum Kind {
+		SUICIDE_RISK("suicide-risk", "Suicide risk", "urgent"),
+		NSSI_ESCALATION("nssi-escalation", "NSSI escalation", "asap");
+
+		private final String code;
+		private final String display;
+		private final String taskPriority;
+
+		Kind(String code, String display, String taskPriority) {
+			this.code = code;
+			this.display = display;
+			this.taskPriority = taskPriority;
+		}
+
+		/** Local code (nssi-concepts-cs) of the Flag and the Task. */
+		public String code() {
+			return code;
+		}
+
+		public String display() {
+			return display;
+		}
+
+		/** Task.priority: suicide risk is urgent; NSSI escalation asap. */
+		public String taskPriority() {
+			return taskPriority;
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package org.nssifhir.server.escalation;
+
+import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
+import static org.nssifhir.server.conformance.NssiCanonicals.LOINC;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Type;
+import org.nssifhir.server.conformance.NssiCanonicals;
+
+/**
+ * Finds the signals in one resource that must raise an alert. Pure logic (no database), so every rule is unit
+ * tested; the frequency rule, which needs the patient's history, lives in {@link EscalationService}.
+ *
+ * <ul>
+ *   <li>suicide risk: an NSSI episode with intent to die "present" or "unsure"; a PHQ-9 response (or an
+ *       Observation of PHQ-9 item 9, LOINC 44260-8) with item 9 above 0; an NSSI assessment response answering
+ *       the suicidal-ideation item yes, or the intent item present/unsure;</li>
+ *   <li>NSSI escalation: an episode that needed medical or emergency care.</li>
+ * </ul>
+ *
+ * <p>The event key names the response when the data comes from one (an Observation extracted from a
+ * QuestionnaireResponse is the same event as the response), otherwise the resource itself.
+ */
+public final class EscalationSignals {
+
+	static final String PHQ9_ITEM9 = "44260-8";
+	static final String PHQ9_TOTAL = "44261-6";
+	static final Set<String> RISKY_INTENT = Set.of("intent-present", "intent-unsure");
+	static final Set<String> HIGH_CARE = Set.of("care-medical", "care-emergency");
+	private static final Set<String> IGNORED_OBSERVATION_STATUS = Set.of("entered-in-error", "cancelled");
+
+	private EscalationSignals() {}
+
+	public static List<EscalationSignal> find(IBaseResource resource) {
+		if (resource instanceof Observation obs) {
+			return fromObservation(obs);
+		}
+		if (resource instanceof QuestionnaireResponse qr) {
+			return fromResponse(qr);
+		}
+		return List.of();
+	}
+
+	static boolean isEpisode(Observation obs) {
+		return hasCode(obs.getCode(), CONCEPTS_SYSTEM, "nssi-episode");
+	}
+
+	private static List<EscalationSignal> fromObservation(Observation obs) {
+		List<EscalationSignal> signals = new ArrayList<>();
+		if (obs.getStatus() != null && IGNORED_OBSERVATION_STATUS.contains(obs.getStatus().toCode())) {
+			return signals;
+		}
+		String self = ref(obs);
+		if (isEpisode(obs)) {
+			component(obs, "suicidal-intent").flatMap(EscalationSignals::localCode).filter(RISKY_INTENT::contains).ifPresent(intent -> signals.add(
+					new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
+							"Self-harm episode with intent to die " + (intent.equals("intent-present") ? "present" : "unsure"))));
+			component(obs, "care-level").flatMap(EscalationSignals::localCode).filter(HIGH_CARE::contains).ifPresent(care -> signals.add(
+					new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION, "nssi-care:" + self, self,
+							"Self-harm episode that needed " + (care.equals("care-emergency") ? "emergency" : "medical") + " care")));
+			return signals;
+		}
+		// PHQ-9 item 9 recorded as an Observation of its own, or as a component of a PHQ-9 total
+		Optional<Integer> item9 = hasCode(obs.getCode(), LOINC, PHQ9_ITEM9)
+				? number(obs.getValue())
+				: hasCode(obs.getCode(), LOINC, PHQ9_TOTAL)
+						? obs.getComponent().stream().filter(c -> hasCode(c.getCode(), LOINC, PHQ9_ITEM9)).findFirst().flatMap(c -> number(c.getValue()))
+						: Optional.empty();
+		if (item9.filter(v -> v > 0).isPresent()) {
+			String event = obs.getDerivedFrom().stream()
+					.map(Reference::getReference)
+					.filter(r -> r != null && r.startsWith("QuestionnaireResponse/"))
+					.map(EscalationSignals::versionless)
+					.findFirst()
+					.orElse(self);
+			signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + event, self,
+					"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"));
+		}
+		return signals;
+	}
+
+	private static List<EscalationSignal> fromResponse(QuestionnaireResponse qr) {
+		List<EscalationSignal> signals = new ArrayList<>();
+		if (qr.getStatus() == QuestionnaireResponse.QuestionnaireResponseStatus.ENTEREDINERROR || qr.getQuestionnaire() == null) {
+			return signals;
+		}
+		String self = ref(qr);
+		if (qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-phq9")) {
+			boolean item9 = answers(qr.getItem(), "phq9-item-9").map(a -> number(a)).flatMap(Optional::stream).anyMatch(v -> v > 0);
+			if (item9) {
+				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
+						"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"));
+			}
+		} else if (qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-assessment")) {
+			boolean ideation = answers(qr.getItem(), "suicidal-ideation").anyMatch(a -> a instanceof BooleanType b && b.booleanValue());
+			boolean intent = answers(qr.getItem(), "nssi-intent")
+					.anyMatch(a -> a instanceof Coding c && CONCEPTS_SYSTEM.equals(c.getSystem()) && RISKY_INTENT.contains(c.getCode()));
+			if (ideation || intent) {
+				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
+						"NSSI assessment: " + (ideation ? "thoughts of suicide reported" : "intent to die present or unsure")));
+			}
+		}
+		return signals;
+	}
+
+	/** All answer values of the items with this linkId, at any depth (groups and nested answers). */
+	public static Stream<Type> answers(List<QuestionnaireResponse.QuestionnaireResponseItemComponent> items, String linkId) {
+		return items.stream().flatMap(item -> {
+			Stream<Type> own = linkId.equals(item.getLinkId())
+					? item.getAnswer().stream().map(QuestionnaireResponse.QuestionnaireResponseItemAnswerComponent::getValue).filter(v -> v != null)
+					: Stream.empty();
+			Stream<Type> nested = Stream.concat(
+					answers(item.getItem(), linkId),
+					item.getAnswer().stream().flatMap(a -> answers(a.getItem(), linkId)));
+			return Stream.concat(own, nested);
+		});
+	}
+
+	private static Optional<Type> component(Observation obs, String localCode) {
+		return obs.getComponent().stream()
+				.filter(c -> hasCode(c.getCode(), CONCEPTS_SYSTEM, localCode))
+				.map(Observation.ObservationComponentComponent::getValue)
+				.filter(v -> v != null)
+				.findFirst();
+	}
+
+	private static Optional<String> localCode(Type value) {
+		if (value instanceof CodeableConcept cc) {
+			return cc.getCoding().stream().filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem())).map(Coding::getCode).findFirst();
+		}
+		if (value instanceof Coding c && CONCEPTS_SYSTEM.equals(c.getSystem())) {
+			return Optional.ofNullable(c.getCode());
+		}
+		return Optional.empty();
+	}
+
+	static Optional<Integer> number(Type value) {
+		if (value instanceof IntegerType i && i.getValue() != null) {
+			return Optional.of(i.getValue());
+		}
+		if (value instanceof Quantity q && q.getValue() != null) {
+			return Optional.of(q.getValue().intValue());
+		}
+		if (value instanceof Coding c && c.getCode() != null && c.getCode().matches("\\d+")) {
+			return Optional.of(Integer.parseInt(c.getCode()));
+		}
+		return Optional.empty();
+	}
+
+	static boolean hasCode(CodeableConcept concept, String system, String code) {
+		return concept != null && concept.getCoding().stream().anyMatch(c -> system.equals(c.getSystem()) && code.equals(c.getCode()));
+	}
+
+	private static String ref(org.hl7.fhir.r4.model.Resource resource) {
+		return resource.fhirType() + "/" + resource.getIdElement().getIdPart();
+	}
+
+	private static String versionless(String reference) {
+		int history = reference.indexOf("/_history");
+		return history < 0 ? reference : reference.substring(0, history);
+	}
+}

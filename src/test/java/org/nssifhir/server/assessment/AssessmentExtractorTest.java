@@ -1,0 +1,93 @@
+package org.nssifhir.server.assessment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import java.util.List;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.junit.jupiter.api.Test;
+
+/** Scoring and extraction rules of the NSSI assessment and PHQ-9 (no database). */
+class AssessmentExtractorTest {
+
+	private static final IdType PATIENT = new IdType("Patient", "p1");
+
+	@Test
+	void phq9SeverityBands_followThePublishedCutPoints() {
+		assertThat(AssessmentExtractor.severity(0).getCodingFirstRep().getCode()).isEqualTo("phq9-minimal");
+		assertThat(AssessmentExtractor.severity(4).getCodingFirstRep().getCode()).isEqualTo("phq9-minimal");
+		assertThat(AssessmentExtractor.severity(5).getCodingFirstRep().getCode()).isEqualTo("phq9-mild");
+		assertThat(AssessmentExtractor.severity(10).getCodingFirstRep().getCode()).isEqualTo("phq9-moderate");
+		assertThat(AssessmentExtractor.severity(15).getCodingFirstRep().getCode()).isEqualTo("phq9-moderately-severe");
+		assertThat(AssessmentExtractor.severity(19).getCodingFirstRep().getCode()).isEqualTo("phq9-moderately-severe");
+		assertThat(AssessmentExtractor.severity(20).getCodingFirstRep().getCode()).isEqualTo("phq9-severe");
+		assertThat(AssessmentExtractor.severity(27).getCodingFirstRep().getCode()).isEqualTo("phq9-severe");
+	}
+
+	@Test
+	void phq9Total_isTheSumOfTheNineItems_derivedFromTheResponse() {
+		QuestionnaireResponse qr = AssessmentFixtures.phq9(PATIENT, 3, 3, 3, 3, 3, 3, 2, 1, 0);
+		qr.setId("QuestionnaireResponse/q1");
+		Observation total = AssessmentExtractor.extract(qr).get(0).observation();
+		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(21);
+		assertThat(total.getDerivedFromFirstRep().getReference()).isEqualTo("QuestionnaireResponse/q1");
+		assertThat(total.getIdentifierFirstRep().getValue()).isEqualTo("QuestionnaireResponse/q1#phq9-total");
+	}
+
+	@Test
+	void phq9WithAMissingItem_isRefusedWithACode() {
+		QuestionnaireResponse qr = AssessmentFixtures.phq9(PATIENT, 1, 1, 1, 1, 1, 1, 1, 1);
+		qr.setId("QuestionnaireResponse/q1");
+		assertThatThrownBy(() -> AssessmentExtractor.extract(qr))
+				.isInstanceOf(UnprocessableEntityException.class)
+				.hasMessageContaining("NSSI-0401");
+	}
+
+	@Test
+	void frequencyCriterion_isMetFromFiveDays() {
+		assertThat(criterion(4)).isFalse();
+		assertThat(criterion(5)).isTrue();
+	}
+
+	private static boolean criterion(int days) {
+		QuestionnaireResponse qr = AssessmentFixtures.assessment(PATIENT, false, "intent-none", days, List.of(), List.of(), List.of());
+		qr.setId("QuestionnaireResponse/a1");
+		return AssessmentExtractor.extract(qr).stream()
+				.filter(e -> e.key().equals("nssi-frequency-criterion-met"))
+				.map(e -> ((BooleanType) e.observation().getValue()).booleanValue())
+				.findFirst()
+				.orElseThrow();
+	}
+
+	@Test
+	void assessmentSummary_countsFactorsAndFunctions_andListsItsMembers() {
+		QuestionnaireResponse qr = AssessmentFixtures.assessment(PATIENT, false, "intent-none", 9,
+				List.of("function-relief-distress"), List.of("risk-depression", "risk-neglect"), List.of());
+		qr.setId("QuestionnaireResponse/a1");
+		List<AssessmentExtractor.Extracted> out = AssessmentExtractor.extract(qr);
+		// days, criterion, functions, 2 risk factors, summary
+		assertThat(out).hasSize(6);
+		Observation summary = out.get(out.size() - 1).observation();
+		assertThat(summary.getHasMember()).hasSize(5);
+		assertThat(summary.getComponent())
+				.filteredOn(c -> c.getCode().getCodingFirstRep().getCode().equals("risk-factor-count"))
+				.singleElement()
+				.satisfies(c -> assertThat(((IntegerType) c.getValue()).getValue()).isEqualTo(2));
+		assertThat(out).extracting(e -> e.observation().getIdentifierFirstRep().getValue()).doesNotHaveDuplicates();
+	}
+
+	@Test
+	void responsesNotCompletedOrToOtherQuestionnaires_areRefused() {
+		QuestionnaireResponse draft = AssessmentFixtures.phq9(PATIENT, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+		draft.setStatus(QuestionnaireResponse.QuestionnaireResponseStatus.INPROGRESS);
+		assertThatThrownBy(() -> AssessmentExtractor.extract(draft)).hasMessageContaining("NSSI-0401");
+		QuestionnaireResponse other = new QuestionnaireResponse().setQuestionnaire("http://example.org/Questionnaire/x");
+		assertThatThrownBy(() -> AssessmentExtractor.extract(other)).hasMessageContaining("NSSI-0402");
+	}
+}

@@ -1,0 +1,239 @@
+package org.nssifhir.server.assessment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.nssifhir.server.assessment.AssessmentFixtures.CS;
+
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.List;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Flag;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Task;
+import org.hl7.fhir.r4.model.Type;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.escalation.EscalationSignals;
+import org.nssifhir.server.support.BaseIT;
+
+/** SDC $populate and $extract on our Questionnaires, scoring, and escalation through $extract, over HTTP. */
+class AssessmentWorkflowIT extends BaseIT {
+
+	private List<Observation> observations(IIdType patient) {
+		return client().search().forResource(Observation.class).where(Observation.SUBJECT.hasId(patient)).count(200)
+				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> (Observation) e.getResource()).toList();
+	}
+
+	private List<Observation> withCode(List<Observation> all, String system, String code) {
+		return all.stream().filter(o -> o.getCode().getCoding().stream().anyMatch(c -> system.equals(c.getSystem()) && code.equals(c.getCode()))).toList();
+	}
+
+	private Bundle extract(IIdType qr) {
+		return client().operation().onInstance(qr.toUnqualifiedVersionless()).named("$extract").withNoParameters(Parameters.class)
+				.returnResourceType(Bundle.class).execute();
+	}
+
+	private static Date daysAgo(int days) {
+		return Date.from(Instant.now().minus(days, ChronoUnit.DAYS));
+	}
+
+	@Test
+	void extractNssiAssessment_storesProfiledResults_andRunningItTwiceCreatesNothingNew() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse response = AssessmentFixtures.assessment(patient, false, "intent-none", 14,
+				List.of("function-relief-distress", "function-control"),
+				List.of("risk-depression", "risk-low-self-worth", "risk-social-isolation"),
+				List.of("protective-social-support"));
+		IIdType qr = client.create().resource(response).execute().getId().toUnqualifiedVersionless();
+
+		Bundle first = extract(qr);
+		// days, criterion, functions, 3 risk factors, 1 protective factor, summary
+		assertThat(first.getEntry()).hasSize(8);
+		assertThat(first.getEntry()).allSatisfy(e -> assertThat(e.getResponse().getStatus()).startsWith("201"));
+
+		List<Observation> stored = observations(patient);
+		assertThat(stored).hasSize(8);
+		assertThat(stored).allSatisfy(o -> {
+			assertThat(o.getDerivedFromFirstRep().getReference()).isEqualTo("QuestionnaireResponse/" + qr.getIdPart());
+			assertThat(o.getMeta().getProfile()).isNotEmpty();
+			assertThat(o.getMeta().getSecurity()).extracting(Coding::getCode).contains("HTEST", "R", "BH");
+		});
+		assertThat(withCode(stored, CS, "nssi-days-past-year")).singleElement()
+				.satisfies(o -> assertThat(((IntegerType) o.getValue()).getValue()).isEqualTo(14));
+		assertThat(withCode(stored, CS, "nssi-frequency-criterion-met")).singleElement()
+				.satisfies(o -> assertThat(((BooleanType) o.getValue()).booleanValue()).isTrue());
+		assertThat(withCode(stored, CS, "nssi-functions-endorsed")).singleElement()
+				.satisfies(o -> assertThat(o.getComponent()).hasSize(2));
+		assertThat(withCode(stored, CS, "risk-factor")).hasSize(3)
+				.allSatisfy(o -> assertThat(o.getMeta().hasProfile(NssiCanonicals.profile("nssi-risk-factor"))).isTrue());
+		assertThat(withCode(stored, CS, "protective-factor")).hasSize(1);
+		Observation summary = withCode(stored, CS, "nssi-assessment-summary").get(0);
+		assertThat(summary.getHasMember()).hasSize(7);
+		assertThat(component(summary, CS, "risk-factor-count")).isEqualTo(3);
+		assertThat(component(summary, CS, "protective-factor-count")).isEqualTo(1);
+		assertThat(component(summary, CS, "function-count")).isEqualTo(2);
+
+		// second run: every entry finds its Observation, nothing new is stored, no version changes
+		Bundle second = extract(qr);
+		assertThat(second.getEntry()).allSatisfy(e -> assertThat(e.getResponse().getStatus()).startsWith("200"));
+		List<Observation> after = observations(patient);
+		assertThat(after).hasSize(8);
+		assertThat(after).allSatisfy(o -> assertThat(o.getMeta().getVersionId()).isEqualTo("1"));
+		// a clean response raises no alert
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).isEmpty();
+	}
+
+	private static int component(Observation obs, String system, String code) {
+		return obs.getComponent().stream()
+				.filter(c -> c.getCode().getCoding().stream().anyMatch(k -> system.equals(k.getSystem()) && code.equals(k.getCode())))
+				.map(c -> ((IntegerType) c.getValue()).getValue())
+				.findFirst()
+				.orElseThrow();
+	}
+
+	@Test
+	void extractPhq9_storesTotalAndSeverityBand_andItem9RaisesExactlyOneAlertAcrossStoreAndExtract() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// 2+3+2+2+1+3+2+1+1 = 17: moderately severe
+		IIdType qr = client.create().resource(AssessmentFixtures.phq9(patient, 2, 3, 2, 2, 1, 3, 2, 1, 1)).execute().getId().toUnqualifiedVersionless();
+		extract(qr);
+		extract(qr);
+
+		Observation total = withCode(observations(patient), NssiCanonicals.LOINC, "44261-6").get(0);
+		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(17);
+		assertThat(total.getComponent()).anySatisfy(c -> assertThat(((CodeableConcept) c.getValue()).getCodingFirstRep().getCode()).isEqualTo("phq9-moderately-severe"));
+		assertThat(total.getMeta().hasProfile(NssiCanonicals.profile("nssi-screening-result"))).isTrue();
+
+		List<Flag> flags = client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(e -> (Flag) e.getResource()).toList();
+		assertThat(flags).hasSize(1);
+		assertThat(client.search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+	}
+
+	@Test
+	void concurrentExtractionsOfOneResponse_storeEachObservationAndAlertOnce() throws Exception {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// item 9 = 2: the response raised one alert when stored; the extractions race on the same identifiers
+		IIdType qr = client.create().resource(AssessmentFixtures.phq9(patient, 1, 1, 1, 1, 1, 1, 1, 1, 2)).execute().getId().toUnqualifiedVersionless();
+		java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+		List<java.util.concurrent.Future<Integer>> runs = new java.util.ArrayList<>();
+		for (int i = 0; i < 4; i++) {
+			runs.add(pool.submit(() -> {
+				try {
+					extract(qr);
+					return 200;
+				} catch (BaseServerResponseException e) {
+					return e.getStatusCode();
+				}
+			}));
+		}
+		List<Integer> statuses = new java.util.ArrayList<>();
+		for (java.util.concurrent.Future<Integer> run : runs) {
+			statuses.add(run.get());
+		}
+		pool.shutdown();
+		// a loser of the race may be told to retry (409/412), never a 500; nothing is stored twice
+		assertThat(statuses).allMatch(s -> s == 200 || s == 409 || s == 412).contains(200);
+		assertThat(withCode(observations(patient), NssiCanonicals.LOINC, "44261-6")).hasSize(1);
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+		assertThat(client.search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+	}
+
+	@Test
+	void extract_refusesAResponseInProgress_withACoded422_andStoresNothing() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse draft = AssessmentFixtures.phq9(patient, 1, 1, 1, 1, 1, 1, 1, 1, 0);
+		draft.setStatus(QuestionnaireResponse.QuestionnaireResponseStatus.INPROGRESS);
+		IIdType qr = client.create().resource(draft).execute().getId();
+		assertThatThrownBy(() -> extract(qr))
+				.isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> {
+					assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(422);
+					assertThat(e.getMessage()).contains("NSSI-0401");
+				});
+		assertThat(observations(patient)).isEmpty();
+
+		assertThatThrownBy(() -> extract(new org.hl7.fhir.r4.model.IdType("QuestionnaireResponse", "does-not-exist")))
+				.isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(404));
+	}
+
+	@Test
+	void populateAssessment_prefillsFromEpisodesAndTheLastAssessment_butNeverTheSuicideQuestions() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		Observation first = AssessmentFixtures.episode(patient, daysAgo(40), "intent-none", "care-self");
+		first.addComponent(AssessmentFixtures.component("function", new CodeableConcept(new Coding(CS, "function-relief-distress", null))));
+		client.create().resource(first).execute();
+		Observation second = AssessmentFixtures.episode(patient, daysAgo(5), "intent-none", "care-first-aid");
+		second.getComponent().get(0).setValue(new CodeableConcept(new Coding(NssiCanonicals.SNOMED, "284744004", "Burning self")));
+		client.create().resource(second).execute();
+		// older than a year: not counted
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(400), "intent-none", "care-medical")).execute();
+		client.create().resource(AssessmentFixtures.assessment(patient, false, "intent-none", 3, List.of(), List.of("risk-depression"), List.of("protective-coping-skills"))).execute();
+
+		Parameters in = new Parameters();
+		in.addParameter().setName("subject").setValue(new Reference(patient));
+		Parameters out = client.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
+				.named("$populate").withParameters(in).execute();
+		QuestionnaireResponse draft = (QuestionnaireResponse) out.getParameter("response").getResource();
+
+		assertThat(draft.getStatus()).isEqualTo(QuestionnaireResponse.QuestionnaireResponseStatus.INPROGRESS);
+		assertThat(draft.getSubject().getReference()).isEqualTo(patient.getValue());
+		assertThat(answers(draft, "nssi-any-past-year")).singleElement().satisfies(a -> assertThat(((BooleanType) a).booleanValue()).isTrue());
+		assertThat(answers(draft, "nssi-days-past-year")).singleElement().satisfies(a -> assertThat(((IntegerType) a).getValue()).isEqualTo(2));
+		assertThat(answers(draft, "nssi-methods")).extracting(a -> ((Coding) a).getCode()).containsExactlyInAnyOrder("248073004", "284744004");
+		assertThat(answers(draft, "nssi-functions")).extracting(a -> ((Coding) a).getCode()).containsExactly("function-relief-distress");
+		assertThat(answers(draft, "nssi-care-level")).extracting(a -> ((Coding) a).getCode()).containsExactly("care-first-aid");
+		assertThat(answers(draft, "nssi-risk-factors")).extracting(a -> ((Coding) a).getCode()).containsExactly("risk-depression");
+		assertThat(answers(draft, "nssi-protective-factors")).extracting(a -> ((Coding) a).getCode()).containsExactly("protective-coping-skills");
+		assertThat(answers(draft, "nssi-intent")).isEmpty();
+		assertThat(answers(draft, "suicidal-ideation")).isEmpty();
+		// the draft is structured like the Questionnaire: answers sit inside their groups
+		assertThat(draft.getItem()).extracting(QuestionnaireResponse.QuestionnaireResponseItemComponent::getLinkId).contains("behaviours", "functions");
+	}
+
+	@Test
+	void populate_refusesAPatientTokenForAnotherPatient_andAMissingSubject() {
+		IGenericClient client = client();
+		IIdType mine = AssessmentFixtures.patient(client);
+		IIdType other = AssessmentFixtures.patient(client);
+		IGenericClient patientClient = client(tokens().patient(mine.getIdPart(), "patient/*.rs"));
+		Parameters forOther = new Parameters();
+		forOther.addParameter().setName("subject").setValue(new Reference(other));
+		assertThatThrownBy(() -> patientClient.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
+						.named("$populate").withParameters(forOther).execute())
+				.isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(403));
+		Parameters forMe = new Parameters();
+		forMe.addParameter().setName("subject").setValue(new Reference(mine));
+		assertThat(patientClient.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
+				.named("$populate").withParameters(forMe).execute().getParameter("response")).isNotNull();
+
+		assertThatThrownBy(() -> client.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
+						.named("$populate").withNoParameters(Parameters.class).execute())
+				.isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(400));
+	}
+
+	private static List<Type> answers(QuestionnaireResponse qr, String linkId) {
+		return EscalationSignals.answers(qr.getItem(), linkId).toList();
+	}
+}

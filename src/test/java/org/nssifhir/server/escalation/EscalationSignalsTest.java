@@ -1,0 +1,103 @@
+package org.nssifhir.server.escalation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Date;
+import java.util.List;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Quantity;
+import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.hl7.fhir.r4.model.Reference;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.assessment.AssessmentFixtures;
+import org.nssifhir.server.conformance.NssiCanonicals;
+
+/** Which written data raises which alert, and under which event key (no database). */
+class EscalationSignalsTest {
+
+	private static final IdType PATIENT = new IdType("Patient", "p1");
+
+	private static Observation episode(String intent, String care) {
+		Observation obs = AssessmentFixtures.episode(PATIENT, new Date(), intent, care);
+		obs.setId("Observation/e1");
+		return obs;
+	}
+
+	@Test
+	void episodeIntentPresentOrUnsure_isASuicideRiskSignal_keyedOnTheEpisode() {
+		for (String intent : List.of("intent-present", "intent-unsure")) {
+			assertThat(EscalationSignals.find(episode(intent, null))).singleElement().satisfies(s -> {
+				assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
+				assertThat(s.eventKey()).isEqualTo("suicide-risk:Observation/e1");
+				assertThat(s.evidence()).isEqualTo("Observation/e1");
+			});
+		}
+		assertThat(EscalationSignals.find(episode("intent-none", "care-self"))).isEmpty();
+	}
+
+	@Test
+	void episodeNeedingMedicalOrEmergencyCare_isAnNssiEscalation() {
+		assertThat(EscalationSignals.find(episode("intent-none", "care-medical"))).extracting(EscalationSignal::kind)
+				.containsExactly(EscalationSignal.Kind.NSSI_ESCALATION);
+		assertThat(EscalationSignals.find(episode("intent-present", "care-emergency"))).extracting(EscalationSignal::kind)
+				.containsExactly(EscalationSignal.Kind.SUICIDE_RISK, EscalationSignal.Kind.NSSI_ESCALATION);
+		assertThat(EscalationSignals.find(episode("intent-none", "care-first-aid"))).isEmpty();
+	}
+
+	@Test
+	void enteredInErrorEpisode_raisesNothing() {
+		Observation obs = episode("intent-present", "care-emergency");
+		obs.setStatus(Observation.ObservationStatus.ENTEREDINERROR);
+		assertThat(EscalationSignals.find(obs)).isEmpty();
+	}
+
+	@Test
+	void phq9Item9AboveZero_isASuicideRiskSignal_keyedOnTheResponse() {
+		QuestionnaireResponse qr = AssessmentFixtures.phq9(PATIENT, 0, 0, 0, 0, 0, 0, 0, 0, 2);
+		qr.setId("QuestionnaireResponse/q1");
+		assertThat(EscalationSignals.find(qr)).singleElement()
+				.satisfies(s -> assertThat(s.eventKey()).isEqualTo("suicide-risk:QuestionnaireResponse/q1"));
+		QuestionnaireResponse clean = AssessmentFixtures.phq9(PATIENT, 3, 3, 3, 3, 3, 3, 3, 3, 0);
+		clean.setId("QuestionnaireResponse/q2");
+		assertThat(EscalationSignals.find(clean)).isEmpty();
+	}
+
+	@Test
+	void extractedPhq9Total_isTheSameEventAsItsResponse() {
+		Observation total = new Observation();
+		total.setId("Observation/t1");
+		total.setStatus(Observation.ObservationStatus.FINAL);
+		total.getCode().addCoding(new Coding(NssiCanonicals.LOINC, "44261-6", null));
+		total.setValue(new Quantity(5));
+		total.addComponent().setValue(new IntegerType(1)).getCode().addCoding(new Coding(NssiCanonicals.LOINC, "44260-8", null));
+		total.addDerivedFrom(new Reference("QuestionnaireResponse/q1/_history/1"));
+		assertThat(EscalationSignals.find(total)).singleElement()
+				.satisfies(s -> assertThat(s.eventKey()).isEqualTo("suicide-risk:QuestionnaireResponse/q1"));
+	}
+
+	@Test
+	void assessmentWithIdeationOrRiskyIntent_isASuicideRiskSignal() {
+		QuestionnaireResponse ideation = AssessmentFixtures.assessment(PATIENT, true, "intent-none", 2, List.of(), List.of(), List.of());
+		ideation.setId("QuestionnaireResponse/a1");
+		assertThat(EscalationSignals.find(ideation)).hasSize(1);
+		QuestionnaireResponse unsure = AssessmentFixtures.assessment(PATIENT, false, "intent-unsure", 2, List.of(), List.of(), List.of());
+		unsure.setId("QuestionnaireResponse/a2");
+		assertThat(EscalationSignals.find(unsure)).hasSize(1);
+		QuestionnaireResponse clean = AssessmentFixtures.assessment(PATIENT, false, "intent-none", 2, List.of(), List.of(), List.of());
+		clean.setId("QuestionnaireResponse/a3");
+		assertThat(EscalationSignals.find(clean)).isEmpty();
+	}
+
+	@Test
+	void responseToAnotherQuestionnaire_isNotOurs() {
+		QuestionnaireResponse other = new QuestionnaireResponse();
+		other.setId("QuestionnaireResponse/x");
+		other.setQuestionnaire("http://example.org/Questionnaire/other");
+		other.addItem().setLinkId("suicidal-ideation").addAnswer().setValue(new BooleanType(true));
+		assertThat(EscalationSignals.find(other)).isEmpty();
+	}
+}
