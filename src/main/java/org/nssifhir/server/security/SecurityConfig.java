@@ -17,6 +17,7 @@ import org.nssifhir.server.security.consent.ProxyConsents;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -32,9 +33,7 @@ import org.springframework.security.oauth2.core.OAuth2TokenValidator;
 import org.springframework.security.oauth2.core.OAuth2TokenValidatorResult;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
-import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
 import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
-import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
 import org.springframework.security.oauth2.jwt.JwtValidators;
 import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 import org.springframework.security.oauth2.server.authorization.config.annotation.web.configuration.OAuth2AuthorizationServerConfiguration;
@@ -90,12 +89,14 @@ public class SecurityConfig {
 	JwtDecoder jwtDecoder(
 			NssiProperties properties,
 			Optional<JWKSource<SecurityContext>> builtinKeys,
-			Optional<OAuth2AuthorizationService> issuedTokens) {
+			Optional<OAuth2AuthorizationService> issuedTokens,
+			JdbcTemplate jdbc) {
 		NssiProperties.Security security = properties.security();
 		NimbusJwtDecoder decoder = security.mode() == NssiProperties.Security.Mode.BUILTIN
 				? (NimbusJwtDecoder) OAuth2AuthorizationServerConfiguration.jwtDecoder(builtinKeys.orElseThrow())
 				: externalDecoder(security);
-		decoder.setJwtValidator(validator(security, issuedTokens));
+		// BUILTIN: tokens are recorded in the database (with the authorization service), so revocation can be checked
+		decoder.setJwtValidator(validator(security, issuedTokens.map(issued -> new RevokedTokens(jdbc))));
 		return decoder;
 	}
 
@@ -114,7 +115,7 @@ public class SecurityConfig {
 	}
 
 	/** Expiry, issuer (when configured), the configured required claims, and (BUILTIN) not revoked. */
-	static OAuth2TokenValidator<Jwt> validator(NssiProperties.Security security, Optional<OAuth2AuthorizationService> issuedTokens) {
+	static OAuth2TokenValidator<Jwt> validator(NssiProperties.Security security, Optional<OAuth2TokenValidator<Jwt>> notRevoked) {
 		boolean hasIssuer = security.issuer() != null && !security.issuer().isBlank();
 		List<OAuth2TokenValidator<Jwt>> validators = new ArrayList<>();
 		validators.add(hasIssuer ? JwtValidators.createDefaultWithIssuer(security.issuer()) : JwtValidators.createDefault());
@@ -123,22 +124,8 @@ public class SecurityConfig {
 					? OAuth2TokenValidatorResult.success()
 					: OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "The token lacks the required claim " + claim, null)));
 		}
-		issuedTokens.ifPresent(tokens -> validators.add(notRevoked(tokens)));
+		notRevoked.ifPresent(validators::add);
 		return new DelegatingOAuth2TokenValidator<>(validators);
-	}
-
-	/** A token this server issued and then revoked (/oauth2/revoke) is refused at once, not only when it expires. */
-	private static OAuth2TokenValidator<Jwt> notRevoked(OAuth2AuthorizationService issued) {
-		return jwt -> {
-			OAuth2Authorization authorization = issued.findByToken(jwt.getTokenValue(), OAuth2TokenType.ACCESS_TOKEN);
-			if (authorization != null) {
-				OAuth2Authorization.Token<?> token = authorization.getToken(jwt.getTokenValue());
-				if (token != null && token.isInvalidated()) {
-					return OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "The token has been revoked", null));
-				}
-			}
-			return OAuth2TokenValidatorResult.success();
-		};
 	}
 
 	@Bean

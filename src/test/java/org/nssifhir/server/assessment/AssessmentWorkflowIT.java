@@ -215,7 +215,7 @@ class AssessmentWorkflowIT extends BaseIT {
 		IGenericClient client = client();
 		IIdType mine = AssessmentFixtures.patient(client);
 		IIdType other = AssessmentFixtures.patient(client);
-		IGenericClient patientClient = client(tokens().patient(mine.getIdPart(), "patient/*.rs"));
+		IGenericClient patientClient = client(tokens().ownPatient(mine.getIdPart(), "patient/*.rs"));
 		Parameters forOther = new Parameters();
 		forOther.addParameter().setName("subject").setValue(new Reference(other));
 		assertThatThrownBy(() -> patientClient.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))

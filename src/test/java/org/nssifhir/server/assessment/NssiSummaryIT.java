@@ -134,7 +134,7 @@ class NssiSummaryIT extends BaseIT {
 		IGenericClient client = client();
 		IIdType mine = AssessmentFixtures.patient(client);
 		IIdType other = AssessmentFixtures.patient(client);
-		IGenericClient patientClient = client(tokens().patient(mine.getIdPart(), "patient/*.rs"));
+		IGenericClient patientClient = client(tokens().ownPatient(mine.getIdPart(), "patient/*.rs"));
 		assertThat(summary(patientClient, mine, null).getParameter("episodeCount")).isNotNull();
 		assertThatThrownBy(() -> summary(patientClient, other, null))
 				.isInstanceOf(BaseServerResponseException.class)

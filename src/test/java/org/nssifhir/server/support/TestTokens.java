@@ -42,8 +42,14 @@ public final class TestTokens {
 		return token().scopes(scopes).sign();
 	}
 
+	/** A patient-level token whose user is not known (no fhirUser): sensitivity-labelled data stays hidden. */
 	public String patient(String patientId, String scopes) {
 		return token().scopes(scopes).claim("patient", patientId).sign();
+	}
+
+	/** The patient's own app: patient context and fhirUser = that patient. */
+	public String ownPatient(String patientId, String scopes) {
+		return token().scopes(scopes).claim("patient", patientId).claim("fhirUser", audience + "/Patient/" + patientId).sign();
 	}
 
 	public final class Builder {

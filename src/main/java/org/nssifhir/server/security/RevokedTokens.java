@@ -1,0 +1,46 @@
+package org.nssifhir.server.security;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.security.oauth2.core.OAuth2Error;
+import org.springframework.security.oauth2.core.OAuth2TokenValidator;
+import org.springframework.security.oauth2.core.OAuth2TokenValidatorResult;
+import org.springframework.security.oauth2.jwt.Jwt;
+
+/**
+ * Refuses a token this server issued and then revoked (/oauth2/revoke, or a replayed code), at once rather than at
+ * expiry. It runs on every FHIR request, so it reads only the token's metadata column through its hash index
+ * instead of loading and deserialising the whole authorization as Spring's {@code findByToken} would.
+ */
+class RevokedTokens implements OAuth2TokenValidator<Jwt> {
+
+	private static final String INVALIDATED = "metadata.token.invalidated";
+
+	private final JdbcTemplate jdbc;
+	private final ObjectMapper json = new ObjectMapper();
+
+	RevokedTokens(JdbcTemplate jdbc) {
+		this.jdbc = jdbc;
+	}
+
+	@Override
+	public OAuth2TokenValidatorResult validate(Jwt token) {
+		List<String> metadata = jdbc.queryForList(
+				"SELECT access_token_metadata FROM oauth2_authorization WHERE access_token_value = ?", String.class, token.getTokenValue());
+		for (String value : metadata) {
+			if (value != null && invalidated(value)) {
+				return OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "The token has been revoked", null));
+			}
+		}
+		return OAuth2TokenValidatorResult.success();
+	}
+
+	private boolean invalidated(String metadata) {
+		try {
+			return json.readTree(metadata).path(INVALIDATED).asBoolean(false);
+		} catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+			return true; // unreadable metadata: fail closed
+		}
+	}
+}
