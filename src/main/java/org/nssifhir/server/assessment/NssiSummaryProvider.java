@@ -43,6 +43,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.support.WholeHistory;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.conformance.NssiCanonicals;
 
@@ -63,18 +64,6 @@ public class NssiSummaryProvider {
 	private static final Set<Task.TaskStatus> OPEN_TASK = Set.of(
 			Task.TaskStatus.DRAFT, Task.TaskStatus.REQUESTED, Task.TaskStatus.RECEIVED, Task.TaskStatus.ACCEPTED,
 			Task.TaskStatus.READY, Task.TaskStatus.INPROGRESS, Task.TaskStatus.ONHOLD);
-
-	/**
-	 * Load a patient's whole history in one synchronous search: far above 5 years of daily episodes. Without an
-	 * explicit count HAPI caps a synchronous search at the page-size maximum (nssi.fhir.max-page-size).
-	 */
-	private static final int ALL = 100_000;
-
-	private static SearchParameterMap everything() {
-		SearchParameterMap map = SearchParameterMap.newSynchronous();
-		map.setCount(ALL);
-		return map;
-	}
 
 	private final DaoRegistry daoRegistry;
 	private final EpisodeIndex episodeIndex;
@@ -185,7 +174,7 @@ public class NssiSummaryProvider {
 				.add(NssiCanonicals.LOINC, "44261-6")
 				.add(CONCEPTS_SYSTEM, "nssi-days-past-year")
 				.add(CONCEPTS_SYSTEM, "nssi-frequency-criterion-met");
-		SearchParameterMap map = everything()
+		SearchParameterMap map = WholeHistory.search()
 				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(Observation.SP_CODE, codes);
 		map.setSort(new SortSpec(Observation.SP_DATE, SortOrderEnum.DESC));
@@ -209,7 +198,7 @@ public class NssiSummaryProvider {
 	}
 
 	private void openAlerts(IdType patient, SystemRequestDetails system, Parameters out) {
-		SearchParameterMap flags = everything().add(Flag.SP_PATIENT, new ReferenceParam(patient.getValue()));
+		SearchParameterMap flags = WholeHistory.search().add(Flag.SP_PATIENT, new ReferenceParam(patient.getValue()));
 		for (IBaseResource r : daoRegistry.getResourceDao("Flag").search(flags, system).getAllResources()) {
 			Flag flag = (Flag) r;
 			if (flag.getStatus() == Flag.FlagStatus.ACTIVE) {
@@ -221,7 +210,7 @@ public class NssiSummaryProvider {
 				}
 			}
 		}
-		SearchParameterMap tasks = everything().add(Task.SP_PATIENT, new ReferenceParam(patient.getValue()));
+		SearchParameterMap tasks = WholeHistory.search().add(Task.SP_PATIENT, new ReferenceParam(patient.getValue()));
 		for (IBaseResource r : daoRegistry.getResourceDao("Task").search(tasks, system).getAllResources()) {
 			Task task = (Task) r;
 			if (OPEN_TASK.contains(task.getStatus())) {
@@ -239,7 +228,7 @@ public class NssiSummaryProvider {
 	}
 
 	private void carePlan(IdType patient, SystemRequestDetails system, Parameters out) {
-		SearchParameterMap map = everything()
+		SearchParameterMap map = WholeHistory.search()
 				.add(CarePlan.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(CarePlan.SP_STATUS, new TokenParam("active"));
 		map.setSort(new SortSpec("_lastUpdated", SortOrderEnum.DESC));

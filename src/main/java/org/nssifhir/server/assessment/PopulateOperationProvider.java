@@ -44,6 +44,7 @@ import org.nssifhir.server.escalation.EscalationSignals;
 import org.nssifhir.server.security.SmartAccess;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.support.ErrorCode;
+import org.nssifhir.server.support.WholeHistory;
 
 /**
  * SDC {@code Questionnaire/[id]/$populate} (and type-level with {@code canonical}) for the NSSI assessment: a
@@ -60,18 +61,6 @@ import org.nssifhir.server.support.ErrorCode;
 public class PopulateOperationProvider {
 
 	private static final List<String> CARE_ORDER = List.of("care-none", "care-self", "care-first-aid", "care-medical", "care-emergency");
-
-	/**
-	 * Load a patient's whole history in one synchronous search: far above 5 years of daily episodes. Without an
-	 * explicit count HAPI caps a synchronous search at the page-size maximum (nssi.fhir.max-page-size).
-	 */
-	private static final int ALL = 100_000;
-
-	private static SearchParameterMap everything() {
-		SearchParameterMap map = SearchParameterMap.newSynchronous();
-		map.setCount(ALL);
-		return map;
-	}
 
 	private final DaoRegistry daoRegistry;
 
@@ -99,7 +88,7 @@ public class PopulateOperationProvider {
 			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message("canonical is required"));
 		}
 		int bar = url.indexOf('|');
-		SearchParameterMap map = everything().add(Questionnaire.SP_URL, new UriParam(bar < 0 ? url : url.substring(0, bar)));
+		SearchParameterMap map = WholeHistory.search().add(Questionnaire.SP_URL, new UriParam(bar < 0 ? url : url.substring(0, bar)));
 		List<IBaseResource> found = daoRegistry.getResourceDao("Questionnaire").search(map, request).getAllResources();
 		if (found.isEmpty()) {
 			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message("No Questionnaire with this canonical"));
@@ -141,7 +130,7 @@ public class PopulateOperationProvider {
 	private Map<String, List<Type>> prefill(IdType patient, RequestDetails request) {
 		Map<String, List<Type>> answers = new LinkedHashMap<>();
 		Instant yearAgo = Instant.now().minus(365, ChronoUnit.DAYS);
-		SearchParameterMap map = everything()
+		SearchParameterMap map = WholeHistory.search()
 				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "nssi-episode"));
 		List<Observation> episodes = new ArrayList<>();
@@ -175,7 +164,7 @@ public class PopulateOperationProvider {
 					.ifPresent(c -> answers.put("nssi-care-level", List.of(c)));
 		}
 		// the factors of the last completed assessment are a starting point for the clinician to confirm
-		SearchParameterMap last = everything()
+		SearchParameterMap last = WholeHistory.search()
 				.add(QuestionnaireResponse.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(QuestionnaireResponse.SP_QUESTIONNAIRE, new ReferenceParam(AssessmentExtractor.ASSESSMENT))
 				.add(QuestionnaireResponse.SP_STATUS, new TokenParam("completed"));

@@ -37,6 +37,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.support.WholeHistory;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.conformance.NssiWriteInterceptor;
 import org.slf4j.Logger;
@@ -59,18 +60,6 @@ public class EscalationService {
 	public static final String EVENT_SYSTEM = NssiCanonicals.BASE + "/escalation-event";
 
 	private static final Logger log = LoggerFactory.getLogger(EscalationService.class);
-
-	/**
-	 * Load a patient's whole history in one synchronous search: far above 5 years of daily episodes. Without an
-	 * explicit count HAPI caps a synchronous search at the page-size maximum (nssi.fhir.max-page-size).
-	 */
-	private static final int ALL = 100_000;
-
-	private static SearchParameterMap everything() {
-		SearchParameterMap map = SearchParameterMap.newSynchronous();
-		map.setCount(ALL);
-		return map;
-	}
 
 	private final DaoRegistry daoRegistry;
 	private final NssiProperties.Escalation settings;
@@ -194,7 +183,7 @@ public class EscalationService {
 		} catch (ResourceNotFoundException e) {
 			return Optional.empty();
 		}
-		SearchParameterMap teams = everything()
+		SearchParameterMap teams = WholeHistory.search()
 				.add(CareTeam.SP_PATIENT, new ReferenceParam(patientId.getValue()))
 				.add(CareTeam.SP_STATUS, new TokenParam("active"));
 		teams.setCount(1);
@@ -247,7 +236,7 @@ public class EscalationService {
 	}
 
 	private boolean openFrequencyAlert(String patientRef) {
-		SearchParameterMap map = everything()
+		SearchParameterMap map = WholeHistory.search()
 				.add(Flag.SP_PATIENT, new ReferenceParam(patientRef))
 				.add(Flag.SP_IDENTIFIER, new TokenParam(EVENT_SYSTEM, null));
 		for (IBaseResource r : daoRegistry.getResourceDao("Flag").search(map, new SystemRequestDetails()).getAllResources()) {
@@ -261,7 +250,7 @@ public class EscalationService {
 	}
 
 	private Set<String> episodeIds(IIdType patient, Instant from, Instant to) {
-		SearchParameterMap map = everything()
+		SearchParameterMap map = WholeHistory.search()
 				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "nssi-episode"))
 				.add(Observation.SP_DATE, new DateRangeParam(

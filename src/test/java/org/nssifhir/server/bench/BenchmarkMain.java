@@ -303,6 +303,10 @@ public final class BenchmarkMain {
 	// ---- HTTP ------------------------------------------------------------------------------------------------------
 
 	private String post(String path, String body) throws Exception {
+		return send(path, body).body();
+	}
+
+	private HttpResponse<String> send(String path, String body) throws Exception {
 		HttpResponse<String> r = http.send(
 				HttpRequest.newBuilder(URI.create(base + path))
 						.header("Content-Type", JSON)
@@ -314,7 +318,7 @@ public final class BenchmarkMain {
 		if (r.statusCode() >= 300) {
 			throw new IllegalStateException("POST " + (path.isEmpty() ? "/" : path) + " -> " + r.statusCode() + ": " + r.body());
 		}
-		return r.body();
+		return r;
 	}
 
 	private String get(String path) throws Exception {
@@ -327,17 +331,7 @@ public final class BenchmarkMain {
 	}
 
 	private String postForLocation(String path, String body) throws Exception {
-		HttpResponse<String> r = http.send(
-				HttpRequest.newBuilder(URI.create(base + path))
-						.header("Content-Type", JSON)
-						.header("Authorization", authorization)
-						.header("Prefer", "return=minimal")
-						.POST(HttpRequest.BodyPublishers.ofString(body))
-						.build(),
-				HttpResponse.BodyHandlers.ofString());
-		if (r.statusCode() >= 300) {
-			throw new IllegalStateException("POST " + path + " -> " + r.statusCode());
-		}
+		HttpResponse<String> r = send(path, body);
 		String location = r.headers().firstValue("Location").orElseThrow();
 		String type = path.substring(1);
 		return location.substring(location.indexOf(type + "/")).replaceAll("/_history/.*", "");

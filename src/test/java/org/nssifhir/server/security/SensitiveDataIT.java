@@ -131,17 +131,8 @@ class SensitiveDataIT extends BaseIT {
 		assertThat(ids(search("/Observation?subject=Patient/" + patient, parentToken))).doesNotContain(episode);
 		assertThat(get("/Patient/" + patient, parentToken, null).statusCode()).isEqualTo(200);
 
-		Consent consent = tagged(new Consent());
-		consent.setStatus(Consent.ConsentState.ACTIVE);
-		consent.setScope(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", null)));
-		consent.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IDSCL", null)));
-		consent.setPatient(new Reference("Patient/" + patient));
-		consent.addPolicy().setUri("https://nssi-fhir.org/fhir/policy/adolescent-disclosure");
-		consent.getProvision().setType(Consent.ConsentProvisionType.PERMIT)
-				.addSecurityLabel(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null))
-				.addSecurityLabel(new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null))
-				.addActor().setReference(new Reference("RelatedPerson/" + parent))
-				.setRole(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", null)));
+		Consent consent = consent(patient, parent, new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null));
+		consent.getProvision().addSecurityLabel(new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null));
 		String consentId = client().create().resource(consent).execute().getId().getIdPart();
 		assertThat(get("/Observation/" + episode, parentToken, null).statusCode()).isEqualTo(200);
 
