@@ -6,6 +6,7 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.interceptor.auth.IAuthorizationSearchParamMatcher;
 import ca.uhn.fhir.rest.server.interceptor.consent.ConsentOperationStatusEnum;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import ca.uhn.fhir.rest.api.server.ResponseDetails;
@@ -21,7 +22,7 @@ import org.nssifhir.server.support.ErrorCode;
  * writes inside a bundle, but the resources its JPA layer returns for GET entries of a batch were observed to
  * reach the client unchecked (a patient-A token could read patient B through {@code Bundle.entry.request GET}).
  * This checks every resource in a batch/transaction response, including search results nested in it, against
- * the token: its type must be granted for reading, and for a patient-level token it must lie in that patient's
+ * the token: its type must be granted for reading (and match a granular scope's query), and for a patient-level token it must lie in that patient's
  * compartment. An entry holding anything else is replaced, as a whole, by a 403 entry. The same for sensitivity
  * labels ({@link SensitiveDataConsentService}).
  */
@@ -30,10 +31,12 @@ public class BatchResponseGuard {
 
 	private final FhirContext fhirContext;
 	private final SensitiveDataConsentService consent;
+	private final IAuthorizationSearchParamMatcher matcher;
 
-	public BatchResponseGuard(FhirContext fhirContext, SensitiveDataConsentService consent) {
+	public BatchResponseGuard(FhirContext fhirContext, SensitiveDataConsentService consent, IAuthorizationSearchParamMatcher matcher) {
 		this.fhirContext = fhirContext;
 		this.consent = consent;
+		this.matcher = matcher;
 	}
 
 	@Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
@@ -83,6 +86,14 @@ public class BatchResponseGuard {
 		}
 	}
 
+	private boolean matchesQuery(SmartScope scope, Resource resource) {
+		String query = scope.query().entrySet().stream()
+				.map(e -> e.getKey() + "=" + e.getValue())
+				.collect(java.util.stream.Collectors.joining("&"));
+		IAuthorizationSearchParamMatcher.MatchResult result = matcher.match(resource.fhirType() + "?" + query, resource);
+		return result.match == IAuthorizationSearchParamMatcher.Match.MATCH;
+	}
+
 	private boolean hidden(RequestDetails request, Resource resource) {
 		return consent.canSeeResource(request, resource, null).getStatus() == ConsentOperationStatusEnum.REJECT;
 	}
@@ -96,6 +107,9 @@ public class BatchResponseGuard {
 		for (SmartScope scope : access.scopes()) {
 			if (!scope.appliesTo(type) || !(scope.allows(SmartScope.Permission.READ) || scope.allows(SmartScope.Permission.SEARCH))) {
 				continue;
+			}
+			if (!scope.query().isEmpty() && !matchesQuery(scope, resource)) {
+				continue; // a granular scope (e.g. ?category=survey) grants only the resources its query matches
 			}
 			if (scope.context() != SmartScope.Context.PATIENT) {
 				return true;

@@ -148,8 +148,8 @@ public class SecurityConfig {
 	}
 
 	@Bean
-	BatchResponseGuard batchResponseGuard(FhirContext fhirContext, SensitiveDataConsentService consent) {
-		return new BatchResponseGuard(fhirContext, consent);
+	BatchResponseGuard batchResponseGuard(FhirContext fhirContext, SensitiveDataConsentService consent, SearchParamMatcher matcher) {
+		return new BatchResponseGuard(fhirContext, consent, new AuthorizationSearchParamMatcher(matcher));
 	}
 
 	@Bean

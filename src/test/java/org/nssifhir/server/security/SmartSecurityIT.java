@@ -217,6 +217,16 @@ class SmartSecurityIT extends BaseIT {
 		String token = tokens().patient(patientA.getIdPart(), "patient/Observation.rs?category=" + SURVEY);
 		assertThat(get("/fhir/Observation/" + surveyA.getIdPart(), token).statusCode()).isEqualTo(200);
 		assertThat(get("/fhir/Observation/" + obsA.getIdPart(), token).statusCode()).isEqualTo(403);
+		// the same limit inside a batch: the non-survey Observation is never returned (HAPI's rules refuse filtered
+		// reads inside a batch altogether, so the survey entry is refused too: fail closed)
+		Bundle batch = new Bundle().setType(Bundle.BundleType.BATCH);
+		batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl("Observation/" + obsA.getIdPart());
+		batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl("Observation/" + surveyA.getIdPart());
+		batch.addEntry().getRequest().setMethod(Bundle.HTTPVerb.GET).setUrl("Observation?subject=" + patientA.getValue());
+		Bundle response = client(token).transaction().withBundle(batch).execute();
+		String body = fhirContext.newJsonParser().encodeResourceToString(response);
+		assertThat(body).as(body).doesNotContain("\"id\":\"" + obsA.getIdPart() + "\"");
+		assertThat(response.getEntry().get(0).getResponse().getStatus()).startsWith("403");
 	}
 
 	@Test
