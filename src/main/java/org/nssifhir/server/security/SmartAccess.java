@@ -8,6 +8,8 @@ import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
+import org.springframework.web.context.request.RequestAttributes;
+import org.springframework.web.context.request.RequestContextHolder;
 
 /**
  * What the bearer token of the current request grants: its SMART resource scopes, the patient in context (if
@@ -23,12 +25,25 @@ public record SmartAccess(
 		Optional<String> fhirUser,
 		List<String> audiences) {
 
+	private static final String CACHE = SmartAccess.class.getName();
+
+	/** The token's access, parsed once per HTTP request (the interceptors and the consent check ask per resource). */
+	private record Parsed(Jwt jwt, SmartAccess access) {}
+
 	public static Optional<SmartAccess> current() {
 		Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
-		if (authentication instanceof JwtAuthenticationToken token) {
-			return Optional.of(from(token.getToken()));
+		if (!(authentication instanceof JwtAuthenticationToken token)) {
+			return Optional.empty();
 		}
-		return Optional.empty();
+		RequestAttributes request = RequestContextHolder.getRequestAttributes();
+		if (request != null && request.getAttribute(CACHE, RequestAttributes.SCOPE_REQUEST) instanceof Parsed parsed && parsed.jwt() == token.getToken()) {
+			return Optional.of(parsed.access());
+		}
+		SmartAccess access = from(token.getToken());
+		if (request != null) {
+			request.setAttribute(CACHE, new Parsed(token.getToken(), access), RequestAttributes.SCOPE_REQUEST);
+		}
+		return Optional.of(access);
 	}
 
 	static SmartAccess from(Jwt jwt) {

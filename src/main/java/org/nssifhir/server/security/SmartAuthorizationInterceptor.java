@@ -241,7 +241,8 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 		}
 	}
 
-	private static String stripSlash(String url) {
+	/** Audiences compare without a trailing slash ({@code https://x/fhir/} is {@code https://x/fhir}). */
+	static String stripSlash(String url) {
 		return url != null && url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
 	}
 }

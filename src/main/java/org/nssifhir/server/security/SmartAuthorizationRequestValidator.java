@@ -55,7 +55,7 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 		String fhirBase = AuthorizationServerContextHolder.getContext().getIssuer() + "/fhir";
 		List<String> accepted = properties.security().audiences().isEmpty() ? List.of(fhirBase) : properties.security().audiences();
 		Object aud = parameters.get("aud");
-		if (aud == null || !accepted.contains(stripSlash(aud.toString()))) {
+		if (aud == null || !accepted.contains(SmartAuthorizationInterceptor.stripSlash(aud.toString()))) {
 			throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "aud must be the FHIR base URL of this server: " + accepted.get(0));
 		}
 		if (scopes.stream().anyMatch(scope -> scope.startsWith("system/"))) {
@@ -92,9 +92,5 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 	private static OAuth2AuthorizationCodeRequestAuthenticationException error(
 			OAuth2AuthorizationCodeRequestAuthenticationToken request, String code, String description) {
 		return new OAuth2AuthorizationCodeRequestAuthenticationException(new OAuth2Error(code, description, null), request);
-	}
-
-	private static String stripSlash(String url) {
-		return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
 	}
 }

@@ -170,9 +170,7 @@ class AssessmentWorkflowIT extends BaseIT {
 				});
 		assertThat(observations(patient)).isEmpty();
 
-		assertThatThrownBy(() -> extract(new org.hl7.fhir.r4.model.IdType("QuestionnaireResponse", "does-not-exist")))
-				.isInstanceOf(BaseServerResponseException.class)
-				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(404));
+		assertFailsWithStatus(404, () -> extract(new org.hl7.fhir.r4.model.IdType("QuestionnaireResponse", "does-not-exist")));
 	}
 
 	@Test
@@ -218,19 +216,15 @@ class AssessmentWorkflowIT extends BaseIT {
 		IGenericClient patientClient = client(tokens().ownPatient(mine.getIdPart(), "patient/*.rs"));
 		Parameters forOther = new Parameters();
 		forOther.addParameter().setName("subject").setValue(new Reference(other));
-		assertThatThrownBy(() -> patientClient.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
-						.named("$populate").withParameters(forOther).execute())
-				.isInstanceOf(BaseServerResponseException.class)
-				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(403));
+		assertFailsWithStatus(403, () -> patientClient.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
+						.named("$populate").withParameters(forOther).execute());
 		Parameters forMe = new Parameters();
 		forMe.addParameter().setName("subject").setValue(new Reference(mine));
 		assertThat(patientClient.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
 				.named("$populate").withParameters(forMe).execute().getParameter("response")).isNotNull();
 
-		assertThatThrownBy(() -> client.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
-						.named("$populate").withNoParameters(Parameters.class).execute())
-				.isInstanceOf(BaseServerResponseException.class)
-				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(400));
+		assertFailsWithStatus(400, () -> client.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
+						.named("$populate").withNoParameters(Parameters.class).execute());
 	}
 
 	private static List<Type> answers(QuestionnaireResponse qr, String linkId) {

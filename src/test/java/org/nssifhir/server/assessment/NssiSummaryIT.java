@@ -1,10 +1,8 @@
 package org.nssifhir.server.assessment;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
-import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -136,17 +134,11 @@ class NssiSummaryIT extends BaseIT {
 		IIdType other = AssessmentFixtures.patient(client);
 		IGenericClient patientClient = client(tokens().ownPatient(mine.getIdPart(), "patient/*.rs"));
 		assertThat(summary(patientClient, mine, null).getParameter("episodeCount")).isNotNull();
-		assertThatThrownBy(() -> summary(patientClient, other, null))
-				.isInstanceOf(BaseServerResponseException.class)
-				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(403));
+		assertFailsWithStatus(403, () -> summary(patientClient, other, null));
 		// a token that may not read Observations gets no summary
 		IGenericClient patientsOnly = client(tokens().system("system/Patient.rs"));
-		assertThatThrownBy(() -> summary(patientsOnly, mine, null))
-				.isInstanceOf(BaseServerResponseException.class)
-				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(403));
-		assertThatThrownBy(() -> summary(client, new IdType("Patient", "no-such-patient"), null))
-				.isInstanceOf(BaseServerResponseException.class)
-				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(404));
+		assertFailsWithStatus(403, () -> summary(patientsOnly, mine, null));
+		assertFailsWithStatus(404, () -> summary(client, new IdType("Patient", "no-such-patient"), null));
 	}
 
 	@Test

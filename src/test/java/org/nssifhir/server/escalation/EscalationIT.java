@@ -1,11 +1,9 @@
 package org.nssifhir.server.escalation;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.nssifhir.server.assessment.AssessmentFixtures.CS;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
-import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
@@ -136,9 +134,7 @@ class EscalationIT extends BaseIT {
 		bad.addEntry().setResource(AssessmentFixtures.episode(other, daysAgo(1), "intent-present", null))
 				.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Observation");
 		bad.addEntry().setResource(invalid).getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Observation");
-		assertThatThrownBy(() -> client.transaction().withBundle(bad).execute())
-				.isInstanceOf(BaseServerResponseException.class)
-				.satisfies(e -> assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(422));
+		assertFailsWithStatus(422, () -> client.transaction().withBundle(bad).execute());
 		assertThat(flags(other)).isEmpty();
 		assertThat(tasks(other)).isEmpty();
 	}

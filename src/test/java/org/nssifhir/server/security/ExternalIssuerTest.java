@@ -9,15 +9,11 @@ import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import com.sun.net.httpserver.HttpServer;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -27,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.support.JwksServer;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtException;
 import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
@@ -38,7 +35,7 @@ import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 class ExternalIssuerTest {
 
 	private static final String ISSUER = "https://idp.example.org/realms/nssi";
-	private static HttpServer jwks;
+	private static JwksServer jwks;
 	private static RSAKey rsa;
 	private static ECKey ec;
 	private static NimbusJwtDecoder decoder;
@@ -47,17 +44,9 @@ class ExternalIssuerTest {
 	static void identityProvider() throws Exception {
 		rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
 		ec = new ECKeyGenerator(Curve.P_384).keyID("ec-1").generate();
-		byte[] keys = new JWKSet(List.of(rsa.toPublicJWK(), ec.toPublicJWK())).toString().getBytes(StandardCharsets.UTF_8);
-		jwks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-		jwks.createContext("/jwks", exchange -> {
-			exchange.getResponseHeaders().add("Content-Type", "application/json");
-			exchange.sendResponseHeaders(200, keys.length);
-			exchange.getResponseBody().write(keys);
-			exchange.close();
-		});
-		jwks.start();
+		jwks = JwksServer.start(List.of(rsa, ec));
 		NssiProperties.Security security = new NssiProperties.Security(
-				true, NssiProperties.Security.Mode.EXTERNAL, ISSUER, "http://127.0.0.1:" + jwks.getAddress().getPort() + "/jwks",
+				true, NssiProperties.Security.Mode.EXTERNAL, ISSUER, jwks.url(),
 				List.of(), Duration.ofHours(1), Duration.ofDays(30), Duration.ofMinutes(10), null, List.of("fhirUser"),
 				false, List.of(), List.of());
 		decoder = SecurityConfig.externalDecoder(security);
@@ -66,7 +55,7 @@ class ExternalIssuerTest {
 
 	@AfterAll
 	static void stop() {
-		jwks.stop(0);
+		jwks.close();
 	}
 
 	@Test

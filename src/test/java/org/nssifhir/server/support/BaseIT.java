@@ -78,6 +78,14 @@ public abstract class BaseIT {
 	}
 
 	/** A value no other test uses, for identifiers and names that searches must find exactly. */
+	/** The call fails with a FHIR error of this HTTP status (an OperationOutcome, parsed by the HAPI client). */
+	protected static void assertFailsWithStatus(int status, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+		org.assertj.core.api.Assertions.assertThatThrownBy(call)
+				.isInstanceOf(ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException.class)
+				.satisfies(e -> org.assertj.core.api.Assertions.assertThat(
+						((ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException) e).getStatusCode()).isEqualTo(status));
+	}
+
 	protected static String unique(String prefix) {
 		return prefix + "-" + UUID.randomUUID();
 	}

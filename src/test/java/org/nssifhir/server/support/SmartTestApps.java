@@ -3,15 +3,9 @@ package org.nssifhir.server.support;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
@@ -48,7 +42,7 @@ public final class SmartTestApps {
 	/** The backend clients' private keys; their public halves are served by {@link #jwksServer()}. */
 	public static final RSAKey BACKEND_RSA_KEY = generateRsa();
 	public static final ECKey BACKEND_EC_KEY = generateEc();
-	private static HttpServer jwks;
+	private static JwksServer jwks;
 
 	private SmartTestApps() {}
 
@@ -68,24 +62,12 @@ public final class SmartTestApps {
 		}
 	}
 
-	/** A real HTTP server with the backend clients' JWKS, as an EHR would publish it. Started once per JVM. */
+	/** The backend clients' JWKS on a real HTTP server, as an EHR would publish it. Started once per JVM. */
 	static synchronized String jwksServer() {
 		if (jwks == null) {
-			try {
-				byte[] body = new JWKSet(List.of(BACKEND_RSA_KEY.toPublicJWK(), BACKEND_EC_KEY.toPublicJWK())).toString().getBytes(StandardCharsets.UTF_8);
-				jwks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-				jwks.createContext("/jwks.json", exchange -> {
-					exchange.getResponseHeaders().add("Content-Type", "application/json");
-					exchange.sendResponseHeaders(200, body.length);
-					exchange.getResponseBody().write(body);
-					exchange.close();
-				});
-				jwks.start();
-			} catch (IOException e) {
-				throw new UncheckedIOException(e);
-			}
+			jwks = JwksServer.start(List.of(BACKEND_RSA_KEY, BACKEND_EC_KEY));
 		}
-		return "http://127.0.0.1:" + jwks.getAddress().getPort() + "/jwks.json";
+		return jwks.url();
 	}
 
 	static void register(DynamicPropertyRegistry registry) {
