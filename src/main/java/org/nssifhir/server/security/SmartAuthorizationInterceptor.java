@@ -94,7 +94,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 				restrict(scope, on(scope, rules.allow().read()), compartment);
 				everything(scope, rules, compartment);
 				assessmentReads(scope, rules, compartment);
-				treatmentOperations(scope, rules, compartment);
+				treatmentOperations(access, scope, rules, compartment);
 			}
 			if (scope.allows(SmartScope.Permission.CREATE) && scope.appliesTo("Observation")) {
 				// $extract: each Observation it stores is checked against the create rules (and compartment) above
@@ -192,14 +192,23 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 	 * patient-context tokens: it proposes a plan, and with {@code persist=true} each resource it stores is checked
 	 * against the create rules, like any transaction entry.
 	 */
-	private static void treatmentOperations(SmartScope scope, RuleBuilder rules, IdType compartment) {
+	private static void treatmentOperations(SmartAccess access, SmartScope scope, RuleBuilder rules, IdType compartment) {
 		if (!scope.appliesTo("CarePlan") || !scope.allows(SmartScope.Permission.READ)) {
 			return;
 		}
-		rules.allow().operation().named("$nssi-progress").onInstancesOfType(org.hl7.fhir.r4.model.CarePlan.class).andAllowAllResponses();
-		if (compartment == null) {
+		// each operation answers with figures from other resource types: the token must be able to read those too
+		if (readsAll(access, scope.context(), "Observation", "Goal")) {
+			rules.allow().operation().named("$nssi-progress").onInstancesOfType(org.hl7.fhir.r4.model.CarePlan.class).andAllowAllResponses();
+		}
+		if (compartment == null && readsAll(access, scope.context(), "Patient", "Flag")) {
 			rules.allow().operation().named("$apply").onInstancesOfType(org.hl7.fhir.r4.model.PlanDefinition.class).andAllowAllResponses();
 		}
+	}
+
+	/** Whether the token may read every one of these types, in the same context (patient, user or system), unfiltered. */
+	private static boolean readsAll(SmartAccess access, SmartScope.Context context, String... types) {
+		return java.util.Arrays.stream(types).allMatch(type -> access.scopes().stream().anyMatch(s -> s.context() == context
+				&& s.appliesTo(type) && s.allows(SmartScope.Permission.READ) && s.query().isEmpty()));
 	}
 
 	/**

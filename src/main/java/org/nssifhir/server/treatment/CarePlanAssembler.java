@@ -130,7 +130,7 @@ public class CarePlanAssembler {
 		plan.addCategory(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, dbt ? "dbt-plan" : "cbt-plan", dbt ? "DBT care plan" : "CBT care plan")));
 		plan.setTitle(definition.getTitle()).setDescription(definition.getDescription());
 		plan.setSubject(new Reference(patientId.getValue()));
-		plan.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType(java.sql.Date.valueOf(today)));
+		plan.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType(today.toString()));
 		plan.setCreated(new Date());
 		if (author != null) {
 			plan.setAuthor(author);
@@ -272,13 +272,13 @@ public class CarePlanAssembler {
 		goal.setCategory(proposed.getCategory());
 		goal.setDescription(proposed.getDescription().copy());
 		goal.setSubject(new Reference(patient.getValue()));
-		goal.setStart(new DateType(java.sql.Date.valueOf(today)));
+		goal.setStart(new DateType(today.toString()));
 		goal.setAddresses(conditions.stream().map(Reference::copy).toList());
 		for (Goal.GoalTargetComponent t : proposed.getTarget()) {
 			Goal.GoalTargetComponent target = t.copy();
 			if (t.getDue() instanceof Duration d && d.getValue() != null) {
 				// a plan-relative due (e.g. 26 weeks) becomes a date for this patient
-				target.setDue(new DateType(java.sql.Date.valueOf(today.plusDays(days(d)))));
+				target.setDue(new DateType(today.plusDays(days(d)).toString()));
 			}
 			goal.addTarget(target);
 		}
@@ -347,7 +347,7 @@ public class CarePlanAssembler {
 		plan.setTitle("My plan to stay safe");
 		plan.setDescription("What tends to set off an urge, the signs that one is building, what helps, and who to contact.");
 		plan.setSubject(new Reference(patient.getValue()));
-		plan.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType(java.sql.Date.valueOf(today)));
+		plan.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType(today.toString()));
 		if (author != null) {
 			plan.setAuthor(author.copy());
 			plan.addContributor(author.copy());

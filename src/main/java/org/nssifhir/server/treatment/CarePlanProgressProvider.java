@@ -38,16 +38,22 @@ public class CarePlanProgressProvider {
 	public Parameters progress(@IdParam IdType id, @OperationParam(name = "date", max = 1) DateType asOf, RequestDetails request) {
 		// read through the caller's request: 404 if unknown, 403 if the token may not see it
 		CarePlan plan = (CarePlan) daoRegistry.getResourceDao("CarePlan").read(id.toUnqualifiedVersionless(), request);
+		consent.requireRestrictedAccess(request, new IdType(plan.getSubject().getReference()).getIdPart());
 		if (!isTreatmentPlan(plan)) {
 			throw new InvalidRequestException(ErrorCode.NOT_A_TREATMENT_PLAN.message(
 					"$nssi-progress is for DBT and CBT care plans (category dbt-plan or cbt-plan)"));
 		}
-		consent.requireRestrictedAccess(request, new IdType(plan.getSubject().getReference()).getIdPart());
 		LocalDate today = LocalDate.now(ZoneOffset.UTC);
-		LocalDate date = asOf != null && asOf.getValue() != null ? LocalDate.parse(asOf.getValueAsString().substring(0, 10)) : today;
+		LocalDate date = today;
+		if (asOf != null && asOf.getValue() != null) {
+			if (asOf.getPrecision() != ca.uhn.fhir.model.api.TemporalPrecisionEnum.DAY) {
+				throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message("date must be a full date (YYYY-MM-DD)"));
+			}
+			date = LocalDate.parse(asOf.getValueAsString());
+		}
 		TreatmentProgress.Progress p = progress.compute(plan, date);
 		if (date.equals(today) && plan.getStatus() == CarePlan.CarePlanStatus.ACTIVE) {
-			progress.refreshGoals(p);
+			progress.refreshGoalsQuietly(p);
 		}
 		Parameters.ParametersParameterComponent holder = new Parameters.ParametersParameterComponent();
 		TreatmentProgress.write(p, holder);
@@ -57,8 +63,9 @@ public class CarePlanProgressProvider {
 		return out;
 	}
 
+	/** A DBT or CBT plan; never a relapse-prevention plan (which a patient may write), whatever else it claims. */
 	public static boolean isTreatmentPlan(CarePlan plan) {
-		return plan.getCategory().stream().flatMap(c -> c.getCoding().stream())
-				.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && ("dbt-plan".equals(c.getCode()) || "cbt-plan".equals(c.getCode())));
+		return (RelapsePlanEditRule.hasCategory(plan, "dbt-plan") || RelapsePlanEditRule.hasCategory(plan, "cbt-plan"))
+				&& !RelapsePlanEditRule.isRelapsePlan(plan);
 	}
 }

@@ -39,6 +39,7 @@ public class GoalRefreshInterceptor {
 	private final DaoRegistry daoRegistry;
 	private final TreatmentProgress progress;
 	private final ExecutorService executor;
+	private final java.util.Set<String> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
 	public GoalRefreshInterceptor(DaoRegistry daoRegistry, TreatmentProgress progress) {
 		this.daoRegistry = daoRegistry;
@@ -66,6 +67,11 @@ public class GoalRefreshInterceptor {
 		schedule(resource);
 	}
 
+	@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_DELETED)
+	public void deleted(IBaseResource resource) {
+		schedule(resource);
+	}
+
 	private void schedule(IBaseResource resource) {
 		Optional<String> patient = patientOfProgressData(resource);
 		if (patient.isEmpty() || !TransactionSynchronizationManager.isSynchronizationActive()) {
@@ -74,7 +80,18 @@ public class GoalRefreshInterceptor {
 		TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
 			@Override
 			public void afterCommit() {
-				executor.submit(() -> refresh(patient.get()));
+				// one queued refresh per patient: a transaction of 500 diary cards asks once, not 500 times
+				if (!pending.add(patient.get())) {
+					return;
+				}
+				try {
+					executor.submit(() -> {
+						pending.remove(patient.get());
+						refresh(patient.get());
+					});
+				} catch (java.util.concurrent.RejectedExecutionException e) {
+					pending.remove(patient.get()); // shutting down: the write is stored; $nssi-progress will catch up
+				}
 			}
 		});
 	}

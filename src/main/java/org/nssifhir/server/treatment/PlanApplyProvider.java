@@ -14,7 +14,10 @@ import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
 import java.util.List;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException;
 import org.hl7.fhir.r4.model.BooleanType;
+import org.nssifhir.server.security.SmartAccess;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Patient;
 import org.opencds.cqf.fhir.utility.repository.InMemoryFhirRepository;
@@ -78,7 +81,7 @@ public class PlanApplyProvider {
 		IdType patient = patientReference(subject);
 		// 404 for an unknown PlanDefinition or patient, through the caller's request and its authorization
 		PlanDefinition definition = (PlanDefinition) daoRegistry.getResourceDao("PlanDefinition").read(id.toUnqualifiedVersionless(), request);
-		if (!TREATMENT_PLANS.contains(definition.getUrl())) {
+		if (!definition.hasUrl() || !TREATMENT_PLANS.contains(definition.getUrl())) {
 			throw new InvalidRequestException(ErrorCode.NOT_A_TREATMENT_PLAN.message(
 					"$apply here applies the NSSI treatment plans (nssi-dbt, nssi-cbt) only"));
 		}
@@ -86,7 +89,7 @@ public class PlanApplyProvider {
 		// the conditions read restricted (R) records (suicide-risk Flags): same rule as reading them
 		consent.requireRestrictedAccess(request, patient.getIdPart());
 
-		Parameters cql = parameters != null ? parameters.copy() : new Parameters();
+		Parameters cql = cqlParameters(parameters);
 		if (familyInvolvement != null && familyInvolvement.getValue() != null) {
 			cql.addParameter("FamilyInvolvementChosen", familyInvolvement.getValue());
 		}
@@ -99,9 +102,11 @@ public class PlanApplyProvider {
 			cql.addParameter("CbtVariant", new StringType(variant));
 		}
 
-		String author = practitioner != null && practitioner.getValue() != null
-				? practitioner.getValue()
-				: CarePlanAssembler.currentPractitioner().orElse(null);
+		String author = author(practitioner, request);
+		boolean store = persist != null && Boolean.TRUE.equals(persist.getValue());
+		if (store) {
+			refuseSecondActivePlan(patient);
+		}
 		// Definitions (PlanDefinitions, ActivityDefinitions, the CQL Library) come from this server. The data the
 		// logic may see is exactly this patient and their Flags, read here through the caller's request, so the
 		// CQL cannot reach other patients' records whatever its retrieves ask for.
@@ -126,7 +131,7 @@ public class PlanApplyProvider {
 				definitions,
 				definitions);
 		requireSafetyPathway(proposal, flags);
-		if (persist == null || !Boolean.TRUE.equals(persist.getValue())) {
+		if (!store) {
 			return proposal;
 		}
 		return assembler.store(proposal, definition, patient, author, request);
@@ -154,8 +159,68 @@ public class PlanApplyProvider {
 		return daoRegistry.getResourceDao("Flag").search(map, request).getAllResources().stream().map(Flag.class::cast).toList();
 	}
 
+	/**
+	 * Only the logic's own parameters, with the right types: anything else would make a condition fail, and the
+	 * library would then silently leave an action out.
+	 */
+	private static Parameters cqlParameters(Parameters given) {
+		Parameters cql = new Parameters();
+		if (given == null) {
+			return cql;
+		}
+		for (Parameters.ParametersParameterComponent p : given.getParameter()) {
+			boolean ok = ("FamilyInvolvementChosen".equals(p.getName()) && p.getValue() instanceof BooleanType)
+					|| ("CbtVariant".equals(p.getName()) && p.getValue() instanceof StringType v && ("standard".equals(v.getValue()) || "act".equals(v.getValue())));
+			if (!ok) {
+				throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message(
+						"parameters may hold FamilyInvolvementChosen (boolean) and CbtVariant ('standard' or 'act') only"));
+			}
+			cql.addParameter(p.copy());
+		}
+		return cql;
+	}
+
+	/**
+	 * Who authors the plan and requests its components: the signed-in practitioner. Only a backend service (no user)
+	 * may name one, and it must exist; nobody can put orders in another clinician's name.
+	 */
+	private String author(StringType practitioner, RequestDetails request) {
+		java.util.Optional<String> user = CarePlanAssembler.currentPractitioner();
+		if (practitioner == null || practitioner.getValue() == null) {
+			return user.orElse(null);
+		}
+		boolean backend = SmartAccess.current().map(a -> a.fhirUser().isEmpty()).orElse(true);
+		IdType named = new IdType(practitioner.getValue());
+		if (!backend && !user.map(named.toUnqualifiedVersionless().getValue()::equals).orElse(false)) {
+			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message(
+					"practitioner may be given only by a backend service; a signed-in user is the author"));
+		}
+		if (!"Practitioner".equals(named.getResourceType()) || !named.hasIdPart()) {
+			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message("practitioner must be a reference such as Practitioner/123"));
+		}
+		try {
+			daoRegistry.getResourceDao("Practitioner").read(named.toUnqualifiedVersionless(), new SystemRequestDetails());
+		} catch (ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException | ca.uhn.fhir.rest.server.exceptions.ResourceGoneException e) {
+			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message("practitioner " + named.getValue() + " does not exist"));
+		}
+		return named.toUnqualifiedVersionless().getValue();
+	}
+
+	/** One active DBT or CBT plan at a time: a second (a double submit, a retry) would duplicate every order. */
+	private void refuseSecondActivePlan(IdType patient) {
+		SearchParameterMap map = WholeHistory.search()
+				.add(CarePlan.SP_SUBJECT, new ReferenceParam(patient.getValue()))
+				.add(CarePlan.SP_STATUS, new ca.uhn.fhir.rest.param.TokenParam("active"));
+		boolean active = daoRegistry.getResourceDao("CarePlan").search(map, new SystemRequestDetails()).getAllResources().stream()
+				.map(CarePlan.class::cast).anyMatch(CarePlanProgressProvider::isTreatmentPlan);
+		if (active) {
+			throw new ResourceVersionConflictException(ErrorCode.ACTIVE_PLAN_EXISTS.message(
+					"The patient already has an active DBT or CBT plan; revise it, or end it (status completed or revoked) first"));
+		}
+	}
+
 	private static IdType patientReference(StringType subject) {
-		IdType id = new IdType(subject.getValue() == null ? "" : subject.getValue());
+		IdType id = new IdType(subject == null || subject.getValue() == null ? "" : subject.getValue());
 		if (!"Patient".equals(id.getResourceType()) || !id.hasIdPart()) {
 			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message(
 					"subject must be a Patient reference such as Patient/123"));

@@ -35,8 +35,11 @@ final class RecordedTriggers {
 			for (Observation.ObservationComponentComponent c : episode.getComponent()) {
 				boolean isTrigger = c.getCode().getCoding().stream()
 						.anyMatch(k -> CONCEPTS_SYSTEM.equals(k.getSystem()) && "trigger".equals(k.getCode()));
-				if (isTrigger && c.getValue() instanceof CodeableConcept value && value.hasCoding()) {
-					Coding coding = value.getCodingFirstRep();
+				// our own trigger codes only: the relapse-prevention profile asks for one of them (nssi-rpp-2)
+				Coding coding = c.getValue() instanceof CodeableConcept value ? value.getCoding().stream()
+						.filter(k -> CONCEPTS_SYSTEM.equals(k.getSystem()) && k.getCode() != null && k.getCode().startsWith("trigger-"))
+						.findFirst().orElse(null) : null;
+				if (isTrigger && coding != null) {
 					String key = coding.getSystem() + "|" + coding.getCode();
 					codings.putIfAbsent(key, coding);
 					counts.merge(key, 1, Integer::sum);

@@ -9,51 +9,90 @@ import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import java.util.Objects;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CarePlan;
+import org.hl7.fhir.r4.model.Goal;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.ServiceRequest;
 import org.nssifhir.server.security.SmartAccess;
+import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
- * A patient (or their proxy) edits their own relapse-prevention plan from a patient-facing app, and nothing
- * else of their care plans: the treatment plan is the clinician's. For a patient-context token a CarePlan write
- * must be, before and after, a relapse-prevention plan, and must keep its subject and the treatment plan it is
- * part of. (The SMART rules already keep the write inside the patient's own compartment.)
+ * A patient (or their proxy) edits their own relapse-prevention plan from a patient-facing app, and nothing else of
+ * their treatment: the treatment plan, its Goals and its orders are the clinician's. For a patient or proxy user a
+ * CarePlan create, update or delete must be, before and after, a relapse-prevention plan and nothing more (no DBT/CBT
+ * category, no goals, no ordered activities, no basedOn), keeping its subject and the plan it is part of; Goals and
+ * ServiceRequests cannot be written at all. The SMART rules already keep every write inside the patient's own
+ * compartment; this rule stops a patient from turning their own plan into a "treatment plan" that points at
+ * records the server would then read and update with system rights.
  */
 @Interceptor
 public class RelapsePlanEditRule {
 
 	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED)
 	public void created(IBaseResource resource) {
-		if (resource instanceof CarePlan plan && patientToken() && !isRelapsePlan(plan)) {
-			throw refused();
+		if (patientUser()) {
+			check(null, resource);
 		}
 	}
 
 	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED)
 	public void updated(IBaseResource previous, IBaseResource resource) {
-		if (!(resource instanceof CarePlan plan) || !patientToken()) {
-			return;
+		if (patientUser()) {
+			check(previous, resource);
 		}
-		CarePlan before = (CarePlan) previous;
-		if (!isRelapsePlan(before) || !isRelapsePlan(plan)
-				|| !Objects.equals(before.getSubject().getReference(), plan.getSubject().getReference())
-				|| !before.getPartOf().stream().map(Reference::getReference).toList()
-						.equals(plan.getPartOf().stream().map(Reference::getReference).toList())) {
+	}
+
+	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_DELETED)
+	public void deleted(IBaseResource resource) {
+		if (patientUser() && (resource instanceof Goal || resource instanceof ServiceRequest
+				|| (resource instanceof CarePlan plan && !onlyRelapsePlan(plan)))) {
 			throw refused();
 		}
 	}
 
-	private static boolean patientToken() {
-		return SmartAccess.current().map(SmartAccess::isPatientLevelOnly).orElse(false);
+	private static void check(IBaseResource previous, IBaseResource resource) {
+		if (resource instanceof Goal || resource instanceof ServiceRequest) {
+			throw refused();
+		}
+		if (!(resource instanceof CarePlan plan)) {
+			return;
+		}
+		if (!onlyRelapsePlan(plan)) {
+			throw refused();
+		}
+		if (previous instanceof CarePlan before && (!onlyRelapsePlan(before)
+				|| !Objects.equals(before.getSubject().getReference(), plan.getSubject().getReference())
+				|| !before.getPartOf().stream().map(Reference::getReference).toList()
+						.equals(plan.getPartOf().stream().map(Reference::getReference).toList()))) {
+			throw refused();
+		}
+	}
+
+	/** Whose resource the user is: a patient or proxy (by fhirUser), or a patient-context token with no known user. */
+	private static boolean patientUser() {
+		return SmartAccess.current().map(a -> a.fhirUser()
+				.map(u -> SmartUsers.kind(u) == SmartUsers.Kind.PATIENT || SmartUsers.kind(u) == SmartUsers.Kind.PROXY)
+				.orElse(a.isPatientLevelOnly())).orElse(false);
 	}
 
 	static boolean isRelapsePlan(CarePlan plan) {
+		return hasCategory(plan, "relapse-prevention-plan-category");
+	}
+
+	/** A relapse-prevention plan and nothing more: what a patient may write. */
+	static boolean onlyRelapsePlan(CarePlan plan) {
+		return isRelapsePlan(plan) && !hasCategory(plan, "dbt-plan") && !hasCategory(plan, "cbt-plan")
+				&& !plan.hasGoal() && !plan.hasBasedOn() && plan.getActivity().stream().noneMatch(CarePlan.CarePlanActivityComponent::hasReference);
+	}
+
+	static boolean hasCategory(CarePlan plan, String code) {
 		return plan.getCategory().stream().flatMap(c -> c.getCoding().stream())
-				.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && "relapse-prevention-plan-category".equals(c.getCode()));
+				.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && code.equals(c.getCode()));
 	}
 
 	private static ForbiddenOperationException refused() {
 		return new ForbiddenOperationException(ErrorCode.PATIENT_MAY_EDIT_ONLY_RELAPSE_PLAN.message(
-				"A patient may change only their relapse-prevention plan (keeping its subject and the plan it is part of)"));
+				"A patient may change only their relapse-prevention plan (keeping its subject and the plan it is part of); "
+						+ "treatment plans, their goals and orders are written by the care team"));
 	}
 }

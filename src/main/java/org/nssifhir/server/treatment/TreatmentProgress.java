@@ -77,9 +77,7 @@ public class TreatmentProgress {
 	public Progress compute(CarePlan plan, LocalDate asOf) {
 		SystemRequestDetails system = new SystemRequestDetails();
 		IdType patient = new IdType(plan.getSubject().getReference());
-		LocalDate start = plan.getPeriod().hasStart()
-				? plan.getPeriod().getStart().toInstant().atZone(ZoneOffset.UTC).toLocalDate()
-				: asOf;
+		LocalDate start = plan.getPeriod().hasStart() ? day(plan.getPeriod().getStartElement()) : asOf;
 		long days = Math.max(1, ChronoUnit.DAYS.between(start, asOf) + 1);
 
 		List<LocalDate> episodes = episodeIndex.patientPid(patient.getIdPart())
@@ -99,16 +97,40 @@ public class TreatmentProgress {
 		Progress partial = new Progress(plan, start, asOf, days, before, since, recent, sessions, lastWeek, firstWeek, List.of());
 		List<GoalStatus> goals = new ArrayList<>();
 		for (Reference ref : plan.getGoal()) {
-			Goal goal = (Goal) daoRegistry.getResourceDao("Goal").read(new IdType(ref.getReference()).toUnqualifiedVersionless(), system);
-			goals.add(status(goal, partial));
+			// only the plan's own patient's Goals, and only ones that resolve: a bad reference costs its figure, not the answer
+			readOwn("Goal", ref, patient, system).map(Goal.class::cast).ifPresent(goal -> goals.add(status(goal, partial)));
 		}
 		return new Progress(plan, start, asOf, days, before, since, recent, sessions, lastWeek, firstWeek, goals);
 	}
 
+	/** A relative reference to one of this patient's own resources, if it resolves. */
+	private java.util.Optional<org.hl7.fhir.r4.model.Resource> readOwn(String type, Reference ref, IdType patient, SystemRequestDetails system) {
+		if (!ref.hasReference() || !ref.getReference().startsWith(type + "/")) {
+			return java.util.Optional.empty();
+		}
+		try {
+			org.hl7.fhir.r4.model.Resource r = (org.hl7.fhir.r4.model.Resource) daoRegistry.getResourceDao(type)
+					.read(new IdType(ref.getReference()).toUnqualifiedVersionless(), system);
+			Reference subject = r instanceof Goal g ? g.getSubject() : r instanceof ServiceRequest sr ? sr.getSubject() : null;
+			return subject != null && patient.getValue().equals(subject.getReference()) ? java.util.Optional.of(r) : java.util.Optional.empty();
+		} catch (ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException | ca.uhn.fhir.rest.server.exceptions.ResourceGoneException e) {
+			return java.util.Optional.empty();
+		}
+	}
+
+	/** As {@link #refreshGoals}, for callers answering a read: a Goal being written by someone else is left to them. */
+	public void refreshGoalsQuietly(Progress progress) {
+		try {
+			refreshGoals(progress);
+		} catch (ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException e) {
+			org.slf4j.LoggerFactory.getLogger(TreatmentProgress.class).info("Goal refresh skipped: a concurrent write won");
+		}
+	}
+
 	/**
-	 * Writes each Goal whose achievement status the data now says is different. Returns how many changed. A Goal
-	 * changed meanwhile by someone else (the background refresh, a clinician) is re-read and re-judged, not
-	 * overwritten blindly.
+	 * Writes each active Goal whose achievement status the data now says is different, over the version it reads
+	 * (a concurrent write makes it read again). Returns how many changed. Goals no longer active (completed,
+	 * cancelled, entered-in-error) keep the status they had.
 	 */
 	public int refreshGoals(Progress progress) {
 		SystemRequestDetails system = new SystemRequestDetails();
@@ -116,13 +138,16 @@ public class TreatmentProgress {
 		for (GoalStatus s : progress.goals()) {
 			for (int attempt = 1; ; attempt++) {
 				Goal goal = (Goal) daoRegistry.getResourceDao("Goal").read(s.goal().getIdElement().toUnqualifiedVersionless(), system);
+				if (goal.getLifecycleStatus() != Goal.GoalLifecycleStatus.ACTIVE) {
+					break;
+				}
 				String current = goal.getAchievementStatus().getCoding().stream()
 						.filter(c -> GOAL_ACHIEVEMENT.equals(c.getSystem())).map(Coding::getCode).findFirst().orElse(null);
 				if (s.achievement().equals(current) && s.reason().equals(goal.getStatusReason())) {
 					break;
 				}
 				goal.setAchievementStatus(new CodeableConcept(new Coding(GOAL_ACHIEVEMENT, s.achievement(), display(s.achievement()))));
-				goal.setStatusDateElement(new DateType(java.sql.Date.valueOf(progress.asOf())));
+				goal.setStatusDateElement(new DateType(progress.asOf().toString()));
 				goal.setStatusReason(s.reason());
 				try {
 					// the id carries the version just read: HAPI refuses the update if another write came in between
@@ -142,10 +167,11 @@ public class TreatmentProgress {
 
 	private List<Sessions> sessions(CarePlan plan, LocalDate start, LocalDate asOf, SystemRequestDetails system) {
 		Map<String, ServiceRequest> requests = new LinkedHashMap<>();
+		IdType patient = new IdType(plan.getSubject().getReference());
 		for (CarePlan.CarePlanActivityComponent a : plan.getActivity()) {
-			if (a.hasReference() && a.getReference().getReference().startsWith("ServiceRequest/")) {
-				IdType id = new IdType(a.getReference().getReference()).toUnqualifiedVersionless();
-				requests.put(id.getValue(), (ServiceRequest) daoRegistry.getResourceDao("ServiceRequest").read(id, system));
+			if (a.hasReference()) {
+				readOwn("ServiceRequest", a.getReference(), patient, system).ifPresent(r ->
+						requests.put(new IdType(a.getReference().getReference()).toUnqualifiedVersionless().getValue(), (ServiceRequest) r));
 			}
 		}
 		Map<String, List<LocalDate>> delivered = new HashMap<>();
@@ -157,6 +183,9 @@ public class TreatmentProgress {
 					.add(Procedure.SP_STATUS, new TokenParam("completed"));
 			for (IBaseResource r : daoRegistry.getResourceDao("Procedure").search(map, system).getAllResources()) {
 				Procedure p = (Procedure) r;
+				if (!patient.getValue().equals(p.getSubject().getReference())) {
+					continue; // a session counts for the patient it was delivered to
+				}
 				Optional<LocalDate> when = performed(p);
 				if (when.isEmpty() || when.get().isAfter(asOf)) {
 					continue;
@@ -216,8 +245,9 @@ public class TreatmentProgress {
 		return Optional.empty();
 	}
 
+	/** The calendar day as recorded (its own offset), not shifted to UTC or to the server's zone. */
 	private static LocalDate day(DateTimeType t) {
-		return t.getValue().toInstant().atZone(ZoneOffset.UTC).toLocalDate();
+		return LocalDate.of(t.getYear(), t.getMonth() + 1, t.getDay());
 	}
 
 	/** Diary cards from the plan's start: day → {urge, skills used}; two cards on one day keep the higher of each. */
@@ -341,7 +371,7 @@ public class TreatmentProgress {
 	/** The progress as operation output ({@code $nssi-progress}, and a part of {@code $nssi-summary}). */
 	public static void write(Progress p, Parameters.ParametersParameterComponent into) {
 		into.addPart().setName("carePlan").setValue(new Reference("CarePlan/" + p.plan().getIdElement().getIdPart()));
-		into.addPart().setName("start").setValue(new DateType(java.sql.Date.valueOf(p.start())));
+		into.addPart().setName("start").setValue(new DateType(p.start().toString()));
 		into.addPart().setName("daysInPlan").setValue(new IntegerType((int) p.daysInPlan()));
 		into.addPart().setName("episodesBefore").setValue(new IntegerType(p.episodesBefore()));
 		into.addPart().setName("episodesSince").setValue(new IntegerType(p.episodesSince()));
@@ -353,7 +383,7 @@ public class TreatmentProgress {
 			part.addPart().setName("code").setValue(s.code().copy());
 			part.addPart().setName("delivered").setValue(new IntegerType(s.delivered()));
 			s.expected().ifPresent(e -> part.addPart().setName("expected").setValue(new IntegerType(e)));
-			s.last().ifPresent(d -> part.addPart().setName("lastDelivered").setValue(new DateType(java.sql.Date.valueOf(d))));
+			s.last().ifPresent(d -> part.addPart().setName("lastDelivered").setValue(new DateType(d.toString())));
 		}
 		Parameters.ParametersParameterComponent diary = into.addPart().setName("diaryLast7Days");
 		diary.addPart().setName("daysRecorded").setValue(new IntegerType(p.lastWeek().days()));

@@ -99,12 +99,17 @@ public final class BenchmarkMain {
 			results.put("$nssi-summary, 260 weekly episodes (serial)", repeat(requests, 1, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
 			results.put("$nssi-summary, 260 weekly episodes (8 clients)", repeat(requests, 8, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
 			// treatment: PlanDefinition/$apply (CQL applicability via the clinical-reasoning library), proposal and stored
-			String treated = createPatient();
-			post("/Condition", nssiCondition(treated));
-			String applyBody = "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"subject\",\"valueString\":\"" + treated + "\"}]}";
-			String persistBody = applyBody.replace("]}", ",{\"name\":\"persist\",\"valueBoolean\":true}]}");
-			results.put("PlanDefinition/$apply DBT, proposal (serial)", repeat(Math.max(20, requests / 10), 1, i -> () -> post("/PlanDefinition/nssi-dbt/$apply", applyBody)));
-			results.put("PlanDefinition/$apply DBT, persist=true (serial)", repeat(Math.max(20, requests / 10), 1, i -> () -> post("/PlanDefinition/nssi-dbt/$apply", persistBody)));
+			// (one active plan per patient: each stored plan is for a patient of its own, prepared before timing)
+			int applies = Math.max(20, requests / 10);
+			List<String> treated = new ArrayList<>();
+			for (int i = 0; i < applies; i++) {
+				treated.add(createPatient());
+				post("/Condition", nssiCondition(treated.get(i)));
+			}
+			IntFunction<String> applyBody = i -> "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"subject\",\"valueString\":\"" + treated.get(i % applies) + "\"}]}";
+			results.put("PlanDefinition/$apply DBT, proposal (serial)", repeat(applies, 1, i -> () -> post("/PlanDefinition/nssi-dbt/$apply", applyBody.apply(i))));
+			results.put("PlanDefinition/$apply DBT, persist=true (serial)", repeat(applies, 1, i -> () -> post("/PlanDefinition/nssi-dbt/$apply",
+					applyBody.apply(i).replace("]}", ",{\"name\":\"persist\",\"valueBoolean\":true}]}"))));
 			Map<String, Stats> reads = readWorkloads(patientIds, requests);
 			results.putAll(reads);
 			secured.putAll(reads);

@@ -203,6 +203,29 @@ class TreatmentPlanIT extends BaseIT {
 		assertFailsWithStatus(400, () -> apply("nssi-cbt", noCondition, Map.of("cbtVariant", new CodeType("hypnosis"))));
 		assertFailsWithStatus(400, () -> apply("nssi-family-involvement", noCondition, Map.of()));
 		assertFailsWithStatus(404, () -> apply("no-such-plan", noCondition, Map.of()));
+		assertFailsWithStatus(400, () -> client().operation().onInstance("PlanDefinition/nssi-dbt").named("$apply")
+				.withParameter(Parameters.class, "persist", new BooleanType(true)).returnResourceType(CarePlan.class).execute());
+		Parameters wrongCql = new Parameters();
+		wrongCql.addParameter("FamilyInvolvementChosen", new StringType("yes"));
+		Parameters withWrongCql = new Parameters();
+		withWrongCql.addParameter("subject", new StringType(noCondition.getValue()));
+		withWrongCql.addParameter().setName("parameters").setResource(wrongCql);
+		assertFailsWithStatus(400, () -> client().operation().onInstance("PlanDefinition/nssi-dbt").named("$apply")
+				.withParameters(withWrongCql).returnResourceType(CarePlan.class).execute());
+		assertFailsWithStatus(400, () -> apply("nssi-dbt", noCondition, Map.of("practitioner", new StringType("Practitioner/does-not-exist"))));
+
+		// one active treatment plan at a time: a second persist (a double submit) is a conflict and stores nothing
+		IIdType treated = patient("1985-01-01");
+		condition(treated);
+		apply("nssi-cbt", treated, Map.of("persist", new BooleanType(true)));
+		int plans = count("CarePlan", treated);
+		assertFailsWithStatus(409, () -> apply("nssi-dbt", treated, Map.of("persist", new BooleanType(true))));
+		assertThat(count("CarePlan", treated)).isEqualTo(plans);
+		CarePlan current = client().search().forResource(CarePlan.class).where(CarePlan.SUBJECT.hasId(treated))
+				.and(CarePlan.CATEGORY.exactly().systemAndCode(CONCEPTS_SYSTEM, "cbt-plan")).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(entry -> (CarePlan) entry.getResource()).findFirst().orElseThrow();
+		assertFailsWithStatus(400, () -> client().operation().onInstance(current.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withParameter(Parameters.class, "date", new DateType("2026-03")).useHttpGet().execute());
 		// a patient-context token may not start a plan
 		IGenericClient patientApp = client(tokens().ownPatient(noCondition.getIdPart(), "patient/*.cruds"));
 		assertFailsWithStatus(403, () -> patientApp.operation().onInstance("PlanDefinition/nssi-dbt").named("$apply")
@@ -340,6 +363,29 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(e.getMessage()).contains("NSSI-0503");
 		assertThat(client().read().resource(CarePlan.class).withId(plan.getIdElement().toUnqualifiedVersionless()).execute().getStatus())
 				.isEqualTo(CarePlan.CarePlanStatus.ACTIVE);
+
+		// nor turn their own plan into a "treatment plan" pointing at Goals, nor delete or rewrite the clinician's records
+		IGenericClient fullPatientApp = client(tokens().ownPatient(patient.getIdPart(), "patient/*.cruds"));
+		CarePlan disguised = mine.copy();
+		disguised.setId((String) null);
+		disguised.addCategory(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, "dbt-plan", null)));
+		disguised.addGoal(plan.getGoalFirstRep());
+		assertFailsWithStatus(403, () -> fullPatientApp.create().resource(disguised).execute());
+		assertFailsWithStatus(403, () -> fullPatientApp.delete().resourceById(plan.getIdElement().toUnqualifiedVersionless()).execute());
+		Goal goal = fullPatientApp.read().resource(Goal.class).withUrl(plan.getGoalFirstRep().getReference()).execute();
+		goal.setLifecycleStatus(Goal.GoalLifecycleStatus.CANCELLED);
+		assertFailsWithStatus(403, () -> fullPatientApp.update().resource(goal).execute());
+		assertThat(client().read().resource(Goal.class).withUrl(plan.getGoalFirstRep().getReference()).execute().getLifecycleStatus())
+				.isEqualTo(Goal.GoalLifecycleStatus.ACTIVE);
+
+		// the patient sees their own progress, another patient does not
+		Parameters own = fullPatientApp.operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withNoParameters(Parameters.class).useHttpGet().execute();
+		assertThat(integer(own, "daysInPlan")).isEqualTo(1);
+		IIdType other = patient("1999-01-01");
+		IGenericClient otherApp = client(tokens().ownPatient(other.getIdPart(), "patient/*.cruds"));
+		assertFailsWithStatus(403, () -> otherApp.operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withNoParameters(Parameters.class).useHttpGet().execute());
 	}
 
 	// ---- helpers ----
