@@ -3,7 +3,8 @@
 # baseline (same data, our validation/labelling/authorization/audit off) and prints one table with the ratios.
 #   src/bench/run.sh                                             # small: 50 patients x 20 observations
 #   src/bench/run.sh --patients 1000 --obs-per-patient 1000       # one million observations
-#   src/bench/run.sh --cds ...                                    # also: start the server with an AppCDS archive
+#   src/bench/run.sh --cds ...                                    # the servers start from an AppCDS archive
+#   src/bench/run.sh --cds --startup-runs 3                       # startup only: packaged jar vs AppCDS, alternately
 # Database: NSSI_DB_URL (+ NSSI_DB_USERNAME/NSSI_DB_PASSWORD) if set; otherwise Debian's PostgreSQL (installed with
 # apt-get if missing, cluster started with pg_ctlcluster) with a fresh database nssi_bench; BENCH_EMBEDDED=1 uses the
 # server's embedded PostgreSQL instead. Other options: --requests R (per timed workload), --port P, --server-heap 2g,
@@ -46,13 +47,14 @@ fi
 
 if [ "$cds" = 1 ]; then
   # AppCDS: the jar extracted (CDS needs plain jars on the class path), one training run that stops after the
-  # context refresh and dumps the loaded classes, then the benchmark's servers start with the archive
+  # context refresh and dumps the classes it loaded; the servers then start from the extracted jar with the archive.
+  # With --startup-runs N only startup is measured: packaged jar vs extracted jar + archive, alternately, N times each.
   rm -rf target/bench/app && java -Djarmode=tools -jar "$jar" extract --destination target/bench/app >/dev/null
-  jar=target/bench/app/$(basename "$jar")
-  java -XX:ArchiveClassesAtExit=target/bench/app.jsa -Dspring.context.exit=onRefresh -jar "$jar" \
+  cds_jar=target/bench/app/$(basename "$jar")
+  java -XX:ArchiveClassesAtExit=target/bench/app.jsa -Dspring.context.exit=onRefresh -jar "$cds_jar" \
     --server.port=0 --nssi.security.signing-key-file="$PWD/target/bench/signing-key.jwk.json" >> target/bench/server.log 2>&1
-  extra+=(--server-jvm-options "-XX:SharedArchiveFile=target/bench/app.jsa -Xlog:cds=off -Xlog:class+path=off")
-  echo "AppCDS archive: target/bench/app.jsa"
+  extra+=(--cds-jar "$cds_jar" --cds-options "-XX:SharedArchiveFile=target/bench/app.jsa -Xshare:auto")
+  echo "AppCDS archive: target/bench/app.jsa ($(du -h target/bench/app.jsa | cut -f1))"
 fi
 
 java -cp "target/test-classes:$(cat target/bench/classpath.txt)" org.nssifhir.server.bench.BenchmarkMain \

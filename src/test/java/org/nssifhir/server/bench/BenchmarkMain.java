@@ -71,6 +71,15 @@ public final class BenchmarkMain {
 		Path jar = Path.of(args.getOrDefault("jar", "target/nssi-fhir-server.jar"));
 		base = "http://localhost:" + port + "/fhir";
 		List<String> patientIds = new ArrayList<>();
+		if (args.containsKey("startup-runs")) {
+			compareStartup(jar, port, intArg("startup-runs", 2));
+			return;
+		}
+		if (args.containsKey("cds-jar")) {
+			// the whole benchmark on the extracted jar with the AppCDS archive
+			jar = Path.of(args.get("cds-jar"));
+			args.put("server-jvm-options", (args.getOrDefault("server-jvm-options", "") + " " + args.getOrDefault("cds-options", "")).trim());
+		}
 
 		// 1. our server: validation, labelling, SMART authorization, consent and audit all on
 		Run ours = new Run("ours");
@@ -113,6 +122,54 @@ public final class BenchmarkMain {
 			}
 		}
 		report(patients, obsPerPatient, ours, baseline);
+	}
+
+	/**
+	 * Startup only: alternately starts the packaged jar as is and the extracted jar ({@code --cds-jar}) with
+	 * {@code --cds-options} (the AppCDS archive),
+	 * on a database that already has the package installed, and reports time to readiness and RSS for each start.
+	 * Alternating keeps both variants under the same machine load.
+	 */
+	private void compareStartup(Path jar, int port, int runs) throws Exception {
+		String cdsOptions = args.getOrDefault("cds-options", "");
+		String plainOptions = args.getOrDefault("server-jvm-options", "");
+		List<double[]> plain = new ArrayList<>();
+		List<double[]> cds = new ArrayList<>();
+		// one start first so the package is installed and the terminology index built: not part of the comparison
+		Process warm = startServer(jar, port);
+		try {
+			System.out.printf(Locale.ROOT, "first start (installs the package if needed): %.1f s%n", awaitReady(port, Duration.ofMinutes(10)));
+		} finally {
+			warm.destroy();
+			warm.waitFor();
+		}
+		for (int i = 0; i < runs; i++) {
+			for (boolean withCds : new boolean[] {false, true}) {
+				args.put("server-jvm-options", withCds ? cdsOptions : plainOptions);
+				// without: the packaged jar as deployed (java -jar); with: the extracted jar and its archive
+				Process p = startServer(withCds ? Path.of(args.getOrDefault("cds-jar", jar.toString())) : jar, port);
+				try {
+					double seconds = awaitReady(port, Duration.ofMinutes(10));
+					double rss = rssKb(p.pid()) / 1024.0;
+					(withCds ? cds : plain).add(new double[] {seconds, rss});
+					System.out.printf(Locale.ROOT, "start %d %s: %.1f s to readiness, RSS %.0f MiB%n", i + 1, withCds ? "with CDS" : "without CDS", seconds, rss);
+				} finally {
+					p.destroy();
+					p.waitFor();
+				}
+			}
+		}
+		System.out.println();
+		System.out.println("| startup (package installed) | median s to readiness | median RSS MiB |");
+		System.out.println("| --- | --- | --- |");
+		System.out.printf(Locale.ROOT, "| without CDS | %.1f | %.0f |%n", median(plain, 0), median(plain, 1));
+		System.out.printf(Locale.ROOT, "| with AppCDS (%s) | %.1f | %.0f |%n", cdsOptions, median(cds, 0), median(cds, 1));
+		System.out.printf(Locale.ROOT, "ratio with/without CDS: startup %.2fx%n", median(cds, 0) / median(plain, 0));
+	}
+
+	private static double median(List<double[]> samples, int column) {
+		double[] values = samples.stream().mapToDouble(v -> v[column]).sorted().toArray();
+		return values.length % 2 == 1 ? values[values.length / 2] : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
 	}
 
 	/** What one server run measured. */
