@@ -59,6 +59,11 @@ public final class BenchmarkMain {
 		new BenchmarkMain(args).run();
 	}
 
+	/** How long a server start may take ({@code --ready-timeout-minutes}, default 15: a shared machine can be slow). */
+	private Duration readyTimeout() {
+		return Duration.ofMinutes(intArg("ready-timeout-minutes", 15));
+	}
+
 	private int intArg(String name, int fallback) {
 		return Integer.parseInt(args.getOrDefault(name, String.valueOf(fallback)));
 	}
@@ -86,7 +91,7 @@ public final class BenchmarkMain {
 		Process server = startServer(jar, port);
 		String summaryPatient;
 		try {
-			ours.startupSeconds = awaitReady(port, Duration.ofMinutes(5));
+			ours.startupSeconds = awaitReady(port, readyTimeout());
 			ours.rssAfterStartup = rssKb(server.pid());
 			authorization = "Bearer " + token(port);
 			// the first request after readiness is a validated NSSI episode: it shows whether warm-up did its job
@@ -111,7 +116,7 @@ public final class BenchmarkMain {
 			baseline = new Run("baseline");
 			Process open = startServer(jar, port, "--nssi.security.enabled=false", "--nssi.benchmark.baseline=true");
 			try {
-				baseline.startupSeconds = awaitReady(port, Duration.ofMinutes(5));
+				baseline.startupSeconds = awaitReady(port, readyTimeout());
 				baseline.rssAfterStartup = rssKb(open.pid());
 				authorization = null;
 				baseline.results = workloads(patientIds, summaryPatient, requests, false);
