@@ -1,23 +1,61 @@
 #!/usr/bin/env bash
-# Benchmark harness: builds the server, starts it against PostgreSQL and prints a table of figures.
-#   src/bench/run.sh                         # small: 50 patients x 20 observations
-#   src/bench/run.sh --patients 1000 --obs-per-patient 1000   # one million observations
-# Database: NSSI_DB_URL (+ NSSI_DB_USERNAME/NSSI_DB_PASSWORD) if set, else the embedded PostgreSQL in a fresh
-# directory under target/bench/. Other options: --requests R (per timed workload), --port P, --server-heap 2g.
+# Benchmark harness: builds the server, starts it against PostgreSQL, runs the workloads on our server and then on the
+# baseline (same data, our validation/labelling/authorization/audit off) and prints one table with the ratios.
+#   src/bench/run.sh                                             # small: 50 patients x 20 observations
+#   src/bench/run.sh --patients 1000 --obs-per-patient 1000       # one million observations
+#   src/bench/run.sh --cds ...                                    # the servers start from an AppCDS archive
+#   src/bench/run.sh --cds --startup-runs 3                       # startup only: packaged jar vs AppCDS, alternately
+# Database: NSSI_DB_URL (+ NSSI_DB_USERNAME/NSSI_DB_PASSWORD) if set; otherwise Debian's PostgreSQL (installed with
+# apt-get if missing, cluster started with pg_ctlcluster) with a fresh database nssi_bench; BENCH_EMBEDDED=1 uses the
+# server's embedded PostgreSQL instead. Other options: --requests R (per timed workload), --port P, --server-heap 2g,
+# --no-baseline true.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+cds=0
+args=()
+for a in "$@"; do
+  if [ "$a" = "--cds" ]; then cds=1; else args+=("$a"); fi
+done
 
 mvn -q -B -ntp -DskipTests package test-compile dependency:build-classpath \
   -Dmdep.outputFile=target/bench/classpath.txt -Dmdep.includeScope=test
 jar=$(ls target/nssi-fhir-server-*.jar | grep -v original | head -1)
 mkdir -p target/bench
+: > target/bench/server.log
 extra=()
-if [ -z "${NSSI_DB_URL:-}" ]; then
+if [ -n "${NSSI_DB_URL:-}" ]; then
+  echo "Database: NSSI_DB_URL"
+elif [ "${BENCH_EMBEDDED:-}" = 1 ]; then
   data_dir=$(mktemp -d "$PWD/target/bench/pg-XXXXXX")
   extra=(--data-dir "$data_dir")
   echo "Database: embedded PostgreSQL in $data_dir"
 else
-  echo "Database: NSSI_DB_URL"
+  if ! command -v pg_ctlcluster >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version main" || pg_createcluster "$version" main >/dev/null
+  pg_ctlcluster "$version" main start 2>/dev/null || true   # already running is fine
+  pg_port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')
+  su postgres -c "psql -q -p $pg_port -c \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='nssi_bench') THEN CREATE ROLE nssi_bench LOGIN PASSWORD 'nssi_bench'; END IF; END\\\$\\\$\""
+  su postgres -c "psql -q -p $pg_port -c 'DROP DATABASE IF EXISTS nssi_bench' -c 'CREATE DATABASE nssi_bench OWNER nssi_bench'"
+  export NSSI_DB_URL="jdbc:postgresql://localhost:$pg_port/nssi_bench" NSSI_DB_USERNAME=nssi_bench NSSI_DB_PASSWORD=nssi_bench
+  echo "Database: Debian PostgreSQL $version on port $pg_port, fresh database nssi_bench"
 fi
+
+if [ "$cds" = 1 ]; then
+  # AppCDS: the jar extracted (CDS needs plain jars on the class path), one training run that stops after the
+  # context refresh and dumps the classes it loaded; the servers then start from the extracted jar with the archive.
+  # With --startup-runs N only startup is measured: packaged jar vs extracted jar + archive, alternately, N times each.
+  rm -rf target/bench/app && java -Djarmode=tools -jar "$jar" extract --destination target/bench/app >/dev/null
+  cds_jar=target/bench/app/$(basename "$jar")
+  java -XX:ArchiveClassesAtExit=target/bench/app.jsa -Dspring.context.exit=onRefresh -jar "$cds_jar" \
+    --server.port=0 --nssi.security.signing-key-file="$PWD/target/bench/signing-key.jwk.json" >> target/bench/server.log 2>&1
+  extra+=(--cds-jar "$cds_jar" --cds-options "-XX:SharedArchiveFile=target/bench/app.jsa -Xshare:auto")
+  echo "AppCDS archive: target/bench/app.jsa ($(du -h target/bench/app.jsa | cut -f1))"
+fi
+
 java -cp "target/test-classes:$(cat target/bench/classpath.txt)" org.nssifhir.server.bench.BenchmarkMain \
-  --jar "$jar" --server-log target/bench/server.log "${extra[@]}" "$@"
+  --jar "$jar" --server-log target/bench/server.log "${extra[@]}" "${args[@]}"

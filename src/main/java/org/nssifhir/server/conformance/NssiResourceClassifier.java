@@ -86,7 +86,8 @@ public final class NssiResourceClassifier {
 		}
 		if (r instanceof Observation obs) {
 			obs.getCode().getCoding().stream()
-					.filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem()))
+					// a coding without a code is not one of ours (Map.get(null) would throw: found by NssiInputFuzzTest)
+					.filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && c.hasCode())
 					.map(c -> OBSERVATION_CODE_TO_PROFILE.get(c.getCode()))
 					.filter(p -> p != null)
 					.forEach(profiles::add);

@@ -60,7 +60,9 @@ public final class EscalationSignals {
 
 	private static List<EscalationSignal> fromObservation(Observation obs) {
 		List<EscalationSignal> signals = new ArrayList<>();
-		if (obs.getStatus() != null && IGNORED_OBSERVATION_STATUS.contains(obs.getStatus().toCode())) {
+		// toCode() is null for a status set in code but not to a FHIR value (Set.contains(null) throws: NssiInputFuzzTest)
+		String status = obs.getStatus() == null ? null : obs.getStatus().toCode();
+		if (status != null && IGNORED_OBSERVATION_STATUS.contains(status)) {
 			return signals;
 		}
 		String self = ref(obs);
@@ -107,7 +109,7 @@ public final class EscalationSignals {
 		} else if (qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-assessment")) {
 			boolean ideation = answers(qr.getItem(), "suicidal-ideation").anyMatch(a -> a instanceof BooleanType b && b.booleanValue());
 			boolean intent = answers(qr.getItem(), "nssi-intent")
-					.anyMatch(a -> a instanceof Coding c && CONCEPTS_SYSTEM.equals(c.getSystem()) && RISKY_INTENT.contains(c.getCode()));
+					.anyMatch(a -> a instanceof Coding c && CONCEPTS_SYSTEM.equals(c.getSystem()) && c.hasCode() && RISKY_INTENT.contains(c.getCode()));
 			if (ideation || intent) {
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
 						"NSSI assessment: " + (ideation ? "thoughts of suicide reported" : "intent to die present or unsure")));
@@ -139,7 +141,8 @@ public final class EscalationSignals {
 
 	private static Optional<String> localCode(Type value) {
 		if (value instanceof CodeableConcept cc) {
-			return cc.getCoding().stream().filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem())).map(Coding::getCode).findFirst();
+			// codings without a code are skipped: findFirst() and Set.contains() throw on null (found by NssiInputFuzzTest)
+			return cc.getCoding().stream().filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && c.hasCode()).map(Coding::getCode).findFirst();
 		}
 		if (value instanceof Coding c && CONCEPTS_SYSTEM.equals(c.getSystem())) {
 			return Optional.ofNullable(c.getCode());

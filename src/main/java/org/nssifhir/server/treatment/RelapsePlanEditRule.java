@@ -28,21 +28,24 @@ import org.nssifhir.server.support.ErrorCode;
 @Interceptor
 public class RelapsePlanEditRule {
 
-	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED)
+	/** A refusal on who may write comes before (and instead of) validating what was written. */
+	static final int BEFORE_VALIDATION = -100;
+
+	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED, order = BEFORE_VALIDATION)
 	public void created(IBaseResource resource) {
 		if (patientUser()) {
 			check(null, resource);
 		}
 	}
 
-	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED)
+	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED, order = BEFORE_VALIDATION)
 	public void updated(IBaseResource previous, IBaseResource resource) {
 		if (patientUser()) {
 			check(previous, resource);
 		}
 	}
 
-	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_DELETED)
+	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_DELETED, order = BEFORE_VALIDATION)
 	public void deleted(IBaseResource resource) {
 		if (patientUser() && (resource instanceof Goal || resource instanceof ServiceRequest
 				|| (resource instanceof CarePlan plan && !onlyRelapsePlan(plan)))) {

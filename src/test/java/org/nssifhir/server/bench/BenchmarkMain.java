@@ -27,16 +27,22 @@ import java.util.function.IntFunction;
  * loads synthetic patients with observations through transaction bundles, then runs each workload and prints a
  * table. Everything is measured in this one run, so figures can be compared as ratios.
  *
- * <p>Arguments: {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20),
- * {@code --requests R} (default 400, per timed workload), {@code --jar path}, {@code --compare-security true} (then
- * restart the server on the same data with security off and report read/search ratios). Data is synthetic and
- * tagged HTEST.
+ * <p>Arguments: {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20; every tenth is a
+ * validated nssi-episode), {@code --requests R} (default 400, per timed workload), {@code --jar path},
+ * {@code --server-jvm-options "..."} (e.g. class-data sharing flags), {@code --no-baseline true}. After our server's
+ * run the server is restarted on the same data as the baseline (security off, {@code nssi.benchmark.baseline}: no
+ * validation, labelling, authorization, consent or audit) and the same workloads run again; the table gives each
+ * as a ratio to its baseline. Data is synthetic and tagged HTEST.
  */
 public final class BenchmarkMain {
 
 	private static final String JSON = "application/fhir+json";
 
 	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+	private static final String BENCH_SECRET = "bench-" + UUID.randomUUID();
+	private long serverStarted;
+	private com.nimbusds.jose.jwk.RSAKey signingKey;
+	private final Map<String, String> patientTokens = new java.util.concurrent.ConcurrentHashMap<>();
 	private final Map<String, String> args;
 	private String base;
 	private String authorization;
@@ -53,6 +59,11 @@ public final class BenchmarkMain {
 		new BenchmarkMain(args).run();
 	}
 
+	/** How long a server start may take ({@code --ready-timeout-minutes}, default 15: a shared machine can be slow). */
+	private Duration readyTimeout() {
+		return Duration.ofMinutes(intArg("ready-timeout-minutes", 15));
+	}
+
 	private int intArg(String name, int fallback) {
 		return Integer.parseInt(args.getOrDefault(name, String.valueOf(fallback)));
 	}
@@ -64,118 +75,193 @@ public final class BenchmarkMain {
 		int port = intArg("port", 18080);
 		Path jar = Path.of(args.getOrDefault("jar", "target/nssi-fhir-server.jar"));
 		base = "http://localhost:" + port + "/fhir";
-
-		Process server = startServer(jar, port);
-		Map<String, Stats> secured = new LinkedHashMap<>();
 		List<String> patientIds = new ArrayList<>();
+		if (args.containsKey("startup-runs")) {
+			compareStartup(jar, port, intArg("startup-runs", 2));
+			return;
+		}
+		if (args.containsKey("cds-jar")) {
+			// the whole benchmark on the extracted jar with the AppCDS archive
+			jar = Path.of(args.get("cds-jar"));
+			args.put("server-jvm-options", (args.getOrDefault("server-jvm-options", "") + " " + args.getOrDefault("cds-options", "")).trim());
+		}
+
+		// 1. our server: validation, labelling, SMART authorization, consent and audit all on
+		Run ours = new Run("ours");
+		Process server = startServer(jar, port);
+		String summaryPatient;
 		try {
-			long startNanos = System.nanoTime();
-			awaitReady(port, Duration.ofMinutes(5));
-			double startupSeconds = (System.nanoTime() - startNanos) / 1e9;
-			long rssAfterStartup = rssKb(server.pid());
+			ours.startupSeconds = awaitReady(port, readyTimeout());
+			ours.rssAfterStartup = rssKb(server.pid());
 			authorization = "Bearer " + token(port);
 			// the first request after readiness is a validated NSSI episode: it shows whether warm-up did its job
 			String firstPatient = createPatient();
-			Stats firstRequest = new Stats();
-			timed(firstRequest, () -> post("/Observation", episode(firstPatient, 0)));
-
-			Stats load = loadCohort(patients, obsPerPatient, patientIds);
-
-			Map<String, Stats> results = new LinkedHashMap<>();
-			results.put("create Observation, unprofiled (serial)", repeat(requests, 1, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
-			results.put("create nssi-episode, validated + labelled (serial)", repeat(requests, 1, i -> () -> post("/Observation", episode(pick(patientIds, i), i))));
-			results.put("create Observation, unprofiled (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
-			results.put("create nssi-episode, validated + labelled (8 clients)", repeat(requests, 8, i -> () -> post("/Observation", episode(pick(patientIds, i), i))));
-			results.put("transaction, 1 patient + 10 obs (4 clients)", repeat(Math.max(8, requests / 10), 4, i -> () -> post("", transaction(10))));
-			// assessment workflow: a PHQ-9 response stored then extracted; the patient summary over 5 years of weekly episodes
-			results.put("submit PHQ-9 response + $extract (serial)", repeat(Math.max(50, requests / 4), 1, i -> () -> {
-				String qr = postForLocation("/QuestionnaireResponse", phq9(pick(patientIds, i), i));
-				post("/" + qr + "/$extract", "{\"resourceType\":\"Parameters\"}");
-			}));
-			String summaryPatient = createPatient();
+			timed(ours.firstRequest, () -> post("/Observation", episode(firstPatient, 0)));
+			ours.load = loadCohort(patients, obsPerPatient, patientIds);
+			summaryPatient = createPatient();
 			for (int year = 0; year < 5; year++) {
 				post("", weeklyEpisodes(summaryPatient, year));
 			}
-			results.put("$nssi-summary, 260 weekly episodes (serial)", repeat(requests, 1, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
-			results.put("$nssi-summary, 260 weekly episodes (8 clients)", repeat(requests, 8, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
-			// treatment: PlanDefinition/$apply (CQL applicability via the clinical-reasoning library), proposal and stored
-			// (one active plan per patient: each stored plan is for a patient of its own, prepared before timing)
-			int applies = Math.max(20, requests / 10);
-			List<String> treated = new ArrayList<>();
-			for (int i = 0; i < applies; i++) {
-				treated.add(createPatient());
-				post("/Condition", nssiCondition(treated.get(i)));
-			}
-			IntFunction<String> applyBody = i -> "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"subject\",\"valueString\":\"" + treated.get(i % applies) + "\"}]}";
-			results.put("PlanDefinition/$apply DBT, proposal (serial)", repeat(applies, 1, i -> () -> post("/PlanDefinition/nssi-dbt/$apply", applyBody.apply(i))));
-			results.put("PlanDefinition/$apply DBT, persist=true (serial)", repeat(applies, 1, i -> () -> post("/PlanDefinition/nssi-dbt/$apply",
-					applyBody.apply(i).replace("]}", ",{\"name\":\"persist\",\"valueBoolean\":true}]}"))));
-			Map<String, Stats> reads = readWorkloads(patientIds, requests);
-			results.putAll(reads);
-			secured.putAll(reads);
-			long rssAfterLoad = rssKb(server.pid());
-
-			long totalObs = (long) patients * obsPerPatient;
-			System.out.println();
-			System.out.printf(Locale.ROOT, "## NSSI FHIR Server benchmark (%d patients, %d observations loaded)%n%n", patients, totalObs);
-			System.out.println("| measure | value |");
-			System.out.println("| --- | --- |");
-			System.out.printf(Locale.ROOT, "| startup to readiness | %.1f s |%n", startupSeconds);
-			System.out.printf(Locale.ROOT, "| RSS after startup | %d MiB |%n", rssAfterStartup / 1024);
-			System.out.printf(Locale.ROOT, "| RSS after load | %d MiB |%n", rssAfterLoad / 1024);
-			System.out.printf(Locale.ROOT, "| first request after readiness (create nssi-episode) | %.1f ms |%n", firstRequest.percentileMillis(50));
-			System.out.printf(Locale.ROOT, "| cohort load (transactions of 1 patient + its obs, 4 clients) | %.0f resources/s |%n", load.perSecond());
-			System.out.println();
-			System.out.println("| workload | requests | throughput (req/s) | p50 ms | p95 ms | p99 ms |");
-			System.out.println("| --- | --- | --- | --- | --- | --- |");
-			for (Map.Entry<String, Stats> e : results.entrySet()) {
-				Stats s = e.getValue();
-				System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f |%n", e.getKey(), s.count(), s.perSecond(),
-						s.percentileMillis(50), s.percentileMillis(95), s.percentileMillis(99));
-			}
-			System.out.println();
-			ratio(results, "create nssi-episode, validated + labelled (serial)", "create Observation, unprofiled (serial)");
-			ratio(results, "create nssi-episode, validated + labelled (8 clients)", "create Observation, unprofiled (8 clients)");
+			ours.results = workloads(patientIds, summaryPatient, requests, true);
+			ours.rssAfterLoad = rssKb(server.pid());
 		} finally {
 			server.destroy();
 			server.waitFor();
 		}
-		if (!args.containsKey("compare-security")) {
-			return;
-		}
-		// the same data, the same workloads, with SMART authorization and audit switched off
-		Process open = startServer(jar, port, "--nssi.security.enabled=false");
-		try {
-			awaitReady(port, Duration.ofMinutes(5));
-			Map<String, Stats> unsecured = readWorkloads(patientIds, requests);
-			System.out.println();
-			System.out.println("| workload (same run, same data) | security on req/s | security off req/s | throughput ratio on/off | p95 on ms | p95 off ms |");
-			System.out.println("| --- | --- | --- | --- | --- | --- |");
-			for (String name : secured.keySet()) {
-				Stats on = secured.get(name);
-				Stats off = unsecured.get(name);
-				System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2fx | %.1f | %.1f |%n", name, on.perSecond(), off.perSecond(),
-						on.perSecond() / off.perSecond(), on.percentileMillis(95), off.percentileMillis(95));
+
+		// 2. the baseline, same data, same run: security off (no authorization, consent, audit) and
+		//    nssi.benchmark.baseline (no profile validation, labelling or strict input checks)
+		Run baseline = null;
+		if (!args.containsKey("no-baseline")) {
+			baseline = new Run("baseline");
+			Process open = startServer(jar, port, "--nssi.security.enabled=false", "--nssi.benchmark.baseline=true");
+			try {
+				baseline.startupSeconds = awaitReady(port, readyTimeout());
+				baseline.rssAfterStartup = rssKb(open.pid());
+				authorization = null;
+				baseline.results = workloads(patientIds, summaryPatient, requests, false);
+				baseline.rssAfterLoad = rssKb(open.pid());
+			} finally {
+				open.destroy();
+				open.waitFor();
 			}
+		}
+		report(patients, obsPerPatient, ours, baseline);
+	}
+
+	/**
+	 * Startup only: alternately starts the packaged jar as is and the extracted jar ({@code --cds-jar}) with
+	 * {@code --cds-options} (the AppCDS archive),
+	 * on a database that already has the package installed, and reports time to readiness and RSS for each start.
+	 * Alternating keeps both variants under the same machine load.
+	 */
+	private void compareStartup(Path jar, int port, int runs) throws Exception {
+		String cdsOptions = args.getOrDefault("cds-options", "");
+		String plainOptions = args.getOrDefault("server-jvm-options", "");
+		List<double[]> plain = new ArrayList<>();
+		List<double[]> cds = new ArrayList<>();
+		// one start first so the package is installed and the terminology index built: not part of the comparison
+		Process warm = startServer(jar, port);
+		try {
+			System.out.printf(Locale.ROOT, "first start (installs the package if needed): %.1f s%n", awaitReady(port, Duration.ofMinutes(10)));
 		} finally {
-			open.destroy();
-			open.waitFor();
+			warm.destroy();
+			warm.waitFor();
+		}
+		for (int i = 0; i < runs; i++) {
+			for (boolean withCds : new boolean[] {false, true}) {
+				args.put("server-jvm-options", withCds ? cdsOptions : plainOptions);
+				// without: the packaged jar as deployed (java -jar); with: the extracted jar and its archive
+				Process p = startServer(withCds ? Path.of(args.getOrDefault("cds-jar", jar.toString())) : jar, port);
+				try {
+					double seconds = awaitReady(port, Duration.ofMinutes(10));
+					double rss = rssKb(p.pid()) / 1024.0;
+					(withCds ? cds : plain).add(new double[] {seconds, rss});
+					System.out.printf(Locale.ROOT, "start %d %s: %.1f s to readiness, RSS %.0f MiB%n", i + 1, withCds ? "with CDS" : "without CDS", seconds, rss);
+				} finally {
+					p.destroy();
+					p.waitFor();
+				}
+			}
+		}
+		System.out.println();
+		System.out.println("| startup (package installed) | median s to readiness | median RSS MiB |");
+		System.out.println("| --- | --- | --- |");
+		System.out.printf(Locale.ROOT, "| without CDS | %.1f | %.0f |%n", median(plain, 0), median(plain, 1));
+		System.out.printf(Locale.ROOT, "| with AppCDS (%s) | %.1f | %.0f |%n", cdsOptions, median(cds, 0), median(cds, 1));
+		System.out.printf(Locale.ROOT, "ratio with/without CDS: startup %.2fx%n", median(cds, 0) / median(plain, 0));
+	}
+
+	private static double median(List<double[]> samples, int column) {
+		double[] values = samples.stream().mapToDouble(v -> v[column]).sorted().toArray();
+		return values.length % 2 == 1 ? values[values.length / 2] : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
+	}
+
+	/** What one server run measured. */
+	private static final class Run {
+		final String name;
+		double startupSeconds;
+		long rssAfterStartup;
+		long rssAfterLoad;
+		final Stats firstRequest = new Stats();
+		Stats load;
+		Map<String, Stats> results = new LinkedHashMap<>();
+
+		Run(String name) {
+			this.name = name;
 		}
 	}
 
-	/** Patient read and patient-scoped search: the workloads whose cost authorization and audit add to. */
-	private Map<String, Stats> readWorkloads(List<String> patientIds, int requests) throws Exception {
-		Map<String, Stats> out = new LinkedHashMap<>();
-		out.put("read a Patient (serial)", repeat(requests, 1, i -> () -> get("/" + pick(patientIds, i))));
-		out.put("search a patient's Observations (serial)", repeat(requests, 1, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
-		out.put("search a patient's Observations (8 clients)", repeat(requests, 8, i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&_sort=-date&_count=50")));
-		return out;
+	private void report(int patients, int obsPerPatient, Run ours, Run baseline) {
+		long totalObs = (long) patients * obsPerPatient;
+		System.out.println();
+		System.out.printf(Locale.ROOT, "## NSSI FHIR Server benchmark (%d patients, %d cohort observations + 260 summary episodes; %d CPU cores)%n%n",
+				patients, totalObs, Runtime.getRuntime().availableProcessors());
+		System.out.println("| measure | ours | baseline |");
+		System.out.println("| --- | --- | --- |");
+		String na = "n/a";
+		System.out.printf(Locale.ROOT, "| startup to readiness (package installed) | %.1f s | %s |%n", ours.startupSeconds,
+				baseline == null ? na : String.format(Locale.ROOT, "%.1f s", baseline.startupSeconds));
+		System.out.printf(Locale.ROOT, "| RSS after startup | %d MiB | %s |%n", ours.rssAfterStartup / 1024, baseline == null ? na : baseline.rssAfterStartup / 1024 + " MiB");
+		System.out.printf(Locale.ROOT, "| RSS after load | %d MiB | %s |%n", ours.rssAfterLoad / 1024, baseline == null ? na : baseline.rssAfterLoad / 1024 + " MiB");
+		System.out.printf(Locale.ROOT, "| first request after readiness (create nssi-episode) | %.1f ms | |%n", ours.firstRequest.percentileMillis(50));
+		System.out.printf(Locale.ROOT, "| cohort load (transactions of 1 patient + its obs, 8 clients) | %.0f resources/s | |%n", ours.load.perSecond());
+		System.out.println();
+		System.out.println("| workload | clients | requests | req/s | p50 ms | p95 ms | p99 ms | baseline req/s | baseline p95 ms | throughput ours/baseline | p95 ours/baseline |");
+		System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+		for (Map.Entry<String, Stats> e : ours.results.entrySet()) {
+			Stats s = e.getValue();
+			Stats b = baseline == null ? null : baseline.results.get(e.getKey());
+			String[] nameAndClients = e.getKey().split(" @", 2);
+			System.out.printf(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %s | %s | %s | %s |%n", nameAndClients[0], nameAndClients[1], s.count(),
+					s.perSecond(), s.percentileMillis(50), s.percentileMillis(95), s.percentileMillis(99),
+					b == null ? na : String.format(Locale.ROOT, "%.1f", b.perSecond()),
+					b == null ? na : String.format(Locale.ROOT, "%.1f", b.percentileMillis(95)),
+					b == null ? na : String.format(Locale.ROOT, "%.2f", s.perSecond() / b.perSecond()),
+					b == null ? na : String.format(Locale.ROOT, "%.2f", s.percentileMillis(95) / b.percentileMillis(95)));
+		}
 	}
 
-	private static void ratio(Map<String, Stats> results, String ours, String baseline) {
-		System.out.printf(Locale.ROOT, "ratio %s / %s: throughput %.2fx, p95 %.2fx%n", ours, baseline,
-				results.get(ours).perSecond() / results.get(baseline).perSecond(),
-				results.get(ours).percentileMillis(95) / results.get(baseline).percentileMillis(95));
+	/** The issue's workloads, each serially and with 8 clients. {@code smart}: patient-scoped SMART tokens for the SMART rows. */
+	private Map<String, Stats> workloads(List<String> patientIds, String summaryPatient, int requests, boolean smart) throws Exception {
+		Map<String, Stats> out = new LinkedHashMap<>();
+		String cs = "https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs";
+		int offset = smart ? 0 : 1_000_000; // different synthetic episodes in the second run
+		// treatment: one active plan per patient, so each stored plan gets a patient (with an NSSI Condition) of its own
+		int applies = Math.max(16, requests / 10);
+		List<String> treated = new ArrayList<>();
+		for (int i = 0; i < applies * 2; i++) {
+			String patient = createPatient();
+			post("/Condition", nssiCondition(patient));
+			treated.add(patient);
+		}
+		IntFunction<String> applyBody = i -> "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"subject\",\"valueString\":\""
+				+ treated.get(i) + "\"}]}";
+		for (int clients : new int[] {1, 8}) {
+			String at = " @" + clients;
+			out.put("create nssi-episode (validated + labelled)" + at,
+					repeat(requests, clients, i -> () -> post("/Observation", episode(pick(patientIds, i), offset + i))));
+			out.put("transaction ingest, 1 patient + 10 obs" + at, repeat(Math.max(16, requests / 10), clients, i -> () -> post("", transaction(10))));
+			out.put("episode timeline search (patient, code, _sort=-date)" + at, repeat(requests, clients,
+					i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&code=" + cs + "%7Cnssi-episode&_sort=-date&_count=50")));
+			out.put("$nssi-summary, 260 weekly episodes" + at, repeat(requests, clients, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
+			out.put("Patient/$everything (_count=50)" + at, repeat(Math.max(16, requests / 4), clients,
+					i -> () -> get("/" + pick(patientIds, i) + "/$everything?_count=50")));
+			out.put("submit PHQ-9 response + $extract" + at, repeat(Math.max(16, requests / 4), clients, i -> () -> {
+				String qr = postForLocation("/QuestionnaireResponse", phq9(pick(patientIds, i), offset + i));
+				post("/" + qr + "/$extract", "{\"resourceType\":\"Parameters\"}");
+			}));
+			int firstPatient = clients == 1 ? 0 : applies;
+			out.put("PlanDefinition/$apply DBT, proposal (CQL)" + at, repeat(applies, clients,
+					i -> () -> post("/PlanDefinition/nssi-dbt/$apply", applyBody.apply(firstPatient + i % applies))));
+			out.put("PlanDefinition/$apply DBT, persist=true" + at, repeat(applies, clients, i -> () -> post("/PlanDefinition/nssi-dbt/$apply",
+					applyBody.apply(firstPatient + i % applies).replace("]}", ",{\"name\":\"persist\",\"valueBoolean\":true}]}"))));
+			out.put("SMART patient token: read own Patient" + at, repeat(requests, clients,
+					i -> () -> getAs("/" + pick(patientIds, i), smart ? patientToken(pick(patientIds, i)) : null)));
+			out.put("SMART patient token: search own Observations" + at, repeat(requests, clients,
+					i -> () -> getAs("/Observation?patient=" + pick(patientIds, i) + "&_count=50", smart ? patientToken(pick(patientIds, i)) : null)));
+		}
+		return out;
 	}
 
 	/**
@@ -183,12 +269,8 @@ public final class BenchmarkMain {
 	 * (secret next to its data directory), or {@code --client-id}/{@code --client-secret} of a configured client.
 	 */
 	private String token(int port) throws Exception {
-		String clientId = args.getOrDefault("client-id", "nssi-dev");
-		String secret = args.get("client-secret");
-		if (secret == null) {
-			Path dataDir = Path.of(args.getOrDefault("data-dir", "data/postgres")).toAbsolutePath();
-			secret = Files.readString(dataDir.resolveSibling("dev-client-secret")).trim();
-		}
+		String clientId = args.getOrDefault("client-id", "nssi-bench");
+		String secret = args.getOrDefault("client-secret", BENCH_SECRET);
 		HttpResponse<String> r = http.send(
 				HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/oauth2/token"))
 						.header("Content-Type", "application/x-www-form-urlencoded")
@@ -208,11 +290,19 @@ public final class BenchmarkMain {
 		if (!Files.exists(jar)) {
 			throw new IllegalStateException("No server jar at " + jar + "; run src/bench/run.sh, which builds it");
 		}
-		List<String> command = new ArrayList<>(List.of(
-				Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-				"-Xmx" + args.getOrDefault("server-heap", "2g"),
-				"-jar", jar.toString(),
-				"--server.port=" + port));
+		List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+				"-Xmx" + args.getOrDefault("server-heap", "2g")));
+		String jvmOptions = args.getOrDefault("server-jvm-options", "");
+		if (!jvmOptions.isBlank()) {
+			command.addAll(List.of(jvmOptions.trim().split("\\s+")));
+		}
+		command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port,
+				// a backend client for the bench's system token, and a signing key file the bench can read to sign
+				// patient-scoped SMART tokens (as the server's authorization server would after a launch)
+				"--nssi.security.clients[0].client-id=nssi-bench",
+				"--nssi.security.clients[0].client-secret=" + BENCH_SECRET,
+				"--nssi.security.clients[0].scopes[0]=system/*.cruds",
+				"--nssi.security.signing-key-file=" + signingKeyFile().toAbsolutePath()));
 		String dataDir = args.get("data-dir");
 		if (dataDir != null) {
 			command.add("--nssi.db.embedded-data-dir=" + dataDir);
@@ -220,18 +310,20 @@ public final class BenchmarkMain {
 		command.addAll(List.of(extraArgs));
 		ProcessBuilder builder = new ProcessBuilder(command);
 		builder.redirectErrorStream(true);
-		builder.redirectOutput(Path.of(args.getOrDefault("server-log", "target/bench/server.log")).toFile());
+		builder.redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of(args.getOrDefault("server-log", "target/bench/server.log")).toFile()));
+		serverStarted = System.nanoTime();
 		return builder.start();
 	}
 
-	private void awaitReady(int port, Duration timeout) throws Exception {
+	/** Waits for readiness; returns the seconds from the server process start to readiness. */
+	private double awaitReady(int port, Duration timeout) throws Exception {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		URI readiness = URI.create("http://localhost:" + port + "/actuator/health/readiness");
 		while (System.nanoTime() < deadline) {
 			try {
 				HttpResponse<String> r = http.send(HttpRequest.newBuilder(readiness).build(), HttpResponse.BodyHandlers.ofString());
 				if (r.statusCode() == 200) {
-					return;
+					return (System.nanoTime() - serverStarted) / 1e9;
 				}
 			} catch (IOException notYet) {
 				// not listening yet
@@ -255,14 +347,14 @@ public final class BenchmarkMain {
 	private Stats loadCohort(int patients, int obsPerPatient, List<String> patientIds) throws Exception {
 		Stats stats = new Stats();
 		List<String> ids = java.util.Collections.synchronizedList(patientIds);
-		ExecutorService pool = Executors.newFixedThreadPool(4);
+		ExecutorService pool = Executors.newFixedThreadPool(8);
 		AtomicInteger resources = new AtomicInteger();
 		long start = System.nanoTime();
 		List<Future<?>> futures = new ArrayList<>();
 		for (int p = 0; p < patients; p++) {
 			futures.add(pool.submit(() -> {
 				long t0 = System.nanoTime();
-				String response = post("", transaction(obsPerPatient));
+				String response = post("", cohortTransaction(obsPerPatient));
 				stats.add(System.nanoTime() - t0);
 				ids.add(firstPatientLocation(response));
 				resources.addAndGet(obsPerPatient + 1);
@@ -318,11 +410,15 @@ public final class BenchmarkMain {
 		return send(path, body).body();
 	}
 
+	private HttpRequest.Builder request(String path, String token) {
+		HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(2));
+		return token == null ? builder : builder.header("Authorization", token);
+	}
+
 	private HttpResponse<String> send(String path, String body) throws Exception {
 		HttpResponse<String> r = http.send(
-				HttpRequest.newBuilder(URI.create(base + path))
+				request(path, authorization)
 						.header("Content-Type", JSON)
-						.header("Authorization", authorization)
 						.header("Prefer", "return=minimal")
 						.POST(HttpRequest.BodyPublishers.ofString(body))
 						.build(),
@@ -334,12 +430,43 @@ public final class BenchmarkMain {
 	}
 
 	private String get(String path) throws Exception {
-		HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("Accept", JSON).header("Authorization", authorization).build(),
-				HttpResponse.BodyHandlers.ofString());
+		return getAs(path, authorization);
+	}
+
+	private String getAs(String path, String token) throws Exception {
+		HttpResponse<String> r = http.send(request(path, token).header("Accept", JSON).build(), HttpResponse.BodyHandlers.ofString());
 		if (r.statusCode() != 200) {
 			throw new IllegalStateException("GET -> " + r.statusCode());
 		}
 		return r.body();
+	}
+
+	private Path signingKeyFile() {
+		return Path.of(args.getOrDefault("signing-key-file", "target/bench/signing-key.jwk.json"));
+	}
+
+	/** A patient-scoped SMART token for the patient's own app (patient context + fhirUser), signed with the server's key. */
+	private String patientToken(String patientRef) {
+		return patientTokens.computeIfAbsent(patientRef, ref -> {
+			try {
+				if (signingKey == null) {
+					signingKey = com.nimbusds.jose.jwk.RSAKey.parse(Files.readString(signingKeyFile()));
+				}
+				String id = ref.substring(ref.indexOf('/') + 1);
+				com.nimbusds.jwt.JWTClaimsSet claims = new com.nimbusds.jwt.JWTClaimsSet.Builder()
+						.issuer("http://localhost").subject("bench-patient-" + id).audience(base)
+						.claim("client_id", "nssi-bench-app").claim("scope", "patient/*.rs launch/patient openid fhirUser")
+						.claim("patient", id).claim("fhirUser", base + "/" + ref)
+						.jwtID(UUID.randomUUID().toString()).issueTime(new java.util.Date())
+						.expirationTime(java.util.Date.from(java.time.Instant.now().plusSeconds(3600))).build();
+				com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+						new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.RS256).keyID(signingKey.getKeyID()).build(), claims);
+				jwt.sign(new com.nimbusds.jose.crypto.RSASSASigner(signingKey));
+				return "Bearer " + jwt.serialize();
+			} catch (Exception e) {
+				throw new IllegalStateException("Cannot sign a patient token with " + signingKeyFile(), e);
+			}
+		});
 	}
 
 	private String postForLocation(String path, String body) throws Exception {
@@ -351,9 +478,8 @@ public final class BenchmarkMain {
 
 	private String createPatient() throws Exception {
 		HttpResponse<String> r = http.send(
-				HttpRequest.newBuilder(URI.create(base + "/Patient"))
+				request("/Patient", authorization)
 						.header("Content-Type", JSON)
-						.header("Authorization", authorization)
 						.POST(HttpRequest.BodyPublishers.ofString(patient()))
 						.build(),
 				HttpResponse.BodyHandlers.ofString());
@@ -434,6 +560,19 @@ public final class BenchmarkMain {
 				 "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-category","code":"problem-list-item"}]}],
 				 "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R45.88"}]},
 				 "subject":{"reference":"%s"},"recordedDate":"2026-01-01"}""".formatted(TEST_TAG, subject);
+	}
+
+	/** One patient and its observations, every tenth a validated nssi-episode (what the timeline search finds). */
+	private static String cohortTransaction(int observations) {
+		String patientUrn = "urn:uuid:" + UUID.randomUUID();
+		StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+		sb.append("{\"fullUrl\":\"").append(patientUrn).append("\",\"resource\":").append(patient())
+				.append(",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}}");
+		for (int i = 0; i < observations; i++) {
+			String resource = i % 10 == 0 ? episode(patientUrn, i) : observation(patientUrn, i);
+			sb.append(",{\"resource\":").append(resource).append(",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}");
+		}
+		return sb.append("]}").toString();
 	}
 
 	private static String transaction(int observations) {

@@ -1,0 +1,319 @@
+package org.nssifhir.server.hardening;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.StrictErrorHandler;
+import ca.uhn.fhir.rest.api.Constants;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.api.RequestTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.RestfulServerUtils;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import javax.xml.stream.XMLInputFactory;
+import javax.xml.stream.XMLStreamConstants;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamReader;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.Parameters;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.nssifhir.server.support.ErrorCode;
+
+/**
+ * Refuses malformed input before HAPI acts on it, with a 400 and a stable code. HAPI's parser is lenient by design
+ * (it logs and drops what it does not understand), which on a write means a client's mistake is stored in a changed
+ * form: an unknown element silently lost, a duplicated JSON key resolved to one of its values, a DTD ignored. On a
+ * clinical record the client must learn that we did not store what it sent. So a request body must be strict JSON
+ * (no duplicate keys, comments, single quotes, trailing data or infinite numbers), XML without a DTD, and must parse
+ * with HAPI's {@link StrictErrorHandler}; ids and versions in the URL must be FHIR ids and version numbers;
+ * parameter values must not contain NUL (PostgreSQL cannot compare it: it used to be a 500); and the control
+ * parameters HAPI ignores when misspelt ({@code _summary}, {@code _total}, ...) must have a value HAPI understands.
+ *
+ * <p>Runs at {@code SERVER_INCOMING_REQUEST_POST_PROCESSED}, before the body is parsed, the method chosen or
+ * authorization decided; the body is then parsed a second time by HAPI (cost measured in the benchmark).
+ */
+@Interceptor
+public class StrictInputInterceptor {
+
+	/** FHIR id: 1 to 64 of A-Z a-z 0-9 - . */
+	private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+	private static final Pattern VERSION = Pattern.compile("[0-9]{1,18}");
+	private static final Pattern IF_MATCH = Pattern.compile("(W/)?\"?([^\"]*)\"?");
+	private static final Map<String, Set<String>> CONTROL_VALUES = Map.of(
+			Constants.PARAM_SUMMARY, Set.of("true", "false", "text", "data", "count"),
+			"_total", Set.of("none", "estimate", "accurate"),
+			Constants.PARAM_PRETTY, Set.of("true", "false"),
+			"_containedType", Set.of("container", "contained"),
+			"_contained", Set.of("true", "false", "both"));
+	/** Parameters that may appear once per request; HAPI used whichever came first. */
+	private static final Set<String> SINGLE = Set.of(Constants.PARAM_COUNT, Constants.PARAM_SUMMARY, "_total", Constants.PARAM_FORMAT);
+
+	private static final Set<String> PARAMETERS_ONLY = Set.of("$nssi-summary", "$populate");
+	private static final Set<String> SINGLE_VALUED_OPERATIONS = Set.of("$nssi-summary", "$populate", "$extract", "$everything");
+	private static final Set<String> DATE_PARAMETERS = Set.of("start", "end", "_since", "date");
+	private static final Pattern COUNT = Pattern.compile("\\s*[0-9]{1,9}\\s*");
+
+	/** Choice elements ([x]) common in our resources: value[x], effective[x], onset[x], ... followed by a type name. */
+	private static final Pattern CHOICE = Pattern.compile(
+			"(value|effective|onset|abatement|deceased|multipleBirth|occurrence|performed|timing|born|age|answer|scheduled|defaultValue|fixed|pattern|serviced|product|medication|reported|asNeeded)[A-Z][A-Za-z]*");
+
+	private final FhirContext fhirContext;
+	private final XMLInputFactory xml = newXmlInputFactory();
+	private final JsonFactory json = JsonFactory.builder().build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+	public StrictInputInterceptor(FhirContext fhirContext) {
+		this.fhirContext = fhirContext;
+	}
+
+	@Hook(Pointcut.SERVER_INCOMING_REQUEST_POST_PROCESSED)
+	public boolean check(RequestDetails request) {
+		checkId(request);
+		checkIfMatch(request.getHeader(Constants.HEADER_IF_MATCH));
+		checkParameters(request.getParameters());
+		checkOperationParameters(request);
+		checkBody(request);
+		return true;
+	}
+
+	private static void checkId(RequestDetails request) {
+		if (request.getId() == null) {
+			if (request.getRequestType() == RequestTypeEnum.PATCH && request.getParameters().isEmpty()) {
+				throw invalid(ErrorCode.INVALID_ID, "PATCH needs a resource id or a conditional URL");
+			}
+			return;
+		}
+		String id = request.getId().getIdPart();
+		if (id != null && !FHIR_ID.matcher(id).matches()) {
+			throw invalid(ErrorCode.INVALID_ID, "The resource id is not a FHIR id (1-64 of A-Z, a-z, 0-9, '-', '.')");
+		}
+		String version = request.getId().getVersionIdPart();
+		if (version != null && !VERSION.matcher(version).matches()) {
+			throw invalid(ErrorCode.INVALID_VERSION, "The version id must be a number");
+		}
+	}
+
+	private static void checkIfMatch(String ifMatch) {
+		if (ifMatch == null) {
+			return;
+		}
+		var matcher = IF_MATCH.matcher(ifMatch.trim());
+		if (!matcher.matches() || !VERSION.matcher(matcher.group(2)).matches()) {
+			throw invalid(ErrorCode.INVALID_VERSION, "If-Match must name a version number, like W/\"3\"");
+		}
+	}
+
+	private static void checkParameters(Map<String, String[]> parameters) {
+		for (Map.Entry<String, String[]> parameter : parameters.entrySet()) {
+			String name = parameter.getKey();
+			if (name.indexOf('\0') >= 0) {
+				throw invalid(ErrorCode.INVALID_PARAMETER, "Parameter names must not contain NUL characters");
+			}
+			String[] values = parameter.getValue();
+			if (SINGLE.contains(name) && values.length > 1) {
+				throw invalid(ErrorCode.INVALID_PARAMETER, "The parameter " + name + " may be given only once");
+			}
+			if (name.equals(Constants.PARAM_COUNT) && !COUNT.matcher(values[0]).matches()) {
+				// checked here too because operations such as $everything bind _count before any later hook runs
+				throw invalid(ErrorCode.COUNT_INVALID, "_count must be a non-negative integer");
+			}
+			Set<String> allowed = CONTROL_VALUES.get(name);
+			for (String value : values) {
+				if (value.indexOf('\0') >= 0) {
+					throw invalid(ErrorCode.INVALID_PARAMETER, "The value of " + name + " contains a NUL character");
+				}
+				if (allowed != null && !allowed.contains(value.trim().toLowerCase(Locale.ROOT))) {
+					throw invalid(ErrorCode.INVALID_PARAMETER, "Unsupported value for " + name + "; allowed: " + String.join(", ", allowed));
+				}
+				if (name.equals(Constants.PARAM_SORT)) {
+					for (String key : value.split(",", -1)) {
+						if (key.isBlank() || key.trim().equals("-")) {
+							throw invalid(ErrorCode.INVALID_PARAMETER, "_sort names an empty search parameter");
+						}
+					}
+				}
+				if (name.equals(Constants.PARAM_FORMAT) && EncodingEnum.forContentType(value.trim()) == null
+						&& !Set.of("json", "xml", "html", "text/html", "ttl", "rdf").contains(value.trim().toLowerCase(Locale.ROOT))) {
+					throw invalid(ErrorCode.INVALID_PARAMETER, "Unsupported _format");
+				}
+			}
+		}
+	}
+
+	private void checkBody(RequestDetails request) {
+		RequestTypeEnum method = request.getRequestType();
+		if (method != RequestTypeEnum.POST && method != RequestTypeEnum.PUT && method != RequestTypeEnum.PATCH) {
+			return;
+		}
+		EncodingEnum encoding = RestfulServerUtils.determineRequestEncodingNoDefault(request);
+		if (encoding != EncodingEnum.JSON && encoding != EncodingEnum.XML) {
+			return; // form posts, JSON/XML Patch documents: HAPI parses and checks those itself
+		}
+		byte[] body = request.loadRequestContents();
+		if (body == null || body.length == 0) {
+			return; // HAPI answers a missing body itself (400), and operations may legitimately have none
+		}
+		checkBody(body, encoding, charset(request), request.getOperation(), request.getResourceName() == null && request.getOperation() == null);
+	}
+
+	/**
+	 * The body checks on their own (also the fuzz test's entry point). {@code systemLevel}: posted to the server base,
+	 * i.e. a transaction or batch.
+	 */
+	void checkBody(byte[] body, EncodingEnum encoding, java.nio.charset.Charset charset, String operation, boolean systemLevel) {
+		if (encoding == EncodingEnum.JSON) {
+			checkStrictJson(body);
+		} else {
+			checkXml(body);
+		}
+		IParser parser = (encoding == EncodingEnum.JSON ? fhirContext.newJsonParser() : fhirContext.newXmlParser())
+				.setParserErrorHandler(new StrictErrorHandler());
+		IBaseResource resource;
+		try {
+			resource = parser.parseResource(new String(body, charset));
+		} catch (DataFormatException | IllegalArgumentException | IllegalStateException e) {
+			throw invalid(ErrorCode.INVALID_RESOURCE_CONTENT, "The resource is not valid FHIR: " + e.getMessage());
+		}
+		if (resource instanceof Bundle bundle) {
+			bundle.getEntry().stream().filter(e -> e.getResource() != null).forEach(e -> ResourceShapeChecks.check(fhirContext, e.getResource()));
+		} else {
+			ResourceShapeChecks.check(fhirContext, resource);
+		}
+		if (resource instanceof Parameters parameters && operation != null && SINGLE_VALUED_OPERATIONS.contains(operation)
+				&& parameters.getParameter().stream().map(Parameters.ParametersParameterComponent::getName).distinct().count()
+						< parameters.getParameter().size()) {
+			throw invalid(ErrorCode.OPERATION_PARAMETER_INVALID, "Each parameter of " + operation + " may be given only once");
+		}
+		if (operation != null && PARAMETERS_ONLY.contains(operation) && !(resource instanceof Parameters)) {
+			throw invalid(ErrorCode.OPERATION_PARAMETER_INVALID, operation + " takes a Parameters resource as its body");
+		}
+		if (resource instanceof Bundle bundle && systemLevel) {
+			checkEntries(bundle);
+		}
+	}
+
+	/** A transaction entry's URL names the type of the resource it writes (HAPI stored the resource and ignored the URL). */
+	private static void checkEntries(Bundle bundle) {
+		if (bundle.getType() != Bundle.BundleType.TRANSACTION && bundle.getType() != Bundle.BundleType.BATCH) {
+			return;
+		}
+		for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+			Bundle.HTTPVerb verb = entry.getRequest().getMethod();
+			if (entry.getResource() == null || (verb != Bundle.HTTPVerb.POST && verb != Bundle.HTTPVerb.PUT)) {
+				continue;
+			}
+			String url = entry.getRequest().getUrl() == null ? "" : entry.getRequest().getUrl();
+			String type = url.split("[/?]", 2)[0];
+			if (!type.equals(entry.getResource().fhirType())) {
+				throw invalid(ErrorCode.BUNDLE_ENTRY_MISMATCH,
+						"A bundle entry's request URL names another resource type than the entry's resource");
+			}
+		}
+	}
+
+	/** Operation parameters are single-valued dates and numbers for the operations we and clients rely on. */
+	private static void checkOperationParameters(RequestDetails request) {
+		String operation = request.getOperation();
+		if (operation == null) {
+			return;
+		}
+		for (Map.Entry<String, String[]> parameter : request.getParameters().entrySet()) {
+			if (SINGLE_VALUED_OPERATIONS.contains(operation) && parameter.getValue().length > 1) {
+				throw invalid(ErrorCode.OPERATION_PARAMETER_INVALID, "The parameter " + parameter.getKey() + " may be given only once");
+			}
+			if (DATE_PARAMETERS.contains(parameter.getKey())) {
+				for (String value : parameter.getValue()) {
+					try {
+						new DateTimeType(value);
+					} catch (RuntimeException e) {
+						throw invalid(ErrorCode.OPERATION_PARAMETER_INVALID, "The parameter " + parameter.getKey() + " must be a FHIR date or dateTime");
+					}
+				}
+			}
+		}
+	}
+
+	private static java.nio.charset.Charset charset(RequestDetails request) {
+		java.nio.charset.Charset charset = request.getCharset();
+		return charset == null ? StandardCharsets.UTF_8 : charset;
+	}
+
+	/** FHIR XML has no DTD (refusing it shuts out external entities and entity expansion) and is in the FHIR namespace. */
+	private void checkXml(byte[] body) {
+		if (new String(body, StandardCharsets.ISO_8859_1).toUpperCase(Locale.ROOT).contains("<!DOCTYPE")) {
+			throw invalid(ErrorCode.DOCTYPE_NOT_ALLOWED, "XML with a document type declaration (DTD) is not accepted");
+		}
+		try {
+			XMLStreamReader reader = xml.createXMLStreamReader(new java.io.ByteArrayInputStream(body));
+			while (reader.hasNext()) {
+				if (reader.next() == XMLStreamConstants.START_ELEMENT) {
+					if (!"http://hl7.org/fhir".equals(reader.getNamespaceURI())) {
+						throw invalid(ErrorCode.INVALID_RESOURCE_CONTENT, "The XML root element is not in the FHIR namespace");
+					}
+					return;
+				}
+			}
+		} catch (XMLStreamException e) {
+			throw invalid(ErrorCode.MALFORMED_BODY, "The body is not well-formed XML");
+		}
+	}
+
+	private void checkStrictJson(byte[] body) {
+		try (JsonParser parser = json.createParser(body)) {
+			JsonToken token;
+			int roots = 0;
+			java.util.Deque<Set<String>> choices = new java.util.ArrayDeque<>();
+			while ((token = parser.nextToken()) != null) {
+				if (token == JsonToken.START_OBJECT) {
+					choices.push(new java.util.HashSet<>());
+				} else if (token == JsonToken.END_OBJECT) {
+					choices.pop();
+				} else if (token == JsonToken.FIELD_NAME) {
+					var choice = CHOICE.matcher(parser.currentName());
+					if (choice.matches() && !choices.peek().add(choice.group(1))) {
+						// HAPI keeps only one of value[x]'s values and drops the other without a word
+						throw invalid(ErrorCode.INVALID_RESOURCE_CONTENT, "An element has two values for the choice " + choice.group(1) + "[x]");
+					}
+				}
+				if (parser.getParsingContext().inRoot() && (token.isScalarValue() || token.isStructEnd())) {
+					roots++;
+				}
+				if (token == JsonToken.VALUE_NUMBER_FLOAT && !Double.isFinite(parser.getDoubleValue())) {
+					throw invalid(ErrorCode.MALFORMED_BODY, "A number in the body is out of range");
+				}
+			}
+			if (roots != 1) {
+				throw invalid(ErrorCode.MALFORMED_BODY, "The body must be exactly one JSON object");
+			}
+		} catch (JsonProcessingException e) {
+			// Jackson's message names the problem and its position (line/column)
+			throw invalid(ErrorCode.MALFORMED_BODY, "The body is not valid JSON: " + e.getOriginalMessage());
+		} catch (IOException e) {
+			throw invalid(ErrorCode.MALFORMED_BODY, "The body is not valid JSON");
+		}
+	}
+
+	private static XMLInputFactory newXmlInputFactory() {
+		XMLInputFactory factory = XMLInputFactory.newFactory();
+		factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+		factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+		return factory;
+	}
+
+	private static InvalidRequestException invalid(ErrorCode code, String message) {
+		return new InvalidRequestException(code.message(message));
+	}
+}

@@ -1,0 +1,175 @@
+package org.nssifhir.server.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
+import org.hl7.fhir.r4.model.Bundle;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.NssiServerApplication;
+import org.nssifhir.server.support.TestDatabase;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * PostgreSQL stopped and started again under write load. The test owns a real PostgreSQL (zonky's embedded binaries,
+ * fixed port and data directory, so it can be stopped and started again at the same address) and starts its own
+ * server against it, outside the shared test context (a database the shared context depends on cannot be stopped).
+ * While the database is down the server must report not-ready; afterwards it must recover by itself (no restart),
+ * and every write it acknowledged with a 2xx, before, during or after the outage, must be there.
+ *
+ * <p>Security is switched off in this one context: what is tested is the database path, and a token would add
+ * nothing but a dependency on the authorization server's tables, which are in the same database.
+ */
+class DatabaseFaultIT {
+
+	private static final int WRITERS = 4;
+	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+	@Test
+	void serverIsNotReadyWhileTheDatabaseIsDownRecoversAndLosesNoAcknowledgedWrite() throws Exception {
+		Path dataDir = TestDatabase.freshDirectory("nssi-fault-pg");
+		int pgPort = freePort();
+		EmbeddedPostgres postgres = startPostgres(dataDir, pgPort);
+		ConfigurableApplicationContext server = null;
+		ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
+		try {
+			server = new SpringApplicationBuilder(NssiServerApplication.class).run(
+					"--server.port=0",
+					"--nssi.db.url=jdbc:postgresql://localhost:" + pgPort + "/postgres",
+					"--nssi.db.username=postgres",
+					"--nssi.db.password=",
+					"--nssi.db.max-pool-size=8",
+					"--nssi.security.enabled=false",
+					"--nssi.search-index-dir=" + TestDatabase.freshDirectory("nssi-fault-lucene"));
+			String base = "http://localhost:" + ((WebServerApplicationContext) server).getWebServer().getPort();
+			assertThat(readiness(base)).isEqualTo(200);
+
+			Map<String, String> acknowledged = new ConcurrentHashMap<>(); // id -> family name
+			AtomicBoolean running = new AtomicBoolean(true);
+			AtomicInteger failures = new AtomicInteger();
+			List<Future<?>> writers = new ArrayList<>();
+			for (int w = 0; w < WRITERS; w++) {
+				int writer = w;
+				writers.add(pool.submit(() -> {
+					for (int i = 0; running.get(); i++) {
+						String family = "Fault" + writer + "x" + i + "x" + System.nanoTime();
+						try {
+							HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/fhir/Patient"))
+									.timeout(Duration.ofSeconds(60))
+									.header("Content-Type", "application/fhir+json")
+									.POST(HttpRequest.BodyPublishers.ofString("{\"resourceType\":\"Patient\",\"meta\":{\"security\":[{\"system\":"
+											+ "\"http://terminology.hl7.org/CodeSystem/v3-ActReason\",\"code\":\"HTEST\"}]},\"name\":[{\"family\":\"" + family + "\"}]}"))
+									.build(), HttpResponse.BodyHandlers.ofString());
+							if (r.statusCode() / 100 == 2) {
+								String location = r.headers().firstValue("Location").orElseThrow();
+								acknowledged.put(location.replaceAll(".*/Patient/([^/]+)/_history/.*", "$1"), family);
+							} else {
+								failures.incrementAndGet();
+							}
+						} catch (java.io.IOException e) {
+							failures.incrementAndGet();
+						}
+					}
+					return null;
+				}));
+			}
+			waitUntil(() -> acknowledged.size() >= 20, Duration.ofSeconds(120), "writes before the outage");
+			int beforeOutage = acknowledged.size();
+
+			postgres.close();
+			long down = System.nanoTime();
+			waitFor(base, s -> s == 503, Duration.ofSeconds(90), "readiness DOWN while the database is stopped");
+			System.out.printf("[DatabaseFaultIT] not ready %d ms after the database stopped%n", (System.nanoTime() - down) / 1_000_000);
+			Thread.sleep(3_000); // writes keep arriving while the database is down
+			assertThat(readiness(base)).as("still not ready while the database is down").isEqualTo(503);
+
+			postgres = startPostgres(dataDir, pgPort);
+			long up = System.nanoTime();
+			waitFor(base, s -> s == 200, Duration.ofSeconds(120), "readiness UP after the database is back");
+			int afterRecovery = acknowledged.size();
+			waitUntil(() -> acknowledged.size() >= afterRecovery + 20, Duration.ofSeconds(120), "writes after the outage");
+			System.out.printf("[DatabaseFaultIT] ready again %d ms after the database started; %d writes acknowledged "
+					+ "(%d before the outage), %d refused or failed%n",
+					(System.nanoTime() - up) / 1_000_000, acknowledged.size(), beforeOutage, failures.get());
+			running.set(false);
+			for (Future<?> f : writers) {
+				f.get(2, TimeUnit.MINUTES);
+			}
+
+			// every acknowledged write is stored, with what was sent
+			List<String> ids = new ArrayList<>(acknowledged.keySet());
+			for (int from = 0; from < ids.size(); from += 100) {
+				List<String> chunk = ids.subList(from, Math.min(ids.size(), from + 100));
+				HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+								URI.create(base + "/fhir/Patient?_count=100&_id=" + String.join(",", chunk))).build(),
+						HttpResponse.BodyHandlers.ofString());
+				assertThat(r.statusCode()).isEqualTo(200);
+				Bundle bundle = server.getBean(ca.uhn.fhir.context.FhirContext.class).newJsonParser().parseResource(Bundle.class, r.body());
+				Map<String, String> found = new ConcurrentHashMap<>();
+				bundle.getEntry().forEach(e -> found.put(e.getResource().getIdElement().getIdPart(),
+						((org.hl7.fhir.r4.model.Patient) e.getResource()).getNameFirstRep().getFamily()));
+				for (String id : chunk) {
+					assertThat(found.get(id)).as("acknowledged Patient/%s", id).isEqualTo(acknowledged.get(id));
+				}
+			}
+		} finally {
+			pool.shutdownNow();
+			if (server != null) {
+				server.close();
+			}
+			postgres.close();
+		}
+	}
+
+	private static EmbeddedPostgres startPostgres(Path dataDir, int port) throws java.io.IOException {
+		return EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port).start();
+	}
+
+	private int readiness(String base) {
+		try {
+			return http.send(HttpRequest.newBuilder(URI.create(base + "/actuator/health/readiness")).timeout(Duration.ofSeconds(20)).build(),
+					HttpResponse.BodyHandlers.discarding()).statusCode();
+		} catch (Exception e) {
+			return -1;
+		}
+	}
+
+	private void waitFor(String base, IntPredicate status, Duration limit, String what) throws InterruptedException {
+		waitUntil(() -> status.test(readiness(base)), limit, what);
+	}
+
+	private static void waitUntil(java.util.function.BooleanSupplier condition, Duration limit, String what) throws InterruptedException {
+		long deadline = System.nanoTime() + limit.toNanos();
+		while (!condition.getAsBoolean()) {
+			if (System.nanoTime() > deadline) {
+				throw new AssertionError("timed out waiting for " + what);
+			}
+			Thread.sleep(250);
+		}
+	}
+
+	private static int freePort() throws java.io.IOException {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+	}
+}
