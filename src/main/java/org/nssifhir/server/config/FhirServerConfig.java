@@ -72,6 +72,7 @@ public class FhirServerConfig {
 			ExtractOperationProvider extractOperation,
 			PopulateOperationProvider populateOperation,
 			NssiSummaryProvider summaryOperation,
+			org.nssifhir.server.bulk.BulkExportConfig.BulkExport bulkExport,
 			DaoRegistry daoRegistry,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
@@ -85,6 +86,8 @@ public class FhirServerConfig {
 		server.registerProvider(valueSetOperationProvider);
 		// assessment workflow: SDC $populate / $extract and the patient summary
 		server.registerProviders(extractOperation, populateOperation, summaryOperation);
+		// Bulk Data $export (system, Patient, Group) and its guards
+		bulkExport.registerWith(server, properties.security().enabled());
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
 		server.setDefaultPrettyPrint(false);
 		server.setPagingProvider(pagingProvider);
