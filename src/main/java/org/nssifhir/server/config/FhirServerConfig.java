@@ -88,6 +88,8 @@ public class FhirServerConfig {
 		server.registerProviders(extractOperation, populateOperation, summaryOperation);
 		// Bulk Data $export (system, Patient, Group) and its guards
 		bulkExport.registerWith(server, properties.security().enabled());
+		// OpenAPI + Swagger UI (on in the embedded default, off in production unless configured)
+		org.nssifhir.server.openapi.OpenApiSettings.registerWith(server, properties);
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
 		server.setDefaultPrettyPrint(false);
 		server.setPagingProvider(pagingProvider);

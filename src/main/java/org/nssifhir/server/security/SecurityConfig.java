@@ -64,6 +64,10 @@ public class SecurityConfig {
 			http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
 			return http.build();
 		}
+		if (org.nssifhir.server.openapi.OpenApiSettings.enabled(properties)) {
+			// the OpenAPI description and Swagger UI hold no data (see openapi/OpenApiSettings)
+			http.authorizeHttpRequests(a -> a.requestMatchers(org.nssifhir.server.openapi.OpenApiSettings.PUBLIC_PATHS).permitAll());
+		}
 		http.authorizeHttpRequests(a -> a
 						.requestMatchers("/fhir/metadata", "/fhir/.well-known/**").permitAll()
 						// CORS preflight carries no token; HAPI's CORS interceptor answers it
