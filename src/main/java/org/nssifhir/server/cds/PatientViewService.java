@@ -57,7 +57,8 @@ public class PatientViewService {
 	public static Map<String, String> prefetchTemplates() {
 		Map<String, String> prefetch = new LinkedHashMap<>();
 		prefetch.put("patient", "Patient/{{context.patientId}}");
-		prefetch.put("flags", "Flag?patient={{context.patientId}}&status=active");
+		// R4 Flag has no status search parameter: all of them, the open ones are picked here
+		prefetch.put("flags", "Flag?patient={{context.patientId}}");
 		prefetch.put("tasks", "Task?patient={{context.patientId}}&status=draft,requested,received,accepted,ready,in-progress,on-hold");
 		prefetch.put("episodes", "Observation?subject=Patient/{{context.patientId}}&code=" + CONCEPTS_SYSTEM
 				+ "|nssi-episode&_sort=-date&_count=" + EPISODE_PREFETCH_COUNT);

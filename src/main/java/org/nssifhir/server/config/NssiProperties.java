@@ -25,6 +25,7 @@ public record NssiProperties(
 		@Valid @NotNull @DefaultValue Security security,
 		@Valid @NotNull @DefaultValue Escalation escalation,
 		@Valid @NotNull @DefaultValue Integration integration,
+		@Valid @NotNull @DefaultValue Demo demo,
 		/* Lucene index of terminology concepts (HAPI uses it for $expand filters and $subsumes). */
 		@NotBlank @DefaultValue("./data/lucene") String searchIndexDir) {
 
@@ -174,4 +175,13 @@ public record NssiProperties(
 
 	/** An EHR allowed to call the CDS Hooks services: the JWT's {@code iss} and where its public keys are. */
 	public record CdsClient(@NotBlank String issuer, @NotBlank String jwkSetUrl) {}
+
+	/**
+	 * Demo mode ({@code --nssi.demo.enabled=true}): on the embedded database only, load a small synthetic cohort
+	 * at startup (see {@code cohort/}); people already loaded are skipped, so restarts change nothing.
+	 */
+	public record Demo(
+			@DefaultValue("false") boolean enabled,
+			@Min(1) @Max(500) @DefaultValue("8") int patients,
+			@DefaultValue("42") long seed) {}
 }

@@ -76,6 +76,8 @@ public class SecurityConfig {
 						.requestMatchers("/actuator/health/**", "/actuator/prometheus", "/ig/**", "/error").permitAll()
 						.anyRequest().permitAll())
 				.oauth2ResourceServer(rs -> rs
+						// CDS Hooks calls carry the EHR's JWT, checked by cds/CdsJwtVerifier, not an access token
+						.bearerTokenResolver(org.nssifhir.server.cds.CdsHooksController.bearerTokenResolver())
 						.jwt(jwt -> jwt.decoder(decoder.getObject()))
 						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext, path -> auditor.getObject().authenticationFailed(path)))
 						.accessDeniedHandler(FhirSecurityErrors.forbidden(fhirContext)))
