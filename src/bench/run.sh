@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark harness: builds the server, starts it against PostgreSQL and prints a table of figures.
-#   src/bench/run.sh                         # small: 50 patients x 20 observations
-#   src/bench/run.sh --patients 1000 --obs-per-patient 1000   # one million observations
+#   src/bench/run.sh                         # small: 50 synthetic patients (cohort generator, up to 4 years each)
+#   src/bench/run.sh --patients 2000 --seed 7 # larger; also reports bulk $export throughput (resources/s)
 # Database: NSSI_DB_URL (+ NSSI_DB_USERNAME/NSSI_DB_PASSWORD) if set, else the embedded PostgreSQL in a fresh
 # directory under target/bench/. Other options: --requests R (per timed workload), --port P, --server-heap 2g.
 set -euo pipefail

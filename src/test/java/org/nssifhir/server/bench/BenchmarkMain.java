@@ -27,7 +27,8 @@ import java.util.function.IntFunction;
  * loads synthetic patients with observations through transaction bundles, then runs each workload and prints a
  * table. Everything is measured in this one run, so figures can be compared as ratios.
  *
- * <p>Arguments: {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20),
+ * <p>Arguments: {@code --patients N} (default 50) synthetic people from the cohort generator ({@code --seed S},
+ * default 1; {@code --years Y} of history at most, default 4),
  * {@code --requests R} (default 400, per timed workload), {@code --jar path}, {@code --compare-security true} (then
  * restart the server on the same data with security off and report read/search ratios). Data is synthetic and
  * tagged HTEST.
@@ -59,7 +60,6 @@ public final class BenchmarkMain {
 
 	private void run() throws Exception {
 		int patients = intArg("patients", 50);
-		int obsPerPatient = intArg("obs-per-patient", 20);
 		int requests = intArg("requests", 400);
 		int port = intArg("port", 18080);
 		Path jar = Path.of(args.getOrDefault("jar", "target/nssi-fhir-server.jar"));
@@ -79,7 +79,7 @@ public final class BenchmarkMain {
 			Stats firstRequest = new Stats();
 			timed(firstRequest, () -> post("/Observation", episode(firstPatient, 0)));
 
-			Stats load = loadCohort(patients, obsPerPatient, patientIds);
+			Stats load = loadCohort(patients, patientIds);
 
 			Map<String, Stats> results = new LinkedHashMap<>();
 			results.put("create Observation, unprofiled (serial)", repeat(requests, 1, i -> () -> post("/Observation", observation(pick(patientIds, i), i))));
@@ -102,17 +102,20 @@ public final class BenchmarkMain {
 			results.putAll(reads);
 			secured.putAll(reads);
 			long rssAfterLoad = rssKb(server.pid());
+			double[] export = bulkExport();
 
-			long totalObs = (long) patients * obsPerPatient;
 			System.out.println();
-			System.out.printf(Locale.ROOT, "## NSSI FHIR Server benchmark (%d patients, %d observations loaded)%n%n", patients, totalObs);
+			System.out.printf(Locale.ROOT, "## NSSI FHIR Server benchmark (%d synthetic patients, %d resources loaded)%n%n", patients, loadedResources);
 			System.out.println("| measure | value |");
 			System.out.println("| --- | --- |");
 			System.out.printf(Locale.ROOT, "| startup to readiness | %.1f s |%n", startupSeconds);
 			System.out.printf(Locale.ROOT, "| RSS after startup | %d MiB |%n", rssAfterStartup / 1024);
 			System.out.printf(Locale.ROOT, "| RSS after load | %d MiB |%n", rssAfterLoad / 1024);
 			System.out.printf(Locale.ROOT, "| first request after readiness (create nssi-episode) | %.1f ms |%n", firstRequest.percentileMillis(50));
-			System.out.printf(Locale.ROOT, "| cohort load (transactions of 1 patient + its obs, 4 clients) | %.0f resources/s |%n", load.perSecond());
+			System.out.printf(Locale.ROOT, "| cohort load (one transaction per person + $extract, 4 clients) | %.0f resources/s |%n", load.perSecond());
+			System.out.printf(Locale.ROOT, "| bulk $export (system, 6 types): %.0f resources, kick-off to complete %.1f s | %.0f resources/s |%n",
+					export[0], export[1], export[0] / export[1]);
+			System.out.printf(Locale.ROOT, "| bulk $export including the NDJSON downloads (%.1f s) | %.0f resources/s |%n", export[2], export[0] / export[2]);
 			System.out.println();
 			System.out.println("| workload | requests | throughput (req/s) | p50 ms | p95 ms | p99 ms |");
 			System.out.println("| --- | --- | --- | --- | --- | --- |");
@@ -240,20 +243,34 @@ public final class BenchmarkMain {
 
 	// ---- workloads -----------------------------------------------------------------------------------------------
 
-	private Stats loadCohort(int patients, int obsPerPatient, List<String> patientIds) throws Exception {
+	/**
+	 * The synthetic cohort (cohort/CohortGenerator: years of varied NSSI history per person), one transaction per
+	 * person from 4 clients, then $extract of each person's questionnaire responses. Resources/s counts what the
+	 * transactions stored.
+	 */
+	private Stats loadCohort(int patients, List<String> patientIds) throws Exception {
 		Stats stats = new Stats();
 		List<String> ids = java.util.Collections.synchronizedList(patientIds);
 		ExecutorService pool = Executors.newFixedThreadPool(4);
 		AtomicInteger resources = new AtomicInteger();
+		ca.uhn.fhir.context.FhirContext fhir = ca.uhn.fhir.context.FhirContext.forR4Cached();
+		List<org.nssifhir.server.cohort.CohortGenerator.PatientHistory> people =
+				new org.nssifhir.server.cohort.CohortGenerator(java.time.LocalDate.now(java.time.ZoneOffset.UTC), intArg("years", 4))
+						.generate(patients, Long.parseLong(args.getOrDefault("seed", "1")));
 		long start = System.nanoTime();
 		List<Future<?>> futures = new ArrayList<>();
-		for (int p = 0; p < patients; p++) {
+		for (org.nssifhir.server.cohort.CohortGenerator.PatientHistory person : people) {
 			futures.add(pool.submit(() -> {
 				long t0 = System.nanoTime();
-				String response = post("", transaction(obsPerPatient));
+				String response = post("", fhir.newJsonParser().encodeResourceToString(person.transaction()));
+				org.hl7.fhir.r4.model.Bundle stored = fhir.newJsonParser().parseResource(org.hl7.fhir.r4.model.Bundle.class, response);
+				List<String> locations = org.nssifhir.server.cohort.CohortLoader.locations(stored);
+				for (int index : person.responsesToExtract()) {
+					post("/" + locations.get(index) + "/$extract", "{\"resourceType\":\"Parameters\"}");
+				}
 				stats.add(System.nanoTime() - t0);
-				ids.add(firstPatientLocation(response));
-				resources.addAndGet(obsPerPatient + 1);
+				ids.add(locations.get(0));
+				resources.addAndGet(person.resourceCount());
 				return null;
 			}));
 		}
@@ -261,8 +278,42 @@ public final class BenchmarkMain {
 			f.get();
 		}
 		stats.finish(System.nanoTime() - start, resources.get());
+		loadedResources = resources.get();
 		pool.shutdown();
 		return stats;
+	}
+
+	private long loadedResources;
+
+	/**
+	 * Bulk Data $export of the cohort (system level, the clinical types): kick-off until the manifest is complete,
+	 * then the NDJSON downloads. Resources/s = resources in the files / seconds from kick-off to complete.
+	 */
+	private double[] bulkExport() throws Exception {
+		long t0 = System.nanoTime();
+		HttpResponse<String> kickOff = http.send(HttpRequest.newBuilder(URI.create(base + "/$export?_type=Patient,Observation,Condition,QuestionnaireResponse,Flag,Task"))
+				.header("Authorization", authorization).header("Prefer", "respond-async").header("Accept", JSON).GET().build(), HttpResponse.BodyHandlers.ofString());
+		if (kickOff.statusCode() != 202) {
+			throw new IllegalStateException("$export -> " + kickOff.statusCode() + ": " + kickOff.body());
+		}
+		String status = kickOff.headers().firstValue("Content-Location").orElseThrow();
+		HttpResponse<String> poll;
+		do {
+			Thread.sleep(500);
+			poll = http.send(HttpRequest.newBuilder(URI.create(status)).header("Authorization", authorization).GET().build(), HttpResponse.BodyHandlers.ofString());
+		} while (poll.statusCode() == 202);
+		if (poll.statusCode() != 200) {
+			throw new IllegalStateException("$export-poll-status -> " + poll.statusCode());
+		}
+		double exportSeconds = (System.nanoTime() - t0) / 1e9;
+		long resources = 0;
+		for (com.fasterxml.jackson.databind.JsonNode file : new com.fasterxml.jackson.databind.ObjectMapper().readTree(poll.body()).path("output")) {
+			HttpResponse<java.util.stream.Stream<String>> lines = http.send(HttpRequest.newBuilder(URI.create(file.path("url").asText()))
+					.header("Authorization", authorization).header("Accept", "application/fhir+ndjson").GET().build(), HttpResponse.BodyHandlers.ofLines());
+			resources += lines.body().filter(l -> !l.isBlank()).count();
+		}
+		double totalSeconds = (System.nanoTime() - t0) / 1e9;
+		return new double[] {resources, exportSeconds, totalSeconds};
 	}
 
 	private Stats repeat(int count, int clients, IntFunction<ThrowingRunnable> work) throws Exception {
