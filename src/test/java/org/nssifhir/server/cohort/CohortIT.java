@@ -23,6 +23,8 @@ class CohortIT extends BaseIT {
 	void aGeneratedCohortLoadsThroughTheApiWithoutValidationErrors_andLoadingAgainIsANoOp() {
 		long seed = System.nanoTime(); // a cohort of its own: MRNs are per seed
 		List<CohortGenerator.PatientHistory> people = new CohortGenerator(LocalDate.now(ZoneOffset.UTC), 1).generate(4, seed);
+		// one transaction holds a person's whole history, each resource validated: more than the client's default 10 s
+		fhirContext.getRestfulClientFactory().setSocketTimeout(300_000);
 		CohortLoader loader = CohortLoader.http(client());
 
 		int stored = loader.load(people);
