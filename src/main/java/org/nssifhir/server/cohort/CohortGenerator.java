@@ -152,7 +152,8 @@ public final class CohortGenerator {
 		double baseRate = 0.2 + random.nextDouble() * 1.3;
 		List<LocalDate> episodeDays = new ArrayList<>();
 		long span = ChronoUnit.DAYS.between(start, today);
-		for (long d = 0; d <= span; d++) {
+		// histories end yesterday: an episode or response at a later hour today would be dated in the future
+		for (long d = 0; d < span; d++) {
 			LocalDate day = start.plusDays(d);
 			double p = Math.min(0.85, rate(course, baseRate, (double) d / Math.max(1, span), ChronoUnit.DAYS.between(day, today)) / 7.0);
 			if (random.nextDouble() < p) {
@@ -171,17 +172,17 @@ public final class CohortGenerator {
 		}
 
 		// the diagnosis, recorded a few weeks after the first episode; assessments from then on
-		LocalDate diagnosed = min(episodeDays.get(0).plusDays(14 + random.nextInt(60)), today);
+		LocalDate diagnosed = min(episodeDays.get(0).plusDays(14 + random.nextInt(60)), today.minusDays(1));
 		add(tx, null, condition(patientUrl, episodeDays.get(0), diagnosed, course));
 		List<Integer> responses = new ArrayList<>();
 		int[] risks = distinct(random, RISKS.length, 1 + random.nextInt(3));
 		int[] protective = distinct(random, PROTECTIVE.length, 1 + random.nextInt(3));
-		for (LocalDate when = diagnosed; !when.isAfter(today); when = when.plusDays(180)) {
+		for (LocalDate when = diagnosed; when.isBefore(today); when = when.plusDays(180)) {
 			LocalDate asOf = when;
 			int days = (int) episodeDays.stream().filter(d -> !d.isAfter(asOf) && d.isAfter(asOf.minusYears(1))).count();
 			responses.add(add(tx, null, assessment(random, patientUrl, when, days, METHODS[methods[0]], functions, risks, protective)));
 		}
-		for (LocalDate when = diagnosed; !when.isAfter(today); when = when.plusDays(91)) {
+		for (LocalDate when = diagnosed; when.isBefore(today); when = when.plusDays(91)) {
 			LocalDate asOf = when;
 			long recent = episodeDays.stream().filter(d -> !d.isAfter(asOf) && d.isAfter(asOf.minusDays(28))).count();
 			responses.add(add(tx, null, phq9(random, patientUrl, when, recent, course)));
