@@ -3,6 +3,7 @@
 # baseline (same data, our validation/labelling/authorization/audit off) and prints one table with the ratios.
 #   src/bench/run.sh                                             # small: 50 patients x 20 observations
 #   src/bench/run.sh --patients 1000 --obs-per-patient 1000       # one million observations
+#   (data: the synthetic cohort generator, cohort/; bulk $export throughput is reported at the largest size)
 #   src/bench/run.sh --cds ...                                    # the servers start from an AppCDS archive
 #   src/bench/run.sh --cds --startup-runs 3                       # startup only: packaged jar vs AppCDS, alternately
 # Database: NSSI_DB_URL (+ NSSI_DB_USERNAME/NSSI_DB_PASSWORD) if set; otherwise Debian's PostgreSQL (installed with

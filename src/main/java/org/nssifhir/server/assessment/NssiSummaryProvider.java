@@ -147,19 +147,28 @@ public class NssiSummaryProvider {
 			out.addParameter().setName("daysSinceLastEpisode").setValue(new IntegerType((int) ChronoUnit.DAYS.between(last, today)));
 		}
 		// trend: the last window against the average of the baseline windows before it (the escalation rule's windows)
+		Trend trend = trend(dates, today, settings);
+		Parameters.ParametersParameterComponent t = out.addParameter().setName("trend");
+		t.addPart().setName("direction").setValue(new org.hl7.fhir.r4.model.CodeType(trend.direction()));
+		t.addPart().setName("windowDays").setValue(new IntegerType(settings.windowDays()));
+		t.addPart().setName("recentCount").setValue(new IntegerType((int) trend.recent()));
+		t.addPart().setName("baselinePerWindow").setValue(new DecimalType(String.format(Locale.ROOT, "%.2f", trend.baselinePerWindow())));
+	}
+
+	/** Episodes in the last window, the average per window before it, and the direction (rising/falling/stable). */
+	public record Trend(String direction, long recent, double baselinePerWindow) {}
+
+	/** The trend of these episode days as of {@code today} (also used by the CDS Hooks service). */
+	public static Trend trend(List<LocalDate> dates, LocalDate today, NssiProperties.Escalation settings) {
 		LocalDate recentStart = today.minusDays(settings.windowDays() - 1L);
 		LocalDate baselineStart = recentStart.minusDays((long) settings.windowDays() * settings.baselineWindows());
 		long recent = dates.stream().filter(d -> !d.isBefore(recentStart) && !d.isAfter(today)).count();
 		long baseline = dates.stream().filter(d -> !d.isBefore(baselineStart) && d.isBefore(recentStart)).count();
 		double baselinePerWindow = (double) baseline / settings.baselineWindows();
-		String trend = recent > baselinePerWindow * 1.25 && recent - baselinePerWindow >= 1
+		String direction = recent > baselinePerWindow * 1.25 && recent - baselinePerWindow >= 1
 				? "rising"
 				: recent < baselinePerWindow * 0.75 && baselinePerWindow - recent >= 1 ? "falling" : "stable";
-		Parameters.ParametersParameterComponent t = out.addParameter().setName("trend");
-		t.addPart().setName("direction").setValue(new org.hl7.fhir.r4.model.CodeType(trend));
-		t.addPart().setName("windowDays").setValue(new IntegerType(settings.windowDays()));
-		t.addPart().setName("recentCount").setValue(new IntegerType((int) recent));
-		t.addPart().setName("baselinePerWindow").setValue(new DecimalType(String.format(Locale.ROOT, "%.2f", baselinePerWindow)));
+		return new Trend(direction, recent, baselinePerWindow);
 	}
 
 	private static void seen(Parameters out, String name, Map<String, Integer> counts) {

@@ -76,6 +76,7 @@ public class FhirServerConfig {
 			NssiSummaryProvider summaryOperation,
 			PlanApplyProvider planApply,
 			CarePlanProgressProvider carePlanProgress,
+			org.nssifhir.server.bulk.BulkExportConfig.BulkExport bulkExport,
 			DaoRegistry daoRegistry,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
@@ -89,6 +90,10 @@ public class FhirServerConfig {
 		server.registerProvider(valueSetOperationProvider);
 		// assessment workflow: SDC $populate / $extract and the patient summary
 		server.registerProviders(extractOperation, populateOperation, summaryOperation, planApply, carePlanProgress);
+		// Bulk Data $export (system, Patient, Group) and its guards
+		bulkExport.registerWith(server, properties.security().enabled());
+		// OpenAPI + Swagger UI (on in the embedded default, off in production unless configured)
+		org.nssifhir.server.openapi.OpenApiSettings.registerWith(server, properties);
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
 		server.setDefaultPrettyPrint(false);
 		server.setPagingProvider(pagingProvider);

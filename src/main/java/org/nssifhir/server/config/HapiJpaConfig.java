@@ -89,6 +89,12 @@ public class HapiJpaConfig {
 		settings.setDeferIndexingForCodesystemsOfSize(5000);
 		// our ValueSets are small enumerations: expand in memory, no background pre-expansion job
 		settings.setPreExpandValueSets(false);
+		// bulk export: a job per request (a reused job would hand one client's files to another), files purged
+		// after their retention period, small jobs finished without waiting for the once-a-minute maintenance pass
+		settings.setEnableBulkExportJobReuse(false);
+		settings.setEnableTaskBulkExportJobExecution(true);
+		settings.setBulkExportFileRetentionPeriodHours(2);
+		settings.setJobFastTrackingEnabled(true);
 		settings.setStoreMetaSourceInformation(JpaStorageSettings.StoreMetaSourceInformationEnum.SOURCE_URI_AND_REQUEST_ID);
 		return settings;
 	}

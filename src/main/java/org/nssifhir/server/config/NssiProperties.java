@@ -24,6 +24,8 @@ public record NssiProperties(
 		@Valid @NotNull @DefaultValue Cors cors,
 		@Valid @NotNull @DefaultValue Security security,
 		@Valid @NotNull @DefaultValue Escalation escalation,
+		@Valid @NotNull @DefaultValue Integration integration,
+		@Valid @NotNull @DefaultValue Demo demo,
 		/* Lucene index of terminology concepts (HAPI uses it for $expand filters and $subsumes). */
 		@NotBlank @DefaultValue("./data/lucene") String searchIndexDir) {
 
@@ -158,4 +160,28 @@ public record NssiProperties(
 			@Min(1) @Max(24) @DefaultValue("3") int baselineWindows,
 			@Min(1) @DefaultValue("3") int minEpisodes,
 			@jakarta.validation.constraints.DecimalMin("1.0") @DefaultValue("2.0") double riseFactor) {}
+
+	/**
+	 * EHR integration (see {@code bulk/}, {@code cds/}, {@code openapi/}). {@code batchJobInterval}: how often
+	 * HAPI's batch jobs (bulk export) move to their next step (HAPI's default is once a minute, which makes a small
+	 * export wait minutes). {@code openapi}: serve the OpenAPI description and Swagger UI; blank = only on the
+	 * embedded database (development), off with a real database (production).
+	 */
+	public record Integration(
+			@NotNull @DefaultValue("PT5S") java.time.Duration batchJobInterval,
+			Boolean openapi,
+			/* CDS Hooks: EHRs allowed to call our services, each with the JWKS its JWTs are signed with */
+			@Valid @DefaultValue List<CdsClient> cdsClients) {}
+
+	/** An EHR allowed to call the CDS Hooks services: the JWT's {@code iss} and where its public keys are. */
+	public record CdsClient(@NotBlank String issuer, @NotBlank String jwkSetUrl) {}
+
+	/**
+	 * Demo mode ({@code --nssi.demo.enabled=true}): on the embedded database only, load a small synthetic cohort
+	 * at startup (see {@code cohort/}); people already loaded are skipped, so restarts change nothing.
+	 */
+	public record Demo(
+			@DefaultValue("false") boolean enabled,
+			@Min(1) @Max(500) @DefaultValue("8") int patients,
+			@DefaultValue("42") long seed) {}
 }

@@ -64,6 +64,10 @@ public class SecurityConfig {
 			http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
 			return http.build();
 		}
+		if (org.nssifhir.server.openapi.OpenApiSettings.enabled(properties)) {
+			// the OpenAPI description and Swagger UI hold no data (see openapi/OpenApiSettings)
+			http.authorizeHttpRequests(a -> a.requestMatchers(org.nssifhir.server.openapi.OpenApiSettings.PUBLIC_PATHS).permitAll());
+		}
 		http.authorizeHttpRequests(a -> a
 						.requestMatchers("/fhir/metadata", "/fhir/.well-known/**").permitAll()
 						// CORS preflight carries no token; HAPI's CORS interceptor answers it
@@ -72,6 +76,8 @@ public class SecurityConfig {
 						.requestMatchers("/actuator/health/**", "/actuator/prometheus", "/ig/**", "/error").permitAll()
 						.anyRequest().permitAll())
 				.oauth2ResourceServer(rs -> rs
+						// CDS Hooks calls carry the EHR's JWT, checked by cds/CdsJwtVerifier, not an access token
+						.bearerTokenResolver(org.nssifhir.server.cds.CdsHooksController.bearerTokenResolver())
 						.jwt(jwt -> jwt.decoder(decoder.getObject()))
 						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext, path -> auditor.getObject().authenticationFailed(path)))
 						.accessDeniedHandler(FhirSecurityErrors.forbidden(fhirContext)))

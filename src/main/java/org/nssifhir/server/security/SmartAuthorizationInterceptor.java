@@ -95,6 +95,10 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 				everything(scope, rules, compartment);
 				assessmentReads(scope, rules, compartment);
 				treatmentOperations(access, scope, rules, compartment);
+				if (scope.context() == SmartScope.Context.SYSTEM) {
+					// which types, and whose files, are checked by bulk/BulkExportGuard and BulkExportFileGuard
+					org.nssifhir.server.bulk.BulkExportRules.allow(rules);
+				}
 			}
 			if (scope.allows(SmartScope.Permission.CREATE) && scope.appliesTo("Observation")) {
 				// $extract: each Observation it stores is checked against the create rules (and compartment) above
@@ -220,6 +224,9 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 		String type = request.getResourceName();
 		if (op == null || type == null || DEFINITIONAL_TYPES.contains(type)) {
 			return;
+		}
+		if (org.nssifhir.server.bulk.BulkExportRules.isFileDownload(op, type, access)) {
+			return; // export files: bulk/BulkExportFileGuard decides
 		}
 		SmartScope.Permission needed = switch (op) {
 			case SEARCH_TYPE -> SmartScope.Permission.SEARCH;

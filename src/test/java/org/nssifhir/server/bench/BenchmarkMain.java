@@ -98,12 +98,15 @@ public final class BenchmarkMain {
 			String firstPatient = createPatient();
 			timed(ours.firstRequest, () -> post("/Observation", episode(firstPatient, 0)));
 			ours.load = loadCohort(patients, obsPerPatient, patientIds);
+			// realistic histories from the synthetic cohort generator (assessments extracted, years of episodes)
+			ours.generated = loadGeneratedCohort(intArg("cohort-people", 20), patientIds);
 			summaryPatient = createPatient();
 			for (int year = 0; year < 5; year++) {
 				post("", weeklyEpisodes(summaryPatient, year));
 			}
 			ours.results = workloads(patientIds, summaryPatient, requests, true);
 			ours.rssAfterLoad = rssKb(server.pid());
+			ours.export = bulkExport();
 		} finally {
 			server.destroy();
 			server.waitFor();
@@ -180,6 +183,8 @@ public final class BenchmarkMain {
 	/** What one server run measured. */
 	private static final class Run {
 		final String name;
+		Stats generated;
+		double[] export;
 		double startupSeconds;
 		long rssAfterStartup;
 		long rssAfterLoad;
@@ -206,6 +211,10 @@ public final class BenchmarkMain {
 		System.out.printf(Locale.ROOT, "| RSS after load | %d MiB | %s |%n", ours.rssAfterLoad / 1024, baseline == null ? na : baseline.rssAfterLoad / 1024 + " MiB");
 		System.out.printf(Locale.ROOT, "| first request after readiness (create nssi-episode) | %.1f ms | |%n", ours.firstRequest.percentileMillis(50));
 		System.out.printf(Locale.ROOT, "| cohort load (transactions of 1 patient + its obs, 8 clients) | %.0f resources/s | |%n", ours.load.perSecond());
+		System.out.printf(Locale.ROOT, "| generated cohort load (one transaction per person + $extract, 4 clients) | %.0f resources/s | |%n", ours.generated.perSecond());
+		System.out.printf(Locale.ROOT, "| bulk $export (system): %.0f resources, kick-off to complete %.1f s | %.0f resources/s | |%n",
+				ours.export[0], ours.export[1], ours.export[0] / ours.export[1]);
+		System.out.printf(Locale.ROOT, "| bulk $export including the NDJSON downloads (%.1f s) | %.0f resources/s | |%n", ours.export[2], ours.export[0] / ours.export[2]);
 		System.out.println();
 		System.out.println("| workload | clients | requests | req/s | p50 ms | p95 ms | p99 ms | baseline req/s | baseline p95 ms | throughput ours/baseline | p95 ours/baseline |");
 		System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -585,4 +594,79 @@ public final class BenchmarkMain {
 		}
 		return sb.append("]}").toString();
 	}
+
+
+	/**
+	 * The synthetic cohort (cohort/CohortGenerator: years of varied NSSI history per person), one transaction per
+	 * person from 4 clients, then $extract of each person's questionnaire responses. Resources/s counts what the
+	 * transactions stored.
+	 */
+	private Stats loadGeneratedCohort(int patients, List<String> patientIds) throws Exception {
+		Stats stats = new Stats();
+		List<String> ids = java.util.Collections.synchronizedList(patientIds);
+		ExecutorService pool = Executors.newFixedThreadPool(4);
+		AtomicInteger resources = new AtomicInteger();
+		ca.uhn.fhir.context.FhirContext fhir = ca.uhn.fhir.context.FhirContext.forR4Cached();
+		List<org.nssifhir.server.cohort.CohortGenerator.PatientHistory> people =
+				new org.nssifhir.server.cohort.CohortGenerator(java.time.LocalDate.now(java.time.ZoneOffset.UTC), intArg("years", 4))
+						.generate(patients, Long.parseLong(args.getOrDefault("seed", "1")));
+		long start = System.nanoTime();
+		List<Future<?>> futures = new ArrayList<>();
+		for (org.nssifhir.server.cohort.CohortGenerator.PatientHistory person : people) {
+			futures.add(pool.submit(() -> {
+				long t0 = System.nanoTime();
+				String response = post("", fhir.newJsonParser().encodeResourceToString(person.transaction()));
+				org.hl7.fhir.r4.model.Bundle stored = fhir.newJsonParser().parseResource(org.hl7.fhir.r4.model.Bundle.class, response);
+				List<String> locations = org.nssifhir.server.cohort.CohortLoader.locations(stored);
+				for (int index : person.responsesToExtract()) {
+					post("/" + locations.get(index) + "/$extract", "{\"resourceType\":\"Parameters\"}");
+				}
+				stats.add(System.nanoTime() - t0);
+				ids.add(locations.get(0));
+				resources.addAndGet(person.resourceCount());
+				return null;
+			}));
+		}
+		for (Future<?> f : futures) {
+			f.get();
+		}
+		stats.finish(System.nanoTime() - start, resources.get());
+		loadedResources = resources.get();
+		pool.shutdown();
+		return stats;
+	}
+
+
+	/**
+	 * Bulk Data $export of the cohort (system level, the clinical types): kick-off until the manifest is complete,
+	 * then the NDJSON downloads. Resources/s = resources in the files / seconds from kick-off to complete.
+	 */
+	private double[] bulkExport() throws Exception {
+		long t0 = System.nanoTime();
+		HttpResponse<String> kickOff = http.send(HttpRequest.newBuilder(URI.create(base + "/$export?_type=Patient,Observation,Condition,QuestionnaireResponse,Flag,Task"))
+				.header("Authorization", authorization).header("Prefer", "respond-async").header("Accept", JSON).GET().build(), HttpResponse.BodyHandlers.ofString());
+		if (kickOff.statusCode() != 202) {
+			throw new IllegalStateException("$export -> " + kickOff.statusCode() + ": " + kickOff.body());
+		}
+		String status = kickOff.headers().firstValue("Content-Location").orElseThrow();
+		HttpResponse<String> poll;
+		do {
+			Thread.sleep(500);
+			poll = http.send(HttpRequest.newBuilder(URI.create(status)).header("Authorization", authorization).GET().build(), HttpResponse.BodyHandlers.ofString());
+		} while (poll.statusCode() == 202);
+		if (poll.statusCode() != 200) {
+			throw new IllegalStateException("$export-poll-status -> " + poll.statusCode());
+		}
+		double exportSeconds = (System.nanoTime() - t0) / 1e9;
+		long resources = 0;
+		for (com.fasterxml.jackson.databind.JsonNode file : new com.fasterxml.jackson.databind.ObjectMapper().readTree(poll.body()).path("output")) {
+			HttpResponse<java.util.stream.Stream<String>> lines = http.send(HttpRequest.newBuilder(URI.create(file.path("url").asText()))
+					.header("Authorization", authorization).header("Accept", "application/fhir+ndjson").GET().build(), HttpResponse.BodyHandlers.ofLines());
+			resources += lines.body().filter(l -> !l.isBlank()).count();
+		}
+		double totalSeconds = (System.nanoTime() - t0) / 1e9;
+		return new double[] {resources, exportSeconds, totalSeconds};
+	}
+
+	private long loadedResources;
 }

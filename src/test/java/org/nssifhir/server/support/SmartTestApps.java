@@ -39,6 +39,10 @@ public final class SmartTestApps {
 	public static final String BACKEND_RS384 = "test-backend-rs384";
 	public static final String ASYMMETRIC_APP = "test-app-asymmetric";
 	public static final String BACKEND_ES384 = "test-backend-es384";
+	/** A backend client allowed to bulk export (system/*.read, or the granular scopes below). */
+	public static final String BACKEND_BULK = "test-backend-bulk";
+	public static final List<String> BACKEND_BULK_SCOPES = List.of("system/*.read", "system/Patient.rs", "system/Observation.rs");
+	public static final String CDS_CLIENT_ISSUER = "https://ehr.test.example/cds-client";
 	/** The backend clients' private keys; their public halves are served by {@link #jwksServer()}. */
 	public static final RSAKey BACKEND_RSA_KEY = generateRsa();
 	public static final ECKey BACKEND_EC_KEY = generateEc();
@@ -95,6 +99,16 @@ public final class SmartTestApps {
 		app(registry, 7, ASYMMETRIC_APP, null);
 		registry.add("nssi.security.clients[7].jwk-set-url", () -> jwksUrl);
 		registry.add("nssi.security.clients[7].jwt-algorithm", () -> "RS384");
+		registry.add("nssi.security.clients[8].client-id", () -> BACKEND_BULK);
+		registry.add("nssi.security.clients[8].jwk-set-url", () -> jwksUrl);
+		registry.add("nssi.security.clients[8].jwt-algorithm", () -> "RS384");
+		for (int i = 0; i < BACKEND_BULK_SCOPES.size(); i++) {
+			String scope = BACKEND_BULK_SCOPES.get(i);
+			registry.add("nssi.security.clients[8].scopes[" + i + "]", () -> scope);
+		}
+		// an EHR calling the CDS Hooks services, signing its JWTs with the RSA key above
+		registry.add("nssi.integration.cds-clients[0].issuer", () -> CDS_CLIENT_ISSUER);
+		registry.add("nssi.integration.cds-clients[0].jwk-set-url", () -> jwksUrl);
 		user(registry, 0, CLINICIAN, "Practitioner/" + PRACTITIONER_ID);
 		user(registry, 1, PATIENT_USER, "Patient/" + PATIENT_ID);
 		user(registry, 2, PROXY_USER, "RelatedPerson/" + PROXY_ID);

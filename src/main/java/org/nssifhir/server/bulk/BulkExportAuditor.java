@@ -1,0 +1,102 @@
+package org.nssifhir.server.bulk;
+
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.api.Constants;
+import ca.uhn.fhir.rest.api.RequestTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.bulk.BulkExportJobParameters;
+import ca.uhn.fhir.rest.server.provider.ProviderConstants;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import java.util.Date;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Reference;
+import org.nssifhir.server.audit.AuditEventWriter;
+import org.nssifhir.server.audit.SmartAuditContext;
+
+/**
+ * Audits bulk export requests, which BALP does not see (they answer with no resources): the kick-off (who, which
+ * export style, which types, which Group or Patients, the job id) and a cancellation. Downloads of the files are
+ * Binary reads and audited by BALP like any other read. No query values are recorded (a {@code _typeFilter} can
+ * hold PHI); only whether filters were given.
+ */
+@Interceptor
+public class BulkExportAuditor {
+
+	static final String AUDIT_TAG_SYSTEM = "urn:nssi-fhir:audit";
+	private static final String JOB_SYSTEM = "urn:nssi-fhir:bulk-export-job";
+	private static final String KEY = BulkExportAuditor.class.getName();
+
+	private final AuditEventWriter writer;
+	private final SmartAuditContext context;
+
+	public BulkExportAuditor(AuditEventWriter writer, SmartAuditContext context) {
+		this.writer = writer;
+		this.context = context;
+	}
+
+	/** Remembered per request: the job parameters as finally decided (after {@link BulkExportGuard}). */
+	@Hook(Pointcut.STORAGE_INITIATE_BULK_EXPORT)
+	public void remember(BulkExportJobParameters parameters, RequestDetails request) {
+		request.getUserData().put(KEY, parameters);
+	}
+
+	@Hook(Pointcut.SERVER_PROCESSING_COMPLETED_NORMALLY)
+	public void completed(ServletRequestDetails request) {
+		String operation = request.getOperation();
+		if (ProviderConstants.OPERATION_EXPORT.equals(operation)
+				&& request.getUserData().get(KEY) instanceof BulkExportJobParameters parameters) {
+			String location = request.getServletResponse().getHeader(Constants.HEADER_CONTENT_LOCATION);
+			String jobId = location == null ? null : location.substring(location.indexOf('=') + 1);
+			AuditEvent event = base("bulk-export-kickoff", "$export");
+			event.setOutcomeDesc("export started: " + parameters.getExportStyle() + " " + String.join(",", parameters.getResourceTypes())
+					+ (parameters.getFilters().isEmpty() ? "" : " (with _typeFilter)")
+					+ (parameters.getSince() == null ? "" : " (with _since)"));
+			entityJob(event, jobId);
+			if (parameters.getGroupId() != null) {
+				event.addEntity().setWhat(new Reference(parameters.getGroupId())).setRole(new Coding(
+						"http://terminology.hl7.org/CodeSystem/object-role", "3", "Report"));
+			}
+			for (String patient : parameters.getPatientIds()) {
+				event.addEntity().setWhat(new Reference(patient.startsWith("Patient/") ? patient : "Patient/" + patient))
+						.setRole(new Coding("http://terminology.hl7.org/CodeSystem/object-role", "1", "Patient"));
+			}
+			agents(event, request);
+			writer.recordAuditEvent(event);
+		} else if (ProviderConstants.OPERATION_EXPORT_POLL_STATUS.equals(operation) && request.getRequestType() == RequestTypeEnum.DELETE) {
+			AuditEvent event = base("bulk-export-cancel", "$export-poll-status");
+			event.setOutcomeDesc("export cancelled");
+			String[] ids = request.getParameters().get("_jobId");
+			entityJob(event, ids == null ? null : ids[0]);
+			agents(event, request);
+			writer.recordAuditEvent(event);
+		}
+	}
+
+	private void agents(AuditEvent event, RequestDetails request) {
+		event.addAgent().setRequestor(true).setWho(context.getAgentClientWho(request));
+		event.addAgent().setRequestor(false).setWho(context.getAgentUserWho(request));
+	}
+
+	private static void entityJob(AuditEvent event, String jobId) {
+		if (jobId != null) {
+			AuditEvent.AuditEventEntityComponent entity = event.addEntity();
+			entity.getWhat().getIdentifier().setSystem(JOB_SYSTEM).setValue(jobId);
+			entity.getWhat().setDisplay("bulk export job " + jobId);
+		}
+	}
+
+	private static AuditEvent base(String tag, String operation) {
+		AuditEvent event = new AuditEvent();
+		event.getMeta().addTag(AUDIT_TAG_SYSTEM, tag, null);
+		event.setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "Restful Operation"));
+		event.addSubtype(new Coding("http://hl7.org/fhir/restful-interaction", "operation", operation));
+		event.setAction(AuditEvent.AuditEventAction.E);
+		event.setRecorded(new Date());
+		event.setOutcome(AuditEvent.AuditEventOutcome._0);
+		event.getSource().setObserver(new Reference().setDisplay("NSSI FHIR Server"));
+		return event;
+	}
+}

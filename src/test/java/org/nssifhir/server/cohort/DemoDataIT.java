@@ -1,0 +1,73 @@
+package org.nssifhir.server.cohort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.assessment.ExtractOperationProvider;
+import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.support.BaseIT;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Demo mode in the shared test context (no second Spring context): the startup step that {@code
+ * --nssi.demo.enabled=true} registers, run here with a small cohort of its own seed, leaves data that the FHIR
+ * API serves (patients, episodes, the summary), and running it again (a restart) adds nothing.
+ */
+class DemoDataIT extends BaseIT {
+
+	@Autowired
+	NssiProperties properties;
+
+	@Autowired
+	IFhirSystemDao<Bundle, ?> systemDao;
+
+	@Autowired
+	DaoRegistry daoRegistry;
+
+	@Autowired
+	ExtractOperationProvider extract;
+
+	@Test
+	void demoModeLoadsASmallCohortThatTheApiServes_andRestartsAddNothing() throws Exception {
+		assertThat(properties.db().embedded()).as("the tests run on the embedded default, as demo mode does").isTrue();
+		long seed = System.nanoTime();
+		NssiProperties demo = new NssiProperties(properties.db(), properties.fhir(), properties.limits(), properties.cors(),
+				properties.security(), properties.escalation(), properties.integration(), new NssiProperties.Demo(true, 2, seed),
+				properties.searchIndexDir());
+		DemoData step = new DemoData(demo, systemDao, daoRegistry, extract);
+
+		step.run(null);
+		String prefix = "SYN-" + seed + "-";
+		Bundle patients = patients(prefix);
+		assertThat(patients.getEntry()).hasSize(2);
+		String patient = patients.getEntryFirstRep().getResource().getIdElement().toUnqualifiedVersionless().getValue();
+		HttpResponse<String> summary = http.send(fhirRequest("/" + patient + "/$nssi-summary").GET().build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(summary.statusCode()).isEqualTo(200);
+		assertThat(summary.body()).contains("episodeCount");
+		int total = client().search().byUrl("Observation?subject=" + patient + "&_summary=count").returnBundle(Bundle.class).execute().getTotal();
+		assertThat(total).isGreaterThan(0);
+
+		step.run(null); // a restart with the same settings
+		assertThat(patients(prefix).getEntry()).hasSize(2);
+		assertThat(client().search().byUrl("Observation?subject=" + patient + "&_summary=count").returnBundle(Bundle.class).execute().getTotal())
+				.isEqualTo(total);
+	}
+
+	private Bundle patients(String mrnPrefix) {
+		Bundle all = client().search().forResource(Patient.class)
+				.where(Patient.IDENTIFIER.exactly().systemAndIdentifier(CohortGenerator.MRN_SYSTEM, mrnPrefix + "00001"))
+				.returnBundle(Bundle.class).execute();
+		Bundle second = client().search().forResource(Patient.class)
+				.where(Patient.IDENTIFIER.exactly().systemAndIdentifier(CohortGenerator.MRN_SYSTEM, mrnPrefix + "00002"))
+				.returnBundle(Bundle.class).execute();
+		all.getEntry().addAll(second.getEntry());
+		return all;
+	}
+}
