@@ -58,12 +58,23 @@ public final class CohortGenerator {
 	 * One person: a transaction that creates them and their history (Patient first, then everything that points
 	 * at it by urn:uuid), and which of its entries are questionnaire responses to {@code $extract} once stored.
 	 */
-	public record PatientHistory(String mrn, Course course, Bundle transaction, List<Integer> responsesToExtract) {
+	public record PatientHistory(String mrn, Course course, Bundle transaction, List<Integer> responsesToExtract, Treatment treatment) {
+
+		public PatientHistory(String mrn, Course course, Bundle transaction, List<Integer> responsesToExtract) {
+			this(mrn, course, transaction, responsesToExtract, null);
+		}
 
 		public int resourceCount() {
 			return transaction.getEntry().size();
 		}
 	}
+
+	/**
+	 * A treatment plan to start for the person once their history is stored (through {@code PlanDefinition/$apply},
+	 * as a clinician would): which plan, how many weeks ago it started, how many weekly sessions were delivered
+	 * since, and the last 14 days of their diary card (urge 0-10 and skills used, oldest first).
+	 */
+	public record Treatment(String planDefinition, int weeksAgo, int sessions, int[] urges, int[] skills) {}
 
 	private static final String[][] METHODS = {
 		{SNOMED, "248073004", "Cutting self"}, {SNOMED, "284744004", "Burning self"}, {SNOMED, "284757007", "Punching self"},
@@ -187,7 +198,31 @@ public final class CohortGenerator {
 			long recent = episodeDays.stream().filter(d -> !d.isAfter(asOf) && d.isAfter(asOf.minusDays(28))).count();
 			responses.add(add(tx, null, phq9(random, patientUrl, when, recent, course)));
 		}
-		return new PatientHistory(mrn, course, tx, responses);
+		return new PatientHistory(mrn, course, tx, responses, treatment(seed, n, course, adolescent));
+	}
+
+	/**
+	 * Everyone but the stable course gets a plan (so some people have none, as in real services): DBT for
+	 * adolescents, DBT or CBT for adults. Improving and in-remission people attend nearly every session and
+	 * report low urges and daily skills; escalating people miss sessions and report high urges. Drawn from a
+	 * random of its own, so the history above is the same with or without it.
+	 */
+	static Treatment treatment(long seed, int n, Course course, boolean adolescent) {
+		if (course == Course.STABLE) {
+			return null;
+		}
+		SplittableRandom random = new SplittableRandom(seed * 7_919L + n * 31L + 17);
+		String plan = adolescent || random.nextBoolean() ? "nssi-dbt" : "nssi-cbt";
+		int weeksAgo = 4 + random.nextInt(17);
+		boolean doingWell = course != Course.ESCALATING;
+		int sessions = doingWell ? weeksAgo - random.nextInt(2) : weeksAgo / 2 + random.nextInt(2);
+		int[] urges = new int[14];
+		int[] skills = new int[14];
+		for (int d = 0; d < 14; d++) {
+			urges[d] = doingWell ? random.nextInt(4) : 5 + random.nextInt(5);
+			skills[d] = doingWell ? (random.nextInt(7) < 6 ? 1 + random.nextInt(3) : 0) : (random.nextInt(3) == 0 ? 1 : 0);
+		}
+		return new Treatment(plan, weeksAgo, sessions, urges, skills);
 	}
 
 	/** Episodes per week at a point of the history (0 = start, 1 = today) for each course. */

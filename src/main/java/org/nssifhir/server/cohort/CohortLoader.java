@@ -2,7 +2,22 @@ package org.nssifhir.server.cohort;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import java.util.ArrayList;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.CarePlan;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Procedure;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StringType;
+import org.nssifhir.server.conformance.NssiCanonicals;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Parameters;
@@ -23,7 +38,21 @@ public interface CohortLoader {
 
 	void extract(String questionnaireResponseId);
 
-	/** Loads every person not yet present; returns the number of resources stored by the transactions. */
+	/** Starts a plan ({@code PlanDefinition/[id]/$apply}, persist=true) and returns the stored CarePlan; empty if this loader cannot. */
+	default Optional<CarePlan> startPlan(String planDefinition, String patient) {
+		return Optional.empty();
+	}
+
+	/** Updates (revises) a resource. */
+	default void update(Resource resource) {}
+
+	/** Creates a resource. */
+	default void create(Resource resource) {}
+
+	/**
+	 * Loads every person not yet present, and starts their treatment plan if they have one; returns the number of
+	 * resources stored by the transactions (the history itself).
+	 */
 	default int load(List<CohortGenerator.PatientHistory> people) {
 		int stored = 0;
 		for (CohortGenerator.PatientHistory person : people) {
@@ -35,6 +64,56 @@ public interface CohortLoader {
 				extract(ids.get(index));
 			}
 			stored += ids.size();
+			if (person.treatment() != null) {
+				treat(ids.get(0), person.treatment());
+			}
+		}
+		return stored;
+	}
+
+	/**
+	 * Starts the person's plan, moves its start back to when treatment began (a revision: the first version stays in
+	 * the history), and records the weekly sessions delivered since (Procedures basedOn the plan's first ordered
+	 * component) and the last 14 days of diary cards. Returns the number of sessions and diary cards stored.
+	 */
+	default int treat(String patient, CohortGenerator.Treatment treatment) {
+		Optional<CarePlan> started = startPlan(treatment.planDefinition(), patient);
+		if (started.isEmpty()) {
+			return 0;
+		}
+		CarePlan plan = started.get();
+		LocalDate today = LocalDate.now(ZoneOffset.UTC);
+		LocalDate start = today.minusWeeks(treatment.weeksAgo());
+		plan.getPeriod().setStartElement(new DateTimeType(start.toString()));
+		update(plan);
+		int stored = 0;
+		CarePlan.CarePlanActivityComponent first = plan.getActivity().stream().filter(CarePlan.CarePlanActivityComponent::hasReference)
+				.findFirst().orElseThrow();
+		String display = first.getReference().getDisplay();
+		for (int w = 0; w < treatment.sessions(); w++) {
+			Procedure session = new Procedure();
+			session.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+			session.addBasedOn(new Reference(first.getReference().getReference()));
+			session.setStatus(Procedure.ProcedureStatus.COMPLETED);
+			String component = treatment.planDefinition().equals("nssi-dbt") ? "dbt-individual-therapy" : "cbt-functional-analysis";
+			session.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, component, display));
+			session.setSubject(new Reference(patient));
+			session.setPerformed(new DateTimeType(start.plusWeeks(w).plusDays(1).toString()));
+			create(session);
+			stored++;
+		}
+		for (int d = 0; d < treatment.urges().length; d++) {
+			Observation card = new Observation();
+			card.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+			card.setStatus(Observation.ObservationStatus.FINAL);
+			card.addCategory().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "nssi", null));
+			card.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "diary-card", "Diary card entry"));
+			card.setSubject(new Reference(patient));
+			card.setEffective(new DateTimeType(today.minusDays(treatment.urges().length - 1L - d).toString()));
+			card.addComponent().setValue(new IntegerType(treatment.urges()[d])).getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "urge-intensity", null));
+			card.addComponent().setValue(new IntegerType(treatment.skills()[d])).getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skills-used", null));
+			create(card);
+			stored++;
 		}
 		return stored;
 	}
@@ -59,6 +138,25 @@ public interface CohortLoader {
 			public void extract(String questionnaireResponseId) {
 				client.operation().onInstance(new IdType(questionnaireResponseId)).named("$extract")
 						.withNoParameters(Parameters.class).returnResourceType(Bundle.class).execute();
+			}
+
+			@Override
+			public Optional<CarePlan> startPlan(String planDefinition, String patient) {
+				Parameters in = new Parameters();
+				in.addParameter("subject", new StringType(patient));
+				in.addParameter("persist", new BooleanType(true));
+				return Optional.of(client.operation().onInstance("PlanDefinition/" + planDefinition).named("$apply")
+						.withParameters(in).returnResourceType(CarePlan.class).execute());
+			}
+
+			@Override
+			public void update(Resource resource) {
+				client.update().resource(resource).execute();
+			}
+
+			@Override
+			public void create(Resource resource) {
+				client.create().resource(resource).execute();
 			}
 		};
 	}

@@ -4,7 +4,7 @@ import static org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM;
 import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
-import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import ca.uhn.fhir.jpa.dao.tx.IHapiTransactionService;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
@@ -61,13 +61,13 @@ public class CarePlanAssembler {
 	static final String GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement";
 
 	private final DaoRegistry daoRegistry;
-	private final IFhirSystemDao<Bundle, ?> systemDao;
+	private final IHapiTransactionService transactions;
 	/** ActivityDefinitions by versioned canonical: package content, which does not change at run time. */
 	private final Map<String, ActivityDefinition> activityDefinitions = new java.util.concurrent.ConcurrentHashMap<>();
 
-	public CarePlanAssembler(DaoRegistry daoRegistry, IFhirSystemDao<Bundle, ?> systemDao) {
+	public CarePlanAssembler(DaoRegistry daoRegistry, IHapiTransactionService transactions) {
 		this.daoRegistry = daoRegistry;
-		this.systemDao = systemDao;
+		this.transactions = transactions;
 	}
 
 	/**
@@ -96,58 +96,55 @@ public class CarePlanAssembler {
 		Map<String, Goal> goals = new LinkedHashMap<>();
 		collect(proposal, contained, null, components, goals);
 
-		Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
-		String planUrn = urn();
-		CarePlan plan = new CarePlan();
-
-		Map<String, String> goalUrns = new LinkedHashMap<>();
-		for (Map.Entry<String, Goal> e : goals.entrySet()) {
-			Goal goal = goal(e.getValue(), patientId, conditions, today, testData);
-			String goalUrn = urn();
-			goalUrns.put(e.getKey(), goalUrn);
-			add(tx, goalUrn, goal);
-			plan.addGoal(new Reference(goalUrn));
-		}
-
-		for (Component c : components) {
-			ActivityDefinition definitionOfActivity = activityDefinition(c.request());
-			if (definitionOfActivity != null && patientOnly(definitionOfActivity)) {
-				// the person's own practice (diary card, daily mindfulness): a planned activity, not an order
-				plan.addActivity().setDetail(patientActivity(c.request(), definitionOfActivity, patientId, plan.getGoal()));
-				continue;
+		// One database transaction, written in dependency order (goals and orders, then the plan, then the relapse plan
+		// part of it), so every reference is a real id when it is stored: HAPI's subscription matching and our write
+		// hooks never see a placeholder. Each create goes through the caller's request (SMART create rules, profile
+		// validation, labels); any failure rolls everything back.
+		IdType planId = transactions.withRequest(request).execute(() -> {
+			CarePlan plan = new CarePlan();
+			for (Goal proposedGoal : goals.values()) {
+				plan.addGoal(new Reference(create(goal(proposedGoal, patientId, conditions, today, testData), request)));
 			}
-			ServiceRequest sr = serviceRequest(c, definitionOfActivity, patientId, conditions, author, planUrn, testData);
-			String srUrn = urn();
-			add(tx, srUrn, sr);
-			plan.addActivity().setReference(new Reference(srUrn).setDisplay(sr.getCode().getText()));
-		}
+			for (Component c : components) {
+				ActivityDefinition definitionOfActivity = activityDefinition(c.request());
+				if (definitionOfActivity != null && patientOnly(definitionOfActivity)) {
+					// the person's own practice (diary card, daily mindfulness): a planned activity, not an order
+					plan.addActivity().setDetail(patientActivity(c.request(), definitionOfActivity, patientId, plan.getGoal()));
+					continue;
+				}
+				ServiceRequest sr = serviceRequest(c, definitionOfActivity, patientId, conditions, author, testData);
+				plan.addActivity().setReference(new Reference(create(sr, request)).setDisplay(sr.getCode().getText()));
+			}
+			boolean dbt = definition.getUrl().endsWith("/nssi-dbt");
+			tag(plan, testData);
+			plan.getMeta().addProfile(NssiCanonicals.profile(dbt ? "nssi-dbt-careplan" : "nssi-cbt-careplan"));
+			plan.addInstantiatesCanonical(definition.getUrl() + "|" + definition.getVersion());
+			plan.setStatus(CarePlan.CarePlanStatus.ACTIVE).setIntent(CarePlan.CarePlanIntent.PLAN);
+			plan.addCategory(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, dbt ? "dbt-plan" : "cbt-plan", dbt ? "DBT care plan" : "CBT care plan")));
+			plan.setTitle(definition.getTitle()).setDescription(definition.getDescription());
+			plan.setSubject(new Reference(patientId.getValue()));
+			plan.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType(today.toString()));
+			plan.setCreated(new Date());
+			if (author != null) {
+				plan.setAuthor(author);
+			}
+			plan.setCareTeam(careTeams);
+			plan.setAddresses(conditions);
+			plan.setText(narrative(plan, goals.values()));
+			String stored = create(plan, request);
+			if (components.stream().anyMatch(c -> "relapse-prevention-plan".equals(code(c.request())))) {
+				create(relapsePlan(patientId, stored, conditions, author, today, testData, system), request);
+			}
+			return new IdType(stored);
+		});
+		return (CarePlan) daoRegistry.getResourceDao("CarePlan").read(planId, request);
+	}
 
-		boolean dbt = definition.getUrl().endsWith("/nssi-dbt");
-		tag(plan, testData);
-		plan.getMeta().addProfile(NssiCanonicals.profile(dbt ? "nssi-dbt-careplan" : "nssi-cbt-careplan"));
-		plan.addInstantiatesCanonical(definition.getUrl() + "|" + definition.getVersion());
-		plan.setStatus(CarePlan.CarePlanStatus.ACTIVE).setIntent(CarePlan.CarePlanIntent.PLAN);
-		plan.addCategory(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, dbt ? "dbt-plan" : "cbt-plan", dbt ? "DBT care plan" : "CBT care plan")));
-		plan.setTitle(definition.getTitle()).setDescription(definition.getDescription());
-		plan.setSubject(new Reference(patientId.getValue()));
-		plan.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType(today.toString()));
-		plan.setCreated(new Date());
-		if (author != null) {
-			plan.setAuthor(author);
-		}
-		plan.setCareTeam(careTeams);
-		plan.setAddresses(conditions);
-		plan.setText(narrative(plan, goals.values()));
-		add(tx, planUrn, plan);
-
-		if (components.stream().anyMatch(c -> "relapse-prevention-plan".equals(code(c.request())))) {
-			add(tx, urn(), relapsePlan(patientId, planUrn, conditions, author, today, testData, system));
-		}
-
-		Bundle response = systemDao.transaction(request, tx);
-		String location = response.getEntry().get(tx.getEntry().indexOf(tx.getEntry().stream()
-				.filter(e -> e.getFullUrl().equals(planUrn)).findFirst().orElseThrow())).getResponse().getLocation();
-		return (CarePlan) daoRegistry.getResourceDao("CarePlan").read(new IdType(location).toUnqualifiedVersionless(), request);
+	/** Creates through the caller's request; returns the new resource's relative reference (Type/id). */
+	private String create(Resource resource, RequestDetails request) {
+		@SuppressWarnings("unchecked")
+		ca.uhn.fhir.jpa.api.dao.IFhirResourceDao<Resource> dao = (ca.uhn.fhir.jpa.api.dao.IFhirResourceDao<Resource>) daoRegistry.getResourceDao(resource.fhirType());
+		return dao.create(resource, request).getId().toUnqualifiedVersionless().getValue();
 	}
 
 	/** Walks the proposal: its activities point at the RequestGroup, whose actions point at the requests. */
@@ -295,13 +292,12 @@ public class CarePlanAssembler {
 		};
 	}
 
-	private ServiceRequest serviceRequest(Component c, ActivityDefinition ad, IdType patient, List<Reference> conditions, Reference author, String planUrn, boolean testData) {
+	private ServiceRequest serviceRequest(Component c, ActivityDefinition ad, IdType patient, List<Reference> conditions, Reference author, boolean testData) {
 		ServiceRequest proposed = c.request();
 		ServiceRequest sr = new ServiceRequest();
 		tag(sr, testData);
 		sr.getMeta().addProfile(NssiCanonicals.profile("nssi-treatment-request"));
 		sr.setInstantiatesCanonical(proposed.getInstantiatesCanonical());
-		sr.addBasedOn(new Reference(planUrn));
 		sr.setStatus(ServiceRequest.ServiceRequestStatus.ACTIVE);
 		sr.setIntent(ServiceRequest.ServiceRequestIntent.ORDER);
 		if (proposed.hasPriority()) {
@@ -336,12 +332,12 @@ public class CarePlanAssembler {
 	 * episodes (most frequent first). Warning signs, coping strategies and contacts are written with the person,
 	 * who can then edit the plan from a patient-facing app.
 	 */
-	private CarePlan relapsePlan(IdType patient, String planUrn, List<Reference> conditions, Reference author, LocalDate today,
+	private CarePlan relapsePlan(IdType patient, String planReference, List<Reference> conditions, Reference author, LocalDate today,
 			boolean testData, SystemRequestDetails system) {
 		CarePlan plan = new CarePlan();
 		tag(plan, testData);
 		plan.getMeta().addProfile(NssiCanonicals.profile("nssi-relapse-prevention-plan"));
-		plan.addPartOf(new Reference(planUrn));
+		plan.addPartOf(new Reference(planReference));
 		plan.setStatus(CarePlan.CarePlanStatus.ACTIVE).setIntent(CarePlan.CarePlanIntent.PLAN);
 		plan.addCategory(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, "relapse-prevention-plan-category", "Relapse-prevention plan")));
 		plan.setTitle("My plan to stay safe");
@@ -447,14 +443,6 @@ public class CarePlanAssembler {
 
 	private static String escape(String s) {
 		return s == null ? "" : StringEscapeUtils.escapeXml10(s);
-	}
-
-	private static String urn() {
-		return "urn:uuid:" + UUID.randomUUID();
-	}
-
-	private static void add(Bundle tx, String fullUrl, Resource r) {
-		tx.addEntry().setFullUrl(fullUrl).setResource(r).getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl(r.fhirType());
 	}
 
 	/** The current user's FHIR resource when it is a Practitioner (author and requester of what $apply stores). */

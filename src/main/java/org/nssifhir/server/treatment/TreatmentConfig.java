@@ -2,8 +2,7 @@ package org.nssifhir.server.treatment;
 
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
-import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
-import org.hl7.fhir.r4.model.Bundle;
+import ca.uhn.fhir.jpa.dao.tx.IHapiTransactionService;
 import org.nssifhir.server.assessment.EpisodeIndex;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.opencds.cqf.fhir.cr.CrSettings;
@@ -25,8 +24,8 @@ class TreatmentConfig {
 	}
 
 	@Bean
-	CarePlanAssembler carePlanAssembler(DaoRegistry daoRegistry, IFhirSystemDao<Bundle, ?> systemDao) {
-		return new CarePlanAssembler(daoRegistry, systemDao);
+	CarePlanAssembler carePlanAssembler(DaoRegistry daoRegistry, IHapiTransactionService transactions) {
+		return new CarePlanAssembler(daoRegistry, transactions);
 	}
 
 	@Bean

@@ -44,6 +44,23 @@ class CohortIT extends BaseIT {
 			Bundle factors = client().search().byUrl("Observation?subject=" + patient + "&code=" + NssiCanonicals.CONCEPTS_SYSTEM
 					+ "|risk-factor," + NssiCanonicals.CONCEPTS_SYSTEM + "|protective-factor&_summary=count").returnBundle(Bundle.class).execute();
 			assertThat(factors.getTotal()).isGreaterThan(0);
+			// a treated person has their plan (through $apply) with the sessions and diary cards the generator chose
+			Bundle plans = client().search().byUrl("CarePlan?subject=" + patient + "&category=" + NssiCanonicals.CONCEPTS_SYSTEM
+					+ "|dbt-plan," + NssiCanonicals.CONCEPTS_SYSTEM + "|cbt-plan").returnBundle(Bundle.class).execute();
+			if (person.treatment() == null) {
+				assertThat(plans.getEntry()).as("stable course: no plan").isEmpty();
+				continue;
+			}
+			assertThat(plans.getEntry()).hasSize(1);
+			org.hl7.fhir.r4.model.CarePlan plan = (org.hl7.fhir.r4.model.CarePlan) plans.getEntryFirstRep().getResource();
+			assertThat(plan.getInstantiatesCanonical().get(0).getValue()).contains("/PlanDefinition/" + person.treatment().planDefinition() + "|");
+			assertThat(plan.getMeta().getVersionId()).as("revised to the real start").isEqualTo("2");
+			org.hl7.fhir.r4.model.Parameters progress = client().operation().onInstance(plan.getIdElement().toUnqualifiedVersionless())
+					.named("$nssi-progress").withNoParameters(org.hl7.fhir.r4.model.Parameters.class).useHttpGet().execute();
+			assertThat(((org.hl7.fhir.r4.model.IntegerType) progress.getParameter("sessionsDelivered").getValue()).getValue())
+					.isEqualTo(person.treatment().sessions());
+			assertThat(((org.hl7.fhir.r4.model.IntegerType) progress.getParameter("daysInPlan").getValue()).getValue())
+					.isEqualTo(person.treatment().weeksAgo() * 7 + 1);
 		}
 
 		assertThat(loader.load(people)).isZero();

@@ -93,7 +93,6 @@ class TreatmentPlanIT extends BaseIT {
 			assertThat(sr.getStatus()).isEqualTo(ServiceRequest.ServiceRequestStatus.ACTIVE);
 			assertThat(sr.getIntent()).isEqualTo(ServiceRequest.ServiceRequestIntent.ORDER);
 			assertThat(refs(sr.getReasonReference())).containsExactly(condition.getValue());
-			assertThat(refs(sr.getBasedOn())).containsExactly("CarePlan/" + plan.getIdElement().getIdPart());
 			assertThat(sr.getRequester().getReference()).isEqualTo(practitioner.getValue());
 			assertThat(sr.getInstantiatesCanonical().get(0).getValue())
 					.isEqualTo(BASE + "/ActivityDefinition/nssi-" + code(sr) + "|0.3.0");
