@@ -1,0 +1,19 @@
+// The registered client (ClinicianApp.java) and the scopes this app uses: read the patient, read and record
+// episodes and scores (Observation), answer questionnaires, read alerts, close Tasks, follow care plans.
+export const CLIENT_ID = "nssi-clinician-app";
+export const SCOPES = [
+  "openid", "fhirUser",
+  "patient/Patient.r",
+  "patient/Observation.crs",
+  "patient/QuestionnaireResponse.crs",
+  "patient/Flag.rs",
+  "user/Task.rus", // Task is not in the R4 Patient compartment: the Tasks this user may see, searched by patient
+  "patient/CarePlan.rs",
+  "patient/Goal.rs",
+  "patient/ServiceRequest.rs",
+];
+export const CS = "https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs";
+export const VS = "https://nssi-fhir.org/fhir/ValueSet/";
+export const EPISODE_PROFILE = "https://nssi-fhir.org/fhir/StructureDefinition/nssi-episode";
+export const QUESTIONNAIRE = "https://nssi-fhir.org/fhir/Questionnaire/";
+export const HTEST = { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: "HTEST" };
