@@ -17,10 +17,11 @@ function evidenceOf(flag) {
 
 export function order(flags, tasks) {
   const items = [
-    ...flags.map(f => ({ kind: "flag", resource: f, rank: isSuicideRisk(f) ? 0 : 2 })),
-    ...tasks.map(t => ({ kind: "task", resource: t, rank: (URGENT[t.priority] ?? 3) <= 2 ? 1 : 3 })),
+    ...flags.map(f => ({ kind: "flag", resource: f, rank: isSuicideRisk(f) ? 0 : 3 })),
+    ...tasks.map(t => ({ kind: "task", resource: t, rank: isSuicideRisk(t) ? 1 : (URGENT[t.priority] ?? 3) <= 2 ? 2 : 4 })),
   ];
-  return items.sort((a, b) => a.rank - b.rank);
+  // suicide risk first, then urgent Tasks (stat before asap before urgent), then the rest
+  return items.sort((a, b) => a.rank - b.rank || (URGENT[a.resource.priority] ?? 3) - (URGENT[b.resource.priority] ?? 3));
 }
 
 export async function renderAlerts(fhir, list, refresh) {

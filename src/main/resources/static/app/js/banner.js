@@ -37,7 +37,7 @@ export function renderBanner(patient, episodes) {
   const ageEl = document.getElementById("patient-details");
   ageEl.textContent = details.join(" · ");
   ageEl.dataset.age = years === null ? "" : String(years);
-  const sensitive = labels([patient, ...episodes]);
+  const sensitive = labels([patient, ...episodes.map(e => e.resource)]);
   const notice = document.getElementById("sensitivity");
   notice.hidden = sensitive.length === 0;
   notice.textContent = sensitive.length === 0 ? "" :

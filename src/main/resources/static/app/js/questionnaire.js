@@ -265,7 +265,8 @@ export class QuestionnaireRunner {
 
 function display(obs) {
   if (obs.valueInteger !== undefined) return String(obs.valueInteger);
-  if (obs.valueQuantity) return obs.valueQuantity.value + (obs.valueQuantity.unit ? " " + obs.valueQuantity.unit : "");
+  // UCUM annotations such as {score} are not units to show
+  if (obs.valueQuantity) return obs.valueQuantity.value + (obs.valueQuantity.unit && !/^\{.*\}$/.test(obs.valueQuantity.unit) ? " " + obs.valueQuantity.unit : "");
   if (obs.valueBoolean !== undefined) return obs.valueBoolean ? "yes" : "no";
   if (obs.valueCodeableConcept) return conceptText(obs.valueCodeableConcept);
   if (obs.valueString) return obs.valueString;

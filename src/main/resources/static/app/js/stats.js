@@ -40,10 +40,14 @@ export function renderStats(summary, episodes) {
   if (phq9) {
     const band = part(phq9, "band");
     const date = part(phq9, "date");
-    set("latest-phq9", `${part(phq9, "value")}${band ? " (" + codingText(band) + ")" : ""}${date ? " on " + String(date).substring(0, 10) : ""}`);
+    set("latest-phq9", `${quantity(part(phq9, "value"))}${band ? " (" + codingText(band) + ")" : ""}${date ? " on " + String(date).substring(0, 10) : ""}`);
   } else {
     set("latest-phq9", "None recorded");
   }
+}
+
+function quantity(v) {
+  return v && typeof v === "object" ? String(v.value) : String(v);
 }
 
 function sparkline(values) {

@@ -99,7 +99,7 @@ class ClinicianAppIT extends BaseIT {
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(browser, "clinician-app-failure");
 			System.out.println("[ClinicianAppIT] page at failure: " + ((JavascriptExecutor) browser).executeScript(
-					"return document.getElementById('status').textContent + ' | ' + document.getElementById('banner').outerHTML"));
+					"return document.getElementById('status').textContent + ' | ' + document.getElementById('banner').outerHTML + ' | ' + document.getElementById('alert-list').innerText"));
 			throw e;
 		} finally {
 			browser.quit();
