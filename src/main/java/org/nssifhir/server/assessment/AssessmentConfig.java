@@ -4,6 +4,7 @@ import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
+import org.nssifhir.server.treatment.TreatmentProgress;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.config.NssiProperties;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
@@ -31,7 +32,8 @@ class AssessmentConfig {
 
 	@Bean
 	NssiSummaryProvider nssiSummaryProvider(
-			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, SensitiveDataConsentService consent) {
-		return new NssiSummaryProvider(daoRegistry, episodeIndex, properties.escalation(), consent);
+			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, SensitiveDataConsentService consent,
+			TreatmentProgress progress) {
+		return new NssiSummaryProvider(daoRegistry, episodeIndex, properties.escalation(), consent, progress);
 	}
 }

@@ -44,6 +44,8 @@ import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.config.NssiProperties;
 import org.nssifhir.server.support.WholeHistory;
+import org.nssifhir.server.treatment.CarePlanProgressProvider;
+import org.nssifhir.server.treatment.TreatmentProgress;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.conformance.NssiCanonicals;
 
@@ -70,10 +72,12 @@ public class NssiSummaryProvider {
 	private final NssiProperties.Escalation settings;
 
 	private final SensitiveDataConsentService consent;
+	private final TreatmentProgress progress;
 
-	public NssiSummaryProvider(
-			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties.Escalation settings, SensitiveDataConsentService consent) {
+	public NssiSummaryProvider(DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties.Escalation settings,
+			SensitiveDataConsentService consent, TreatmentProgress progress) {
 		this.consent = consent;
+		this.progress = progress;
 		this.daoRegistry = daoRegistry;
 		this.episodeIndex = episodeIndex;
 		this.settings = settings;
@@ -98,7 +102,7 @@ public class NssiSummaryProvider {
 		episodes(patient, today, system, out);
 		latestScores(patient, system, out);
 		openAlerts(patient, system, out);
-		carePlan(patient, system, out);
+		carePlan(patient, today, system, out);
 		return out;
 	}
 
@@ -227,7 +231,7 @@ public class NssiSummaryProvider {
 		}
 	}
 
-	private void carePlan(IdType patient, SystemRequestDetails system, Parameters out) {
+	private void carePlan(IdType patient, LocalDate today, SystemRequestDetails system, Parameters out) {
 		SearchParameterMap map = WholeHistory.search()
 				.add(CarePlan.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(CarePlan.SP_STATUS, new TokenParam("active"));
@@ -236,7 +240,9 @@ public class NssiSummaryProvider {
 		if (plans.isEmpty()) {
 			return;
 		}
-		CarePlan plan = (CarePlan) plans.get(0);
+		// the treatment plan, not the relapse-prevention plan that is part of it
+		CarePlan plan = plans.stream().map(CarePlan.class::cast).filter(CarePlanProgressProvider::isTreatmentPlan).findFirst()
+				.orElse((CarePlan) plans.get(0));
 		Parameters.ParametersParameterComponent p = out.addParameter().setName("activeCarePlan");
 		p.addPart().setName("carePlan").setValue(new Reference("CarePlan/" + plan.getIdElement().getIdPart()));
 		if (plan.hasTitle()) {
@@ -252,5 +258,8 @@ public class NssiSummaryProvider {
 		p.addPart().setName("activities").setValue(new IntegerType(total));
 		p.addPart().setName("activitiesCompleted").setValue(new IntegerType((int) completed));
 		p.addPart().setName("activitiesInProgress").setValue(new IntegerType((int) inProgress));
+		if (CarePlanProgressProvider.isTreatmentPlan(plan)) {
+			TreatmentProgress.write(progress.compute(plan, today), p.addPart().setName("progress"));
+		}
 	}
 }

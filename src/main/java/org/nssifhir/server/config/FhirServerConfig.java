@@ -24,6 +24,8 @@ import ca.uhn.fhir.storage.interceptor.balp.BalpAuditCaptureInterceptor;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
 import org.nssifhir.server.assessment.NssiSummaryProvider;
 import org.nssifhir.server.assessment.PopulateOperationProvider;
+import org.nssifhir.server.treatment.CarePlanProgressProvider;
+import org.nssifhir.server.treatment.PlanApplyProvider;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.AuditTrailProtectionInterceptor;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
@@ -72,6 +74,8 @@ public class FhirServerConfig {
 			ExtractOperationProvider extractOperation,
 			PopulateOperationProvider populateOperation,
 			NssiSummaryProvider summaryOperation,
+			PlanApplyProvider planApply,
+			CarePlanProgressProvider carePlanProgress,
 			DaoRegistry daoRegistry,
 			NssiProperties properties) {
 		// narratives are the client's business; generating them costs time on every write
@@ -84,7 +88,7 @@ public class FhirServerConfig {
 		server.registerProvider(systemProvider);
 		server.registerProvider(valueSetOperationProvider);
 		// assessment workflow: SDC $populate / $extract and the patient summary
-		server.registerProviders(extractOperation, populateOperation, summaryOperation);
+		server.registerProviders(extractOperation, populateOperation, summaryOperation, planApply, carePlanProgress);
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
 		server.setDefaultPrettyPrint(false);
 		server.setPagingProvider(pagingProvider);

@@ -17,7 +17,9 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.Goal;
 import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.hl7.fhir.r4.model.ServiceRequest;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -30,6 +32,12 @@ public final class NssiResourceClassifier {
 
 	private record Rule(Class<? extends Resource> type, Predicate<Resource> matches, String profileId) {}
 
+	private static final String ACTIVITY_DEFINITION = NssiCanonicals.BASE + "/ActivityDefinition/nssi-";
+
+	/** Local codes of the treatment components (nssi-treatment-activity-vs): DBT, CBT and the shared modules. */
+	private static final Set<String> TREATMENT_PREFIXES = Set.of("dbt-", "cbt-", "family-", "relapse-prevention", "increased-check-ins",
+			"medication-review", "suicide-risk-pathway", "safety-plan");
+
 	private static final Map<String, String> OBSERVATION_CODE_TO_PROFILE = Map.of(
 			"nssi-episode", "nssi-episode",
 			"risk-factor", "nssi-risk-factor",
@@ -37,7 +45,8 @@ public final class NssiResourceClassifier {
 			"nssi-assessment-summary", "nssi-screening-result",
 			"nssi-days-past-year", "nssi-screening-result",
 			"nssi-frequency-criterion-met", "nssi-screening-result",
-			"nssi-functions-endorsed", "nssi-screening-result");
+			"nssi-functions-endorsed", "nssi-screening-result",
+			"diary-card", "nssi-diary-card");
 
 	private static final Set<String> NSSI_CONDITION_CODES = Set.of(
 			ICD10CM + "|R45.88", ICD10CM + "|Z91.52", SNOMED + "|248062006", SNOMED + "|276853009", SNOMED + "|418420002");
@@ -50,10 +59,18 @@ public final class NssiResourceClassifier {
 			new Rule(CarePlan.class, r -> ((CarePlan) r).getCategory().stream().anyMatch(c -> hasLocal(c, "dbt-plan")), "nssi-dbt-careplan"),
 			new Rule(CarePlan.class, r -> ((CarePlan) r).getCategory().stream().anyMatch(c -> hasLocal(c, "cbt-plan")), "nssi-cbt-careplan"),
 			new Rule(CarePlan.class, r -> ((CarePlan) r).getCategory().stream().anyMatch(c -> hasLocal(c, "relapse-prevention-plan-category")), "nssi-relapse-prevention-plan"),
+			new Rule(ServiceRequest.class, r -> treatmentCode(((ServiceRequest) r).getCode())
+					|| ((ServiceRequest) r).getInstantiatesCanonical().stream().anyMatch(c -> c.getValue() != null && c.getValue().startsWith(ACTIVITY_DEFINITION)), "nssi-treatment-request"),
+			new Rule(Procedure.class, r -> treatmentCode(((Procedure) r).getCode()), "nssi-treatment-session"),
 			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-assessment"), "nssi-assessment-response"),
 			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-phq9"), "nssi-phq9-response"));
 
 	private NssiResourceClassifier() {}
+
+	private static boolean treatmentCode(CodeableConcept code) {
+		return code.getCoding().stream().anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && c.getCode() != null
+				&& TREATMENT_PREFIXES.stream().anyMatch(c.getCode()::startsWith));
+	}
 
 	/** Ids of our profiles the resource must meet; empty when it is not an NSSI resource. */
 	public static Set<String> profilesFor(IBaseResource resource) {

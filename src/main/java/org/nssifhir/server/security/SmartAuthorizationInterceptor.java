@@ -94,6 +94,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 				restrict(scope, on(scope, rules.allow().read()), compartment);
 				everything(scope, rules, compartment);
 				assessmentReads(scope, rules, compartment);
+				treatmentOperations(scope, rules, compartment);
 			}
 			if (scope.allows(SmartScope.Permission.CREATE) && scope.appliesTo("Observation")) {
 				// $extract: each Observation it stores is checked against the create rules (and compartment) above
@@ -183,6 +184,22 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 		}
 		rules.allow().operation().named("$populate").onInstancesOfType(org.hl7.fhir.r4.model.Questionnaire.class).andAllowAllResponses();
 		rules.allow().operation().named("$populate").onType(org.hl7.fhir.r4.model.Questionnaire.class).andAllowAllResponses();
+	}
+
+	/**
+	 * Treatment operations. {@code CarePlan/[id]/$nssi-progress} reads the plan through the caller's request (so a
+	 * patient sees only their own plans). {@code PlanDefinition/[id]/$apply} is for clinicians and systems, not
+	 * patient-context tokens: it proposes a plan, and with {@code persist=true} each resource it stores is checked
+	 * against the create rules, like any transaction entry.
+	 */
+	private static void treatmentOperations(SmartScope scope, RuleBuilder rules, IdType compartment) {
+		if (!scope.appliesTo("CarePlan") || !scope.allows(SmartScope.Permission.READ)) {
+			return;
+		}
+		rules.allow().operation().named("$nssi-progress").onInstancesOfType(org.hl7.fhir.r4.model.CarePlan.class).andAllowAllResponses();
+		if (compartment == null) {
+			rules.allow().operation().named("$apply").onInstancesOfType(org.hl7.fhir.r4.model.PlanDefinition.class).andAllowAllResponses();
+		}
 	}
 
 	/**

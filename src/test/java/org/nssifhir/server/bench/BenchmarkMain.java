@@ -98,6 +98,13 @@ public final class BenchmarkMain {
 			}
 			results.put("$nssi-summary, 260 weekly episodes (serial)", repeat(requests, 1, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
 			results.put("$nssi-summary, 260 weekly episodes (8 clients)", repeat(requests, 8, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
+			// treatment: PlanDefinition/$apply (CQL applicability via the clinical-reasoning library), proposal and stored
+			String treated = createPatient();
+			post("/Condition", nssiCondition(treated));
+			String applyBody = "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"subject\",\"valueString\":\"" + treated + "\"}]}";
+			String persistBody = applyBody.replace("]}", ",{\"name\":\"persist\",\"valueBoolean\":true}]}");
+			results.put("PlanDefinition/$apply DBT, proposal (serial)", repeat(Math.max(20, requests / 10), 1, i -> () -> post("/PlanDefinition/nssi-dbt/$apply", applyBody)));
+			results.put("PlanDefinition/$apply DBT, persist=true (serial)", repeat(Math.max(20, requests / 10), 1, i -> () -> post("/PlanDefinition/nssi-dbt/$apply", persistBody)));
 			Map<String, Stats> reads = readWorkloads(patientIds, requests);
 			results.putAll(reads);
 			secured.putAll(reads);
@@ -412,6 +419,16 @@ public final class BenchmarkMain {
 			sb.append(week == year * 52 ? "" : ",").append("{\"resource\":").append(episode).append(",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}");
 		}
 		return sb.append("]}").toString();
+	}
+
+	private static String nssiCondition(String subject) {
+		return """
+				{"resourceType":"Condition",%s,
+				 "clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
+				 "verificationStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-ver-status","code":"confirmed"}]},
+				 "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-category","code":"problem-list-item"}]}],
+				 "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"R45.88"}]},
+				 "subject":{"reference":"%s"},"recordedDate":"2026-01-01"}""".formatted(TEST_TAG, subject);
 	}
 
 	private static String transaction(int observations) {

@@ -66,6 +66,8 @@ public abstract class BaseIT {
 	/** A FHIR client that sends the given bearer token. */
 	protected IGenericClient client(String token) {
 		fhirContext.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
+		// CI machines are slow and shared: the first call of an operation may compile (CQL) or warm caches
+		fhirContext.getRestfulClientFactory().setSocketTimeout(60_000);
 		IGenericClient client = fhirContext.newRestfulGenericClient(fhirBase());
 		client.registerInterceptor(new BearerTokenAuthInterceptor(token));
 		return client;

@@ -1,0 +1,172 @@
+package org.nssifhir.server.treatment;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.repository.HapiFhirRepository;
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Operation;
+import ca.uhn.fhir.rest.annotation.OperationParam;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
+import java.util.List;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
+import org.opencds.cqf.fhir.utility.repository.InMemoryFhirRepository;
+import org.hl7.fhir.r4.model.Flag;
+import org.hl7.fhir.r4.model.ServiceRequest;
+import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.support.WholeHistory;
+import org.hl7.fhir.r4.model.CarePlan;
+import org.hl7.fhir.r4.model.CodeType;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.PlanDefinition;
+import org.hl7.fhir.r4.model.StringType;
+import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.support.ErrorCode;
+import org.opencds.cqf.fhir.cr.CrSettings;
+import org.opencds.cqf.fhir.cr.plandefinition.PlanDefinitionProcessor;
+import org.opencds.cqf.fhir.utility.monad.Eithers;
+
+/**
+ * {@code PlanDefinition/[id]/$apply} (FHIR R4 core / CPG) for our treatment PlanDefinitions, evaluated by the
+ * clinical-reasoning library (cqf-fhir-cr): the applicability conditions are the CQL in our
+ * {@code NSSITreatmentLogic} Library, run against this server's data with the caller's access rights.
+ *
+ * <p>As the specification says, {@code $apply} on its own proposes: it returns the CarePlan and stores nothing.
+ * With {@code persist=true} (our extension, documented in OperationDefinition {@code nssi-plan-apply}) the
+ * proposal is turned into real resources (CarePlan, Goals, ServiceRequests and the relapse-prevention plan) and
+ * stored in one transaction, so a clinician starts a treatment with one call.
+ */
+public class PlanApplyProvider {
+
+	static final java.util.Set<String> TREATMENT_PLANS = java.util.Set.of(
+			org.nssifhir.server.conformance.NssiCanonicals.BASE + "/PlanDefinition/nssi-dbt",
+			org.nssifhir.server.conformance.NssiCanonicals.BASE + "/PlanDefinition/nssi-cbt");
+
+	private final DaoRegistry daoRegistry;
+	private final CrSettings crSettings;
+	private final CarePlanAssembler assembler;
+	private final SensitiveDataConsentService consent;
+	private RestfulServer restfulServer;
+
+	public PlanApplyProvider(
+			DaoRegistry daoRegistry, CrSettings crSettings, CarePlanAssembler assembler, SensitiveDataConsentService consent) {
+		this.daoRegistry = daoRegistry;
+		this.crSettings = crSettings;
+		this.assembler = assembler;
+		this.consent = consent;
+	}
+
+	@Operation(name = "$apply", type = PlanDefinition.class)
+	public IBaseResource apply(
+			@IdParam IdType id,
+			@OperationParam(name = "subject", min = 1, max = 1) StringType subject,
+			@OperationParam(name = "practitioner", max = 1) StringType practitioner,
+			@OperationParam(name = "encounter", max = 1) StringType encounter,
+			@OperationParam(name = "parameters", max = 1) Parameters parameters,
+			@OperationParam(name = "familyInvolvement", max = 1) BooleanType familyInvolvement,
+			@OperationParam(name = "cbtVariant", max = 1) CodeType cbtVariant,
+			@OperationParam(name = "persist", max = 1) BooleanType persist,
+			RequestDetails request) {
+		IdType patient = patientReference(subject);
+		// 404 for an unknown PlanDefinition or patient, through the caller's request and its authorization
+		PlanDefinition definition = (PlanDefinition) daoRegistry.getResourceDao("PlanDefinition").read(id.toUnqualifiedVersionless(), request);
+		if (!TREATMENT_PLANS.contains(definition.getUrl())) {
+			throw new InvalidRequestException(ErrorCode.NOT_A_TREATMENT_PLAN.message(
+					"$apply here applies the NSSI treatment plans (nssi-dbt, nssi-cbt) only"));
+		}
+		Patient subjectPatient = (Patient) daoRegistry.getResourceDao("Patient").read(patient, request);
+		// the conditions read restricted (R) records (suicide-risk Flags): same rule as reading them
+		consent.requireRestrictedAccess(request, patient.getIdPart());
+
+		Parameters cql = parameters != null ? parameters.copy() : new Parameters();
+		if (familyInvolvement != null && familyInvolvement.getValue() != null) {
+			cql.addParameter("FamilyInvolvementChosen", familyInvolvement.getValue());
+		}
+		String variant = cbtVariant == null ? null : cbtVariant.getValue();
+		if (variant != null) {
+			if (!variant.equals("standard") && !variant.equals("act")) {
+				throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message(
+						"cbtVariant must be 'standard' or 'act'"));
+			}
+			cql.addParameter("CbtVariant", new StringType(variant));
+		}
+
+		String author = practitioner != null && practitioner.getValue() != null
+				? practitioner.getValue()
+				: CarePlanAssembler.currentPractitioner().orElse(null);
+		// Definitions (PlanDefinitions, ActivityDefinitions, the CQL Library) come from this server. The data the
+		// logic may see is exactly this patient and their Flags, read here through the caller's request, so the
+		// CQL cannot reach other patients' records whatever its retrieves ask for.
+		List<Flag> flags = flags(patient, request);
+		Bundle data = new Bundle().setType(Bundle.BundleType.COLLECTION);
+		data.addEntry().setResource(subjectPatient);
+		flags.forEach(f -> data.addEntry().setResource(f));
+		HapiFhirRepository definitions = new HapiFhirRepository(daoRegistry, request, server(request));
+		InMemoryFhirRepository patientData = new InMemoryFhirRepository(definitions.fhirContext(), data);
+		PlanDefinitionProcessor processor = new PlanDefinitionProcessor(definitions, crSettings);
+		CarePlan proposal = (CarePlan) processor.apply(
+				Eithers.forMiddle3(id.toUnqualifiedVersionless()),
+				patient.getValue(),
+				encounter == null ? null : encounter.getValue(),
+				author,
+				null, null, null, null, null, null,
+				cql,
+				false,
+				null,
+				null,
+				patientData,
+				definitions,
+				definitions);
+		requireSafetyPathway(proposal, flags);
+		if (persist == null || !Boolean.TRUE.equals(persist.getValue())) {
+			return proposal;
+		}
+		return assembler.store(proposal, definition, patient, author, request);
+	}
+
+	/**
+	 * The library logs and skips an action whose condition fails to evaluate. For the suicide-risk pathway that
+	 * would be a silent safety gap, so the server checks the one safety-critical condition itself and refuses to
+	 * return a plan that lacks the pathway while a suicide-risk Flag is open.
+	 */
+	private static void requireSafetyPathway(CarePlan proposal, List<Flag> flags) {
+		boolean open = flags.stream().anyMatch(f -> f.getStatus() == Flag.FlagStatus.ACTIVE && f.getCode().getCoding().stream()
+						.anyMatch(c -> NssiCanonicals.CONCEPTS_SYSTEM.equals(c.getSystem()) && "suicide-risk".equals(c.getCode())));
+		boolean planned = proposal.getContained().stream().anyMatch(r -> r instanceof ServiceRequest sr
+				&& sr.getInstantiatesCanonical().stream().anyMatch(c -> c.getValue().contains("/ActivityDefinition/nssi-suicide-risk-assessment")));
+		if (open && !planned) {
+			throw new InternalErrorException(ErrorCode.PLAN_LOGIC_FAILED.message(
+					"The plan logic did not add the suicide-risk pathway although a suicide-risk Flag is open; no plan was made"));
+		}
+	}
+
+	/** The patient's Flags, through the caller's request (its authorization applies). */
+	private List<Flag> flags(IdType patient, RequestDetails request) {
+		SearchParameterMap map = WholeHistory.search().add(Flag.SP_PATIENT, new ReferenceParam(patient.getValue()));
+		return daoRegistry.getResourceDao("Flag").search(map, request).getAllResources().stream().map(Flag.class::cast).toList();
+	}
+
+	private static IdType patientReference(StringType subject) {
+		IdType id = new IdType(subject.getValue() == null ? "" : subject.getValue());
+		if (!"Patient".equals(id.getResourceType()) || !id.hasIdPart()) {
+			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message(
+					"subject must be a Patient reference such as Patient/123"));
+		}
+		return id.toUnqualifiedVersionless();
+	}
+
+	private RestfulServer server(RequestDetails request) {
+		if (restfulServer == null && request instanceof ServletRequestDetails servlet) {
+			restfulServer = servlet.getServer();
+		}
+		return restfulServer;
+	}
+}

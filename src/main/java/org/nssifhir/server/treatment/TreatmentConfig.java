@@ -1,0 +1,62 @@
+package org.nssifhir.server.treatment;
+
+import ca.uhn.fhir.interceptor.api.IInterceptorService;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import org.hl7.fhir.r4.model.Bundle;
+import org.nssifhir.server.assessment.EpisodeIndex;
+import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.opencds.cqf.fhir.cr.CrSettings;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Treatment planning: PlanDefinition/$apply, CarePlan/$nssi-progress, Goal status following the data, and the
+ * patient's own edits of their relapse-prevention plan. FhirServerConfig registers the operation providers; the
+ * interceptors go on HAPI's global interceptor service, so they run for every write path.
+ */
+@Configuration(proxyBeanMethods = false)
+class TreatmentConfig {
+
+	/** One settings object for the server's life: it holds the compiled-CQL and model caches. */
+	@Bean
+	CrSettings crSettings() {
+		return CrSettings.getDefault();
+	}
+
+	@Bean
+	CarePlanAssembler carePlanAssembler(DaoRegistry daoRegistry, IFhirSystemDao<Bundle, ?> systemDao) {
+		return new CarePlanAssembler(daoRegistry, systemDao);
+	}
+
+	@Bean
+	PlanApplyProvider planApplyProvider(
+			DaoRegistry daoRegistry, CrSettings crSettings, CarePlanAssembler assembler, SensitiveDataConsentService consent) {
+		return new PlanApplyProvider(daoRegistry, crSettings, assembler, consent);
+	}
+
+	@Bean
+	TreatmentProgress treatmentProgress(DaoRegistry daoRegistry, EpisodeIndex episodeIndex) {
+		return new TreatmentProgress(daoRegistry, episodeIndex);
+	}
+
+	@Bean
+	CarePlanProgressProvider carePlanProgressProvider(
+			DaoRegistry daoRegistry, TreatmentProgress progress, SensitiveDataConsentService consent) {
+		return new CarePlanProgressProvider(daoRegistry, progress, consent);
+	}
+
+	@Bean(destroyMethod = "shutdown")
+	GoalRefreshInterceptor goalRefreshInterceptor(DaoRegistry daoRegistry, TreatmentProgress progress, IInterceptorService interceptors) {
+		GoalRefreshInterceptor interceptor = new GoalRefreshInterceptor(daoRegistry, progress);
+		interceptors.registerInterceptor(interceptor);
+		return interceptor;
+	}
+
+	@Bean
+	RelapsePlanEditRule relapsePlanEditRule(IInterceptorService interceptors) {
+		RelapsePlanEditRule rule = new RelapsePlanEditRule();
+		interceptors.registerInterceptor(rule);
+		return rule;
+	}
+}

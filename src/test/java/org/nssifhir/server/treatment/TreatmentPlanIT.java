@@ -1,0 +1,489 @@
+package org.nssifhir.server.treatment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
+
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CarePlan;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.CodeType;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.Goal;
+import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.Procedure;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.ServiceRequest;
+import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.Timing;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.assessment.AssessmentFixtures;
+import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.support.BaseIT;
+
+/**
+ * Treatment planning over HTTP on PostgreSQL: $apply of the DBT and CBT PlanDefinitions (applicability decided by
+ * the CQL in NSSITreatmentLogic), the stored CarePlan, Goals, ServiceRequests and relapse-prevention plan checked
+ * in detail and against our profiles, progress against a hand-computed fixture, goals following the data, plan
+ * revision with history, and the patient editing their own relapse-prevention plan.
+ */
+class TreatmentPlanIT extends BaseIT {
+
+	private static final String BASE = NssiCanonicals.BASE;
+	/** DBT components ordered from the care team (ServiceRequests); the diary card is the person's own activity. */
+	private static final List<String> DBT_CORE = List.of("dbt-individual-therapy", "dbt-skills-group", "dbt-mindfulness",
+			"dbt-distress-tolerance", "dbt-emotion-regulation", "dbt-interpersonal-effectiveness", "dbt-phone-coaching",
+			"dbt-consultation-team");
+	private static final List<String> ALWAYS = List.of("relapse-prevention-plan", "increased-check-ins", "medication-review");
+
+	@Test
+	void dbtForAnAdolescent_includesFamilyInvolvement_andStoresAProfiledPlanWithGoalsRequestsAndRelapsePlan() {
+		LocalDate today = LocalDate.now(ZoneOffset.UTC);
+		IIdType patient = patient(today.minusYears(15).toString());
+		IIdType condition = condition(patient);
+		IIdType practitioner = practitioner();
+		IIdType careTeam = careTeam(patient, practitioner);
+		Observation episode = AssessmentFixtures.episode(patient, daysAgo(20), "intent-none", "care-self");
+		episode.addComponent(AssessmentFixtures.component("trigger", new CodeableConcept(new Coding(CONCEPTS_SYSTEM, "trigger-bullying", "Bullying"))));
+		client().create().resource(episode).execute();
+
+		CarePlan plan = apply("nssi-dbt", patient, Map.of("persist", new BooleanType(true), "practitioner", new StringType(practitioner.getValue())));
+
+		assertThat(plan.getIdElement().getIdPart()).isNotBlank();
+		assertThat(plan.getMeta().hasProfile(BASE + "/StructureDefinition/nssi-dbt-careplan")).isTrue();
+		assertThat(codes(plan.getCategory())).contains("dbt-plan");
+		assertThat(plan.getStatus()).isEqualTo(CarePlan.CarePlanStatus.ACTIVE);
+		assertThat(plan.getIntent()).isEqualTo(CarePlan.CarePlanIntent.PLAN);
+		assertThat(plan.getInstantiatesCanonical().get(0).getValue()).isEqualTo(BASE + "/PlanDefinition/nssi-dbt|0.3.0");
+		assertThat(plan.getSubject().getReference()).isEqualTo(patient.getValue());
+		assertThat(refs(plan.getAddresses())).containsExactly(condition.getValue());
+		assertThat(refs(plan.getCareTeam())).containsExactly(careTeam.getValue());
+		assertThat(plan.getAuthor().getReference()).isEqualTo(practitioner.getValue());
+		assertThat(plan.getPeriod().getStartElement().getValueAsString()).startsWith(today.toString());
+		assertThat(labels(plan)).contains("R", "BH", "ADOL", "HTEST");
+		assertThat(plan.getText().getDivAsString()).contains("Diary card review");
+
+		List<ServiceRequest> requests = requests(plan);
+		assertThat(requests.stream().map(TreatmentPlanIT::code)).containsExactlyInAnyOrderElementsOf(concat(DBT_CORE, ALWAYS,
+				List.of("family-psychoeducation", "family-sessions")));
+		for (ServiceRequest sr : requests) {
+			assertThat(sr.getMeta().hasProfile(BASE + "/StructureDefinition/nssi-treatment-request")).isTrue();
+			assertThat(sr.getStatus()).isEqualTo(ServiceRequest.ServiceRequestStatus.ACTIVE);
+			assertThat(sr.getIntent()).isEqualTo(ServiceRequest.ServiceRequestIntent.ORDER);
+			assertThat(refs(sr.getReasonReference())).containsExactly(condition.getValue());
+			assertThat(refs(sr.getBasedOn())).containsExactly("CarePlan/" + plan.getIdElement().getIdPart());
+			assertThat(sr.getRequester().getReference()).isEqualTo(practitioner.getValue());
+			assertThat(sr.getInstantiatesCanonical().get(0).getValue())
+					.isEqualTo(BASE + "/ActivityDefinition/nssi-" + code(sr) + "|0.3.0");
+			assertThat(labels(sr)).contains("R", "BH", "ADOL");
+		}
+		CarePlan.CarePlanActivityDetailComponent diaryCard = ownActivity(plan, "dbt-diary-card");
+		assertThat(diaryCard.getPerformerFirstRep().getReference()).isEqualTo(patient.getValue());
+		assertThat(diaryCard.getScheduledTiming().getRepeat().getPeriodUnit()).isEqualTo(Timing.UnitsOfTime.D);
+		assertThat(diaryCard.getGoal()).hasSize(3);
+		ServiceRequest individual = byCode(requests).get("dbt-individual-therapy");
+		Timing.TimingRepeatComponent weekly = ((Timing) individual.getOccurrence()).getRepeat();
+		assertThat(weekly.getFrequency()).isEqualTo(1);
+		assertThat(weekly.getPeriodUnit()).isEqualTo(Timing.UnitsOfTime.WK);
+		assertThat(weekly.getDuration().intValue()).isEqualTo(60);
+		assertThat(codes(byCode(requests).get("family-sessions").getCategory())).containsExactly("nssi-family-involvement");
+		assertThat(byCode(requests).get("family-sessions").getCode().getCoding()).extracting(Coding::getCode).contains("108313002");
+		assertThat(byCode(requests).get("medication-review").getCode().getText()).isEqualTo("Medication review");
+
+		List<Goal> goals = goals(plan);
+		assertThat(goals).extracting(g -> g.getDescription().getCodingFirstRep().getCode())
+				.containsExactlyInAnyOrder("goal-fewer-episodes", "goal-lower-urge-intensity", "goal-more-skills-use");
+		for (Goal goal : goals) {
+			assertThat(goal.getMeta().hasProfile(BASE + "/StructureDefinition/nssi-goal")).isTrue();
+			assertThat(goal.getLifecycleStatus()).isEqualTo(Goal.GoalLifecycleStatus.ACTIVE);
+			assertThat(refs(goal.getAddresses())).containsExactly(condition.getValue());
+			assertThat(goal.getStartDateType().getValueAsString()).isEqualTo(today.toString());
+		}
+		Goal fewer = goals.stream().filter(g -> g.getDescription().getCodingFirstRep().getCode().equals("goal-fewer-episodes")).findFirst().orElseThrow();
+		assertThat(fewer.getTargetFirstRep().getDueDateType().getValueAsString()).isEqualTo(today.plusWeeks(26).toString());
+		assertThat(fewer.getTargetFirstRep().getDetailRange().getHigh().getValue().intValue()).isEqualTo(1);
+
+		CarePlan relapse = relapsePlan(plan);
+		assertThat(relapse.getMeta().hasProfile(BASE + "/StructureDefinition/nssi-relapse-prevention-plan")).isTrue();
+		assertThat(relapse.getTitle()).isEqualTo("My plan to stay safe");
+		assertThat(refs(relapse.getContributor())).contains(patient.getValue(), practitioner.getValue());
+		assertThat(relapse.getActivity()).extracting(a -> a.getDetail().getCode().getCodingFirstRep().getCode())
+				.containsExactly("personal-trigger", "warning-sign", "coping-strategy", "support-contact", "increased-check-ins");
+		assertThat(relapse.getActivityFirstRep().getDetail().getReasonCodeFirstRep().getCodingFirstRep().getCode()).isEqualTo("trigger-bullying");
+
+		List<IBaseResource> produced = new ArrayList<>(List.of(plan, relapse));
+		produced.addAll(requests);
+		produced.addAll(goals);
+		produced.forEach(this::assertValidAgainstItsProfiles);
+	}
+
+	@Test
+	void cbtForAnAdult_hasNoFamilyInvolvementUnlessChosen_andTheActVariantReplacesCognitiveRestructuring() {
+		IIdType patient = patient("1990-05-01");
+		condition(patient);
+
+		CarePlan standard = apply("nssi-cbt", patient, Map.of("persist", new BooleanType(true)));
+		assertThat(standard.getMeta().hasProfile(BASE + "/StructureDefinition/nssi-cbt-careplan")).isTrue();
+		assertThat(codes(standard.getCategory())).contains("cbt-plan");
+		assertThat(labels(standard)).doesNotContain("ADOL");
+		List<ServiceRequest> requests = requests(standard);
+		assertThat(requests.stream().map(TreatmentPlanIT::code)).containsExactlyInAnyOrderElementsOf(concat(
+				List.of("cbt-functional-analysis", "cbt-problem-solving-therapy", "cbt-cognitive-restructuring"), ALWAYS, List.of()));
+		assertThat(ownActivity(standard, "cbt-mindfulness-practice").getDescription()).contains("mindfulness");
+		requests.forEach(this::assertValidAgainstItsProfiles);
+
+		// a proposal only: the CQL parameters choose family involvement and the ACT variant; nothing is stored
+		int plansBefore = count("CarePlan", patient);
+		CarePlan proposal = apply("nssi-cbt", patient, Map.of("familyInvolvement", new BooleanType(true), "cbtVariant", new CodeType("act")));
+		assertThat(proposal.getIdElement().getIdPart()).isNull();
+		List<String> proposed = proposal.getContained().stream().filter(ServiceRequest.class::isInstance)
+				.map(r -> code((ServiceRequest) r)).toList();
+		assertThat(proposed).contains("cbt-act", "family-psychoeducation", "family-sessions").doesNotContain("cbt-cognitive-restructuring");
+		assertThat(count("CarePlan", patient)).isEqualTo(plansBefore);
+	}
+
+	@Test
+	void anOpenSuicideRiskFlag_addsTheSuicideRiskPathway() {
+		IIdType patient = patient("1995-02-02");
+		condition(patient);
+		// an episode with unsure intent raises the suicide-risk Flag (escalation)
+		client().create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-unsure", null)).execute();
+
+		CarePlan plan = apply("nssi-dbt", patient, Map.of("persist", new BooleanType(true)));
+		Map<String, ServiceRequest> requests = byCode(requests(plan));
+		assertThat(requests.keySet()).containsAll(DBT_CORE).contains("suicide-risk-assessment", "safety-plan")
+				.doesNotContain("family-sessions");
+		ServiceRequest assessment = requests.get("suicide-risk-assessment");
+		assertThat(assessment.getCode().getCoding()).extracting(Coding::getSystem, Coding::getCode)
+				.containsExactly(org.assertj.core.groups.Tuple.tuple(NssiCanonicals.SNOMED, "225337009"));
+		assertThat(assessment.getPriority()).isEqualTo(ServiceRequest.ServiceRequestPriority.URGENT);
+		assertThat(codes(assessment.getCategory())).containsExactly("nssi-suicide-risk-pathway");
+		assertValidAgainstItsProfiles(assessment);
+	}
+
+	@Test
+	void badRequests_getAClearErrorAndStoreNothing() {
+		IIdType noCondition = patient("1980-01-01");
+		int before = count("CarePlan", noCondition);
+		BaseServerResponseException e = org.junit.jupiter.api.Assertions.assertThrows(BaseServerResponseException.class,
+				() -> apply("nssi-dbt", noCondition, Map.of("persist", new BooleanType(true))));
+		assertThat(e.getStatusCode()).isEqualTo(422);
+		assertThat(e.getMessage()).contains("NSSI-0501");
+		assertThat(count("CarePlan", noCondition)).isEqualTo(before);
+		assertThat(count("Goal", noCondition)).isZero();
+		assertThat(count("ServiceRequest", noCondition)).isZero();
+
+		assertFailsWithStatus(400, () -> client().operation().onInstance("PlanDefinition/nssi-dbt").named("$apply")
+				.withParameter(Parameters.class, "subject", new StringType("Observation/1")).returnResourceType(CarePlan.class).execute());
+		assertFailsWithStatus(400, () -> apply("nssi-cbt", noCondition, Map.of("cbtVariant", new CodeType("hypnosis"))));
+		assertFailsWithStatus(400, () -> apply("nssi-family-involvement", noCondition, Map.of()));
+		assertFailsWithStatus(404, () -> apply("no-such-plan", noCondition, Map.of()));
+		// a patient-context token may not start a plan
+		IGenericClient patientApp = client(tokens().ownPatient(noCondition.getIdPart(), "patient/*.cruds"));
+		assertFailsWithStatus(403, () -> patientApp.operation().onInstance("PlanDefinition/nssi-dbt").named("$apply")
+				.withParameter(Parameters.class, "subject", new StringType(noCondition.getValue())).returnResourceType(CarePlan.class).execute());
+	}
+
+	/**
+	 * The fixture, by hand. The plan is revised to start 55 days ago (56 days in the plan, today included).
+	 * Episodes: 5 in the 56 days before the start; 2 since (start + 5 days and 10 days ago), so 1 in the last 30.
+	 * Individual therapy (weekly): 6 sessions completed, 1 in progress (not counted), 1 in the future (not counted);
+	 * expected 55 / 7 = 7 weeks, so 7. Diary: the first week has urges 8 and 7 and skills on 1 day; the last 7 days
+	 * have 7 cards, skills on 5 of them (2 each: 10 skills), strongest urge 4.
+	 * Goals: fewer episodes achieved (1 in 30 days, at most 1); lower urge improving (4 > 3, first week 8);
+	 * more skills achieved (5 days, at least 5).
+	 */
+	@Test
+	void progress_matchesTheHandComputedFixture_andGoalsFollowTheData() throws Exception {
+		LocalDate today = LocalDate.now(ZoneOffset.UTC);
+		LocalDate start = today.minusDays(55);
+		IIdType patient = patient("1988-08-08");
+		condition(patient);
+		CarePlan plan = apply("nssi-dbt", patient, Map.of("persist", new BooleanType(true)));
+
+		// revise: a new version with an earlier start; the first version stays in the history
+		plan.getPeriod().setStartElement(new DateTimeType(java.sql.Date.valueOf(start)));
+		plan.setText(null);
+		plan.getText().setStatus(org.hl7.fhir.r4.model.Narrative.NarrativeStatus.GENERATED)
+				.setDivAsString("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>DBT, revised start date</p></div>");
+		client().update().resource(plan).withId(plan.getIdElement().toUnqualifiedVersionless())
+				.withAdditionalHeader("If-Match", "W/\"1\"").execute();
+		Bundle history = client().history().onInstance(plan.getIdElement().toUnqualifiedVersionless()).returnBundle(Bundle.class).execute();
+		assertThat(history.getEntry()).hasSize(2);
+
+		for (int d : new int[] {56, 40, 30, 12, 1}) {
+			client().create().resource(AssessmentFixtures.episode(patient, date(start.minusDays(d)), "intent-none", null)).execute();
+		}
+		client().create().resource(AssessmentFixtures.episode(patient, date(start.plusDays(5)), "intent-none", null)).execute();
+		client().create().resource(AssessmentFixtures.episode(patient, date(today.minusDays(10)), "intent-none", null)).execute();
+
+		String individual = byCode(requests(client().read().resource(CarePlan.class).withId(plan.getIdElement().getIdPart()).execute()))
+				.get("dbt-individual-therapy").getIdElement().toUnqualifiedVersionless().getValue();
+		for (int w = 0; w < 6; w++) {
+			client().create().resource(session(patient, individual, start.plusDays(7L * w + 1), Procedure.ProcedureStatus.COMPLETED)).execute();
+		}
+		client().create().resource(session(patient, individual, today, Procedure.ProcedureStatus.INPROGRESS)).execute();
+		client().create().resource(session(patient, individual, today.plusDays(3), Procedure.ProcedureStatus.COMPLETED)).execute();
+
+		client().create().resource(diary(patient, start, 8, 0)).execute();
+		client().create().resource(diary(patient, start.plusDays(2), 7, 1)).execute();
+		int[] urges = {4, 3, 2, 4, 1, 0, 2};
+		int[] skills = {2, 0, 2, 2, 0, 2, 2};
+		for (int i = 0; i < 7; i++) {
+			client().create().resource(diary(patient, today.minusDays(6 - i), urges[i], skills[i])).execute();
+		}
+
+		Parameters progress = client().operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withNoParameters(Parameters.class).useHttpGet().execute();
+		assertThat(integer(progress, "daysInPlan")).isEqualTo(56);
+		assertThat(integer(progress, "episodesBefore")).isEqualTo(5);
+		assertThat(integer(progress, "episodesSince")).isEqualTo(2);
+		assertThat(integer(progress, "episodesLast30Days")).isEqualTo(1);
+		assertThat(integer(progress, "sessionsDelivered")).isEqualTo(6);
+		Parameters.ParametersParameterComponent therapy = progress.getParameter().stream()
+				.filter(p -> p.getName().equals("component"))
+				.filter(p -> ((Reference) part(p, "request").getValue()).getReference().equals(individual))
+				.findFirst().orElseThrow();
+		assertThat(((IntegerType) part(therapy, "delivered").getValue()).getValue()).isEqualTo(6);
+		assertThat(((IntegerType) part(therapy, "expected").getValue()).getValue()).isEqualTo(7);
+		Parameters.ParametersParameterComponent diary = progress.getParameter().stream()
+				.filter(p -> p.getName().equals("diaryLast7Days")).findFirst().orElseThrow();
+		assertThat(((IntegerType) part(diary, "daysRecorded").getValue()).getValue()).isEqualTo(7);
+		assertThat(((IntegerType) part(diary, "daysWithSkills").getValue()).getValue()).isEqualTo(5);
+		assertThat(((IntegerType) part(diary, "skillsUsed").getValue()).getValue()).isEqualTo(10);
+		assertThat(((IntegerType) part(diary, "maxUrge").getValue()).getValue()).isEqualTo(4);
+		Map<String, String> goalStatus = progress.getParameter().stream().filter(p -> p.getName().equals("goal"))
+				.collect(Collectors.toMap(p -> ((Coding) part(p, "code").getValue()).getCode(),
+						p -> ((Coding) part(p, "achievementStatus").getValue()).getCode()));
+		assertThat(goalStatus).containsExactlyInAnyOrderEntriesOf(Map.of(
+				"goal-fewer-episodes", "achieved", "goal-lower-urge-intensity", "improving", "goal-more-skills-use", "achieved"));
+
+		// the Goals themselves now say so, with the figures behind it
+		Map<String, Goal> goals = goals(plan).stream().collect(Collectors.toMap(g -> g.getDescription().getCodingFirstRep().getCode(), g -> g));
+		assertThat(goals.get("goal-lower-urge-intensity").getAchievementStatus().getCodingFirstRep().getCode()).isEqualTo("improving");
+		assertThat(goals.get("goal-lower-urge-intensity").getStatusReason()).contains("4/10");
+		assertThat(goals.get("goal-fewer-episodes").getAchievementStatus().getCodingFirstRep().getCode()).isEqualTo("achieved");
+
+		// $nssi-summary shows the same progress for the active treatment plan
+		Parameters summary = client().operation().onInstance(patient).named("$nssi-summary").withNoParameters(Parameters.class).useHttpGet().execute();
+		Parameters.ParametersParameterComponent active = summary.getParameter().stream()
+				.filter(p -> p.getName().equals("activeCarePlan")).findFirst().orElseThrow();
+		assertThat(((Reference) part(active, "carePlan").getValue()).getReference()).isEqualTo("CarePlan/" + plan.getIdElement().getIdPart());
+		Parameters.ParametersParameterComponent summaryProgress = part(active, "progress");
+		assertThat(((IntegerType) part(summaryProgress, "episodesSince").getValue()).getValue()).isEqualTo(2);
+		assertThat(((IntegerType) part(summaryProgress, "sessionsDelivered").getValue()).getValue()).isEqualTo(6);
+
+		// one more episode today: 2 in the last 30 days is over the target, though fewer than before the plan (3 vs 5);
+		// the Goal follows without anyone calling $nssi-progress
+		client().create().resource(AssessmentFixtures.episode(patient, date(today), "intent-none", null)).execute();
+		IIdType episodesGoal = goals.get("goal-fewer-episodes").getIdElement().toUnqualifiedVersionless();
+		long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+		String status = null;
+		while (System.nanoTime() < deadline) {
+			status = client().read().resource(Goal.class).withId(episodesGoal).execute().getAchievementStatus().getCodingFirstRep().getCode();
+			if ("improving".equals(status)) {
+				break;
+			}
+			Thread.sleep(250);
+		}
+		assertThat(status).as("fewer-episodes goal after a new episode").isEqualTo("improving");
+	}
+
+	@Test
+	void thePatientEditsTheirRelapsePreventionPlan_butNotTheTreatmentPlan() {
+		IIdType patient = patient("1999-09-09");
+		condition(patient);
+		CarePlan plan = apply("nssi-cbt", patient, Map.of("persist", new BooleanType(true)));
+		CarePlan relapse = relapsePlan(plan);
+		IGenericClient patientApp = client(tokens().ownPatient(patient.getIdPart(), "patient/CarePlan.rsu"));
+
+		CarePlan mine = patientApp.read().resource(CarePlan.class).withId(relapse.getIdElement().toUnqualifiedVersionless()).execute();
+		CarePlan.CarePlanActivityDetailComponent coping = mine.addActivity().getDetail();
+		coping.setCode(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, "coping-strategy", "Coping strategy")));
+		coping.setStatus(CarePlan.CarePlanActivityStatus.INPROGRESS);
+		coping.setDescription("Hold ice cubes and call my sister");
+		patientApp.update().resource(mine).execute();
+		CarePlan after = client().read().resource(CarePlan.class).withId(relapse.getIdElement().toUnqualifiedVersionless()).execute();
+		assertThat(after.getMeta().getVersionId()).isEqualTo("2");
+		assertThat(after.getActivity()).extracting(a -> a.getDetail().getDescription()).contains("Hold ice cubes and call my sister");
+
+		CarePlan treatment = patientApp.read().resource(CarePlan.class).withId(plan.getIdElement().toUnqualifiedVersionless()).execute();
+		treatment.setStatus(CarePlan.CarePlanStatus.REVOKED);
+		BaseServerResponseException e = org.junit.jupiter.api.Assertions.assertThrows(BaseServerResponseException.class,
+				() -> patientApp.update().resource(treatment).execute());
+		assertThat(e.getStatusCode()).isEqualTo(403);
+		assertThat(e.getMessage()).contains("NSSI-0503");
+		assertThat(client().read().resource(CarePlan.class).withId(plan.getIdElement().toUnqualifiedVersionless()).execute().getStatus())
+				.isEqualTo(CarePlan.CarePlanStatus.ACTIVE);
+	}
+
+	// ---- helpers ----
+
+	private CarePlan apply(String planDefinition, IIdType patient, Map<String, org.hl7.fhir.r4.model.Type> extra) {
+		Parameters in = new Parameters();
+		in.addParameter("subject", new StringType(patient.getValue()));
+		extra.forEach(in::addParameter);
+		return client().operation().onInstance("PlanDefinition/" + planDefinition).named("$apply").withParameters(in)
+				.returnResourceType(CarePlan.class).execute();
+	}
+
+	private void assertValidAgainstItsProfiles(IBaseResource resource) {
+		OperationOutcome outcome = (OperationOutcome) client().validate().resource(resource).execute().getOperationOutcome();
+		assertThat(outcome.getIssue().stream().filter(i -> i.getSeverity().ordinal() <= OperationOutcome.IssueSeverity.ERROR.ordinal())
+				.map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics).toList())
+				.as(resource.getIdElement().getValue()).isEmpty();
+	}
+
+	private static CarePlan.CarePlanActivityDetailComponent ownActivity(CarePlan plan, String code) {
+		return plan.getActivity().stream().filter(CarePlan.CarePlanActivityComponent::hasDetail).map(CarePlan.CarePlanActivityComponent::getDetail)
+				.filter(d -> d.getCode().getCoding().stream().anyMatch(c -> code.equals(c.getCode())))
+				.findFirst().orElseThrow(() -> new AssertionError("no activity " + code));
+	}
+
+	private List<ServiceRequest> requests(CarePlan plan) {
+		return plan.getActivity().stream().filter(CarePlan.CarePlanActivityComponent::hasReference)
+				.map(a -> client().read().resource(ServiceRequest.class).withUrl(a.getReference().getReference()).execute())
+				.toList();
+	}
+
+	private List<Goal> goals(CarePlan plan) {
+		return plan.getGoal().stream().map(g -> client().read().resource(Goal.class).withUrl(g.getReference()).execute()).toList();
+	}
+
+	private CarePlan relapsePlan(CarePlan plan) {
+		Bundle b = client().search().forResource(CarePlan.class)
+				.where(CarePlan.PART_OF.hasId("CarePlan/" + plan.getIdElement().getIdPart()))
+				.returnBundle(Bundle.class).execute();
+		assertThat(b.getEntry()).hasSize(1);
+		return (CarePlan) b.getEntryFirstRep().getResource();
+	}
+
+	private int count(String type, IIdType patient) {
+		return client().search().forResource(type).where(new ca.uhn.fhir.rest.gclient.ReferenceClientParam("subject").hasId(patient))
+				.returnBundle(Bundle.class).execute().getEntry().size();
+	}
+
+	private static Map<String, ServiceRequest> byCode(List<ServiceRequest> requests) {
+		return requests.stream().collect(Collectors.toMap(TreatmentPlanIT::code, Function.identity()));
+	}
+
+	private static String code(ServiceRequest sr) {
+		return sr.getCode().getCoding().stream().filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem())).map(Coding::getCode).findFirst()
+				.orElse(sr.getInstantiatesCanonical().get(0).getValue().replaceAll(".*/nssi-|\\|.*", ""));
+	}
+
+	private static List<String> codes(List<CodeableConcept> concepts) {
+		return concepts.stream().flatMap(c -> c.getCoding().stream()).map(Coding::getCode).toList();
+	}
+
+	private static List<String> refs(List<Reference> refs) {
+		return refs.stream().map(Reference::getReference).toList();
+	}
+
+	private static List<String> labels(org.hl7.fhir.r4.model.Resource r) {
+		return r.getMeta().getSecurity().stream().map(Coding::getCode).toList();
+	}
+
+	@SafeVarargs
+	private static List<String> concat(List<String>... lists) {
+		return java.util.Arrays.stream(lists).flatMap(List::stream).toList();
+	}
+
+	private static Parameters.ParametersParameterComponent part(Parameters.ParametersParameterComponent p, String name) {
+		return p.getPart().stream().filter(x -> x.getName().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no part " + name));
+	}
+
+	private static int integer(Parameters p, String name) {
+		return ((IntegerType) p.getParameter().stream().filter(x -> x.getName().equals(name)).findFirst().orElseThrow().getValue()).getValue();
+	}
+
+	private static Date daysAgo(int days) {
+		return date(LocalDate.now(ZoneOffset.UTC).minusDays(days));
+	}
+
+	private static Date date(LocalDate day) {
+		return Date.from(day.atTime(12, 0).toInstant(ZoneOffset.UTC));
+	}
+
+	private IIdType patient(String birthDate) {
+		Patient p = new Patient();
+		p.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		p.addName().setFamily("Synthetic").addGiven("Treatment");
+		p.setBirthDateElement(new DateType(birthDate));
+		return client().create().resource(p).execute().getId().toUnqualifiedVersionless();
+	}
+
+	private IIdType practitioner() {
+		Practitioner p = new Practitioner();
+		p.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		p.addName().setFamily("Synthetic").addGiven("Therapist");
+		return client().create().resource(p).execute().getId().toUnqualifiedVersionless();
+	}
+
+	private IIdType careTeam(IIdType patient, IIdType practitioner) {
+		CareTeam team = new CareTeam();
+		team.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		team.setStatus(CareTeam.CareTeamStatus.ACTIVE);
+		team.setSubject(new Reference(patient));
+		team.addParticipant().setMember(new Reference(practitioner));
+		return client().create().resource(team).execute().getId().toUnqualifiedVersionless();
+	}
+
+	private IIdType condition(IIdType patient) {
+		Condition c = new Condition();
+		c.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		c.setClinicalStatus(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", null)));
+		c.setVerificationStatus(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed", null)));
+		c.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item", null)));
+		c.getCode().addCoding(new Coding(NssiCanonicals.ICD10CM, "R45.88", "Nonsuicidal self-harm"));
+		c.setSubject(new Reference(patient));
+		c.setRecordedDateElement(new DateTimeType(new Date()));
+		return client().create().resource(c).execute().getId().toUnqualifiedVersionless();
+	}
+
+	private static Procedure session(IIdType patient, String request, LocalDate day, Procedure.ProcedureStatus status) {
+		Procedure p = new Procedure();
+		p.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		p.addBasedOn(new Reference(request));
+		p.setStatus(status);
+		p.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, "dbt-individual-therapy", "DBT individual therapy"));
+		p.setSubject(new Reference(patient));
+		p.setPerformed(new DateTimeType(date(day)));
+		return p;
+	}
+
+	private static Observation diary(IIdType patient, LocalDate day, int urge, int skills) {
+		Observation o = new Observation();
+		o.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		o.setStatus(Observation.ObservationStatus.FINAL);
+		o.addCategory().addCoding(new Coding(CONCEPTS_SYSTEM, "nssi", null));
+		o.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, "diary-card", "Diary card entry"));
+		o.setSubject(new Reference(patient));
+		o.setEffective(new DateTimeType(date(day)));
+		o.addComponent(AssessmentFixtures.component("urge-intensity", new IntegerType(urge)));
+		o.addComponent(AssessmentFixtures.component("skills-used", new IntegerType(skills)));
+		return o;
+	}
+}
