@@ -58,7 +58,7 @@ function flagItem(flag) {
   li.dataset.code = ((flag.code && flag.code.coding) || []).map(c => c.code).join(" ");
   const title = ((flag.code && flag.code.coding) || [])[0];
   li.append(
-    line((isSuicideRisk(flag) ? "Suicide risk: " : "Flag: ") + ((title && title.display) || "alert"), "alert-title"),
+    line(isSuicideRisk(flag) ? "Suicide risk" : "Flag: " + ((title && title.display) || "alert"), "alert-title"),
     line(conceptText(flag.code)),
     line("Raised by " + (evidenceOf(flag) || "unknown") + (flag.period && flag.period.start ? " on " + flag.period.start.substring(0, 10) : ""), "alert-source"));
   return li;

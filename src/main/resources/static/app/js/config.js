@@ -7,10 +7,15 @@ export const SCOPES = [
   "patient/Observation.crs",
   "patient/QuestionnaireResponse.crs",
   "patient/Flag.rs",
-  "user/Task.rus", // Task is not in the R4 Patient compartment: the Tasks this user may see, searched by patient
   "patient/CarePlan.rs",
   "patient/Goal.rs",
   "patient/ServiceRequest.rs",
+  // Task is not in the R4 Patient compartment: the Tasks this user may see, searched by patient
+  "user/Task.rus",
+  // starting a treatment (PlanDefinition/$apply) is refused to patient-context scopes; it stores these
+  "user/CarePlan.cr",
+  "user/Goal.c",
+  "user/ServiceRequest.c",
 ];
 export const CS = "https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs";
 export const VS = "https://nssi-fhir.org/fhir/ValueSet/";

@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
  * loopback redirect, as RFC 8252 asks). Without either the app is not registered: a public client must never get
  * a redirect URI that could point somewhere else.
  *
- * <p>The scopes are exactly what the app uses, granular and bound to the patient in context.
+ * <p>The scopes are exactly what the app uses, granular and bound to the patient in context where the server allows it.
  */
 @Component
 public class ClinicianApp {
@@ -34,10 +34,15 @@ public class ClinicianApp {
 			"patient/Observation.crs",
 			"patient/QuestionnaireResponse.crs",
 			"patient/Flag.rs",
-			"user/Task.rus", // Task is not in the R4 Patient compartment
 			"patient/CarePlan.rs",
 			"patient/Goal.rs",
-			"patient/ServiceRequest.rs");
+			"patient/ServiceRequest.rs",
+			// Task is not in the R4 Patient compartment: the Tasks this user may see, searched by patient
+			"user/Task.rus",
+			// PlanDefinition/$apply is refused to patient-context scopes; it stores a CarePlan with its Goals and requests
+			"user/CarePlan.cr",
+			"user/Goal.c",
+			"user/ServiceRequest.c");
 
 	private static final Logger log = LoggerFactory.getLogger(ClinicianApp.class);
 

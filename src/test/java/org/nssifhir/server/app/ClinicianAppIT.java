@@ -13,6 +13,7 @@ import java.util.List;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
@@ -36,7 +37,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The clinician app at {@code /app/} in headless Chromium against the running server: an EHR launch from the
  * built-in launcher, the timeline of known synthetic episodes, recording an episode (a bad one first: the server's
  * validation error shows next to its field), a PHQ-9 with item 9 above 0 raising the suicide-risk alert, and
- * closing the alert's Task. Screenshots go to target/screenshots/clinician-app-*.png.
+ * closing the alert's Task, and starting a DBT plan (CarePlan, activities, goals, relapse-prevention plan). Screenshots go to target/screenshots/clinician-app-*.png.
  */
 class ClinicianAppIT extends BaseIT {
 
@@ -190,6 +191,43 @@ class ClinicianAppIT extends BaseIT {
 		wait.until(d -> d.findElements(By.cssSelector("#alert-list li.alert[data-kind=task]")).size() == tasks - 1);
 	}
 
+	/** Treatment (issue 6): starting DBT stores the plan, which the app then shows with its progress. */
+	@Test
+	void aClinicianStartsADbtPlanAndSeesIt() {
+		String patientId = seedPatient();
+		episode(patientId, 40, CUTTING, "care-self", 6);
+		WebDriver browser = Browsers.chromium();
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			launch(browser, wait, "http://127.0.0.1:" + port, patientId);
+			startDbt(browser);
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-dbt-failure");
+			System.out.println("[ClinicianAppIT] treatment at failure: " + ((JavascriptExecutor) browser).executeScript(
+					"return document.getElementById('treatment').innerText"));
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
+	private void startDbt(WebDriver browser) {
+		WebElement start = browser.findElement(By.id("start-nssi-dbt"));
+		scrollTo(browser, browser.findElement(By.id("treatment")));
+		start.click();
+		WebElement plan = new WebDriverWait(browser, Duration.ofSeconds(120)).until(ExpectedConditions.visibilityOfElementLocated(By.id("treatment-plan")));
+		assertThat(plan.findElement(By.id("plan-title")).getText()).contains("DBT");
+		assertThat(plan.findElements(By.cssSelector("#plan-activities tbody tr"))).isNotEmpty();
+		assertThat(plan.findElement(By.id("plan-activities")).getText()).contains("Sessions").contains("skills");
+		assertThat(plan.findElements(By.cssSelector("#plan-goals li"))).isNotEmpty();
+		assertThat(plan.findElement(By.id("plan-figures")).getText()).contains("Sessions delivered: 0");
+		WebElement relapse = browser.findElement(By.id("relapse-plan"));
+		assertThat(relapse.getText()).contains("Relapse-prevention plan");
+		assertThat(browser.findElements(By.id("start-nssi-dbt"))).isEmpty();
+		scrollTo(browser, browser.findElement(By.id("treatment")));
+		Browsers.screenshot(browser, "clinician-app-dbt-plan");
+	}
+
 	private static void scrollTo(WebDriver browser, WebElement element) {
 		((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'start'})", element);
 	}
@@ -205,7 +243,18 @@ class ClinicianAppIT extends BaseIT {
 		patient.addName().setFamily("Apptest").addGiven("Ada");
 		patient.setBirthDate(Date.from(Instant.now().minus(15 * 365 + 100, ChronoUnit.DAYS)));
 		patient.addGeneralPractitioner(new Reference("Practitioner/" + PRACTITIONER_ID));
-		return client().create().resource(patient).execute().getId().getIdPart();
+		String id = client().create().resource(patient).execute().getId().getIdPart();
+		// the NSSI diagnosis a treatment plan addresses
+		Condition condition = new Condition();
+		condition.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		condition.setClinicalStatus(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", null)));
+		condition.setVerificationStatus(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed", null)));
+		condition.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item", null)));
+		condition.getCode().addCoding(new Coding(NssiCanonicals.ICD10CM, "R45.88", "Nonsuicidal self-harm"));
+		condition.setSubject(new Reference("Patient/" + id));
+		condition.setRecordedDate(new Date());
+		client().create().resource(condition).execute();
+		return id;
 	}
 
 	private void episode(String patientId, int daysAgo, String method, String careLevel, Integer urge) {
