@@ -12,7 +12,8 @@ const options = {
   pkceMode: "required",
 };
 if (!params.has("iss")) {
-  options.fhirServiceUrl = new URL("/fhir", location.origin).href;
+  // standalone: this server (fhirclient's fhirServiceUrl would skip authorization, as for an open server)
+  options.iss = new URL("/fhir", location.origin).href;
 }
 FHIR.oauth2.authorize(options).catch(error => {
   document.getElementById("status").textContent = "Could not start the sign-in: " + error.message;

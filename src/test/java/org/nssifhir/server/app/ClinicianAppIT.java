@@ -47,7 +47,7 @@ class ClinicianAppIT extends BaseIT {
 
 	@Test
 	void aClinicianFollowsAPatientThroughTheApp() {
-		String patientId = seedPatient();
+		String patientId = seedPatient("Apptest");
 		// 7 episodes in the last 12 months (2 burning, one needing medical care), 1 older; all over 4 weeks ago
 		episode(patientId, 35, CUTTING, "care-self", 7);
 		episode(patientId, 42, BURNING, null, 5);
@@ -118,10 +118,14 @@ class ClinicianAppIT extends BaseIT {
 		new Select(browser.findElement(By.id("app"))).selectByValue(ClinicianApp.CLIENT_ID);
 		Browsers.screenshot(browser, "clinician-app-launcher");
 		browser.findElement(By.cssSelector("button[type=submit]")).click();
+		waitUntilReady(browser, wait);
+		assertThat(browser.getCurrentUrl()).startsWith(base + "/app/");
+	}
+
+	private static void waitUntilReady(WebDriver browser, WebDriverWait wait) {
 		wait.ignoring(org.openqa.selenium.WebDriverException.class).until(d -> ((JavascriptExecutor) d).executeScript(
 				"return location.pathname.startsWith('/app/') && document.body ? document.body.dataset.ready || null : null") != null);
 		assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("Ready");
-		assertThat(browser.getCurrentUrl()).startsWith(base + "/app/");
 	}
 
 	private void recordEpisode(WebDriver browser, WebDriverWait wait) {
@@ -194,12 +198,25 @@ class ClinicianAppIT extends BaseIT {
 	/** Treatment (issue 6): starting DBT stores the plan, which the app then shows with its progress. */
 	@Test
 	void aClinicianStartsADbtPlanAndSeesIt() {
-		String patientId = seedPatient();
+		String family = "Plantest" + Long.toString(System.nanoTime(), 36).replaceAll("[0-9]", "");
+		String patientId = seedPatient(family);
 		episode(patientId, 40, CUTTING, "care-self", 6);
+		String base = "http://127.0.0.1:" + port;
 		WebDriver browser = Browsers.chromium();
 		try {
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
-			launch(browser, wait, "http://127.0.0.1:" + port, patientId);
+			// a standalone launch this time: the app asks for launch/patient, the clinician picks the patient
+			browser.get(base + "/app/launch.html");
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(CLINICIAN);
+			browser.findElement(By.id("password")).sendKeys(PASSWORD);
+			browser.findElement(By.cssSelector("button[type=submit]")).click();
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("name"))).sendKeys(family);
+			browser.findElement(By.cssSelector("button[type=submit]")).click();
+			wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("label[for='p-" + patientId + "']"))).click();
+			browser.findElement(By.xpath("//button[text()='Continue']")).click();
+			waitUntilReady(browser, wait);
+			assertThat(browser.findElement(By.id("patient-name")).getText()).isEqualTo("Ada " + family);
+			assertThat(browser.getCurrentUrl()).startsWith(base + "/app/");
 			startDbt(browser);
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(browser, "clinician-app-dbt-failure");
@@ -233,14 +250,14 @@ class ClinicianAppIT extends BaseIT {
 	}
 
 	/** A 15-year-old synthetic patient whose GP is the signed-in clinician (a treating relationship). */
-	private String seedPatient() {
+	private String seedPatient(String family) {
 		Practitioner dr = new Practitioner();
 		dr.setId(PRACTITIONER_ID);
 		dr.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
 		client().update().resource(dr).execute();
 		Patient patient = new Patient();
 		patient.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
-		patient.addName().setFamily("Apptest").addGiven("Ada");
+		patient.addName().setFamily(family).addGiven("Ada");
 		patient.setBirthDate(Date.from(Instant.now().minus(15 * 365 + 100, ChronoUnit.DAYS)));
 		patient.addGeneralPractitioner(new Reference("Practitioner/" + PRACTITIONER_ID));
 		String id = client().create().resource(patient).execute().getId().getIdPart();
