@@ -70,8 +70,12 @@ public class CarePlanAssembler {
 		this.systemDao = systemDao;
 	}
 
-	/** A component of the proposal and the module (shared PlanDefinition) it came from, if any. */
-	private record Component(ServiceRequest request, String module) {}
+	/**
+	 * A component of the proposal and the modules (shared PlanDefinitions) that asked for it. Two modules may ask
+	 * for the same component (the relapse-prevention module and the suicide-risk pathway both add more frequent
+	 * check-ins): it is ordered once, tagged with both.
+	 */
+	private record Component(ServiceRequest request, List<String> modules) {}
 
 	public CarePlan store(CarePlan proposal, PlanDefinition definition, IdType patientId, String practitioner, RequestDetails request) {
 		SystemRequestDetails system = new SystemRequestDetails();
@@ -112,7 +116,7 @@ public class CarePlanAssembler {
 				plan.addActivity().setDetail(patientActivity(c.request(), definitionOfActivity, patientId, plan.getGoal()));
 				continue;
 			}
-			ServiceRequest sr = serviceRequest(c, patientId, conditions, author, planUrn, testData);
+			ServiceRequest sr = serviceRequest(c, definitionOfActivity, patientId, conditions, author, planUrn, testData);
 			String srUrn = urn();
 			add(tx, srUrn, sr);
 			plan.addActivity().setReference(new Reference(srUrn).setDisplay(sr.getCode().getText()));
@@ -170,7 +174,20 @@ public class CarePlanAssembler {
 			Resource target = resolve(action.getResource(), contained);
 			String here = module;
 			if (target instanceof ServiceRequest sr) {
-				components.add(new Component(sr, module));
+				String canonical = sr.hasInstantiatesCanonical() ? sr.getInstantiatesCanonical().get(0).getValue() : null;
+				Optional<Component> same = components.stream().filter(c -> canonical != null && c.request().hasInstantiatesCanonical()
+						&& canonical.equals(c.request().getInstantiatesCanonical().get(0).getValue())).findFirst();
+				if (same.isPresent()) {
+					if (module != null && !same.get().modules().contains(module)) {
+						same.get().modules().add(module);
+					}
+				} else {
+					List<String> modules = new ArrayList<>();
+					if (module != null) {
+						modules.add(module);
+					}
+					components.add(new Component(sr, modules));
+				}
 			} else if (target instanceof RequestGroup nested) {
 				here = moduleCode(action).orElse(module);
 				actions(nested.getAction(), contained, here, components, goals);
@@ -214,6 +231,8 @@ public class CarePlanAssembler {
 		detail.setStatus(CarePlan.CarePlanActivityStatus.SCHEDULED);
 		if (proposed.getOccurrence() instanceof org.hl7.fhir.r4.model.Timing timing) {
 			detail.setScheduled(timing.copy());
+		} else if (ad.hasTimingTiming()) {
+			detail.setScheduled(ad.getTimingTiming().copy());
 		}
 		detail.addPerformer(new Reference(patient.getValue()));
 		detail.setGoal(goals.stream().map(Reference::copy).toList());
@@ -276,7 +295,7 @@ public class CarePlanAssembler {
 		};
 	}
 
-	private ServiceRequest serviceRequest(Component c, IdType patient, List<Reference> conditions, Reference author, String planUrn, boolean testData) {
+	private ServiceRequest serviceRequest(Component c, ActivityDefinition ad, IdType patient, List<Reference> conditions, Reference author, String planUrn, boolean testData) {
 		ServiceRequest proposed = c.request();
 		ServiceRequest sr = new ServiceRequest();
 		tag(sr, testData);
@@ -285,14 +304,20 @@ public class CarePlanAssembler {
 		sr.addBasedOn(new Reference(planUrn));
 		sr.setStatus(ServiceRequest.ServiceRequestStatus.ACTIVE);
 		sr.setIntent(ServiceRequest.ServiceRequestIntent.ORDER);
-		sr.setPriority(proposed.hasPriority() ? proposed.getPriority() : ServiceRequest.ServiceRequestPriority.ROUTINE);
-		if (c.module() != null) {
-			sr.addCategory(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, c.module(), null)));
+		if (proposed.hasPriority()) {
+			sr.setPriority(proposed.getPriority());
+		} else if (ad != null && ad.hasPriority()) {
+			sr.setPriority(ServiceRequest.ServiceRequestPriority.fromCode(ad.getPriority().toCode())); // e.g. urgent risk assessment
+		} else {
+			sr.setPriority(ServiceRequest.ServiceRequestPriority.ROUTINE);
 		}
+		c.modules().forEach(m -> sr.addCategory(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, m, null))));
 		sr.setCode(proposed.getCode().copy());
 		sr.setSubject(new Reference(patient.getValue()));
 		if (proposed.hasOccurrence()) {
 			sr.setOccurrence(proposed.getOccurrence().copy());
+		} else if (ad != null && ad.hasTimingTiming()) {
+			sr.setOccurrence(ad.getTimingTiming().copy()); // the schedule progress counts sessions against
 		}
 		sr.setAuthoredOn(new Date());
 		if (author != null) {

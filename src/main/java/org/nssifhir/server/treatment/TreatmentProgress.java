@@ -105,22 +105,37 @@ public class TreatmentProgress {
 		return new Progress(plan, start, asOf, days, before, since, recent, sessions, lastWeek, firstWeek, goals);
 	}
 
-	/** Writes each Goal whose achievement status the data now says is different. Returns how many changed. */
+	/**
+	 * Writes each Goal whose achievement status the data now says is different. Returns how many changed. A Goal
+	 * changed meanwhile by someone else (the background refresh, a clinician) is re-read and re-judged, not
+	 * overwritten blindly.
+	 */
 	public int refreshGoals(Progress progress) {
 		SystemRequestDetails system = new SystemRequestDetails();
 		int changed = 0;
 		for (GoalStatus s : progress.goals()) {
-			Goal goal = s.goal();
-			String current = goal.getAchievementStatus().getCoding().stream()
-					.filter(c -> GOAL_ACHIEVEMENT.equals(c.getSystem())).map(Coding::getCode).findFirst().orElse(null);
-			if (s.achievement().equals(current) && s.reason().equals(goal.getStatusReason())) {
-				continue;
+			for (int attempt = 1; ; attempt++) {
+				Goal goal = (Goal) daoRegistry.getResourceDao("Goal").read(s.goal().getIdElement().toUnqualifiedVersionless(), system);
+				String current = goal.getAchievementStatus().getCoding().stream()
+						.filter(c -> GOAL_ACHIEVEMENT.equals(c.getSystem())).map(Coding::getCode).findFirst().orElse(null);
+				if (s.achievement().equals(current) && s.reason().equals(goal.getStatusReason())) {
+					break;
+				}
+				goal.setAchievementStatus(new CodeableConcept(new Coding(GOAL_ACHIEVEMENT, s.achievement(), display(s.achievement()))));
+				goal.setStatusDateElement(new DateType(java.sql.Date.valueOf(progress.asOf())));
+				goal.setStatusReason(s.reason());
+				try {
+					// the id carries the version just read: HAPI refuses the update if another write came in between
+					daoRegistry.getResourceDao("Goal").update(goal, system);
+					changed++;
+					break;
+				} catch (ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException
+						| ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException e) {
+					if (attempt == 3) {
+						throw e;
+					}
+				}
 			}
-			goal.setAchievementStatus(new CodeableConcept(new Coding(GOAL_ACHIEVEMENT, s.achievement(), display(s.achievement()))));
-			goal.setStatusDateElement(new DateType(java.sql.Date.valueOf(progress.asOf())));
-			goal.setStatusReason(s.reason());
-			daoRegistry.getResourceDao("Goal").update(goal, system);
-			changed++;
 		}
 		return changed;
 	}

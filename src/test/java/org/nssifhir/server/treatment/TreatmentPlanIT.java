@@ -108,7 +108,7 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(weekly.getFrequency()).isEqualTo(1);
 		assertThat(weekly.getPeriodUnit()).isEqualTo(Timing.UnitsOfTime.WK);
 		assertThat(weekly.getDuration().intValue()).isEqualTo(60);
-		assertThat(codes(byCode(requests).get("family-sessions").getCategory())).containsExactly("nssi-family-involvement");
+		assertThat(codes(byCode(requests).get("family-sessions").getCategory())).containsExactly("family-involvement");
 		assertThat(byCode(requests).get("family-sessions").getCode().getCoding()).extracting(Coding::getCode).contains("108313002");
 		assertThat(byCode(requests).get("medication-review").getCode().getText()).isEqualTo("Medication review");
 
@@ -157,7 +157,7 @@ class TreatmentPlanIT extends BaseIT {
 		// a proposal only: the CQL parameters choose family involvement and the ACT variant; nothing is stored
 		int plansBefore = count("CarePlan", patient);
 		CarePlan proposal = apply("nssi-cbt", patient, Map.of("familyInvolvement", new BooleanType(true), "cbtVariant", new CodeType("act")));
-		assertThat(proposal.getIdElement().getIdPart()).isNull();
+		assertThat(proposal.getMeta().getVersionId()).as("a proposal is not stored").isNull();
 		List<String> proposed = proposal.getContained().stream().filter(ServiceRequest.class::isInstance)
 				.map(r -> code((ServiceRequest) r)).toList();
 		assertThat(proposed).contains("cbt-act", "family-psychoeducation", "family-sessions").doesNotContain("cbt-cognitive-restructuring");
@@ -179,7 +179,10 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(assessment.getCode().getCoding()).extracting(Coding::getSystem, Coding::getCode)
 				.containsExactly(org.assertj.core.groups.Tuple.tuple(NssiCanonicals.SNOMED, "225337009"));
 		assertThat(assessment.getPriority()).isEqualTo(ServiceRequest.ServiceRequestPriority.URGENT);
-		assertThat(codes(assessment.getCategory())).containsExactly("nssi-suicide-risk-pathway");
+		assertThat(codes(assessment.getCategory())).containsExactly("suicide-risk-pathway");
+		// both modules ask for more frequent check-ins: ordered once, tagged with both
+		assertThat(codes(requests.get("increased-check-ins").getCategory()))
+				.containsExactlyInAnyOrder("relapse-prevention", "suicide-risk-pathway");
 		assertValidAgainstItsProfiles(assessment);
 	}
 
@@ -317,7 +320,7 @@ class TreatmentPlanIT extends BaseIT {
 		condition(patient);
 		CarePlan plan = apply("nssi-cbt", patient, Map.of("persist", new BooleanType(true)));
 		CarePlan relapse = relapsePlan(plan);
-		IGenericClient patientApp = client(tokens().ownPatient(patient.getIdPart(), "patient/CarePlan.rsu"));
+		IGenericClient patientApp = client(tokens().ownPatient(patient.getIdPart(), "patient/CarePlan.rus"));
 
 		CarePlan mine = patientApp.read().resource(CarePlan.class).withId(relapse.getIdElement().toUnqualifiedVersionless()).execute();
 		CarePlan.CarePlanActivityDetailComponent coping = mine.addActivity().getDetail();
@@ -350,7 +353,9 @@ class TreatmentPlanIT extends BaseIT {
 	}
 
 	private void assertValidAgainstItsProfiles(IBaseResource resource) {
-		OperationOutcome outcome = (OperationOutcome) client().validate().resource(resource).execute().getOperationOutcome();
+		// type-level $validate of the stored content (an id would make it instance-level)
+		IBaseResource copy = ((org.hl7.fhir.r4.model.Resource) resource).copy().setId((String) null);
+		OperationOutcome outcome = (OperationOutcome) client().validate().resource(copy).execute().getOperationOutcome();
 		assertThat(outcome.getIssue().stream().filter(i -> i.getSeverity().ordinal() <= OperationOutcome.IssueSeverity.ERROR.ordinal())
 				.map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics).toList())
 				.as(resource.getIdElement().getValue()).isEmpty();
@@ -424,7 +429,8 @@ class TreatmentPlanIT extends BaseIT {
 	}
 
 	private static Date date(LocalDate day) {
-		return Date.from(day.atTime(12, 0).toInstant(ZoneOffset.UTC));
+		// just after midnight UTC: "today" is then never in the future (episodes may not be)
+		return Date.from(day.atTime(0, 0, 30).toInstant(ZoneOffset.UTC));
 	}
 
 	private IIdType patient(String birthDate) {
