@@ -43,6 +43,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
 import java.util.UUID;
+import org.nssifhir.server.app.ClinicianApp;
 import org.nssifhir.server.config.NssiProperties;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -247,12 +248,14 @@ class AuthorizationServerConfig {
 	 * the configuration, and the development client, are written there at every start.
 	 */
 	@Bean
-	RegisteredClientRepository registeredClients(NssiProperties properties, DevClient devClient, PasswordEncoder encoder, JdbcTemplate jdbc) {
+	RegisteredClientRepository registeredClients(
+			NssiProperties properties, DevClient devClient, ClinicianApp clinicianApp, PasswordEncoder encoder, JdbcTemplate jdbc) {
 		JdbcRegisteredClientRepository repository = new JdbcRegisteredClientRepository(jdbc);
 		NssiProperties.Security security = properties.security();
 		for (NssiProperties.Client client : security.clients()) {
 			repository.save(configured(client, security, encoder, idOf(repository, client.clientId())));
 		}
+		clinicianApp.client().ifPresent(app -> repository.save(configured(app, security, encoder, idOf(repository, app.clientId()))));
 		devClient.secret().ifPresent(secret -> repository.save(RegisteredClient.withId(idOf(repository, DevClient.CLIENT_ID))
 				.clientId(DevClient.CLIENT_ID)
 				.clientName("Development client (embedded database only)")

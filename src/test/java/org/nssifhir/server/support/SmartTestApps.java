@@ -92,6 +92,8 @@ public final class SmartTestApps {
 			String scope = scopes.get(i);
 			registry.add(prefix + "scopes[" + i + "]", () -> scope);
 		}
+		// the clinician app at /app/ (ClinicianApp), on whatever database the tests run
+		registry.add("nssi.app.redirect-uris", () -> "http://127.0.0.1/app/");
 		String jwksUrl = jwksServer();
 		backend(registry, 5, BACKEND_RS384, jwksUrl, "RS384");
 		backend(registry, 6, BACKEND_ES384, jwksUrl, "ES384");

@@ -227,10 +227,17 @@ public class SensitiveDataConsentService implements IConsentService {
 		if ("Patient".equals(fhirContext.getResourceType(resource))) {
 			return resource.getIdElement().getIdPart() == null ? List.of() : List.of(resource.getIdElement().getIdPart());
 		}
-		return fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of()).stream()
+		List<String> owners = fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of()).stream()
 				.map(IIdType::getIdPart)
 				.filter(id -> id != null)
 				.distinct()
 				.toList();
+		// R4 leaves Task out of the Patient compartment, but an escalation Task (labelled R) is about the patient
+		// in Task.for; without this no user could see it, not even the treating clinician who must act on it
+		if (owners.isEmpty() && resource instanceof org.hl7.fhir.r4.model.Task task
+				&& "Patient".equals(task.getFor().getReferenceElement().getResourceType()) && task.getFor().getReferenceElement().hasIdPart()) {
+			return List.of(task.getFor().getReferenceElement().getIdPart());
+		}
+		return owners;
 	}
 }

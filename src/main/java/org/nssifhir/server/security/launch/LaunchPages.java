@@ -5,7 +5,10 @@ import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.api.SortOrderEnum;
+import ca.uhn.fhir.rest.api.SortSpec;
 import ca.uhn.fhir.rest.param.StringParam;
+import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -22,6 +25,8 @@ import org.hl7.fhir.r4.model.Reference;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.SmartAuditContext;
 import org.hl7.fhir.r4.model.Patient;
+import org.nssifhir.server.app.ClinicianApp;
+import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.config.NssiProperties;
 import org.nssifhir.server.security.SmartUsers;
 import org.springframework.http.HttpStatus;
@@ -53,6 +58,7 @@ public class LaunchPages {
 	public static final String PICKER = "/smart/pick-patient";
 	public static final String LAUNCHER = "/smart/launcher";
 	private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+	private static final int SYNTHETIC_LISTED = 25;
 	private static final Pattern REFERENCE = Pattern.compile("[A-Z][A-Za-z]{1,40}/[A-Za-z0-9\\-.]{1,64}");
 
 	private final LaunchContextStore launches;
@@ -60,9 +66,13 @@ public class LaunchPages {
 	private final DaoRegistry daos;
 	private final NssiProperties properties;
 	private final AuditEventWriter auditWriter;
+	private final ClinicianApp clinicianApp;
 
-	public LaunchPages(LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties, AuditEventWriter auditWriter) {
+	public LaunchPages(
+			LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties, AuditEventWriter auditWriter,
+			ClinicianApp clinicianApp) {
 		this.auditWriter = auditWriter;
+		this.clinicianApp = clinicianApp;
 		this.launches = launches;
 		this.users = users;
 		this.daos = daos;
@@ -125,8 +135,18 @@ public class LaunchPages {
 		if (!clinician(user)) {
 			return forbidden();
 		}
+		// synthetic (HTEST) patients to choose from, as a demo EHR's patient list; any id can still be typed
+		List<Patient> synthetic = syntheticPatients();
+		if (!synthetic.isEmpty()) {
+			audit(user, synthetic);
+		}
 		StringBuilder body = new StringBuilder("<h1>Launch a SMART app</h1><form method='post' action='").append(LAUNCHER).append("'>").append(csrf(http))
-				.append("<p><label for='patient'>Patient id</label> <input id='patient' name='patient' required></p>")
+				.append("<p><label for='patient'>Patient id</label> <input id='patient' name='patient' list='synthetic-patients' autocomplete='off' required></p>")
+				.append("<datalist id='synthetic-patients'>");
+		for (Patient patient : synthetic) {
+			body.append("<option value='").append(esc(patient.getIdElement().getIdPart())).append("'>").append(esc(display(patient))).append("</option>");
+		}
+		body.append("</datalist>")
 				.append("<p><label for='encounter'>Encounter id (optional)</label> <input id='encounter' name='encounter'></p>")
 				.append("<p><label for='app'>App</label> <select id='app' name='app'>");
 		for (NssiProperties.Client app : launchableApps()) {
@@ -134,6 +154,11 @@ public class LaunchPages {
 					.append(esc(app.clientName() == null ? app.clientId() : app.clientName())).append("</option>");
 		}
 		body.append("</select></p><button type='submit'>Launch</button></form>");
+		body.append("<h2 id='synthetic-heading'>Synthetic patients</h2><ul aria-labelledby='synthetic-heading'>");
+		for (Patient patient : synthetic) {
+			body.append("<li>").append(esc(display(patient))).append("</li>");
+		}
+		body.append("</ul>");
 		return page("Launch a SMART app", body.toString());
 	}
 
@@ -175,7 +200,20 @@ public class LaunchPages {
 	}
 
 	private List<NssiProperties.Client> launchableApps() {
-		return properties.security().clients().stream().filter(c -> c.app() && c.launchUrl() != null && !c.launchUrl().isBlank()).toList();
+		List<NssiProperties.Client> apps = new java.util.ArrayList<>();
+		clinicianApp.client().ifPresent(apps::add);
+		properties.security().clients().stream().filter(c -> c.app() && c.launchUrl() != null && !c.launchUrl().isBlank()).forEach(apps::add);
+		return apps;
+	}
+
+	/** The most recently changed synthetic patients (security label HTEST): demo and test data only. */
+	private List<Patient> syntheticPatients() {
+		SearchParameterMap map = SearchParameterMap.newSynchronous("_security", new TokenParam(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST"));
+		map.setSort(new SortSpec("_lastUpdated", SortOrderEnum.DESC));
+		map.setCount(SYNTHETIC_LISTED);
+		map.setLoadSynchronousUpTo(SYNTHETIC_LISTED);
+		return daos.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, SYNTHETIC_LISTED).stream()
+				.map(Patient.class::cast).toList();
 	}
 
 	private boolean clinician(Principal user) {

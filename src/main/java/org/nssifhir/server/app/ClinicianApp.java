@@ -1,0 +1,78 @@
+package org.nssifhir.server.app;
+
+import java.net.URI;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.nssifhir.server.config.NssiProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * The clinician SMART app served by this server at {@code /app/}, registered as a public client (PKCE, no
+ * secret) of the built-in authorization server and offered on the built-in EHR launcher.
+ *
+ * <p>Its redirect URI is {@code nssi.app.redirect-uris} when set (comma-separated, absolute). Otherwise it is
+ * derived: {@code <nssi.fhir.server-address origin>/app/} behind a known public address, or the loopback
+ * {@code http://127.0.0.1/app/} on the embedded default (Spring Authorization Server accepts any port for a
+ * loopback redirect, as RFC 8252 asks). Without either the app is not registered: a public client must never get
+ * a redirect URI that could point somewhere else.
+ *
+ * <p>The scopes are exactly what the app uses, granular and bound to the patient in context where the server allows it.
+ */
+@Component
+public class ClinicianApp {
+
+	public static final String CLIENT_ID = "nssi-clinician-app";
+	public static final String PATH = "/app/";
+	public static final String LAUNCH_URL = PATH + "launch.html";
+	public static final List<String> SCOPES = List.of(
+			"openid", "fhirUser", "launch", "launch/patient",
+			"patient/Patient.r",
+			"patient/Observation.crs",
+			"patient/QuestionnaireResponse.crs",
+			"patient/Flag.rs",
+			"patient/CarePlan.rs",
+			"patient/Goal.rs",
+			"patient/ServiceRequest.rs",
+			// Task is not in the R4 Patient compartment: the Tasks this user may see, searched by patient
+			"user/Task.rus",
+			// PlanDefinition/$apply is refused to patient-context scopes; it stores a CarePlan with its Goals and requests
+			"user/CarePlan.cr",
+			"user/Goal.c",
+			"user/ServiceRequest.c");
+
+	private static final Logger log = LoggerFactory.getLogger(ClinicianApp.class);
+
+	private final Optional<NssiProperties.Client> client;
+
+	public ClinicianApp(NssiProperties properties, @Value("${nssi.app.redirect-uris:}") String configuredRedirects) {
+		List<String> redirects = redirectUris(properties, configuredRedirects);
+		this.client = redirects.isEmpty() || !properties.security().enabled()
+				? Optional.empty()
+				: Optional.of(new NssiProperties.Client(CLIENT_ID, "NSSI clinician app", null, null, SCOPES, redirects, LAUNCH_URL, "RS384"));
+		if (client.isEmpty() && properties.security().enabled()) {
+			log.info("The clinician app at {} is not registered: set nssi.app.redirect-uris or nssi.fhir.server-address", PATH);
+		}
+	}
+
+	/** The app as a configured SMART client, when it has a redirect URI. */
+	public Optional<NssiProperties.Client> client() {
+		return client;
+	}
+
+	static List<String> redirectUris(NssiProperties properties, String configured) {
+		if (configured != null && !configured.isBlank()) {
+			return Arrays.stream(configured.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+		}
+		String address = properties.fhir().serverAddress();
+		if (address != null && !address.isBlank()) {
+			URI uri = URI.create(address);
+			return List.of(uri.getScheme() + "://" + uri.getRawAuthority() + PATH);
+		}
+		boolean embeddedDefault = properties.db().embedded() && properties.security().devClient();
+		return embeddedDefault ? List.of("http://127.0.0.1" + PATH) : List.of();
+	}
+}

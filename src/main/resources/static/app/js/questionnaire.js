@@ -1,0 +1,274 @@
+// Runs a Questionnaire from the server (NSSI assessment or PHQ-9): renders its items, honours enableWhen,
+// submits the QuestionnaireResponse, asks the server to $extract the scores, and shows them.
+import { QUESTIONNAIRE } from "./config.js";
+import { FhirError, conceptText } from "./fhir.js";
+import { expand } from "./terminology.js";
+import { h, field, clearErrors, showError } from "./form-kit.js";
+
+const CALCULATED = "http://hl7.org/fhir/StructureDefinition/sdc-questionnaire-calculatedExpression";
+const MIN = "http://hl7.org/fhir/StructureDefinition/minValue";
+const MAX = "http://hl7.org/fhir/StructureDefinition/maxValue";
+
+function ext(item, url) {
+  return (item.extension || []).find(e => e.url === url);
+}
+
+function optionValue(option) {
+  const key = Object.keys(option).find(k => k.startsWith("value"));
+  return { key, value: option[key] };
+}
+
+function optionLabel({ value }) {
+  if (value && typeof value === "object") return value.display || value.code;
+  return String(value);
+}
+
+function same(a, b) {
+  if (a && typeof a === "object" && b && typeof b === "object") return a.system === b.system && a.code === b.code;
+  return a === b;
+}
+
+/** Is the enableWhen condition met by the given answers (values of the question, possibly several)? */
+export function conditionMet(condition, answers) {
+  const key = Object.keys(condition).find(k => k.startsWith("answer"));
+  const expected = condition[key];
+  if (condition.operator === "exists") return (answers.length > 0) === expected;
+  return answers.some(a => {
+    switch (condition.operator) {
+      case "=": return same(a, expected);
+      case "!=": return !same(a, expected);
+      case ">": return a > expected;
+      case "<": return a < expected;
+      case ">=": return a >= expected;
+      case "<=": return a <= expected;
+      default: return false;
+    }
+  });
+}
+
+export class QuestionnaireRunner {
+  constructor(fhir, patient, form, scores, refresh) {
+    this.fhir = fhir;
+    this.patient = patient;
+    this.form = form;
+    this.scores = scores;
+    this.refresh = refresh;
+    this.items = []; // { item, wrapper, read: () => [{key, value}] }
+    for (const button of document.querySelectorAll("[data-questionnaire]")) {
+      button.addEventListener("click", () => this.start(button.dataset.questionnaire).catch(error => {
+        this.scores.textContent = "The questionnaire could not be loaded: " + error.message;
+      }));
+    }
+    form.addEventListener("input", () => this.applyEnableWhen());
+    form.addEventListener("change", () => this.applyEnableWhen());
+    form.addEventListener("submit", event => {
+      event.preventDefault();
+      this.submit();
+    });
+  }
+
+  async start(name) {
+    const found = await this.fhir.search("Questionnaire?url=" + encodeURIComponent(QUESTIONNAIRE + name), 1);
+    if (found.length === 0) throw new Error("Questionnaire " + name + " is not on this server");
+    this.questionnaire = found.sort((a, b) => String(b.version || "").localeCompare(String(a.version || "")))[0];
+    this.items = [];
+    this.scores.replaceChildren();
+    const body = await this.renderItems(this.questionnaire.item || []);
+    this.form.replaceChildren(
+      h("h3", { id: "questionnaire-title", text: this.questionnaire.title || this.questionnaire.name }),
+      ...body,
+      h("div", { className: "form-errors", id: "questionnaire-errors", role: "alert", hidden: true }),
+      h("button", { type: "submit", id: "questionnaire-submit", text: "Submit and score" }));
+    this.form.hidden = false;
+    this.form.dataset.questionnaire = name;
+    this.applyEnableWhen();
+    this.form.querySelector("#questionnaire-title").setAttribute("tabindex", "-1");
+    this.form.querySelector("#questionnaire-title").focus();
+  }
+
+  async renderItems(items) {
+    const out = [];
+    for (const item of items) {
+      const node = await this.renderItem(item);
+      if (node) out.push(node);
+    }
+    return out;
+  }
+
+  async renderItem(item) {
+    if (ext(item, CALCULATED)) {
+      return null; // computed by the server on $extract
+    }
+    const label = (item.prefix ? item.prefix + " " : "") + (item.text || item.linkId) + (item.required ? " (required)" : "");
+    let wrapper;
+    let read = () => [];
+    if (item.type === "group") {
+      wrapper = h("fieldset", { className: "q-group", "data-link-id": item.linkId }, h("legend", { text: item.text || "" }),
+        ...(await this.renderItems(item.item || [])));
+    } else if (item.type === "display") {
+      wrapper = h("p", { className: "q-display", "data-link-id": item.linkId, text: item.text || "" });
+    } else if (item.answerOption || item.answerValueSet) {
+      const options = item.answerOption
+        ? item.answerOption.map(optionValue)
+        : (await expand(this.fhir, item.answerValueSet)).map(c => ({ key: "valueCoding", value: { system: c.system, code: c.code, display: c.display } }));
+      const set = h("fieldset", { className: "choices", id: "q-" + item.linkId });
+      set.append(h("legend", { text: label }));
+      options.forEach((o, i) => {
+        const id = "q-" + item.linkId + "-" + i;
+        const input = h("input", { type: item.repeats ? "checkbox" : "radio", name: item.linkId, id, value: i });
+        input.option = o;
+        set.append(h("div", { className: "choice" }, input, h("label", { for: id, text: optionLabel(o) })));
+      });
+      read = () => [...set.querySelectorAll("input:checked")].map(i => i.option);
+      wrapper = field(item.linkId, "", set);
+    } else if (item.type === "boolean") {
+      const set = h("fieldset", { className: "choices inline", id: "q-" + item.linkId });
+      set.append(h("legend", { text: label }));
+      [["Yes", true], ["No", false]].forEach(([text, v]) => {
+        const input = h("input", { type: "radio", name: item.linkId, id: "q-" + item.linkId + "-" + v, value: String(v) });
+        set.append(h("div", { className: "choice" }, input, h("label", { for: input.id, text })));
+      });
+      read = () => [...set.querySelectorAll("input:checked")].map(i => ({ key: "valueBoolean", value: i.value === "true" }));
+      wrapper = field(item.linkId, "", set);
+    } else {
+      const types = { integer: "number", decimal: "number", date: "date", dateTime: "datetime-local", string: "text", text: "textarea" };
+      const min = ext(item, MIN);
+      const max = ext(item, MAX);
+      const input = item.type === "text"
+        ? h("textarea", { id: "q-" + item.linkId, name: item.linkId, rows: 3 })
+        : h("input", { id: "q-" + item.linkId, name: item.linkId, type: types[item.type] || "text",
+          min: min && (min.valueInteger ?? min.valueDecimal), max: max && (max.valueInteger ?? max.valueDecimal) });
+      read = () => {
+        if (input.value === "") return [];
+        switch (item.type) {
+          case "integer": return [{ key: "valueInteger", value: Number(input.value) }];
+          case "decimal": return [{ key: "valueDecimal", value: Number(input.value) }];
+          case "date": return [{ key: "valueDate", value: input.value }];
+          case "dateTime": return [{ key: "valueDateTime", value: new Date(input.value).toISOString() }];
+          default: return [{ key: "valueString", value: input.value }];
+        }
+      };
+      wrapper = field(item.linkId, label, input);
+    }
+    this.items.push({ item, wrapper, read });
+    return wrapper;
+  }
+
+  answers(linkId) {
+    const entry = this.items.find(e => e.item.linkId === linkId);
+    return entry && this.enabled(entry) ? entry.read().map(a => a.value) : [];
+  }
+
+  enabled(entry) {
+    return !entry.wrapper.hidden && !entry.wrapper.closest("[hidden]");
+  }
+
+  /** Shows or hides each item by its enableWhen (any/all), until nothing changes (conditions can chain). */
+  applyEnableWhen() {
+    for (let pass = 0; pass < 5; pass++) {
+      let changed = false;
+      for (const entry of this.items) {
+        const conditions = entry.item.enableWhen;
+        if (!conditions) continue;
+        const results = conditions.map(c => conditionMet(c, this.answers(c.question)));
+        const on = entry.item.enableBehavior === "any" ? results.some(Boolean) : results.every(Boolean);
+        if (entry.wrapper.hidden === on) {
+          entry.wrapper.hidden = !on;
+          changed = true;
+        }
+      }
+      if (!changed) return;
+    }
+  }
+
+  responseItems(items) {
+    const out = [];
+    for (const item of items || []) {
+      const entry = this.items.find(e => e.item.linkId === item.linkId);
+      if (!entry || !this.enabled(entry)) continue;
+      if (item.type === "group") {
+        const children = this.responseItems(item.item);
+        if (children.length) out.push({ linkId: item.linkId, text: item.text, item: children });
+      } else if (item.type !== "display") {
+        const answers = entry.read();
+        if (answers.length) out.push({ linkId: item.linkId, text: item.text, answer: answers.map(a => ({ [a.key]: a.value })) });
+      }
+    }
+    return out;
+  }
+
+  missing() {
+    return this.items.filter(e => e.item.required && e.item.type !== "group" && e.item.type !== "display" && this.enabled(e) && e.read().length === 0);
+  }
+
+  async submit() {
+    clearErrors(this.form);
+    const general = this.form.querySelector("#questionnaire-errors");
+    general.hidden = true;
+    general.replaceChildren();
+    const missing = this.missing();
+    if (missing.length) {
+      missing.forEach(e => showError(this.form, e.item.linkId, "Please answer this question."));
+      const first = this.form.querySelector("[aria-invalid=true]");
+      (first.tagName === "FIELDSET" ? first.querySelector("input") : first).focus();
+      return;
+    }
+    const response = {
+      resourceType: "QuestionnaireResponse",
+      questionnaire: this.questionnaire.url,
+      status: "completed",
+      subject: { reference: "Patient/" + this.fhir.patientId },
+      authored: new Date().toISOString(),
+      item: this.responseItems(this.questionnaire.item),
+    };
+    const test = ((this.patient.meta && this.patient.meta.security) || []).find(s => s.code === "HTEST");
+    if (test) response.meta = { security: [{ system: test.system, code: test.code }] };
+    const button = this.form.querySelector("#questionnaire-submit");
+    button.disabled = true;
+    this.scores.textContent = "Submitting…";
+    try {
+      const saved = await this.fhir.create(response);
+      const extracted = await this.fhir.request("QuestionnaireResponse/" + saved.id + "/$extract",
+        { method: "POST", body: { resourceType: "Parameters" } });
+      await this.showScores(saved, extracted);
+      this.form.hidden = true;
+      await this.refresh();
+    } catch (error) {
+      this.scores.textContent = "";
+      const issues = error instanceof FhirError ? error.issues : [];
+      for (const issue of issues) {
+        const linkId = this.items.map(e => e.item.linkId).find(id => [...(issue.expression || []), issue.diagnostics || ""].join(" ").includes(id));
+        const message = issue.diagnostics || issue.code;
+        if (!linkId || !showError(this.form, linkId, message)) general.append(h("p", { text: message }));
+      }
+      if (issues.length === 0) general.append(h("p", { text: error.message }));
+      general.hidden = general.childElementCount === 0;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async showScores(saved, bundle) {
+    const locations = ((bundle && bundle.entry) || []).map(e => e.response && e.response.location).filter(l => l && l.startsWith("Observation/"));
+    const observations = await Promise.all(locations.map(l => this.fhir.request(l.split("/_history")[0])));
+    const list = h("dl", { className: "score-list", id: "score-list" });
+    for (const obs of observations) {
+      const band = (obs.component || []).find(c => (c.code.coding || []).some(k => k.code === "phq9-severity"));
+      list.append(h("div", { className: "score" },
+        h("dt", { text: conceptText(obs.code) }),
+        h("dd", { text: display(obs) + (band ? " (" + conceptText(band.valueCodeableConcept) + ")" : ""), "data-code": (obs.code.coding || [])[0]?.code || "" })));
+    }
+    this.scores.replaceChildren(
+      h("p", { text: "Response saved (QuestionnaireResponse/" + saved.id + "); " + observations.length + " result(s) extracted." }), list);
+  }
+}
+
+function display(obs) {
+  if (obs.valueInteger !== undefined) return String(obs.valueInteger);
+  // UCUM annotations such as {score} are not units to show
+  if (obs.valueQuantity) return obs.valueQuantity.value + (obs.valueQuantity.unit && !/^\{.*\}$/.test(obs.valueQuantity.unit) ? " " + obs.valueQuantity.unit : "");
+  if (obs.valueBoolean !== undefined) return obs.valueBoolean ? "yes" : "no";
+  if (obs.valueCodeableConcept) return conceptText(obs.valueCodeableConcept);
+  if (obs.valueString) return obs.valueString;
+  return "";
+}

@@ -1,0 +1,128 @@
+// Treatment: start DBT or CBT (PlanDefinition/$apply with persist=true), then the active CarePlan with its
+// activities and goals and their progress (CarePlan/$nssi-progress), and the relapse-prevention plan (partOf it).
+import { FhirError, params, part, value, codingText, conceptText, outcomeText } from "./fhir.js";
+import { h } from "./form-kit.js";
+
+const RELAPSE = "relapse-prevention-plan-category";
+const STATUS_TEXT = { achieved: "achieved", improving: "improving", worsening: "worsening", "no-change": "no change", "in-progress": "in progress" };
+
+function hasCategory(plan, code) {
+  return (plan.category || []).some(c => (c.coding || []).some(k => k.code === code));
+}
+
+function ref(resource) {
+  return resource.resourceType + "/" + resource.id;
+}
+
+export class Treatment {
+  constructor(fhir, container, refresh) {
+    this.fhir = fhir;
+    this.container = container;
+    this.refresh = refresh;
+  }
+
+  async load() {
+    const found = await this.fhir.search("CarePlan?patient=" + encodeURIComponent(this.fhir.patientId)
+      + "&status=active&_include=CarePlan:goal&_include=CarePlan:activity-reference&_sort=-date");
+    const plans = found.filter(r => r.resourceType === "CarePlan");
+    const byRef = new Map(found.map(r => [ref(r), r]));
+    const main = plans.find(p => !hasCategory(p, RELAPSE));
+    if (!main) {
+      this.renderStart();
+      return;
+    }
+    const progress = await this.fhir.request("CarePlan/" + main.id + "/$nssi-progress").catch(() => null);
+    const relapse = plans.find(p => hasCategory(p, RELAPSE) && (p.partOf || []).some(r => r.reference === ref(main)));
+    this.container.replaceChildren(this.planView(main, byRef, progress), ...(relapse ? [this.relapseView(relapse)] : []));
+  }
+
+  renderStart() {
+    const result = h("div", { id: "treatment-result", role: "status", "aria-live": "polite" });
+    const buttons = [["nssi-dbt", "Start DBT"], ["nssi-cbt", "Start CBT"]].map(([id, label]) => {
+      const b = h("button", { type: "button", id: "start-" + id, text: label });
+      b.addEventListener("click", () => this.start(id, buttons, result));
+      return b;
+    });
+    this.container.replaceChildren(
+      h("p", { text: "No active treatment plan. Starting one stores the plan, its goals and requests, and a relapse-prevention plan." }),
+      h("p", { className: "actions" }, ...buttons.flatMap(b => [b, " "])),
+      result);
+  }
+
+  async start(planDefinition, buttons, result) {
+    buttons.forEach(b => { b.disabled = true; });
+    result.textContent = "Starting the plan…";
+    try {
+      await this.fhir.request("PlanDefinition/" + planDefinition + "/$apply", {
+        method: "POST",
+        body: { resourceType: "Parameters", parameter: [
+          { name: "subject", valueString: "Patient/" + this.fhir.patientId },
+          { name: "persist", valueBoolean: true },
+        ] },
+      });
+      await this.load();
+      await this.refresh();
+    } catch (error) {
+      result.textContent = "The plan was not started: " + (error instanceof FhirError ? outcomeText(error.outcome) || error.message : error.message);
+      buttons.forEach(b => { b.disabled = false; });
+    }
+  }
+
+  planView(plan, byRef, progress) {
+    const components = new Map(params(progress, "component").map(c => [(part(c, "request") || {}).reference, c]));
+    const goals = new Map(params(progress, "goal").map(g => [(part(g, "goal") || {}).reference, g]));
+    let figures = null;
+    if (progress) {
+      const num = name => { const v = value(params(progress, name)[0]); return v === undefined ? "–" : v; };
+      figures = h("p", { id: "plan-figures", text: `Day ${num("daysInPlan")} of the plan. Episodes: ${num("episodesBefore")} in the same `
+        + `time before the start, ${num("episodesSince")} since (${num("episodesLast30Days")} in the last 30 days). `
+        + `Sessions delivered: ${num("sessionsDelivered")}.` });
+    }
+
+    const rows = (plan.activity || []).map(a => {
+      const request = a.reference ? byRef.get(a.reference.reference) : null;
+      const name = request ? conceptText(request.code) : a.reference ? a.reference.display || a.reference.reference
+        : conceptText(a.detail && a.detail.code) || (a.detail && a.detail.description) || "Activity";
+      const c = a.reference ? components.get(a.reference.reference) : null;
+      const delivered = c ? part(c, "delivered") : null;
+      const expected = c ? part(c, "expected") : null;
+      const last = c ? part(c, "lastDelivered") : null;
+      const who = a.reference ? "Sessions" : "The person's own practice";
+      return h("tr", {},
+        h("th", { scope: "row", text: name }),
+        h("td", { text: who === "Sessions" ? String(delivered ?? 0) + (expected !== undefined && expected !== null ? " of " + expected + " expected" : "") : who }),
+        h("td", { text: last || "–" }),
+        h("td", { text: request ? request.status : (a.detail && a.detail.status) || "" }));
+    });
+    const table = h("table", { id: "plan-activities" },
+      h("thead", {}, h("tr", {}, ...["Activity", "Sessions delivered", "Last session", "Status"].map(t => h("th", { scope: "col", text: t })))),
+      h("tbody", {}, ...rows));
+
+    const goalItems = (plan.goal || []).map(g => {
+      const goal = byRef.get(g.reference);
+      const p = goals.get(g.reference);
+      const status = p ? part(p, "achievementStatus") : goal && goal.achievementStatus && (goal.achievementStatus.coding || [])[0];
+      const code = status ? status.code : "";
+      return h("li", { "data-status": code },
+        h("strong", { text: goal ? conceptText(goal.description) : g.reference }),
+        h("span", { className: "goal-status goal-" + code, text: " — " + (STATUS_TEXT[code] || codingText(status) || "not judged yet") }),
+        p && part(p, "reason") ? h("p", { className: "hint", text: part(p, "reason") }) : null);
+    });
+
+    return h("article", { className: "plan", id: "treatment-plan", "data-plan": plan.id, "aria-labelledby": "plan-title" },
+      h("h3", { id: "plan-title", text: plan.title || "Treatment plan" }),
+      h("p", { text: [plan.status, plan.period && plan.period.start ? "started " + plan.period.start.substring(0, 10) : null].filter(Boolean).join(" · ") }),
+      plan.description ? h("p", { text: plan.description }) : null,
+      figures,
+      h("h4", { text: "Activities" }), table,
+      h("h4", { text: "Goals" }), h("ul", { id: "plan-goals" }, ...goalItems));
+  }
+
+  relapseView(plan) {
+    const items = (plan.activity || []).map(a => h("li", { text: (a.detail && (a.detail.description || conceptText(a.detail.code))) || "" }));
+    return h("article", { className: "plan", id: "relapse-plan", "data-plan": plan.id, "aria-labelledby": "relapse-title" },
+      h("h3", { id: "relapse-title", text: "Relapse-prevention plan: " + (plan.title || "") }),
+      plan.description ? h("p", { text: plan.description }) : null,
+      h("ul", {}, ...items));
+  }
+}
