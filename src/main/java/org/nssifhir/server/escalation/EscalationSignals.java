@@ -158,7 +158,8 @@ public final class EscalationSignals {
 			return Optional.of(q.getValue().intValue());
 		}
 		if (value instanceof Coding c && c.getCode() != null && c.getCode().matches("\\d+")) {
-			return Optional.of(Integer.parseInt(c.getCode()));
+			// a code too long for an int is still a number above 0 (found by the fuzz test: "2222222222")
+			return Optional.of(c.getCode().replaceFirst("^0+(?=\\d)", "").length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(c.getCode()));
 		}
 		return Optional.empty();
 	}
