@@ -58,5 +58,5 @@ if [ "$cds" = 1 ]; then
   echo "AppCDS archive: target/bench/app.jsa ($(du -h target/bench/app.jsa | cut -f1))"
 fi
 
-java -cp "target/test-classes:$(cat target/bench/classpath.txt)" org.nssifhir.server.bench.BenchmarkMain \
+java -cp "target/test-classes:target/classes:$(cat target/bench/classpath.txt)" org.nssifhir.server.bench.BenchmarkMain \
   --jar "$jar" --server-log target/bench/server.log "${extra[@]}" "${args[@]}"
