@@ -201,18 +201,23 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 			return;
 		}
 		// each operation answers with figures from other resource types: the token must be able to read those too
-		if (readsAll(access, scope.context(), "Observation", "Goal")) {
+		if (readsAll(access, "Observation", "Goal")) {
 			rules.allow().operation().named("$nssi-progress").onInstancesOfType(org.hl7.fhir.r4.model.CarePlan.class).andAllowAllResponses();
 		}
-		if (compartment == null && readsAll(access, scope.context(), "Patient", "Flag")) {
+		if (compartment == null && readsAll(access, "Patient", "Flag")) {
 			rules.allow().operation().named("$apply").onInstancesOfType(org.hl7.fhir.r4.model.PlanDefinition.class).andAllowAllResponses();
 		}
 	}
 
-	/** Whether the token may read every one of these types, in the same context (patient, user or system), unfiltered. */
-	private static boolean readsAll(SmartAccess access, SmartScope.Context context, String... types) {
-		return java.util.Arrays.stream(types).allMatch(type -> access.scopes().stream().anyMatch(s -> s.context() == context
-				&& s.appliesTo(type) && s.allows(SmartScope.Permission.READ) && s.query().isEmpty()));
+	/**
+	 * Whether the token may read every one of these types, unfiltered, in some context. (An app launched for a patient
+	 * typically reads the patient's data with patient/ scopes and writes plans with user/ scopes; the operations
+	 * still check the treating relationship or the patient's own record.)
+	 */
+	private static boolean readsAll(SmartAccess access, String... types) {
+		return java.util.Arrays.stream(types).allMatch(type -> access.scopes().stream()
+				.filter(s -> s.context() != SmartScope.Context.PATIENT || access.patientId().isPresent())
+				.anyMatch(s -> s.appliesTo(type) && s.allows(SmartScope.Permission.READ) && s.query().isEmpty()));
 	}
 
 	/**
