@@ -217,8 +217,8 @@ public final class AssessmentExtractor {
 		if (value instanceof IntegerType i && i.getValue() != null) {
 			return Optional.of(i.getValue());
 		}
-		if (value instanceof Coding c && c.getCode() != null && c.getCode().matches("\\d+")) {
-			return Optional.of(Integer.parseInt(c.getCode()));
+		if (value instanceof Coding c) {
+			return org.nssifhir.server.support.Digits.of(c.getCode());
 		}
 		return Optional.empty();
 	}

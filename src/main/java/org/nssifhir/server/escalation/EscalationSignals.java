@@ -157,9 +157,8 @@ public final class EscalationSignals {
 		if (value instanceof Quantity q && q.getValue() != null) {
 			return Optional.of(q.getValue().intValue());
 		}
-		if (value instanceof Coding c && c.getCode() != null && c.getCode().matches("\\d+")) {
-			// a code too long for an int is still a number above 0 (found by the fuzz test: "2222222222")
-			return Optional.of(c.getCode().replaceFirst("^0+(?=\\d)", "").length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(c.getCode()));
+		if (value instanceof Coding c) {
+			return org.nssifhir.server.support.Digits.of(c.getCode());
 		}
 		return Optional.empty();
 	}
