@@ -32,7 +32,9 @@ export class Treatment {
       return;
     }
     const progress = await this.fhir.request("CarePlan/" + main.id + "/$nssi-progress").catch(() => null);
-    const relapse = plans.find(p => hasCategory(p, RELAPSE) && (p.partOf || []).some(r => r.reference === ref(main)));
+    // the relapse-prevention plan is part of the treatment plan: ask for exactly that
+    const parts = await this.fhir.search("CarePlan?part-of=" + encodeURIComponent(ref(main)) + "&status=active").catch(() => []);
+    const relapse = parts.find(p => p.resourceType === "CarePlan" && hasCategory(p, RELAPSE));
     this.container.replaceChildren(this.planView(main, byRef, progress), ...(relapse ? [this.relapseView(relapse)] : []));
   }
 

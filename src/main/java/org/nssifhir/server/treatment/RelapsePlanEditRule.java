@@ -7,6 +7,7 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import java.util.Objects;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Goal;
@@ -32,22 +33,22 @@ public class RelapsePlanEditRule {
 	static final int BEFORE_VALIDATION = -100;
 
 	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED, order = BEFORE_VALIDATION)
-	public void created(IBaseResource resource) {
-		if (patientUser()) {
+	public void created(IBaseResource resource, RequestDetails request) {
+		if (patientUser(request)) {
 			check(null, resource);
 		}
 	}
 
 	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED, order = BEFORE_VALIDATION)
-	public void updated(IBaseResource previous, IBaseResource resource) {
-		if (patientUser()) {
+	public void updated(IBaseResource previous, IBaseResource resource, RequestDetails request) {
+		if (patientUser(request)) {
 			check(previous, resource);
 		}
 	}
 
 	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_DELETED, order = BEFORE_VALIDATION)
-	public void deleted(IBaseResource resource) {
-		if (patientUser() && (resource instanceof Goal || resource instanceof ServiceRequest
+	public void deleted(IBaseResource resource, RequestDetails request) {
+		if (patientUser(request) && (resource instanceof Goal || resource instanceof ServiceRequest
 				|| (resource instanceof CarePlan plan && !onlyRelapsePlan(plan)))) {
 			throw refused();
 		}
@@ -71,8 +72,15 @@ public class RelapsePlanEditRule {
 		}
 	}
 
-	/** Whose resource the user is: a patient or proxy (by fhirUser), or a patient-context token with no known user. */
-	private static boolean patientUser() {
+	/**
+	 * Whose resource the user is: a patient or proxy (by fhirUser), or a patient-context token with no known user.
+	 * The server's own writes on the way (a Goal's status brought up to date while a patient reads their progress)
+	 * are made as the system and are not the patient's.
+	 */
+	private static boolean patientUser(RequestDetails request) {
+		if (request instanceof ca.uhn.fhir.rest.api.server.SystemRequestDetails) {
+			return false;
+		}
 		return SmartAccess.current().map(a -> a.fhirUser()
 				.map(u -> SmartUsers.kind(u) == SmartUsers.Kind.PATIENT || SmartUsers.kind(u) == SmartUsers.Kind.PROXY)
 				.orElse(a.isPatientLevelOnly())).orElse(false);
