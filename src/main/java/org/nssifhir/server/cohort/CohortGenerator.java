@@ -202,13 +202,14 @@ public final class CohortGenerator {
 	}
 
 	/**
-	 * Everyone but the stable course gets a plan (so some people have none, as in real services): DBT for
-	 * adolescents, DBT or CBT for adults. Improving and in-remission people attend nearly every session and
-	 * report low urges and daily skills; escalating people miss sessions and report high urges. Drawn from a
-	 * random of its own, so the history above is the same with or without it.
+	 * People whose NSSI is active and changing (improving or escalating) get a plan; stable people and those in
+	 * remission (whose Condition is no longer active, so no plan could address it) have none, as in real services.
+	 * DBT for adolescents, DBT or CBT for adults. Improving people attend nearly every session and report low
+	 * urges and daily skills; escalating people miss sessions and report high urges. Drawn from a random of its
+	 * own, so the history above is the same with or without it.
 	 */
 	static Treatment treatment(long seed, int n, Course course, boolean adolescent) {
-		if (course == Course.STABLE) {
+		if (course != Course.IMPROVING && course != Course.ESCALATING) {
 			return null;
 		}
 		SplittableRandom random = new SplittableRandom(seed * 7_919L + n * 31L + 17);
