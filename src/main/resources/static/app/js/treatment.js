@@ -32,10 +32,18 @@ export class Treatment {
       return;
     }
     const progress = await this.fhir.request("CarePlan/" + main.id + "/$nssi-progress").catch(() => null);
-    // the relapse-prevention plan is part of the treatment plan: ask for exactly that
-    const parts = await this.fhir.search("CarePlan?part-of=" + encodeURIComponent(ref(main)) + "&status=active").catch(() => []);
-    const relapse = parts.find(p => p.resourceType === "CarePlan" && hasCategory(p, RELAPSE));
-    this.container.replaceChildren(this.planView(main, byRef, progress), ...(relapse ? [this.relapseView(relapse)] : []));
+    // the relapse-prevention plan is part of the treatment plan: ask for exactly that, in this patient's record
+    let relapse;
+    try {
+      const parts = await this.fhir.search("CarePlan?patient=" + encodeURIComponent(this.fhir.patientId)
+        + "&part-of=" + encodeURIComponent(ref(main)) + "&status=active");
+      relapse = this.relapseView(parts.find(p => p.resourceType === "CarePlan" && hasCategory(p, RELAPSE)));
+    } catch (e) {
+      // said, not hidden: a clinician must not take a missing panel for a missing plan
+      relapse = h("p", { id: "relapse-plan-error", className: "error", role: "alert",
+        text: "The relapse-prevention plan could not be loaded: " + e.message });
+    }
+    this.container.replaceChildren(this.planView(main, byRef, progress), relapse);
   }
 
   renderStart() {
@@ -121,6 +129,9 @@ export class Treatment {
   }
 
   relapseView(plan) {
+    if (!plan) {
+      return h("p", { id: "relapse-plan", text: "This plan has no active relapse-prevention plan." });
+    }
     const items = (plan.activity || []).map(a => h("li", { text: (a.detail && (a.detail.description || conceptText(a.detail.code))) || "" }));
     return h("article", { className: "plan", id: "relapse-plan", "data-plan": plan.id, "aria-labelledby": "relapse-title" },
       h("h3", { id: "relapse-title", text: "Relapse-prevention plan: " + (plan.title || "") }),

@@ -77,7 +77,8 @@ public class HapiJpaConfig {
 		// client-assigned ids must not be purely numeric, so they cannot collide with server-assigned ones
 		settings.setResourceClientIdStrategy(JpaStorageSettings.ClientIdStrategyEnum.ALPHANUMERIC);
 		settings.setIndexMissingFields(StorageSettings.IndexEnabledEnum.DISABLED);
-		settings.setFetchSizeDefaultMaximum(properties.fhir().maxPageSize());
+		// not the page size: bulk export's id-batch queries are synchronous and must not be cut short (HAPI-0464)
+		settings.setFetchSizeDefaultMaximum(properties.fhir().maxSearchResults());
 		settings.setMaximumIncludesToLoadPerPage(properties.limits().maxIncludedResourcesPerPage());
 		// cached search results let paging links work; keep them briefly, they may hold sensitive ids
 		settings.setReuseCachedSearchResultsForMillis(0L);

@@ -51,7 +51,10 @@ public record NssiProperties(
 			/* Public base URL (e.g. https://fhir.example.org/fhir); blank = derived from each request. */
 			String serverAddress,
 			@Min(1) @DefaultValue("20") int defaultPageSize,
-			@Min(1) @DefaultValue("200") int maxPageSize) {}
+			@Min(1) @DefaultValue("200") int maxPageSize,
+			/* The most results one search loads when it names no count of its own. HAPI's bulk export reads up to
+			   800 resources per synchronous query and fails outright when that query is capped below them. */
+			@Min(800) @DefaultValue("10000") int maxSearchResults) {}
 
 	/** Request limits; exceeding any of them is a 4xx with an OperationOutcome, never a silent truncation. */
 	public record Limits(

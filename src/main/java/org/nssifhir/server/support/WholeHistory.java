@@ -6,8 +6,8 @@ import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 public final class WholeHistory {
 
 	/**
-	 * Far above 5 years of daily episodes. Without an explicit count HAPI caps a synchronous search at the
-	 * page-size maximum (nssi.fhir.max-page-size), which would silently cut a history short.
+	 * Far above 5 years of daily episodes. Without an explicit count HAPI caps a synchronous search at
+	 * nssi.fhir.max-search-results, which would silently cut a history short.
 	 */
 	public static final int ALL = 100_000;
 

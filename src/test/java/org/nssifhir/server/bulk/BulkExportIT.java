@@ -136,6 +136,22 @@ class BulkExportIT extends BaseIT {
 	}
 
 	@Test
+	void aPatientWithMoreEpisodesThanAPageIsExportedWhole() throws Exception {
+		// more than a search page (200) of one type in one export chunk: every one must reach the file
+		IIdType many = AssessmentFixtures.patient(client());
+		Bundle batch = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+		for (int i = 0; i < 260; i++) {
+			batch.addEntry().setResource(AssessmentFixtures.episode(many, daysAgo(5 + i), "intent-none", null))
+					.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Observation");
+		}
+		client().transaction().withBundle(batch).execute();
+		String status = kickOff("/" + many.getValue() + "/$export?_type=Observation", token);
+		Map<String, List<JsonNode>> files = download(awaitManifest(status, token), token);
+		assertThat(files.get("Observation")).hasSize(260);
+		assertThat(ids(files.get("Observation"))).doesNotHaveDuplicates();
+	}
+
+	@Test
 	void refusals() throws Exception {
 		String url = fhirBase() + "/" + group.getValue() + "/$export?_type=Patient";
 		// no token

@@ -262,11 +262,15 @@ class FhirRestApiIT extends BaseIT {
 	void searchResultsArePaged() {
 		IGenericClient client = client();
 		IIdType patient = client.create().resource(newPatient(unique("paging"))).execute().getId().toUnqualifiedVersionless();
-		for (int i = 0; i < 5; i++) {
-			client.create().resource(newObservation(patient, "p" + i)).execute();
+		// more results than the largest page (200): paging must reach every one of them, not stop at one page's worth
+		Bundle batch = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+		for (int i = 0; i < 250; i++) {
+			batch.addEntry().setResource(newObservation(patient, "p" + i)).getRequest()
+					.setMethod(Bundle.HTTPVerb.POST).setUrl("Observation");
 		}
+		client.transaction().withBundle(batch).execute();
 		Bundle page = client.search()
-				.byUrl("Observation?subject=" + patient.getValue() + "&_count=2")
+				.byUrl("Observation?subject=" + patient.getValue() + "&_count=100")
 				.returnBundle(Bundle.class)
 				.execute();
 		int seen = page.getEntry().size();
@@ -276,7 +280,7 @@ class FhirRestApiIT extends BaseIT {
 			seen += page.getEntry().size();
 			pages++;
 		}
-		assertThat(seen).isEqualTo(5);
+		assertThat(seen).isEqualTo(250);
 		assertThat(pages).isEqualTo(3);
 	}
 
