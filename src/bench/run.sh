@@ -6,6 +6,8 @@
 #   (data: the synthetic cohort generator, cohort/; bulk $export throughput is reported at the largest size)
 #   src/bench/run.sh --cds ...                                    # the servers start from an AppCDS archive
 #   src/bench/run.sh --cds --startup-runs 3                       # startup only: packaged jar vs AppCDS, alternately
+#   src/bench/run.sh --reuse-data true                            # the previous run's database again, no load
+#                                                                 # (Debian PostgreSQL only; for before/after figures)
 # Database: NSSI_DB_URL (+ NSSI_DB_USERNAME/NSSI_DB_PASSWORD) if set; otherwise Debian's PostgreSQL (installed with
 # apt-get if missing, cluster started with pg_ctlcluster) with a fresh database nssi_bench; BENCH_EMBEDDED=1 uses the
 # server's embedded PostgreSQL instead. Other options: --requests R (per timed workload), --port P, --server-heap 2g,
@@ -41,7 +43,11 @@ else
   pg_ctlcluster "$version" main start 2>/dev/null || true   # already running is fine
   pg_port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')
   su postgres -c "psql -q -p $pg_port -c \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='nssi_bench') THEN CREATE ROLE nssi_bench LOGIN PASSWORD 'nssi_bench'; END IF; END\\\$\\\$\""
-  su postgres -c "psql -q -p $pg_port -c 'DROP DATABASE IF EXISTS nssi_bench' -c 'CREATE DATABASE nssi_bench OWNER nssi_bench'"
+  if [[ " $* " == *" --reuse-data "* ]]; then
+    echo "Reusing database nssi_bench and target/bench/loaded-patients.txt from the previous run"
+  else
+    su postgres -c "psql -q -p $pg_port -c 'DROP DATABASE IF EXISTS nssi_bench' -c 'CREATE DATABASE nssi_bench OWNER nssi_bench'"
+  fi
   export NSSI_DB_URL="jdbc:postgresql://localhost:$pg_port/nssi_bench" NSSI_DB_USERNAME=nssi_bench NSSI_DB_PASSWORD=nssi_bench
   echo "Database: Debian PostgreSQL $version on port $pg_port, fresh database nssi_bench"
 fi

@@ -27,7 +27,7 @@ import java.util.function.IntFunction;
  * loads synthetic patients with observations through transaction bundles, then runs each workload and prints a
  * table. Everything is measured in this one run, so figures can be compared as ratios.
  *
- * <p>Arguments: {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20; every tenth is a
+ * <p>Arguments: {@code --reuse-data true} (the data of the previous run, kept by run.sh: no load), {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20; every tenth is a
  * validated nssi-episode), {@code --requests R} (default 400, per timed workload), {@code --jar path},
  * {@code --server-jvm-options "..."} (e.g. class-data sharing flags), {@code --no-baseline true}. After our server's
  * run the server is restarted on the same data as the baseline (security off, {@code nssi.benchmark.baseline}: no
@@ -97,12 +97,24 @@ public final class BenchmarkMain {
 			// the first request after readiness is a validated NSSI episode: it shows whether warm-up did its job
 			String firstPatient = createPatient();
 			timed(ours.firstRequest, () -> post("/Observation", episode(firstPatient, 0)));
-			ours.load = loadCohort(patients, obsPerPatient, patientIds);
-			// realistic histories from the synthetic cohort generator (assessments extracted, years of episodes)
-			ours.generated = loadGeneratedCohort(intArg("cohort-people", 20), patientIds);
-			summaryPatient = createPatient();
-			for (int year = 0; year < 5; year++) {
-				post("", weeklyEpisodes(summaryPatient, year));
+			Path loaded = Path.of("target/bench/loaded-patients.txt");
+			if (args.containsKey("reuse-data")) {
+				// the database of an earlier run (run.sh --reuse-data keeps it): its patients, first the summary patient
+				List<String> lines = Files.readAllLines(loaded);
+				summaryPatient = lines.get(0);
+				patientIds.addAll(lines.subList(1, lines.size()));
+				System.out.printf(Locale.ROOT, "reusing the loaded data: %d patients%n", patientIds.size());
+			} else {
+				ours.load = loadCohort(patients, obsPerPatient, patientIds);
+				// realistic histories from the synthetic cohort generator (assessments extracted, years of episodes)
+				ours.generated = loadGeneratedCohort(intArg("cohort-people", 20), patientIds);
+				summaryPatient = createPatient();
+				for (int year = 0; year < 5; year++) {
+					post("", weeklyEpisodes(summaryPatient, year));
+				}
+				List<String> lines = new ArrayList<>(List.of(summaryPatient));
+				lines.addAll(patientIds);
+				Files.write(loaded, lines);
 			}
 			ours.results = workloads(patientIds, summaryPatient, requests, true);
 			ours.rssAfterLoad = rssKb(server.pid());
@@ -215,8 +227,12 @@ public final class BenchmarkMain {
 		System.out.printf(Locale.ROOT, "| RSS after startup | %d MiB | %s |%n", ours.rssAfterStartup / 1024, baseline == null ? na : baseline.rssAfterStartup / 1024 + " MiB");
 		System.out.printf(Locale.ROOT, "| RSS after load | %d MiB | %s |%n", ours.rssAfterLoad / 1024, baseline == null ? na : baseline.rssAfterLoad / 1024 + " MiB");
 		System.out.printf(Locale.ROOT, "| first request after readiness (create nssi-episode) | %.1f ms | |%n", ours.firstRequest.percentileMillis(50));
-		System.out.printf(Locale.ROOT, "| cohort load (transactions of 1 patient + its obs, 8 clients) | %.0f resources/s | |%n", ours.load.perSecond());
-		System.out.printf(Locale.ROOT, "| generated cohort load (one transaction per person + $extract, 4 clients) | %.0f resources/s | |%n", ours.generated.perSecond());
+		if (ours.load != null) {
+			System.out.printf(Locale.ROOT, "| cohort load (transactions of up to %d entries, 8 clients) | %.0f resources/s | |%n", LOAD_CHUNK, ours.load.perSecond());
+			System.out.printf(Locale.ROOT, "| generated cohort load (one transaction per person + $extract, 4 clients) | %.0f resources/s | |%n", ours.generated.perSecond());
+		} else {
+			System.out.println("| data | reused from an earlier run (--reuse-data) | |");
+		}
 		if (ours.export != null) {
 			System.out.printf(Locale.ROOT, "| bulk $export (system): %.0f resources, kick-off to complete %.1f s | %.0f resources/s | |%n",
 					ours.export[0], ours.export[1], ours.export[0] / ours.export[1]);
@@ -367,15 +383,30 @@ public final class BenchmarkMain {
 		List<String> ids = java.util.Collections.synchronizedList(patientIds);
 		ExecutorService pool = Executors.newFixedThreadPool(8);
 		AtomicInteger resources = new AtomicInteger();
+		AtomicInteger patientsLoaded = new AtomicInteger();
 		long start = System.nanoTime();
 		List<Future<?>> futures = new ArrayList<>();
 		for (int p = 0; p < patients; p++) {
 			futures.add(pool.submit(() -> {
+				// the patient and its first observations, then the rest in transactions that stay under the
+				// server's bundle-entry limit (nssi.limits.max-bundle-entries, 500)
+				int first = Math.min(obsPerPatient, LOAD_CHUNK - 1);
 				long t0 = System.nanoTime();
-				String response = post("", cohortTransaction(obsPerPatient));
+				String patient = firstPatientLocation(post("", cohortTransaction(first)));
 				stats.add(System.nanoTime() - t0);
-				ids.add(firstPatientLocation(response));
+				for (int done = first; done < obsPerPatient; done += LOAD_CHUNK) {
+					int n = Math.min(LOAD_CHUNK, obsPerPatient - done);
+					long t1 = System.nanoTime();
+					post("", observationsTransaction(patient, done, n));
+					stats.add(System.nanoTime() - t1);
+				}
+				ids.add(patient);
 				resources.addAndGet(obsPerPatient + 1);
+				int loaded = patientsLoaded.incrementAndGet();
+				if (loaded % 50 == 0) {
+					System.out.printf(Locale.ROOT, "loaded %d of %d patients (%d resources, %.0f s)%n", loaded, patients,
+							resources.get(), (System.nanoTime() - start) / 1e9);
+				}
 				return null;
 			}));
 		}
@@ -505,6 +536,9 @@ public final class BenchmarkMain {
 		return location.substring(location.indexOf("Patient/")).replaceAll("/_history/.*", "");
 	}
 
+	/** Entries per load transaction, under the server's default bundle-entry limit. */
+	private static final int LOAD_CHUNK = 250;
+
 	private static String firstPatientLocation(String transactionResponse) {
 		int at = transactionResponse.indexOf("\"location\":\"Patient/");
 		String rest = transactionResponse.substring(at + "\"location\":\"".length());
@@ -589,6 +623,17 @@ public final class BenchmarkMain {
 		for (int i = 0; i < observations; i++) {
 			String resource = i % 10 == 0 ? episode(patientUrn, i) : observation(patientUrn, i);
 			sb.append(",{\"resource\":").append(resource).append(",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}");
+		}
+		return sb.append("]}").toString();
+	}
+
+	/** More observations for a stored patient; every tenth a validated NSSI episode, as in the first transaction. */
+	private static String observationsTransaction(String patient, int from, int count) {
+		StringBuilder sb = new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[");
+		for (int i = from; i < from + count; i++) {
+			String resource = i % 10 == 0 ? episode(patient, i) : observation(patient, i);
+			sb.append(i == from ? "" : ",").append("{\"resource\":").append(resource)
+					.append(",\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}");
 		}
 		return sb.append("]}").toString();
 	}

@@ -224,10 +224,17 @@ public class SensitiveDataConsentService implements IConsentService {
 
 	/** Every patient whose compartment the resource is in (all must pass: a rule for one is no rule for another). */
 	private List<String> patientsOf(IBaseResource resource) {
+		return patientsOf(fhirContext, resource);
+	}
+
+	static List<String> patientsOf(FhirContext fhirContext, IBaseResource resource) {
 		if ("Patient".equals(fhirContext.getResourceType(resource))) {
 			return resource.getIdElement().getIdPart() == null ? List.of() : List.of(resource.getIdElement().getIdPart());
 		}
+		// the terser returns every reference in the compartment's parameters, whatever its type: a CarePlan's
+		// activity performer or an Observation's performer can be a Practitioner, who is no patient to check
 		List<String> owners = fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of()).stream()
+				.filter(id -> "Patient".equals(id.getResourceType()))
 				.map(IIdType::getIdPart)
 				.filter(id -> id != null)
 				.distinct()
