@@ -105,7 +105,13 @@ public final class BenchmarkMain {
 				patientIds.addAll(lines.subList(1, lines.size()));
 				System.out.printf(Locale.ROOT, "reusing the loaded data: %d patients%n", patientIds.size());
 			} else {
+				loadChunk = intArg("load-chunk", loadChunk);
 				ours.load = loadCohort(patients, obsPerPatient, patientIds);
+				if (args.containsKey("load-only")) {
+					System.out.printf(Locale.ROOT, "| cohort load (transactions of up to %d entries, 8 clients) | %.0f resources/s | p50 %.0f ms, p95 %.0f ms per transaction |%n",
+							loadChunk, ours.load.perSecond(), ours.load.percentileMillis(50), ours.load.percentileMillis(95));
+					return;
+				}
 				// realistic histories from the synthetic cohort generator (assessments extracted, years of episodes)
 				ours.generated = loadGeneratedCohort(intArg("cohort-people", 20), patientIds);
 				summaryPatient = createPatient();
@@ -228,7 +234,7 @@ public final class BenchmarkMain {
 		System.out.printf(Locale.ROOT, "| RSS after load | %d MiB | %s |%n", ours.rssAfterLoad / 1024, baseline == null ? na : baseline.rssAfterLoad / 1024 + " MiB");
 		System.out.printf(Locale.ROOT, "| first request after readiness (create nssi-episode) | %.1f ms | |%n", ours.firstRequest.percentileMillis(50));
 		if (ours.load != null) {
-			System.out.printf(Locale.ROOT, "| cohort load (transactions of up to %d entries, 8 clients) | %.0f resources/s | |%n", LOAD_CHUNK, ours.load.perSecond());
+			System.out.printf(Locale.ROOT, "| cohort load (transactions of up to %d entries, 8 clients) | %.0f resources/s | |%n", loadChunk, ours.load.perSecond());
 			System.out.printf(Locale.ROOT, "| generated cohort load (one transaction per person + $extract, 4 clients) | %.0f resources/s | |%n", ours.generated.perSecond());
 		} else {
 			System.out.println("| data | reused from an earlier run (--reuse-data) | |");
@@ -390,12 +396,12 @@ public final class BenchmarkMain {
 			futures.add(pool.submit(() -> {
 				// the patient and its first observations, then the rest in transactions that stay under the
 				// server's bundle-entry limit (nssi.limits.max-bundle-entries, 500)
-				int first = Math.min(obsPerPatient, LOAD_CHUNK - 1);
+				int first = Math.min(obsPerPatient, loadChunk - 1);
 				long t0 = System.nanoTime();
 				String patient = firstPatientLocation(post("", cohortTransaction(first)));
 				stats.add(System.nanoTime() - t0);
-				for (int done = first; done < obsPerPatient; done += LOAD_CHUNK) {
-					int n = Math.min(LOAD_CHUNK, obsPerPatient - done);
+				for (int done = first; done < obsPerPatient; done += loadChunk) {
+					int n = Math.min(loadChunk, obsPerPatient - done);
 					long t1 = System.nanoTime();
 					post("", observationsTransaction(patient, done, n));
 					stats.add(System.nanoTime() - t1);
@@ -536,8 +542,8 @@ public final class BenchmarkMain {
 		return location.substring(location.indexOf("Patient/")).replaceAll("/_history/.*", "");
 	}
 
-	/** Entries per load transaction, under the server's default bundle-entry limit. */
-	private static final int LOAD_CHUNK = 250;
+	/** Entries per load transaction ({@code --load-chunk}, default 50; at most the server's bundle-entry limit). */
+	private int loadChunk = 50;
 
 	private static String firstPatientLocation(String transactionResponse) {
 		int at = transactionResponse.indexOf("\"location\":\"Patient/");
