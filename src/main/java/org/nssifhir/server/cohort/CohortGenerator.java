@@ -39,8 +39,8 @@ import org.nssifhir.server.conformance.NssiCanonicals;
  * {@code $extract}), and an NSSI Condition is recorded after the first episodes. Deterministic for a seed and a
  * "today". Every resource is tagged HTEST, and names are obviously not real people's.
  *
- * <p>Care plans and treatment sessions are not generated yet: they belong to treatment planning (PlanDefinition
- * {@code $apply}), which is not in this build.
+ * <p>People whose NSSI is active and changing also get a {@link Treatment}: the loader starts it through
+ * {@code PlanDefinition/$apply}, as a clinician would, and records the sessions and diary cards since.
  */
 public final class CohortGenerator {
 

@@ -1,18 +1,26 @@
 package org.nssifhir.server.cohort;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.RestfulServer;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StringType;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.treatment.PlanApplyProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
@@ -33,12 +41,17 @@ public class DemoData implements ApplicationRunner {
 	private final IFhirSystemDao<Bundle, ?> systemDao;
 	private final DaoRegistry daoRegistry;
 	private final ExtractOperationProvider extract;
+	private final PlanApplyProvider planApply;
+	private final RestfulServer restfulServer;
 
-	public DemoData(NssiProperties properties, IFhirSystemDao<Bundle, ?> systemDao, DaoRegistry daoRegistry, ExtractOperationProvider extract) {
+	public DemoData(NssiProperties properties, IFhirSystemDao<Bundle, ?> systemDao, DaoRegistry daoRegistry, ExtractOperationProvider extract,
+			PlanApplyProvider planApply, RestfulServer restfulServer) {
 		this.properties = properties;
 		this.systemDao = systemDao;
 		this.daoRegistry = daoRegistry;
 		this.extract = extract;
+		this.planApply = planApply;
+		this.restfulServer = restfulServer;
 	}
 
 	@Override
@@ -56,7 +69,10 @@ public class DemoData implements ApplicationRunner {
 				(System.nanoTime() - started) / 1_000_000_000L);
 	}
 
-	/** The same loading as over HTTP, through HAPI's DAOs as the system (the write interceptors still apply). */
+	/**
+	 * The same loading as over HTTP, through HAPI's DAOs and our operations as the system (the write interceptors
+	 * still apply): histories, their extracted assessments, and the treatment plans with their sessions.
+	 */
 	CohortLoader inProcess() {
 		return new CohortLoader() {
 			@Override
@@ -74,6 +90,30 @@ public class DemoData implements ApplicationRunner {
 			public void extract(String questionnaireResponseId) {
 				extract.extractInstance(new IdType(questionnaireResponseId), new SystemRequestDetails());
 			}
+
+			@Override
+			public Optional<CarePlan> startPlan(String planDefinition, String patient) {
+				// the same operation a clinician's app calls; the plan logic reads its definitions through the server
+				SystemRequestDetails request = new SystemRequestDetails();
+				request.setServer(restfulServer);
+				return Optional.of((CarePlan) planApply.apply(new IdType("PlanDefinition", planDefinition), new StringType(patient),
+						null, null, null, null, null, new BooleanType(true), request));
+			}
+
+			@Override
+			public void update(Resource resource) {
+				dao(resource).update(resource, new SystemRequestDetails());
+			}
+
+			@Override
+			public void create(Resource resource) {
+				dao(resource).create(resource, new SystemRequestDetails());
+			}
 		};
+	}
+
+	@SuppressWarnings("unchecked")
+	private IFhirResourceDao<Resource> dao(Resource resource) {
+		return (IFhirResourceDao<Resource>) daoRegistry.getResourceDao(resource.fhirType());
 	}
 }

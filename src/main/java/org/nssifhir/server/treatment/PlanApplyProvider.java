@@ -231,6 +231,8 @@ public class PlanApplyProvider {
 	private RestfulServer server(RequestDetails request) {
 		if (restfulServer == null && request instanceof ServletRequestDetails servlet) {
 			restfulServer = servlet.getServer();
+		} else if (restfulServer == null && request.getServer() instanceof RestfulServer server) {
+			restfulServer = server; // an in-process caller (demo data) that names the server
 		}
 		return restfulServer;
 	}

@@ -243,6 +243,8 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(relapse.findElement(By.id("relapse-title")).getText()).startsWith("Relapse-prevention plan");
 		assertThat(relapse.findElements(By.cssSelector("li"))).hasSizeGreaterThanOrEqualTo(5);
 		assertThat(relapse.getText()).contains("led to self-injury before").contains("crisis line");
+		scrollTo(browser, relapse);
+		Browsers.screenshot(browser, "clinician-app-relapse-plan");
 		assertThat(browser.findElements(By.id("start-nssi-dbt"))).isEmpty();
 		scrollTo(browser, browser.findElement(By.id("treatment")));
 		Browsers.screenshot(browser, "clinician-app-dbt-plan");

@@ -7,11 +7,17 @@ import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.treatment.PlanApplyProvider;
 import org.nssifhir.server.support.BaseIT;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -34,14 +40,27 @@ class DemoDataIT extends BaseIT {
 	@Autowired
 	ExtractOperationProvider extract;
 
+	@Autowired
+	PlanApplyProvider planApply;
+
+	@Autowired
+	RestfulServer restfulServer;
+
 	@Test
 	void demoModeLoadsASmallCohortThatTheApiServes_andRestartsAddNothing() throws Exception {
 		assertThat(properties.db().embedded()).as("the tests run on the embedded default, as demo mode does").isTrue();
+		// a seed whose two people include one in treatment (the generator decides who is, deterministically)
 		long seed = System.nanoTime();
+		LocalDate today = LocalDate.now(ZoneOffset.UTC);
+		while (new CohortGenerator(today).generate(2, seed).stream().noneMatch(p -> p.treatment() != null)) {
+			seed++;
+		}
+		CohortGenerator.PatientHistory treated = new CohortGenerator(today).generate(2, seed).stream()
+				.filter(p -> p.treatment() != null).findFirst().orElseThrow();
 		NssiProperties demo = new NssiProperties(properties.db(), properties.fhir(), properties.limits(), properties.cors(),
 				properties.security(), properties.escalation(), properties.integration(), new NssiProperties.Demo(true, 2, seed),
 				properties.searchIndexDir());
-		DemoData step = new DemoData(demo, systemDao, daoRegistry, extract);
+		DemoData step = new DemoData(demo, systemDao, daoRegistry, extract, planApply, restfulServer);
 
 		step.run(null);
 		String prefix = "SYN-" + seed + "-";
@@ -53,6 +72,23 @@ class DemoDataIT extends BaseIT {
 		assertThat(summary.body()).contains("episodeCount");
 		int total = client().search().byUrl("Observation?subject=" + patient + "&_summary=count").returnBundle(Bundle.class).execute().getTotal();
 		assertThat(total).isGreaterThan(0);
+
+		// the person in treatment has their plan, started when the history says, with the sessions delivered since
+		String inTreatment = client().search().forResource(Patient.class)
+				.where(Patient.IDENTIFIER.exactly().systemAndIdentifier(CohortGenerator.MRN_SYSTEM, treated.mrn()))
+				.returnBundle(Bundle.class).execute().getEntryFirstRep().getResource().getIdElement().toUnqualifiedVersionless().getValue();
+		Bundle plans = client().search().byUrl("CarePlan?patient=" + inTreatment + "&status=active&category="
+				+ NssiCanonicals.CONCEPTS_SYSTEM + "|" + (treated.treatment().planDefinition().equals("nssi-dbt") ? "dbt-plan" : "cbt-plan"))
+				.returnBundle(Bundle.class).execute();
+		assertThat(plans.getEntry()).hasSize(1);
+		CarePlan plan = (CarePlan) plans.getEntryFirstRep().getResource();
+		assertThat(plan.getPeriod().getStartElement().getValueAsString())
+				.isEqualTo(today.minusWeeks(treated.treatment().weeksAgo()).toString());
+		assertThat(client().search().byUrl("Procedure?subject=" + inTreatment + "&status=completed&_summary=count")
+				.returnBundle(Bundle.class).execute().getTotal()).isEqualTo(treated.treatment().sessions());
+		HttpResponse<String> treatedSummary = http.send(fhirRequest("/" + inTreatment + "/$nssi-summary").GET().build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(treatedSummary.body()).contains("activeCarePlan").contains(plan.getIdElement().getIdPart());
 
 		step.run(null); // a restart with the same settings
 		assertThat(patients(prefix).getEntry()).hasSize(2);

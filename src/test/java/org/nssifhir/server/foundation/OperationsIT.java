@@ -51,19 +51,34 @@ class OperationsIT extends BaseIT {
 	}
 
 	@Test
-	void corsIsOffByDefault() throws Exception {
-		HttpResponse<String> preflight = http.send(
-				HttpRequest.newBuilder(URI.create(baseUrl() + "/fhir/Patient"))
+	void corsAnswersOnlyTheConfiguredOrigins_forTheFhirApiAndCdsHooks() throws Exception {
+		for (String path : new String[] {"/fhir/Patient", "/cds-services", "/cds-services/nssi-patient-view"}) {
+			assertThat(preflight(path, "https://evil.example").headers().firstValue("Access-Control-Allow-Origin")).as(path).isEmpty();
+			HttpResponse<String> allowed = preflight(path, TRUSTED_ORIGIN);
+			assertThat(allowed.statusCode()).as(path).isEqualTo(200);
+			assertThat(allowed.headers().firstValue("Access-Control-Allow-Origin")).as(path).contains(TRUSTED_ORIGIN);
+			assertThat(allowed.headers().firstValue("Access-Control-Allow-Headers").orElse("").toLowerCase()).as(path).contains("authorization");
+		}
+		for (String path : new String[] {"/fhir/metadata", "/cds-services"}) {
+			assertThat(getFrom(path, "https://evil.example").headers().firstValue("Access-Control-Allow-Origin")).as(path).isEmpty();
+			HttpResponse<String> simple = getFrom(path, TRUSTED_ORIGIN);
+			assertThat(simple.statusCode()).as(path).isEqualTo(200);
+			assertThat(simple.headers().firstValue("Access-Control-Allow-Origin")).as(path).contains(TRUSTED_ORIGIN);
+		}
+	}
+
+	private HttpResponse<String> preflight(String path, String origin) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path))
 						.method("OPTIONS", HttpRequest.BodyPublishers.noBody())
-						.header("Origin", "https://evil.example")
-						.header("Access-Control-Request-Method", "GET")
+						.header("Origin", origin)
+						.header("Access-Control-Request-Method", path.startsWith("/cds-services/") ? "POST" : "GET")
+						.header("Access-Control-Request-Headers", "authorization,content-type")
 						.build(),
 				HttpResponse.BodyHandlers.ofString());
-		assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
-		HttpResponse<String> simple = http.send(
-				HttpRequest.newBuilder(URI.create(baseUrl() + "/fhir/metadata")).header("Origin", "https://evil.example").build(),
-				HttpResponse.BodyHandlers.ofString());
-		assertThat(simple.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+	}
+
+	private HttpResponse<String> getFrom(String path, String origin) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).header("Origin", origin).build(), HttpResponse.BodyHandlers.ofString());
 	}
 
 	@Test

@@ -29,9 +29,13 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(classes = NssiServerApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 public abstract class BaseIT {
 
+	/** The one browser origin the shared test server allows (CORS), as an EHR's web front end would be configured. */
+	protected static final String TRUSTED_ORIGIN = "https://ehr.example.test";
+
 	@DynamicPropertySource
 	static void database(DynamicPropertyRegistry registry) {
 		TestDatabase.register(registry);
+		registry.add("nssi.cors.allowed-origins", () -> TRUSTED_ORIGIN);
 	}
 
 	@LocalServerPort
