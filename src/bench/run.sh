@@ -2,7 +2,9 @@
 # Benchmark harness: builds the server, starts it against PostgreSQL, runs the workloads on our server and then on the
 # baseline (same data, our validation/labelling/authorization/audit off) and prints one table with the ratios.
 #   src/bench/run.sh                                             # small: 50 patients x 20 observations
-#   src/bench/run.sh --patients 1000 --obs-per-patient 1000       # one million observations
+#   src/bench/run.sh --patients 20 --obs-per-patient 1000 --scale-to-observations 1000000
+#       # one million observations: the API-loaded seed copied inside PostgreSQL (BenchScale: loading a million
+#       # through the validated API takes about 4 hours here), checked over the API, then the workloads
 #   (data: the synthetic cohort generator, cohort/; bulk $export throughput is reported at the largest size)
 #   src/bench/run.sh --cds ...                                    # the servers start from an AppCDS archive
 #   src/bench/run.sh --cds --startup-runs 3                       # startup only: packaged jar vs AppCDS, alternately
@@ -11,7 +13,7 @@
 # Database: NSSI_DB_URL (+ NSSI_DB_USERNAME/NSSI_DB_PASSWORD) if set; otherwise Debian's PostgreSQL (installed with
 # apt-get if missing, cluster started with pg_ctlcluster) with a fresh database nssi_bench; BENCH_EMBEDDED=1 uses the
 # server's embedded PostgreSQL instead. Other options: --requests R (per timed workload), --port P, --server-heap 2g,
-# --no-baseline true.
+# --no-baseline true, --no-export true (skip bulk $export, e.g. on reruns with --reuse-data).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -28,7 +28,9 @@ import java.util.function.IntFunction;
  * table. Everything is measured in this one run, so figures can be compared as ratios.
  *
  * <p>Arguments: {@code --reuse-data true} (the data of the previous run, kept by run.sh: no load), {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20; every tenth is a
- * validated nssi-episode), {@code --requests R} (default 400, per timed workload), {@code --jar path},
+ * validated nssi-episode), {@code --scale-to-observations N} (then copies the loaded data inside PostgreSQL until
+ * there are N Observations: {@link BenchScale}), {@code --no-export true}, {@code --requests R} (default 400, per
+ * timed workload), {@code --jar path},
  * {@code --server-jvm-options "..."} (e.g. class-data sharing flags), {@code --no-baseline true}. After our server's
  * run the server is restarted on the same data as the baseline (security off, {@code nssi.benchmark.baseline}: no
  * validation, labelling, authorization, consent or audit) and the same workloads run again; the table gives each
@@ -90,6 +92,7 @@ public final class BenchmarkMain {
 		Run ours = new Run("ours");
 		Process server = startServer(jar, port);
 		String summaryPatient;
+		Path oursJar = jar;
 		try {
 			ours.startupSeconds = awaitReady(port, readyTimeout());
 			ours.rssAfterStartup = rssKb(server.pid());
@@ -124,17 +127,39 @@ public final class BenchmarkMain {
 				for (int year = 0; year < 5; year++) {
 					post("", weeklyEpisodes(summaryPatient, year));
 				}
+				if (args.containsKey("scale-to-observations")) {
+					// the API load is the seed; copies inside PostgreSQL bring it to the size (BenchScale)
+					server.destroy();
+					server.waitFor();
+					BenchScale.Result scaled = BenchScale.scale(System.getenv("NSSI_DB_URL"), System.getenv("NSSI_DB_USERNAME"),
+							System.getenv("NSSI_DB_PASSWORD"), Long.parseLong(args.get("scale-to-observations")));
+					ours.scaled = scaled;
+					List<String> all = scaled.withCopies(patientIds);
+					patientIds.clear();
+					patientIds.addAll(all);
+					server = startServer(oursJar, port);
+					ours.startupSeconds = awaitReady(port, readyTimeout());
+					ours.startupAfterScale = true;
+					ours.rssAfterStartup = rssKb(server.pid());
+					authorization = "Bearer " + token(port);
+					verifyCopies(patientIds, scaled.copies());
+				}
 				List<String> lines = new ArrayList<>(List.of(summaryPatient));
 				lines.addAll(patientIds);
 				Files.write(loaded, lines);
 			}
+			ours.observationsInDatabase = total(get("/Observation?_summary=count"));
 			ours.results = workloads(patientIds, summaryPatient, requests, true);
 			ours.rssAfterLoad = rssKb(server.pid());
-			try {
-				ours.export = bulkExport();
-			} catch (IllegalStateException e) {
-				// reported, not fatal: the other workloads' figures still print
-				System.out.println("bulk $export failed: " + e.getMessage());
+			if (args.containsKey("no-export")) {
+				System.out.println("bulk $export skipped (--no-export)");
+			} else {
+				try {
+					ours.export = bulkExport();
+				} catch (IllegalStateException e) {
+					// reported, not fatal: the other workloads' figures still print
+					System.out.println("bulk $export failed: " + e.getMessage());
+				}
 			}
 		} finally {
 			server.destroy();
@@ -158,7 +183,7 @@ public final class BenchmarkMain {
 				open.waitFor();
 			}
 		}
-		report(patients, obsPerPatient, ours, baseline);
+		report(ours, baseline);
 	}
 
 	/**
@@ -220,6 +245,9 @@ public final class BenchmarkMain {
 		long rssAfterLoad;
 		final Stats firstRequest = new Stats();
 		Stats load;
+		BenchScale.Result scaled;
+		boolean startupAfterScale;
+		long observationsInDatabase;
 		Map<String, Stats> results = new LinkedHashMap<>();
 
 		Run(String name) {
@@ -227,18 +255,18 @@ public final class BenchmarkMain {
 		}
 	}
 
-	private void report(int patients, int obsPerPatient, Run ours, Run baseline) {
-		long totalObs = (long) patients * obsPerPatient;
+	private void report(Run ours, Run baseline) {
 		System.out.println();
-		System.out.printf(Locale.ROOT, "## NSSI FHIR Server benchmark (%d patients, %d cohort observations + 260 summary episodes; %d CPU cores)%n%n",
-				patients, totalObs, Runtime.getRuntime().availableProcessors());
+		System.out.printf(Locale.ROOT, "## NSSI FHIR Server benchmark (%d Observations in the database when the workloads ran; %d CPU cores)%n%n",
+				ours.observationsInDatabase, Runtime.getRuntime().availableProcessors());
 		System.out.println("| measure | ours | baseline |");
 		System.out.println("| --- | --- | --- |");
 		String na = "n/a";
 		// ours starts on the fresh database and installs the package; the baseline starts on the same database after
 		// it (package installed). For startup alone, with the package installed in both, use --startup-runs.
 		System.out.printf(Locale.ROOT, "| startup to readiness (ours: %s; baseline: package installed) | %.1f s | %s |%n",
-				args.containsKey("reuse-data") ? "package installed" : "fresh database, installs the package", ours.startupSeconds,
+				args.containsKey("reuse-data") ? "package installed"
+						: ours.startupAfterScale ? "package installed, scaled database" : "fresh database, installs the package", ours.startupSeconds,
 				baseline == null ? na : String.format(Locale.ROOT, "%.1f s", baseline.startupSeconds));
 		System.out.printf(Locale.ROOT, "| RSS after startup | %d MiB | %s |%n", ours.rssAfterStartup / 1024, baseline == null ? na : baseline.rssAfterStartup / 1024 + " MiB");
 		System.out.printf(Locale.ROOT, "| RSS after load | %d MiB | %s |%n", ours.rssAfterLoad / 1024, baseline == null ? na : baseline.rssAfterLoad / 1024 + " MiB");
@@ -253,11 +281,15 @@ public final class BenchmarkMain {
 		} else {
 			System.out.println("| data | reused from an earlier run (--reuse-data) | |");
 		}
+		if (ours.scaled != null) {
+			System.out.printf(Locale.ROOT, "| scaled in PostgreSQL (BenchScale): %d copies of the %d-Observation seed, %.0f s | %d Observations | |%n",
+					ours.scaled.copies(), ours.scaled.seedObservations(), ours.scaled.seconds(), ours.scaled.observationsAfter());
+		}
 		if (ours.export != null) {
 			System.out.printf(Locale.ROOT, "| bulk $export (system): %.0f resources, kick-off to complete %.1f s | %.0f resources/s | |%n",
 					ours.export[0], ours.export[1], ours.export[0] / ours.export[1]);
 			System.out.printf(Locale.ROOT, "| bulk $export including the NDJSON downloads (%.1f s) | %.0f resources/s | |%n", ours.export[2], ours.export[0] / ours.export[2]);
-		} else {
+		} else if (!args.containsKey("no-export")) {
 			System.out.println("| bulk $export | failed (see above) | |");
 		}
 		System.out.println();
@@ -397,6 +429,29 @@ public final class BenchmarkMain {
 	}
 
 	// ---- workloads -----------------------------------------------------------------------------------------------
+
+	/**
+	 * Over the API, on the scaled database: the last copy of the first seed patient has exactly the seed patient's
+	 * Observations, episodes and $everything size, so the copies are data the server reads as it reads what it wrote.
+	 */
+	private void verifyCopies(List<String> patientIds, int copies) throws Exception {
+		int seedCount = patientIds.size() / (copies + 1);
+		String seed = patientIds.get(0);
+		String copy = patientIds.get(copies * seedCount);
+		for (String query : List.of("/Observation?subject=%s&_summary=count",
+				"/Observation?subject=%s&code=https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs%%7Cnssi-episode&_summary=count")) {
+			long a = total(get(String.format(Locale.ROOT, query, seed)));
+			long b = total(get(String.format(Locale.ROOT, query, copy)));
+			if (a == 0 || a != b) {
+				throw new IllegalStateException("Copied data differs from its seed: " + query + " gives " + a + " for " + seed + " and " + b + " for " + copy);
+			}
+		}
+		System.out.printf(Locale.ROOT, "copies verified over the API: %s and its copy %s have the same Observations%n", seed, copy);
+	}
+
+	private static long total(String bundle) throws IOException {
+		return new com.fasterxml.jackson.databind.ObjectMapper().readTree(bundle).path("total").asLong(-1);
+	}
 
 	private Stats loadCohort(int patients, int obsPerPatient, List<String> patientIds) throws Exception {
 		Stats stats = new Stats();
