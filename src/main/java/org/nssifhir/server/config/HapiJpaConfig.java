@@ -11,7 +11,9 @@ import ca.uhn.fhir.jpa.config.HibernatePropertiesProvider;
 import ca.uhn.fhir.jpa.config.r4.JpaR4Config;
 import ca.uhn.fhir.jpa.config.util.HapiEntityManagerFactoryUtil;
 import ca.uhn.fhir.jpa.config.util.ResourceCountCacheUtil;
+import ca.uhn.fhir.jpa.dao.CacheTagDefinitionDao;
 import ca.uhn.fhir.jpa.dao.FulltextSearchSvcImpl;
+import ca.uhn.fhir.jpa.dao.data.ITagDefinitionDao;
 import ca.uhn.fhir.jpa.dao.IFulltextSearchSvc;
 import ca.uhn.fhir.jpa.dao.search.HSearchSortHelperImpl;
 import ca.uhn.fhir.jpa.dao.search.IHSearchSortHelper;
@@ -24,10 +26,12 @@ import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
 import ca.uhn.fhir.jpa.search.IStaleSearchDeletingSvc;
 import ca.uhn.fhir.jpa.search.StaleSearchDeletingSvcImpl;
 import ca.uhn.fhir.jpa.subscription.channel.config.SubscriptionChannelConfig;
+import ca.uhn.fhir.jpa.util.MemoryCacheService;
 import ca.uhn.fhir.jpa.util.ResourceCountCache;
 import ca.uhn.fhir.rest.api.IResourceSupportedSvc;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import jakarta.persistence.EntityManagerFactory;
+import org.nssifhir.server.db.SessionLocalTagDefinitionDao;
 import ca.uhn.fhir.jpa.search.HapiHSearchAnalysisConfigurers;
 import java.util.HashMap;
 import java.util.Map;
@@ -44,6 +48,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Primary;
 import org.springframework.orm.jpa.JpaTransactionManager;
 import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
+import org.springframework.orm.jpa.SharedEntityManagerCreator;
 
 /**
  * HAPI FHIR JPA (R4) wiring: storage settings, the entity manager factory on PostgreSQL, and the small set of
@@ -162,6 +167,18 @@ public class HapiJpaConfig {
 	@Bean
 	public JpaTransactionManager transactionManager(EntityManagerFactory entityManagerFactory) {
 		return new JpaTransactionManager(entityManagerFactory);
+	}
+
+	/**
+	 * HAPI's tag definition lookup, but never handing one session's entity to another (see
+	 * {@link SessionLocalTagDefinitionDao}); primary, so HAPI's DAOs, which autowire this type, get it.
+	 */
+	@Primary
+	@Bean
+	public CacheTagDefinitionDao sessionLocalTagDefinitionDao(ITagDefinitionDao tagDefinitionDao, MemoryCacheService memoryCacheService,
+			EntityManagerFactory entityManagerFactory) {
+		return new SessionLocalTagDefinitionDao(tagDefinitionDao, memoryCacheService,
+				SharedEntityManagerCreator.createSharedEntityManager(entityManagerFactory));
 	}
 
 	/** Tells HAPI which SQL dialect is in use without asking the database. */
