@@ -92,7 +92,15 @@ final class NssiSchema {
 						    jti varchar(200) NOT NULL,
 						    expires_at timestamptz NOT NULL,
 						    PRIMARY KEY (client_id, jti))"""),
-				sql("20261125.10", "ALTER TABLE nssi_smart_launch ADD COLUMN client_id varchar(100)"));
+				sql("20261125.10", "ALTER TABLE nssi_smart_launch ADD COLUMN client_id varchar(100)"),
+				// the audit trail's outbox (audit/AuditOutbox): one row per recorded access until it is stored
+				sql("20261126.1", """
+						CREATE TABLE nssi_audit_outbox (
+						    id bigserial PRIMARY KEY,
+						    recorded_at timestamptz NOT NULL DEFAULT now(),
+						    event text NOT NULL,
+						    attempts integer NOT NULL DEFAULT 0,
+						    last_error varchar(200))"""));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

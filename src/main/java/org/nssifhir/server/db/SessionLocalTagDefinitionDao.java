@@ -40,6 +40,10 @@ public class SessionLocalTagDefinitionDao extends CacheTagDefinitionDao {
 			return shared;
 		}
 		TagDefinition own = entityManager.find(TagDefinition.class, shared.getId());
-		return own != null ? own : shared;
+		if (own == null) {
+			// HAPI never deletes tag definitions (only an expunge could): refuse rather than share the cached entity
+			throw new IllegalStateException("Tag definition " + shared.getId() + " is cached but no longer stored");
+		}
+		return own;
 	}
 }

@@ -21,6 +21,15 @@ import org.nssifhir.server.support.BaseIT;
 /** Every access leaves an AuditEvent, refusals included, and nobody can change the audit trail through the API. */
 class AuditIT extends BaseIT {
 
+	@org.springframework.beans.factory.annotation.Autowired
+	private javax.sql.DataSource dataSource;
+
+	@org.springframework.beans.factory.annotation.Autowired
+	private org.springframework.transaction.PlatformTransactionManager transactionManager;
+
+	@org.springframework.beans.factory.annotation.Autowired
+	private AuditEventWriter auditEventWriter;
+
 	private IIdType observationOfNewPatient() {
 		IGenericClient admin = client();
 		Patient p = new Patient();
@@ -35,10 +44,12 @@ class AuditIT extends BaseIT {
 	}
 
 	private Bundle audits(String query) {
+		awaitAuditTrail();
 		return client().search().byUrl("AuditEvent?" + query).returnBundle(Bundle.class).execute();
 	}
 
 	private int refusals(String kind) {
+		awaitAuditTrail();
 		return client().search().byUrl("AuditEvent?_tag=urn:nssi-fhir:audit|refused-" + kind + "&_summary=count")
 				.returnBundle(Bundle.class).execute().getTotal();
 	}
@@ -79,6 +90,104 @@ class AuditIT extends BaseIT {
 		assertThatThrownBy(() -> client(tokens().system("system/Patient.rs")).read().resource(Observation.class).withId(obs).execute())
 				.isInstanceOf(ForbiddenOperationException.class);
 		assertThat(refusals("authorization")).isEqualTo(refused + 1);
+	}
+
+	@Test
+	void anAccessIsRecordedDurablyBeforeItsResponse_andBecomesAnAuditEventWithoutBeingAsked() throws Exception {
+		IIdType obs = observationOfNewPatient();
+		awaitAuditTrail();
+		int before = audits("entity=" + obs.getValue()).getEntry().size();
+
+		client().read().resource(Observation.class).withId(obs).execute();
+		// the moment the response is in: the read's record is committed, still in the outbox or already stored (one
+		// statement, one snapshot, so a drain committing in between cannot hide it)
+		String names = "\"reference\":\"" + obs.getValue() + "(/_history/[0-9]+)?\"";
+		Long recorded = jdbc().queryForObject("select (select count(*) from nssi_audit_outbox where event ~ ?)"
+				+ " + (select count(*) from hfj_res_ver v join hfj_resource r on r.res_id = v.res_id"
+				+ " where r.res_type = 'AuditEvent' and v.res_text_vc ~ ?)", Long.class, names, names);
+		assertThat(recorded).isEqualTo(before + 1L);
+
+		// and the background drain makes it searchable by itself, soon
+		java.time.Instant deadline = java.time.Instant.now().plusSeconds(10);
+		int now;
+		do {
+			Thread.sleep(50);
+			now = client().search().byUrl("AuditEvent?entity=" + obs.getValue()).returnBundle(Bundle.class).execute().getEntry().size();
+		} while (now == before && java.time.Instant.now().isBefore(deadline));
+		assertThat(now).isEqualTo(before + 1);
+	}
+
+	@Test
+	void theRecordOfADeletionIsStored_namingWhatWasDeleted() {
+		IIdType obs = observationOfNewPatient();
+		String patient = client().read().resource(Observation.class).withId(obs).execute().getSubject().getReference();
+		client().delete().resourceById(obs).execute();
+		Bundle deletions = audits("patient=" + patient + "&action=D");
+		assertThat(deletions.getEntry()).singleElement().satisfies(e -> assertThat(((AuditEvent) e.getResource()).getEntity())
+				.anySatisfy(entity -> assertThat(entity.getWhat().getReference()).isEqualTo(SmartAuditContext.DELETED_PREFIX + obs.getValue())));
+	}
+
+	@Test
+	void aRecordNamingWhatNoLongerExistsIsStoredWithThatNameKeptAsAnIdentifier() {
+		IIdType obs = observationOfNewPatient();
+		String patient = client().read().resource(Observation.class).withId(obs).execute().getSubject().getReference();
+		String gone = "Observation/" + unique("gone");
+		AuditEvent event = new AuditEvent();
+		event.getType().setSystem("http://dicom.nema.org/resources/ontology/DCM").setCode("110110");
+		event.setAction(AuditEvent.AuditEventAction.R).setRecorded(new java.util.Date()).setOutcome(AuditEvent.AuditEventOutcome._0);
+		event.getSource().setObserver(new Reference().setDisplay("AuditIT"));
+		event.addAgent().setRequestor(true).setWho(new Reference(patient));
+		event.addEntity().setWhat(new Reference(gone));
+		event.addEntity().setWhat(new Reference(patient));
+		// as a request would record it; the server would refuse to store it as is (referential integrity)
+		Long row = jdbc().queryForObject("insert into nssi_audit_outbox (event) values (?) returning id", Long.class,
+				fhirContext.newJsonParser().encodeResourceToString(event));
+		awaitAuditTrail();
+
+		assertThat(jdbc().queryForObject("select count(*) from nssi_audit_outbox where id = ?", Long.class, row)).as("drained").isZero();
+		AuditEvent stored = audits("entity=" + patient + "&action=R").getEntry().stream().map(e -> (AuditEvent) e.getResource())
+				.filter(e -> e.getEntity().stream().anyMatch(entity -> gone.equals(entity.getWhat().getIdentifier().getValue())))
+				.findFirst().orElseThrow(() -> new AssertionError("record naming " + gone + " not stored"));
+		assertThat(stored.getEntity()).anySatisfy(entity -> {
+			assertThat(entity.getWhat().getIdentifier().getSystem()).isEqualTo(AuditOutbox.UNLINKED_SYSTEM);
+			assertThat(entity.getWhat().hasReference()).isFalse();
+		});
+		// what still exists stays a searchable reference
+		assertThat(stored.getEntity()).anySatisfy(entity -> assertThat(entity.getWhat().getReference()).isEqualTo(patient));
+		assertThat(stored.getAgentFirstRep().getWho().getReference()).isEqualTo(patient);
+	}
+
+	@Test
+	void theRecordOfAWriteCommitsWithTheWrite_orNotAtAll() {
+		// as BALP records a write: from inside the write's transaction (HAPI holds its pre-commit hooks back until
+		// a whole transaction Bundle has succeeded, so a failing Bundle records nothing in the first place)
+		String rolledBack = unique("rolled-back");
+		String committed = unique("committed");
+		for (String marker : java.util.List.of(rolledBack, committed)) {
+			new org.springframework.transaction.support.TransactionTemplate(transactionManager).executeWithoutResult(status -> {
+				AuditEvent event = new AuditEvent();
+				event.getType().setSystem("http://dicom.nema.org/resources/ontology/DCM").setCode("110110");
+				event.setAction(AuditEvent.AuditEventAction.C).setRecorded(new java.util.Date()).setOutcomeDesc(marker);
+				event.getSource().setObserver(new Reference().setDisplay("AuditIT"));
+				event.addAgent().setRequestor(true).setName("AuditIT");
+				Integer backend = jdbc().queryForObject("select pg_backend_pid()", Integer.class);
+				auditEventWriter.recordAuditEvent(event);
+				// the row went through the write's own connection (the same database session)
+				assertThat(jdbc().queryForObject("select count(*) from nssi_audit_outbox where event like ? and pg_backend_pid() = ?",
+						Long.class, "%" + marker + "%", backend)).isEqualTo(1L);
+				if (marker.equals(rolledBack)) {
+					status.setRollbackOnly();
+				}
+			});
+		}
+		String records = "select (select count(*) from nssi_audit_outbox where event like ?)"
+				+ " + (select count(*) from hfj_res_ver where res_type = 'AuditEvent' and res_text_vc like ?)";
+		assertThat(jdbc().queryForObject(records, Long.class, "%" + rolledBack + "%", "%" + rolledBack + "%")).isZero();
+		assertThat(jdbc().queryForObject(records, Long.class, "%" + committed + "%", "%" + committed + "%")).isEqualTo(1L);
+	}
+
+	private org.springframework.jdbc.core.JdbcTemplate jdbc() {
+		return new org.springframework.jdbc.core.JdbcTemplate(dataSource);
 	}
 
 	@Test

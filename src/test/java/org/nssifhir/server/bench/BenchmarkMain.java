@@ -293,18 +293,19 @@ public final class BenchmarkMain {
 			System.out.println("| bulk $export | failed (see above) | |");
 		}
 		System.out.println();
-		System.out.println("| workload | clients | requests | req/s | p50 ms | p95 ms | p99 ms | baseline req/s | baseline p95 ms | throughput ours/baseline | p95 ours/baseline |");
-		System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+		System.out.println("| workload | clients | requests | req/s | p50 ms | p95 ms | p99 ms | baseline req/s | baseline p95 ms | throughput ours/baseline | p95 ours/baseline | audit drained after s |");
+		System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 		for (Map.Entry<String, Stats> e : ours.results.entrySet()) {
 			Stats s = e.getValue();
 			Stats b = baseline == null ? null : baseline.results.get(e.getKey());
 			String[] nameAndClients = e.getKey().split(" @", 2);
-			System.out.printf(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %s | %s | %s | %s |%n", nameAndClients[0], nameAndClients[1], s.count(),
+			System.out.printf(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %s | %s | %s | %s | %s |%n", nameAndClients[0], nameAndClients[1], s.count(),
 					s.perSecond(), s.percentileMillis(50), s.percentileMillis(95), s.percentileMillis(99),
 					b == null ? na : String.format(Locale.ROOT, "%.1f", b.perSecond()),
 					b == null ? na : String.format(Locale.ROOT, "%.1f", b.percentileMillis(95)),
 					b == null ? na : String.format(Locale.ROOT, "%.2f", s.perSecond() / b.perSecond()),
-					b == null ? na : String.format(Locale.ROOT, "%.2f", s.percentileMillis(95) / b.percentileMillis(95)));
+					b == null ? na : String.format(Locale.ROOT, "%.2f", s.percentileMillis(95) / b.percentileMillis(95)),
+					Double.isNaN(s.auditDrainSeconds) ? na : String.format(Locale.ROOT, "%.2f", s.auditDrainSeconds));
 		}
 	}
 
@@ -510,7 +511,39 @@ public final class BenchmarkMain {
 		}
 		stats.finish(System.nanoTime() - start, count);
 		pool.shutdown();
+		if (authorization != null) {
+			// audit records are stored off the request path (AuditOutbox): how long the last ones waited shows
+			// whether the drain keeps up with this load
+			stats.auditDrainSeconds = awaitAuditOutboxEmpty();
+		}
 		return stats;
+	}
+
+	private java.sql.Connection database;
+
+	/** Seconds until {@code nssi_audit_outbox} is empty; NaN without a database URL or on a server without it. */
+	private double awaitAuditOutboxEmpty() throws Exception {
+		if (System.getenv("NSSI_DB_URL") == null) {
+			return Double.NaN;
+		}
+		if (database == null || database.isClosed()) {
+			database = java.sql.DriverManager.getConnection(System.getenv("NSSI_DB_URL"), System.getenv("NSSI_DB_USERNAME"), System.getenv("NSSI_DB_PASSWORD"));
+		}
+		long start = System.nanoTime();
+		try (java.sql.Statement s = database.createStatement()) {
+			while (System.nanoTime() - start < Duration.ofMinutes(5).toNanos()) {
+				try (java.sql.ResultSet r = s.executeQuery("SELECT count(*) FROM nssi_audit_outbox")) {
+					r.next();
+					if (r.getLong(1) == 0) {
+						return (System.nanoTime() - start) / 1e9;
+					}
+				}
+				Thread.sleep(20);
+			}
+		} catch (java.sql.SQLException noOutbox) {
+			return Double.NaN; // a server from before the outbox
+		}
+		throw new IllegalStateException("The audit outbox did not drain within 5 minutes");
 	}
 
 	@FunctionalInterface

@@ -9,6 +9,8 @@ final class Stats {
 	private final List<Long> samples = Collections.synchronizedList(new ArrayList<>());
 	private long wallNanos;
 	private long units;
+	/** Seconds from the workload's last response until the audit outbox was empty (NaN: not measured). */
+	double auditDrainSeconds = Double.NaN;
 
 	void add(long nanos) {
 		samples.add(nanos);

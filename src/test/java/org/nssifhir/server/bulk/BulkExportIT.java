@@ -245,6 +245,7 @@ class BulkExportIT extends BaseIT {
 	}
 
 	private List<AuditEvent> audits(String query) {
+		awaitAuditTrail();
 		Bundle bundle = client().search().byUrl("AuditEvent?" + query).returnBundle(Bundle.class).execute();
 		return bundle.getEntry().stream().map(e -> (AuditEvent) e.getResource()).toList();
 	}

@@ -29,7 +29,8 @@ class ConcurrentCohortLoadIT extends BaseIT {
 
 	@Test
 	void historiesWrittenByFourClientsAtOnceAllSucceedAndAreStoredWhole() throws Exception {
-		List<CohortGenerator.PatientHistory> people = new CohortGenerator(LocalDate.now(ZoneOffset.UTC), 1).generate(12, System.nanoTime());
+		long seed = System.nanoTime(); // named in every failure message, to replay it
+		List<CohortGenerator.PatientHistory> people = new CohortGenerator(LocalDate.now(ZoneOffset.UTC), 1).generate(12, seed);
 		CountDownLatch start = new CountDownLatch(1);
 		ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
 		List<Future<List<String>>> results = new ArrayList<>();
@@ -58,18 +59,18 @@ class ConcurrentCohortLoadIT extends BaseIT {
 			failures.addAll(result.get());
 		}
 		pool.shutdown();
-		assertThat(failures).isEmpty();
+		assertThat(failures).as("cohort seed %d", seed).isEmpty();
 
 		for (CohortGenerator.PatientHistory person : people) {
 			Bundle found = client().search().byUrl("Patient?identifier=" + CohortGenerator.MRN_SYSTEM + "|" + person.mrn())
 					.returnBundle(Bundle.class).execute();
-			assertThat(found.getEntry()).as("person %s stored once", person.mrn()).hasSize(1);
+			assertThat(found.getEntry()).as("person %s stored once (seed %d)", person.mrn(), seed).hasSize(1);
 			String patient = found.getEntryFirstRep().getResource().getIdElement().toUnqualifiedVersionless().getValue();
 			long inTransaction = person.transaction().getEntry().stream()
 					.filter(e -> e.getResource() instanceof org.hl7.fhir.r4.model.Observation).count();
 			Bundle observations = client().search().byUrl("Observation?subject=" + patient + "&_summary=count")
 					.returnBundle(Bundle.class).execute();
-			assertThat(observations.getTotal()).as("observations of %s: those sent plus those extracted", person.mrn())
+			assertThat(observations.getTotal()).as("observations of %s: those sent plus those extracted (seed %d)", person.mrn(), seed)
 					.isGreaterThanOrEqualTo((int) inTransaction);
 		}
 	}

@@ -103,6 +103,7 @@ class SensitiveDataIT extends BaseIT {
 		String otherToken = clinician(other);
 		HttpResponse<String> emergency = get("/Observation/" + episode, otherToken, "BTG");
 		assertThat(emergency.statusCode()).isEqualTo(200);
+		awaitAuditTrail();
 		Bundle audits = client().search()
 				.byUrl("AuditEvent?_tag=urn:nssi-fhir:audit|break-the-glass&entity=Observation/" + episode)
 				.returnBundle(Bundle.class).execute();

@@ -96,6 +96,7 @@ class SmartLaunchIT extends BaseIT {
 		assertStatus(fhirGet("/Observation/" + ownObservation, access), 200);
 		assertStatus(fhirGet("/Observation/" + otherObservation, access), 403);
 		// the privacy officer finds what this clinician did, by user
+		awaitAuditTrail();
 		assertThat(client().search()
 						.byUrl("AuditEvent?nssi-agent-identifier=urn:nssi-fhir:fhir-user|Practitioner/" + PRACTITIONER_ID + "&entity=Observation/" + ownObservation)
 						.returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntry())
@@ -290,6 +291,7 @@ class SmartLaunchIT extends BaseIT {
 	}
 
 	private int audits(String query) {
+		awaitAuditTrail();
 		return client().search().byUrl("AuditEvent?" + query).returnBundle(org.hl7.fhir.r4.model.Bundle.class)
 				.summaryMode(ca.uhn.fhir.rest.api.SummaryEnum.COUNT).execute().getTotal();
 	}

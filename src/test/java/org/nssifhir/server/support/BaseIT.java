@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.util.UUID;
 import org.nssifhir.server.NssiServerApplication;
+import org.nssifhir.server.audit.AuditOutbox;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -90,6 +91,20 @@ public abstract class BaseIT {
 				.isInstanceOf(ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException.class)
 				.satisfies(e -> org.assertj.core.api.Assertions.assertThat(
 						((ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException) e).getStatusCode()).isEqualTo(status));
+	}
+
+	@Autowired
+	private AuditOutbox auditOutbox;
+
+	/**
+	 * Waits until every access so far is in the audit trail as an AuditEvent resource (it is recorded durably
+	 * before each response and stored as a resource a moment later: see {@link AuditOutbox}). Call before
+	 * searching AuditEvents for what a test just did.
+	 */
+	protected void awaitAuditTrail() {
+		org.assertj.core.api.Assertions.assertThat(auditOutbox.awaitDrained(java.time.Duration.ofSeconds(30)))
+				.as("audit outbox drained").isTrue();
+		org.assertj.core.api.Assertions.assertThat(auditOutbox.stuck()).as("audit records refused for good").isZero();
 	}
 
 	protected static String unique(String prefix) {
