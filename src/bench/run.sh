@@ -59,7 +59,8 @@ else
     su postgres -c "psql -q -p $pg_port -c 'DROP DATABASE IF EXISTS nssi_bench' -c 'CREATE DATABASE nssi_bench OWNER nssi_bench'"
   fi
   export NSSI_DB_URL="jdbc:postgresql://localhost:$pg_port/nssi_bench" NSSI_DB_USERNAME=nssi_bench NSSI_DB_PASSWORD=nssi_bench
-  echo "Database: Debian PostgreSQL $version on port $pg_port, fresh database nssi_bench"
+  if [[ " $* " == *" --reuse-data "* ]]; then state=kept; else state=fresh; fi
+  echo "Database: Debian PostgreSQL $version on port $pg_port, $state database nssi_bench"
 fi
 
 if [ "$cds" = 1 ]; then
