@@ -8,8 +8,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Records AuditEvents in this server's own database, through the durable {@link AuditOutbox}: the record of a write
- * commits with the write (same transaction: both or neither), the record of a read is committed on its own before
- * the response, and the outbox stores it as an AuditEvent resource a moment later. If the record cannot be written,
+ * commits with the write (same transaction: both or neither), every record is committed before the response, and
+ * the outbox stores it as an AuditEvent resource a moment later. If the record cannot be written,
  * the request fails: no unaudited access. Stored as the system (not through the REST API), so clients can never
  * create, change or delete audit records; they can only read them with an AuditEvent scope.
  */
