@@ -53,6 +53,8 @@ else
   pg_ctlcluster "$version" main start 2>/dev/null || true   # already running is fine
   pg_port=$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')
   su postgres -c "psql -q -p $pg_port -c \"DO \\\$\\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='nssi_bench') THEN CREATE ROLE nssi_bench LOGIN PASSWORD 'nssi_bench'; END IF; END\\\$\\\$\""
+  # BenchScale checkpoints after copying (--scale-to-observations); PostgreSQL 15 has a role for that
+  su postgres -c "psql -q -p $pg_port -c 'GRANT pg_checkpoint TO nssi_bench'" 2>/dev/null || true
   if [[ " $* " == *" --reuse-data "* ]]; then
     echo "Reusing database nssi_bench and target/bench/loaded-patients.txt from the previous run"
   else
