@@ -8,6 +8,8 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -22,8 +24,10 @@ import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Reference;
+import org.nssifhir.server.config.NssiProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -46,12 +50,18 @@ import org.springframework.transaction.support.TransactionTemplate;
  * stores after the delete has committed. A record naming something deleted between the access and the drain is
  * stored with that name as an identifier instead of a reference: see {@code unlinkGone}.)
  *
- * <p>Several server nodes drain the same table safely: rows are claimed with {@code FOR UPDATE SKIP LOCKED}. Rows
- * left by a stopped node are drained by the next drain on any node. A row whose content is refused stays, with its
+ * <p>Records written outside a write's transaction go through a small pool of their own ({@code nssi.audit.pool-size}):
+ * a synchronous search holds a connection of the main pool in its read-only transaction while its record is written,
+ * and if that record needed a second connection from the same pool, more such searches at once than the pool holds
+ * would all wait for each other until the pool's timeout. Nothing holding an audit connection waits for another.
+ *
+ * <p>Several drain threads ({@code nssi.audit.drain-threads}), and several server nodes, drain the same table safely:
+ * rows are claimed with {@code FOR UPDATE SKIP LOCKED}. Rows left by a stopped node are drained by the next drain on
+ * any node. A row whose content is refused stays, with its
  * attempts and the error's class (never its content), logged at ERROR by id; the others go on.
  */
 @Component
-public class AuditOutbox implements SmartLifecycle {
+public class AuditOutbox implements SmartLifecycle, DisposableBean {
 
 	private static final Logger log = LoggerFactory.getLogger(AuditOutbox.class);
 	private static final String INSERT = "INSERT INTO nssi_audit_outbox (event) VALUES (?)";
@@ -67,6 +77,8 @@ public class AuditOutbox implements SmartLifecycle {
 	private static final Duration INTERVAL = Duration.ofMillis(200);
 
 	private final DataSource dataSource;
+	private final HikariDataSource ownConnections;
+	private final int drainThreads;
 	private final JdbcTemplate jdbc;
 	private final TransactionTemplate transaction;
 	private final DaoRegistry daoRegistry;
@@ -75,8 +87,17 @@ public class AuditOutbox implements SmartLifecycle {
 	private volatile boolean failing;
 	private volatile boolean stopping;
 
-	public AuditOutbox(DataSource dataSource, PlatformTransactionManager transactionManager, DaoRegistry daoRegistry, FhirContext fhirContext) {
+	public AuditOutbox(HikariDataSource dataSource, PlatformTransactionManager transactionManager, DaoRegistry daoRegistry,
+			FhirContext fhirContext, NssiProperties properties) {
 		this.dataSource = dataSource;
+		// the same database and credentials as the main pool, fewer connections
+		HikariConfig own = new HikariConfig();
+		dataSource.copyStateTo(own);
+		own.setPoolName("nssi-db-audit");
+		own.setMaximumPoolSize(properties.audit().poolSize());
+		own.setMinimumIdle(1);
+		this.ownConnections = new HikariDataSource(own);
+		this.drainThreads = properties.audit().drainThreads();
 		this.jdbc = new JdbcTemplate(dataSource);
 		this.transaction = new TransactionTemplate(transactionManager);
 		this.daoRegistry = daoRegistry;
@@ -86,7 +107,7 @@ public class AuditOutbox implements SmartLifecycle {
 	/**
 	 * Records the event durably before returning. Inside a read-write transaction (a write, and also HAPI's reads and
 	 * paged searches, which run in one) the row joins it; otherwise (a synchronous search's read-only transaction, a
-	 * sign-in, a refusal) it is committed on a connection of its own.
+	 * sign-in, a refusal) it is committed on a connection of the outbox's own pool.
 	 * Throws if the row cannot be stored: the request then fails, as no access may go unaudited.
 	 */
 	void enqueue(AuditEvent event) {
@@ -101,7 +122,7 @@ public class AuditOutbox implements SmartLifecycle {
 			jdbc.update(INSERT, json);
 			return;
 		}
-		try (Connection connection = dataSource.getConnection()) {
+		try (Connection connection = ownConnections.getConnection()) {
 			boolean autoCommit = connection.getAutoCommit();
 			connection.setAutoCommit(false);
 			try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
@@ -266,28 +287,33 @@ public class AuditOutbox implements SmartLifecycle {
 	@Override
 	public synchronized void start() {
 		stopping = false;
-		drainer = Executors.newSingleThreadScheduledExecutor(r -> {
-			Thread t = new Thread(r, "audit-outbox");
+		java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+		drainer = Executors.newScheduledThreadPool(drainThreads, r -> {
+			Thread t = new Thread(r, "audit-outbox-" + threads.incrementAndGet());
 			t.setDaemon(true);
 			return t;
 		});
-		drainer.scheduleWithFixedDelay(() -> {
-			try {
-				while (drainOnce() == BATCH && !stopping) {
-					// a backlog: keep going without waiting for the next tick
-				}
-				if (failing) {
-					failing = false;
-					log.info("Audit outbox drain recovered");
-				}
-			} catch (RuntimeException e) {
-				// the database may be down: the rows stay, and the next tick tries again (logged once per outage)
-				if (!failing) {
-					failing = true;
-					log.warn("Audit outbox drain failed ({}); retrying every {} ms", e.getClass().getSimpleName(), INTERVAL.toMillis());
-				}
+		for (int i = 0; i < drainThreads; i++) {
+			drainer.scheduleWithFixedDelay(this::drainBacklog, INTERVAL.toMillis(), INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+		}
+	}
+
+	private void drainBacklog() {
+		try {
+			while (drainOnce() == BATCH && !stopping) {
+				// a backlog: keep going without waiting for the next tick
 			}
-		}, INTERVAL.toMillis(), INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+			if (failing) {
+				failing = false;
+				log.info("Audit outbox drain recovered");
+			}
+		} catch (RuntimeException e) {
+			// the database may be down: the rows stay, and the next tick tries again (logged once per outage)
+			if (!failing) {
+				failing = true;
+				log.warn("Audit outbox drain failed ({}); retrying every {} ms", e.getClass().getSimpleName(), INTERVAL.toMillis());
+			}
+		}
 	}
 
 	@Override
@@ -310,6 +336,11 @@ public class AuditOutbox implements SmartLifecycle {
 			log.warn("Audit outbox not drained at shutdown ({}); the rows are kept for the next start", e.getClass().getSimpleName());
 		}
 		drainer = null;
+	}
+
+	@Override
+	public void destroy() {
+		ownConnections.close();
 	}
 
 	@Override

@@ -26,6 +26,7 @@ public record NssiProperties(
 		@Valid @NotNull @DefaultValue Escalation escalation,
 		@Valid @NotNull @DefaultValue Integration integration,
 		@Valid @NotNull @DefaultValue Demo demo,
+		@Valid @NotNull @DefaultValue Audit audit,
 		/* Lucene index of terminology concepts (HAPI uses it for $expand filters and $subsumes). */
 		@NotBlank @DefaultValue("./data/lucene") String searchIndexDir) {
 
@@ -187,4 +188,14 @@ public record NssiProperties(
 			@DefaultValue("false") boolean enabled,
 			@Min(1) @Max(500) @DefaultValue("8") int patients,
 			@DefaultValue("42") long seed) {}
+
+	/**
+	 * The audit trail's outbox (see {@code audit.AuditOutbox}). {@code poolSize}: connections of a pool of its own
+	 * for records written outside a write's transaction (reads in a read-only transaction, sign-ins, refusals), so
+	 * that a request holding a connection of the main pool never waits for a second one from it.
+	 * {@code drainThreads}: threads storing waiting records as AuditEvents (each claims its own rows).
+	 */
+	public record Audit(
+			@Min(1) @Max(50) @DefaultValue("4") int poolSize,
+			@Min(1) @Max(16) @DefaultValue("2") int drainThreads) {}
 }

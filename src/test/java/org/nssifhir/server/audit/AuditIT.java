@@ -30,6 +30,9 @@ class AuditIT extends BaseIT {
 	@org.springframework.beans.factory.annotation.Autowired
 	private AuditEventWriter auditEventWriter;
 
+	@org.springframework.beans.factory.annotation.Autowired
+	private AuditOutbox auditOutbox;
+
 	private IIdType observationOfNewPatient() {
 		IGenericClient admin = client();
 		Patient p = new Patient();
@@ -184,6 +187,104 @@ class AuditIT extends BaseIT {
 				+ " + (select count(*) from hfj_res_ver where res_type = 'AuditEvent' and res_text_vc like ?)";
 		assertThat(jdbc().queryForObject(records, Long.class, "%" + rolledBack + "%", "%" + rolledBack + "%")).isZero();
 		assertThat(jdbc().queryForObject(records, Long.class, "%" + committed + "%", "%" + committed + "%")).isEqualTo(1L);
+	}
+
+	/**
+	 * A synchronous search runs in a read-only transaction, so its audit record cannot join it and needs a connection
+	 * of its own. Taken from the same pool, enough such searches at once (more than the pool holds) would each hold
+	 * one connection while waiting for a second: a deadlock until the pool's timeout, then a 500 for all of them.
+	 * With every pooled connection but one in use, the search must still be answered and audited.
+	 */
+	@Test
+	void aSynchronousSearchIsAuditedEvenWhenItHoldsTheLastPooledConnection() throws Exception {
+		IIdType obs = observationOfNewPatient();
+		String patient = client().read().resource(Observation.class).withId(obs).execute().getSubject().getReference();
+		com.zaxxer.hikari.HikariDataSource pool = (com.zaxxer.hikari.HikariDataSource) dataSource;
+		java.util.List<java.sql.Connection> held = new java.util.ArrayList<>();
+		HttpResponse<String> response;
+		try {
+			for (int i = 0; i < pool.getMaximumPoolSize() - 1; i++) {
+				held.add(pool.getConnection());
+			}
+			// Cache-Control: no-store makes HAPI search synchronously (read-only transaction, nothing cached)
+			response = http.send(fhirRequest("/Observation?subject=" + patient).header("Cache-Control", "no-store").GET().build(),
+					HttpResponse.BodyHandlers.ofString());
+		} finally {
+			for (java.sql.Connection c : held) {
+				c.close();
+			}
+		}
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(fhirContext.newJsonParser().parseResource(Bundle.class, response.body()).getEntry()).hasSize(1);
+		assertThat(audits("patient=" + patient + "&_count=100").getEntry()).as("the search's own record")
+				.anySatisfy(e -> assertThat(((AuditEvent) e.getResource()).getSubtype())
+						.anySatisfy(subtype -> assertThat(subtype.getCode()).isEqualTo("search-type")));
+	}
+
+	/**
+	 * A record refused for good is missing from the searchable trail until an operator looks at it: the health
+	 * component and the metric say so, while readiness stays UP (the node still records every access durably).
+	 */
+	@Test
+	void aRecordRefusedForGoodTurnsTheAuditHealthDownAndShowsInTheMetrics() throws Exception {
+		awaitAuditTrail();
+		assertThat(actuator("/actuator/health").statusCode()).isEqualTo(200);
+		assertThat(actuator("/actuator/prometheus").body()).containsPattern("(?m)^nssi_audit_outbox_refused(\\{[^}]*})? 0\\.0$");
+		Long row = jdbc().queryForObject("INSERT INTO nssi_audit_outbox (event, attempts, last_error) VALUES ('{}', ?, 'test') RETURNING id",
+				Long.class, AuditOutbox.MAX_ATTEMPTS);
+		try {
+			org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+				HttpResponse<String> health = actuator("/actuator/health");
+				assertThat(health.statusCode()).isEqualTo(503);
+				assertThat(health.body()).contains("\"status\":\"DOWN\"");
+				assertThat(actuator("/actuator/prometheus").body()).containsPattern("(?m)^nssi_audit_outbox_refused(\\{[^}]*})? 1\\.0$");
+			});
+			assertThat(actuator("/actuator/health/readiness").statusCode()).isEqualTo(200);
+		} finally {
+			jdbc().update("DELETE FROM nssi_audit_outbox WHERE id = ?", row);
+		}
+		org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+				.untilAsserted(() -> assertThat(actuator("/actuator/health").statusCode()).isEqualTo(200));
+	}
+
+	private HttpResponse<String> actuator(String path) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	/** Several drains at once (threads here, nodes in production) store every record exactly once. */
+	@Test
+	void concurrentDrainsStoreEveryRecordExactlyOnce() throws Exception {
+		String marker = unique("drained-once");
+		int records = 300;
+		for (int i = 0; i < records; i++) {
+			AuditEvent event = new AuditEvent();
+			event.getType().setSystem("http://dicom.nema.org/resources/ontology/DCM").setCode("110110");
+			event.setAction(AuditEvent.AuditEventAction.R).setRecorded(new java.util.Date()).setOutcomeDesc(marker + "-" + i + "-");
+			event.getSource().setObserver(new Reference().setDisplay("AuditIT"));
+			event.addAgent().setRequestor(true).setName("AuditIT");
+			auditEventWriter.recordAuditEvent(event);
+		}
+		java.util.concurrent.ExecutorService drains = java.util.concurrent.Executors.newFixedThreadPool(4);
+		try {
+			java.util.List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+			for (int t = 0; t < 4; t++) {
+				running.add(drains.submit(() -> {
+					while (auditOutbox.drainOnce() > 0) {
+						// the background drain threads compete for the same rows
+					}
+				}));
+			}
+			for (java.util.concurrent.Future<?> f : running) {
+				f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+			}
+		} finally {
+			drains.shutdownNow();
+		}
+		awaitAuditTrail();
+		java.util.List<String> stored = jdbc().queryForList(
+				"SELECT substring(res_text_vc from ?) FROM hfj_res_ver WHERE res_type = 'AuditEvent' AND res_text_vc LIKE ?",
+				String.class, marker + "-[0-9]+-", "%" + marker + "-%");
+		assertThat(stored).hasSize(records).doesNotHaveDuplicates();
 	}
 
 	private org.springframework.jdbc.core.JdbcTemplate jdbc() {
