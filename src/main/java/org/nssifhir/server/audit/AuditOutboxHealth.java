@@ -5,10 +5,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.function.ToDoubleFunction;
-import javax.sql.DataSource;
+import org.nssifhir.server.audit.AuditOutbox.Backlog;
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
@@ -26,33 +25,31 @@ public class AuditOutboxHealth extends AbstractHealthIndicator implements MeterB
 	/** Scrapes and health checks within this time share one query. */
 	private static final long CACHE_NANOS = Duration.ofSeconds(2).toNanos();
 
-	/** One look at the outbox table. */
-	record Backlog(long waiting, double oldestSeconds, long refused) {}
-
-	private final JdbcTemplate jdbc;
-	private volatile Backlog last;
+	private final AuditOutbox outbox;
+	/** The last answer, or the failure to get one (cached too, so a scrape during an outage asks once). */
+	private volatile Object last;
 	private volatile long lastAt;
 
-	public AuditOutboxHealth(DataSource dataSource) {
+	public AuditOutboxHealth(AuditOutbox outbox) {
 		super("Audit outbox check failed");
-		this.jdbc = new JdbcTemplate(dataSource);
+		this.outbox = outbox;
 	}
 
 	Backlog backlog() {
-		Backlog cached = last;
-		if (cached != null && System.nanoTime() - lastAt < CACHE_NANOS) {
-			return cached;
+		Object cached = last;
+		if (cached == null || System.nanoTime() - lastAt >= CACHE_NANOS) {
+			try {
+				cached = outbox.backlog();
+			} catch (RuntimeException e) {
+				cached = e;
+			}
+			last = cached;
+			lastAt = System.nanoTime();
 		}
-		Backlog now = jdbc.queryForObject("""
-				SELECT count(*) FILTER (WHERE attempts < ?),
-				       coalesce(extract(epoch FROM now() - min(recorded_at) FILTER (WHERE attempts < ?)), 0),
-				       count(*) FILTER (WHERE attempts >= ?)
-				FROM nssi_audit_outbox""",
-				(row, n) -> new Backlog(row.getLong(1), row.getDouble(2), row.getLong(3)),
-				AuditOutbox.MAX_ATTEMPTS, AuditOutbox.MAX_ATTEMPTS, AuditOutbox.MAX_ATTEMPTS);
-		last = now;
-		lastAt = System.nanoTime();
-		return now;
+		if (cached instanceof RuntimeException e) {
+			throw e;
+		}
+		return (Backlog) cached;
 	}
 
 	@Override
