@@ -15,7 +15,7 @@ import org.springframework.stereotype.Component;
  * ({@code nssi_audit_outbox_waiting}, {@code nssi_audit_outbox_oldest_seconds}, {@code nssi_audit_outbox_refused})
  * and a health component {@code auditOutbox} (the bean name without its suffix). The component is DOWN when a record
  * was refused for good (it is not in the searchable trail until someone looks at it) or the oldest waiting record is
- * older than {@link #LAG_LIMIT} (the drain is failing or cannot keep up). Readiness does not include it: every access
+ * older than {@link #LAG_LIMIT} (the drain is failing or cannot keep up), or when the outbox cannot be asked. Readiness does not include it: every access
  * is still recorded durably, so taking the node out of service would not help.
  */
 @Component("auditOutboxHealthIndicator")
@@ -54,7 +54,14 @@ public class AuditOutboxHealth extends AbstractHealthIndicator implements MeterB
 
 	@Override
 	protected void doHealthCheck(Health.Builder health) {
-		Backlog backlog = backlog();
+		Backlog backlog;
+		try {
+			backlog = backlog();
+		} catch (RuntimeException e) {
+			// the class only: this endpoint needs no login, and a database message can name hosts and users
+			health.down().withDetail("error", e.getClass().getSimpleName());
+			return;
+		}
 		boolean down = backlog.refused() > 0 || backlog.oldestSeconds() > LAG_LIMIT.toSeconds();
 		(down ? health.down() : health.up())
 				.withDetail("waiting", backlog.waiting())

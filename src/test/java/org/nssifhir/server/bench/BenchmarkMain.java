@@ -527,7 +527,10 @@ public final class BenchmarkMain {
 
 	private java.sql.Connection database;
 
-	/** Audit records waiting to be stored (not those refused for good); -1 without a database URL or outbox. */
+	/**
+	 * Audit records waiting to be stored (not those refused for good: attempts below AuditOutbox.MAX_ATTEMPTS, 5);
+	 * -1 without a database URL or outbox.
+	 */
 	private long auditOutboxWaiting() throws Exception {
 		if (System.getenv("NSSI_DB_URL") == null) {
 			return -1;
@@ -557,7 +560,9 @@ public final class BenchmarkMain {
 			}
 			Thread.sleep(20);
 		}
-		throw new IllegalStateException("The audit outbox did not drain within " + timeout);
+		// reported, not fatal: the workloads' figures still print
+		System.out.println("WARNING: the audit outbox did not drain within " + timeout);
+		return Double.NaN;
 	}
 
 	@FunctionalInterface

@@ -2,6 +2,11 @@ package org.nssifhir.server.notification;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.IInterceptorService;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.jpa.subscription.match.registry.SubscriptionRegistry;
+import ca.uhn.fhir.jpa.subscription.model.ResourceModifiedMessage;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -18,6 +23,7 @@ import java.util.function.BooleanSupplier;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Flag;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Subscription;
 import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.AfterEach;
@@ -27,6 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.nssifhir.server.assessment.AssessmentFixtures;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.support.BaseIT;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
@@ -137,5 +144,56 @@ class SubscriptionDeliveryIT extends BaseIT {
 		Thread.sleep(3000);
 		assertThat(delivered).noneMatch(d -> d.body().contains(patient.getValue()));
 		client.delete().resourceById(subscription).execute();
+	}
+
+	@Autowired
+	private IInterceptorService interceptors;
+
+	@Autowired
+	private SubscriptionRegistry subscriptionRegistry;
+
+	/** Records the resource type of every change that reaches HAPI's subscription matcher. */
+	static final class MatcherProbe {
+		final List<String> types = new CopyOnWriteArrayList<>();
+
+		@Hook(Pointcut.SUBSCRIPTION_BEFORE_PERSISTED_RESOURCE_CHECKED)
+		public void checked(ResourceModifiedMessage message) {
+			types.add(String.valueOf(message.getPayloadId()).split("/")[0]);
+		}
+	}
+
+	/**
+	 * The audit drain keeps its AuditEvents out of the subscription pipeline while no Subscription could match them
+	 * (AuditSubscriptionFilter), and an AuditEvent Subscription is still matched and delivered.
+	 */
+	@Test
+	void auditRecordsSkipTheSubscriptionPipeline_unlessASubscriptionCouldMatchThem() throws InterruptedException {
+		await(Duration.ofSeconds(30), () -> subscriptionRegistry.getAll().stream()
+				.noneMatch(s -> s.getCriteria() == null || s.getCriteria().getCriteria().startsWith("AuditEvent")));
+		MatcherProbe probe = new MatcherProbe();
+		interceptors.registerInterceptor(probe);
+		try {
+			awaitAuditTrail();
+			IGenericClient client = client();
+			IIdType patient = AssessmentFixtures.patient(client);
+			client.read().resource(Patient.class).withId(patient).execute();
+			awaitAuditTrail();
+			// the probe sees what reaches the matcher: the patient's creation does
+			await(Duration.ofSeconds(30), () -> probe.types.contains("Patient"));
+			Thread.sleep(2000); // time for any AuditEvent change to get there too
+			assertThat(probe.types).as("audit records with no subscription that could match them").doesNotContain("AuditEvent");
+
+			IIdType subscription = subscribe("AuditEvent?action=R");
+			try {
+				client.read().resource(Patient.class).withId(patient).execute();
+				awaitAuditTrail();
+				await(Duration.ofSeconds(30), () -> delivered.stream().anyMatch(d -> d.path().startsWith("/ehr/AuditEvent/")));
+				assertThat(probe.types).contains("AuditEvent");
+			} finally {
+				client.delete().resourceById(subscription).execute();
+			}
+		} finally {
+			interceptors.unregisterInterceptor(probe);
+		}
 	}
 }
