@@ -32,7 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -101,6 +103,7 @@ public class AuditOutbox implements SmartLifecycle, DisposableBean {
 	private ScheduledExecutorService drainer;
 	private final java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
 	private volatile boolean stopping;
+	private volatile boolean ready;
 
 	public AuditOutbox(HikariDataSource dataSource, PlatformTransactionManager transactionManager, DaoRegistry daoRegistry,
 			FhirContext fhirContext, NssiProperties properties, ObjectProvider<SubscriptionRegistry> subscriptions) {
@@ -286,12 +289,13 @@ public class AuditOutbox implements SmartLifecycle, DisposableBean {
 	public boolean awaitDrained(Duration timeout) {
 		Long last = jdbc.queryForObject("SELECT max(id) FROM nssi_audit_outbox", Long.class);
 		long deadline = System.nanoTime() + timeout.toNanos();
+		String lastFailure = null;
 		while (last != null) {
 			try {
 				drainOnce();
 			} catch (RuntimeException e) {
 				// a conflict with a concurrent drain, or a database blip: the rows stay; try again until the deadline
-				log.debug("Audit outbox drain attempt failed ({})", e.getClass().getSimpleName());
+				lastFailure = e.getClass().getSimpleName();
 			}
 			Boolean waiting = jdbc.queryForObject("SELECT EXISTS (SELECT 1 FROM nssi_audit_outbox WHERE id <= ? AND attempts < ?)",
 					Boolean.class, last, MAX_ATTEMPTS);
@@ -299,6 +303,7 @@ public class AuditOutbox implements SmartLifecycle, DisposableBean {
 				return true;
 			}
 			if (System.nanoTime() > deadline) {
+				log.warn("Audit outbox not drained within {}{}", timeout, lastFailure == null ? "" : " (last attempt failed: " + lastFailure + ")");
 				return false;
 			}
 			try {
@@ -343,7 +348,20 @@ public class AuditOutbox implements SmartLifecycle, DisposableBean {
 		}
 	}
 
+	/**
+	 * The drain waits for the application to be ready: a backlog (left by a crash, or by a load that outran the drain)
+	 * would otherwise compete on the CPU with the startup warm-up and delay readiness. Records written meanwhile are
+	 * safe in the table.
+	 */
+	@EventListener(ApplicationReadyEvent.class)
+	public void startDraining() {
+		ready = true;
+	}
+
 	private void drainBacklog() {
+		if (!ready) {
+			return;
+		}
 		try {
 			while (drainOnce() == BATCH && !stopping) {
 				// a backlog: keep going without waiting for the next tick

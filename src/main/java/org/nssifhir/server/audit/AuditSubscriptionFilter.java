@@ -26,6 +26,9 @@ final class AuditSubscriptionFilter {
 	/** Returning false stops HAPI from persisting and matching the message (SUBSCRIPTION_RESOURCE_MODIFIED). */
 	@Hook(Pointcut.SUBSCRIPTION_RESOURCE_MODIFIED)
 	public boolean onlyIfSubscribedTo(ResourceModifiedMessage message) {
+		if (!String.valueOf(message.getPayloadId()).startsWith("AuditEvent/")) {
+			return true; // the drain stores only AuditEvents; anything else is not this filter's to drop
+		}
 		SubscriptionRegistry active = registry.getIfAvailable();
 		return active == null || active.getAll().stream().anyMatch(AuditSubscriptionFilter::mayMatchAuditEvents);
 	}

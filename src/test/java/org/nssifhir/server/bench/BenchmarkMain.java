@@ -152,8 +152,9 @@ public final class BenchmarkMain {
 			// the load's own audit records (a backlog when the load outran the drain) are not a workload's
 			long backlog = auditOutboxWaiting();
 			if (backlog > 0) {
-				System.out.printf(Locale.ROOT, "audit records waiting from the load: %d, drained in %.1f s%n", backlog,
-						awaitAuditOutboxEmpty(Duration.ofMinutes(30)));
+				double drained = awaitAuditOutboxEmpty(Duration.ofMinutes(30));
+				System.out.printf(Locale.ROOT, "audit records waiting from the load: %d, %s%n", backlog,
+						Double.isNaN(drained) ? "not drained" : String.format(Locale.ROOT, "drained in %.1f s", drained));
 			}
 			ours.results = workloads(patientIds, summaryPatient, requests, true);
 			ours.rssAfterLoad = rssKb(server.pid());
