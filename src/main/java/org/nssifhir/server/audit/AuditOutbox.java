@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.IdType;
@@ -101,7 +103,7 @@ public class AuditOutbox implements SmartLifecycle, DisposableBean {
 	private final DaoRegistry daoRegistry;
 	private final FhirContext fhirContext;
 	private ScheduledExecutorService drainer;
-	private final java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+	private final AtomicBoolean failing = new AtomicBoolean();
 	private volatile boolean stopping;
 	private volatile boolean ready;
 
@@ -330,14 +332,13 @@ public class AuditOutbox implements SmartLifecycle, DisposableBean {
 
 	/** Rows whose content was refused {@link #MAX_ATTEMPTS} times: records not in the searchable trail. */
 	public long stuck() {
-		Long n = jdbc.queryForObject("SELECT count(*) FROM nssi_audit_outbox WHERE attempts >= ?", Long.class, MAX_ATTEMPTS);
-		return n == null ? 0 : n;
+		return backlog().refused();
 	}
 
 	@Override
 	public synchronized void start() {
 		stopping = false;
-		java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+		AtomicInteger threads = new AtomicInteger();
 		drainer = Executors.newScheduledThreadPool(drainThreads, r -> {
 			Thread t = new Thread(r, "audit-outbox-" + threads.incrementAndGet());
 			t.setDaemon(true);

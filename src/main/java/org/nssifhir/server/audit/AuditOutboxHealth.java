@@ -14,9 +14,9 @@ import org.springframework.stereotype.Component;
  * How far the audit trail lags behind the accesses it records, for operators: Prometheus gauges
  * ({@code nssi_audit_outbox_waiting}, {@code nssi_audit_outbox_oldest_seconds}, {@code nssi_audit_outbox_refused})
  * and a health component {@code auditOutbox} (the bean name without its suffix). The component is DOWN when a record
- * was refused for good (it is not in the searchable trail until someone looks at it) or the oldest waiting record is
- * older than {@link #LAG_LIMIT} (the drain is failing or cannot keep up), or when the outbox cannot be asked. Readiness does not include it: every access
- * is still recorded durably, so taking the node out of service would not help.
+ * was refused for good (it is not in the searchable trail until someone looks at it), the oldest waiting record is
+ * older than {@link #LAG_LIMIT} (the drain is failing or cannot keep up), or the outbox cannot be asked. Readiness
+ * does not include it: every access is still recorded durably, so taking the node out of service would not help.
  */
 @Component("auditOutboxHealthIndicator")
 public class AuditOutboxHealth extends AbstractHealthIndicator implements MeterBinder {
