@@ -34,7 +34,7 @@ import org.nssifhir.server.fhir.CapabilityStatementInterceptor;
 import org.nssifhir.server.fhir.ErrorLoggingInterceptor;
 import org.nssifhir.server.fhir.IfMatchPreconditionInterceptor;
 import org.nssifhir.server.limits.RequestLimitsInterceptor;
-import org.nssifhir.server.security.BatchResponseGuard;
+import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
 import org.nssifhir.server.security.SmartAuthorizationInterceptor;
 import org.nssifhir.server.security.SmartSearchNarrowingInterceptor;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
@@ -66,7 +66,7 @@ public class FhirServerConfig {
 			ErrorLoggingInterceptor errorLoggingInterceptor,
 			SmartSearchNarrowingInterceptor searchNarrowing,
 			SmartAuthorizationInterceptor authorization,
-			BatchResponseGuard batchResponseGuard,
+			AccessPolicyInterceptor accessPolicy,
 			AuditEventWriter auditWriter,
 			SmartAuditContext auditContext,
 			RefusedAccessAuditor refusedAccessAuditor,
@@ -114,7 +114,8 @@ public class FhirServerConfig {
 			// narrowing first, so searches are limited to the patient's compartment before the rules check them
 			server.registerInterceptor(searchNarrowing);
 			server.registerInterceptor(authorization);
-			server.registerInterceptor(batchResponseGuard);
+			// the access policy: every interaction classified, conditional matches, writes, and every response
+			server.registerInterceptor(accessPolicy);
 			// sensitivity labels and consent, per returned resource; before the audit, so it records what was shown
 			server.registerInterceptor(consentService); // decides which requests need no filtering
 			server.registerInterceptor(new ConsentInterceptor(consentService));

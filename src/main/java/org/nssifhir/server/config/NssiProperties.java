@@ -23,6 +23,7 @@ public record NssiProperties(
 		@Valid @NotNull @DefaultValue Limits limits,
 		@Valid @NotNull @DefaultValue Cors cors,
 		@Valid @NotNull @DefaultValue Security security,
+		@Valid @NotNull @DefaultValue Policy policy,
 		@Valid @NotNull @DefaultValue Escalation escalation,
 		@Valid @NotNull @DefaultValue Integration integration,
 		@Valid @NotNull @DefaultValue Demo demo,
@@ -108,6 +109,17 @@ public record NssiProperties(
 			return mode != Mode.EXTERNAL || (issuer != null && !issuer.isBlank());
 		}
 	}
+
+	/**
+	 * Who may change the facts that decide access (security.policy.AccessPolicy). {@code relationshipAdministrators}:
+	 * fhirUser references (e.g. {@code Practitioner/admin-1}) who may assert care relationships and record consents
+	 * besides the EHR's backend clients. {@code subscriptionClients}: backend client ids that may create
+	 * Subscriptions; {@code subscriptionEndpoints}: URL prefixes their notifications may go to (none by default).
+	 */
+	public record Policy(
+			@DefaultValue List<String> relationshipAdministrators,
+			@DefaultValue List<String> subscriptionClients,
+			@DefaultValue List<String> subscriptionEndpoints) {}
 
 	/**
 	 * A registered client. Without {@code redirectUris} it is a backend-services client (client_credentials) that

@@ -11,11 +11,11 @@ import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseReference;
-import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
+import org.nssifhir.server.support.SecurityLabels;
 
 /**
  * Adds the adolescent sensitivity label (v3-ActCode ADOL) to an NSSI resource about a patient who was under 18
@@ -35,9 +35,7 @@ public class AdolescentLabeler {
 	}
 
 	void label(Resource resource) {
-		boolean labelled = resource.getMeta().getSecurity().stream()
-				.anyMatch(c -> NssiWriteInterceptor.ACT_CODE_SYSTEM.equals(c.getSystem()) && "ADOL".equals(c.getCode()));
-		if (labelled) {
+		if (SecurityLabels.has(resource.getMeta(), SecurityLabels.ACT_CODE_SYSTEM, SecurityLabels.ADOLESCENT)) {
 			return;
 		}
 		Optional<LocalDate> birthDate = subjectPatient(resource).flatMap(this::birthDate);
@@ -46,7 +44,7 @@ public class AdolescentLabeler {
 		}
 		LocalDate when = clinicalDate(resource).orElse(LocalDate.now(ZoneOffset.UTC));
 		if (Period.between(birthDate.get(), when).getYears() < AGE_OF_MAJORITY) {
-			resource.getMeta().addSecurity(new Coding(NssiWriteInterceptor.ACT_CODE_SYSTEM, "ADOL", "adolescent information sensitivity"));
+			SecurityLabels.labelAdolescent(resource.getMeta());
 		}
 	}
 

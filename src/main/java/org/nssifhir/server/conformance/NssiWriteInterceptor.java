@@ -10,11 +10,10 @@ import ca.uhn.fhir.validation.SingleValidationMessage;
 import ca.uhn.fhir.validation.ValidationResult;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.Coding;
-import org.hl7.fhir.r4.model.Meta;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Resource;
 import org.nssifhir.server.support.ErrorCode;
+import org.nssifhir.server.support.SecurityLabels;
 
 /**
  * On every write of an NSSI resource (create, update, and each entry of a transaction or batch, whatever the
@@ -28,9 +27,6 @@ import org.nssifhir.server.support.ErrorCode;
  */
 @Interceptor
 public class NssiWriteInterceptor {
-
-	public static final String CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-	public static final String ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 
 	private final FhirContext fhirContext;
 	private final NssiProfileValidator validator;
@@ -57,7 +53,7 @@ public class NssiWriteInterceptor {
 		if (profiles.isEmpty() || !(resource instanceof Resource r)) {
 			return;
 		}
-		label(r.getMeta());
+		SecurityLabels.labelRestricted(r.getMeta());
 		adolescentLabeler.label(r);
 		for (String profile : profiles) {
 			if (!r.getMeta().hasProfile(NssiCanonicals.profile(profile))) {
@@ -68,21 +64,6 @@ public class NssiWriteInterceptor {
 		ValidationResult result = validator.validate(resource, profiles.stream().map(NssiCanonicals::profile).toList());
 		if (NssiProfileValidator.hasErrors(result)) {
 			throw new UnprocessableEntityException(fhirContext, outcome(r, profiles, result));
-		}
-	}
-
-	/**
-	 * Confidentiality R ("restricted", which covers mental health) unless the client chose a confidentiality,
-	 * and the behavioural-health sensitivity BH unless present (clinical-content.md §5).
-	 */
-	public static void label(Meta meta) {
-		boolean hasConfidentiality = meta.getSecurity().stream().anyMatch(c -> CONFIDENTIALITY_SYSTEM.equals(c.getSystem()));
-		if (!hasConfidentiality) {
-			meta.addSecurity(new Coding(CONFIDENTIALITY_SYSTEM, "R", "restricted"));
-		}
-		boolean hasBh = meta.getSecurity().stream().anyMatch(c -> ACT_CODE_SYSTEM.equals(c.getSystem()) && "BH".equals(c.getCode()));
-		if (!hasBh) {
-			meta.addSecurity(new Coding(ACT_CODE_SYSTEM, "BH", "behavioral health information sensitivity"));
 		}
 	}
 

@@ -37,9 +37,9 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.support.SecurityLabels;
 import org.nssifhir.server.support.WholeHistory;
 import org.nssifhir.server.conformance.NssiCanonicals;
-import org.nssifhir.server.conformance.NssiWriteInterceptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,7 +121,7 @@ public class EscalationService {
 
 		Task task = new Task();
 		copyTestTag(trigger, task);
-		NssiWriteInterceptor.label(task.getMeta());
+		SecurityLabels.labelRestricted(task.getMeta());
 		task.addIdentifier().setSystem(EVENT_SYSTEM).setValue(signal.eventKey());
 		task.setStatus(Task.TaskStatus.REQUESTED);
 		task.setIntent(Task.TaskIntent.ORDER);

@@ -1,6 +1,7 @@
 package org.nssifhir.server.security;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.searchparam.matcher.AuthorizationSearchParamMatcher;
 import ca.uhn.fhir.jpa.searchparam.matcher.SearchParamMatcher;
 import com.nimbusds.jose.jwk.source.JWKSource;
@@ -14,6 +15,10 @@ import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.config.NssiProperties;
 import org.nssifhir.server.security.consent.ProxyConsents;
+import org.nssifhir.server.security.policy.AccessPolicy;
+import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
+import org.nssifhir.server.security.policy.SecurityEventSink;
+import org.nssifhir.server.security.policy.SubscriptionDeliveryGuard;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.springframework.beans.factory.ObjectProvider;
@@ -170,14 +175,29 @@ public class SecurityConfig {
 	}
 
 	@Bean
-	SensitiveDataConsentService sensitiveDataConsentService(
-			FhirContext fhirContext, TreatingRelationships relationships, ProxyConsents consents) {
-		return new SensitiveDataConsentService(fhirContext, relationships, consents);
+	AccessPolicy accessPolicy(
+			FhirContext fhirContext, TreatingRelationships relationships, ProxyConsents consents, SearchParamMatcher matcher,
+			NssiProperties properties) {
+		return new AccessPolicy(fhirContext, relationships, consents, new AuthorizationSearchParamMatcher(matcher), properties.policy());
 	}
 
 	@Bean
-	BatchResponseGuard batchResponseGuard(FhirContext fhirContext, SensitiveDataConsentService consent, SearchParamMatcher matcher) {
-		return new BatchResponseGuard(fhirContext, consent, new AuthorizationSearchParamMatcher(matcher));
+	AccessPolicyInterceptor accessPolicyInterceptor(
+			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events) {
+		return new AccessPolicyInterceptor(fhirContext, policy, relationships, daos, events);
+	}
+
+	@Bean
+	SubscriptionDeliveryGuard subscriptionDeliveryGuard(AccessPolicy policy, DaoRegistry daos, SecurityEventSink events,
+			ca.uhn.fhir.interceptor.api.IInterceptorService interceptors) {
+		SubscriptionDeliveryGuard guard = new SubscriptionDeliveryGuard(policy.settings(), daos, events);
+		interceptors.registerInterceptor(guard);
+		return guard;
+	}
+
+	@Bean
+	SensitiveDataConsentService sensitiveDataConsentService(AccessPolicy policy) {
+		return new SensitiveDataConsentService(policy);
 	}
 
 	@Bean

@@ -134,7 +134,8 @@ class NssiSummaryIT extends BaseIT {
 		IIdType other = AssessmentFixtures.patient(client);
 		IGenericClient patientClient = client(tokens().ownPatient(mine.getIdPart(), "patient/*.rs"));
 		assertThat(summary(patientClient, mine, null).getParameter("episodeCount")).isNotNull();
-		assertFailsWithStatus(403, () -> summary(patientClient, other, null));
+		// another patient's record is answered as if it did not exist (the access policy: refusals reveal nothing)
+		assertFailsWithStatus(404, () -> summary(patientClient, other, null));
 		// a token that may not read Observations gets no summary
 		IGenericClient patientsOnly = client(tokens().system("system/Patient.rs"));
 		assertFailsWithStatus(403, () -> summary(patientsOnly, mine, null));

@@ -58,7 +58,7 @@ class DemoDataIT extends BaseIT {
 		CohortGenerator.PatientHistory treated = new CohortGenerator(today).generate(2, seed).stream()
 				.filter(p -> p.treatment() != null).findFirst().orElseThrow();
 		NssiProperties demo = new NssiProperties(properties.db(), properties.fhir(), properties.limits(), properties.cors(),
-				properties.security(), properties.escalation(), properties.integration(), new NssiProperties.Demo(true, 2, seed),
+				properties.security(), properties.policy(), properties.escalation(), properties.integration(), new NssiProperties.Demo(true, 2, seed),
 				properties.audit(), properties.searchIndexDir());
 		DemoData step = new DemoData(demo, systemDao, daoRegistry, extract, planApply, restfulServer);
 

@@ -29,6 +29,7 @@ import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.UriType;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.SecurityLabels;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /** The NSSI package inside the running server: install, enforcement on write, labels, terminology, download. */
@@ -142,8 +143,8 @@ class ConformanceIT extends BaseIT {
 		assertThat(stored.getMeta().getProfile()).extracting(p -> p.getValue()).contains(EPISODE);
 		assertThat(stored.getMeta().getSecurity()).extracting(c -> c.getSystem() + "|" + c.getCode())
 				.contains(
-						NssiWriteInterceptor.CONFIDENTIALITY_SYSTEM + "|R",
-						NssiWriteInterceptor.ACT_CODE_SYSTEM + "|BH",
+						SecurityLabels.CONFIDENTIALITY_SYSTEM + "|R",
+						SecurityLabels.ACT_CODE_SYSTEM + "|BH",
 						NssiCanonicals.ACT_REASON_SYSTEM + "|HTEST");
 	}
 
@@ -173,11 +174,11 @@ class ConformanceIT extends BaseIT {
 	void aConfidentialityChosenByTheClientIsKept() {
 		IGenericClient client = client();
 		Observation obs = episode(newPatient(client), unique("very-restricted"));
-		obs.getMeta().addSecurity(NssiWriteInterceptor.CONFIDENTIALITY_SYSTEM, "V", "very restricted");
+		obs.getMeta().addSecurity(SecurityLabels.CONFIDENTIALITY_SYSTEM, "V", "very restricted");
 		IIdType id = client.create().resource(obs).execute().getId();
 		Observation stored = client.read().resource(Observation.class).withId(id.toUnqualifiedVersionless()).execute();
 		assertThat(stored.getMeta().getSecurity())
-				.filteredOn(c -> NssiWriteInterceptor.CONFIDENTIALITY_SYSTEM.equals(c.getSystem()))
+				.filteredOn(c -> SecurityLabels.CONFIDENTIALITY_SYSTEM.equals(c.getSystem()))
 				.extracting(Coding::getCode)
 				.containsExactly("V");
 	}

@@ -37,6 +37,9 @@ public abstract class BaseIT {
 	static void database(DynamicPropertyRegistry registry) {
 		TestDatabase.register(registry);
 		registry.add("nssi.cors.allowed-origins", () -> TRUSTED_ORIGIN);
+		// the test client may subscribe, to receivers the tests start on loopback (never allowed by default)
+		registry.add("nssi.policy.subscription-clients", () -> "test-client");
+		registry.add("nssi.policy.subscription-endpoints", () -> "http://127.0.0.1:");
 	}
 
 	@LocalServerPort
@@ -63,9 +66,15 @@ public abstract class BaseIT {
 		return new TestTokens(serverKeys, fhirBase());
 	}
 
-	/** A FHIR client with full system access ({@code system/*.cruds}), for tests about something other than security. */
+	/**
+	 * Full system access: every type, and the audit trail, which a wildcard never reaches (it needs a scope naming
+	 * AuditEvent). For tests about something other than security.
+	 */
+	protected static final String FULL_ACCESS = "system/*.cruds system/AuditEvent.rs";
+
+	/** A FHIR client with full system access ({@link #FULL_ACCESS}), for tests about something other than security. */
 	protected IGenericClient client() {
-		return client(tokens().system("system/*.cruds"));
+		return client(tokens().system(FULL_ACCESS));
 	}
 
 	/** A FHIR client that sends the given bearer token. */
@@ -81,7 +90,7 @@ public abstract class BaseIT {
 	/** A raw HTTP request to the FHIR endpoint with a full-access token. */
 	protected HttpRequest.Builder fhirRequest(String pathAndQuery) {
 		return HttpRequest.newBuilder(URI.create(fhirBase() + pathAndQuery))
-				.header("Authorization", "Bearer " + tokens().system("system/*.cruds"));
+				.header("Authorization", "Bearer " + tokens().system(FULL_ACCESS));
 	}
 
 	/** A value no other test uses, for identifiers and names that searches must find exactly. */

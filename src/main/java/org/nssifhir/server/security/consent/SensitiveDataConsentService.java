@@ -1,6 +1,5 @@
 package org.nssifhir.server.security.consent;
 
-import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
@@ -16,8 +15,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.instance.model.api.IIdType;
-import org.nssifhir.server.conformance.NssiWriteInterceptor;
+import org.nssifhir.server.security.RequestIdentity;
+import org.nssifhir.server.security.policy.AccessPolicy;
+import org.nssifhir.server.support.SecurityLabels;
 import org.nssifhir.server.security.SmartAccess;
 import org.nssifhir.server.security.SmartScope;
 import org.nssifhir.server.security.SmartUsers;
@@ -42,23 +42,18 @@ import org.nssifhir.server.support.ErrorCode;
 @Interceptor
 public class SensitiveDataConsentService implements IConsentService {
 
-	static final String CONFIDENTIALITY = NssiWriteInterceptor.CONFIDENTIALITY_SYSTEM;
-	static final String ACT_CODE = NssiWriteInterceptor.ACT_CODE_SYSTEM;
+	private final AccessPolicy policy;
 
-	private final FhirContext fhirContext;
-	private final TreatingRelationships relationships;
-	private final ProxyConsents consents;
-
-	public SensitiveDataConsentService(FhirContext fhirContext, TreatingRelationships relationships, ProxyConsents consents) {
-		this.fhirContext = fhirContext;
-		this.relationships = relationships;
-		this.consents = consents;
+	public SensitiveDataConsentService(AccessPolicy policy) {
+		this.policy = policy;
 	}
 
 	/**
-	 * Requests whose results need no filtering skip HAPI's consent machinery altogether: backend systems and a
-	 * patient reading their own record. They keep {@code _summary=count} and {@code _total=accurate}, which the
-	 * consent interceptor refuses (HAPI-2037/2038) because a count would reveal what filtering hides.
+	 * Requests whose results need no filtering skip HAPI's consent machinery altogether: backend systems only (their
+	 * scopes are the whole rule). They keep {@code _summary=count} and {@code _total=accurate}, which the consent
+	 * interceptor refuses (HAPI-2037/2038) because a count would reveal what filtering hides. A patient reading
+	 * "their own" record is filtered like anyone else: if any path ever reached another patient's data, the filter
+	 * is what would stop it.
 	 */
 	@Hook(value = Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED, order = -1)
 	public void skipWhenNothingIsFiltered(RequestDetails request) {
@@ -66,11 +61,7 @@ public class SensitiveDataConsentService implements IConsentService {
 		if (current.isEmpty() || BreakTheGlass.unsupportedValue().isPresent() || BreakTheGlass.asserted()) {
 			return;
 		}
-		SmartAccess access = current.get();
-		boolean backend = backend(access);
-		boolean ownRecord = access.patientId().isPresent() && access.isPatientLevelOnly()
-				&& access.fhirUser().map(user -> user.equals("Patient/" + access.patientId().get())).orElse(false);
-		if (backend || ownRecord) {
+		if (backend(current.get())) {
 			ConsentInterceptor.skipAllConsentForRequest(request);
 			return;
 		}
@@ -108,8 +99,11 @@ public class SensitiveDataConsentService implements IConsentService {
 		return ConsentOutcome.PROCEED;
 	}
 
-	/** Break-the-glass is for one patient's emergency: never a search across patients. */
+	/** Break-the-glass is for one patient's emergency: never a search across patients, nor widened by includes. */
 	private static boolean aboutOnePatient(RequestDetails request) {
+		if (request.getParameters().keySet().stream().anyMatch(name -> name.startsWith("_include") || name.startsWith("_revinclude"))) {
+			return false;
+		}
 		RestOperationTypeEnum op = request.getRestOperationType();
 		if (op == RestOperationTypeEnum.READ || op == RestOperationTypeEnum.VREAD || op == RestOperationTypeEnum.HISTORY_INSTANCE) {
 			return true;
@@ -133,50 +127,17 @@ public class SensitiveDataConsentService implements IConsentService {
 		return true;
 	}
 
+	/**
+	 * The access policy decides; a resource refused here is left out of a search and answered as missing on a read,
+	 * exactly as a record that does not exist (whatever its labels, whoever asks).
+	 */
 	@Override
 	public ConsentOutcome canSeeResource(RequestDetails request, IBaseResource resource, IConsentContextServices context) {
-		Set<String> gating = gatingLabels(resource);
-		if (gating.isEmpty()) {
-			return ConsentOutcome.PROCEED;
-		}
-		Optional<SmartAccess> current = SmartAccess.current();
-		if (current.isEmpty()) {
+		Optional<RequestIdentity> who = RequestIdentity.of(request);
+		if (who.isEmpty()) {
 			return ConsentOutcome.PROCEED; // not a SMART request (security off, or the server itself)
 		}
-		SmartAccess access = current.get();
-		if (backend(access)) {
-			return ConsentOutcome.PROCEED; // a backend system, authorized by its system scopes
-		}
-		List<String> patients = patientsOf(resource);
-		if (patients.isEmpty()) {
-			return ConsentOutcome.REJECT; // labelled, but we cannot tell whose it is: fail closed
-		}
-		SmartUsers.Kind kind = access.fhirUser().map(SmartUsers::kind).orElse(SmartUsers.Kind.UNKNOWN);
-		if (kind == SmartUsers.Kind.PATIENT && patients.stream().allMatch(p -> access.fhirUser().get().equals("Patient/" + p))) {
-			return ConsentOutcome.PROCEED; // a patient sees their own record
-		}
-		if (kind == SmartUsers.Kind.CLINICIAN) {
-			if (patients.stream().allMatch(p -> relationships.treats(request, access.fhirUser().get(), p))) {
-				return ConsentOutcome.PROCEED;
-			}
-			if (BreakTheGlass.asserted()) {
-				return ConsentOutcome.PROCEED; // audited as break-the-glass by the audit writer
-			}
-			String why = ErrorCode.RESTRICTED_NO_RELATIONSHIP.message(
-					"This record is restricted to clinicians with a treating relationship with the patient (or break the glass)");
-			if (request.getRestOperationType() == RestOperationTypeEnum.READ || request.getRestOperationType() == RestOperationTypeEnum.VREAD) {
-				// a clinician is told why, so that in an emergency they can break the glass
-				throw new ForbiddenOperationException(why);
-			}
-			return ConsentOutcome.REJECT;
-		}
-		// a proxy, or an app whose user is unknown: only what the patient's Consent releases to that person. Not
-		// even a 403: that such a record exists is itself confidential, so a read is a 404 (HAPI's answer)
-		if (kind == SmartUsers.Kind.PROXY
-				&& patients.stream().allMatch(p -> consents.permits(request, p, access.fhirUser().get(), gating))) {
-			return ConsentOutcome.PROCEED;
-		}
-		return ConsentOutcome.REJECT;
+		return policy.mayRead(request, who.get(), resource) ? ConsentOutcome.PROCEED : ConsentOutcome.REJECT;
 	}
 
 	/**
@@ -185,66 +146,19 @@ public class SensitiveDataConsentService implements IConsentService {
 	 * normally if this user may see the patient's restricted data, otherwise refuses with a 403.
 	 */
 	public void requireRestrictedAccess(RequestDetails request, String patientId) {
-		Optional<SmartAccess> current = SmartAccess.current();
-		if (current.isEmpty() || backend(current.get())) {
+		Optional<RequestIdentity> who = RequestIdentity.of(request);
+		if (who.isEmpty()) {
 			return;
 		}
-		SmartAccess access = current.get();
-		SmartUsers.Kind kind = access.fhirUser().map(SmartUsers::kind).orElse(SmartUsers.Kind.UNKNOWN);
-		boolean allowed = switch (kind) {
-			case PATIENT -> access.fhirUser().get().equals("Patient/" + patientId);
-			case CLINICIAN -> relationships.treats(request, access.fhirUser().get(), patientId) || BreakTheGlass.asserted();
-			// the record may carry ADOL (from the patient's minority): the proxy's Consent must release both
-			case PROXY -> consents.permits(request, patientId, access.fhirUser().get(), Set.of("R", "ADOL"));
-			case UNKNOWN -> false;
-		};
-		if (!allowed) {
+		// the record may carry ADOL (from the patient's minority): a proxy's Consent must release both
+		if (!policy.mayHandleRestricted(request, who.get(), patientId, Set.of(SecurityLabels.RESTRICTED, SecurityLabels.ADOLESCENT))) {
 			throw new ForbiddenOperationException(ErrorCode.RESTRICTED_NO_RELATIONSHIP.message(
 					"This operation reads the patient's restricted record: it needs a treating relationship, the patient's "
 							+ "Consent for a proxy, or break-the-glass"));
 		}
 	}
 
-	/** The labels that restrict who may see a resource: confidentiality R or V, and ADOL. */
-	static Set<String> gatingLabels(IBaseResource resource) {
-		Set<String> gating = new java.util.TreeSet<>();
-		for (var label : resource.getMeta().getSecurity()) {
-			if (CONFIDENTIALITY.equals(label.getSystem()) && ("R".equals(label.getCode()) || "V".equals(label.getCode()))) {
-				gating.add(label.getCode());
-			} else if (ACT_CODE.equals(label.getSystem()) && "ADOL".equals(label.getCode())) {
-				gating.add("ADOL");
-			}
-		}
-		return gating;
-	}
-
 	static boolean backend(SmartAccess access) {
 		return access.fhirUser().isEmpty() && access.scopes().stream().allMatch(s -> s.context() == SmartScope.Context.SYSTEM);
-	}
-
-	/** Every patient whose compartment the resource is in (all must pass: a rule for one is no rule for another). */
-	private List<String> patientsOf(IBaseResource resource) {
-		return patientsOf(fhirContext, resource);
-	}
-
-	static List<String> patientsOf(FhirContext fhirContext, IBaseResource resource) {
-		if ("Patient".equals(fhirContext.getResourceType(resource))) {
-			return resource.getIdElement().getIdPart() == null ? List.of() : List.of(resource.getIdElement().getIdPart());
-		}
-		// the terser returns every reference in the compartment's parameters, whatever its type: a CarePlan's
-		// activity performer or an Observation's performer can be a Practitioner, who is no patient to check
-		List<String> owners = fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of()).stream()
-				.filter(id -> "Patient".equals(id.getResourceType()))
-				.map(IIdType::getIdPart)
-				.filter(id -> id != null)
-				.distinct()
-				.toList();
-		// R4 leaves Task out of the Patient compartment, but an escalation Task (labelled R) is about the patient
-		// in Task.for; without this no user could see it, not even the treating clinician who must act on it
-		if (owners.isEmpty() && resource instanceof org.hl7.fhir.r4.model.Task task
-				&& "Patient".equals(task.getFor().getReferenceElement().getResourceType()) && task.getFor().getReferenceElement().hasIdPart()) {
-			return List.of(task.getFor().getReferenceElement().getIdPart());
-		}
-		return owners;
 	}
 }

@@ -1,0 +1,303 @@
+package org.nssifhir.server.security.policy;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.server.interceptor.auth.IAuthorizationSearchParamMatcher;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.hl7.fhir.instance.model.api.IBaseReference;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Reference;
+import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.security.RequestIdentity;
+import org.nssifhir.server.security.RequestIdentity.Kind;
+import org.nssifhir.server.security.SmartScope;
+import org.nssifhir.server.security.consent.ProxyConsents;
+import org.nssifhir.server.security.consent.TreatingRelationships;
+import org.nssifhir.server.support.SecurityLabels;
+
+/**
+ * The one place that decides what a caller may see and change. Every interaction reaches it: reads, searches,
+ * pages, history, includes and operation output through {@link #mayRead} (called by the consent pipeline while
+ * the database answers, and again on the way out for every resource in every response), writes of every kind
+ * through {@link #writeRefusal} (called from the storage hooks, so batch, transaction, conditional and
+ * operation writes are covered), conditional matching through {@link #conditionalRefusal} before any search runs.
+ *
+ * <p>The rules, in words:
+ * <ul>
+ *   <li>Scopes: a resource is readable only through a scope that names its type (or {@code *}) with r or s, whose
+ *       query (if any) it matches. AuditEvents need a scope that names {@code AuditEvent} explicitly: a wildcard
+ *       never reaches the audit trail, and patient-level tokens never do.
+ *   <li>Patient-level tokens: the resource's <em>primary</em> patient ({@code subject}, {@code patient},
+ *       {@code for}, {@code beneficiary}; a Patient itself) must be the patient in context, for reads and writes.
+ *       Being named elsewhere (a performer, an author) gives no access to another patient's record.
+ *   <li>Labels ({@code R}, {@code V}, {@code ADOL}): backend systems and the patient themselves may see them; a
+ *       clinician needs a treating relationship (or break-the-glass); a proxy needs the patient's Consent releasing
+ *       those labels; an app whose user is unknown never sees them. Writing labelled data needs the same right as
+ *       reading it, before and after the change.
+ *   <li>Relationships and consents are protected facts: see {@link #writeRefusal}.
+ * </ul>
+ */
+public class AccessPolicy {
+
+	/** Types that describe how to record care, not anyone's care: readable with any valid token. */
+	public static final Set<String> DEFINITIONAL_TYPES = Set.of(
+			"StructureDefinition", "ValueSet", "CodeSystem", "ConceptMap", "SearchParameter", "Questionnaire",
+			"PlanDefinition", "ActivityDefinition", "Library", "ImplementationGuide", "OperationDefinition",
+			"CapabilityStatement", "NamingSystem");
+
+	/** Elements that name the patient a resource is about, in the order they are looked for. */
+	private static final List<String> PRIMARY_PATIENT_ELEMENTS = List.of("patient", "subject", "for", "beneficiary");
+
+	private final FhirContext fhirContext;
+	private final TreatingRelationships relationships;
+	private final ProxyConsents consents;
+	private final IAuthorizationSearchParamMatcher matcher;
+	private final NssiProperties.Policy settings;
+
+	public AccessPolicy(
+			FhirContext fhirContext,
+			TreatingRelationships relationships,
+			ProxyConsents consents,
+			IAuthorizationSearchParamMatcher matcher,
+			NssiProperties.Policy settings) {
+		this.fhirContext = fhirContext;
+		this.relationships = relationships;
+		this.consents = consents;
+		this.matcher = matcher;
+		this.settings = settings;
+	}
+
+	public NssiProperties.Policy settings() {
+		return settings;
+	}
+
+	// ---------------------------------------------------------------- reading
+
+	/** Whether the caller may see this resource, in full: scopes, patient compartment and labels. */
+	public boolean mayRead(RequestDetails request, RequestIdentity who, IBaseResource resource) {
+		String type = fhirContext.getResourceType(resource);
+		if (DEFINITIONAL_TYPES.contains(type)) {
+			return true;
+		}
+		return scopesAllowRead(who, type, resource) && labelsAllow(request, who, resource);
+	}
+
+	/** Whether the caller's labels-and-relationship rights cover the resource (scopes aside). */
+	public boolean labelsAllow(RequestDetails request, RequestIdentity who, IBaseResource resource) {
+		Set<String> gating = SecurityLabels.gating(resource);
+		if (gating.isEmpty() || who.kind() == Kind.BACKEND) {
+			return true;
+		}
+		List<String> patients = compartmentPatients(resource);
+		if (patients.isEmpty()) {
+			return false; // labelled, but we cannot tell whose it is: fail closed
+		}
+		return patients.stream().allMatch(p -> mayHandleRestricted(request, who, p, gating));
+	}
+
+	/**
+	 * Whether the caller may see (and so write) a patient's data carrying these labels: the patient, a treating
+	 * clinician (or one who broke the glass), a proxy the patient's Consent releases them to.
+	 */
+	public boolean mayHandleRestricted(RequestDetails request, RequestIdentity who, String patientId, Set<String> labels) {
+		return switch (who.kind()) {
+			case BACKEND -> true;
+			case PATIENT -> who.ownPatient().map(patientId::equals).orElse(false);
+			case CLINICIAN -> who.breakTheGlass() || relationships.treats(request, who.fhirUser().orElseThrow(), patientId);
+			case PROXY -> who.ownPatient().map(patientId::equals).orElse(false)
+					&& consents.permits(request, patientId, who.fhirUser().orElseThrow(), labels);
+			case UNKNOWN -> false;
+		};
+	}
+
+	private boolean scopesAllowRead(RequestIdentity who, String type, IBaseResource resource) {
+		boolean audit = "AuditEvent".equals(type);
+		for (SmartScope scope : who.scopes()) {
+			if (!(scope.allows(SmartScope.Permission.READ) || scope.allows(SmartScope.Permission.SEARCH))) {
+				continue;
+			}
+			if (audit ? !type.equals(scope.resourceType()) || scope.context() == SmartScope.Context.PATIENT : !scope.appliesTo(type)) {
+				continue;
+			}
+			if (!scope.query().isEmpty() && !matchesQuery(scope, type, resource)) {
+				continue; // a granular scope (e.g. ?category=survey) grants only the resources its query matches
+			}
+			if (scope.context() != SmartScope.Context.PATIENT) {
+				return true;
+			}
+			if (who.patientId().isPresent() && isPrimaryPatient(resource, who.patientId().get())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private boolean matchesQuery(SmartScope scope, String type, IBaseResource resource) {
+		String query = scope.query().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining("&"));
+		return matcher.match(type + "?" + query, resource).match == IAuthorizationSearchParamMatcher.Match.MATCH;
+	}
+
+	/** Whether the patient is the one the resource is about (a Patient: itself). */
+	public boolean isPrimaryPatient(IBaseResource resource, String patientId) {
+		List<String> primary = primaryPatients(resource);
+		return !primary.isEmpty() && primary.stream().allMatch(patientId::equals);
+	}
+
+	/**
+	 * The patient(s) a resource is about: its id for a Patient, else the Patient references in the first of
+	 * {@code patient}, {@code subject}, {@code for}, {@code beneficiary} that the type has. Empty when the type names
+	 * its patient some other way (an Appointment's participants): then no patient-level token reaches it.
+	 */
+	public List<String> primaryPatients(IBaseResource resource) {
+		if (resource instanceof Patient) {
+			return resource.getIdElement().hasIdPart() ? List.of(resource.getIdElement().getIdPart()) : List.of();
+		}
+		var definition = fhirContext.getResourceDefinition(resource);
+		for (String element : PRIMARY_PATIENT_ELEMENTS) {
+			if (definition.getChildByName(element) == null) {
+				continue;
+			}
+			return fhirContext.newTerser().getValues(resource, element, IBaseReference.class).stream()
+					.map(IBaseReference::getReferenceElement)
+					.filter(id -> "Patient".equals(id.getResourceType()) && id.hasIdPart())
+					.map(IIdType::getIdPart)
+					.distinct()
+					.toList();
+		}
+		return List.of();
+	}
+
+	/** Every patient whose compartment the resource is in (labels: all must pass, a right for one is no right for another). */
+	public List<String> compartmentPatients(IBaseResource resource) {
+		if (resource instanceof Patient) {
+			return primaryPatients(resource);
+		}
+		Set<String> owners = new LinkedHashSet<>(fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of()).stream()
+				.filter(id -> "Patient".equals(id.getResourceType()))
+				.map(IIdType::getIdPart)
+				.filter(Objects::nonNull)
+				.toList());
+		// R4 leaves Task out of the Patient compartment, but an escalation Task (labelled R) is about Task.for
+		owners.addAll(primaryPatients(resource));
+		return List.copyOf(owners);
+	}
+
+	// ---------------------------------------------------------------- writing
+
+	/**
+	 * Why the caller may not make this change, or empty if they may. {@code before} is the stored version (update,
+	 * patch, delete), {@code after} the new content (create, update, patch) with the server's labels already added.
+	 */
+	public Optional<Refusal> writeRefusal(RequestDetails request, RequestIdentity who, IBaseResource before, IBaseResource after) {
+		if (who.kind() == Kind.BACKEND) {
+			return protectedFacts(request, who, before, after);
+		}
+		for (IBaseResource version : new IBaseResource[] {before, after}) {
+			if (version == null) {
+				continue;
+			}
+			if (who.patientLevelOnly() && !DEFINITIONAL_TYPES.contains(fhirContext.getResourceType(version))
+					&& !who.patientId().map(p -> isPrimaryPatient(version, p)).orElse(false)) {
+				return Optional.of(Refusal.notFoundOr(before == version, "A patient-level token writes only its own patient's record"
+						+ " (the patient in subject/patient/for, not any reference)"));
+			}
+			if (!labelsAllow(request, who, version)) {
+				return Optional.of(Refusal.notFoundOr(before == version,
+						"Restricted data needs the same right to write as to read: a treating relationship, the patient's own"
+								+ " record, or the patient's Consent for a proxy"));
+			}
+		}
+		return protectedFacts(request, who, before, after);
+	}
+
+	/**
+	 * Relationships and consents decide who sees restricted data, so who may change them is policy, not scope:
+	 * <ul>
+	 *   <li>CareTeams and a Patient's general practitioners (treating relationships): backend systems (an EHR's
+	 *       integration) and the administrators in {@code nssi.policy.relationship-administrators}; never a
+	 *       clinician's own assertion;
+	 *   <li>Consents and RelatedPersons (who a proxy is, what they may see): backend systems, administrators, the
+	 *       patient themselves, or a clinician treating the patient documenting the patient's decision; never a proxy
+	 *       or an app whose user is unknown;
+	 *   <li>Subscriptions: only the backend clients in {@code nssi.policy.subscription-clients}, to endpoints on the
+	 *       allow-list ({@link SubscriptionPolicy}).
+	 * </ul>
+	 */
+	private Optional<Refusal> protectedFacts(RequestDetails request, RequestIdentity who, IBaseResource before, IBaseResource after) {
+		IBaseResource any = after != null ? after : before;
+		String type = fhirContext.getResourceType(any);
+		boolean admin = who.fhirUser().map(settings.relationshipAdministrators()::contains).orElse(false);
+		switch (type) {
+			case "CareTeam" -> {
+				if (who.kind() != Kind.BACKEND && !admin) {
+					return Optional.of(Refusal.forbidden("Care relationships are asserted by the EHR's backend client or an administrator,"
+							+ " not by a clinician's own request"));
+				}
+			}
+			case "Patient" -> {
+				if (who.kind() != Kind.BACKEND && !admin && !generalPractitioners(before).equals(generalPractitioners(after))) {
+					return Optional.of(Refusal.forbidden("A patient's general practitioners are a care relationship: set by the EHR's"
+							+ " backend client or an administrator"));
+				}
+			}
+			case "Consent", "RelatedPerson" -> {
+				if (who.kind() == Kind.BACKEND || admin) {
+					return Optional.empty();
+				}
+				List<String> patients = new ArrayList<>();
+				for (IBaseResource version : new IBaseResource[] {before, after}) {
+					if (version != null) {
+						patients.addAll(primaryPatients(version));
+					}
+				}
+				boolean allowed = !patients.isEmpty() && switch (who.kind()) {
+					case PATIENT -> patients.stream().allMatch(p -> who.ownPatient().map(p::equals).orElse(false));
+					case CLINICIAN -> !who.breakTheGlass() && patients.stream()
+							.allMatch(p -> relationships.treats(request, who.fhirUser().orElseThrow(), p));
+					default -> false;
+				};
+				if (!allowed) {
+					return Optional.of(Refusal.forbidden("Consents and proxies are recorded by the patient, a clinician treating the"
+							+ " patient on their behalf, the EHR's backend client or an administrator; never by a proxy"));
+				}
+			}
+			case "Subscription" -> {
+				return SubscriptionPolicy.refusal(settings, who, after);
+			}
+			default -> {}
+		}
+		return Optional.empty();
+	}
+
+	private static Set<String> generalPractitioners(IBaseResource patient) {
+		if (!(patient instanceof Patient p)) {
+			return Set.of();
+		}
+		return p.getGeneralPractitioner().stream()
+				.map(Reference::getReferenceElement)
+				.map(id -> id.toUnqualifiedVersionless().getValue())
+				.collect(Collectors.toSet());
+	}
+
+	/**
+	 * A refusal: either "not found" (the caller may not know the record exists, so the answer is the one a missing
+	 * record gets) or "forbidden" (decided from the request alone, revealing nothing about stored data).
+	 */
+	public record Refusal(boolean asNotFound, String reason) {
+		static Refusal forbidden(String reason) {
+			return new Refusal(false, reason);
+		}
+
+		static Refusal notFoundOr(boolean aboutStoredVersion, String reason) {
+			return new Refusal(aboutStoredVersion, reason);
+		}
+	}
+}

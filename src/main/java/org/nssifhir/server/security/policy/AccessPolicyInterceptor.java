@@ -1,0 +1,453 @@
+package org.nssifhir.server.security.policy;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.i18n.Msg;
+import ca.uhn.fhir.interceptor.api.Hook;
+import ca.uhn.fhir.interceptor.api.Interceptor;
+import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.rest.api.Constants;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.ResponseDetails;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import java.util.Iterator;
+import java.util.Optional;
+import java.util.Set;
+import org.hl7.fhir.instance.model.api.IBaseReference;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Resource;
+import org.nssifhir.server.security.RequestIdentity;
+import org.nssifhir.server.security.consent.TreatingRelationships;
+import org.nssifhir.server.support.ErrorCode;
+import org.nssifhir.server.support.SecurityLabels;
+
+/**
+ * Enforces the {@link AccessPolicy} on every interaction, at three points that every request passes whatever its
+ * route: before the request is handled (every interaction must be classified, or it is refused; conditional
+ * matches and instance operations are checked), in the storage hooks (every write, including batch and
+ * transaction entries, conditional and operation writes), and on the way out (every resource in every response,
+ * pages of another request's search included, is checked again for the caller who receives it).
+ *
+ * <p>Registered on the REST server, so it sees client requests only; the server's own writes (escalation, audit,
+ * package install) carry a {@link SystemRequestDetails} and are not client access.
+ */
+@Interceptor
+public class AccessPolicyInterceptor {
+
+	/** How each kind of HAPI interaction is handled here. A new kind HAPI adds is refused until classified. */
+	enum Handling {
+		/** public (CapabilityStatement) */
+		PUBLIC,
+		/** answers with stored resources: each one is checked on the way out */
+		READ,
+		/** changes stored resources: the storage hooks decide; conditional forms are checked first */
+		WRITE,
+		/** a batch or transaction: each entry as above, and each GET entry answers for exactly what it names */
+		BUNDLE,
+		/** a named operation: only the ones in {@link #OPERATIONS} */
+		OPERATION,
+		/** {@code $meta}: the labels and profiles of one resource, so only if the resource is readable */
+		META,
+		/** {@code $meta-add}, {@code $meta-delete}: they change labels without a new version; backend systems only */
+		META_CHANGE,
+		/** not offered by this server (GraphQL, DSTU2 tag operations, history rewriting, ValueSet by name) */
+		REFUSED
+	}
+
+	static Handling handling(RestOperationTypeEnum op) {
+		return switch (op) {
+			case METADATA -> Handling.PUBLIC;
+			case READ, VREAD, SEARCH_TYPE, SEARCH_SYSTEM, HISTORY_INSTANCE, HISTORY_TYPE, HISTORY_SYSTEM, GET_PAGE, VALIDATE -> Handling.READ;
+			case CREATE, UPDATE, PATCH, DELETE -> Handling.WRITE;
+			case BATCH, TRANSACTION -> Handling.BUNDLE;
+			case EXTENDED_OPERATION_SERVER, EXTENDED_OPERATION_TYPE, EXTENDED_OPERATION_INSTANCE -> Handling.OPERATION;
+			case META -> Handling.META;
+			case META_ADD, META_DELETE -> Handling.META_CHANGE;
+			case GRAPHQL_REQUEST, ADD_TAGS, DELETE_TAGS, GET_TAGS, UPDATE_REWRITE_HISTORY -> Handling.REFUSED;
+		};
+	}
+
+	/**
+	 * Every named operation a client may call, with what protects it. Any other operation is refused, whatever
+	 * the scopes: an operation no one classified is an operation no one checked.
+	 */
+	static final Set<String> OPERATIONS = Set.of(
+			// computed from a patient's restricted record: the provider checks AccessPolicy.mayHandleRestricted
+			"$nssi-summary", "$nssi-progress", "$populate",
+			// answer with stored resources: checked on the way out (and $everything's Patient must be readable)
+			"$everything", "$validate",
+			// write through the storage hooks, each stored resource checked like a create
+			"$extract", "$apply",
+			// Bulk Data export: bulk/BulkExportGuard and BulkExportFileGuard
+			"$export", "$export-poll-status",
+			// terminology: definitional content only
+			"$expand", "$validate-code", "$lookup", "$subsumes", "$translate",
+			// labels of one resource: handled as META / META_CHANGE
+			"$meta", "$meta-add", "$meta-delete");
+
+	private final FhirContext fhirContext;
+	private final AccessPolicy policy;
+	private final TreatingRelationships relationships;
+	private final DaoRegistry daos;
+	private final SecurityEventSink events;
+
+	public AccessPolicyInterceptor(
+			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events) {
+		this.fhirContext = fhirContext;
+		this.policy = policy;
+		this.relationships = relationships;
+		this.daos = daos;
+		this.events = events;
+	}
+
+	// ---------------------------------------------------------------- before handling
+
+	@Hook(Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED)
+	public void beforeHandling(RequestDetails request, RestOperationTypeEnum op) {
+		Optional<RequestIdentity> identity = RequestIdentity.of(request);
+		if (identity.isEmpty() || op == null) {
+			return; // no token: the authorization rules refuse it (or security is off)
+		}
+		RequestIdentity who = identity.get();
+		switch (handling(op)) {
+			case PUBLIC, READ -> {}
+			case REFUSED -> throw forbidden("This interaction is not offered by this server");
+			case META_CHANGE -> {
+				if (who.kind() != RequestIdentity.Kind.BACKEND) {
+					throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
+				}
+			}
+			case META -> requireReadableInstance(request, who);
+			case OPERATION -> {
+				if (!OPERATIONS.contains(request.getOperation())) {
+					throw forbidden("The operation is not available");
+				}
+				if (op == RestOperationTypeEnum.EXTENDED_OPERATION_INSTANCE && !"$meta-add".equals(request.getOperation())) {
+					requireReadableInstance(request, who);
+				}
+				if ("$meta-add".equals(request.getOperation()) || "$meta-delete".equals(request.getOperation())) {
+					if (who.kind() != RequestIdentity.Kind.BACKEND) {
+						throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
+					}
+				}
+			}
+			case WRITE -> checkConditionalRequest(request, who, op);
+			case BUNDLE -> checkBundleEntries(request, who);
+		}
+	}
+
+	private void checkConditionalRequest(RequestDetails request, RequestIdentity who, RestOperationTypeEnum op) {
+		String type = request.getResourceName();
+		if (op == RestOperationTypeEnum.CREATE) {
+			String ifNoneExist = request.getHeader(Constants.HEADER_IF_NONE_EXIST);
+			if (ifNoneExist != null && !ifNoneExist.isBlank()) {
+				checkMatch(request, who, type + "?" + stripType(ifNoneExist));
+			}
+		} else if (request.getId() == null || !request.getId().hasIdPart()) {
+			String conditional = request.getConditionalUrl(op);
+			if (conditional != null) {
+				checkMatch(request, who, conditional);
+			}
+		}
+		if (request.getResource() != null) {
+			checkConditionalReferences(request, who, request.getResource());
+		}
+	}
+
+	private void checkBundleEntries(RequestDetails request, RequestIdentity who) {
+		if (!(request.getResource() instanceof Bundle bundle)) {
+			return;
+		}
+		for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+			Bundle.BundleEntryRequestComponent r = entry.getRequest();
+			String url = r.getUrl() == null ? "" : r.getUrl();
+			String type = url.split("[/?]", 2)[0];
+			if (r.hasIfNoneExist()) {
+				checkMatch(request, who, type + "?" + stripType(r.getIfNoneExist()));
+			}
+			if (r.getMethod() != Bundle.HTTPVerb.GET && r.getMethod() != Bundle.HTTPVerb.POST && url.contains("?")) {
+				checkMatch(request, who, url);
+			}
+			if (entry.getResource() != null) {
+				checkConditionalReferences(request, who, entry.getResource());
+			}
+		}
+	}
+
+	private void checkConditionalReferences(RequestDetails request, RequestIdentity who, IBaseResource resource) {
+		for (IBaseReference reference : fhirContext.newTerser().getAllPopulatedChildElementsOfType(resource, IBaseReference.class)) {
+			String value = reference.getReferenceElement().getValue();
+			if (value != null && value.contains("?") && !value.startsWith("#")) {
+				if (who.kind() != RequestIdentity.Kind.BACKEND && who.kind() != RequestIdentity.Kind.CLINICIAN) {
+					throw forbidden("Conditional references are not available to this user");
+				}
+				// a clinician may find a Patient by identifier (as a search would, so only with a Patient search
+				// scope); records in a patient's compartment only within a patient they treat
+				if (value.startsWith("Patient?") && who.kind() == RequestIdentity.Kind.CLINICIAN) {
+					ConditionalMatchPolicy.searchRefusal(who, "Patient").ifPresent(reason -> {
+						throw new ForbiddenOperationException(ErrorCode.CONDITIONAL_NOT_PERMITTED.message(reason));
+					});
+				} else {
+					checkMatch(request, who, value);
+				}
+			}
+		}
+	}
+
+	private void checkMatch(RequestDetails request, RequestIdentity who, String matchUrl) {
+		ConditionalMatchPolicy.refusal(fhirContext, relationships, request, who, matchUrl).ifPresent(reason -> {
+			throw new ForbiddenOperationException(ErrorCode.CONDITIONAL_NOT_PERMITTED.message(reason));
+		});
+	}
+
+	/** {@code Observation?identifier=x} and {@code identifier=x} both mean the query {@code identifier=x}. */
+	private static String stripType(String query) {
+		int q = query.indexOf('?');
+		return q >= 0 ? query.substring(q + 1) : query;
+	}
+
+	private void requireReadableInstance(RequestDetails request, RequestIdentity who) {
+		if (request.getId() == null || !request.getId().hasIdPart() || request.getResourceName() == null) {
+			return;
+		}
+		IdType id = new IdType(request.getResourceName(), request.getId().getIdPart());
+		if (AccessPolicy.DEFINITIONAL_TYPES.contains(id.getResourceType())) {
+			return;
+		}
+		IBaseResource stored;
+		try {
+			stored = daos.getResourceDao(id.getResourceType()).read(id, new SystemRequestDetails());
+		} catch (ResourceNotFoundException | ResourceGoneException e) {
+			throw notFound(id);
+		} catch (RuntimeException e) {
+			return; // an unknown type or a malformed id: HAPI answers the client's mistake itself
+		}
+		if (!policy.mayRead(request, who, stored)) {
+			throw notFound(id);
+		}
+	}
+
+	// ---------------------------------------------------------------- writes
+
+	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED, order = 1000)
+	public void created(RequestDetails request, IBaseResource resource) {
+		checkWrite(request, "create", null, resource);
+	}
+
+	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED, order = 1000)
+	public void updated(RequestDetails request, IBaseResource previous, IBaseResource resource) {
+		// labels never go down through the API: what was restricted stays at least as restricted
+		if (previous instanceof Resource before && resource instanceof Resource after && !(request instanceof SystemRequestDetails)) {
+			before.getMeta().getSecurity().stream()
+					.filter(label -> SecurityLabels.gating(before).contains(label.getCode()))
+					.filter(label -> !SecurityLabels.has(after.getMeta(), label.getSystem(), label.getCode()))
+					.forEach(label -> after.getMeta().addSecurity(label.copy()));
+		}
+		checkWrite(request, "update", previous, resource);
+	}
+
+	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_DELETED, order = 1000)
+	public void deleted(RequestDetails request, IBaseResource resource) {
+		checkWrite(request, "delete", resource, null);
+	}
+
+	private void checkWrite(RequestDetails request, String interaction, IBaseResource before, IBaseResource after) {
+		if (request == null || request instanceof SystemRequestDetails) {
+			return;
+		}
+		Optional<RequestIdentity> identity = RequestIdentity.of(request);
+		if (identity.isEmpty()) {
+			return;
+		}
+		RequestIdentity who = identity.get();
+		Optional<AccessPolicy.Refusal> refusal = policy.writeRefusal(request, who, before, after);
+		if (refusal.isPresent()) {
+			if (refusal.get().asNotFound()) {
+				throw notFound(before.getIdElement());
+			}
+			throw forbidden(refusal.get().reason());
+		}
+	}
+
+	/** Changes to the facts that decide access are audited as security events, once the change has its id. */
+	@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_CREATED)
+	public void createdCommitting(RequestDetails request, IBaseResource resource) {
+		reportSecurityFact(request, "create", null, resource);
+	}
+
+	@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_UPDATED)
+	public void updatedCommitting(RequestDetails request, IBaseResource previous, IBaseResource resource) {
+		reportSecurityFact(request, "update", previous, resource);
+	}
+
+	@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_DELETED)
+	public void deletedCommitting(RequestDetails request, IBaseResource resource) {
+		reportSecurityFact(request, "delete", resource, null);
+	}
+
+	private void reportSecurityFact(RequestDetails request, String interaction, IBaseResource before, IBaseResource after) {
+		if (request == null || request instanceof SystemRequestDetails) {
+			return;
+		}
+		Optional<RequestIdentity> who = RequestIdentity.of(request);
+		IBaseResource subject = after != null ? after : before;
+		if (who.isPresent() && isSecurityFact(subject, before, after)) {
+			events.securityFactChanged(who.get(), interaction,
+					fhirContext.getResourceType(subject) + "/" + subject.getIdElement().getIdPart());
+		}
+	}
+
+	private boolean isSecurityFact(IBaseResource subject, IBaseResource before, IBaseResource after) {
+		return switch (fhirContext.getResourceType(subject)) {
+			case "CareTeam", "Consent", "RelatedPerson", "Subscription" -> true;
+			case "Patient" -> before == null || after == null
+					|| !((org.hl7.fhir.r4.model.Patient) before).getGeneralPractitioner().toString()
+							.equals(((org.hl7.fhir.r4.model.Patient) after).getGeneralPractitioner().toString());
+			default -> false;
+		};
+	}
+
+	// ---------------------------------------------------------------- on the way out
+
+	@Hook(value = Pointcut.SERVER_OUTGOING_RESPONSE, order = 1000)
+	public void outgoing(RequestDetails request, ResponseDetails response) {
+		Optional<RequestIdentity> identity = RequestIdentity.of(request);
+		RestOperationTypeEnum op = request.getRestOperationType();
+		if (identity.isEmpty() || op == null || op == RestOperationTypeEnum.METADATA || response.getResponseResource() == null) {
+			return;
+		}
+		RequestIdentity who = identity.get();
+		IBaseResource body = response.getResponseResource();
+		if (handling(op) == Handling.WRITE) {
+			return; // the resource this request wrote (or its own conditional match): decided before and while writing
+		}
+		if (body instanceof Bundle bundle) {
+			if (handling(op) == Handling.BUNDLE) {
+				checkBundleResponse(request, who, bundle);
+			} else {
+				filter(request, who, bundle);
+			}
+		} else if (body instanceof Parameters parameters) {
+			for (Parameters.ParametersParameterComponent part : parameters.getParameter()) {
+				if (part.getResource() != null && !readable(request, who, part.getResource())) {
+					throw notFound(request.getId() == null ? new IdType("unknown") : request.getId());
+				}
+			}
+		} else if (!(body instanceof OperationOutcome) && !policy.mayRead(request, who, body)) {
+			throw notFound(body.getIdElement());
+		}
+	}
+
+	private boolean readable(RequestDetails request, RequestIdentity who, Resource resource) {
+		if (resource instanceof OperationOutcome) {
+			return true;
+		}
+		if (resource instanceof Bundle nested) {
+			filter(request, who, nested);
+			return true;
+		}
+		return policy.mayRead(request, who, resource);
+	}
+
+	/** Removes what the caller may not see from a search, history, page or $everything answer. */
+	private void filter(RequestDetails request, RequestIdentity who, Bundle bundle) {
+		boolean removed = false;
+		for (Iterator<Bundle.BundleEntryComponent> it = bundle.getEntry().iterator(); it.hasNext(); ) {
+			Resource resource = it.next().getResource();
+			if (resource != null && !readable(request, who, resource)) {
+				it.remove();
+				removed = true;
+			}
+		}
+		if (removed) {
+			bundle.setTotalElement(null); // a total would count what was hidden
+		}
+	}
+
+	/**
+	 * Each entry of a batch or transaction answer holds only what the caller may see, and a GET of one resource
+	 * answers for exactly that resource: anything else becomes the answer a missing resource gets.
+	 */
+	private void checkBundleResponse(RequestDetails request, RequestIdentity who, Bundle response) {
+		Bundle sent = request.getResource() instanceof Bundle b ? b : null;
+		for (int i = 0; i < response.getEntry().size(); i++) {
+			Bundle.BundleEntryComponent entry = response.getEntry().get(i);
+			Resource resource = entry.getResource();
+			Bundle.BundleEntryRequestComponent asked = sent != null && i < sent.getEntry().size() ? sent.getEntry().get(i).getRequest() : null;
+			boolean isGet = asked != null && asked.getMethod() == Bundle.HTTPVerb.GET;
+			if (!isGet && asked != null) {
+				continue; // a write entry: decided by the storage hooks
+			}
+			IdType named = isGet ? namedInstance(asked.getUrl()) : null;
+			boolean success = entry.getResponse().getStatus() == null || entry.getResponse().getStatus().startsWith("2");
+			if (resource == null && !(named != null && success)) {
+				continue; // nothing returned, and nothing claimed to be
+			}
+			boolean exact = named == null || (resource != null
+					&& resource.fhirType().equals(named.getResourceType()) && named.getIdPart().equals(resource.getIdElement().getIdPart()));
+			if (!exact || !readable(request, who, resource)) {
+				OperationOutcome gone = new OperationOutcome();
+				gone.addIssue()
+						.setSeverity(OperationOutcome.IssueSeverity.ERROR)
+						.setCode(OperationOutcome.IssueType.NOTFOUND)
+						.setDiagnostics(notFoundMessage(named != null ? named : new IdType(resource.fhirType(), resource.getIdElement().getIdPart())));
+				// the entry's status and body, like a missing resource's
+				entry.setResource(gone);
+				entry.getResponse().setStatus("404 Not Found").setEtag(null).setLocation(null).setLastModified(null);
+			}
+		}
+	}
+
+	/** {@code Observation/1} or {@code Observation/1/_history/2} names one resource; a search does not. */
+	private static IdType namedInstance(String url) {
+		if (url == null || url.contains("?") || url.contains("$")) {
+			return null;
+		}
+		String[] parts = url.split("/");
+		return parts.length >= 2 && !parts[0].isEmpty() && !parts[1].startsWith("_") ? new IdType(parts[0], parts[1]) : null;
+	}
+
+	/**
+	 * Every "not found" and "gone" a user gets for one resource reads the same, whichever part of HAPI (or this
+	 * policy) said it: otherwise the wording would tell a hidden record from a missing or deleted one.
+	 */
+	@Hook(Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION)
+	public BaseServerResponseException uniformNotFound(RequestDetails request, Throwable exception) {
+		if (!(exception instanceof ResourceNotFoundException || exception instanceof ResourceGoneException)
+				|| request.getId() == null || !request.getId().hasIdPart() || request.getResourceName() == null) {
+			return null;
+		}
+		Optional<RequestIdentity> who = RequestIdentity.of(request);
+		if (who.isEmpty() || who.get().kind() == RequestIdentity.Kind.BACKEND) {
+			return null;
+		}
+		return notFound(new IdType(request.getResourceName(), request.getId().getIdPart()));
+	}
+
+	// ---------------------------------------------------------------- answers
+
+	/**
+	 * The answer for a record the caller may not see: exactly the one a record that does not exist gets, so that
+	 * neither its existence nor its labels show.
+	 */
+	static ResourceNotFoundException notFound(org.hl7.fhir.instance.model.api.IIdType id) {
+		return new ResourceNotFoundException(notFoundMessage(id));
+	}
+
+	static String notFoundMessage(org.hl7.fhir.instance.model.api.IIdType id) {
+		return Msg.code(2001) + "Resource " + id.getResourceType() + "/" + id.getIdPart() + " is not known";
+	}
+
+	private static BaseServerResponseException forbidden(String reason) {
+		return new ForbiddenOperationException(ErrorCode.POLICY_REFUSED.message(reason));
+	}
+}

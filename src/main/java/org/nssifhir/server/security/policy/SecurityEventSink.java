@@ -1,0 +1,17 @@
+package org.nssifhir.server.security.policy;
+
+import org.nssifhir.server.security.RequestIdentity;
+
+/**
+ * Where the access policy reports security events: changes to the facts that decide access (care relationships,
+ * consents, proxies, subscriptions) and subscription deliveries. Implemented by the audit trail; an interface here
+ * so that security does not depend on how events are stored.
+ */
+public interface SecurityEventSink {
+
+	/** A change (create, update or delete) of a fact that decides access, by this caller. */
+	void securityFactChanged(RequestIdentity who, String interaction, String resourceReference);
+
+	/** A Subscription notification sent (or withheld) to its endpoint. */
+	void subscriptionDelivery(String subscriptionReference, String resourceReference, String endpointHost, boolean delivered);
+}

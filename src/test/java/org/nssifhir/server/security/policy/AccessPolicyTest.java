@@ -1,0 +1,72 @@
+package org.nssifhir.server.security.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import java.util.List;
+import org.hl7.fhir.r4.model.Appointment;
+import org.hl7.fhir.r4.model.CarePlan;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Task;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nssifhir.server.config.NssiProperties;
+
+/** Whose record a resource is (primary patient vs. every patient named), and that every HAPI interaction is classified. */
+class AccessPolicyTest {
+
+	private final FhirContext fhir = FhirContext.forR4Cached();
+	private final AccessPolicy policy = new AccessPolicy(fhir, null, null, null, new NssiProperties.Policy(List.of(), List.of(), List.of()));
+
+	@Test
+	void aPractitionerPerformingAnActivityIsNotAnOwnerOfTheRecord() {
+		CarePlan plan = new CarePlan();
+		plan.setSubject(new Reference("Patient/p1"));
+		plan.addContributor(new Reference("Patient/p1"));
+		CarePlan.CarePlanActivityDetailComponent contact = plan.addActivity().getDetail();
+		contact.addPerformer(new Reference("Practitioner/dr1"));
+		contact.addPerformer(new Reference().setDisplay("Crisis line"));
+		assertThat(policy.compartmentPatients(plan)).containsExactly("p1");
+		assertThat(policy.primaryPatients(plan)).containsExactly("p1");
+	}
+
+	@Test
+	void aPatientNamedAsPerformerIsInTheCompartmentButNotThePrimaryPatient() {
+		Observation obs = new Observation();
+		obs.setSubject(new Reference("Patient/p1"));
+		obs.addPerformer(new Reference("Patient/p2"));
+		obs.addPerformer(new Reference("Practitioner/dr1"));
+		assertThat(policy.compartmentPatients(obs)).containsExactlyInAnyOrder("p1", "p2");
+		assertThat(policy.primaryPatients(obs)).containsExactly("p1");
+		assertThat(policy.isPrimaryPatient(obs, "p2")).isFalse();
+		assertThat(policy.isPrimaryPatient(obs, "p1")).isTrue();
+	}
+
+	@Test
+	void aRecordAboutNoIdentifiedPatientHasNoOwners() {
+		Observation obs = new Observation();
+		obs.addPerformer(new Reference("Practitioner/dr1"));
+		assertThat(policy.compartmentPatients(obs)).isEmpty();
+		assertThat(policy.isPrimaryPatient(obs, "p1")).isFalse();
+	}
+
+	@Test
+	void aTaskIsAboutItsForPatient_AndAnAppointmentHasNoPrimaryPatient() {
+		Task task = new Task();
+		task.setFor(new Reference("Patient/p1"));
+		assertThat(policy.compartmentPatients(task)).containsExactly("p1");
+		Appointment appointment = new Appointment();
+		appointment.addParticipant().setActor(new Reference("Patient/p1"));
+		assertThat(policy.primaryPatients(appointment)).isEmpty();
+	}
+
+	/** HAPI's own list of interactions: each one has a handling (a new one fails to compile, and fails here). */
+	@ParameterizedTest
+	@EnumSource(RestOperationTypeEnum.class)
+	void everyInteractionHapiSupportsIsClassified(RestOperationTypeEnum op) {
+		assertThat(AccessPolicyInterceptor.handling(op)).isNotNull();
+	}
+}

@@ -1,0 +1,322 @@
+package org.nssifhir.server.security.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Consent;
+import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.RelatedPerson;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.support.BaseIT;
+
+/**
+ * The attacks of the privacy review, replayed (issue "Privacy on every path", classes 1 to 6): a patient-context
+ * token, a clinician with no treating relationship and a proxy try conditional operations, other users' paging
+ * links, self-granted relationships and consents, writes into other charts, subscriptions and side channels. Each
+ * test failed on the server before the access policy; the victim is an adolescent with a restricted NSSI episode.
+ */
+class PrivacyAttacksIT extends BaseIT {
+
+	private static final String HTEST = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+
+	private String victim;
+	private String episode;
+	private String secret;
+	private String attackerPatient;
+	private String treating;
+	private String unrelated;
+	private String parent;
+
+	@BeforeEach
+	void victimWithARestrictedEpisode() throws Exception {
+		IGenericClient admin = client();
+		Patient v = tagged(new Patient());
+		v.setBirthDateElement(new DateType("2011-05-01"));
+		victim = admin.create().resource(v).execute().getId().getIdPart();
+		Patient a = tagged(new Patient());
+		a.setBirthDateElement(new DateType("1990-01-01"));
+		attackerPatient = admin.create().resource(a).execute().getId().getIdPart();
+		treating = admin.create().resource(tagged(new Practitioner())).execute().getId().getIdPart();
+		unrelated = admin.create().resource(tagged(new Practitioner())).execute().getId().getIdPart();
+		RelatedPerson rp = tagged(new RelatedPerson());
+		rp.setPatient(new Reference("Patient/" + victim));
+		parent = admin.create().resource(rp).execute().getId().getIdPart();
+		CareTeam team = tagged(new CareTeam());
+		team.setStatus(CareTeam.CareTeamStatus.ACTIVE);
+		team.setSubject(new Reference("Patient/" + victim));
+		team.addParticipant().setMember(new Reference("Practitioner/" + treating));
+		admin.create().resource(team).execute();
+		secret = unique("secret");
+		episode = admin.create().resource(episodeOf(victim, secret)).execute().getId().getIdPart();
+		assertThat(admin.read().resource(Observation.class).withId(episode).execute().getMeta().getSecurity())
+				.extracting(Coding::getCode).contains("R", "ADOL");
+	}
+
+	// ---------------------------------------------------------------- 1. conditional operations
+
+	@Test
+	void conditionalCreateByAPatientTokenDoesNotReturnAnotherPatientsRecord() throws Exception {
+		String token = ownPatient(attackerPatient);
+		HttpResponse<String> probe = send("POST", "/Observation", token, vital(attackerPatient),
+				Map.of("If-None-Exist", "identifier=urn:test:id|" + secret));
+		assertThat(probe.statusCode()).as(probe.body()).isEqualTo(403);
+		assertThat(probe.body()).contains("NSSI-0310").doesNotContain(episode).doesNotContain("Observation/" + episode);
+		HttpResponse<String> otherPatient = send("POST", "/Observation", token, vital(attackerPatient),
+				Map.of("If-None-Exist", "identifier=urn:test:id|" + secret + "&patient=Patient/" + victim));
+		assertThat(otherPatient.statusCode()).isEqualTo(403);
+		// confined to its own record, a conditional create works (and does not match the victim's record)
+		Observation withId = (Observation) fhirContext.newJsonParser().parseResource(vital(attackerPatient));
+		withId.addIdentifier().setSystem("urn:test:id").setValue(secret);
+		HttpResponse<String> own = send("POST", "/Observation", token, json(withId),
+				Map.of("If-None-Exist", "identifier=urn:test:id|" + secret + "&patient=Patient/" + attackerPatient));
+		assertThat(own.statusCode()).as(own.body()).isEqualTo(201);
+	}
+
+	@Test
+	void conditionalInteractionsByAnUnrelatedClinicianAreRefusedAlikeWhetherOrNotTheyMatch() throws Exception {
+		String token = clinician(unrelated, "user/*.cruds");
+		for (String id : List.of(secret, unique("no-such"))) {
+			HttpResponse<String> create = send("POST", "/Observation", token, vital(victim), Map.of("If-None-Exist", "identifier=urn:test:id|" + id));
+			HttpResponse<String> update = send("PUT", "/Observation?identifier=urn:test:id%7C" + id, token, vital(victim), Map.of());
+			HttpResponse<String> delete = send("DELETE", "/Observation?identifier=urn:test:id%7C" + id, token, null, Map.of());
+			for (HttpResponse<String> r : List.of(create, update, delete)) {
+				assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+				assertThat(r.body()).contains("NSSI-0310").doesNotContain(episode).doesNotContain("matched");
+			}
+		}
+		// a transaction whose entry refers to the record by a conditional reference
+		String tx = """
+				{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Flag","status":"active",
+				 "code":{"text":"x"},"subject":{"reference":"Patient/%s"},
+				 "extension":[{"url":"http://hl7.org/fhir/StructureDefinition/flag-detail","valueReference":{"reference":"Observation?identifier=urn:test:id|%s"}}]},
+				 "request":{"method":"POST","url":"Flag"}}]}""".formatted(victim, secret);
+		HttpResponse<String> ref = send("POST", "", token, tx, Map.of());
+		assertThat(ref.statusCode()).as(ref.body()).isEqualTo(403);
+		assertThat(client().read().resource(Observation.class).withId(episode).execute().getIdentifierFirstRep().getValue()).isEqualTo(secret);
+	}
+
+	// ---------------------------------------------------------------- 2. paging links
+
+	@Test
+	void anotherUsersPagingLinkShowsOnlyWhatTheFollowerMaySee() throws Exception {
+		client().create().resource(episodeOf(victim, unique("second"))).execute();
+		HttpResponse<String> first = send("GET", "/Observation?subject=Patient/" + victim + "&_count=1", clinician(treating, "user/*.rs"), null, Map.of());
+		assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+		Bundle page1 = fhirContext.newJsonParser().parseResource(Bundle.class, first.body());
+		String next = page1.getLink("next").getUrl();
+		assertThat(next).contains("_getpages");
+		HttpResponse<String> followed = http.send(HttpRequest.newBuilder(URI.create(next))
+				.header("Authorization", "Bearer " + clinician(unrelated, "user/*.rs")).GET().build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(followed.body()).doesNotContain("\"R\"").doesNotContain(victim.equals("") ? "x" : "\"ADOL\"");
+		if (followed.statusCode() == 200) {
+			Bundle page2 = fhirContext.newJsonParser().parseResource(Bundle.class, followed.body());
+			assertThat(page2.getEntry()).allSatisfy(e -> assertThat(e.getResource().getMeta().getSecurity()).extracting(Coding::getCode).doesNotContain("R"));
+		}
+	}
+
+	// ---------------------------------------------------------------- 3. self-granted relationships
+
+	@Test
+	void aClinicianCannotGrantThemselvesATreatingRelationship() throws Exception {
+		String token = clinician(unrelated, "user/*.cruds");
+		CareTeam team = tagged(new CareTeam());
+		team.setStatus(CareTeam.CareTeamStatus.ACTIVE);
+		team.setSubject(new Reference("Patient/" + victim));
+		team.addParticipant().setMember(new Reference("Practitioner/" + unrelated));
+		HttpResponse<String> careTeam = send("POST", "/CareTeam", token, json(team), Map.of());
+		assertThat(careTeam.statusCode()).as(careTeam.body()).isEqualTo(403);
+		assertThat(careTeam.body()).contains("NSSI-0311");
+
+		Patient p = client().read().resource(Patient.class).withId(victim).execute();
+		p.addGeneralPractitioner(new Reference("Practitioner/" + unrelated));
+		HttpResponse<String> gp = send("PUT", "/Patient/" + victim, token, json(p), Map.of());
+		assertThat(gp.statusCode()).as(gp.body()).isEqualTo(403);
+		assertThat(send("GET", "/Observation/" + episode, token, null, Map.of()).statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void aProxyCannotGrantItselfAccess_ThePatientCan() throws Exception {
+		Consent consent = releaseTo(victim, parent);
+		HttpResponse<String> byProxy = send("POST", "/Consent", proxy(parent, "patient/*.cruds"), json(consent), Map.of());
+		assertThat(byProxy.statusCode()).as(byProxy.body()).isEqualTo(403);
+		assertThat(send("GET", "/Observation/" + episode, proxy(parent, "patient/*.rs"), null, Map.of()).statusCode()).isEqualTo(404);
+
+		HttpResponse<String> byPatient = send("POST", "/Consent", ownPatient(victim), json(consent), Map.of());
+		assertThat(byPatient.statusCode()).as(byPatient.body()).isEqualTo(201);
+		String consentId = byPatient.headers().firstValue("Location").orElseThrow().replaceAll(".*/Consent/([^/]+).*", "$1");
+		assertThat(send("GET", "/Observation/" + episode, proxy(parent, "patient/*.rs"), null, Map.of()).statusCode()).isEqualTo(200);
+		awaitAuditTrail();
+		Bundle facts = client().search().byUrl("AuditEvent?_tag=urn:nssi-fhir:audit|security-fact-change&entity=Consent/" + consentId)
+				.returnBundle(Bundle.class).execute();
+		assertThat(facts.getEntry()).isNotEmpty();
+	}
+
+	// ---------------------------------------------------------------- 4. writes
+
+	@Test
+	void whoCannotReadARestrictedRecordCannotChangeIt_AndGetsTheAnswerOfAMissingOne() throws Exception {
+		String token = clinician(unrelated, "user/*.cruds");
+		Observation changed = client().read().resource(Observation.class).withId(episode).execute();
+		changed.setStatus(Observation.ObservationStatus.ENTEREDINERROR);
+		HttpResponse<String> update = send("PUT", "/Observation/" + episode, token, json(changed), Map.of());
+		HttpResponse<String> patch = send("PATCH", "/Observation/" + episode, token,
+				"[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"entered-in-error\"}]", Map.of("Content-Type", "application/json-patch+json"));
+		HttpResponse<String> delete = send("DELETE", "/Observation/" + episode, token, null, Map.of());
+		for (HttpResponse<String> r : List.of(update, patch, delete)) {
+			assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+		}
+		assertThat(client().read().resource(Observation.class).withId(episode).execute().getStatus()).isNotEqualTo(Observation.ObservationStatus.ENTEREDINERROR);
+		// the refusal of a read is the answer a record that does not exist gets
+		HttpResponse<String> hidden = send("GET", "/Observation/" + episode, token, null, Map.of());
+		HttpResponse<String> missing = send("GET", "/Observation/999999999", token, null, Map.of());
+		assertThat(hidden.statusCode()).isEqualTo(missing.statusCode()).isEqualTo(404);
+		assertThat(hidden.body().replace(episode, "X")).isEqualTo(missing.body().replace("999999999", "X"));
+	}
+
+	@Test
+	void aPatientTokenCannotWriteIntoOrReadFromAnotherChartByBeingNamedInIt() throws Exception {
+		String token = ownPatient(attackerPatient);
+		Observation injected = (Observation) fhirContext.newJsonParser().parseResource(vital(victim));
+		injected.addPerformer(new Reference("Patient/" + attackerPatient));
+		HttpResponse<String> write = send("POST", "/Observation", token, json(injected), Map.of());
+		assertThat(write.statusCode()).as(write.body()).isEqualTo(403);
+
+		String naming = client().create().resource(injected).execute().getId().getIdPart();
+		assertThat(send("GET", "/Observation/" + naming, token, null, Map.of()).statusCode()).isEqualTo(404);
+		HttpResponse<String> search = send("GET", "/Observation?performer=Patient/" + attackerPatient, token, null, Map.of());
+		assertThat(search.body()).doesNotContain("\"id\":\"" + naming + "\"");
+
+		String batch = """
+				{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Observation/%s"}}]}""".formatted(episode);
+		HttpResponse<String> b = send("POST", "", token, batch, Map.of());
+		// refused as a whole (the scope rules see another patient's id), or answered for exactly that entry: 404
+		assertThat(b.statusCode()).as(b.body()).isIn(200, 403);
+		if (b.statusCode() == 200) {
+			Bundle answer = fhirContext.newJsonParser().parseResource(Bundle.class, b.body());
+			assertThat(answer.getEntryFirstRep().getResponse().getStatus()).startsWith("404");
+		}
+		assertThat(b.body()).doesNotContain(secret).doesNotContain("\"id\":\"" + attackerPatient + "\"");
+	}
+
+	// ---------------------------------------------------------------- 5. subscriptions
+
+	@Test
+	void subscriptionsOnlyForAllowedBackendClientsToAllowListedEndpoints() throws Exception {
+		String sub = """
+				{"resourceType":"Subscription","status":"requested","reason":"x","criteria":"Observation?code=http://snomed.info/sct|248062006",
+				 "channel":{"type":"rest-hook","endpoint":"%s","payload":"application/fhir+json"}}""";
+		HttpResponse<String> byClinician = send("POST", "/Subscription", clinician(unrelated, "user/*.cruds"), sub.formatted("https://attacker.example/hook"), Map.of());
+		assertThat(byClinician.statusCode()).as(byClinician.body()).isEqualTo(403);
+		HttpResponse<String> metadataService = send("POST", "/Subscription", tokens().system("system/*.cruds"), sub.formatted("http://169.254.169.254/latest"), Map.of());
+		assertThat(metadataService.statusCode()).as(metadataService.body()).isEqualTo(403);
+		HttpResponse<String> userInfoTrick = send("POST", "/Subscription", tokens().system("system/*.cruds"), sub.formatted("http://127.0.0.1:1@attacker.example/"), Map.of());
+		assertThat(userInfoTrick.statusCode()).as(userInfoTrick.body()).isEqualTo(403);
+	}
+
+	// ---------------------------------------------------------------- 6. side channels
+
+	@Test
+	void metaAuditTrailAndIncludesRevealNothing() throws Exception {
+		String patientToken = ownPatient(attackerPatient);
+		HttpResponse<String> meta = send("GET", "/Observation/" + episode + "/$meta", patientToken, null, Map.of());
+		HttpResponse<String> metaMissing = send("GET", "/Observation/999999999/$meta", patientToken, null, Map.of());
+		assertThat(meta.statusCode()).isEqualTo(404);
+		assertThat(meta.body()).doesNotContain("ADOL").doesNotContain("nssi-episode");
+		assertThat(meta.body().replace(episode, "X")).isEqualTo(metaMissing.body().replace("999999999", "X"));
+		HttpResponse<String> metaDelete = send("POST", "/Observation/" + episode + "/$meta-delete", clinician(treating, "user/*.cruds"),
+				"{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"meta\",\"valueMeta\":{\"security\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-Confidentiality\",\"code\":\"R\"}]}}]}", Map.of());
+		assertThat(metaDelete.statusCode()).as(metaDelete.body()).isEqualTo(403);
+
+		send("GET", "/Observation/" + episode, clinician(treating, "user/*.rs"), null, Map.of());
+		awaitAuditTrail();
+		for (String token : List.of(patientToken, clinician(unrelated, "user/*.rs"))) {
+			HttpResponse<String> audit = send("GET", "/AuditEvent?entity=Observation/" + episode, token, null, Map.of());
+			assertThat(audit.body()).doesNotContain("\"resourceType\":\"AuditEvent\"");
+		}
+		HttpResponse<String> widened = send("GET", "/Observation?subject=Patient/" + victim + "&_include=Observation:performer",
+				clinician(unrelated, "user/*.rs"), null, Map.of("X-Purpose-Of-Use", "BTG"));
+		assertThat(widened.statusCode()).isEqualTo(403);
+	}
+
+	// ---------------------------------------------------------------- fixtures
+
+	private Observation episodeOf(String patientId, String identifier) throws Exception {
+		Observation example = (Observation) fhirContext.newJsonParser()
+				.parseResource(Files.readString(Path.of("profiles/examples/Observation-nssi-example-episode-adolescent-1.json")));
+		example.setId((String) null);
+		example.getMeta().getSecurity().removeIf(c -> !HTEST.equals(c.getSystem()));
+		example.setSubject(new Reference("Patient/" + patientId));
+		example.getIdentifier().clear();
+		example.addIdentifier().setSystem("urn:test:id").setValue(identifier);
+		return example;
+	}
+
+	private String vital(String patientId) {
+		Observation obs = tagged(new Observation());
+		obs.setStatus(Observation.ObservationStatus.FINAL);
+		obs.setCode(new CodeableConcept(new Coding("http://loinc.org", "8867-4", "Heart rate")));
+		obs.setSubject(new Reference("Patient/" + patientId));
+		return json(obs);
+	}
+
+	private Consent releaseTo(String patientId, String relatedPersonId) {
+		Consent consent = tagged(new Consent());
+		consent.setStatus(Consent.ConsentState.ACTIVE);
+		consent.setScope(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", null)));
+		consent.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IDSCL", null)));
+		consent.setPatient(new Reference("Patient/" + patientId));
+		consent.addPolicy().setUri("https://nssi-fhir.org/fhir/policy/adolescent-disclosure");
+		consent.getProvision().setType(Consent.ConsentProvisionType.PERMIT)
+				.addActor().setReference(new Reference("RelatedPerson/" + relatedPersonId))
+				.setRole(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", null)));
+		return consent;
+	}
+
+	private String ownPatient(String patientId) {
+		return tokens().token().scopes("patient/*.cruds").claim("patient", patientId).claim("fhirUser", fhirBase() + "/Patient/" + patientId).sign();
+	}
+
+	private String clinician(String practitionerId, String scopes) {
+		return tokens().token().scopes(scopes).claim("fhirUser", fhirBase() + "/Practitioner/" + practitionerId).sign();
+	}
+
+	private String proxy(String relatedPersonId, String scopes) {
+		return tokens().token().scopes(scopes).claim("patient", victim).claim("fhirUser", fhirBase() + "/RelatedPerson/" + relatedPersonId).sign();
+	}
+
+	private String json(Resource resource) {
+		return fhirContext.newJsonParser().encodeResourceToString(resource);
+	}
+
+	private HttpResponse<String> send(String method, String path, String token, String body, Map<String, String> headers) throws Exception {
+		HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(fhirBase() + path)).header("Authorization", "Bearer " + token);
+		if (!headers.containsKey("Content-Type") && body != null) {
+			b.header("Content-Type", "application/fhir+json");
+		}
+		headers.forEach(b::header);
+		b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+		return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private static <T extends Resource> T tagged(T resource) {
+		resource.getMeta().addSecurity(HTEST, "HTEST", null);
+		return resource;
+	}
+}
