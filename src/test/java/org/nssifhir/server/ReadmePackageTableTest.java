@@ -11,8 +11,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.nssifhir.server.support.Readme;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
+import org.nssifhir.server.support.Readme;
 
 /**
  * The README's "Java packages" table (under "Where things live") has one row per Java package under
@@ -45,7 +46,9 @@ class ReadmePackageTableTest {
 		missing.removeAll(rows);
 		Set<String> gone = new TreeSet<>(rows);
 		gone.removeAll(packages);
-		assertThat(missing).as("packages without a row in README.md 'Where things live' (add | `package` | purpose |)").isEmpty();
-		assertThat(gone).as("rows in README.md 'Where things live' naming no package under src/main/java").isEmpty();
+		SoftAssertions.assertSoftly(soft -> {
+			soft.assertThat(missing).as("packages without a row in README.md 'Where things live' (add | `package` | purpose |)").isEmpty();
+			soft.assertThat(gone).as("rows in README.md 'Where things live' naming no package under src/main/java").isEmpty();
+		});
 	}
 }
