@@ -4,10 +4,12 @@ import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
 import static org.nssifhir.server.conformance.NssiCanonicals.ICD10CM;
 import static org.nssifhir.server.conformance.NssiCanonicals.SNOMED;
 
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CanonicalType;
@@ -65,7 +67,23 @@ public final class NssiResourceClassifier {
 			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-assessment"), "nssi-assessment-response"),
 			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-phq9"), "nssi-phq9-response"));
 
+	/**
+	 * Profiles no content rule implies: a resource is held to them only when it claims them in {@code meta.profile}.
+	 * Empty: every profile in {@code profiles/} is also implied by content. A profile belongs here only when its
+	 * resources cannot be told from other resources of the type by content (say, a narrower variant of a profile a
+	 * rule already implies); add it with the reason next to it. {@code ProfileReachabilityTest} fails for a profile
+	 * that is neither implied by content nor listed here.
+	 */
+	static final Set<String> CLAIM_ONLY_PROFILES = Set.of();
+
 	private NssiResourceClassifier() {}
+
+	/** Ids of the profiles {@link #profilesFor} can derive from content alone (claims aside). */
+	static Set<String> contentProfiles() {
+		Set<String> ids = new TreeSet<>(OBSERVATION_CODE_TO_PROFILE.values());
+		RULES.forEach(rule -> ids.add(rule.profileId()));
+		return Collections.unmodifiableSet(ids);
+	}
 
 	private static boolean treatmentCode(CodeableConcept code) {
 		return code.getCoding().stream().anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && c.getCode() != null

@@ -5,56 +5,73 @@ package org.nssifhir.server.support;
  * diagnostics ({@code NSSI-0101: ...}) so clients and log searches can rely on it; never renumber one.
  */
 public enum ErrorCode {
-	REQUEST_BODY_TOO_LARGE(101),
-	BUNDLE_TOO_MANY_ENTRIES(102),
-	COUNT_TOO_LARGE(103),
-	TOO_MANY_INCLUDES(104),
-	COUNT_INVALID(105),
-	PROFILE_VALIDATION_FAILED(201),
-	UNAUTHENTICATED(301),
-	SCOPE_DOES_NOT_ALLOW(302),
-	SCOPE_NOT_ENFORCEABLE(303),
-	RESTRICTED_NO_RELATIONSHIP(304),
+	REQUEST_BODY_TOO_LARGE(101, 413, "request body larger than `NSSI_LIMITS_MAXREQUESTBODY`"),
+	BUNDLE_TOO_MANY_ENTRIES(102, 413, "batch or transaction with more entries than `NSSI_LIMITS_MAXBUNDLEENTRIES`"),
+	COUNT_TOO_LARGE(103, 400, "`_count` above `NSSI_FHIR_MAXPAGESIZE`"),
+	TOO_MANY_INCLUDES(104, 400, "more `_include` + `_revinclude` parameters than `NSSI_LIMITS_MAXINCLUDEPARAMETERS`"),
+	COUNT_INVALID(105, 400, "`_count` is not a non-negative integer"),
+	PROFILE_VALIDATION_FAILED(201, 422, "resource does not conform to an NSSI profile (one issue per element/rule follows)"),
+	UNAUTHENTICATED(301, 401, "no valid bearer token (missing, malformed, expired, revoked, foreign-signed, wrong audience)"),
+	SCOPE_DOES_NOT_ALLOW(302, 403, "the token's scopes (or patient context) do not allow this request or batch entry"),
+	SCOPE_NOT_ENFORCEABLE(303, 403, "a scope or scope query the server cannot enforce"),
+	RESTRICTED_NO_RELATIONSHIP(304, 403, "an operation computed from a patient's restricted record, without a treating relationship, the patient's Consent or break-the-glass (a restricted record itself is answered as missing, and left out of searches)"),
 	// 305 reserved (an adolescent record refused to a proxy is a plain 404: its existence is confidential)
-	BREAK_GLASS_NOT_ALLOWED(306),
-	PURPOSE_OF_USE_UNSUPPORTED(307),
-	SEARCH_NOT_AVAILABLE_WHEN_FILTERED(308),
+	BREAK_GLASS_NOT_ALLOWED(306, 403, "break-the-glass not allowed for this token or request"),
+	PURPOSE_OF_USE_UNSUPPORTED(307, 400, "unsupported `X-Purpose-Of-Use` value"),
+	SEARCH_NOT_AVAILABLE_WHEN_FILTERED(308, 400, "search parameter not available to a user whose results are filtered"),
 	// 309: delete conflicts (audit/)
-	CONDITIONAL_NOT_PERMITTED(310),
-	POLICY_REFUSED(311),
-	RESPONSE_NOT_EXTRACTABLE(401),
-	QUESTIONNAIRE_NOT_SUPPORTED(402),
-	OPERATION_PARAMETER_INVALID(403),
+	CONDITIONAL_NOT_PERMITTED(310, 403, "conditional create/update/patch/delete or conditional reference not confined to a record the caller may see in full"),
+	POLICY_REFUSED(311, 403, "the access policy refuses this change (care relationships, consents, proxies, subscriptions, label operations) or interaction"),
+	RESPONSE_NOT_EXTRACTABLE(401, 422, "QuestionnaireResponse not extractable (status, subject, incomplete PHQ-9)"),
+	QUESTIONNAIRE_NOT_SUPPORTED(402, 422, "questionnaire not supported by `$extract`"),
+	OPERATION_PARAMETER_INVALID(403, 400, "invalid or repeated operation parameter"),
 	// treatment (treatment/)
-	NO_NSSI_CONDITION(501),
-	NOT_A_TREATMENT_PLAN(502),
-	PATIENT_MAY_EDIT_ONLY_RELAPSE_PLAN(503),
-	PLAN_LOGIC_FAILED(504),
-	ACTIVE_PLAN_EXISTS(505),
+	NO_NSSI_CONDITION(501, 422, "`$apply` with `persist=true`: the patient has no active NSSI Condition"),
+	NOT_A_TREATMENT_PLAN(502, 400, "not a DBT/CBT PlanDefinition (`$apply`) or CarePlan (`$nssi-progress`)"),
+	PATIENT_MAY_EDIT_ONLY_RELAPSE_PLAN(503, 403, "a patient-context token may edit only the relapse-prevention plan"),
+	PLAN_LOGIC_FAILED(504, 500, "`$apply` produced a plan without the suicide-risk pathway while a suicide-risk Flag is open"),
+	ACTIVE_PLAN_EXISTS(505, 409, "`$apply` with `persist=true`: the patient already has an active DBT or CBT plan"),
 	// integration (bulk export, CDS Hooks)
-	BULK_EXPORT_NOT_ALLOWED(801),
-	BULK_EXPORT_NOT_FOUND(802),
-	CDS_HOOKS_UNAUTHENTICATED(811),
-	CDS_HOOKS_REQUEST_INVALID(812),
+	BULK_EXPORT_NOT_ALLOWED(801, 403, "bulk export not allowed for this token or these types"),
+	BULK_EXPORT_NOT_FOUND(802, 404, "no such export for this client"),
+	CDS_HOOKS_UNAUTHENTICATED(811, 401, "CDS Hooks call without a valid JWT"),
+	CDS_HOOKS_REQUEST_INVALID(812, 400, "invalid CDS Hooks request (404 for an unknown CDS service)"),
 	// hostile-input hardening (hardening/)
-	MALFORMED_BODY(901),
-	DOCTYPE_NOT_ALLOWED(902),
-	INVALID_RESOURCE_CONTENT(903),
-	INVALID_ID(904),
-	INVALID_VERSION(905),
-	INVALID_PARAMETER(906),
-	BUNDLE_ENTRY_MISMATCH(907),
-	REQUEST_REJECTED(908),
-	UNPROCESSABLE_REQUEST(909);
+	MALFORMED_BODY(901, 400, "body is not well-formed JSON/XML, or not exactly one JSON object"),
+	DOCTYPE_NOT_ALLOWED(902, 400, "XML with a document type declaration (DTD)"),
+	INVALID_RESOURCE_CONTENT(903, 400, "resource is not valid FHIR (missing required element, extension without url, active narrative, two choice values)"),
+	INVALID_ID(904, 400, "resource id is not a FHIR id"),
+	INVALID_VERSION(905, 400, "version id or `If-Match` is not a version number"),
+	INVALID_PARAMETER(906, 400, "invalid, repeated or unsupported request parameter"),
+	BUNDLE_ENTRY_MISMATCH(907, 400, "a bundle entry's request URL names another resource type than its resource"),
+	REQUEST_REJECTED(908, 400, "request refused below HAPI (URL rejected by the firewall; Tomcat's own refusals keep Tomcat's status)"),
+	UNPROCESSABLE_REQUEST(909, 400, "request HAPI could not process as sent (it would otherwise be a 500)");
 
 	private final int number;
+	private final int httpStatus;
+	private final String meaning;
 
-	ErrorCode(int number) {
+	ErrorCode(int number, int httpStatus, String meaning) {
 		this.number = number;
+		this.httpStatus = httpStatus;
+		this.meaning = meaning;
 	}
 
 	public String code() {
 		return String.format("NSSI-%04d", number);
+	}
+
+	/**
+	 * The HTTP status this code is answered with (where a code has a second status, {@link #meaning()} says so).
+	 * Documentation only: the throwing code decides the status; the README's error table is tested against this.
+	 */
+	public int httpStatus() {
+		return httpStatus;
+	}
+
+	/** What the code means, in a few words (the README's error table; never part of a message). */
+	public String meaning() {
+		return meaning;
 	}
 
 	/** A message ready for an OperationOutcome: the code, then the human text. */
