@@ -19,6 +19,8 @@ public enum ErrorCode {
 	BREAK_GLASS_NOT_ALLOWED(306),
 	PURPOSE_OF_USE_UNSUPPORTED(307),
 	SEARCH_NOT_AVAILABLE_WHEN_FILTERED(308),
+	// a delete refused because other resources reference the target; which ones is not said (they may be restricted)
+	DELETE_TARGET_REFERENCED(309),
 	RESPONSE_NOT_EXTRACTABLE(401),
 	QUESTIONNAIRE_NOT_SUPPORTED(402),
 	OPERATION_PARAMETER_INVALID(403),
