@@ -76,6 +76,20 @@ class AuditIntegrityIT extends BaseIT {
 	}
 
 	@Test
+	void aTransactionDeletingThePatientAndWhatReferencesItSucceeds() throws Exception {
+		IIdType patient = newPatient();
+		IIdType observation = observationOf(patient);
+		auditedReads(patient, 3);
+		Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+		tx.addEntry().getRequest().setMethod(Bundle.HTTPVerb.DELETE).setUrl(patient.getValue());
+		tx.addEntry().getRequest().setMethod(Bundle.HTTPVerb.DELETE).setUrl(observation.getValue());
+		HttpResponse<String> answered = http.send(fhirRequest("").header("Content-Type", "application/fhir+json")
+				.POST(HttpRequest.BodyPublishers.ofString(fhirContext.newJsonParser().encodeResourceToString(tx))).build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
+	}
+
+	@Test
 	void aRefusedDeleteDoesNotNameTheResourcesThatReferenceTheTarget() throws Exception {
 		IIdType patient = newPatient();
 		IIdType observation = observationOf(patient);
