@@ -8,14 +8,22 @@ import ca.uhn.fhir.rest.server.exceptions.AuthenticationException;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Reference;
 import org.springframework.stereotype.Component;
 
 /**
  * Audits what BALP does not: requests that were refused (401 from the token check inside the FHIR layer, 403 from
  * the scope rules) and failed authentication at the Spring Security layer. The record names who tried, which
- * interaction on which resource type, and the outcome; never query values or resource content.
+ * interaction on which resource type, the record the URL named and the patient the request named (see
+ * {@link #addEntities}), and the outcome; never other query values or resource content.
  */
 @Interceptor
 @Component
@@ -23,6 +31,18 @@ public class RefusedAccessAuditor {
 
 	static final String DCM = "http://dicom.nema.org/resources/ontology/DCM";
 	static final String REST_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/audit-event-type";
+	static final String ENTITY_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+	static final String OBJECT_ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/object-role";
+
+	/** A FHIR id, and a resource type name: anything else in a URL is not recorded. */
+	private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+	private static final Pattern TYPE = Pattern.compile("[A-Z][A-Za-z]{1,63}");
+	/** A plain patient reference: {@code Patient/123}, or {@code 123} where the parameter can only mean a patient. */
+	private static final Pattern PATIENT_REFERENCE = Pattern.compile("(Patient/)?([A-Za-z0-9\\-.]{1,64})");
+	/** Search parameters whose value names a patient: {@code subject} only as {@code Patient/123} ... */
+	private static final Set<String> PATIENT_PARAMETERS = Set.of("subject");
+	/** ... these also as a bare id. */
+	private static final Set<String> PATIENT_PARAMETERS_BARE_ID = Set.of("patient", "patient:Patient", "subject:Patient");
 
 	private final AuditEventWriter writer;
 	private final SmartAuditContext context;
@@ -43,9 +63,57 @@ public class RefusedAccessAuditor {
 					request.getRestOperationType() == null ? "operation" : request.getRestOperationType().getCode());
 			event.addAgent().setRequestor(true).setWho(context.getAgentClientWho(request)).setName(what);
 			event.addAgent().setRequestor(false).setWho(context.getAgentUserWho(request));
+			addEntities(event, request);
 			writer.recordAuditEvent(event);
 		}
 		return null;
+	}
+
+	/**
+	 * What the request tried to reach: the resource named by the URL ({@code Observation/123}), and the patient when
+	 * the request names one, either in the URL ({@code Patient/123}, {@code Patient/123/Observation}) or as a
+	 * {@code patient} / {@code subject} search value that is a plain patient reference. No other query value is
+	 * recorded (a search string can say what was looked for), nor a value that is not a plain reference.
+	 */
+	static void addEntities(AuditEvent event, RequestDetails request) {
+		Set<String> patients = new LinkedHashSet<>();
+		IIdType id = request.getId();
+		String target = null;
+		if (id != null && id.hasIdPart() && ID.matcher(id.getIdPart()).matches()) {
+			String type = id.hasResourceType() ? id.getResourceType() : request.getResourceName();
+			if (type != null && TYPE.matcher(type).matches()) {
+				target = type + "/" + id.getIdPart();
+				if ("Patient".equals(type)) {
+					patients.add(target);
+				} else {
+					event.addEntity().setWhat(new Reference(target))
+							.setType(new Coding(ENTITY_TYPE_SYSTEM, "2", "System Object"))
+							.setRole(new Coding(OBJECT_ROLE_SYSTEM, "4", "Domain Resource"));
+				}
+			}
+		}
+		Map<String, String[]> parameters = request.getParameters();
+		if (parameters != null) {
+			parameters.forEach((name, values) -> {
+				boolean bareIdAllowed = PATIENT_PARAMETERS_BARE_ID.contains(name);
+				if (values == null || (!bareIdAllowed && !PATIENT_PARAMETERS.contains(name))) {
+					return;
+				}
+				for (String value : values) {
+					for (String one : value == null ? new String[0] : value.split(",", -1)) {
+						Matcher m = PATIENT_REFERENCE.matcher(one);
+						if (m.matches() && (m.group(1) != null || bareIdAllowed)) {
+							patients.add("Patient/" + m.group(2));
+						}
+					}
+				}
+			});
+		}
+		for (String patient : patients) {
+			event.addEntity().setWhat(new Reference(patient))
+					.setType(new Coding(ENTITY_TYPE_SYSTEM, "1", "Person"))
+					.setRole(new Coding(OBJECT_ROLE_SYSTEM, "1", "Patient"));
+		}
 	}
 
 	/** Authentication failed before reaching FHIR (no token, bad signature, expired): no agent is known. */

@@ -2,9 +2,13 @@ package org.nssifhir.server.conformance;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
+import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import jakarta.persistence.EntityManagerFactory;
+import org.nssifhir.server.audit.AuditReferencesInterceptor;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.orm.jpa.SharedEntityManagerCreator;
 
 /** Our FHIR package and the write-time enforcement of its profiles. */
 @Configuration(proxyBeanMethods = false)
@@ -16,8 +20,10 @@ class ConformanceConfig {
 	}
 
 	@Bean
-	org.nssifhir.server.audit.AuditReferencesInterceptor auditReferencesInterceptor(IInterceptorService interceptors) {
-		org.nssifhir.server.audit.AuditReferencesInterceptor interceptor = new org.nssifhir.server.audit.AuditReferencesInterceptor();
+	AuditReferencesInterceptor auditReferencesInterceptor(
+			IInterceptorService interceptors, EntityManagerFactory entityManagerFactory, JpaStorageSettings storageSettings) {
+		AuditReferencesInterceptor interceptor = new AuditReferencesInterceptor(
+				SharedEntityManagerCreator.createSharedEntityManager(entityManagerFactory), storageSettings);
 		interceptors.registerInterceptor(interceptor);
 		return interceptor;
 	}

@@ -19,7 +19,7 @@ public enum ErrorCode {
 	BREAK_GLASS_NOT_ALLOWED(306, 403, "break-the-glass not allowed for this token or request"),
 	PURPOSE_OF_USE_UNSUPPORTED(307, 400, "unsupported `X-Purpose-Of-Use` value"),
 	SEARCH_NOT_AVAILABLE_WHEN_FILTERED(308, 400, "search parameter not available to a user whose results are filtered"),
-	// 309: delete conflicts (audit/)
+	DELETE_TARGET_REFERENCED(309, 409, "delete refused: the resource is referenced by other resources (which are not named)"),
 	CONDITIONAL_NOT_PERMITTED(310, 403, "conditional create/update/patch/delete or conditional reference not confined to a record the caller may see in full"),
 	POLICY_REFUSED(311, 403, "the access policy refuses this change (care relationships, consents, proxies, subscriptions, label operations) or interaction"),
 	RESPONSE_NOT_EXTRACTABLE(401, 422, "QuestionnaireResponse not extractable (status, subject, incomplete PHQ-9)"),
