@@ -11,8 +11,6 @@ import ca.uhn.fhir.jpa.provider.ValueSetOperationProvider;
 import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
 import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
 import ca.uhn.fhir.rest.api.EncodingEnum;
-import ca.uhn.fhir.rest.server.HardcodedServerAddressStrategy;
-import ca.uhn.fhir.rest.server.IncomingRequestAddressStrategy;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
@@ -78,7 +76,8 @@ public class FhirServerConfig {
 			CarePlanProgressProvider carePlanProgress,
 			org.nssifhir.server.bulk.BulkExportConfig.BulkExport bulkExport,
 			DaoRegistry daoRegistry,
-			NssiProperties properties) {
+			NssiProperties properties,
+			ServerAddress serverAddress) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
 
@@ -103,11 +102,8 @@ public class FhirServerConfig {
 		capabilities.setImplementationDescription("NSSI FHIR Server");
 		server.setServerConformanceProvider(capabilities);
 
-		String address = properties.fhir().serverAddress();
-		server.setServerAddressStrategy(
-				address == null || address.isBlank()
-						? new IncomingRequestAddressStrategy()
-						: new HardcodedServerAddressStrategy(address));
+		// the configured address, or the fixed default: never the request's Host header (see ServerAddress)
+		server.setServerAddressStrategy((servletContext, request) -> serverAddress.fhirBase());
 
 		server.registerInterceptor(limitsInterceptor);
 		if (properties.security().enabled()) {

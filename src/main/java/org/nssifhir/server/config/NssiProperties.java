@@ -50,7 +50,8 @@ public record NssiProperties(
 
 	/** FHIR endpoint behaviour. */
 	public record Fhir(
-			/* Public base URL (e.g. https://fhir.example.org/fhir); blank = derived from each request. */
+			/* Public base URL (e.g. https://fhir.example.org/fhir); blank = the issuer + /fhir, else
+			   http://127.0.0.1:<port>/fhir (never from a request's Host header). */
 			String serverAddress,
 			@Min(1) @DefaultValue("20") int defaultPageSize,
 			@Min(1) @DefaultValue("200") int maxPageSize,
@@ -73,11 +74,12 @@ public record NssiProperties(
 	public record Security(
 			@DefaultValue("true") boolean enabled,
 			@NotNull @DefaultValue("BUILTIN") Mode mode,
-			/* BUILTIN: the issuer URL to put in tokens (blank = from each request). EXTERNAL: the issuer to trust. */
+			/* BUILTIN: the issuer URL to put in tokens (blank = nssi.fhir.server-address without /fhir, else
+			   http://127.0.0.1:<port>; never the request's Host). EXTERNAL: the issuer to trust. */
 			String issuer,
 			/* EXTERNAL: the issuer's JWKS URL (blank = discovered from the issuer). */
 			String jwkSetUri,
-			/* Accepted token audiences; blank = the FHIR base URL the request came to. */
+			/* Accepted token audiences; blank = this server's pinned FHIR base URL (see config.ServerAddress). */
 			@DefaultValue List<String> audiences,
 			@NotNull @DefaultValue("PT1H") java.time.Duration accessTokenTtl,
 			/* Refresh tokens (offline_access / online_access, confidential app clients only). */
@@ -92,7 +94,10 @@ public record NssiProperties(
 			@DefaultValue("true") boolean devClient,
 			@Valid @DefaultValue List<Client> clients,
 			/* People who sign in to authorize SMART apps (BUILTIN mode), each linked to a FHIR resource. */
-			@Valid @DefaultValue List<User> users) {
+			@Valid @DefaultValue List<User> users,
+			/* BUILTIN: client ids of resource servers that may introspect any token (/oauth2/introspect); any other
+			   client learns only about its own tokens. */
+			@DefaultValue List<String> introspectionClients) {
 
 		public enum Mode {
 			BUILTIN,

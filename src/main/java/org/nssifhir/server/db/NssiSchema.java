@@ -100,7 +100,17 @@ final class NssiSchema {
 						    recorded_at timestamptz NOT NULL DEFAULT now(),
 						    event text NOT NULL,
 						    attempts integer NOT NULL DEFAULT 0,
-						    last_error varchar(200))"""));
+						    last_error varchar(200))"""),
+				// refresh token reuse detection (security/RefreshTokenFamilies): spent refresh tokens and replaced access
+				// tokens, as SHA-256 hashes, with the authorization they belong to
+				sql("20261201.1", """
+						CREATE TABLE nssi_token_family (
+						    token_hash char(64) NOT NULL PRIMARY KEY,
+						    authorization_id varchar(100) NOT NULL,
+						    kind varchar(10) NOT NULL,
+						    expires_at timestamptz NOT NULL,
+						    revoked boolean NOT NULL DEFAULT false)"""),
+				sql("20261201.2", "CREATE INDEX nssi_token_family_authorization ON nssi_token_family (authorization_id)"));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

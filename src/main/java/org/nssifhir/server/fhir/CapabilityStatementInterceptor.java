@@ -23,16 +23,22 @@ import org.springframework.stereotype.Component;
 public class CapabilityStatementInterceptor {
 
 	private final NssiProperties properties;
+	private final org.nssifhir.server.config.ServerAddress address;
 
-	public CapabilityStatementInterceptor(NssiProperties properties) {
+	public CapabilityStatementInterceptor(NssiProperties properties, org.nssifhir.server.config.ServerAddress address) {
 		this.properties = properties;
+		this.address = address;
 	}
 
 	@Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
 	public void complete(IBaseConformance generated, RequestDetails request) {
 		CapabilityStatement cs = (CapabilityStatement) generated;
 		if (properties.security().enabled() && properties.security().mode() == NssiProperties.Security.Mode.BUILTIN && request != null) {
-			security(cs, authorizationServerBase(request));
+			security(cs, address.issuer());
+		}
+		if (properties.cors().enabled() || cs.getRestFirstRep().hasSecurity()) {
+			// true only when CORS headers are really sent (nssi.cors.allowed-origins)
+			cs.getRestFirstRep().getSecurity().setCors(properties.cors().enabled());
 		}
 		cs.setPublisher("NSSI FHIR Server project");
 		for (CapabilityStatement.CapabilityStatementRestComponent rest : cs.getRest()) {
@@ -47,7 +53,6 @@ public class CapabilityStatementInterceptor {
 	/** The same endpoints as /.well-known/smart-configuration, in the CapabilityStatement's security section. */
 	private static void security(CapabilityStatement cs, String base) {
 		CapabilityStatement.CapabilityStatementRestSecurityComponent security = cs.getRestFirstRep().getSecurity();
-		security.setCors(true);
 		security.addService()
 				.addCoding(new Coding("http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR"));
 		security.setDescription("SMART on FHIR: OAuth2 bearer tokens (SMART App Launch with PKCE, SMART Backend Services) with SMART v1/v2 scopes");
@@ -57,14 +62,5 @@ public class CapabilityStatementInterceptor {
 		uris.addExtension("register", new UriType(base + "/connect/register"));
 		uris.addExtension("introspect", new UriType(base + "/oauth2/introspect"));
 		uris.addExtension("revoke", new UriType(base + "/oauth2/revoke"));
-	}
-
-	private String authorizationServerBase(RequestDetails request) {
-		String issuer = properties.security().issuer();
-		if (issuer != null && !issuer.isBlank()) {
-			return issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer;
-		}
-		String fhirBase = request.getFhirServerBase();
-		return fhirBase.substring(0, fhirBase.length() - "/fhir".length());
 	}
 }

@@ -45,6 +45,22 @@ import java.security.interfaces.RSAPublicKey;
 import java.util.UUID;
 import org.nssifhir.server.app.ClinicianApp;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.config.ServerAddress;
+import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.core.OAuth2Error;
+import org.springframework.security.oauth2.core.OAuth2ErrorCodes;
+import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
+import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2RefreshTokenAuthenticationProvider;
+import org.springframework.security.oauth2.server.authorization.authentication.OAuth2TokenIntrospectionAuthenticationProvider;
+import org.springframework.security.oauth2.server.authorization.context.AuthorizationServerContext;
+import org.springframework.security.oauth2.server.authorization.context.AuthorizationServerContextHolder;
+import org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientRegistrationAuthenticationProvider;
+import org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientRegistrationAuthenticationToken;
+import org.springframework.security.oauth2.server.resource.authentication.AbstractOAuth2TokenAuthenticationToken;
+import org.springframework.security.web.csrf.CsrfFilter;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -75,24 +91,52 @@ import org.springframework.security.web.SecurityFilterChain;
 @ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
 class AuthorizationServerConfig {
 
+	/**
+	 * Pages of the sign-in flow (login, consent, launcher, patient picker): no script at all, styles and everything else
+	 * from this origin only, never framed.
+	 */
+	static final String PAGE_POLICY =
+			"default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
 	@Bean
 	@Order(1)
 	SecurityFilterChain authorizationServerSecurity(
-			HttpSecurity http, SmartAuthorizationRequestValidator requestValidator, SmartUsers users, JdbcTemplate jdbc) throws Exception {
+			HttpSecurity http, SmartAuthorizationRequestValidator requestValidator, SmartUsers users, JdbcTemplate jdbc,
+			NssiProperties properties, ServerAddress address, AuthorizationServerSettings settings, RegisteredClientRepository clients,
+			OAuth2AuthorizationService authorizations, ca.uhn.fhir.context.FhirContext fhirContext) throws Exception {
 		OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
 		JwtClientAssertionDecoderFactory assertions = new JwtClientAssertionDecoderFactory();
 		assertions.setJwtValidatorFactory(new ClientAssertionReplayGuard(jdbc).validatorFactory());
+		NssiProperties.Security security = properties.security();
+		ClientPolicy policy = new ClientPolicy(fhirContext.getResourceTypes());
 		http.securityMatcher(as.getEndpointsMatcher())
 				.with(as, server -> server
 						// OpenID Connect: id_token (fhirUser), userinfo, and RFC 7591 client registration for admins
-						// (a client_credentials token with the client.create scope)
-						.oidc(oidc -> oidc.clientRegistrationEndpoint(Customizer.withDefaults()))
-						.authorizationEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.stream()
-								.filter(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::isInstance)
-								.map(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::cast)
-								.forEach(provider -> provider.setAuthenticationValidator(requestValidator))))
-						.tokenEndpoint(endpoint -> endpoint.accessTokenResponseHandler(smartTokenResponse()))
-						.clientAuthentication(clients -> clients
+						// (a backend client's client_credentials token with the client.create scope, see ClientPolicy)
+						.oidc(oidc -> oidc.clientRegistrationEndpoint(registration -> registration.authenticationProviders(providers -> {
+							providers.stream()
+									.filter(OidcClientRegistrationAuthenticationProvider.class::isInstance)
+									.map(OidcClientRegistrationAuthenticationProvider.class::cast)
+									.forEach(provider -> provider.setRegisteredClientConverter(
+											policy.registrationConverter(security.accessTokenTtl(), security.refreshTokenTtl())));
+							providers.add(0, registrarGuard(authorizations, clients));
+						})))
+						.authorizationEndpoint(endpoint -> endpoint
+								.consentPage(org.nssifhir.server.security.launch.SignInPages.CONSENT)
+								.authenticationProviders(providers -> providers.stream()
+										.filter(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::isInstance)
+										.map(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::cast)
+										.forEach(provider -> provider.setAuthenticationValidator(requestValidator))))
+						.tokenEndpoint(endpoint -> endpoint
+								.accessTokenResponseHandler(smartTokenResponse())
+								.authenticationProviders(providers -> providers.replaceAll(provider -> provider instanceof OAuth2RefreshTokenAuthenticationProvider
+										? new RefreshTokenFamilies(provider, authorizations, jdbc)
+										: provider)))
+						.tokenIntrospectionEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.replaceAll(
+								provider -> provider instanceof OAuth2TokenIntrospectionAuthenticationProvider
+										? new IntrospectionPolicy(provider, Set.copyOf(security.introspectionClients()))
+										: provider)))
+						.clientAuthentication(clientAuth -> clientAuth
 								.authenticationConverter(new SmartClientAssertionConverter())
 								.authenticationProviders(providers -> providers.stream()
 								.filter(JwtClientAssertionAuthenticationProvider.class::isInstance)
@@ -103,24 +147,90 @@ class AuthorizationServerConfig {
 				// a browser that must sign in first goes to the login page, then back to the authorization request
 				.exceptionHandling(e -> e.defaultAuthenticationEntryPointFor(
 						new LoginUrlAuthenticationEntryPoint("/login"), PathPatternRequestMatcher.withDefaults().matcher("/oauth2/authorize")))
+				// the issuer is pinned (ServerAddress), never derived from the request's Host header
+				.addFilterBefore(new PinnedIssuerFilter(address, settings), CsrfFilter.class)
 				.addFilterBefore(
 						new PatientPickerRedirectFilter(username -> users.fhirUser(username).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN),
 						AbstractPreAuthenticatedProcessingFilter.class)
+				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)))
 				.csrf(csrf -> csrf.ignoringRequestMatchers(as.getEndpointsMatcher()));
 		return http.build();
 	}
 
 	/**
+	 * Registration ({@code /connect/register}) needs an administrator: the initial access token must come from a
+	 * {@code client_credentials} grant of a backend-services client (which alone can hold {@code client.create}).
+	 * Returns null to let Spring Authorization Server's provider do the rest (scope, single use, the client itself).
+	 */
+	private static AuthenticationProvider registrarGuard(OAuth2AuthorizationService authorizations, RegisteredClientRepository clients) {
+		return new AuthenticationProvider() {
+			@Override
+			public Authentication authenticate(Authentication authentication) {
+				OidcClientRegistrationAuthenticationToken request = (OidcClientRegistrationAuthenticationToken) authentication;
+				if (request.getClientRegistration() == null || !(request.getPrincipal() instanceof AbstractOAuth2TokenAuthenticationToken<?> token)) {
+					return null;
+				}
+				OAuth2Authorization authorization = authorizations.findByToken(token.getToken().getTokenValue(), OAuth2TokenType.ACCESS_TOKEN);
+				if (authorization == null) {
+					return null;
+				}
+				RegisteredClient registrar = clients.findById(authorization.getRegisteredClientId());
+				if (!AuthorizationGrantType.CLIENT_CREDENTIALS.equals(authorization.getAuthorizationGrantType())
+						|| registrar == null || !ClientPolicy.isBackend(registrar)) {
+					throw new OAuth2AuthenticationException(new OAuth2Error(OAuth2ErrorCodes.INSUFFICIENT_SCOPE,
+							"Clients are registered by administrators: a backend-services client's token with client.create", null));
+				}
+				return null;
+			}
+
+			@Override
+			public boolean supports(Class<?> authentication) {
+				return OidcClientRegistrationAuthenticationToken.class.isAssignableFrom(authentication);
+			}
+		};
+	}
+
+	/** Sets the pinned issuer for Spring Authorization Server's endpoints, after its own filter derived one from the request. */
+	private static final class PinnedIssuerFilter extends org.springframework.web.filter.OncePerRequestFilter {
+		private final ServerAddress address;
+		private final AuthorizationServerSettings settings;
+
+		PinnedIssuerFilter(ServerAddress address, AuthorizationServerSettings settings) {
+			this.address = address;
+			this.settings = settings;
+		}
+
+		@Override
+		protected void doFilterInternal(jakarta.servlet.http.HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response,
+				jakarta.servlet.FilterChain chain) throws jakarta.servlet.ServletException, IOException {
+			AuthorizationServerContextHolder.setContext(new AuthorizationServerContext() {
+				@Override
+				public String getIssuer() {
+					return address.issuer();
+				}
+
+				@Override
+				public AuthorizationServerSettings getAuthorizationServerSettings() {
+					return settings;
+				}
+			});
+			// Spring Authorization Server's context filter (outside this one) resets the holder after the request
+			chain.doFilter(request, response);
+		}
+	}
+
+	/**
 	 * Sign-in and the launch pages: a session (cookie, CSRF-protected forms) exists only on these paths and on
-	 * the authorization endpoint; the FHIR API stays stateless.
+	 * the authorization endpoint; the FHIR API stays stateless. The pages are this server's own (see
+	 * launch/SignInPages): every value escaped, a local stylesheet, no script, a strict Content-Security-Policy.
 	 */
 	@Bean
 	@Order(2)
 	SecurityFilterChain signInSecurity(HttpSecurity http) throws Exception {
 		http.securityMatcher("/login", "/logout", "/smart/**")
 				.authorizeHttpRequests(a -> a.requestMatchers("/login").permitAll().anyRequest().authenticated())
-				.formLogin(Customizer.withDefaults())
-				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives("default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")));
+				.formLogin(login -> login.loginPage("/login").permitAll())
+				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)));
 		return http.build();
 	}
 
@@ -132,8 +242,9 @@ class AuthorizationServerConfig {
 	}
 
 	@Bean
-	SmartAuthorizationRequestValidator smartAuthorizationRequestValidator(NssiProperties properties, SmartUsers users, LaunchContextStore launches) {
-		return new SmartAuthorizationRequestValidator(properties, users, launches);
+	SmartAuthorizationRequestValidator smartAuthorizationRequestValidator(
+			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address) {
+		return new SmartAuthorizationRequestValidator(properties, users, launches, address);
 	}
 
 	/**
@@ -142,9 +253,10 @@ class AuthorizationServerConfig {
 	 */
 	@Bean
 	OAuth2TokenGenerator<OAuth2Token> tokenGenerator(
-			JWKSource<SecurityContext> keys, NssiProperties properties, SmartUsers users, LaunchContextStore launches, ProxyPatients proxies) {
+			JWKSource<SecurityContext> keys, NssiProperties properties, SmartUsers users, LaunchContextStore launches, ProxyPatients proxies,
+			ServerAddress address) {
 		JwtGenerator jwt = new JwtGenerator(new NimbusJwtEncoder(keys));
-		jwt.setJwtCustomizer(new SmartTokenClaims(properties, users, launches, proxies));
+		jwt.setJwtCustomizer(new SmartTokenClaims(properties, users, launches, proxies, address));
 		OAuth2RefreshTokenGenerator refresh = new OAuth2RefreshTokenGenerator();
 		// what the user granted decides, not what a refresh request narrows the new access token to
 		OAuth2TokenGenerator<OAuth2RefreshToken> smartRefresh = context -> {
@@ -249,13 +361,19 @@ class AuthorizationServerConfig {
 	 */
 	@Bean
 	RegisteredClientRepository registeredClients(
-			NssiProperties properties, DevClient devClient, ClinicianApp clinicianApp, PasswordEncoder encoder, JdbcTemplate jdbc) {
-		JdbcRegisteredClientRepository repository = new JdbcRegisteredClientRepository(jdbc);
+			NssiProperties properties, DevClient devClient, ClinicianApp clinicianApp, PasswordEncoder encoder, JdbcTemplate jdbc,
+			ca.uhn.fhir.context.FhirContext fhirContext) {
+		RotatingClients repository = new RotatingClients(new JdbcRegisteredClientRepository(jdbc));
+		ClientPolicy policy = new ClientPolicy(fhirContext.getResourceTypes());
 		NssiProperties.Security security = properties.security();
 		for (NssiProperties.Client client : security.clients()) {
+			policy.checkConfigured(client.clientId(), client.scopes(), client.app());
 			repository.save(configured(client, security, encoder, idOf(repository, client.clientId())));
 		}
-		clinicianApp.client().ifPresent(app -> repository.save(configured(app, security, encoder, idOf(repository, app.clientId()))));
+		clinicianApp.client().ifPresent(app -> {
+			policy.checkConfigured(app.clientId(), app.scopes(), app.app());
+			repository.save(configured(app, security, encoder, idOf(repository, app.clientId())));
+		});
 		devClient.secret().ifPresent(secret -> repository.save(RegisteredClient.withId(idOf(repository, DevClient.CLIENT_ID))
 				.clientId(DevClient.CLIENT_ID)
 				.clientName("Development client (embedded database only)")
@@ -267,6 +385,42 @@ class AuthorizationServerConfig {
 				.tokenSettings(TokenSettings.builder().accessTokenTimeToLive(security.accessTokenTtl()).build())
 				.build()));
 		return repository;
+	}
+
+	/**
+	 * Every client rotates its refresh tokens, whatever was stored for it (clients registered before this rule
+	 * included): a refresh token is good for one refresh only (see RefreshTokenFamilies).
+	 */
+	static final class RotatingClients implements RegisteredClientRepository {
+		private final RegisteredClientRepository delegate;
+
+		RotatingClients(RegisteredClientRepository delegate) {
+			this.delegate = delegate;
+		}
+
+		@Override
+		public void save(RegisteredClient client) {
+			delegate.save(rotating(client));
+		}
+
+		@Override
+		public RegisteredClient findById(String id) {
+			return rotating(delegate.findById(id));
+		}
+
+		@Override
+		public RegisteredClient findByClientId(String clientId) {
+			return rotating(delegate.findByClientId(clientId));
+		}
+
+		private static RegisteredClient rotating(RegisteredClient client) {
+			if (client == null || !client.getTokenSettings().isReuseRefreshTokens()) {
+				return client;
+			}
+			return RegisteredClient.from(client)
+					.tokenSettings(TokenSettings.withSettings(client.getTokenSettings().getSettings()).reuseRefreshTokens(false).build())
+					.build();
+		}
 	}
 
 	private static String idOf(RegisteredClientRepository repository, String clientId) {
@@ -312,11 +466,9 @@ class AuthorizationServerConfig {
 		return builder.clientSettings(settings.build()).build();
 	}
 
+	/** The issuer itself comes from {@link ServerAddress} (configured, or the fixed default), set per request by PinnedIssuerFilter. */
 	@Bean
-	AuthorizationServerSettings authorizationServerSettings(NssiProperties properties) {
-		String issuer = properties.security().issuer();
-		AuthorizationServerSettings.Builder builder = AuthorizationServerSettings.builder();
-		// blank issuer: Spring Authorization Server derives it from each request (scheme, host, port)
-		return issuer == null || issuer.isBlank() ? builder.build() : builder.issuer(issuer).build();
+	AuthorizationServerSettings authorizationServerSettings() {
+		return AuthorizationServerSettings.builder().build();
 	}
 }

@@ -26,7 +26,7 @@ import org.springframework.stereotype.Component;
 public class DevClient {
 
 	public static final String CLIENT_ID = "nssi-dev";
-	static final List<String> SCOPES = List.of("system/*.cruds", "system/*.rs", "system/*.read", "system/*.write", "client.create", "client.read");
+	static final List<String> SCOPES = List.of("system/*.cruds", "system/*.rs", "system/*.read", "system/*.write", "client.create", "client.read", ClientPolicy.METRICS_SCOPE);
 
 	private static final Logger log = LoggerFactory.getLogger(DevClient.class);
 

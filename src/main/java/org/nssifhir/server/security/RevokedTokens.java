@@ -9,7 +9,7 @@ import org.springframework.security.oauth2.core.OAuth2TokenValidatorResult;
 import org.springframework.security.oauth2.jwt.Jwt;
 
 /**
- * Refuses a token this server issued and then revoked (/oauth2/revoke, or a replayed code), at once rather than at
+ * Refuses a token this server issued and then revoked (/oauth2/revoke, a replayed code, a reused refresh token), at once rather than at
  * expiry. It runs on every FHIR request, so it reads only the token's metadata column through its hash index
  * instead of loading and deserialising the whole authorization as Spring's {@code findByToken} would.
  */
@@ -26,8 +26,12 @@ class RevokedTokens implements OAuth2TokenValidator<Jwt> {
 
 	@Override
 	public OAuth2TokenValidatorResult validate(Jwt token) {
+		// one round trip: the token's own row, and (for an access token replaced by a refresh) the family it belongs to,
+		// revoked when a spent refresh token was presented again (RefreshTokenFamilies)
 		List<String> metadata = jdbc.queryForList(
-				"SELECT access_token_metadata FROM oauth2_authorization WHERE access_token_value = ?", String.class, token.getTokenValue());
+				"SELECT access_token_metadata FROM oauth2_authorization WHERE access_token_value = ?"
+						+ " UNION ALL SELECT '{\"" + INVALIDATED + "\":true}' FROM nssi_token_family WHERE token_hash = ? AND revoked",
+				String.class, token.getTokenValue(), RefreshTokenFamilies.hash(token.getTokenValue()));
 		for (String value : metadata) {
 			if (value != null && invalidated(value)) {
 				return OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "The token has been revoked", null));

@@ -82,7 +82,10 @@ public class SecurityConfig {
 						// CORS preflight carries no token; HAPI's CORS interceptor answers it
 						.requestMatchers(HttpMethod.OPTIONS, "/fhir/**").permitAll()
 						.requestMatchers("/fhir", "/fhir/**").authenticated()
-						.requestMatchers("/actuator/health/**", "/actuator/prometheus", "/ig/**", "/error").permitAll()
+						// metrics describe the traffic (rates, errors, pool use): a token with the metrics.read scope, which only
+						// backend-services clients can hold (see ClientPolicy); Prometheus fetches one with its oauth2 scrape setting
+						.requestMatchers("/actuator/prometheus").hasAuthority("SCOPE_" + ClientPolicy.METRICS_SCOPE)
+						.requestMatchers("/actuator/health/**", "/ig/**", "/error").permitAll()
 						.anyRequest().permitAll())
 				.oauth2ResourceServer(rs -> rs
 						// CDS Hooks calls carry the EHR's JWT, checked by cds/CdsJwtVerifier, not an access token
@@ -168,8 +171,8 @@ public class SecurityConfig {
 
 	@Bean
 	@ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
-	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(NssiProperties properties) {
-		FilterRegistrationBean<SmartConfigurationFilter> registration = new FilterRegistrationBean<>(new SmartConfigurationFilter(properties));
+	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(org.nssifhir.server.config.ServerAddress address) {
+		FilterRegistrationBean<SmartConfigurationFilter> registration = new FilterRegistrationBean<>(new SmartConfigurationFilter(address));
 		registration.addUrlPatterns(SmartConfigurationFilter.PATH);
 		return registration;
 	}

@@ -15,7 +15,6 @@ import org.springframework.security.oauth2.server.authorization.authentication.O
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationException;
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationToken;
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationValidator;
-import org.springframework.security.oauth2.server.authorization.context.AuthorizationServerContextHolder;
 
 /**
  * SMART App Launch rules for {@code /oauth2/authorize}, on top of Spring Authorization Server's own checks
@@ -38,8 +37,11 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 	private final NssiProperties properties;
 	private final SmartUsers users;
 	private final LaunchContextStore launches;
+	private final org.nssifhir.server.config.ServerAddress address;
 
-	SmartAuthorizationRequestValidator(NssiProperties properties, SmartUsers users, LaunchContextStore launches) {
+	SmartAuthorizationRequestValidator(
+			NssiProperties properties, SmartUsers users, LaunchContextStore launches, org.nssifhir.server.config.ServerAddress address) {
+		this.address = address;
 		this.properties = properties;
 		this.users = users;
 		this.launches = launches;
@@ -52,11 +54,16 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 		Map<String, Object> parameters = request.getAdditionalParameters();
 		Set<String> scopes = request.getScopes();
 
-		String fhirBase = AuthorizationServerContextHolder.getContext().getIssuer() + "/fhir";
+		checkLoopbackRedirect(context);
+		String fhirBase = address.fhirBase();
 		List<String> accepted = properties.security().audiences().isEmpty() ? List.of(fhirBase) : properties.security().audiences();
 		Object aud = parameters.get("aud");
 		if (aud == null || !accepted.contains(SmartAuthorizationInterceptor.stripSlash(aud.toString()))) {
 			throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "aud must be the FHIR base URL of this server: " + accepted.get(0));
+		}
+		if (scopes.stream().anyMatch(ClientPolicy.ADMIN_SCOPES::contains)) {
+			// also for clients stored before registration refused these scopes to apps
+			throw error(request, OAuth2ErrorCodes.INVALID_SCOPE, "administrative scopes are granted only to SMART Backend Services clients");
 		}
 		if (scopes.stream().anyMatch(scope -> scope.startsWith("system/"))) {
 			throw error(request, OAuth2ErrorCodes.INVALID_SCOPE, "system/ scopes are granted only to SMART Backend Services clients");
@@ -87,6 +94,24 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 				.isEmpty()) {
 			throw error(request, OAuth2ErrorCodes.INVALID_REQUEST, "unknown or expired launch; launch the app again");
 		}
+	}
+
+	/**
+	 * Spring Authorization Server accepts any port on a registered loopback redirect URI (RFC 8252 section 7.3). That
+	 * is for native apps, which are public clients: a confidential (web) client must use exactly a registered URI,
+	 * or another program on the user's machine could receive its codes. Refused without a redirect.
+	 */
+	private static void checkLoopbackRedirect(OAuth2AuthorizationCodeRequestAuthenticationContext context) {
+		OAuth2AuthorizationCodeRequestAuthenticationToken request = context.getAuthentication();
+		String requested = request.getRedirectUri();
+		if (requested == null || ClientPolicy.isPublic(context.getRegisteredClient()) || context.getRegisteredClient().getRedirectUris().contains(requested)) {
+			return;
+		}
+		OAuth2AuthorizationCodeRequestAuthenticationToken noRedirect = new OAuth2AuthorizationCodeRequestAuthenticationToken(
+				request.getAuthorizationUri(), request.getClientId(), (Authentication) request.getPrincipal(), null, request.getState(),
+				request.getScopes(), request.getAdditionalParameters());
+		throw new OAuth2AuthorizationCodeRequestAuthenticationException(new OAuth2Error(OAuth2ErrorCodes.INVALID_REQUEST,
+				"redirect_uri must be exactly a registered one (any-port loopback redirects are for public native apps only)", null), noRedirect);
 	}
 
 	private static OAuth2AuthorizationCodeRequestAuthenticationException error(

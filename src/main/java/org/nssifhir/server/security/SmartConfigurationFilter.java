@@ -9,9 +9,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.nssifhir.server.config.NssiProperties;
 import org.springframework.web.filter.OncePerRequestFilter;
-import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 /**
  * {@code GET /fhir/.well-known/smart-configuration} (SMART App Launch 2.2 discovery). A filter, because the path
@@ -22,11 +20,11 @@ public class SmartConfigurationFilter extends OncePerRequestFilter {
 
 	public static final String PATH = "/fhir/.well-known/smart-configuration";
 
-	private final NssiProperties properties;
+	private final org.nssifhir.server.config.ServerAddress address;
 	private final ObjectMapper json = new ObjectMapper();
 
-	public SmartConfigurationFilter(NssiProperties properties) {
-		this.properties = properties;
+	public SmartConfigurationFilter(org.nssifhir.server.config.ServerAddress address) {
+		this.address = address;
 	}
 
 	@Override
@@ -39,15 +37,8 @@ public class SmartConfigurationFilter extends OncePerRequestFilter {
 			throws ServletException, IOException {
 		response.setContentType("application/json");
 		response.setHeader("Access-Control-Allow-Origin", "*");
-		json.writeValue(response.getOutputStream(), document(authorizationServerBase(request)));
-	}
-
-	private String authorizationServerBase(HttpServletRequest request) {
-		String issuer = properties.security().issuer();
-		if (issuer != null && !issuer.isBlank()) {
-			return issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer;
-		}
-		return ServletUriComponentsBuilder.fromContextPath(request).build().toUriString();
+		// the pinned issuer (ServerAddress), never the request's Host header
+		json.writeValue(response.getOutputStream(), document(address.issuer()));
 	}
 
 	static Map<String, Object> document(String base) {

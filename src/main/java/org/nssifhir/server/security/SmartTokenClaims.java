@@ -37,8 +37,11 @@ class SmartTokenClaims implements OAuth2TokenCustomizer<JwtEncodingContext> {
 	private final SmartUsers users;
 	private final LaunchContextStore launches;
 	private final ProxyPatients proxies;
+	private final org.nssifhir.server.config.ServerAddress address;
 
-	SmartTokenClaims(NssiProperties properties, SmartUsers users, LaunchContextStore launches, ProxyPatients proxies) {
+	SmartTokenClaims(NssiProperties properties, SmartUsers users, LaunchContextStore launches, ProxyPatients proxies,
+			org.nssifhir.server.config.ServerAddress address) {
+		this.address = address;
 		this.properties = properties;
 		this.users = users;
 		this.launches = launches;
@@ -47,7 +50,8 @@ class SmartTokenClaims implements OAuth2TokenCustomizer<JwtEncodingContext> {
 
 	@Override
 	public void customize(JwtEncodingContext context) {
-		String fhirBase = context.getAuthorizationServerContext().getIssuer() + "/fhir";
+		// the pinned FHIR base (ServerAddress), never the Host header of the token request
+		String fhirBase = address.fhirBase();
 		Optional<String> fhirUser = userGrant(context) ? users.fhirUser(context.getPrincipal().getName()) : Optional.empty();
 		if (OAuth2TokenType.ACCESS_TOKEN.equals(context.getTokenType())) {
 			List<String> audiences = properties.security().audiences();

@@ -250,7 +250,9 @@ class AuditIT extends BaseIT {
 	}
 
 	private HttpResponse<String> actuator(String path) throws Exception {
-		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).build(), HttpResponse.BodyHandlers.ofString());
+		// /actuator/prometheus needs a token with metrics.read; health ignores it
+		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).header("Authorization", "Bearer " + tokens().system("metrics.read")).build(),
+				HttpResponse.BodyHandlers.ofString());
 	}
 
 	/** Several drains at once (threads here, nodes in production) store every record exactly once. */

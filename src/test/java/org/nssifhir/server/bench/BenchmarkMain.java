@@ -76,7 +76,7 @@ public final class BenchmarkMain {
 		int requests = intArg("requests", 400);
 		int port = intArg("port", 18080);
 		Path jar = Path.of(args.getOrDefault("jar", "target/nssi-fhir-server.jar"));
-		base = "http://localhost:" + port + "/fhir";
+		base = "http://127.0.0.1:" + port + "/fhir";
 		List<String> patientIds = new ArrayList<>();
 		if (args.containsKey("startup-runs")) {
 			compareStartup(jar, port, intArg("startup-runs", 2));
@@ -366,7 +366,7 @@ public final class BenchmarkMain {
 		String clientId = args.getOrDefault("client-id", "nssi-bench");
 		String secret = args.getOrDefault("client-secret", BENCH_SECRET);
 		HttpResponse<String> r = http.send(
-				HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/oauth2/token"))
+				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/oauth2/token"))
 						.header("Content-Type", "application/x-www-form-urlencoded")
 						.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((clientId + ":" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
 						.POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&scope=system/*.cruds"))

@@ -50,7 +50,7 @@ class EmbeddedDefaultRestartIT {
 		int port = ((WebServerApplicationContext) context).getWebServer().getPort();
 		String secret = Files.readString(context.getBean(DevClient.class).secretFile()).trim();
 		HttpResponse<String> response = HttpClient.newHttpClient().send(
-				HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/oauth2/token"))
+				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/oauth2/token"))
 						.header("Content-Type", "application/x-www-form-urlencoded")
 						.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((DevClient.CLIENT_ID + ":" + secret).getBytes(StandardCharsets.UTF_8)))
 						.POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&scope=system/*.cruds"))
@@ -65,7 +65,7 @@ class EmbeddedDefaultRestartIT {
 		int port = ((WebServerApplicationContext) context).getWebServer().getPort();
 		FhirContext fhir = context.getBean(FhirContext.class);
 		fhir.getRestfulClientFactory().setServerValidationMode(ServerValidationModeEnum.NEVER);
-		IGenericClient client = fhir.newRestfulGenericClient("http://localhost:" + port + "/fhir");
+		IGenericClient client = fhir.newRestfulGenericClient("http://127.0.0.1:" + port + "/fhir");
 		client.registerInterceptor(new BearerTokenAuthInterceptor(token));
 		return client;
 	}

@@ -32,7 +32,9 @@ class OperationsIT extends BaseIT {
 	@Test
 	void prometheusMetricsIncludeHttpAndPoolMetrics() throws Exception {
 		get("/fhir/metadata");
-		HttpResponse<String> metrics = get("/actuator/prometheus");
+		// metrics need a token with the metrics.read scope (RegistrationAndTokenAttacksIT checks the refusals)
+		HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/actuator/prometheus"))
+				.header("Authorization", "Bearer " + tokens().system("metrics.read")).build(), HttpResponse.BodyHandlers.ofString());
 		assertThat(metrics.statusCode()).isEqualTo(200);
 		assertThat(metrics.body()).contains("http_server_requests_seconds").contains("hikaricp_connections");
 	}

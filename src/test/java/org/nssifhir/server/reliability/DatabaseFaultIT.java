@@ -60,7 +60,7 @@ class DatabaseFaultIT {
 					"--nssi.db.max-pool-size=8",
 					"--nssi.security.enabled=false",
 					"--nssi.search-index-dir=" + TestDatabase.freshDirectory("nssi-fault-lucene"));
-			String base = "http://localhost:" + ((WebServerApplicationContext) server).getWebServer().getPort();
+			String base = "http://127.0.0.1:" + ((WebServerApplicationContext) server).getWebServer().getPort();
 			assertThat(readiness(base)).isEqualTo(200);
 
 			Map<String, String> acknowledged = new ConcurrentHashMap<>(); // id -> family name

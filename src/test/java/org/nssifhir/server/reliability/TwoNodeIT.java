@@ -80,7 +80,7 @@ class TwoNodeIT extends BaseIT {
 		ConfigurableApplicationContext node2 = startSecondNode();
 		ExecutorService pool = Executors.newFixedThreadPool(8);
 		try {
-			String node2Base = "http://localhost:" + ((WebServerApplicationContext) node2).getWebServer().getPort() + "/fhir";
+			String node2Base = "http://127.0.0.1:" + ((WebServerApplicationContext) node2).getWebServer().getPort() + "/fhir";
 			IGenericClient[] nodes = {client(), nodeClient(node2Base)};
 			IIdType patient = AssessmentFixtures.patient(nodes[0]);
 

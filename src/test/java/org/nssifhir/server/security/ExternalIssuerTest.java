@@ -48,7 +48,7 @@ class ExternalIssuerTest {
 		NssiProperties.Security security = new NssiProperties.Security(
 				true, NssiProperties.Security.Mode.EXTERNAL, ISSUER, jwks.url(),
 				List.of(), Duration.ofHours(1), Duration.ofDays(30), Duration.ofMinutes(10), null, List.of("fhirUser"),
-				false, List.of(), List.of());
+				false, List.of(), List.of(), List.of());
 		decoder = SecurityConfig.externalDecoder(security);
 		decoder.setJwtValidator(SecurityConfig.validator(security, Optional.empty()));
 	}

@@ -50,8 +50,12 @@ public abstract class BaseIT {
 
 	protected final HttpClient http = HttpClient.newHttpClient();
 
+	/**
+	 * The server's pinned address (config.ServerAddress: with no issuer configured, {@code http://127.0.0.1:PORT}).
+	 * Tokens are issued for and accepted at this address only, whatever Host header a request carries.
+	 */
 	protected String baseUrl() {
-		return "http://localhost:" + port;
+		return "http://127.0.0.1:" + port;
 	}
 
 	protected String fhirBase() {

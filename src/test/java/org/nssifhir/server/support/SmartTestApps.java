@@ -23,6 +23,8 @@ public final class SmartTestApps {
 	public static final String FHIRCLIENT_APP = "test-fhirclient";
 	public static final String ADMIN_CLIENT = "test-admin";
 	public static final String ADMIN_SECRET = "test-admin-secret";
+	public static final String RESOURCE_SERVER = "test-resource-server";
+	public static final String RESOURCE_SERVER_SECRET = "test-resource-server-secret";
 
 	public static final String CLINICIAN = "dr-test";
 	public static final String PATIENT_USER = "pat-test";
@@ -108,6 +110,12 @@ public final class SmartTestApps {
 			String scope = BACKEND_BULK_SCOPES.get(i);
 			registry.add("nssi.security.clients[8].scopes[" + i + "]", () -> scope);
 		}
+		// a resource server allowed to introspect any token (nssi.security.introspection-clients)
+		registry.add("nssi.security.clients[9].client-id", () -> RESOURCE_SERVER);
+		registry.add("nssi.security.clients[9].client-secret", () -> RESOURCE_SERVER_SECRET);
+		registry.add("nssi.security.introspection-clients[0]", () -> RESOURCE_SERVER);
+		// the administrator may also read metrics
+		registry.add("nssi.security.clients[3].scopes[2]", () -> "metrics.read");
 		// an EHR calling the CDS Hooks services, signing its JWTs with the RSA key above
 		registry.add("nssi.integration.cds-clients[0].issuer", () -> CDS_CLIENT_ISSUER);
 		registry.add("nssi.integration.cds-clients[0].jwk-set-url", () -> jwksUrl);

@@ -32,14 +32,11 @@ import org.nssifhir.server.security.SmartUsers;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.security.web.csrf.CsrfToken;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 import org.springframework.util.MultiValueMap;
-import org.springframework.web.util.HtmlUtils;
 import org.springframework.web.util.UriComponentsBuilder;
 import org.springframework.web.util.UriUtils;
 
@@ -67,10 +64,12 @@ public class LaunchPages {
 	private final NssiProperties properties;
 	private final AuditEventWriter auditWriter;
 	private final ClinicianApp clinicianApp;
+	private final org.nssifhir.server.config.ServerAddress serverAddress;
 
 	public LaunchPages(
 			LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties, AuditEventWriter auditWriter,
-			ClinicianApp clinicianApp) {
+			ClinicianApp clinicianApp, org.nssifhir.server.config.ServerAddress serverAddress) {
+		this.serverAddress = serverAddress;
 		this.auditWriter = auditWriter;
 		this.clinicianApp = clinicianApp;
 		this.launches = launches;
@@ -189,10 +188,11 @@ public class LaunchPages {
 			return badRequest("fhirContext entries must be relative references such as CarePlan/123");
 		}
 		LaunchContext launch = launches.create(user.getName(), app.get().clientId(), patientId, encounter, context);
-		String iss = ServletUriComponentsBuilder.fromContextPath(http).path("/fhir").build().toUriString();
+		// the pinned FHIR base (ServerAddress): the launch's iss is the server the app's tokens will be for
+		String iss = serverAddress.fhirBase();
 		// a launch URL starting with "/" is an app served by this server (e.g. the clinician app)
 		String launchUrl = app.get().launchUrl().startsWith("/")
-				? ServletUriComponentsBuilder.fromContextPath(http).build().toUriString() + app.get().launchUrl()
+				? serverAddress.issuer() + app.get().launchUrl()
 				: app.get().launchUrl();
 		String target = launchUrl + (launchUrl.contains("?") ? "&" : "?")
 				+ "iss=" + URLEncoder.encode(iss, StandardCharsets.UTF_8) + "&launch=" + launch.id();
@@ -264,33 +264,26 @@ public class LaunchPages {
 	}
 
 	private static String csrf(HttpServletRequest http) {
-		CsrfToken token = (CsrfToken) http.getAttribute(CsrfToken.class.getName());
-		return token == null ? "" : hidden(token.getParameterName(), token.getToken());
+		return Pages.csrf(http);
 	}
 
 	private static String hidden(String name, String value) {
-		return "<input type='hidden' name='" + esc(name) + "' value='" + esc(value) + "'>";
+		return Pages.hidden(name, value);
 	}
 
 	private static String esc(String value) {
-		return value == null ? "" : HtmlUtils.htmlEscape(value, "UTF-8");
+		return Pages.esc(value);
 	}
 
 	private static ResponseEntity<String> page(String title, String body) {
-		String html = "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-				+ "<title>" + esc(title) + " - NSSI FHIR Server</title>"
-				+ "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;line-height:1.5;color:#111}"
-				+ "input,select,button{font-size:1rem;padding:.3rem}button{background:#0b5394;color:#fff;border:0;padding:.4rem 1rem}</style>"
-				+ "</head><body><main>" + body + "</main></body></html>";
-		return ResponseEntity.ok().header("Cache-Control", "no-store").contentType(MediaType.TEXT_HTML).body(html);
+		return Pages.page(title, body);
 	}
 
 	private static ResponseEntity<String> forbidden() {
-		return ResponseEntity.status(HttpStatus.FORBIDDEN).contentType(MediaType.TEXT_HTML)
-				.body("<!doctype html><title>Not allowed</title><p>Only clinicians can launch apps or choose a patient.</p>");
+		return Pages.page(HttpStatus.FORBIDDEN, "Not allowed", "<p>Only clinicians can launch apps or choose a patient.</p>");
 	}
 
 	private static ResponseEntity<String> badRequest(String message) {
-		return ResponseEntity.badRequest().contentType(MediaType.TEXT_HTML).body("<!doctype html><title>Bad request</title><p>" + esc(message) + "</p>");
+		return Pages.page(HttpStatus.BAD_REQUEST, "Bad request", "<p>" + esc(message) + "</p>");
 	}
 }
