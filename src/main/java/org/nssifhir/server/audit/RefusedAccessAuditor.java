@@ -1,5 +1,11 @@
 package org.nssifhir.server.audit;
 
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import org.hl7.fhir.r4.model.IdType;
+import org.nssifhir.server.security.RequestIdentity;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
@@ -46,24 +52,32 @@ public class RefusedAccessAuditor {
 
 	private final AuditEventWriter writer;
 	private final SmartAuditContext context;
+	private final DaoRegistry daos;
 
-	public RefusedAccessAuditor(AuditEventWriter writer, SmartAuditContext context) {
+	public RefusedAccessAuditor(AuditEventWriter writer, SmartAuditContext context, DaoRegistry daos) {
 		this.writer = writer;
 		this.context = context;
+		this.daos = daos;
 	}
 
 	@Hook(Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION)
 	public BaseServerResponseException auditRefusal(RequestDetails request, Throwable exception) {
-		if (exception instanceof ForbiddenOperationException || exception instanceof AuthenticationException) {
+		// a record the caller may not see is answered as missing (404): that refusal is audited too, like a real
+		// miss by a user (the two look the same to the caller, and the trail need not tell them apart either)
+		boolean notFound = (exception instanceof ResourceNotFoundException || exception instanceof ResourceGoneException)
+				&& request.getId() != null && request.getId().hasIdPart() && context.getAgentUserWho(request) != null
+				&& RequestIdentity.of(request).map(who -> who.kind() != RequestIdentity.Kind.BACKEND).orElse(false);
+		if (exception instanceof ForbiddenOperationException || exception instanceof AuthenticationException || notFound) {
 			AuditEvent event = base(exception instanceof AuthenticationException ? "authentication" : "authorization");
-			event.setOutcomeDesc(exception instanceof AuthenticationException ? "refused: no valid token" : "refused: scope does not allow");
+			event.setOutcomeDesc(exception instanceof AuthenticationException ? "refused: no valid token"
+					: notFound ? "refused: not found or not visible to this user" : "refused: scope does not allow");
 			String what = (request.getRestOperationType() == null ? "request" : request.getRestOperationType().getCode())
 					+ (request.getResourceName() == null ? "" : " " + request.getResourceName());
 			event.getSubtypeFirstRep().setSystem("http://hl7.org/fhir/restful-interaction").setCode(
 					request.getRestOperationType() == null ? "operation" : request.getRestOperationType().getCode());
 			event.addAgent().setRequestor(true).setWho(context.getAgentClientWho(request)).setName(what);
 			event.addAgent().setRequestor(false).setWho(context.getAgentUserWho(request));
-			addEntities(event, request);
+			addEntities(event, request, this::exists);
 			writer.recordAuditEvent(event);
 		}
 		return null;
@@ -75,7 +89,7 @@ public class RefusedAccessAuditor {
 	 * {@code patient} / {@code subject} search value that is a plain patient reference. No other query value is
 	 * recorded (a search string can say what was looked for), nor a value that is not a plain reference.
 	 */
-	static void addEntities(AuditEvent event, RequestDetails request) {
+	static void addEntities(AuditEvent event, RequestDetails request, java.util.function.Predicate<String> exists) {
 		Set<String> patients = new LinkedHashSet<>();
 		IIdType id = request.getId();
 		String target = null;
@@ -86,7 +100,7 @@ public class RefusedAccessAuditor {
 				if ("Patient".equals(type)) {
 					patients.add(target);
 				} else {
-					event.addEntity().setWhat(new Reference(target))
+					event.addEntity().setWhat(named(target, exists))
 							.setType(new Coding(ENTITY_TYPE_SYSTEM, "2", "System Object"))
 							.setRole(new Coding(OBJECT_ROLE_SYSTEM, "4", "Domain Resource"));
 				}
@@ -110,9 +124,29 @@ public class RefusedAccessAuditor {
 			});
 		}
 		for (String patient : patients) {
-			event.addEntity().setWhat(new Reference(patient))
+			event.addEntity().setWhat(named(patient, exists))
 					.setType(new Coding(ENTITY_TYPE_SYSTEM, "1", "Person"))
 					.setRole(new Coding(OBJECT_ROLE_SYSTEM, "1", "Patient"));
+		}
+	}
+
+	/**
+	 * A reference to what was tried when it exists (so {@code AuditEvent?entity=} finds it); an identifier when it does
+	 * not, because a stored AuditEvent cannot reference a missing resource (and a refusal must never fail to be stored).
+	 */
+	private static Reference named(String target, java.util.function.Predicate<String> exists) {
+		return exists.test(target)
+				? new Reference(target)
+				: new Reference().setIdentifier(new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:resource").setValue(target));
+	}
+
+	private boolean exists(String reference) {
+		try {
+			IdType id = new IdType(reference);
+			daos.getResourceDao(id.getResourceType()).read(id, new SystemRequestDetails());
+			return true;
+		} catch (RuntimeException e) {
+			return false; // missing, deleted, or not a type this server stores
 		}
 	}
 
