@@ -237,7 +237,7 @@ class AuthorizationServerConfig {
 	@Bean
 	SmartUsers smartUsers(NssiProperties properties, DevClient devClient) {
 		List<NssiProperties.User> users = new ArrayList<>(properties.security().users());
-		devClient.user().ifPresent(users::add);
+		users.addAll(devClient.users());
 		return new SmartUsers(users);
 	}
 

@@ -47,13 +47,28 @@ public class DevClient {
 		this.userPassword = active ? Optional.of(loadOrCreate(passwordFile)) : Optional.empty();
 		if (active) {
 			log.info("Development client '{}' is registered; its secret is in {}", CLIENT_ID, secretFile);
-			log.info("Development sign-in '{}' ({}); its password is in {}", USERNAME, FHIR_USER, passwordFile);
+			log.info("Development sign-ins '{}' ({}), '{}' ({}) and '{}' ({}); their password is in {}", USERNAME, FHIR_USER,
+					PATIENT_USERNAME, PATIENT_FHIR_USER, PROXY_USERNAME, PROXY_FHIR_USER, passwordFile);
 		}
 	}
 
-	/** The development user, as a configured user, when the development client is active. */
-	public Optional<NssiProperties.User> user() {
-		return userPassword.map(password -> new NssiProperties.User(USERNAME, "{noop}" + password, FHIR_USER));
+	/** A synthetic adolescent patient and her parent (a proxy), so patient and proxy sign-ins can be tried too. */
+	public static final String PATIENT_USERNAME = "dev-patient";
+	public static final String PATIENT_FHIR_USER = "Patient/dev-patient";
+	public static final String PROXY_USERNAME = "dev-proxy";
+	public static final String PROXY_FHIR_USER = "RelatedPerson/dev-proxy";
+
+	/** The development users (clinician, patient, proxy; one password), when the development client is active. */
+	public List<NssiProperties.User> users() {
+		return userPassword.map(password -> List.of(
+						new NssiProperties.User(USERNAME, "{noop}" + password, FHIR_USER),
+						new NssiProperties.User(PATIENT_USERNAME, "{noop}" + password, PATIENT_FHIR_USER),
+						new NssiProperties.User(PROXY_USERNAME, "{noop}" + password, PROXY_FHIR_USER)))
+				.orElse(List.of());
+	}
+
+	public boolean active() {
+		return secret.isPresent();
 	}
 
 	public Optional<String> secret() {
