@@ -44,6 +44,17 @@ public class SecurityEventAuditor implements SecurityEventSink {
 	}
 
 	@Override
+	public void disclosedByConditionalMatch(RequestIdentity who, String resourceReference) {
+		AuditEvent event = base("conditional-match", "Existing resource returned by a conditional create");
+		event.setAction(AuditEvent.AuditEventAction.R);
+		event.addAgent().setRequestor(true).setWho(new Reference().setIdentifier(
+				new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:fhir-user").setValue(who.fhirUser().orElse(who.clientId()))));
+		event.addAgent().setRequestor(false).setName("client " + who.clientId());
+		event.addEntity().setWhat(new Reference(resourceReference));
+		writer.recordAuditEvent(event);
+	}
+
+	@Override
 	public void subscriptionDelivery(String subscriptionReference, String resourceReference, String endpointHost, boolean delivered) {
 		AuditEvent event = base("subscription-delivery", delivered ? "Subscription notification sent to " + endpointHost
 				: "Subscription notification withheld (subscriber no longer allowed) for " + endpointHost);

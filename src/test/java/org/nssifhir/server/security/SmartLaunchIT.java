@@ -94,7 +94,7 @@ class SmartLaunchIT extends BaseIT {
 
 		String access = token.path("access_token").asText();
 		assertStatus(fhirGet("/Observation/" + ownObservation, access), 200);
-		assertStatus(fhirGet("/Observation/" + otherObservation, access), 403);
+		assertStatus(fhirGet("/Observation/" + otherObservation, access), 404); // as if missing
 		// the privacy officer finds what this clinician did, by user
 		awaitAuditTrail();
 		assertThat(client().search()
@@ -157,7 +157,8 @@ class SmartLaunchIT extends BaseIT {
 		assertThat(token.path("patient").asText()).isEqualTo(PATIENT_ID);
 		assertThat(SignedJWT.parse(token.path("id_token").asText()).getJWTClaimsSet().getStringClaim("fhirUser"))
 				.isEqualTo(fhirBase() + "/Patient/" + PATIENT_ID);
-		assertStatus(fhirGet("/Observation/" + otherObservation, token.path("access_token").asText()), 403);
+		// another patient's record is answered as a missing one would be
+		assertStatus(fhirGet("/Observation/" + otherObservation, token.path("access_token").asText()), 404);
 
 		HttpResponse<String> refused = browser.get(authorize(PUBLIC_APP, "openid user/*.rs", null, Pkce.create(), "S256", fhirBase()));
 		assertThat(SmartBrowser.query(refused)).containsEntry("error", "invalid_scope");
@@ -175,6 +176,64 @@ class SmartLaunchIT extends BaseIT {
 		assertThat(token.path("patient").asText()).isEqualTo(PATIENT_ID);
 		assertThat(SignedJWT.parse(token.path("access_token").asText()).getJWTClaimsSet().getStringClaim("fhirUser"))
 				.isEqualTo(fhirBase() + "/RelatedPerson/" + PROXY_ID);
+	}
+
+	/**
+	 * Real sign-ins, end to end, through the access policy: the signed-in patient sees their own restricted episode
+	 * and not another's; their parent (a proxy) sees it only once the patient, signed in, records a Consent
+	 * releasing it; the proxy cannot record that Consent itself.
+	 */
+	@Test
+	void signedInPatientAndProxyTokensGoThroughConsentOnTheirOwnRecord() throws Exception {
+		String episode = client().create().resource(restrictedEpisode(PATIENT_ID)).execute().getId().getIdPart();
+		String othersEpisode = client().create().resource(restrictedEpisode(otherPatient)).execute().getId().getIdPart();
+		String patientToken = signIn(PATIENT_USER, "launch/patient openid fhirUser patient/*.cruds");
+		String proxyToken = signIn(PROXY_USER, "launch/patient openid fhirUser patient/*.cruds");
+
+		assertStatus(fhirGet("/Observation/" + episode, patientToken), 200);
+		assertStatus(fhirGet("/Observation/" + othersEpisode, patientToken), 404);
+		assertStatus(fhirGet("/Observation/" + episode, proxyToken), 404);
+
+		String consent = """
+				{"resourceType":"Consent","status":"active","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"HTEST"}]},
+				 "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+				 "category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IDSCL"}]}],
+				 "patient":{"reference":"Patient/%s"},"policy":[{"uri":"https://nssi-fhir.org/fhir/policy/adolescent-disclosure"}],
+				 "provision":{"type":"permit","securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}],
+				  "actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},
+				   "reference":{"reference":"RelatedPerson/%s"}}]}}""".formatted(PATIENT_ID, PROXY_ID);
+		assertStatus(fhirPost("/Consent", consent, proxyToken), 403);
+		HttpResponse<String> recorded = fhirPost("/Consent", consent, patientToken);
+		assertStatus(recorded, 201);
+		assertStatus(fhirGet("/Observation/" + episode, proxyToken), 200);
+		client().delete().resourceById(new org.hl7.fhir.r4.model.IdType(recorded.headers().firstValue("Location").orElseThrow())
+				.toUnqualifiedVersionless()).execute();
+		assertStatus(fhirGet("/Observation/" + episode, proxyToken), 404);
+	}
+
+	private String signIn(String user, String scopes) throws Exception {
+		SmartBrowser browser = new SmartBrowser(baseUrl(), user, PASSWORD);
+		Pkce pkce = Pkce.create();
+		Map<String, String> result = SmartBrowser.query(browser.get(authorize(PUBLIC_APP, scopes, null, pkce, "S256", fhirBase())));
+		JsonNode token = json.readTree(token(Map.of("grant_type", "authorization_code", "code", result.get("code"),
+				"redirect_uri", REDIRECT_URI, "code_verifier", pkce.verifier(), "client_id", PUBLIC_APP), null, null).body());
+		assertThat(token.path("access_token").asText()).as(token.toString()).isNotBlank();
+		return token.path("access_token").asText();
+	}
+
+	private HttpResponse<String> fhirPost(String path, String body, String token) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + path)).header("Authorization", "Bearer " + token)
+				.header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+				HttpResponse.BodyHandlers.ofString());
+	}
+
+	private Observation restrictedEpisode(String patientId) throws Exception {
+		Observation example = (Observation) fhirContext.newJsonParser().parseResource(java.nio.file.Files.readString(
+				java.nio.file.Path.of("profiles/examples/Observation-nssi-example-episode-adult-1.json")));
+		example.setId((String) null);
+		example.getMeta().getSecurity().removeIf(c -> !"http://terminology.hl7.org/CodeSystem/v3-ActReason".equals(c.getSystem()));
+		example.setSubject(new Reference("Patient/" + patientId));
+		return example;
 	}
 
 	@Test

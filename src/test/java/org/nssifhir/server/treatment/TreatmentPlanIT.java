@@ -383,7 +383,8 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(integer(own, "daysInPlan")).isEqualTo(1);
 		IIdType other = patient("1999-01-01");
 		IGenericClient otherApp = client(tokens().ownPatient(other.getIdPart(), "patient/*.cruds"));
-		assertFailsWithStatus(403, () -> otherApp.operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+		// another patient's plan is answered as a missing one would be (the access policy: refusals reveal nothing)
+		assertFailsWithStatus(404, () -> otherApp.operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
 				.withNoParameters(Parameters.class).useHttpGet().execute());
 	}
 

@@ -163,10 +163,14 @@ public class AccessPolicyInterceptor {
 		}
 	}
 
+	/** Where the entries' requests are kept for the answer's check (HAPI may replace the request's resource). */
+	private static final String SENT_ENTRIES = AccessPolicyInterceptor.class.getName() + ".sent";
+
 	private void checkBundleEntries(RequestDetails request, RequestIdentity who) {
 		if (!(request.getResource() instanceof Bundle bundle)) {
 			return;
 		}
+		request.getUserData().put(SENT_ENTRIES, bundle.getEntry().stream().map(e -> e.getRequest().copy()).toList());
 		for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
 			Bundle.BundleEntryRequestComponent r = entry.getRequest();
 			String url = r.getUrl() == null ? "" : r.getUrl();
@@ -328,7 +332,13 @@ public class AccessPolicyInterceptor {
 		RequestIdentity who = identity.get();
 		IBaseResource body = response.getResponseResource();
 		if (handling(op) == Handling.WRITE) {
-			return; // the resource this request wrote (or its own conditional match): decided before and while writing
+			// the resource this request wrote, or its conditional match (confined before any search to records the
+			// caller may see): decided before and while writing. A match returned instead of a create is a
+			// disclosure HAPI's audit does not record as one, so it is recorded here
+			if (op == RestOperationTypeEnum.CREATE && response.getResponseCode() == 200 && body.getIdElement().hasIdPart()) {
+				events.disclosedByConditionalMatch(who, fhirContext.getResourceType(body) + "/" + body.getIdElement().getIdPart());
+			}
+			return;
 		}
 		if (body instanceof Bundle bundle) {
 			if (handling(op) == Handling.BUNDLE) {
@@ -378,11 +388,14 @@ public class AccessPolicyInterceptor {
 	 * answers for exactly that resource: anything else becomes the answer a missing resource gets.
 	 */
 	private void checkBundleResponse(RequestDetails request, RequestIdentity who, Bundle response) {
-		Bundle sent = request.getResource() instanceof Bundle b ? b : null;
+		@SuppressWarnings("unchecked")
+		java.util.List<Bundle.BundleEntryRequestComponent> sent =
+				(java.util.List<Bundle.BundleEntryRequestComponent>) request.getUserData().get(SENT_ENTRIES);
 		for (int i = 0; i < response.getEntry().size(); i++) {
 			Bundle.BundleEntryComponent entry = response.getEntry().get(i);
 			Resource resource = entry.getResource();
-			Bundle.BundleEntryRequestComponent asked = sent != null && i < sent.getEntry().size() ? sent.getEntry().get(i).getRequest() : null;
+			// without the request (it cannot be missing: it was kept before handling), every entry is checked as a read
+			Bundle.BundleEntryRequestComponent asked = sent != null && i < sent.size() ? sent.get(i) : null;
 			boolean isGet = asked != null && asked.getMethod() == Bundle.HTTPVerb.GET;
 			if (!isGet && asked != null) {
 				continue; // a write entry: decided by the storage hooks

@@ -12,6 +12,12 @@ public interface SecurityEventSink {
 	/** A change (create, update or delete) of a fact that decides access, by this caller. */
 	void securityFactChanged(RequestIdentity who, String interaction, String resourceReference);
 
+	/**
+	 * A resource disclosed by a path that HAPI's own audit does not record as a read: a conditional create that
+	 * found and returned an existing resource instead of creating one.
+	 */
+	void disclosedByConditionalMatch(RequestIdentity who, String resourceReference);
+
 	/** A Subscription notification sent (or withheld) to its endpoint. */
 	void subscriptionDelivery(String subscriptionReference, String resourceReference, String endpointHost, boolean delivered);
 }
