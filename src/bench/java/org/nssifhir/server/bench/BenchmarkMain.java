@@ -33,8 +33,8 @@ import java.util.function.IntFunction;
  * timed workload), {@code --jar path},
  * {@code --server-jvm-options "..."} (e.g. class-data sharing flags), {@code --no-baseline true}. After our server's
  * run the server is restarted on the same data as the baseline (security off and {@link BenchmarkBaseline}: no
- * validation, labelling, authorization, consent, audit or strict input checks) and the same workloads run again; the table gives each
- * as a ratio to its baseline. Data is synthetic and tagged HTEST.
+ * validation, labelling, authorization, consent, audit or strict input checks) and the same workloads run again;
+ * the table gives each as a ratio to its baseline. Data is synthetic and tagged HTEST.
  */
 public final class BenchmarkMain {
 
