@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark harness: builds the server, starts it against PostgreSQL, runs the workloads on our server and then on the
-# baseline (same data, our validation/labelling/authorization/audit off) and prints one table with the ratios.
+# baseline (same data, our validation/labelling/authorization/audit off: security disabled, and BenchmarkBaseline from
+# src/bench/java on the baseline server's class path) and prints one table with the ratios.
 #   src/bench/run.sh                                             # small: 50 patients x 20 observations
 #   src/bench/run.sh --patients 20 --obs-per-patient 1000 --scale-to-observations 1000000
 #       # one million observations: the API-loaded seed copied inside PostgreSQL (BenchScale: loading a million
@@ -23,8 +24,10 @@ for a in "$@"; do
   if [ "$a" = "--cds" ]; then cds=1; else args+=("$a"); fi
 done
 
-mvn -q -B -ntp -DskipTests package test-compile dependency:build-classpath \
-  -Dmdep.outputFile=target/bench/classpath.txt -Dmdep.includeScope=test
+# -Pbench: the harness (src/bench/java) is compiled only in this profile, into target/bench-classes; the server jar
+# is the same as without it. The harness runs from the jar's own libraries plus target/bench-classes (Spring Boot's
+# PropertiesLauncher, loader.path), and starts the baseline server the same way (BenchmarkMain).
+mvn -q -B -ntp -Pbench -DskipTests package
 jar=$(ls target/nssi-fhir-server-*.jar | grep -v original | head -1)
 mkdir -p target/bench
 : > target/bench/server.log
@@ -82,5 +85,6 @@ if [ "$cds" = 1 ]; then
   echo "AppCDS archive: target/bench/app.jsa ($(du -h target/bench/app.jsa | cut -f1), $(wc -l < target/bench/classes-cds.lst) classes listed)"
 fi
 
-java -cp "target/test-classes:target/classes:$(cat target/bench/classpath.txt)" org.nssifhir.server.bench.BenchmarkMain \
+java -Dloader.path=target/bench-classes -Dloader.main=org.nssifhir.server.bench.BenchmarkMain \
+  -cp "$jar" org.springframework.boot.loader.launch.PropertiesLauncher \
   --jar "$jar" --server-log target/bench/server.log "${extra[@]}" "${args[@]}"

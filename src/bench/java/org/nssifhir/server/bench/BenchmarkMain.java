@@ -32,9 +32,9 @@ import java.util.function.IntFunction;
  * there are N Observations: {@link BenchScale}), {@code --no-export true}, {@code --requests R} (default 400, per
  * timed workload), {@code --jar path},
  * {@code --server-jvm-options "..."} (e.g. class-data sharing flags), {@code --no-baseline true}. After our server's
- * run the server is restarted on the same data as the baseline (security off, {@code nssi.benchmark.baseline}: no
- * validation, labelling, authorization, consent or audit) and the same workloads run again; the table gives each
- * as a ratio to its baseline. Data is synthetic and tagged HTEST.
+ * run the server is restarted on the same data as the baseline (security off and {@link BenchmarkBaseline}: no
+ * validation, labelling, authorization, consent, audit or strict input checks) and the same workloads run again;
+ * the table gives each as a ratio to its baseline. Data is synthetic and tagged HTEST.
  */
 public final class BenchmarkMain {
 
@@ -173,12 +173,12 @@ public final class BenchmarkMain {
 			server.waitFor();
 		}
 
-		// 2. the baseline, same data, same run: security off (no authorization, consent, audit) and
-		//    nssi.benchmark.baseline (no profile validation, labelling or strict input checks)
+		// 2. the baseline, same data, same run: security off (no authorization, consent, audit) and BenchmarkBaseline
+		//    (no profile validation, labelling or strict input checks)
 		Run baseline = null;
 		if (!args.containsKey("no-baseline")) {
 			baseline = new Run("baseline");
-			Process open = startServer(jar, port, "--nssi.security.enabled=false", "--nssi.benchmark.baseline=true");
+			Process open = startBaseline(jar, port);
 			try {
 				baseline.startupSeconds = awaitReady(port, readyTimeout());
 				baseline.rssAfterStartup = rssKb(open.pid());
@@ -380,7 +380,20 @@ public final class BenchmarkMain {
 
 	// ---- server process ------------------------------------------------------------------------------------------
 
-	private Process startServer(Path jar, int port, String... extraArgs) throws IOException {
+	private Process startServer(Path jar, int port) throws IOException {
+		return startServer(jar, port, false);
+	}
+
+	/**
+	 * The baseline: the same jar with the bench classes on its class path and {@link BenchmarkBaseline} as an extra
+	 * Spring source, security off. The application itself knows nothing of the baseline.
+	 */
+	private Process startBaseline(Path jar, int port) throws IOException {
+		return startServer(jar, port, true, "--nssi.security.enabled=false",
+				"--spring.main.sources=" + BenchmarkBaseline.class.getName());
+	}
+
+	private Process startServer(Path jar, int port, boolean withBenchClasses, String... extraArgs) throws IOException {
 		if (!Files.exists(jar)) {
 			throw new IllegalStateException("No server jar at " + jar + "; run src/bench/run.sh, which builds it");
 		}
@@ -390,7 +403,8 @@ public final class BenchmarkMain {
 		if (!jvmOptions.isBlank()) {
 			command.addAll(List.of(jvmOptions.trim().split("\\s+")));
 		}
-		command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port,
+		command.addAll(withBenchClasses ? launchWithBenchClasses(jar) : List.of("-jar", jar.toString()));
+		command.addAll(List.of("--server.port=" + port,
 				// a backend client for the bench's system token, and a signing key file the bench can read to sign
 				// patient-scoped SMART tokens (as the server's authorization server would after a launch)
 				"--nssi.security.clients[0].client-id=nssi-bench",
@@ -407,6 +421,28 @@ public final class BenchmarkMain {
 		builder.redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of(args.getOrDefault("server-log", "target/bench/server.log")).toFile()));
 		serverStarted = System.nanoTime();
 		return builder.start();
+	}
+
+	/**
+	 * The java arguments that start {@code jar} with the directory the bench classes were loaded from on its class
+	 * path: the packaged jar through Spring Boot's PropertiesLauncher ({@code loader.path}), the extracted jar of
+	 * {@code --cds} (plain jar, its libraries in its manifest's Class-Path) with {@code -cp} and its Main-Class.
+	 */
+	private static List<String> launchWithBenchClasses(Path jar) throws IOException {
+		String benchClasses;
+		try {
+			benchClasses = Path.of(BenchmarkBaseline.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+		} catch (java.net.URISyntaxException e) {
+			throw new IllegalStateException("bench classes location", e);
+		}
+		java.util.jar.Attributes manifest;
+		try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+			manifest = file.getManifest().getMainAttributes();
+		}
+		if (manifest.getValue("Start-Class") != null) {
+			return List.of("-Dloader.path=" + benchClasses, "-cp", jar.toString(), "org.springframework.boot.loader.launch.PropertiesLauncher");
+		}
+		return List.of("-cp", jar + java.io.File.pathSeparator + benchClasses, manifest.getValue("Main-Class"));
 	}
 
 	/** Waits for readiness; returns the seconds from the server process start to readiness. */
