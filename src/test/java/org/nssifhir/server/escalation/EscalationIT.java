@@ -247,15 +247,15 @@ class EscalationIT extends BaseIT {
 		clinician.addName().setFamily("Synthetic Clinician");
 		IIdType clinicianId = client.create().resource(clinician).execute().getId().toUnqualifiedVersionless();
 		IIdType patient = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-present", null)).execute();
+		Task task = tasks(patient).get(0);
+		assertThat(task.hasOwner()).isFalse();
 		// the Task is restricted data: only a clinician treating the patient may change it (asserted by the EHR)
 		org.hl7.fhir.r4.model.CareTeam team = new org.hl7.fhir.r4.model.CareTeam();
 		team.setStatus(org.hl7.fhir.r4.model.CareTeam.CareTeamStatus.ACTIVE);
 		team.setSubject(new org.hl7.fhir.r4.model.Reference(patient));
 		team.addParticipant().setMember(new org.hl7.fhir.r4.model.Reference(clinicianId));
 		client.create().resource(team).execute();
-		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-present", null)).execute();
-		Task task = tasks(patient).get(0);
-		assertThat(task.hasOwner()).isFalse();
 
 		String token = tokens().token().scopes("user/*.cruds").claim("fhirUser", clinicianId.getValue()).sign();
 		task.setStatus(Task.TaskStatus.COMPLETED);

@@ -230,7 +230,7 @@ class SmartSecurityIT extends BaseIT {
 		String body = fhirContext.newJsonParser().encodeResourceToString(response);
 		assertThat(body).as(body).doesNotContain("\"id\":\"" + obsA.getIdPart() + "\"");
 		// refused as if missing, like the plain read above (whether it matches the query depends on its content)
-		assertThat(response.getEntry().get(0).getResponse().getStatus()).startsWith("404");
+		assertThat(response.getEntry().get(0).getResponse().getStatus()).as(body).startsWith("404");
 	}
 
 	@Test

@@ -134,8 +134,8 @@ public class SensitiveDataConsentService implements IConsentService {
 	@Override
 	public ConsentOutcome canSeeResource(RequestDetails request, IBaseResource resource, IConsentContextServices context) {
 		Optional<RequestIdentity> who = RequestIdentity.of(request);
-		if (who.isEmpty()) {
-			return ConsentOutcome.PROCEED; // not a SMART request (security off, or the server itself)
+		if (who.isEmpty() || resource == null) {
+			return ConsentOutcome.PROCEED; // not a SMART request (security off, or the server itself), or nothing left to see
 		}
 		return policy.mayRead(request, who.get(), resource) ? ConsentOutcome.PROCEED : ConsentOutcome.REJECT;
 	}

@@ -109,6 +109,14 @@ class PrivacyAttacksIT extends BaseIT {
 				 "request":{"method":"POST","url":"Flag"}}]}""".formatted(victim, secret);
 		HttpResponse<String> ref = send("POST", "", token, tx, Map.of());
 		assertThat(ref.statusCode()).as(ref.body()).isEqualTo(403);
+		assertThat(ref.body()).contains("NSSI-0310");
+		// a transaction entry that is a conditional update
+		String txUpdate = """
+				{"resourceType":"Bundle","type":"transaction","entry":[{"resource":%s,
+				 "request":{"method":"PUT","url":"Observation?identifier=urn:test:id%%7C%s"}}]}""".formatted(vital(victim), secret);
+		HttpResponse<String> entryUpdate = send("POST", "", token, txUpdate, Map.of());
+		assertThat(entryUpdate.statusCode()).as(entryUpdate.body()).isEqualTo(403);
+		assertThat(entryUpdate.body()).contains("NSSI-0310").doesNotContain(episode);
 		assertThat(client().read().resource(Observation.class).withId(episode).execute().getIdentifierFirstRep().getValue()).isEqualTo(secret);
 	}
 
