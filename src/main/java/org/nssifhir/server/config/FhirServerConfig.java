@@ -13,6 +13,7 @@ import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
+import org.nssifhir.server.security.consent.DeletionSafeConsentInterceptor;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
@@ -114,7 +115,7 @@ public class FhirServerConfig {
 			server.registerInterceptor(accessPolicy);
 			// sensitivity labels and consent, per returned resource; before the audit, so it records what was shown
 			server.registerInterceptor(consentService); // decides which requests need no filtering
-			server.registerInterceptor(new ConsentInterceptor(consentService));
+			server.registerInterceptor(new DeletionSafeConsentInterceptor(consentService));
 			// IHE BALP AuditEvents for every read, search, write and operation; refusals audited separately
 			server.registerInterceptor(new BalpAuditCaptureInterceptor(auditWriter, auditContext));
 			server.registerInterceptor(refusedAccessAuditor);

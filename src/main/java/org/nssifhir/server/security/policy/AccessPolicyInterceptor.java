@@ -57,7 +57,7 @@ public class AccessPolicyInterceptor {
 		OPERATION,
 		/** {@code $meta}: the labels and profiles of one resource, so only if the resource is readable */
 		META,
-		/** {@code $meta-add}, {@code $meta-delete}: they change labels without a new version; backend systems only */
+		/** {@code $meta-add}, {@code $meta-delete}: they change labels without a new version or the policy's checks: refused */
 		META_CHANGE,
 		/** not offered by this server (GraphQL, DSTU2 tag operations, history rewriting, ValueSet by name) */
 		REFUSED
@@ -111,7 +111,9 @@ public class AccessPolicyInterceptor {
 
 	// ---------------------------------------------------------------- before handling
 
-	@Hook(Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED)
+	// before HAPI's search narrowing, which rewrites a batch's GET entries into searches of the patient's compartment:
+	// the entries are kept as the client sent them, so each answer can be held to what its entry named
+	@Hook(value = Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED, order = -10)
 	public void beforeHandling(RequestDetails request, RestOperationTypeEnum op) {
 		Optional<RequestIdentity> identity = RequestIdentity.of(request);
 		if (identity.isEmpty() || op == null) {
@@ -121,23 +123,17 @@ public class AccessPolicyInterceptor {
 		switch (handling(op)) {
 			case PUBLIC, READ -> {}
 			case REFUSED -> throw forbidden("This interaction is not offered by this server");
-			case META_CHANGE -> {
-				if (who.kind() != RequestIdentity.Kind.BACKEND) {
-					throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
-				}
-			}
+			case META_CHANGE -> throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
 			case META -> requireReadableInstance(request, who);
 			case OPERATION -> {
 				if (!OPERATIONS.contains(request.getOperation())) {
 					throw forbidden("The operation is not available");
 				}
-				if (op == RestOperationTypeEnum.EXTENDED_OPERATION_INSTANCE && !"$meta-add".equals(request.getOperation())) {
-					requireReadableInstance(request, who);
-				}
 				if ("$meta-add".equals(request.getOperation()) || "$meta-delete".equals(request.getOperation())) {
-					if (who.kind() != RequestIdentity.Kind.BACKEND) {
-						throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
-					}
+					throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
+				}
+				if (op == RestOperationTypeEnum.EXTENDED_OPERATION_INSTANCE) {
+					requireReadableInstance(request, who);
 				}
 			}
 			case WRITE -> checkConditionalRequest(request, who, op);
@@ -402,6 +398,14 @@ public class AccessPolicyInterceptor {
 			}
 			IdType named = isGet ? namedInstance(asked.getUrl()) : null;
 			boolean success = entry.getResponse().getStatus() == null || entry.getResponse().getStatus().startsWith("2");
+			if (named != null && resource instanceof Bundle searched) {
+				// HAPI's narrowing answered a read with a search of the compartment: keep only what was named
+				resource = searched.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+						.filter(r -> r != null && r.fhirType().equals(named.getResourceType())
+								&& named.getIdPart().equals(r.getIdElement().getIdPart()))
+						.findFirst().orElse(null);
+				entry.setResource(resource);
+			}
 			if (resource == null && !(named != null && success)) {
 				continue; // nothing returned, and nothing claimed to be
 			}
