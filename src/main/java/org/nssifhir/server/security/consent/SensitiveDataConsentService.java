@@ -141,6 +141,28 @@ public class SensitiveDataConsentService implements IConsentService {
 	}
 
 	/**
+	 * The same decision when HAPI is about to show a resource. This is what pages of a stored search go through:
+	 * HAPI applies {@link #canSeeResource} (its "pre-access" check) when the search first loads its results, with
+	 * the identity of whoever ran the search, and serves later pages, to whoever follows the link, through the
+	 * "pre-show" check only. Before this method existed that check always passed, which is how another user's
+	 * paging link returned restricted records. Containers (bundles, outcomes, parameters) and the answers to writes
+	 * are not judged here: their content is.
+	 */
+	@Override
+	public ConsentOutcome willSeeResource(RequestDetails request, IBaseResource resource, IConsentContextServices context) {
+		Optional<RequestIdentity> who = RequestIdentity.of(request);
+		RestOperationTypeEnum op = request.getRestOperationType();
+		if (who.isEmpty() || resource == null || resource instanceof org.hl7.fhir.instance.model.api.IBaseBundle
+				|| resource instanceof org.hl7.fhir.instance.model.api.IBaseOperationOutcome
+				|| resource instanceof org.hl7.fhir.instance.model.api.IBaseParameters
+				|| op == RestOperationTypeEnum.CREATE || op == RestOperationTypeEnum.UPDATE
+				|| op == RestOperationTypeEnum.PATCH || op == RestOperationTypeEnum.DELETE) {
+			return ConsentOutcome.PROCEED;
+		}
+		return policy.mayRead(request, who.get(), resource) ? ConsentOutcome.PROCEED : ConsentOutcome.REJECT;
+	}
+
+	/**
 	 * For operations that compute answers from a patient's NSSI record instead of returning resources (the
 	 * summary, pre-filled assessments): the same rule as for the restricted resources they draw on. Returns
 	 * normally if this user may see the patient's restricted data, otherwise refuses with a 403.

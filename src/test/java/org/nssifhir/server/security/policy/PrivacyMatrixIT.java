@@ -73,6 +73,36 @@ class PrivacyMatrixIT extends BaseIT {
 
 	@Test
 	void everyActorTimesEveryInteractionTimesEveryKindOfData() throws Exception {
+		// every log line written while the matrix runs, from every logger: none may quote a query value or a record
+		ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+		ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs = new ch.qos.logback.core.read.ListAppender<>();
+		logs.start();
+		root.addAppender(logs);
+		try {
+			runMatrix();
+		} finally {
+			root.detachAppender(logs);
+		}
+		List<String> quoted = new ArrayList<>();
+		for (ch.qos.logback.classic.spi.ILoggingEvent event : logs.list) {
+			String line = event.getFormattedMessage() + (event.getThrowableProxy() == null ? "" : " " + event.getThrowableProxy().getMessage());
+			for (String value : secrets.values()) {
+				if (line.contains(value)) {
+					quoted.add(line);
+				}
+			}
+			for (String id : ids.values()) {
+				// the query values the matrix sends: _id=<id>, patient=Patient/<subject>, _since=<time>
+				if (line.contains("_id=" + id) || line.contains("_since=") || line.contains("patient=Patient")) {
+					quoted.add(line);
+				}
+			}
+		}
+		assertThat(logs.list).as("log lines captured").isNotEmpty();
+		assertThat(quoted).as("log lines quoting a query value or a record").isEmpty();
+	}
+
+	private void runMatrix() throws Exception {
 		fixture();
 		Map<RestOperationTypeEnum, Probe> probes = probes();
 		for (RestOperationTypeEnum op : RestOperationTypeEnum.values()) {
