@@ -28,6 +28,13 @@ class EscalationConfig {
 	}
 
 	@Bean
+	ConcurrentAlertRetry concurrentAlertRetry(IInterceptorService interceptors) {
+		ConcurrentAlertRetry retry = new ConcurrentAlertRetry();
+		interceptors.registerInterceptor(retry);
+		return retry;
+	}
+
+	@Bean
 	TaskClosureInterceptor taskClosureInterceptor(IInterceptorService interceptors) {
 		TaskClosureInterceptor interceptor = new TaskClosureInterceptor();
 		interceptors.registerInterceptor(interceptor);

@@ -159,8 +159,7 @@ class BulkExportIT extends BaseIT {
 				HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
 		// a patient token (even one whose own record is in the group) and a clinician's user token
 		String patientToken = tokens().ownPatient(p1.getIdPart(), "patient/*.rs");
-		// a Group is no patient's own record: to a patient token it is as if it did not exist
-		assertThat(kickOffResponse("/" + group.getValue() + "/$export?_type=Patient", patientToken).statusCode()).isEqualTo(404);
+		assertThat(kickOffResponse("/" + group.getValue() + "/$export?_type=Patient", patientToken).statusCode()).isEqualTo(403);
 		assertThat(kickOffResponse("/" + p1.getValue() + "/$export?_type=Observation", patientToken).statusCode()).isEqualTo(403);
 		String userToken = tokens().token().scopes("user/*.rs").claim("fhirUser", fhirBase() + "/Practitioner/x").sign();
 		assertThat(kickOffResponse("/$export?_type=Patient", userToken).statusCode()).isEqualTo(403);
