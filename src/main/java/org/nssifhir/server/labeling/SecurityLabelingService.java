@@ -111,13 +111,17 @@ public class SecurityLabelingService {
 
 	/** Labels the resource in place. {@code previous} is the stored version on an update, else null. */
 	public void label(IBaseResource resource, IBaseResource previous, RequestDetails request, TransactionDetails transaction) {
-		if (!(resource instanceof Resource r) || NOT_LABELLED.contains(r.fhirType())) {
+		if (!(resource instanceof Resource r)) {
+			return;
+		}
+		WriteContext context = new WriteContext(request, transaction);
+		context.remember(r);
+		if (NOT_LABELLED.contains(r.fhirType())) {
 			return;
 		}
 		Meta meta = r.getMeta();
 		// the rule tags are the server's statement: a client's are dropped and the current rules recorded
 		meta.getTag().removeIf(t -> RULE_SYSTEM.equals(t.getSystem()));
-		WriteContext context = new WriteContext(request, transaction);
 		Set<String> rules = classify(r, context, true);
 		int level = Math.max(confidentiality(r), previous instanceof Resource p ? confidentiality(p) : -1);
 		if (!rules.isEmpty()) {
@@ -271,16 +275,34 @@ public class SecurityLabelingService {
 		if (inBundle.isPresent()) {
 			return inBundle;
 		}
-		if (value.startsWith("urn:") && context.transaction() != null) {
-			var persistentId = context.transaction().getResolvedResourceId(new IdType(value));
-			IIdType resolved = persistentId == null ? null : persistentId.getAssociatedResourceId();
-			if (resolved == null || !resolved.hasIdPart()) {
-				return Optional.empty();
+		TransactionDetails transaction = context.transaction();
+		if (transaction != null) {
+			// HAPI records what it resolved in this transaction: placeholders (urn:uuid:…) and conditional URLs
+			IBaseResource known = transaction.getResolvedResource(new IdType(value));
+			if (known instanceof Resource r) {
+				return Optional.of(r);
 			}
-			value = resolved.toUnqualifiedVersionless().getValue();
-			inBundle = context.bundleEntry(value);
-			if (inBundle.isPresent()) {
-				return inBundle;
+			var persistentId = value.contains("?") ? matchUrl(transaction, value) : transaction.getResolvedResourceId(new IdType(value));
+			IIdType resolved = persistentId == null ? null : persistentId.getAssociatedResourceId();
+			if (persistentId != null && (resolved == null || !resolved.hasIdPart())) {
+				// HAPI's JPA ids do not always name the FHIR id: find the resource this request wrote with that pid
+				Optional<Resource> written = context.writtenWithPid(persistentId);
+				if (written.isPresent()) {
+					return written;
+				}
+			}
+			if (resolved != null && resolved.hasIdPart()) {
+				value = resolved.toUnqualifiedVersionless().getValue();
+				known = transaction.getResolvedResource(new IdType(value));
+				if (known instanceof Resource r) {
+					return Optional.of(r);
+				}
+				inBundle = context.bundleEntry(value);
+				if (inBundle.isPresent()) {
+					return inBundle;
+				}
+			} else if (value.startsWith("urn:")) {
+				return Optional.empty();
 			}
 		}
 		try {
@@ -304,11 +326,83 @@ public class SecurityLabelingService {
 		}
 	}
 
+	private static ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId<?> matchUrl(TransactionDetails transaction, String url) {
+		Map<String, ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId> resolved = transaction.getResolvedMatchUrls();
+		if (resolved.containsKey(url)) {
+			return resolved.get(url);
+		}
+		String decoded = java.net.URLDecoder.decode(url, java.nio.charset.StandardCharsets.UTF_8);
+		return resolved.entrySet().stream()
+				.filter(e -> decoded.equals(java.net.URLDecoder.decode(e.getKey(), java.nio.charset.StandardCharsets.UTF_8)))
+				.map(Map.Entry::getValue)
+				.findFirst()
+				.orElse(null);
+	}
+
 	/** The request being processed: its transaction or batch Bundle (when there is one) and HAPI's transaction details. */
 	record WriteContext(RequestDetails request, TransactionDetails transaction) {
 
+		/** Request user data (shared by a transaction's entries): every resource this request has written so far. */
+		private static final String WRITTEN = WriteContext.class.getName() + ".written";
+
+		@SuppressWarnings("unchecked")
+		private List<Resource> written() {
+			if (request == null) {
+				return new java.util.ArrayList<>();
+			}
+			return (List<Resource>) request.getUserData().computeIfAbsent(WRITTEN, k -> new java.util.ArrayList<Resource>());
+		}
+
+		void remember(Resource resource) {
+			if (request != null) {
+				written().add(resource);
+			}
+		}
+
+		/** A resource this request wrote, by the JPA id HAPI assigned it (set on the resource once stored). */
+		Optional<Resource> writtenWithPid(ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId<?> pid) {
+			Object id = pid.getId();
+			for (Resource r : written()) {
+				Object stored = r.getUserData(ca.uhn.fhir.jpa.api.dao.IDao.RESOURCE_PID_KEY);
+				if (pid.equals(stored) || (stored instanceof ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId<?> p && id.equals(p.getId()))
+						|| (r.getIdElement().hasIdPart() && String.valueOf(id).equals(r.getIdElement().getIdPart()))) {
+					return Optional.of(r);
+				}
+			}
+			return Optional.empty();
+		}
+
 		Optional<Resource> bundleEntry(String reference) {
-			if (request == null || !(request.getResource() instanceof Bundle bundle)) {
+			if (request == null) {
+				return Optional.empty();
+			}
+			int question = reference.indexOf('?');
+			if (question > 0) {
+				// a conditional reference by identifier to a resource this request wrote (the common EHR form)
+				String type = reference.substring(0, question);
+				String query = java.net.URLDecoder.decode(reference.substring(question + 1), java.nio.charset.StandardCharsets.UTF_8);
+				if (query.startsWith("identifier=") && !query.contains("&")) {
+					String token = query.substring("identifier=".length());
+					int bar = token.indexOf('|');
+					String system = bar < 0 ? null : token.substring(0, bar);
+					String value = bar < 0 ? token : token.substring(bar + 1);
+					for (Resource r : written()) {
+						if (r.fhirType().equals(type) && r instanceof Patient p && p.getIdentifier().stream()
+								.anyMatch(i -> value.equals(i.getValue()) && (system == null || system.equals(i.getSystem())))) {
+							return Optional.of(r);
+						}
+					}
+				}
+				return Optional.empty();
+			}
+			String plain = new IdType(reference).toUnqualifiedVersionless().getValue();
+			for (Resource r : written()) {
+				if (r.getIdElement().hasIdPart() && (reference.equals(r.getIdElement().getValue())
+						|| plain.equals(r.fhirType() + "/" + r.getIdElement().getIdPart()))) {
+					return Optional.of(r);
+				}
+			}
+			if (!(request.getResource() instanceof Bundle bundle)) {
 				return Optional.empty();
 			}
 			String versionless = new IdType(reference).toUnqualifiedVersionless().getValue();
