@@ -3,7 +3,6 @@ package org.nssifhir.server.conformance;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
-import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import jakarta.persistence.EntityManagerFactory;
 import org.nssifhir.server.audit.AuditReferencesInterceptor;
 import org.springframework.context.annotation.Bean;
@@ -30,8 +29,8 @@ class ConformanceConfig {
 
 	@Bean
 	NssiWriteInterceptor nssiWriteInterceptor(
-			FhirContext fhirContext, NssiProfileValidator validator, DaoRegistry daoRegistry, IInterceptorService interceptors) {
-		NssiWriteInterceptor interceptor = new NssiWriteInterceptor(fhirContext, validator, new AdolescentLabeler(fhirContext, daoRegistry));
+			FhirContext fhirContext, NssiProfileValidator validator, IInterceptorService interceptors) {
+		NssiWriteInterceptor interceptor = new NssiWriteInterceptor(fhirContext, validator);
 		interceptors.registerInterceptor(interceptor);
 		return interceptor;
 	}

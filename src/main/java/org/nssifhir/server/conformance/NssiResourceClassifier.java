@@ -23,6 +23,7 @@ import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.ServiceRequest;
 import org.hl7.fhir.r4.model.Resource;
+import org.nssifhir.server.support.StandardCodes;
 
 /**
  * Decides whether a resource is an NSSI resource and which of our profiles it must meet: the profiles it claims
@@ -54,7 +55,10 @@ public final class NssiResourceClassifier {
 			ICD10CM + "|R45.88", ICD10CM + "|Z91.52", SNOMED + "|248062006", SNOMED + "|276853009", SNOMED + "|418420002");
 
 	private static final List<Rule> RULES = List.of(
-			new Rule(Condition.class, r -> hasAny(((Condition) r).getCode(), NSSI_CONDITION_CODES), "nssi-condition"),
+			// classified by intent, not by the presence of a self-injury code: a self-inflicted injury recorded as a
+			// suicide attempt (276853009 + T14.91XA) is not an NSSI condition
+			new Rule(Condition.class, r -> hasAny(((Condition) r).getCode(), NSSI_CONDITION_CODES)
+					&& ((Condition) r).getCode().getCoding().stream().noneMatch(c -> StandardCodes.isSuicidality(c.getSystem(), c.getCode())), "nssi-condition"),
 			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "suicide-risk"), "nssi-suicide-risk-flag"),
 			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "nssi-escalation"), "nssi-escalation-flag"),
 			new Rule(Goal.class, r -> hasLocalPrefix(((Goal) r).getDescription(), "goal-"), "nssi-goal"),
@@ -88,6 +92,29 @@ public final class NssiResourceClassifier {
 	private static boolean treatmentCode(CodeableConcept code) {
 		return code.getCoding().stream().anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && c.getCode() != null
 				&& TREATMENT_PREFIXES.stream().anyMatch(c.getCode()::startsWith));
+	}
+
+	/**
+	 * Profiles implied only by standard codes an EHR sends (ICD-10-CM, SNOMED CT): the resource is an NSSI resource
+	 * for classification (labels, CDS, care plans), but it is held to the profile only when it claims it. A
+	 * US Core Condition with R45.88 and a health-concern category or no clinicalStatus is legitimate R4.
+	 */
+	static final Set<String> STANDARD_CODE_PROFILES = Set.of("nssi-condition");
+
+	/**
+	 * Ids of the profiles a write is validated against: those the resource claims, and those its content implies
+	 * through our own codes or Questionnaires. Not those implied by standard codes alone ({@link #STANDARD_CODE_PROFILES}).
+	 */
+	public static Set<String> profilesToEnforce(IBaseResource resource) {
+		Set<String> profiles = profilesFor(resource);
+		if (resource instanceof Resource r) {
+			Set<String> claimed = new LinkedHashSet<>();
+			r.getMeta().getProfile().stream().map(CanonicalType::getValue)
+					.filter(url -> url != null && url.startsWith(NssiCanonicals.STRUCTURE_DEFINITION))
+					.forEach(url -> claimed.add(stripVersion(url.substring(NssiCanonicals.STRUCTURE_DEFINITION.length()))));
+			profiles.removeIf(p -> STANDARD_CODE_PROFILES.contains(p) && !claimed.contains(p));
+		}
+		return profiles;
 	}
 
 	/** Ids of our profiles the resource must meet; empty when it is not an NSSI resource. */
@@ -132,8 +159,12 @@ public final class NssiResourceClassifier {
 				.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && c.getCode() != null && c.getCode().startsWith(prefix));
 	}
 
+	/** Any coding equal to one of {@code system|code}, compared as {@link StandardCodes} does (OID URIs, ICD-10-CM without the dot). */
 	private static boolean hasAny(CodeableConcept concept, Set<String> systemAndCodes) {
-		return concept.getCoding().stream().anyMatch(c -> systemAndCodes.contains(c.getSystem() + "|" + c.getCode()));
+		return concept.getCoding().stream().anyMatch(c -> systemAndCodes.stream().anyMatch(sc -> {
+			int bar = sc.indexOf('|');
+			return StandardCodes.is(c.getSystem(), c.getCode(), sc.substring(0, bar), sc.substring(bar + 1));
+		}));
 	}
 
 	private static boolean questionnaire(Resource r, String id) {

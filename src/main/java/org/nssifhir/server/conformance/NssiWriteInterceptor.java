@@ -13,12 +13,11 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Resource;
 import org.nssifhir.server.support.ErrorCode;
-import org.nssifhir.server.support.SecurityLabels;
 
 /**
  * On every write of an NSSI resource (create, update, and each entry of a transaction or batch, whatever the
- * route): labels it as restricted behavioural-health data (and adolescent data for a minor), declares the profile its content implies, and
- * validates it against our profiles. An invalid resource is refused with 422 and an OperationOutcome naming each
+ * route): declares the profile its content implies and validates it against our profiles (labelling is a job of
+ * its own: {@code labeling.SecurityLabelingInterceptor}, which runs before this). An invalid resource is refused with 422 and an OperationOutcome naming each
  * element and rule; because this runs inside the storage transaction, a transaction containing it stores nothing.
  * Resources that are not NSSI resources pass through untouched, as in plain HAPI.
  *
@@ -30,12 +29,10 @@ public class NssiWriteInterceptor {
 
 	private final FhirContext fhirContext;
 	private final NssiProfileValidator validator;
-	private final AdolescentLabeler adolescentLabeler;
 
-	public NssiWriteInterceptor(FhirContext fhirContext, NssiProfileValidator validator, AdolescentLabeler adolescentLabeler) {
+	public NssiWriteInterceptor(FhirContext fhirContext, NssiProfileValidator validator) {
 		this.fhirContext = fhirContext;
 		this.validator = validator;
-		this.adolescentLabeler = adolescentLabeler;
 	}
 
 	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED)
@@ -49,12 +46,10 @@ public class NssiWriteInterceptor {
 	}
 
 	void enforce(IBaseResource resource) {
-		Set<String> profiles = NssiResourceClassifier.profilesFor(resource);
+		Set<String> profiles = NssiResourceClassifier.profilesToEnforce(resource);
 		if (profiles.isEmpty() || !(resource instanceof Resource r)) {
 			return;
 		}
-		SecurityLabels.labelRestricted(r.getMeta());
-		adolescentLabeler.label(r);
 		for (String profile : profiles) {
 			if (!r.getMeta().hasProfile(NssiCanonicals.profile(profile))) {
 				r.getMeta().addProfile(NssiCanonicals.profile(profile));

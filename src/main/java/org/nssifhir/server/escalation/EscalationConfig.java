@@ -5,6 +5,7 @@ import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.labeling.QuestionnaireItemCodes;
 import org.springframework.orm.jpa.SharedEntityManagerCreator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -14,10 +15,11 @@ import org.springframework.context.annotation.Configuration;
 class EscalationConfig {
 
 	@Bean
-	EscalationService escalationService(DaoRegistry daoRegistry, EntityManagerFactory entityManagerFactory, NssiProperties properties) {
+	EscalationService escalationService(
+			DaoRegistry daoRegistry, EntityManagerFactory entityManagerFactory, NssiProperties properties, QuestionnaireItemCodes itemCodes) {
 		// the shared (transaction-bound) EntityManager: the one HAPI's DAOs use in the current transaction
 		EntityManager entityManager = SharedEntityManagerCreator.createSharedEntityManager(entityManagerFactory);
-		return new EscalationService(daoRegistry, entityManager, properties.escalation());
+		return new EscalationService(daoRegistry, entityManager, properties.escalation(), itemCodes);
 	}
 
 	@Bean

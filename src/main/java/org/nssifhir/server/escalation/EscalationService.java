@@ -27,6 +27,7 @@ import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
@@ -37,6 +38,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.labeling.QuestionnaireItemCodes;
 import org.nssifhir.server.support.SecurityLabels;
 import org.nssifhir.server.support.WholeHistory;
 import org.nssifhir.server.conformance.NssiCanonicals;
@@ -65,16 +67,22 @@ public class EscalationService {
 	private final NssiProperties.Escalation settings;
 
 	private final EntityManager entityManager;
+	private final QuestionnaireItemCodes itemCodes;
 
-	public EscalationService(DaoRegistry daoRegistry, EntityManager entityManager, NssiProperties.Escalation settings) {
+	public EscalationService(
+			DaoRegistry daoRegistry, EntityManager entityManager, NssiProperties.Escalation settings, QuestionnaireItemCodes itemCodes) {
 		this.daoRegistry = daoRegistry;
 		this.entityManager = entityManager;
 		this.settings = settings;
+		this.itemCodes = itemCodes;
 	}
 
 	/** Every signal of the resource, including a rise in episode frequency (which needs the patient's history). */
 	public List<EscalationSignal> signals(IBaseResource resource) {
 		List<EscalationSignal> signals = new ArrayList<>(EscalationSignals.find(resource));
+		if (resource instanceof QuestionnaireResponse qr && !NssiCanonicals.isOurs(qr.getQuestionnaire())) {
+			signals.addAll(EscalationSignals.fromForeignResponse(qr, itemCodes.codesByLinkId(qr)));
+		}
 		if (resource instanceof Observation obs && EscalationSignals.isEpisode(obs) && obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR) {
 			frequencyRise(obs).ifPresent(signals::add);
 		}
@@ -83,6 +91,10 @@ public class EscalationService {
 
 	/** Raises the alerts for the resource; returns the signals acted on. */
 	public List<EscalationSignal> escalate(IBaseResource resource) {
+		if (resource instanceof Resource r && enteredInError(r)) {
+			retract(r);
+			return List.of();
+		}
 		List<EscalationSignal> signals = signals(resource);
 		if (signals.isEmpty()) {
 			return signals;
@@ -161,12 +173,119 @@ public class EscalationService {
 			subject = obs.getSubject();
 		} else if (resource instanceof QuestionnaireResponse qr) {
 			subject = qr.getSubject();
+		} else if (resource instanceof Condition condition) {
+			subject = condition.getSubject();
 		}
 		if (subject == null || subject.getReferenceElement().getResourceType() == null
 				|| !"Patient".equals(subject.getReferenceElement().getResourceType())) {
 			return Optional.empty();
 		}
 		return Optional.of(new IdType("Patient", subject.getReferenceElement().getIdPart()));
+	}
+
+	// ---------------------------------------------------------------- withdrawal
+
+	private static final Set<Task.TaskStatus> NOT_STARTED = Set.of(
+			Task.TaskStatus.DRAFT, Task.TaskStatus.REQUESTED, Task.TaskStatus.RECEIVED, Task.TaskStatus.ACCEPTED, Task.TaskStatus.READY);
+	private static final Set<Task.TaskStatus> CLOSED = Set.of(
+			Task.TaskStatus.COMPLETED, Task.TaskStatus.CANCELLED, Task.TaskStatus.REJECTED, Task.TaskStatus.FAILED, Task.TaskStatus.ENTEREDINERROR);
+	private static final List<String> EVENT_PREFIXES = List.of("suicide-risk:", "nssi-care:");
+
+	static boolean enteredInError(Resource r) {
+		if (r instanceof Observation obs) {
+			return obs.getStatus() == Observation.ObservationStatus.ENTEREDINERROR;
+		}
+		if (r instanceof QuestionnaireResponse qr) {
+			return qr.getStatus() == QuestionnaireResponse.QuestionnaireResponseStatus.ENTEREDINERROR;
+		}
+		if (r instanceof Condition c) {
+			return c.getVerificationStatus().getCoding().stream().anyMatch(x -> "entered-in-error".equals(x.getCode()));
+		}
+		return false;
+	}
+
+	/**
+	 * The evidence of an alert was marked entered-in-error. When no other evidence of the event remains (the event
+	 * is this resource, or the response it was derived from and everything derived from that response is in error
+	 * too) and its Task has not started, the alert is withdrawn: the Flag becomes inactive (period ended) and the
+	 * Task is cancelled with a note saying why, which is what its owner's work queue shows. Otherwise the alert
+	 * stays and the open Task gets a note.
+	 */
+	void retract(Resource wrong) {
+		String self = wrong.fhirType() + "/" + wrong.getIdElement().getIdPart();
+		Set<String> events = new java.util.LinkedHashSet<>();
+		events.add(self);
+		if (wrong instanceof Observation obs) {
+			obs.getDerivedFrom().stream().map(Reference::getReference)
+					.filter(r -> r != null && r.startsWith("QuestionnaireResponse/"))
+					.map(r -> new IdType(r).toUnqualifiedVersionless().getValue())
+					.forEach(events::add);
+		}
+		SystemRequestDetails system = new SystemRequestDetails();
+		entityManager.flush();
+		for (String event : events) {
+			for (String prefix : EVENT_PREFIXES) {
+				Optional<Flag> flag = byEvent(Flag.class, prefix + event);
+				if (flag.isEmpty() || flag.get().getStatus() != Flag.FlagStatus.ACTIVE) {
+					continue;
+				}
+				Optional<Task> task = byEvent(Task.class, prefix + event);
+				boolean otherEvidence = otherEvidenceRemains(event, self);
+				boolean notStarted = task.map(t -> NOT_STARTED.contains(t.getStatus())).orElse(true);
+				Date now = new Date();
+				if (!otherEvidence && notStarted) {
+					Flag f = flag.get();
+					f.setStatus(Flag.FlagStatus.INACTIVE);
+					f.getPeriod().setEnd(now);
+					daoRegistry.getResourceDao(Flag.class).update(f, system);
+					task.ifPresent(t -> {
+						t.setStatus(Task.TaskStatus.CANCELLED);
+						t.getStatusReason().setText("Alert withdrawn: its evidence was entered in error");
+						t.addNote().setTime(now).setText("Alert withdrawn: " + self + " was marked entered-in-error and no other evidence of this event remains.");
+						daoRegistry.getResourceDao(Task.class).update(t, system);
+					});
+					log.info("Escalation withdrawn: Flag/{} (evidence entered in error)", f.getIdElement().getIdPart());
+				} else if (task.isPresent() && !CLOSED.contains(task.get().getStatus())) {
+					Task t = task.get();
+					t.addNote().setTime(now).setText(self + " was marked entered-in-error; the alert stays: "
+							+ (otherEvidence ? "other evidence of this event remains." : "the Task had already started."));
+					daoRegistry.getResourceDao(Task.class).update(t, system);
+				}
+			}
+		}
+	}
+
+	/** Whether the event still has evidence other than {@code wrong}: the event resource itself, or Observations derived from it. */
+	private boolean otherEvidenceRemains(String event, String wrong) {
+		SystemRequestDetails system = new SystemRequestDetails();
+		if (!event.equals(wrong)) {
+			try {
+				Resource eventResource = (Resource) daoRegistry.getResourceDao(new IdType(event).getResourceType()).read(new IdType(event), system);
+				if (!enteredInError(eventResource)) {
+					return true;
+				}
+			} catch (RuntimeException e) {
+				// deleted: no evidence there
+			}
+		}
+		if (!event.startsWith("QuestionnaireResponse/")) {
+			return false;
+		}
+		SearchParameterMap derived = WholeHistory.search().add(Observation.SP_DERIVED_FROM, new ReferenceParam(event));
+		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(derived, system).getAllResources()) {
+			Observation obs = (Observation) r;
+			String id = "Observation/" + obs.getIdElement().getIdPart();
+			if (!id.equals(wrong) && !enteredInError(obs) && !EscalationSignals.find(obs).isEmpty()) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private <T extends IBaseResource> Optional<T> byEvent(Class<T> type, String eventKey) {
+		SearchParameterMap map = WholeHistory.search().add("identifier", new TokenParam(EVENT_SYSTEM, eventKey));
+		List<IBaseResource> found = daoRegistry.getResourceDao(type).search(map, new SystemRequestDetails()).getAllResources();
+		return found.isEmpty() ? Optional.empty() : Optional.of(type.cast(found.get(0)));
 	}
 
 	/**

@@ -4,13 +4,18 @@ import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
 import static org.nssifhir.server.conformance.NssiCanonicals.LOINC;
 
 import java.util.ArrayList;
+import java.math.BigDecimal;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DecimalType;
+import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
@@ -19,6 +24,7 @@ import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Type;
 import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.support.StandardCodes;
 
 /**
  * Finds the signals in one resource that must raise an alert. Pure logic (no database), so every rule is unit
@@ -28,6 +34,14 @@ import org.nssifhir.server.conformance.NssiCanonicals;
  *   <li>suicide risk: an NSSI episode with intent to die "present" or "unsure"; a PHQ-9 response (or an
  *       Observation of PHQ-9 item 9, LOINC 44260-8) with item 9 above 0; an NSSI assessment response answering
  *       the suicidal-ideation item yes, or the intent item present/unsure;</li>
+ *   <li>suicide risk from standard codes: PHQ-9 item 9 (LOINC 44260-8) above 0 in every form EHRs send it (an
+ *       integer, a LOINC answer LA6569-3/LA6570-1/LA6571-9 of list LL358-3, or any answer coding with an ordinal
+ *       value extension above 0), alone, as a component of a PHQ-9 panel (44249-1) or total (44261-6), or as the
+ *       answer to an item carrying 44260-8 in any Questionnaire; a Condition or Observation recording suicidal
+ *       ideation or a suicide attempt (ICD-10-CM R45.851, T14.91X-; SNOMED CT 6471006, 82313006); intentional
+ *       self-harm of unrecorded intent (ICD-10-CM X71–X83 without R45.88/Z91.52), treated as possible suicide risk
+ *       as an "unsure" intent is. A Condition that is entered-in-error, refuted, inactive, resolved or in remission
+ *       raises nothing;</li>
  *   <li>NSSI escalation: an episode that needed medical or emergency care.</li>
  * </ul>
  *
@@ -38,6 +52,16 @@ public final class EscalationSignals {
 
 	static final String PHQ9_ITEM9 = "44260-8";
 	static final String PHQ9_TOTAL = "44261-6";
+	static final String PHQ9_PANEL = "44249-1";
+	/** LOINC answer list LL358-3 (PHQ-9 items) with the scores it stands for (clinical-content.md §1.3, verified). */
+	static final Map<String, Integer> PHQ9_ANSWERS = Map.of("LA6568-5", 0, "LA6569-3", 1, "LA6570-1", 2, "LA6571-9", 3);
+	/** Extensions that give an answer coding its score (R5-style ordinalValue, SDC itemWeight, the older iso21090 one). */
+	static final Set<String> ORDINAL_EXTENSIONS = Set.of(
+			"http://hl7.org/fhir/StructureDefinition/ordinalValue",
+			"http://hl7.org/fhir/StructureDefinition/itemWeight",
+			"http://hl7.org/fhir/StructureDefinition/iso21090-CO-value");
+	private static final Set<String> INACTIVE_CONDITION = Set.of("inactive", "resolved", "remission");
+	private static final Set<String> UNCONFIRMED_CONDITION = Set.of("entered-in-error", "refuted");
 	static final Set<String> RISKY_INTENT = Set.of("intent-present", "intent-unsure");
 	static final Set<String> HIGH_CARE = Set.of("care-medical", "care-emergency");
 	private static final Set<String> IGNORED_OBSERVATION_STATUS = Set.of("entered-in-error", "cancelled");
@@ -51,7 +75,38 @@ public final class EscalationSignals {
 		if (resource instanceof QuestionnaireResponse qr) {
 			return fromResponse(qr);
 		}
+		if (resource instanceof Condition condition) {
+			return fromCondition(condition);
+		}
 		return List.of();
+	}
+
+	private static List<EscalationSignal> fromCondition(Condition condition) {
+		boolean unconfirmed = condition.getVerificationStatus().getCoding().stream().anyMatch(c -> c.hasCode() && UNCONFIRMED_CONDITION.contains(c.getCode()));
+		boolean inactive = condition.getClinicalStatus().getCoding().stream().anyMatch(c -> c.hasCode() && INACTIVE_CONDITION.contains(c.getCode()));
+		if (unconfirmed || inactive) {
+			return List.of();
+		}
+		return standardCodeSignal(List.of(condition.getCode()), ref(condition)).stream().toList();
+	}
+
+	/**
+	 * Suicidality, or self-harm of unrecorded intent, in these concepts: one signal for the resource (suicidality
+	 * wins; R45.88/Z91.52 alongside X71–X83 records the intent as non-suicidal).
+	 */
+	static Optional<EscalationSignal> standardCodeSignal(List<CodeableConcept> concepts, String self) {
+		List<Coding> codings = concepts.stream().filter(c -> c != null).flatMap(c -> c.getCoding().stream()).toList();
+		if (codings.stream().anyMatch(c -> StandardCodes.isSuicidality(c.getSystem(), c.getCode()))) {
+			return Optional.of(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
+					"Suicidal ideation or suicide attempt recorded"));
+		}
+		boolean selfHarm = codings.stream().anyMatch(c -> StandardCodes.isIntentionalSelfHarmExternalCause(c.getSystem(), c.getCode()));
+		boolean nonSuicidal = codings.stream().anyMatch(c -> StandardCodes.isNonSuicidalSelfHarm(c.getSystem(), c.getCode()));
+		if (selfHarm && !nonSuicidal) {
+			return Optional.of(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
+					"Intentional self-harm, intent not recorded: possible suicide risk"));
+		}
+		return Optional.empty();
 	}
 
 	static boolean isEpisode(Observation obs) {
@@ -75,10 +130,10 @@ public final class EscalationSignals {
 							"Self-harm episode that needed " + (care.equals("care-emergency") ? "emergency" : "medical") + " care")));
 			return signals;
 		}
-		// PHQ-9 item 9 recorded as an Observation of its own, or as a component of a PHQ-9 total
+		// PHQ-9 item 9 recorded as an Observation of its own, or as a component of a PHQ-9 panel or total
 		Optional<Integer> item9 = hasCode(obs.getCode(), LOINC, PHQ9_ITEM9)
 				? number(obs.getValue())
-				: hasCode(obs.getCode(), LOINC, PHQ9_TOTAL)
+				: hasCode(obs.getCode(), LOINC, PHQ9_TOTAL) || hasCode(obs.getCode(), LOINC, PHQ9_PANEL)
 						? obs.getComponent().stream().filter(c -> hasCode(c.getCode(), LOINC, PHQ9_ITEM9)).findFirst().flatMap(c -> number(c.getValue()))
 						: Optional.empty();
 		if (item9.filter(v -> v > 0).isPresent()) {
@@ -90,8 +145,34 @@ public final class EscalationSignals {
 					.orElse(self);
 			signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + event, self,
 					"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"));
+			return signals;
 		}
+		List<CodeableConcept> concepts = new ArrayList<>(List.of(obs.getCode()));
+		if (obs.getValue() instanceof CodeableConcept value) {
+			concepts.add(value);
+		}
+		standardCodeSignal(concepts, self).ifPresent(signals::add);
 		return signals;
+	}
+
+	/**
+	 * A response to a Questionnaire that is not ours: PHQ-9 item 9 is the item whose Questionnaire item carries
+	 * LOINC 44260-8, or whose linkId is that code ({@code itemCodes}: linkId → the codes of the item).
+	 */
+	public static List<EscalationSignal> fromForeignResponse(QuestionnaireResponse qr, Map<String, List<Coding>> itemCodes) {
+		if (qr.getStatus() == QuestionnaireResponse.QuestionnaireResponseStatus.ENTEREDINERROR) {
+			return List.of();
+		}
+		String self = ref(qr);
+		boolean item9 = itemCodes.entrySet().stream()
+				.filter(e -> e.getValue().stream().anyMatch(c -> StandardCodes.is(c.getSystem(), c.getCode(), LOINC, PHQ9_ITEM9)))
+				.flatMap(e -> answers(qr.getItem(), e.getKey()))
+				.map(EscalationSignals::number).flatMap(Optional::stream)
+				.anyMatch(v -> v > 0);
+		return item9
+				? List.of(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
+						"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"))
+				: List.of();
 	}
 
 	private static List<EscalationSignal> fromResponse(QuestionnaireResponse qr) {
@@ -158,13 +239,31 @@ public final class EscalationSignals {
 			return Optional.of(q.getValue().intValue());
 		}
 		if (value instanceof Coding c) {
-			return org.nssifhir.server.support.Digits.of(c.getCode());
+			return codingNumber(c);
+		}
+		if (value instanceof CodeableConcept cc) {
+			return cc.getCoding().stream().map(EscalationSignals::codingNumber).flatMap(Optional::stream).findFirst();
 		}
 		return Optional.empty();
 	}
 
+	/** The score an answer coding stands for: a PHQ-9 LOINC answer, an ordinal-value extension, or a code of digits. */
+	private static Optional<Integer> codingNumber(Coding c) {
+		if (StandardCodes.LOINC.equals(StandardCodes.system(c.getSystem())) && c.getCode() != null && PHQ9_ANSWERS.containsKey(c.getCode().trim())) {
+			return Optional.of(PHQ9_ANSWERS.get(c.getCode().trim()));
+		}
+		for (Extension ext : c.getExtension()) {
+			if (ORDINAL_EXTENSIONS.contains(ext.getUrl()) && ext.getValue() instanceof DecimalType d && d.getValue() != null) {
+				BigDecimal v = d.getValue();
+				// any score above 0 counts: 0.5 is not "not at all"
+				return Optional.of(v.signum() <= 0 ? 0 : Math.max(1, v.intValue()));
+			}
+		}
+		return org.nssifhir.server.support.Digits.of(c.getCode());
+	}
+
 	static boolean hasCode(CodeableConcept concept, String system, String code) {
-		return concept != null && concept.getCoding().stream().anyMatch(c -> system.equals(c.getSystem()) && code.equals(c.getCode()));
+		return concept != null && concept.getCoding().stream().anyMatch(c -> StandardCodes.is(c.getSystem(), c.getCode(), system, code));
 	}
 
 	private static String ref(org.hl7.fhir.r4.model.Resource resource) {
