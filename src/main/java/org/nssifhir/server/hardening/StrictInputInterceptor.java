@@ -130,6 +130,10 @@ public class StrictInputInterceptor {
 				// checked here too because operations such as $everything bind _count before any later hook runs
 				throw invalid(ErrorCode.COUNT_INVALID, "_count must be a non-negative integer");
 			}
+			if (name.equals(Constants.PARAM_OFFSET) && !COUNT.matcher(values[0]).matches()) {
+				// HAPI passes a negative offset to the database, which answers with a 500
+				throw invalid(ErrorCode.INVALID_PARAMETER, "_offset must be a non-negative integer");
+			}
 			Set<String> allowed = CONTROL_VALUES.get(name);
 			for (String value : values) {
 				if (value.indexOf('\0') >= 0) {

@@ -68,7 +68,7 @@ public class SensitiveDataConsentService implements IConsentService {
 		// filtering only hides what a search returns, not what it matched on: criteria that look into other
 		// resources (_has, chains) or at labels could tell a filtered user that a hidden record exists
 		for (String name : request.getParameters().keySet()) {
-			if (name.startsWith("_has") || name.equals("_security") || name.startsWith("_security:") || name.contains(".")) {
+			if (org.nssifhir.server.security.policy.FilteredSearches.refused(name, "")) {
 				throw new InvalidRequestException(ErrorCode.SEARCH_NOT_AVAILABLE_WHEN_FILTERED.message(
 						"The search parameter '" + name.replaceAll("[^A-Za-z0-9_:.\\-]", "") + "' is not available to this user: "
 								+ "it could reveal records that sensitivity labels hide"));

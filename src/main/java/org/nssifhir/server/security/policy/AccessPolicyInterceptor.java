@@ -121,7 +121,13 @@ public class AccessPolicyInterceptor {
 		}
 		RequestIdentity who = identity.get();
 		switch (handling(op)) {
-			case PUBLIC, READ -> {}
+			case PUBLIC -> {}
+			case READ -> {
+				// an instance's history answers "empty" for a hidden record and 404 for a missing one: decide first
+				if (op == RestOperationTypeEnum.HISTORY_INSTANCE || op == RestOperationTypeEnum.VREAD) {
+					requireReadableInstance(request, who, true);
+				}
+			}
 			case REFUSED -> throw forbidden("This interaction is not offered by this server");
 			case META_CHANGE -> throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
 			case META -> requireReadableInstance(request, who);
@@ -145,6 +151,13 @@ public class AccessPolicyInterceptor {
 
 	private void checkConditionalRequest(RequestDetails request, RequestIdentity who, RestOperationTypeEnum op) {
 		String type = request.getResourceName();
+		// a change to one named record: it must exist and be visible to the caller, or the answer is the one a
+		// missing record gets. (HAPI would otherwise answer a missing record differently: a delete "succeeds", an
+		// update creates it or says no such id exists.) Users cannot create records with ids of their choosing.
+		if (op != RestOperationTypeEnum.CREATE && request.getId() != null && request.getId().hasIdPart()
+				&& who.kind() != RequestIdentity.Kind.BACKEND) {
+			requireReadableInstance(request, who, true);
+		}
 		if (op == RestOperationTypeEnum.CREATE) {
 			String ifNoneExist = request.getHeader(Constants.HEADER_IF_NONE_EXIST);
 			if (ifNoneExist != null && !ifNoneExist.isBlank()) {
@@ -173,6 +186,19 @@ public class AccessPolicyInterceptor {
 			Bundle.BundleEntryRequestComponent r = entry.getRequest();
 			String url = r.getUrl() == null ? "" : r.getUrl();
 			String type = url.split("[/?]", 2)[0];
+			if (who.kind() != RequestIdentity.Kind.BACKEND && url.contains("?")) {
+				// a batch entry is a request like any other: the searches a filtered user may not run directly
+				// (they look into other resources or count what filtering hides) are refused inside a bundle too
+				for (String pair : url.substring(url.indexOf('?') + 1).split("&")) {
+					String name = java.net.URLDecoder.decode(pair.split("=", 2)[0], java.nio.charset.StandardCharsets.UTF_8);
+					String value = pair.contains("=") ? java.net.URLDecoder.decode(pair.split("=", 2)[1], java.nio.charset.StandardCharsets.UTF_8) : "";
+					if (FilteredSearches.refused(name, value)) {
+						throw new ca.uhn.fhir.rest.server.exceptions.InvalidRequestException(ErrorCode.SEARCH_NOT_AVAILABLE_WHEN_FILTERED.message(
+								"The search parameter '" + name.replaceAll("[^A-Za-z0-9_:.\\-]", "") + "' is not available to this user,"
+										+ " in a batch as elsewhere: it could reveal records that sensitivity labels hide"));
+					}
+				}
+			}
 			if (r.hasIfNoneExist()) {
 				checkMatch(request, who, type + "?" + stripType(r.getIfNoneExist()));
 			}
@@ -218,11 +244,16 @@ public class AccessPolicyInterceptor {
 	}
 
 	private void requireReadableInstance(RequestDetails request, RequestIdentity who) {
+		requireReadableInstance(request, who, false);
+	}
+
+	/** {@code alsoDefinitional}: checks existence of definitional content too (its visibility is not in question). */
+	private void requireReadableInstance(RequestDetails request, RequestIdentity who, boolean alsoDefinitional) {
 		if (request.getId() == null || !request.getId().hasIdPart() || request.getResourceName() == null) {
 			return;
 		}
 		IdType id = new IdType(request.getResourceName(), request.getId().getIdPart());
-		if (AccessPolicy.DEFINITIONAL_TYPES.contains(id.getResourceType())) {
+		if (AccessPolicy.DEFINITIONAL_TYPES.contains(id.getResourceType()) && !alsoDefinitional) {
 			return;
 		}
 		IBaseResource stored;

@@ -263,6 +263,51 @@ class PrivacyAttacksIT extends BaseIT {
 		assertThat(widened.statusCode()).isEqualTo(403);
 	}
 
+	// ---------------------------------------------------------------- the external review's findings
+
+	@Test
+	void aBatchEntryCannotRunTheSearchesAFilteredUserMayNot() throws Exception {
+		String token = clinician(unrelated, "user/*.cruds");
+		for (String url : List.of("Patient?_has:Observation:patient:identifier=urn:test:id%7C" + secret,
+				"Observation?_security=R", "Observation?subject:Patient.birthdate=2011-05-01", "Observation?_summary=count")) {
+			String batch = """
+					{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"%s"}}]}""".formatted(url);
+			HttpResponse<String> r = send("POST", "", token, batch, Map.of());
+			assertThat(r.statusCode()).as(url + " " + r.body()).isEqualTo(400);
+			assertThat(r.body()).contains("NSSI-0308").doesNotContain(victim);
+		}
+	}
+
+	@Test
+	void hiddenAndMissingRecordsAreAnsweredAlikeByHistoryUpdateAndDelete() throws Exception {
+		String missing = "999999" + Math.abs(secret.hashCode() % 1000);
+		for (String token : List.of(clinician(unrelated, "user/*.cruds"), ownPatient(attackerPatient), proxy(parent, "patient/*.cruds"))) {
+			HttpResponse<String> history = send("GET", "/Observation/" + episode + "/_history", token, null, Map.of());
+			HttpResponse<String> historyMissing = send("GET", "/Observation/" + missing + "/_history", token, null, Map.of());
+			assertSame(history, historyMissing, episode, missing);
+			HttpResponse<String> delete = send("DELETE", "/Observation/" + episode, token, null, Map.of());
+			HttpResponse<String> deleteMissing = send("DELETE", "/Observation/" + missing, token, null, Map.of());
+			assertSame(delete, deleteMissing, episode, missing);
+			HttpResponse<String> update = send("PUT", "/Observation/" + episode, token, vitalWithId(victim, episode), Map.of());
+			HttpResponse<String> updateMissing = send("PUT", "/Observation/" + missing, token, vitalWithId(victim, missing), Map.of());
+			assertSame(update, updateMissing, episode, missing);
+		}
+		assertThat(client().read().resource(Observation.class).withId(episode).execute().getIdentifierFirstRep().getValue()).isEqualTo(secret);
+		// a negative offset is the client's mistake, not a server error
+		assertThat(send("GET", "/Observation?_offset=-1", ownPatient(attackerPatient), null, Map.of()).statusCode()).isEqualTo(400);
+	}
+
+	private static void assertSame(HttpResponse<String> hidden, HttpResponse<String> missing, String hiddenId, String missingId) {
+		assertThat(hidden.statusCode()).as(hidden.body()).isEqualTo(missing.statusCode()).isEqualTo(404);
+		assertThat(hidden.body().replace(hiddenId, "X")).isEqualTo(missing.body().replace(missingId, "X"));
+	}
+
+	private String vitalWithId(String patientId, String id) {
+		Observation obs = (Observation) fhirContext.newJsonParser().parseResource(vital(patientId));
+		obs.setId(id);
+		return json(obs);
+	}
+
 	// ---------------------------------------------------------------- fixtures
 
 	private Observation episodeOf(String patientId, String identifier) throws Exception {
