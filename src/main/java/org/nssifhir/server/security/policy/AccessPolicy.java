@@ -53,6 +53,9 @@ public class AccessPolicy {
 			"PlanDefinition", "ActivityDefinition", "Library", "ImplementationGuide", "OperationDefinition",
 			"CapabilityStatement", "NamingSystem");
 
+	/** {@code Binary.securityContext.identifier.system} of export files (the same value as bulk/BulkExportGuard's). */
+	static final String EXPORT_FILE_OWNER = "urn:nssi-fhir:oauth-client";
+
 	/** Elements that name the patient a resource is about, in the order they are looked for. */
 	private static final List<String> PRIMARY_PATIENT_ELEMENTS = List.of("patient", "subject", "for", "beneficiary");
 
@@ -86,6 +89,11 @@ public class AccessPolicy {
 		String type = fhirContext.getResourceType(resource);
 		if (DEFINITIONAL_TYPES.contains(type)) {
 			return true;
+		}
+		if (resource instanceof org.hl7.fhir.r4.model.Binary binary && EXPORT_FILE_OWNER.equals(binary.getSecurityContext().getIdentifier().getSystem())) {
+			// a Bulk Data export file: readable by exactly the client that asked for the export (its scopes were
+			// checked when the export started, type by type: bulk/BulkExportGuard)
+			return who.kind() == Kind.BACKEND && who.clientId().equals(binary.getSecurityContext().getIdentifier().getValue());
 		}
 		return scopesAllowRead(who, type, resource) && labelsAllow(request, who, resource);
 	}
