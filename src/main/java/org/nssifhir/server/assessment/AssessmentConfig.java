@@ -7,6 +7,7 @@ import javax.sql.DataSource;
 import org.nssifhir.server.treatment.TreatmentProgress;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -14,6 +15,11 @@ import org.springframework.context.annotation.Configuration;
 /** The assessment operations ($populate, $extract, $nssi-summary); FhirServerConfig registers them. */
 @Configuration(proxyBeanMethods = false)
 class AssessmentConfig {
+
+	@Bean
+	FeatureOperations assessmentOperations() {
+		return new AssessmentOperations();
+	}
 
 	@Bean
 	ExtractOperationProvider extractOperationProvider(DaoRegistry daoRegistry, IFhirSystemDao<Bundle, ?> systemDao) {

@@ -48,6 +48,7 @@ import org.nssifhir.server.treatment.CarePlanProgressProvider;
 import org.nssifhir.server.treatment.TreatmentProgress;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.fhir.FhirOperationProvider;
 
 /**
  * {@code Patient/[id]/$nssi-summary} (OperationDefinition {@code nssi-summary}): what a clinician's panel shows
@@ -61,7 +62,7 @@ import org.nssifhir.server.conformance.NssiCanonicals;
  * operation only on a Patient the token may read (a patient token: its own), and the figures are computed here
  * with system access, so no individual resource is returned.
  */
-public class NssiSummaryProvider {
+public class NssiSummaryProvider implements FhirOperationProvider {
 
 	private static final Set<Task.TaskStatus> OPEN_TASK = Set.of(
 			Task.TaskStatus.DRAFT, Task.TaskStatus.REQUESTED, Task.TaskStatus.RECEIVED, Task.TaskStatus.ACCEPTED,

@@ -165,8 +165,15 @@ public class SecurityConfig {
 	}
 
 	@Bean
-	SmartAuthorizationInterceptor smartAuthorizationInterceptor(NssiProperties properties, SearchParamMatcher matcher) {
-		return new SmartAuthorizationInterceptor(properties.security(), new AuthorizationSearchParamMatcher(matcher));
+	SmartAuthorizationInterceptor smartAuthorizationInterceptor(
+			NssiProperties properties, SearchParamMatcher matcher, List<FeatureOperations> features) {
+		return new SmartAuthorizationInterceptor(properties.security(), new AuthorizationSearchParamMatcher(matcher), features);
+	}
+
+	/** HAPI's own operations; the features declare theirs beside their providers. */
+	@Bean
+	BuiltInOperations builtInOperations() {
+		return new BuiltInOperations();
 	}
 
 	@Bean
@@ -186,8 +193,9 @@ public class SecurityConfig {
 
 	@Bean
 	AccessPolicyInterceptor accessPolicyInterceptor(
-			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events) {
-		return new AccessPolicyInterceptor(fhirContext, policy, relationships, daos, events);
+			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events,
+			List<FeatureOperations> features) {
+		return new AccessPolicyInterceptor(fhirContext, policy, relationships, daos, events, FeatureOperations.names(features));
 	}
 
 	@Bean
