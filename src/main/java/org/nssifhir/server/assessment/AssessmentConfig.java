@@ -6,7 +6,7 @@ import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
 import org.nssifhir.server.treatment.TreatmentProgress;
 import org.hl7.fhir.r4.model.Bundle;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.springframework.context.annotation.Bean;

@@ -42,7 +42,7 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.WholeHistory;
 import org.nssifhir.server.treatment.CarePlanProgressProvider;
 import org.nssifhir.server.treatment.TreatmentProgress;

@@ -3,7 +3,7 @@ package org.nssifhir.server.bulk;
 import ca.uhn.fhir.batch2.api.IJobCoordinator;
 import ca.uhn.fhir.batch2.api.IJobMaintenanceService;
 import ca.uhn.fhir.batch2.maintenance.JobMaintenanceServiceImpl;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.RestfulServer;

@@ -34,6 +34,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.cors.CorsConfiguration;
+import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
 
 /** The FHIR REST endpoint at {@code /fhir}: HAPI's RestfulServer with the JPA resource providers. */
 @Configuration(proxyBeanMethods = false)

@@ -19,6 +19,7 @@ import org.nssifhir.server.security.SmartAuthorizationInterceptor;
 import org.nssifhir.server.security.SmartSearchNarrowingInterceptor;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
+import org.nssifhir.server.settings.NssiProperties;
 
 /**
  * The FHIR request pipeline, written once: every HAPI interceptor of ours, where it is registered and in what order

@@ -4,7 +4,7 @@ import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.orm.jpa.SharedEntityManagerCreator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

@@ -36,7 +36,7 @@ import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Task;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.SecurityLabels;
 import org.nssifhir.server.support.WholeHistory;
 import org.nssifhir.server.conformance.NssiCanonicals;

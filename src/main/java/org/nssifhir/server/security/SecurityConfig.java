@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.consent.ProxyConsents;
 import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
@@ -178,7 +178,7 @@ public class SecurityConfig {
 
 	@Bean
 	@ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
-	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(org.nssifhir.server.config.ServerAddress address) {
+	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(org.nssifhir.server.settings.ServerAddress address) {
 		FilterRegistrationBean<SmartConfigurationFilter> registration = new FilterRegistrationBean<>(new SmartConfigurationFilter(address));
 		registration.addUrlPatterns(SmartConfigurationFilter.PATH);
 		return registration;

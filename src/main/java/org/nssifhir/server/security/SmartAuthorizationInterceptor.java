@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.IdType;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.ErrorCode;
 
 /**

@@ -27,7 +27,7 @@ import org.nssifhir.server.audit.SmartAuditContext;
 import org.hl7.fhir.r4.model.Patient;
 import org.nssifhir.server.app.ClinicianApp;
 import org.nssifhir.server.conformance.NssiCanonicals;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.SmartUsers;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -64,11 +64,11 @@ public class LaunchPages {
 	private final NssiProperties properties;
 	private final AuditEventWriter auditWriter;
 	private final ClinicianApp clinicianApp;
-	private final org.nssifhir.server.config.ServerAddress serverAddress;
+	private final org.nssifhir.server.settings.ServerAddress serverAddress;
 
 	public LaunchPages(
 			LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties, AuditEventWriter auditWriter,
-			ClinicianApp clinicianApp, org.nssifhir.server.config.ServerAddress serverAddress) {
+			ClinicianApp clinicianApp, org.nssifhir.server.settings.ServerAddress serverAddress) {
 		this.serverAddress = serverAddress;
 		this.auditWriter = auditWriter;
 		this.clinicianApp = clinicianApp;
