@@ -24,9 +24,7 @@ class ArchitectureTest {
 	private static final String ROOT = "org.nssifhir.server";
 
 	/** Pairs of top-level packages (alphabetical, {@code a<->b}) that still import each other, and why. */
-	static final Map<String, String> ALLOWED_PAIRS = Map.of(
-			"assessment<->treatment", "the summary shows treatment progress; treatment progress reads the assessment's episode index",
-			"audit<->security", "audit records who asked (SmartAccess, RequestIdentity); security reports sign-in and refused-token events to audit");
+	static final Map<String, String> ALLOWED_PAIRS = Map.of();
 
 	static JavaClasses mainClasses() {
 		return new ClassFileImporter()

@@ -4,7 +4,6 @@ import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
-import org.nssifhir.server.treatment.TreatmentProgress;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.FeatureOperations;
@@ -39,7 +38,7 @@ class AssessmentConfig {
 	@Bean
 	NssiSummaryProvider nssiSummaryProvider(
 			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, SensitiveDataConsentService consent,
-			TreatmentProgress progress) {
+			TreatmentPlanSummary progress) {
 		return new NssiSummaryProvider(daoRegistry, episodeIndex, properties.escalation(), consent, progress);
 	}
 }

@@ -12,7 +12,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
-import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.consent.ProxyConsents;
 import org.nssifhir.server.security.policy.AccessPolicy;
@@ -64,7 +63,7 @@ public class SecurityConfig {
 			NssiProperties properties,
 			FhirContext fhirContext,
 			ObjectProvider<JwtDecoder> decoder,
-			ObjectProvider<RefusedAccessAuditor> auditor)
+			ObjectProvider<AuthenticationFailures> auditor)
 			throws Exception {
 		http.csrf(csrf -> csrf.disable()) // bearer tokens only; no cookies, so no CSRF
 				.sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
