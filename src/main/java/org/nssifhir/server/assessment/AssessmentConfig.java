@@ -4,9 +4,9 @@ import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
-import org.nssifhir.server.treatment.TreatmentProgress;
 import org.hl7.fhir.r4.model.Bundle;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -14,6 +14,11 @@ import org.springframework.context.annotation.Configuration;
 /** The assessment operations ($populate, $extract, $nssi-summary); FhirServerConfig registers them. */
 @Configuration(proxyBeanMethods = false)
 class AssessmentConfig {
+
+	@Bean
+	FeatureOperations assessmentOperations() {
+		return new AssessmentOperations();
+	}
 
 	@Bean
 	ExtractOperationProvider extractOperationProvider(DaoRegistry daoRegistry, IFhirSystemDao<Bundle, ?> systemDao) {
@@ -33,7 +38,7 @@ class AssessmentConfig {
 	@Bean
 	NssiSummaryProvider nssiSummaryProvider(
 			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, SensitiveDataConsentService consent,
-			TreatmentProgress progress) {
+			TreatmentPlanSummary progress) {
 		return new NssiSummaryProvider(daoRegistry, episodeIndex, properties.escalation(), consent, progress);
 	}
 }

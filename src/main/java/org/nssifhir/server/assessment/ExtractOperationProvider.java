@@ -18,6 +18,7 @@ import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
 import org.nssifhir.server.support.ErrorCode;
+import org.nssifhir.server.fhir.FhirOperationProvider;
 
 /**
  * SDC {@code QuestionnaireResponse/[id]/$extract} (and the type-level form with a stored response in the
@@ -31,7 +32,7 @@ import org.nssifhir.server.support.ErrorCode;
  * The writes go through the normal DAOs with the caller's request, so the caller's SMART scopes are checked
  * for each created Observation, and profile validation, labels and escalation apply as for any write.
  */
-public class ExtractOperationProvider {
+public class ExtractOperationProvider implements FhirOperationProvider {
 
 	private final DaoRegistry daoRegistry;
 	private final IFhirSystemDao<Bundle, ?> systemDao;

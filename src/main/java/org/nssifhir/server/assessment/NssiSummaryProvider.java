@@ -42,12 +42,11 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.WholeHistory;
-import org.nssifhir.server.treatment.CarePlanProgressProvider;
-import org.nssifhir.server.treatment.TreatmentProgress;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.fhir.FhirOperationProvider;
 
 /**
  * {@code Patient/[id]/$nssi-summary} (OperationDefinition {@code nssi-summary}): what a clinician's panel shows
@@ -61,7 +60,7 @@ import org.nssifhir.server.conformance.NssiCanonicals;
  * operation only on a Patient the token may read (a patient token: its own), and the figures are computed here
  * with system access, so no individual resource is returned.
  */
-public class NssiSummaryProvider {
+public class NssiSummaryProvider implements FhirOperationProvider {
 
 	private static final Set<Task.TaskStatus> OPEN_TASK = Set.of(
 			Task.TaskStatus.DRAFT, Task.TaskStatus.REQUESTED, Task.TaskStatus.RECEIVED, Task.TaskStatus.ACCEPTED,
@@ -72,10 +71,10 @@ public class NssiSummaryProvider {
 	private final NssiProperties.Escalation settings;
 
 	private final SensitiveDataConsentService consent;
-	private final TreatmentProgress progress;
+	private final TreatmentPlanSummary progress;
 
 	public NssiSummaryProvider(DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties.Escalation settings,
-			SensitiveDataConsentService consent, TreatmentProgress progress) {
+			SensitiveDataConsentService consent, TreatmentPlanSummary progress) {
 		this.consent = consent;
 		this.progress = progress;
 		this.daoRegistry = daoRegistry;
@@ -250,7 +249,7 @@ public class NssiSummaryProvider {
 			return;
 		}
 		// the treatment plan, not the relapse-prevention plan that is part of it
-		CarePlan plan = plans.stream().map(CarePlan.class::cast).filter(CarePlanProgressProvider::isTreatmentPlan).findFirst()
+		CarePlan plan = plans.stream().map(CarePlan.class::cast).filter(progress::isTreatmentPlan).findFirst()
 				.orElse((CarePlan) plans.get(0));
 		Parameters.ParametersParameterComponent p = out.addParameter().setName("activeCarePlan");
 		p.addPart().setName("carePlan").setValue(new Reference("CarePlan/" + plan.getIdElement().getIdPart()));
@@ -267,8 +266,8 @@ public class NssiSummaryProvider {
 		p.addPart().setName("activities").setValue(new IntegerType(total));
 		p.addPart().setName("activitiesCompleted").setValue(new IntegerType((int) completed));
 		p.addPart().setName("activitiesInProgress").setValue(new IntegerType((int) inProgress));
-		if (CarePlanProgressProvider.isTreatmentPlan(plan)) {
-			TreatmentProgress.write(progress.compute(plan, today), p.addPart().setName("progress"));
+		if (progress.isTreatmentPlan(plan)) {
+			progress.writeProgress(plan, today, p.addPart().setName("progress"));
 		}
 	}
 }

@@ -45,6 +45,7 @@ import org.nssifhir.server.security.SmartAccess;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.support.ErrorCode;
 import org.nssifhir.server.support.WholeHistory;
+import org.nssifhir.server.fhir.FhirOperationProvider;
 
 /**
  * SDC {@code Questionnaire/[id]/$populate} (and type-level with {@code canonical}) for the NSSI assessment: a
@@ -58,7 +59,7 @@ import org.nssifhir.server.support.WholeHistory;
  * <p>The authorization rules allow it for tokens that may read Observations; a patient token only for its own
  * record (checked here). The draft is computed with system access and nothing stored is returned.
  */
-public class PopulateOperationProvider {
+public class PopulateOperationProvider implements FhirOperationProvider {
 
 	private static final List<String> CARE_ORDER = List.of("care-none", "care-self", "care-first-aid", "care-medical", "care-emergency");
 

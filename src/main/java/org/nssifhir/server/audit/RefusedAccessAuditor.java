@@ -5,6 +5,7 @@ import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import org.hl7.fhir.r4.model.IdType;
+import org.nssifhir.server.security.AuthenticationFailures;
 import org.nssifhir.server.security.RequestIdentity;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
@@ -33,7 +34,7 @@ import org.springframework.stereotype.Component;
  */
 @Interceptor
 @Component
-public class RefusedAccessAuditor {
+public class RefusedAccessAuditor implements AuthenticationFailures {
 
 	static final String DCM = "http://dicom.nema.org/resources/ontology/DCM";
 	static final String REST_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/audit-event-type";
@@ -151,6 +152,7 @@ public class RefusedAccessAuditor {
 	}
 
 	/** Authentication failed before reaching FHIR (no token, bad signature, expired): no agent is known. */
+	@Override
 	public void authenticationFailed(String path) {
 		AuditEvent event = base("authentication");
 		event.setOutcomeDesc("refused: no valid token");

@@ -15,7 +15,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.nssifhir.server.assessment.EpisodeIndex;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.ErrorCode;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;

@@ -19,7 +19,7 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.treatment.PlanApplyProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -12,25 +12,18 @@ import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
 import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
-import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
-import org.nssifhir.server.security.consent.DeletionSafeConsentInterceptor;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import java.util.List;
-import ca.uhn.fhir.storage.interceptor.balp.BalpAuditCaptureInterceptor;
-import org.nssifhir.server.assessment.ExtractOperationProvider;
-import org.nssifhir.server.assessment.NssiSummaryProvider;
-import org.nssifhir.server.assessment.PopulateOperationProvider;
-import org.nssifhir.server.treatment.CarePlanProgressProvider;
-import org.nssifhir.server.treatment.PlanApplyProvider;
 import org.nssifhir.server.audit.AuditEventWriter;
-import org.nssifhir.server.audit.AuditTrailProtectionInterceptor;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.audit.SmartAuditContext;
 import org.nssifhir.server.fhir.CapabilityStatementInterceptor;
+import org.nssifhir.server.bulk.BulkExportConfig;
 import org.nssifhir.server.fhir.ErrorLoggingInterceptor;
+import org.nssifhir.server.fhir.FhirOperationProvider;
 import org.nssifhir.server.fhir.IfMatchPreconditionInterceptor;
 import org.nssifhir.server.limits.RequestLimitsInterceptor;
 import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
@@ -41,6 +34,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.cors.CorsConfiguration;
+import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
 
 /** The FHIR REST endpoint at {@code /fhir}: HAPI's RestfulServer with the JPA resource providers. */
 @Configuration(proxyBeanMethods = false)
@@ -59,25 +54,9 @@ public class FhirServerConfig {
 			ISearchParamRegistry searchParamRegistry,
 			IValidationSupport validationSupport,
 			DatabaseBackedPagingProvider pagingProvider,
-			RequestLimitsInterceptor limitsInterceptor,
-			CapabilityStatementInterceptor capabilityStatementInterceptor,
-			IfMatchPreconditionInterceptor ifMatchInterceptor,
-			ErrorLoggingInterceptor errorLoggingInterceptor,
-			SmartSearchNarrowingInterceptor searchNarrowing,
-			SmartAuthorizationInterceptor authorization,
-			AccessPolicyInterceptor accessPolicy,
-			AuditEventWriter auditWriter,
-			SmartAuditContext auditContext,
-			RefusedAccessAuditor refusedAccessAuditor,
-			SensitiveDataConsentService consentService,
-			ExtractOperationProvider extractOperation,
-			PopulateOperationProvider populateOperation,
-			NssiSummaryProvider summaryOperation,
-			PlanApplyProvider planApply,
-			CarePlanProgressProvider carePlanProgress,
-			org.nssifhir.server.bulk.BulkExportConfig.BulkExport bulkExport,
+			List<FhirOperationProvider> operationProviders,
+			RequestPipeline pipeline,
 			DaoRegistry daoRegistry,
-			NssiProperties properties,
 			ServerAddress serverAddress) {
 		// narratives are the client's business; generating them costs time on every write
 		fhirContext.setNarrativeGenerator(new NullNarrativeGenerator());
@@ -88,12 +67,9 @@ public class FhirServerConfig {
 		server.registerProviders(resourceProviderFactory.createProviders());
 		server.registerProvider(systemProvider);
 		server.registerProvider(valueSetOperationProvider);
-		// assessment workflow: SDC $populate / $extract and the patient summary
-		server.registerProviders(extractOperation, populateOperation, summaryOperation, planApply, carePlanProgress);
-		// Bulk Data $export (system, Patient, Group) and its guards
-		bulkExport.registerWith(server, properties.security().enabled());
-		// OpenAPI + Swagger UI (on in the embedded default, off in production unless configured)
-		org.nssifhir.server.openapi.OpenApiSettings.registerWith(server, properties);
+		// every feature's operations ($populate, $extract, $nssi-summary, $apply, $nssi-progress, Bulk Data $export
+		// ...): each feature declares its FhirOperationProvider beans in its own package
+		operationProviders.forEach(provider -> server.registerProvider(provider.hapiProvider()));
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
 		server.setDefaultPrettyPrint(false);
 		server.setPagingProvider(pagingProvider);
@@ -106,28 +82,30 @@ public class FhirServerConfig {
 		// the configured address, or the fixed default: never the request's Host header (see ServerAddress)
 		server.setServerAddressStrategy((servletContext, request) -> serverAddress.fhirBase());
 
-		server.registerInterceptor(limitsInterceptor);
-		if (properties.security().enabled()) {
-			// narrowing first, so searches are limited to the patient's compartment before the rules check them
-			server.registerInterceptor(searchNarrowing);
-			server.registerInterceptor(authorization);
-			// the access policy: every interaction classified, conditional matches, writes, and every response
-			server.registerInterceptor(accessPolicy);
-			// sensitivity labels and consent, per returned resource; before the audit, so it records what was shown
-			server.registerInterceptor(consentService); // decides which requests need no filtering
-			server.registerInterceptor(new DeletionSafeConsentInterceptor(consentService));
-			// IHE BALP AuditEvents for every read, search, write and operation; refusals audited separately
-			server.registerInterceptor(new BalpAuditCaptureInterceptor(auditWriter, auditContext));
-			server.registerInterceptor(refusedAccessAuditor);
-			server.registerInterceptor(new AuditTrailProtectionInterceptor());
-		}
-		server.registerInterceptor(capabilityStatementInterceptor);
-		server.registerInterceptor(errorLoggingInterceptor);
-		server.registerInterceptor(ifMatchInterceptor);
-		if (properties.cors().enabled()) {
-			server.registerInterceptor(corsInterceptor(properties.cors().allowedOrigins()));
-		}
+		// the interceptors, in order, and the rule for what goes here and what on the storage service: RequestPipeline
+		pipeline.registerWith(server);
 		return server;
+	}
+
+	@Bean
+	RequestPipeline requestPipeline(
+			NssiProperties properties,
+			BulkExportConfig.BulkExport bulkExport,
+			RequestLimitsInterceptor limitsInterceptor,
+			SmartSearchNarrowingInterceptor searchNarrowing,
+			SmartAuthorizationInterceptor authorization,
+			AccessPolicyInterceptor accessPolicy,
+			SensitiveDataConsentService consentService,
+			AuditEventWriter auditWriter,
+			SmartAuditContext auditContext,
+			RefusedAccessAuditor refusedAccessAuditor,
+			CapabilityStatementInterceptor capabilityStatementInterceptor,
+			ErrorLoggingInterceptor errorLoggingInterceptor,
+			IfMatchPreconditionInterceptor ifMatchInterceptor) {
+		CorsInterceptor cors = properties.cors().enabled() ? corsInterceptor(properties.cors().allowedOrigins()) : null;
+		return new RequestPipeline(properties, bulkExport, limitsInterceptor, searchNarrowing, authorization, accessPolicy,
+				consentService, auditWriter, auditContext, refusedAccessAuditor, capabilityStatementInterceptor,
+				errorLoggingInterceptor, ifMatchInterceptor, cors);
 	}
 
 	@Bean

@@ -49,6 +49,7 @@ import org.springframework.context.annotation.Primary;
 import org.springframework.orm.jpa.JpaTransactionManager;
 import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
 import org.springframework.orm.jpa.SharedEntityManagerCreator;
+import org.nssifhir.server.settings.NssiProperties;
 
 /**
  * HAPI FHIR JPA (R4) wiring: storage settings, the entity manager factory on PostgreSQL, and the small set of

@@ -8,7 +8,7 @@ import org.hl7.fhir.instance.model.api.IBaseConformance;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.UriType;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.hl7.fhir.r4.model.CapabilityStatement.SystemRestfulInteraction;
 import org.springframework.stereotype.Component;
@@ -23,9 +23,9 @@ import org.springframework.stereotype.Component;
 public class CapabilityStatementInterceptor {
 
 	private final NssiProperties properties;
-	private final org.nssifhir.server.config.ServerAddress address;
+	private final org.nssifhir.server.settings.ServerAddress address;
 
-	public CapabilityStatementInterceptor(NssiProperties properties, org.nssifhir.server.config.ServerAddress address) {
+	public CapabilityStatementInterceptor(NssiProperties properties, org.nssifhir.server.settings.ServerAddress address) {
 		this.properties = properties;
 		this.address = address;
 	}

@@ -11,7 +11,7 @@ import ca.uhn.fhir.rest.server.exceptions.PayloadTooLargeException;
 import java.util.Map;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.ErrorCode;
 import org.springframework.stereotype.Component;
 

@@ -12,8 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.springframework.security.oauth2.jose.jws.SignatureAlgorithm;
-import org.nssifhir.server.audit.RefusedAccessAuditor;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.consent.ProxyConsents;
 import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
@@ -64,7 +63,7 @@ public class SecurityConfig {
 			NssiProperties properties,
 			FhirContext fhirContext,
 			ObjectProvider<JwtDecoder> decoder,
-			ObjectProvider<RefusedAccessAuditor> auditor)
+			ObjectProvider<AuthenticationFailures> auditor)
 			throws Exception {
 		http.csrf(csrf -> csrf.disable()) // bearer tokens only; no cookies, so no CSRF
 				.sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
@@ -165,13 +164,20 @@ public class SecurityConfig {
 	}
 
 	@Bean
-	SmartAuthorizationInterceptor smartAuthorizationInterceptor(NssiProperties properties, SearchParamMatcher matcher) {
-		return new SmartAuthorizationInterceptor(properties.security(), new AuthorizationSearchParamMatcher(matcher));
+	SmartAuthorizationInterceptor smartAuthorizationInterceptor(
+			NssiProperties properties, SearchParamMatcher matcher, List<FeatureOperations> features) {
+		return new SmartAuthorizationInterceptor(properties.security(), new AuthorizationSearchParamMatcher(matcher), features);
+	}
+
+	/** HAPI's own operations; the features declare theirs beside their providers. */
+	@Bean
+	BuiltInOperations builtInOperations() {
+		return new BuiltInOperations();
 	}
 
 	@Bean
 	@ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
-	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(org.nssifhir.server.config.ServerAddress address) {
+	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(org.nssifhir.server.settings.ServerAddress address) {
 		FilterRegistrationBean<SmartConfigurationFilter> registration = new FilterRegistrationBean<>(new SmartConfigurationFilter(address));
 		registration.addUrlPatterns(SmartConfigurationFilter.PATH);
 		return registration;
@@ -186,8 +192,9 @@ public class SecurityConfig {
 
 	@Bean
 	AccessPolicyInterceptor accessPolicyInterceptor(
-			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events) {
-		return new AccessPolicyInterceptor(fhirContext, policy, relationships, daos, events);
+			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events,
+			List<FeatureOperations> features) {
+		return new AccessPolicyInterceptor(fhirContext, policy, relationships, daos, events, FeatureOperations.names(features));
 	}
 
 	@Bean

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.hl7.fhir.r4.model.IdType;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
@@ -52,10 +52,13 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 	static final Set<String> ENFORCEABLE_QUERY_PARAMETERS = Set.of("category", "code", "status");
 
 	private final NssiProperties.Security settings;
+	private final List<FeatureOperations> features;
 
-	public SmartAuthorizationInterceptor(NssiProperties.Security settings, IAuthorizationSearchParamMatcher matcher) {
+	public SmartAuthorizationInterceptor(
+			NssiProperties.Security settings, IAuthorizationSearchParamMatcher matcher, List<FeatureOperations> features) {
 		super(PolicyEnum.DENY);
 		this.settings = settings;
+		this.features = List.copyOf(features);
 		setAuthorizationSearchParamMatcher(matcher);
 	}
 
@@ -77,10 +80,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 		for (String type : DEFINITIONAL_TYPES) {
 			rules.allow().read().resourcesOfType(type).withAnyId();
 		}
-		for (String op : List.of("$expand", "$validate-code", "$lookup", "$subsumes", "$translate")) {
-			rules.allow().operation().named(op).onAnyType().andAllowAllResponses();
-			rules.allow().operation().named(op).onAnyInstance().andAllowAllResponses();
-		}
+		BuiltInOperations.terminology(rules);
 		boolean writes = false;
 		for (SmartScope scope : access.scopes()) {
 			IdType compartment = null;
@@ -92,18 +92,13 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 			}
 			if (scope.allows(SmartScope.Permission.READ) || scope.allows(SmartScope.Permission.SEARCH)) {
 				restrict(scope, on(scope, rules.allow().read()), compartment);
-				everything(scope, rules, compartment);
-				assessmentReads(scope, rules, compartment);
-				treatmentOperations(access, scope, rules, compartment);
-				if (scope.context() == SmartScope.Context.SYSTEM) {
-					// which types, and whose files, are checked by bulk/BulkExportGuard and BulkExportFileGuard
-					org.nssifhir.server.bulk.BulkExportRules.allow(rules);
-				}
+				BuiltInOperations.everything(scope, rules, compartment);
 			}
-			if (scope.allows(SmartScope.Permission.CREATE) && scope.appliesTo("Observation")) {
-				// $extract: each Observation it stores is checked against the create rules (and compartment) above
-				rules.allow().operation().named("$extract").onInstancesOfType(org.hl7.fhir.r4.model.QuestionnaireResponse.class).andAllowAllResponses();
-				rules.allow().operation().named("$extract").onType(org.hl7.fhir.r4.model.QuestionnaireResponse.class).andAllowAllResponses();
+			// the features' own operations (each feature checks the letters its operations need; an operation
+			// rule matches only its own operation name, so the order among features does not matter)
+			ScopeGrant grant = new ScopeGrant(access, scope, compartment);
+			for (FeatureOperations feature : features) {
+				feature.addRules(grant, rules);
 			}
 			if (scope.allows(SmartScope.Permission.CREATE)) {
 				RuleBuilder create = new RuleBuilder();
@@ -124,10 +119,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 				out.addAll(delete.build());
 				writes = true;
 			}
-			if (scope.allows(SmartScope.Permission.CREATE) || scope.allows(SmartScope.Permission.UPDATE)) {
-				rules.allow().operation().named("$validate").onAnyType().andAllowAllResponses();
-			}
-			rules.allow().operation().named("$meta").onAnyInstance().andAllowAllResponses();
+			BuiltInOperations.validateAndMeta(scope, rules);
 		}
 		// batch and transaction have no scope of their own: each entry is checked against the rules above
 		rules.allow().transaction().withAnyOperation().andApplyNormalRules();
@@ -159,79 +151,18 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 		}
 	}
 
-	private static void everything(SmartScope scope, RuleBuilder rules, IdType compartment) {
-		if (!scope.appliesTo("Patient")) {
-			return;
-		}
-		if (compartment != null) {
-			// each resource in the answer is still checked against the compartment rules
-			rules.allow().operation().named("$everything").onInstance(compartment).andRequireExplicitResponseAuthorization();
-		} else {
-			rules.allow().operation().named("$everything").onInstancesOfType(org.hl7.fhir.r4.model.Patient.class).andRequireExplicitResponseAuthorization();
-		}
-	}
-
-	/**
-	 * Assessment operations that read a patient's NSSI data (Observations): {@code $nssi-summary} on the Patient
-	 * (a patient token: only its own, checked by HAPI here) and {@code $populate} on a Questionnaire (its
-	 * {@code subject} parameter is checked against a patient token by the provider, as HAPI rules cannot see
-	 * parameters). Both answer with computed Parameters, never with stored resources.
-	 */
-	private static void assessmentReads(SmartScope scope, RuleBuilder rules, IdType compartment) {
-		if (!scope.appliesTo("Observation") || !scope.allows(SmartScope.Permission.READ)) {
-			return;
-		}
-		if (compartment != null) {
-			rules.allow().operation().named("$nssi-summary").onInstance(compartment).andAllowAllResponses();
-		} else {
-			rules.allow().operation().named("$nssi-summary").onInstancesOfType(org.hl7.fhir.r4.model.Patient.class).andAllowAllResponses();
-		}
-		rules.allow().operation().named("$populate").onInstancesOfType(org.hl7.fhir.r4.model.Questionnaire.class).andAllowAllResponses();
-		rules.allow().operation().named("$populate").onType(org.hl7.fhir.r4.model.Questionnaire.class).andAllowAllResponses();
-	}
-
-	/**
-	 * Treatment operations. {@code CarePlan/[id]/$nssi-progress} reads the plan through the caller's request (so a
-	 * patient sees only their own plans). {@code PlanDefinition/[id]/$apply} is for clinicians and systems, not
-	 * patient-context tokens: it proposes a plan, and with {@code persist=true} each resource it stores is checked
-	 * against the create rules, like any transaction entry.
-	 */
-	private static void treatmentOperations(SmartAccess access, SmartScope scope, RuleBuilder rules, IdType compartment) {
-		if (!scope.appliesTo("CarePlan") || !scope.allows(SmartScope.Permission.READ)) {
-			return;
-		}
-		// each operation answers with figures from other resource types: the token must be able to read those too
-		if (readsAll(access, "Observation", "Goal")) {
-			rules.allow().operation().named("$nssi-progress").onInstancesOfType(org.hl7.fhir.r4.model.CarePlan.class).andAllowAllResponses();
-		}
-		if (compartment == null && readsAll(access, "Patient", "Flag")) {
-			rules.allow().operation().named("$apply").onInstancesOfType(org.hl7.fhir.r4.model.PlanDefinition.class).andAllowAllResponses();
-		}
-	}
-
-	/**
-	 * Whether the token may read every one of these types, unfiltered, in some context. (An app launched for a patient
-	 * typically reads the patient's data with patient/ scopes and writes plans with user/ scopes; the operations
-	 * still check the treating relationship or the patient's own record.)
-	 */
-	private static boolean readsAll(SmartAccess access, String... types) {
-		return java.util.Arrays.stream(types).allMatch(type -> access.scopes().stream()
-				.filter(s -> s.context() != SmartScope.Context.PATIENT || access.patientId().isPresent())
-				.anyMatch(s -> s.appliesTo(type) && s.allows(SmartScope.Permission.READ) && s.query().isEmpty()));
-	}
-
 	/**
 	 * HAPI's read rules cover read and search alike; SMART v2 separates them ({@code r} vs {@code s}). So the
 	 * letter the operation needs is checked here, before the rules run.
 	 */
-	private static void checkLetter(SmartAccess access, RequestDetails request, boolean anyWrite) {
+	private void checkLetter(SmartAccess access, RequestDetails request, boolean anyWrite) {
 		RestOperationTypeEnum op = request.getRestOperationType();
 		String type = request.getResourceName();
 		if (op == null || type == null || DEFINITIONAL_TYPES.contains(type)) {
 			return;
 		}
-		if (org.nssifhir.server.bulk.BulkExportRules.isFileDownload(op, type, access)) {
-			return; // export files: bulk/BulkExportFileGuard decides
+		if (features.stream().anyMatch(feature -> feature.decidesInteraction(op, type, access))) {
+			return; // e.g. export files: bulk/BulkExportFileGuard decides
 		}
 		SmartScope.Permission needed = switch (op) {
 			case SEARCH_TYPE -> SmartScope.Permission.SEARCH;

@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
 import org.springframework.security.core.Authentication;
@@ -37,10 +37,10 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 	private final NssiProperties properties;
 	private final SmartUsers users;
 	private final LaunchContextStore launches;
-	private final org.nssifhir.server.config.ServerAddress address;
+	private final org.nssifhir.server.settings.ServerAddress address;
 
 	SmartAuthorizationRequestValidator(
-			NssiProperties properties, SmartUsers users, LaunchContextStore launches, org.nssifhir.server.config.ServerAddress address) {
+			NssiProperties properties, SmartUsers users, LaunchContextStore launches, org.nssifhir.server.settings.ServerAddress address) {
 		this.address = address;
 		this.properties = properties;
 		this.users = users;

@@ -20,10 +20,10 @@ public class SmartConfigurationFilter extends OncePerRequestFilter {
 
 	public static final String PATH = "/fhir/.well-known/smart-configuration";
 
-	private final org.nssifhir.server.config.ServerAddress address;
+	private final org.nssifhir.server.settings.ServerAddress address;
 	private final ObjectMapper json = new ObjectMapper();
 
-	public SmartConfigurationFilter(org.nssifhir.server.config.ServerAddress address) {
+	public SmartConfigurationFilter(org.nssifhir.server.settings.ServerAddress address) {
 		this.address = address;
 	}
 

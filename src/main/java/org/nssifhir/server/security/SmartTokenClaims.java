@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.launch.LaunchContext;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
@@ -37,10 +37,10 @@ class SmartTokenClaims implements OAuth2TokenCustomizer<JwtEncodingContext> {
 	private final SmartUsers users;
 	private final LaunchContextStore launches;
 	private final ProxyPatients proxies;
-	private final org.nssifhir.server.config.ServerAddress address;
+	private final org.nssifhir.server.settings.ServerAddress address;
 
 	SmartTokenClaims(NssiProperties properties, SmartUsers users, LaunchContextStore launches, ProxyPatients proxies,
-			org.nssifhir.server.config.ServerAddress address) {
+			org.nssifhir.server.settings.ServerAddress address) {
 		this.address = address;
 		this.properties = properties;
 		this.users = users;

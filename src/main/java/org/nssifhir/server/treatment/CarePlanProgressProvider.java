@@ -16,13 +16,14 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.support.ErrorCode;
+import org.nssifhir.server.fhir.FhirOperationProvider;
 
 /**
  * {@code CarePlan/[id]/$nssi-progress} (OperationDefinition {@code nssi-progress}): how a DBT or CBT plan is going,
  * from the record (see {@link TreatmentProgress}). Asked about today, it also brings the plan's Goals' achievement
  * status up to date, so a Goal read afterwards says the same.
  */
-public class CarePlanProgressProvider {
+public class CarePlanProgressProvider implements FhirOperationProvider {
 
 	private final DaoRegistry daoRegistry;
 	private final TreatmentProgress progress;

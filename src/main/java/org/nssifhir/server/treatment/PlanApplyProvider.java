@@ -36,6 +36,7 @@ import org.nssifhir.server.support.ErrorCode;
 import org.opencds.cqf.fhir.cr.CrSettings;
 import org.opencds.cqf.fhir.cr.plandefinition.PlanDefinitionProcessor;
 import org.opencds.cqf.fhir.utility.monad.Eithers;
+import org.nssifhir.server.fhir.FhirOperationProvider;
 
 /**
  * {@code PlanDefinition/[id]/$apply} (FHIR R4 core / CPG) for our treatment PlanDefinitions, evaluated by the
@@ -47,7 +48,7 @@ import org.opencds.cqf.fhir.utility.monad.Eithers;
  * proposal is turned into real resources (CarePlan, Goals, ServiceRequests and the relapse-prevention plan) and
  * stored in one transaction, so a clinician starts a treatment with one call.
  */
-public class PlanApplyProvider {
+public class PlanApplyProvider implements FhirOperationProvider {
 
 	static final java.util.Set<String> TREATMENT_PLANS = java.util.Set.of(
 			org.nssifhir.server.conformance.NssiCanonicals.BASE + "/PlanDefinition/nssi-dbt",

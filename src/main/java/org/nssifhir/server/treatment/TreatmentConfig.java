@@ -4,6 +4,7 @@ import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.dao.tx.IHapiTransactionService;
 import org.nssifhir.server.assessment.EpisodeIndex;
+import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.opencds.cqf.fhir.cr.CrSettings;
 import org.springframework.context.annotation.Bean;
@@ -32,6 +33,11 @@ class TreatmentConfig {
 	PlanApplyProvider planApplyProvider(
 			DaoRegistry daoRegistry, CrSettings crSettings, CarePlanAssembler assembler, SensitiveDataConsentService consent) {
 		return new PlanApplyProvider(daoRegistry, crSettings, assembler, consent);
+	}
+
+	@Bean
+	FeatureOperations treatmentOperations() {
+		return new TreatmentOperations();
 	}
 
 	@Bean

@@ -38,6 +38,7 @@ import org.hl7.fhir.r4.model.ServiceRequest;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Timing;
 import org.nssifhir.server.assessment.EpisodeIndex;
+import org.nssifhir.server.assessment.TreatmentPlanSummary;
 import org.nssifhir.server.support.WholeHistory;
 
 /**
@@ -48,7 +49,7 @@ import org.nssifhir.server.support.WholeHistory;
  * achievement status. {@link #refreshGoals} writes a Goal only when its status changes, so history shows when
  * a goal was reached or slipped.
  */
-public class TreatmentProgress {
+public class TreatmentProgress implements TreatmentPlanSummary {
 
 	static final String GOAL_ACHIEVEMENT = CarePlanAssembler.GOAL_ACHIEVEMENT;
 	private static final int EPISODE_WINDOW_DAYS = 30;
@@ -366,6 +367,17 @@ public class TreatmentProgress {
 			case "achieved" -> "Achieved";
 			default -> achievement;
 		};
+	}
+
+	@Override
+	public boolean isTreatmentPlan(CarePlan plan) {
+		return CarePlanProgressProvider.isTreatmentPlan(plan);
+	}
+
+	/** {@code $nssi-summary}'s part: the progress as of this day, written as {@link #write} does. */
+	@Override
+	public void writeProgress(CarePlan plan, LocalDate asOf, Parameters.ParametersParameterComponent into) {
+		write(compute(plan, asOf), into);
 	}
 
 	/** The progress as operation output ({@code $nssi-progress}, and a part of {@code $nssi-summary}). */

@@ -15,7 +15,7 @@ import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.treatment.PlanApplyProvider;
 import org.nssifhir.server.support.BaseIT;

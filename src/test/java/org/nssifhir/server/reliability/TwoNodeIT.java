@@ -32,7 +32,7 @@ import org.hl7.fhir.r4.model.Subscription;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.NssiServerApplication;
 import org.nssifhir.server.assessment.AssessmentFixtures;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.escalation.EscalationService;
 import org.nssifhir.server.support.BaseIT;

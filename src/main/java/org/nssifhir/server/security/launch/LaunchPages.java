@@ -18,16 +18,11 @@ import java.security.Principal;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import org.hl7.fhir.r4.model.AuditEvent;
-import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IdType;
-import org.hl7.fhir.r4.model.Reference;
-import org.nssifhir.server.audit.AuditEventWriter;
-import org.nssifhir.server.audit.SmartAuditContext;
 import org.hl7.fhir.r4.model.Patient;
 import org.nssifhir.server.app.ClinicianApp;
 import org.nssifhir.server.conformance.NssiCanonicals;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.SmartUsers;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -62,15 +57,15 @@ public class LaunchPages {
 	private final SmartUsers users;
 	private final DaoRegistry daos;
 	private final NssiProperties properties;
-	private final AuditEventWriter auditWriter;
+	private final PatientPickerAudit pickerAudit;
 	private final ClinicianApp clinicianApp;
-	private final org.nssifhir.server.config.ServerAddress serverAddress;
+	private final org.nssifhir.server.settings.ServerAddress serverAddress;
 
 	public LaunchPages(
-			LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties, AuditEventWriter auditWriter,
-			ClinicianApp clinicianApp, org.nssifhir.server.config.ServerAddress serverAddress) {
+			LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties, PatientPickerAudit pickerAudit,
+			ClinicianApp clinicianApp, org.nssifhir.server.settings.ServerAddress serverAddress) {
 		this.serverAddress = serverAddress;
-		this.auditWriter = auditWriter;
+		this.pickerAudit = pickerAudit;
 		this.clinicianApp = clinicianApp;
 		this.launches = launches;
 		this.users = users;
@@ -238,23 +233,8 @@ public class LaunchPages {
 
 	/** The picker shows patients' names and birth dates: a query like any other, so it is audited like one. */
 	private void audit(Principal user, List<Patient> shown) {
-		AuditEvent event = new AuditEvent();
-		event.getMeta().addTag("urn:nssi-fhir:audit", "patient-picker", null);
-		event.setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "Restful Operation"));
-		event.addSubtype(new Coding("http://hl7.org/fhir/restful-interaction", "search-type", "search-type"));
-		event.setAction(AuditEvent.AuditEventAction.E);
-		event.setRecorded(new java.util.Date());
-		event.setOutcome(AuditEvent.AuditEventOutcome._0);
-		event.getSource().setObserver(new Reference().setDisplay("NSSI FHIR Server patient picker"));
 		String who = users.fhirUser(user.getName()).orElse(user.getName());
-		Reference agent = new Reference().setDisplay(who);
-		agent.getIdentifier().setSystem(SmartAuditContext.FHIR_USER_SYSTEM).setValue(who);
-		event.addAgent().setRequestor(true).setWho(agent);
-		for (Patient patient : shown) {
-			event.addEntity().setWhat(new Reference("Patient/" + patient.getIdElement().getIdPart()))
-					.setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1", "Person"));
-		}
-		auditWriter.recordAuditEvent(event);
+		pickerAudit.patientsShown(who, shown);
 	}
 
 	private static String display(Patient patient) {

@@ -25,6 +25,7 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Resource;
+import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.nssifhir.server.support.ErrorCode;
@@ -53,7 +54,7 @@ public class AccessPolicyInterceptor {
 		WRITE,
 		/** a batch or transaction: each entry as above, and each GET entry answers for exactly what it names */
 		BUNDLE,
-		/** a named operation: only the ones in {@link #OPERATIONS} */
+		/** a named operation: only the ones a {@link FeatureOperations} bean declares */
 		OPERATION,
 		/** {@code $meta}: the labels and profiles of one resource, so only if the resource is readable */
 		META,
@@ -77,22 +78,11 @@ public class AccessPolicyInterceptor {
 	}
 
 	/**
-	 * Every named operation a client may call, with what protects it. Any other operation is refused, whatever
-	 * the scopes: an operation no one classified is an operation no one checked.
+	 * Every named operation a client may call: the ones the {@link FeatureOperations} beans declare, each with
+	 * what protects it ({@link FeatureOperations.Protection}). Any other operation is refused, whatever the scopes:
+	 * an operation no one classified is an operation no one checked.
 	 */
-	static final Set<String> OPERATIONS = Set.of(
-			// computed from a patient's restricted record: the provider checks AccessPolicy.mayHandleRestricted
-			"$nssi-summary", "$nssi-progress", "$populate",
-			// answer with stored resources: checked on the way out (and $everything's Patient must be readable)
-			"$everything", "$validate",
-			// write through the storage hooks, each stored resource checked like a create
-			"$extract", "$apply",
-			// Bulk Data export: bulk/BulkExportGuard and BulkExportFileGuard
-			"$export", "$export-poll-status",
-			// terminology: definitional content only
-			"$expand", "$validate-code", "$lookup", "$subsumes", "$translate",
-			// labels of one resource: handled as META / META_CHANGE
-			"$meta", "$meta-add", "$meta-delete");
+	private final Set<String> operations;
 
 	private final FhirContext fhirContext;
 	private final AccessPolicy policy;
@@ -101,7 +91,9 @@ public class AccessPolicyInterceptor {
 	private final SecurityEventSink events;
 
 	public AccessPolicyInterceptor(
-			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events) {
+			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events,
+			Set<String> operations) {
+		this.operations = Set.copyOf(operations);
 		this.fhirContext = fhirContext;
 		this.policy = policy;
 		this.relationships = relationships;
@@ -132,7 +124,7 @@ public class AccessPolicyInterceptor {
 			case META_CHANGE -> throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
 			case META -> requireReadableInstance(request, who);
 			case OPERATION -> {
-				if (!OPERATIONS.contains(request.getOperation())) {
+				if (!operations.contains(request.getOperation())) {
 					throw forbidden("The operation is not available");
 				}
 				if ("$meta-add".equals(request.getOperation()) || "$meta-delete".equals(request.getOperation())) {

@@ -10,7 +10,7 @@ import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import java.net.URI;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Subscription;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 
 /**
  * At delivery time, not only at creation: a notification goes out only while the Subscription's owner is still an

@@ -13,7 +13,7 @@ import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.nssifhir.server.config.NssiProperties;
+import org.nssifhir.server.settings.NssiProperties;
 
 /** Whose record a resource is (primary patient vs. every patient named), and that every HAPI interaction is classified. */
 class AccessPolicyTest {

@@ -1,4 +1,4 @@
-package org.nssifhir.server.config;
+package org.nssifhir.server.settings;
 
 import java.net.URI;
 import org.slf4j.Logger;

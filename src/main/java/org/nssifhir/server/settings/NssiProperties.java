@@ -1,4 +1,4 @@
-package org.nssifhir.server.config;
+package org.nssifhir.server.settings;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;

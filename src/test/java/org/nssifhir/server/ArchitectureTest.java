@@ -1,0 +1,90 @@
+package org.nssifhir.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.tngtech.archunit.core.domain.Dependency;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * No two of our top-level packages ({@code org.nssifhir.server.X}) depend on each other both ways. The pairs that
+ * still do are listed in {@link #ALLOWED_PAIRS}, each with its reason; the list only shrinks: a new pair fails
+ * this test, and so does a listed pair that no longer exists (take it off the list).
+ */
+class ArchitectureTest {
+
+	private static final String ROOT = "org.nssifhir.server";
+
+	/** Pairs of top-level packages (alphabetical, {@code a<->b}) that still import each other, and why. */
+	static final Map<String, String> ALLOWED_PAIRS = Map.of();
+
+	static JavaClasses mainClasses() {
+		return new ClassFileImporter()
+				.withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+				.withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_JARS)
+				.importPackages(ROOT);
+	}
+
+	/** {@code security} for {@code org.nssifhir.server.security.policy.AccessPolicy}; empty for the root package. */
+	static Optional<String> topLevel(JavaClass type) {
+		String name = type.getPackageName();
+		if (!name.startsWith(ROOT + ".")) {
+			return Optional.empty();
+		}
+		String rest = name.substring(ROOT.length() + 1);
+		int dot = rest.indexOf('.');
+		String top = dot < 0 ? rest : rest.substring(0, dot);
+		return "bench".equals(top) ? Optional.empty() : Optional.of(top);
+	}
+
+	/** For each pair importing each other, one example class each way. */
+	static Map<String, String> mutualPairs(JavaClasses classes) {
+		Map<String, Map<String, String>> uses = new TreeMap<>();
+		for (JavaClass type : classes) {
+			Optional<String> from = topLevel(type);
+			if (from.isEmpty()) {
+				continue;
+			}
+			for (Dependency dependency : type.getDirectDependenciesFromSelf()) {
+				Optional<String> to = topLevel(dependency.getTargetClass());
+				if (to.isPresent() && !to.get().equals(from.get())) {
+					uses.computeIfAbsent(from.get(), k -> new TreeMap<>())
+							.putIfAbsent(to.get(), type.getSimpleName() + " -> " + dependency.getTargetClass().getSimpleName());
+				}
+			}
+		}
+		Map<String, String> pairs = new TreeMap<>();
+		uses.forEach((a, targets) -> targets.forEach((b, example) -> {
+			if (a.compareTo(b) < 0 && uses.getOrDefault(b, Map.of()).containsKey(a)) {
+				pairs.put(a + "<->" + b, example + "; " + uses.get(b).get(a));
+			}
+		}));
+		return pairs;
+	}
+
+	@Test
+	void noNewPairOfPackagesDependsOnEachOther() {
+		JavaClasses classes = mainClasses();
+		assertThat(classes.stream().map(ArchitectureTest::topLevel).flatMap(Optional::stream))
+				.as("the import finds our packages").contains("security", "config", "assessment");
+		Map<String, String> pairs = mutualPairs(classes);
+
+		Set<String> unexpected = new TreeSet<>(pairs.keySet());
+		unexpected.removeAll(ALLOWED_PAIRS.keySet());
+		assertThat(unexpected)
+				.as("packages that now import each other (break the cycle, e.g. with an interface the lower package owns): %s", pairs)
+				.isEmpty();
+
+		Set<String> gone = new TreeSet<>(ALLOWED_PAIRS.keySet());
+		gone.removeAll(pairs.keySet());
+		assertThat(gone).as("pairs that no longer import each other: take them off ALLOWED_PAIRS").isEmpty();
+	}
+}
