@@ -76,12 +76,14 @@ public final class RequestPipeline {
 			new Stage(Where.REST_SERVER, "StrictInputInterceptor", "always", "hardening/HardeningConfig"),
 			new Stage(Where.REST_SERVER, "ClientErrorMappingInterceptor", "always", "hardening/HardeningConfig"),
 			// storage hooks: every write, the server's own included
+			new Stage(Where.STORAGE, "SecurityLabelingInterceptor", "always", "labeling/LabelingConfig"),
 			new Stage(Where.STORAGE, "NssiWriteInterceptor", "always", "conformance/ConformanceConfig"),
 			new Stage(Where.STORAGE, "AuditReferencesInterceptor", "always", "conformance/ConformanceConfig"),
 			new Stage(Where.STORAGE, "RelapsePlanEditRule", "always", "treatment/TreatmentConfig"),
 			new Stage(Where.STORAGE, "GoalRefreshInterceptor", "always", "treatment/TreatmentConfig"),
 			new Stage(Where.STORAGE, "EscalationInterceptor", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "TaskClosureInterceptor", "always", "escalation/EscalationConfig"),
+			new Stage(Where.STORAGE, "ConcurrentAlertRetry", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "SubscriptionDeliveryGuard", "always", "security/SecurityConfig"),
 			// the audit outbox's own requests only
 			new Stage(Where.OWN, "AuditSubscriptionFilter", "always", "audit/AuditOutbox"));

@@ -195,6 +195,9 @@ class TwoNodeIT extends BaseIT {
 				"--nssi.db.username=" + shared.getUsername(),
 				"--nssi.db.password=" + (shared.getPassword() == null ? "" : shared.getPassword()),
 				"--nssi.db.max-pool-size=6",
+				// the same subscription policy as the first node (BaseIT): each node checks deliveries against its own settings
+				"--nssi.policy.subscription-clients=test-client",
+				"--nssi.policy.subscription-endpoints=http://127.0.0.1:",
 				"--nssi.security.signing-key-file=" + signingKey,
 				"--nssi.search-index-dir=" + TestDatabase.freshDirectory("nssi-node2-lucene"));
 	}
