@@ -119,6 +119,11 @@ class AuthorizationServerConfig {
 									.map(OidcClientRegistrationAuthenticationProvider.class::cast)
 									.forEach(provider -> provider.setRegisteredClientConverter(
 											policy.registrationConverter(security.accessTokenTtl(), security.refreshTokenTtl())));
+							// reading a client's configuration back never returns its stored secret (a hash, but still a secret)
+							providers.stream()
+									.filter(org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientConfigurationAuthenticationProvider.class::isInstance)
+									.map(org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientConfigurationAuthenticationProvider.class::cast)
+									.forEach(provider -> provider.setClientRegistrationConverter(withoutSecret()));
 							providers.add(0, registrarGuard(authorizations, clients));
 						})))
 						.authorizationEndpoint(endpoint -> endpoint
@@ -470,5 +475,18 @@ class AuthorizationServerConfig {
 	@Bean
 	AuthorizationServerSettings authorizationServerSettings() {
 		return AuthorizationServerSettings.builder().build();
+	}
+
+	private static org.springframework.core.convert.converter.Converter<
+			org.springframework.security.oauth2.server.authorization.client.RegisteredClient,
+			org.springframework.security.oauth2.server.authorization.oidc.OidcClientRegistration> withoutSecret() {
+		var standard = new org.springframework.security.oauth2.server.authorization.oidc.converter.RegisteredClientOidcClientRegistrationConverter();
+		return client -> org.springframework.security.oauth2.server.authorization.oidc.OidcClientRegistration
+				.withClaims(standard.convert(client).getClaims())
+				.claims(claims -> {
+					claims.remove("client_secret");
+					claims.remove("client_secret_expires_at");
+				})
+				.build();
 	}
 }
