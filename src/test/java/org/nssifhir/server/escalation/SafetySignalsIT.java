@@ -78,9 +78,13 @@ class SafetySignalsIT extends BaseIT {
 	private static QuestionnaireResponse otherMethod(IIdType patient, String text) {
 		QuestionnaireResponse qr = cleanAssessment(patient);
 		QuestionnaireResponse.QuestionnaireResponseItemComponent behaviours = group(qr, "behaviours");
-		behaviours.getItem().stream().filter(i -> "nssi-methods".equals(i.getLinkId())).findFirst().orElseThrow()
-				.addAnswer().setValue(new Coding(CS, "method-other", null));
-		behaviours.addItem().setLinkId("nssi-methods-other").addAnswer().setValue(new StringType(text));
+		QuestionnaireResponse.QuestionnaireResponseItemComponent methods =
+				behaviours.getItem().stream().filter(i -> "nssi-methods".equals(i.getLinkId())).findFirst().orElseThrow();
+		methods.addAnswer().setValue(new Coding(CS, "method-other", null));
+		// in the Questionnaire's order: right after the methods item
+		QuestionnaireResponse.QuestionnaireResponseItemComponent other = new QuestionnaireResponse.QuestionnaireResponseItemComponent();
+		other.setLinkId("nssi-methods-other").addAnswer().setValue(new StringType(text));
+		behaviours.getItem().add(behaviours.getItem().indexOf(methods) + 1, other);
 		return qr;
 	}
 
