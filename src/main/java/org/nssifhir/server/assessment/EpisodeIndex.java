@@ -29,8 +29,17 @@ import org.springframework.jdbc.core.JdbcTemplate;
  */
 public class EpisodeIndex {
 
-	/** One episode: its day (UTC) and its method and function codings as system|code. */
-	public record Episode(long id, LocalDate day, List<String> methods, List<String> functions) {}
+	/** One episode: its day (UTC) and its method, function and intent codings as system|code. */
+	public record Episode(long id, LocalDate day, List<String> methods, List<String> functions, List<String> intents) {
+
+		/**
+		 * NSSI: intent to die recorded as absent. Intent present, unsure or unrecorded is not counted as NSSI
+		 * (see EscalationSignals.isNonSuicidal, the same rule on parsed episodes).
+		 */
+		public boolean nonSuicidal() {
+			return !intents.isEmpty() && intents.stream().allMatch((CONCEPTS_SYSTEM + "|intent-none")::equals);
+		}
+	}
 
 	private static final String SQL = """
 			select l.SRC_RESOURCE_ID as id, d.SP_VALUE_LOW as low, t.HASH_IDENTITY as kind, t.SP_SYSTEM as sys, t.SP_VALUE as val
@@ -38,7 +47,7 @@ public class EpisodeIndex {
 			join HFJ_RESOURCE r on r.RES_ID = l.SRC_RESOURCE_ID and r.RES_DELETED_AT is null
 			join HFJ_SPIDX_TOKEN c on c.RES_ID = l.SRC_RESOURCE_ID and c.HASH_SYS_AND_VALUE = ?
 			join HFJ_SPIDX_DATE d on d.RES_ID = l.SRC_RESOURCE_ID and d.HASH_IDENTITY = ?
-			left join HFJ_SPIDX_TOKEN t on t.RES_ID = l.SRC_RESOURCE_ID and t.HASH_IDENTITY in (?, ?)
+			left join HFJ_SPIDX_TOKEN t on t.RES_ID = l.SRC_RESOURCE_ID and t.HASH_IDENTITY in (?, ?, ?)
 			where l.TARGET_RESOURCE_ID = ? and l.SRC_PATH = 'Observation.subject'
 			and not exists (select 1 from HFJ_SPIDX_TOKEN s where s.RES_ID = l.SRC_RESOURCE_ID and s.HASH_VALUE = ?)
 			order by l.SRC_RESOURCE_ID""";
@@ -48,6 +57,7 @@ public class EpisodeIndex {
 	private final long date;
 	private final long method;
 	private final long function;
+	private final long intent;
 	private final long enteredInError;
 
 	public EpisodeIndex(DataSource dataSource, PartitionSettings partitions) {
@@ -57,6 +67,7 @@ public class EpisodeIndex {
 		this.date = BaseResourceIndexedSearchParam.calculateHashIdentity(partitions, partition, "Observation", "date");
 		this.method = BaseResourceIndexedSearchParam.calculateHashIdentity(partitions, partition, "Observation", "nssi-method");
 		this.function = BaseResourceIndexedSearchParam.calculateHashIdentity(partitions, partition, "Observation", "nssi-function");
+		this.intent = BaseResourceIndexedSearchParam.calculateHashIdentity(partitions, partition, "Observation", "nssi-intent");
 		this.enteredInError = ResourceIndexedSearchParamToken.calculateHashValue(partitions, partition, "Observation", "status", "entered-in-error");
 	}
 
@@ -73,16 +84,16 @@ public class EpisodeIndex {
 			long id = rs.getLong("id");
 			Timestamp low = rs.getTimestamp("low");
 			Episode episode = episodes.computeIfAbsent(id, k -> new Episode(k,
-					low.toInstant().atZone(ZoneOffset.UTC).toLocalDate(), new ArrayList<>(), new ArrayList<>()));
+					low.toInstant().atZone(ZoneOffset.UTC).toLocalDate(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>()));
 			long kind = rs.getLong("kind");
 			if (!rs.wasNull()) {
 				String coding = rs.getString("sys") + "|" + rs.getString("val");
-				List<String> target = kind == method ? episode.methods() : kind == function ? episode.functions() : null;
+				List<String> target = kind == method ? episode.methods() : kind == function ? episode.functions() : kind == intent ? episode.intents() : null;
 				if (target != null && !target.contains(coding)) {
 					target.add(coding);
 				}
 			}
-		}, episodeCode, date, method, function, patientPid, enteredInError);
+		}, episodeCode, date, method, function, intent, patientPid, enteredInError);
 		return new ArrayList<>(episodes.values());
 	}
 }

@@ -142,15 +142,26 @@ public class PopulateOperationProvider implements FhirOperationProvider {
 				episodes.add(obs);
 			}
 		}
-		answers.put("nssi-any-past-year", List.of(new BooleanType(!episodes.isEmpty())));
+		// nothing on record is not "no self-injury": the question is left unanswered, so the person answers it and
+		// the intent and method items stay reachable for someone who never told anyone
 		if (!episodes.isEmpty()) {
+			answers.put("nssi-any-past-year", List.of(new BooleanType(true)));
 			answers.put("nssi-methods", distinct(episodes, "method"));
-			Set<LocalDate> days = new TreeSet<>();
+			TreeSet<LocalDate> days = new TreeSet<>();
+			TreeSet<LocalDate> nssiDays = new TreeSet<>();
 			for (Observation e : episodes) {
-				days.add(e.getEffectiveDateTimeType().getValue().toInstant().atZone(ZoneOffset.UTC).toLocalDate());
+				LocalDate day = e.getEffectiveDateTimeType().getValue().toInstant().atZone(ZoneOffset.UTC).toLocalDate();
+				days.add(day);
+				if (EscalationSignals.isNonSuicidal(e)) {
+					nssiDays.add(day);
+				}
 			}
-			answers.put("nssi-days-past-year", List.of(new IntegerType(days.size())));
-			answers.put("nssi-last-occurrence", List.of(new DateType(java.sql.Date.valueOf(((TreeSet<LocalDate>) days).last()))));
+			// the DSM-5 criterion A day count is about NSSI: only episodes whose intent is recorded as none count
+			// (intent present, unsure or unrecorded is not NSSI); with no such episode it is left unanswered
+			if (!nssiDays.isEmpty()) {
+				answers.put("nssi-days-past-year", List.of(new IntegerType(nssiDays.size())));
+			}
+			answers.put("nssi-last-occurrence", List.of(new DateType(java.sql.Date.valueOf(days.last()))));
 			List<Type> functions = distinct(episodes, "function");
 			if (!functions.isEmpty()) {
 				answers.put("nssi-functions", functions);

@@ -37,8 +37,8 @@ class EscalationConfig {
 	}
 
 	@Bean
-	TaskClosureInterceptor taskClosureInterceptor(IInterceptorService interceptors) {
-		TaskClosureInterceptor interceptor = new TaskClosureInterceptor();
+	TaskClosureInterceptor taskClosureInterceptor(IInterceptorService interceptors, DaoRegistry daoRegistry) {
+		TaskClosureInterceptor interceptor = new TaskClosureInterceptor(daoRegistry);
 		interceptors.registerInterceptor(interceptor);
 		return interceptor;
 	}

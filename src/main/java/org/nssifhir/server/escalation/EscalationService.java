@@ -137,13 +137,24 @@ public class EscalationService {
 		task.addIdentifier().setSystem(EVENT_SYSTEM).setValue(signal.eventKey());
 		task.setStatus(Task.TaskStatus.REQUESTED);
 		task.setIntent(Task.TaskIntent.ORDER);
-		task.setPriority(Task.TaskPriority.fromCode(signal.kind().taskPriority()));
+		task.setPriority(Task.TaskPriority.fromCode(signal.taskPriority()));
 		task.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, signal.kind().code(), signal.kind().display()));
-		task.setDescription("Review now: " + signal.reason());
+		Optional<Patient> subject = readPatient(patient);
+		boolean possiblyMinor = subject.map(EscalationService::possiblyMinor).orElse(true);
+		String description = "Review now: " + signal.reason();
+		if (possiblyMinor) {
+			description += ". " + (subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18")
+					+ ": consider safeguarding, and decide with the person whom to involve (not automatically the family where abuse, neglect or family conflict is recorded).";
+		}
+		task.setDescription(description);
+		// due: urgent within 24 h, asap within 72 h (24 h for a minor or a person of unknown age)
+		Date authored = new Date();
+		Duration due = "urgent".equals(signal.taskPriority()) || possiblyMinor ? URGENT_DUE : ASAP_DUE;
+		task.getRestriction().getPeriod().setStart(authored).setEnd(Date.from(authored.toInstant().plus(due)));
 		task.setFor(new Reference(patient));
 		task.setFocus(new Reference(flagId));
 		task.setReasonReference(new Reference(signal.evidence()));
-		task.setAuthoredOn(new Date());
+		task.setAuthoredOn(authored);
 		task.setLastModifiedElement(new org.hl7.fhir.r4.model.DateTimeType(new Date(), ca.uhn.fhir.model.api.TemporalPrecisionEnum.MILLI));
 		responsible(patient).ifPresent(task::setOwner);
 		@SuppressWarnings("unchecked")
@@ -189,7 +200,34 @@ public class EscalationService {
 			Task.TaskStatus.DRAFT, Task.TaskStatus.REQUESTED, Task.TaskStatus.RECEIVED, Task.TaskStatus.ACCEPTED, Task.TaskStatus.READY);
 	private static final Set<Task.TaskStatus> CLOSED = Set.of(
 			Task.TaskStatus.COMPLETED, Task.TaskStatus.CANCELLED, Task.TaskStatus.REJECTED, Task.TaskStatus.FAILED, Task.TaskStatus.ENTEREDINERROR);
-	private static final List<String> EVENT_PREFIXES = List.of("suicide-risk:", "nssi-care:");
+	private static final List<String> EVENT_PREFIXES = List.of("suicide-risk:", "nssi-care:", "lethal-method:", "suicide-function:",
+			"suicide-attempt-history:", "expected-severe-harm:", "phq9-severe:");
+
+	/** Time to complete an urgent escalation Task (and any Task for a minor or a person of unknown age). */
+	public static final Duration URGENT_DUE = Duration.ofHours(24);
+	/** Time to complete an asap escalation Task for an adult. */
+	public static final Duration ASAP_DUE = Duration.ofHours(72);
+	private static final int AGE_OF_MAJORITY = 18;
+
+	/**
+	 * Whether the minor rules apply: under 18 today, or no birth date recorded. A missing birth date must not
+	 * silently switch off what protects minors, so escalation treats the person as possibly a minor.
+	 */
+	static boolean possiblyMinor(Patient patient) {
+		if (!patient.hasBirthDate() || patient.getBirthDate() == null) {
+			return true;
+		}
+		java.time.LocalDate born = patient.getBirthDate().toInstant().atZone(java.time.ZoneOffset.UTC).toLocalDate();
+		return java.time.Period.between(born, java.time.LocalDate.now(java.time.ZoneOffset.UTC)).getYears() < AGE_OF_MAJORITY;
+	}
+
+	private Optional<Patient> readPatient(IIdType patientId) {
+		try {
+			return Optional.of((Patient) daoRegistry.getResourceDao("Patient").read(patientId, new SystemRequestDetails()));
+		} catch (ResourceNotFoundException | ca.uhn.fhir.rest.server.exceptions.ResourceGoneException e) {
+			return Optional.empty();
+		}
+	}
 
 	static boolean enteredInError(Resource r) {
 		if (r instanceof Observation obs) {
@@ -289,39 +327,49 @@ public class EscalationService {
 	}
 
 	/**
-	 * Who the Task is for: the patient's general practitioner if recorded, otherwise the first active CareTeam of
-	 * the patient; none when neither is known (the Task then waits in the unassigned work queue).
+	 * Who the Task is for: the treating care team first (the first active CareTeam of the patient), then the
+	 * patient's general practitioner, then the patient's managing organization; none only when none of these is
+	 * recorded (the Task then waits in the unassigned work queue, and the README says so).
 	 */
 	private Optional<Reference> responsible(IIdType patientId) {
 		SystemRequestDetails system = new SystemRequestDetails();
-		try {
-			Patient patient = (Patient) daoRegistry.getResourceDao("Patient").read(patientId, system);
-			if (patient.hasGeneralPractitioner()) {
-				return Optional.of(new Reference(patient.getGeneralPractitionerFirstRep().getReference()));
-			}
-		} catch (ResourceNotFoundException e) {
-			return Optional.empty();
-		}
 		SearchParameterMap teams = WholeHistory.search()
 				.add(CareTeam.SP_PATIENT, new ReferenceParam(patientId.getValue()))
 				.add(CareTeam.SP_STATUS, new TokenParam("active"));
 		teams.setCount(1);
 		List<IBaseResource> found = daoRegistry.getResourceDao("CareTeam").search(teams, system).getResources(0, 1);
-		return found.isEmpty()
-				? Optional.empty()
-				: Optional.of(new Reference("CareTeam/" + found.get(0).getIdElement().getIdPart()));
+		if (!found.isEmpty()) {
+			return Optional.of(new Reference("CareTeam/" + found.get(0).getIdElement().getIdPart()));
+		}
+		Optional<Patient> patient = readPatient(patientId);
+		if (patient.isEmpty()) {
+			return Optional.empty();
+		}
+		if (patient.get().hasGeneralPractitioner() && patient.get().getGeneralPractitionerFirstRep().hasReference()) {
+			return Optional.of(new Reference(patient.get().getGeneralPractitionerFirstRep().getReference()));
+		}
+		if (patient.get().hasManagingOrganization() && patient.get().getManagingOrganization().hasReference()) {
+			return Optional.of(new Reference(patient.get().getManagingOrganization().getReference()));
+		}
+		return Optional.empty();
 	}
 
 	/**
-	 * A rise in episode frequency, judged at the new episode's time: at least {@code minEpisodes} episodes in the
-	 * window ending then, and more than {@code riseFactor} times the patient's average per window over the
-	 * baseline windows before it. The event is the patient and the window period, so the episodes that follow
-	 * in the same period do not raise it again; nor does a later period while a frequency alert is still open.
+	 * A rise in NSSI episode frequency, judged at the new episode's time: at least {@code minEpisodes} episodes in
+	 * the window ending then, and more than {@code riseFactor} times the patient's average per window over the
+	 * baseline windows before it. Only episodes whose intent is recorded as non-suicidal ({@code intent-none})
+	 * count: an episode with intent present or unsure raises its own suicide-risk alert, and is suicidal
+	 * behaviour rather than NSSI.
+	 *
+	 * <p>The event key names the patient, the window period and the count ({@code ...:n5}). While a frequency
+	 * alert is open, or one was raised in the same period, a new one is raised only when the count has at least
+	 * doubled since the highest of them: a further doubling is never swallowed by an open alert, and one more
+	 * episode does not raise a new alert each time.
 	 */
 	Optional<EscalationSignal> frequencyRise(Observation episode) {
 		Optional<IIdType> patient = patientOf(episode);
 		Date when = effective(episode);
-		if (patient.isEmpty() || when == null) {
+		if (patient.isEmpty() || when == null || !EscalationSignals.isNonSuicidal(episode)) {
 			return Optional.empty();
 		}
 		Duration window = Duration.ofDays(settings.windowDays());
@@ -343,29 +391,53 @@ public class EscalationService {
 			return Optional.empty();
 		}
 		String patientRef = "Patient/" + patient.get().getIdPart();
-		if (openFrequencyAlert(patientRef)) {
+		long period = when.toInstant().getEpochSecond() / window.getSeconds();
+		String periodKey = "nssi-frequency:" + patientRef + ":" + settings.windowDays() + "d-" + period;
+		int raisedAt = previousFrequencyCount(patientRef, periodKey);
+		if (raisedAt > 0 && recent.size() < 2 * raisedAt) {
 			return Optional.empty();
 		}
-		long period = when.toInstant().getEpochSecond() / window.getSeconds();
 		return Optional.of(new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION,
-				"nssi-frequency:" + patientRef + ":" + settings.windowDays() + "d-" + period,
+				periodKey + ":n" + recent.size(),
 				"Observation/" + self,
-				"Rise in self-harm episodes: " + recent.size() + " in the last " + settings.windowDays() + " days, baseline "
+				(raisedAt > 0 ? "Further rise (doubled since the last alert) in" : "Rise in") + " self-harm episodes without intent to die: "
+						+ recent.size() + " in the last " + settings.windowDays() + " days, baseline "
 						+ String.format(java.util.Locale.ROOT, "%.1f", baselinePerWindow) + " per " + settings.windowDays() + " days"));
 	}
 
-	private boolean openFrequencyAlert(String patientRef) {
+	/**
+	 * The highest episode count of the frequency alerts that still bind: open ones, and any raised in this period;
+	 * 0 when there is none. An alert from before counts were recorded in its key counts as the minimum.
+	 */
+	private int previousFrequencyCount(String patientRef, String periodKey) {
 		SearchParameterMap map = WholeHistory.search()
 				.add(Flag.SP_PATIENT, new ReferenceParam(patientRef))
 				.add(Flag.SP_IDENTIFIER, new TokenParam(EVENT_SYSTEM, null));
+		int highest = 0;
 		for (IBaseResource r : daoRegistry.getResourceDao("Flag").search(map, new SystemRequestDetails()).getAllResources()) {
 			Flag flag = (Flag) r;
-			boolean frequency = flag.getIdentifier().stream().anyMatch(i -> i.getValue() != null && i.getValue().startsWith("nssi-frequency:"));
-			if (frequency && flag.getStatus() == Flag.FlagStatus.ACTIVE) {
-				return true;
+			for (org.hl7.fhir.r4.model.Identifier id : flag.getIdentifier()) {
+				String key = id.getValue();
+				if (key == null || !key.startsWith("nssi-frequency:")) {
+					continue;
+				}
+				boolean samePeriod = key.equals(periodKey) || key.startsWith(periodKey + ":");
+				if (flag.getStatus() != Flag.FlagStatus.ACTIVE && !samePeriod) {
+					continue;
+				}
+				int at = key.lastIndexOf(":n");
+				int count = settings.minEpisodes();
+				if (at > 0) {
+					try {
+						count = Integer.parseInt(key.substring(at + 2));
+					} catch (NumberFormatException e) {
+						// keep the minimum
+					}
+				}
+				highest = Math.max(highest, count);
 			}
 		}
-		return false;
+		return highest;
 	}
 
 	private Set<String> episodeIds(IIdType patient, Instant from, Instant to) {
@@ -378,7 +450,7 @@ public class EscalationService {
 		Set<String> ids = new HashSet<>();
 		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(map, new SystemRequestDetails()).getAllResources()) {
 			Observation obs = (Observation) r;
-			if (obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR) {
+			if (obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR && EscalationSignals.isNonSuicidal(obs)) {
 				ids.add(obs.getIdElement().getIdPart());
 			}
 		}

@@ -9,8 +9,15 @@ package org.nssifhir.server.escalation;
  *     raises two alerts
  * @param evidence reference (Type/id) to the resource that shows it; the Flag points at it
  * @param reason short human text for the Flag and Task, without patient data beyond the kind of signal
+ * @param taskPriority Task.priority: the kind's own, or lower for a risk factor rather than a direct signal (a
+ *     PHQ-9 total of 20 or more with item 9 at 0 is a suicide-risk alert of priority asap, not urgent)
  */
-public record EscalationSignal(Kind kind, String eventKey, String evidence, String reason) {
+public record EscalationSignal(Kind kind, String eventKey, String evidence, String reason, String taskPriority) {
+
+	/** A signal whose Task has its kind's priority. */
+	public EscalationSignal(Kind kind, String eventKey, String evidence, String reason) {
+		this(kind, eventKey, evidence, reason, kind.taskPriority());
+	}
 
 	/** The two alert kinds of the IG (nssi-suicide-risk-flag, nssi-escalation-flag). */
 	public enum Kind {

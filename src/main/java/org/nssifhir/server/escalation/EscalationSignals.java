@@ -65,6 +65,33 @@ public final class EscalationSignals {
 	static final Set<String> RISKY_INTENT = Set.of("intent-present", "intent-unsure");
 	static final Set<String> HIGH_CARE = Set.of("care-medical", "care-emergency");
 	private static final Set<String> IGNORED_OBSERVATION_STATUS = Set.of("entered-in-error", "cancelled");
+	/** Methods of high lethality (local codes, no verified SNOMED CT concept): a suicide-risk signal whatever the recorded intent. */
+	static final Set<String> LETHAL_METHODS = Set.of("method-self-poisoning", "method-ligature", "method-jumping");
+	/** Body sites where an injury is a suicide-risk signal whatever the recorded intent (the neck: ligature, cutting the throat). */
+	static final Set<String> LETHAL_SITES = Set.of("site-neck");
+	/** The function "to resist suicidal thoughts": the CodeSystem calls it a reason to check suicide risk. */
+	static final String SUICIDE_FUNCTION = "function-resist-suicidal-thoughts";
+	static final String PREVIOUS_ATTEMPT = "risk-previous-suicide-attempt";
+	/** PHQ-9 total from which depression is "severe" (published cut-point 20). */
+	static final int PHQ9_SEVERE = 20;
+	/**
+	 * Free text naming a method of high lethality ("other method" in the assessment, the text of an episode's
+	 * method). Deliberately conservative: stems of self-poisoning (overdose, poison, pills, tablets, paracetamol,
+	 * acetaminophen, bleach, antifreeze), hanging and ligature (hang, ligature, noose, rope, cord, belt, strangle,
+	 * choke, suffocate, asphyxia), jumping, drowning, firearms (gun, shoot, shot), traffic and trains, and the neck
+	 * or throat. A false alarm costs a clinician's review; a miss can cost a life. Words are matched whole
+	 * (case-insensitive), so "hangout" does not match but "hanging" does.
+	 */
+	static final java.util.regex.Pattern LETHAL_TEXT = java.util.regex.Pattern.compile(
+			"\\b(overdos\\w*|od|poison\\w*|pills?|tablets?|paracetamol|acetaminophen|tylenol|bleach|antifreeze"
+					+ "|hang|hangs|hanged|hanging|ligatures?|noose|ropes?|cords?|belts?|strangl\\w*|chok(e|es|ed|ing)|suffocat\\w*|asphyx\\w*"
+					+ "|jump\\w*|drown\\w*|guns?|firearms?|shoot\\w*|shot|traffic|trains?|neck|throat)\\b",
+			java.util.regex.Pattern.CASE_INSENSITIVE | java.util.regex.Pattern.UNICODE_CASE);
+
+	/** Whether free text names a method of high lethality ({@link #LETHAL_TEXT}). */
+	public static boolean namesLethalMethod(String text) {
+		return text != null && LETHAL_TEXT.matcher(text).find();
+	}
 
 	private EscalationSignals() {}
 
@@ -113,6 +140,20 @@ public final class EscalationSignals {
 		return hasCode(obs.getCode(), CONCEPTS_SYSTEM, "nssi-episode");
 	}
 
+	/**
+	 * Whether a self-harm episode counts as NSSI: its intent to die is recorded as absent ({@code intent-none}).
+	 * Intent present is suicidal behaviour; intent unsure, or no intent recorded (data that bypassed the
+	 * profile), is treated as possible suicidal behaviour. Neither counts towards NSSI-specific figures (the
+	 * frequency rule, the "fewer episodes" goal, the DSM-5 day count of {@code $populate}).
+	 */
+	public static boolean isNonSuicidal(Observation episode) {
+		List<String> intents = episode.getComponent().stream()
+				.filter(c -> hasCode(c.getCode(), CONCEPTS_SYSTEM, "suicidal-intent"))
+				.map(c -> localCode(c.getValue()).orElse("unrecorded"))
+				.toList();
+		return !intents.isEmpty() && intents.stream().allMatch("intent-none"::equals);
+	}
+
 	private static List<EscalationSignal> fromObservation(Observation obs) {
 		List<EscalationSignal> signals = new ArrayList<>();
 		// toCode() is null for a status set in code but not to a FHIR value (Set.contains(null) throws: NssiInputFuzzTest)
@@ -128,7 +169,23 @@ public final class EscalationSignals {
 			component(obs, "care-level").flatMap(EscalationSignals::localCode).filter(HIGH_CARE::contains).ifPresent(care -> signals.add(
 					new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION, "nssi-care:" + self, self,
 							"Self-harm episode that needed " + (care.equals("care-emergency") ? "emergency" : "medical") + " care")));
+			lethality(obs).ifPresent(why -> signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "lethal-method:" + self, self,
+					"Self-harm episode by a method or at a site of high lethality (" + why + "): check suicide risk whatever the recorded intent")));
+			if (components(obs, "function").map(EscalationSignals::localCode).flatMap(Optional::stream).anyMatch(SUICIDE_FUNCTION::equals)) {
+				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-function:" + self, self,
+						"Self-harm episode done to resist suicidal thoughts"));
+			}
 			return signals;
+		}
+		String event = eventOf(obs, self);
+		// extracted assessment answers (risk factors, functions endorsed) are the same event as their response
+		if (localCodes(obs).contains(PREVIOUS_ATTEMPT) && hasCode(obs.getCode(), CONCEPTS_SYSTEM, "risk-factor")) {
+			signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-attempt-history:" + event, self,
+					"Previous suicide attempt recorded"));
+		}
+		if (localCodes(obs).contains(SUICIDE_FUNCTION)) {
+			signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-function:" + event, self,
+					"Self-injury used to resist suicidal thoughts"));
 		}
 		// PHQ-9 item 9 recorded as an Observation of its own, or as a component of a PHQ-9 panel or total
 		Optional<Integer> item9 = hasCode(obs.getCode(), LOINC, PHQ9_ITEM9)
@@ -136,13 +193,16 @@ public final class EscalationSignals {
 				: hasCode(obs.getCode(), LOINC, PHQ9_TOTAL) || hasCode(obs.getCode(), LOINC, PHQ9_PANEL)
 						? obs.getComponent().stream().filter(c -> hasCode(c.getCode(), LOINC, PHQ9_ITEM9)).findFirst().flatMap(c -> number(c.getValue()))
 						: Optional.empty();
+		Optional<Integer> total = hasCode(obs.getCode(), LOINC, PHQ9_TOTAL)
+				? number(obs.getValue())
+				: hasCode(obs.getCode(), LOINC, PHQ9_PANEL)
+						? obs.getComponent().stream().filter(c -> hasCode(c.getCode(), LOINC, PHQ9_TOTAL)).findFirst().flatMap(c -> number(c.getValue()))
+						: Optional.empty();
+		if (item9.filter(v -> v > 0).isEmpty() && total.filter(t -> t >= PHQ9_SEVERE).isPresent()) {
+			signals.add(severeDepression(event, self));
+			return signals;
+		}
 		if (item9.filter(v -> v > 0).isPresent()) {
-			String event = obs.getDerivedFrom().stream()
-					.map(Reference::getReference)
-					.filter(r -> r != null && r.startsWith("QuestionnaireResponse/"))
-					.map(EscalationSignals::versionless)
-					.findFirst()
-					.orElse(self);
 			signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + event, self,
 					"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"));
 			return signals;
@@ -186,6 +246,14 @@ public final class EscalationSignals {
 			if (item9) {
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
 						"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"));
+			} else {
+				int total = 0;
+				for (int i = 1; i <= 9; i++) {
+					total += answers(qr.getItem(), "phq9-item-" + i).map(EscalationSignals::number).flatMap(Optional::stream).findFirst().orElse(0);
+				}
+				if (total >= PHQ9_SEVERE) {
+					signals.add(severeDepression(self, self));
+				}
 			}
 		} else if (qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-assessment")) {
 			boolean ideation = answers(qr.getItem(), "suicidal-ideation").anyMatch(a -> a instanceof BooleanType b && b.booleanValue());
@@ -194,6 +262,27 @@ public final class EscalationSignals {
 			if (ideation || intent) {
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
 						"NSSI assessment: " + (ideation ? "thoughts of suicide reported" : "intent to die present or unsure")));
+			}
+			// the on-screen notice promises a call for this answer: the Task is that call
+			if (answers(qr.getItem(), "nssi-expected-minor-harm").anyMatch(a -> a instanceof BooleanType b && Boolean.FALSE.equals(b.getValue()))) {
+				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "expected-severe-harm:" + self, self,
+						"NSSI assessment: did not expect the injury to stay minor or moderate (the form promised a safety conversation)"));
+			}
+			if (answerCodes(qr, "nssi-risk-factors").contains(PREVIOUS_ATTEMPT)) {
+				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-attempt-history:" + self, self,
+						"NSSI assessment: previous suicide attempt"));
+			}
+			if (answerCodes(qr, "nssi-functions").contains(SUICIDE_FUNCTION)) {
+				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-function:" + self, self,
+						"NSSI assessment: self-injury used to resist suicidal thoughts"));
+			}
+			List<String> lethal = new ArrayList<>(answerCodes(qr, "nssi-methods").stream().filter(LETHAL_METHODS::contains).toList());
+			if (answers(qr.getItem(), "nssi-methods-other").anyMatch(a -> a instanceof org.hl7.fhir.r4.model.StringType t && namesLethalMethod(t.getValue()))) {
+				lethal.add("other method described in free text");
+			}
+			if (!lethal.isEmpty()) {
+				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "lethal-method:" + self, self,
+						"NSSI assessment: method of high lethality (" + String.join(", ", lethal) + "): check suicide risk"));
 			}
 		}
 		return signals;
@@ -210,6 +299,72 @@ public final class EscalationSignals {
 					item.getAnswer().stream().flatMap(a -> answers(a.getItem(), linkId)));
 			return Stream.concat(own, nested);
 		});
+	}
+
+	private static EscalationSignal severeDepression(String event, String self) {
+		return new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "phq9-severe:" + event, self,
+				"PHQ-9 total of " + PHQ9_SEVERE + " or more (severe depression) with item 9 at 0: check suicide risk", "asap");
+	}
+
+	/** The response an Observation was extracted from (the event), or the Observation itself. */
+	private static String eventOf(Observation obs, String self) {
+		return obs.getDerivedFrom().stream()
+				.map(Reference::getReference)
+				.filter(r -> r != null && r.startsWith("QuestionnaireResponse/"))
+				.map(EscalationSignals::versionless)
+				.findFirst()
+				.orElse(self);
+	}
+
+	/** Why an episode's method or body site is of high lethality, if it is: lethal method codes, the neck, or free text naming one. */
+	static Optional<String> lethality(Observation episode) {
+		List<String> why = new ArrayList<>();
+		components(episode, "method").forEach(value -> {
+			localCode(value).filter(LETHAL_METHODS::contains).ifPresent(why::add);
+			if (value instanceof CodeableConcept cc) {
+				boolean text = namesLethalMethod(cc.getText())
+						|| cc.getCoding().stream().anyMatch(c -> "method-other".equals(c.getCode()) && namesLethalMethod(c.getDisplay()));
+				if (text) {
+					why.add("method described in free text");
+				}
+			}
+		});
+		components(episode, "body-site").forEach(value -> {
+			localCode(value).filter(LETHAL_SITES::contains).ifPresent(why::add);
+			if (value instanceof CodeableConcept cc && namesLethalMethod(cc.getText())) {
+				why.add("body site described in free text");
+			}
+		});
+		return why.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", why.stream().distinct().toList()));
+	}
+
+	/** The local codes of an Observation's value and component values. */
+	private static Set<String> localCodes(Observation obs) {
+		Set<String> codes = new java.util.HashSet<>();
+		Stream.concat(Stream.of(obs.getValue()), obs.getComponent().stream().map(Observation.ObservationComponentComponent::getValue))
+				.filter(v -> v != null)
+				.forEach(v -> {
+					if (v instanceof CodeableConcept cc) {
+						cc.getCoding().stream().filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && c.hasCode()).forEach(c -> codes.add(c.getCode()));
+					} else {
+						localCode(v).ifPresent(codes::add);
+					}
+				});
+		return codes;
+	}
+
+	/** The local codes answered to the items with this linkId. */
+	private static Set<String> answerCodes(QuestionnaireResponse qr, String linkId) {
+		Set<String> codes = new java.util.HashSet<>();
+		answers(qr.getItem(), linkId).forEach(a -> localCode(a).ifPresent(codes::add));
+		return codes;
+	}
+
+	private static Stream<Type> components(Observation obs, String localCode) {
+		return obs.getComponent().stream()
+				.filter(c -> hasCode(c.getCode(), CONCEPTS_SYSTEM, localCode))
+				.map(Observation.ObservationComponentComponent::getValue)
+				.filter(v -> v != null);
 	}
 
 	private static Optional<Type> component(Observation obs, String localCode) {

@@ -31,6 +31,8 @@ public enum ErrorCode {
 	PATIENT_MAY_EDIT_ONLY_RELAPSE_PLAN(503, 403, "a patient-context token may edit only the relapse-prevention plan"),
 	PLAN_LOGIC_FAILED(504, 500, "`$apply` produced a plan without the suicide-risk pathway while a suicide-risk Flag is open"),
 	ACTIVE_PLAN_EXISTS(505, 409, "`$apply` with `persist=true`: the patient already has an active DBT or CBT plan"),
+	// safety escalation (escalation/)
+	ESCALATION_TASK_UNDOCUMENTED(601, 422, "an escalation Task set to `completed` without a documented risk assessment (a `Task.output` referencing a RiskAssessment, Procedure, QuestionnaireResponse, Observation, ClinicalImpression or DocumentReference)"),
 	// integration (bulk export, CDS Hooks)
 	BULK_EXPORT_NOT_ALLOWED(801, 403, "bulk export not allowed for this token or these types"),
 	BULK_EXPORT_NOT_FOUND(802, 404, "no such export for this client"),

@@ -109,12 +109,14 @@ public class PlanApplyProvider implements FhirOperationProvider {
 			refuseSecondActivePlan(patient);
 		}
 		// Definitions (PlanDefinitions, ActivityDefinitions, the CQL Library) come from this server. The data the
-		// logic may see is exactly this patient and their Flags, read here through the caller's request, so the
-		// CQL cannot reach other patients' records whatever its retrieves ask for.
+		// logic may see is exactly this patient, their Flags and their risk-factor Observations (abuse, neglect or
+		// family conflict stop automatic family involvement), read here through the caller's request, so the CQL
+		// cannot reach other patients' records whatever its retrieves ask for.
 		List<Flag> flags = flags(patient, request);
 		Bundle data = new Bundle().setType(Bundle.BundleType.COLLECTION);
 		data.addEntry().setResource(subjectPatient);
 		flags.forEach(f -> data.addEntry().setResource(f));
+		riskFactors(patient, request).forEach(o -> data.addEntry().setResource(o));
 		HapiFhirRepository definitions = new HapiFhirRepository(daoRegistry, request, server(request));
 		InMemoryFhirRepository patientData = new InMemoryFhirRepository(definitions.fhirContext(), data);
 		PlanDefinitionProcessor processor = new PlanDefinitionProcessor(definitions, crSettings);
@@ -155,6 +157,14 @@ public class PlanApplyProvider implements FhirOperationProvider {
 	}
 
 	/** The patient's Flags, through the caller's request (its authorization applies). */
+	private List<org.hl7.fhir.r4.model.Observation> riskFactors(IdType patient, RequestDetails request) {
+		SearchParameterMap map = WholeHistory.search()
+				.add(org.hl7.fhir.r4.model.Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
+				.add(org.hl7.fhir.r4.model.Observation.SP_CODE, new ca.uhn.fhir.rest.param.TokenParam(NssiCanonicals.CONCEPTS_SYSTEM, "risk-factor"));
+		return daoRegistry.getResourceDao("Observation").search(map, request).getAllResources().stream()
+				.map(org.hl7.fhir.r4.model.Observation.class::cast).toList();
+	}
+
 	private List<Flag> flags(IdType patient, RequestDetails request) {
 		SearchParameterMap map = WholeHistory.search().add(Flag.SP_PATIENT, new ReferenceParam(patient.getValue()));
 		return daoRegistry.getResourceDao("Flag").search(map, request).getAllResources().stream().map(Flag.class::cast).toList();

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CarePlan;
@@ -72,7 +73,7 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 
 	public record Progress(
 			CarePlan plan, LocalDate start, LocalDate asOf, long daysInPlan,
-			int episodesBefore, int episodesSince, int episodesLast30Days,
+			int episodesBefore, int episodesSince, int episodesLast30Days, int reportDaysLast30Days,
 			List<Sessions> sessions, Diary lastWeek, Diary firstWeek, List<GoalStatus> goals) {}
 
 	public Progress compute(CarePlan plan, LocalDate asOf) {
@@ -82,7 +83,8 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 		long days = Math.max(1, ChronoUnit.DAYS.between(start, asOf) + 1);
 
 		List<LocalDate> episodes = episodeIndex.patientPid(patient.getIdPart())
-				.map(pid -> episodeIndex.episodes(pid).stream().map(EpisodeIndex.Episode::day).toList())
+				// the "fewer episodes" goal is an NSSI goal: only episodes whose intent is recorded as none count
+				.map(pid -> episodeIndex.episodes(pid).stream().filter(EpisodeIndex.Episode::nonSuicidal).map(EpisodeIndex.Episode::day).toList())
 				.orElse(List.of());
 		int since = (int) episodes.stream().filter(d -> !d.isBefore(start) && !d.isAfter(asOf)).count();
 		LocalDate beforeStart = start.minusDays(days);
@@ -95,13 +97,20 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 		Diary lastWeek = window(diary, asOf.minusDays(6), asOf);
 		Diary firstWeek = window(diary, start, start.plusDays(6));
 
-		Progress partial = new Progress(plan, start, asOf, days, before, since, recent, sessions, lastWeek, firstWeek, List.of());
+		// days in the last 30 with anything self-reported or recorded (a diary card, or an episode of any intent):
+		// zero episodes with zero reports is non-reporting, not success
+		Set<LocalDate> reported = new java.util.HashSet<>();
+		diary.keySet().stream().filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).forEach(reported::add);
+		episodeIndex.patientPid(patient.getIdPart()).ifPresent(pid -> episodeIndex.episodes(pid).stream()
+				.map(EpisodeIndex.Episode::day).filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).forEach(reported::add));
+		int reports = reported.size();
+		Progress partial = new Progress(plan, start, asOf, days, before, since, recent, reports, sessions, lastWeek, firstWeek, List.of());
 		List<GoalStatus> goals = new ArrayList<>();
 		for (Reference ref : plan.getGoal()) {
 			// only the plan's own patient's Goals, and only ones that resolve: a bad reference costs its figure, not the answer
 			readOwn("Goal", ref, patient, system).map(Goal.class::cast).ifPresent(goal -> goals.add(status(goal, partial)));
 		}
-		return new Progress(plan, start, asOf, days, before, since, recent, sessions, lastWeek, firstWeek, goals);
+		return new Progress(plan, start, asOf, days, before, since, recent, reports, sessions, lastWeek, firstWeek, goals);
 	}
 
 	/** A relative reference to one of this patient's own resources, if it resolves. */
@@ -311,6 +320,12 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 				if (p.daysInPlan() < EPISODE_WINDOW_DAYS || high == null) {
 					yield new GoalStatus(goal, code, "in-progress", String.format(Locale.ROOT,
 							"%d episode(s) in %d day(s) of the plan; judged after %d days", p.episodesSince(), p.daysInPlan(), EPISODE_WINDOW_DAYS));
+				}
+				if (p.reportDaysLast30Days() == 0) {
+					// non-reporting is not success: no diary card and no episode in the window cannot show the target met
+					yield new GoalStatus(goal, code, "in-progress", String.format(Locale.ROOT,
+							"nothing reported or recorded in the last %d days (no diary card, no episode): not judged as achieved; ask the person how things are",
+							EPISODE_WINDOW_DAYS));
 				}
 				String reason = String.format(Locale.ROOT, "%d episode(s) in the last %d days (target at most %s); %d since the plan started, %d in the same number of days before",
 						p.episodesLast30Days(), EPISODE_WINDOW_DAYS, number(high), p.episodesSince(), p.episodesBefore());

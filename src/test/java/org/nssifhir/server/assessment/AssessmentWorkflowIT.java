@@ -209,6 +209,36 @@ class AssessmentWorkflowIT extends BaseIT {
 	}
 
 	@Test
+	void populateAssessment_leavesNoSelfInjuryUnanswered_whenNothingIsOnRecord_andCountsOnlyNonSuicidalDays() {
+		IGenericClient client = client();
+		IIdType nothing = AssessmentFixtures.patient(client);
+		QuestionnaireResponse empty = populate(client, nothing);
+		assertThat(answers(empty, "nssi-any-past-year")).as("no record is not 'no self-injury'").isEmpty();
+		assertThat(answers(empty, "nssi-days-past-year")).isEmpty();
+
+		IIdType patient = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(30), "intent-none", "care-self")).execute();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(20), "intent-present", null)).execute();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(10), "intent-unsure", null)).execute();
+		QuestionnaireResponse draft = populate(client, patient);
+		assertThat(answers(draft, "nssi-any-past-year")).singleElement().satisfies(a -> assertThat(((BooleanType) a).booleanValue()).isTrue());
+		assertThat(answers(draft, "nssi-days-past-year")).as("DSM-5 criterion A counts NSSI days only")
+				.singleElement().satisfies(a -> assertThat(((IntegerType) a).getValue()).isEqualTo(1));
+
+		IIdType suicidalOnly = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(suicidalOnly, daysAgo(3), "intent-present", null)).execute();
+		assertThat(answers(populate(client, suicidalOnly), "nssi-days-past-year")).isEmpty();
+	}
+
+	private static QuestionnaireResponse populate(IGenericClient client, IIdType patient) {
+		Parameters in = new Parameters();
+		in.addParameter().setName("subject").setValue(new Reference(patient));
+		Parameters out = client.operation().onInstance(new org.hl7.fhir.r4.model.IdType("Questionnaire", "nssi-assessment"))
+				.named("$populate").withParameters(in).execute();
+		return (QuestionnaireResponse) out.getParameter("response").getResource();
+	}
+
+	@Test
 	void populate_refusesAPatientTokenForAnotherPatient_andAMissingSubject() {
 		IGenericClient client = client();
 		IIdType mine = AssessmentFixtures.patient(client);

@@ -51,7 +51,7 @@ class EscalationIT extends BaseIT {
 	}
 
 	@Test
-	void episodeWithIntentUnsure_raisesProfiledSuicideRiskFlagAndUrgentTaskForTheGp_onCreate() {
+	void episodeWithIntentUnsure_raisesProfiledSuicideRiskFlagAndUrgentTaskForTheGp_whenNoCareTeam_onCreate() {
 		IGenericClient client = client();
 		Practitioner gp = new Practitioner();
 		gp.addName().setFamily("Synthetic GP");
@@ -259,6 +259,14 @@ class EscalationIT extends BaseIT {
 
 		String token = tokens().token().scopes("user/*.cruds").claim("fhirUser", clinicianId.getValue()).sign();
 		task.setStatus(Task.TaskStatus.COMPLETED);
+		// completing it needs a documented risk assessment (issue 19): here the clinician's Procedure
+		org.hl7.fhir.r4.model.Procedure assessed = new org.hl7.fhir.r4.model.Procedure();
+		assessed.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		assessed.setStatus(org.hl7.fhir.r4.model.Procedure.ProcedureStatus.COMPLETED);
+		assessed.setSubject(new Reference(patient));
+		assessed.getCode().addCoding(new Coding(NssiCanonicals.SNOMED, "225337009", "Suicide risk assessment"));
+		task.addOutput().setValue(new Reference(client.create().resource(assessed).execute().getId().toUnqualifiedVersionless()))
+				.getType().setText("Suicide risk assessment");
 		client(token).update().resource(task).execute();
 
 		Task closed = client().read().resource(Task.class).withId(task.getIdElement().toUnqualifiedVersionless()).execute();

@@ -61,9 +61,29 @@ class EscalationSignalsTest {
 		qr.setId("QuestionnaireResponse/q1");
 		assertThat(EscalationSignals.find(qr)).singleElement()
 				.satisfies(s -> assertThat(s.eventKey()).isEqualTo("suicide-risk:QuestionnaireResponse/q1"));
-		QuestionnaireResponse clean = AssessmentFixtures.phq9(PATIENT, 3, 3, 3, 3, 3, 3, 3, 3, 0);
+		QuestionnaireResponse clean = AssessmentFixtures.phq9(PATIENT, 2, 2, 2, 2, 2, 2, 3, 3, 0);
 		clean.setId("QuestionnaireResponse/q2");
-		assertThat(EscalationSignals.find(clean)).isEmpty();
+		assertThat(EscalationSignals.find(clean)).as("total 18").isEmpty();
+		// total 24 with item 9 at 0: severe depression, a suicide-risk alert of lower priority
+		QuestionnaireResponse severe = AssessmentFixtures.phq9(PATIENT, 3, 3, 3, 3, 3, 3, 3, 3, 0);
+		severe.setId("QuestionnaireResponse/q3");
+		assertThat(EscalationSignals.find(severe)).singleElement().satisfies(s -> {
+			assertThat(s.eventKey()).isEqualTo("phq9-severe:QuestionnaireResponse/q3");
+			assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
+			assertThat(s.taskPriority()).isEqualTo("asap");
+		});
+	}
+
+	@Test
+	void lethalFreeText_isMatchedConservatively_onWholeWords() {
+		for (String text : List.of("overdose", "took 20 Pills", "paracetamol", "hanging", "a ligature", "belt round my neck",
+				"jumped off a bridge", "tried to drown", "poisoned myself", "OD", "strangled", "choking")) {
+			assertThat(EscalationSignals.namesLethalMethod(text)).as(text).isTrue();
+		}
+		for (String text : List.of("scratching with a pen", "hangout with friends", "picking", "rubbing with an eraser", "", "odd marks")) {
+			assertThat(EscalationSignals.namesLethalMethod(text)).as(text).isFalse();
+		}
+		assertThat(EscalationSignals.namesLethalMethod(null)).isFalse();
 	}
 
 	@Test

@@ -76,7 +76,7 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(codes(plan.getCategory())).contains("dbt-plan");
 		assertThat(plan.getStatus()).isEqualTo(CarePlan.CarePlanStatus.ACTIVE);
 		assertThat(plan.getIntent()).isEqualTo(CarePlan.CarePlanIntent.PLAN);
-		assertThat(plan.getInstantiatesCanonical().get(0).getValue()).isEqualTo(BASE + "/PlanDefinition/nssi-dbt|0.3.0");
+		assertThat(plan.getInstantiatesCanonical().get(0).getValue()).isEqualTo(BASE + "/PlanDefinition/nssi-dbt|0.4.0");
 		assertThat(plan.getSubject().getReference()).isEqualTo(patient.getValue());
 		assertThat(refs(plan.getAddresses())).containsExactly(condition.getValue());
 		assertThat(refs(plan.getCareTeam())).containsExactly(careTeam.getValue());
@@ -95,7 +95,7 @@ class TreatmentPlanIT extends BaseIT {
 			assertThat(refs(sr.getReasonReference())).containsExactly(condition.getValue());
 			assertThat(sr.getRequester().getReference()).isEqualTo(practitioner.getValue());
 			assertThat(sr.getInstantiatesCanonical().get(0).getValue())
-					.isEqualTo(BASE + "/ActivityDefinition/nssi-" + code(sr) + "|0.3.0");
+					.isEqualTo(BASE + "/ActivityDefinition/nssi-" + code(sr) + "|0.4.0");
 			assertThat(labels(sr)).contains("R", "BH", "ADOL");
 		}
 		CarePlan.CarePlanActivityDetailComponent diaryCard = ownActivity(plan, "dbt-diary-card");
@@ -161,6 +161,33 @@ class TreatmentPlanIT extends BaseIT {
 				.map(r -> code((ServiceRequest) r)).toList();
 		assertThat(proposed).contains("cbt-act", "family-psychoeducation", "family-sessions").doesNotContain("cbt-cognitive-restructuring");
 		assertThat(count("CarePlan", patient)).isEqualTo(plansBefore);
+	}
+
+	/** Issue 19: family involvement is not automatic for a minor when abuse, neglect or family conflict is recorded. */
+	@Test
+	void adolescentWithRecordedAbuseOrFamilyConflict_getsNoAutomaticFamilyInvolvement() {
+		for (String risk : List.of("risk-childhood-abuse", "risk-family-conflict")) {
+			IIdType patient = patient(LocalDate.now(ZoneOffset.UTC).minusYears(15).toString());
+			condition(patient);
+			Observation factor = new Observation();
+			factor.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+			factor.setStatus(Observation.ObservationStatus.FINAL);
+			factor.addCategory().addCoding(new Coding(CONCEPTS_SYSTEM, "nssi", null));
+			factor.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, "risk-factor", null));
+			factor.setSubject(new Reference(patient));
+			factor.setEffective(new DateTimeType(new Date()));
+			factor.setValue(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, risk, null)));
+			client().create().resource(factor).execute();
+
+			CarePlan proposal = apply("nssi-dbt", patient, Map.of());
+			List<String> proposed = proposal.getContained().stream().filter(ServiceRequest.class::isInstance)
+					.map(r -> code((ServiceRequest) r)).toList();
+			assertThat(proposed).as(risk).containsAll(DBT_CORE).doesNotContain("family-psychoeducation", "family-sessions");
+			// the clinician can still choose it with the young person
+			CarePlan chosen = apply("nssi-dbt", patient, Map.of("familyInvolvement", new BooleanType(true)));
+			assertThat(chosen.getContained().stream().filter(ServiceRequest.class::isInstance).map(r -> code((ServiceRequest) r)).toList())
+					.contains("family-psychoeducation", "family-sessions");
+		}
 	}
 
 	@Test
@@ -334,6 +361,48 @@ class TreatmentPlanIT extends BaseIT {
 			Thread.sleep(250);
 		}
 		assertThat(status).as("fewer-episodes goal after a new episode").isEqualTo("improving");
+	}
+
+	/**
+	 * Issue 19: 30 days of a plan with nothing on record is non-reporting, not success; and suicidal episodes are not
+	 * NSSI episodes for the "fewer episodes" goal.
+	 */
+	@Test
+	void fewerEpisodesGoal_isNotAchievedByNonReporting_andCountsOnlyNonSuicidalEpisodes() throws Exception {
+		LocalDate today = LocalDate.now(ZoneOffset.UTC);
+		LocalDate start = today.minusDays(45);
+		IIdType patient = patient("1985-05-05");
+		condition(patient);
+		CarePlan plan = apply("nssi-dbt", patient, Map.of("persist", new BooleanType(true)));
+		plan.getPeriod().setStartElement(new DateTimeType(java.sql.Date.valueOf(start)));
+		client().update().resource(plan).withId(plan.getIdElement().toUnqualifiedVersionless()).execute();
+		client().create().resource(AssessmentFixtures.episode(patient, date(start.minusDays(10)), "intent-none", null)).execute();
+
+		Parameters silent = client().operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withNoParameters(Parameters.class).useHttpGet().execute();
+		assertThat(goalStatus(silent, "goal-fewer-episodes")).as("no diary card, no episode for 30 days: " + goalReason(silent, "goal-fewer-episodes"))
+				.isEqualTo("in-progress");
+
+		// a suicidal episode reports something, but is not an NSSI episode: 0 NSSI episodes in 30 days, and reported
+		client().create().resource(AssessmentFixtures.episode(patient, date(today.minusDays(3)), "intent-present", null)).execute();
+		Parameters reported = client().operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withNoParameters(Parameters.class).useHttpGet().execute();
+		assertThat(integer(reported, "episodesLast30Days")).isZero();
+		assertThat(goalStatus(reported, "goal-fewer-episodes")).isEqualTo("achieved");
+	}
+
+	private static String goalReason(Parameters progress, String goal) {
+		return progress.getParameter().stream().filter(p -> p.getName().equals("goal"))
+				.filter(p -> ((Coding) part(p, "code").getValue()).getCode().equals(goal))
+				.map(p -> ((org.hl7.fhir.r4.model.StringType) part(p, "reason").getValue()).getValue())
+				.findFirst().orElse("?") + " / daysInPlan " + integer(progress, "daysInPlan") + " / last30 " + integer(progress, "episodesLast30Days");
+	}
+
+	private static String goalStatus(Parameters progress, String goal) {
+		return progress.getParameter().stream().filter(p -> p.getName().equals("goal"))
+				.filter(p -> ((Coding) part(p, "code").getValue()).getCode().equals(goal))
+				.map(p -> ((Coding) part(p, "achievementStatus").getValue()).getCode())
+				.findFirst().orElseThrow();
 	}
 
 	@Test

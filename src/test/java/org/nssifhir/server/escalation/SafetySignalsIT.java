@@ -1,0 +1,313 @@
+package org.nssifhir.server.escalation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.nssifhir.server.assessment.AssessmentFixtures.CS;
+
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.List;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Flag;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.Task;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.assessment.AssessmentFixtures;
+import org.nssifhir.server.support.BaseIT;
+
+/**
+ * Issue 19, "signals that raise nothing" and "follow-through", over HTTP: every signal raises exactly one Flag
+ * and one Task (and what must not fire, does not); the Task goes to the care team first, has a due time, cannot
+ * be completed without a documented risk assessment, and completing it resolves the Flag.
+ */
+class SafetySignalsIT extends BaseIT {
+
+	private List<Flag> flags(IIdType patient) {
+		return client().search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(e -> (Flag) e.getResource()).toList();
+	}
+
+	private List<Task> tasks(IIdType patient) {
+		return client().search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(e -> (Task) e.getResource()).toList();
+	}
+
+	private static Date daysAgo(int days) {
+		return Date.from(Instant.now().minus(days, ChronoUnit.DAYS));
+	}
+
+	private static boolean hasCode(CodeableConcept cc, String code) {
+		return cc.getCoding().stream().anyMatch(c -> CS.equals(c.getSystem()) && code.equals(c.getCode()));
+	}
+
+	private static String key(Flag flag) {
+		return flag.getIdentifierFirstRep().getValue();
+	}
+
+	/** Exactly one suicide-risk Flag and one Task, keyed with this prefix; returns the Task. */
+	private Task onlySuicideRiskAlert(IIdType patient, String keyPrefix, Task.TaskPriority priority) {
+		assertThat(flags(patient)).singleElement().satisfies(f -> {
+			assertThat(hasCode(f.getCode(), "suicide-risk")).isTrue();
+			assertThat(key(f)).startsWith(keyPrefix);
+		});
+		List<Task> tasks = tasks(patient);
+		assertThat(tasks).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(priority));
+		return tasks.get(0);
+	}
+
+	private static QuestionnaireResponse.QuestionnaireResponseItemComponent group(QuestionnaireResponse qr, String linkId) {
+		return qr.getItem().stream().filter(i -> linkId.equals(i.getLinkId())).findFirst().orElseThrow();
+	}
+
+	private static QuestionnaireResponse cleanAssessment(IIdType patient) {
+		return AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of("function-relief-distress"), List.of(), List.of());
+	}
+
+	/** An assessment whose methods include "other", described in free text. */
+	private static QuestionnaireResponse otherMethod(IIdType patient, String text) {
+		QuestionnaireResponse qr = cleanAssessment(patient);
+		QuestionnaireResponse.QuestionnaireResponseItemComponent behaviours = group(qr, "behaviours");
+		QuestionnaireResponse.QuestionnaireResponseItemComponent methods =
+				behaviours.getItem().stream().filter(i -> "nssi-methods".equals(i.getLinkId())).findFirst().orElseThrow();
+		methods.addAnswer().setValue(new Coding(CS, "method-other", null));
+		// in the Questionnaire's order: right after the methods item
+		QuestionnaireResponse.QuestionnaireResponseItemComponent other = new QuestionnaireResponse.QuestionnaireResponseItemComponent();
+		other.setLinkId("nssi-methods-other").addAnswer().setValue(new StringType(text));
+		behaviours.getItem().add(behaviours.getItem().indexOf(methods) + 1, other);
+		return qr;
+	}
+
+	// ---------------------------------------------------------------- signals
+
+	@Test
+	void assessmentNotExpectingMinorHarm_raisesTheAlertItsNoticePromises_andExpectingMinorHarmRaisesNothing() {
+		IGenericClient client = client();
+		IIdType calm = AssessmentFixtures.patient(client);
+		QuestionnaireResponse minor = cleanAssessment(calm);
+		group(minor, "behaviours").addItem().setLinkId("nssi-expected-minor-harm").addAnswer().setValue(new BooleanType(true));
+		client.create().resource(minor).execute();
+		assertThat(flags(calm)).isEmpty();
+		assertThat(tasks(calm)).isEmpty();
+
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse qr = cleanAssessment(patient);
+		group(qr, "behaviours").addItem().setLinkId("nssi-expected-minor-harm").addAnswer().setValue(new BooleanType(false));
+		client.create().resource(qr).execute();
+		onlySuicideRiskAlert(patient, "expected-severe-harm:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+	}
+
+	@Test
+	void assessmentWithPreviousSuicideAttempt_raisesSuicideRisk() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of(),
+				List.of("risk-previous-suicide-attempt", "risk-depression"), List.of())).execute();
+		onlySuicideRiskAlert(patient, "suicide-attempt-history:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+	}
+
+	@Test
+	void functionResistSuicidalThoughts_onAnAssessmentOrAnEpisode_raisesSuicideRisk() {
+		IGenericClient client = client();
+		IIdType assessed = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.assessment(assessed, false, "intent-none", 2,
+				List.of("function-relief-distress", "function-resist-suicidal-thoughts"), List.of(), List.of())).execute();
+		onlySuicideRiskAlert(assessed, "suicide-function:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+
+		IIdType recorded = AssessmentFixtures.patient(client);
+		Observation episode = AssessmentFixtures.episode(recorded, daysAgo(1), "intent-none", "care-self");
+		episode.addComponent(AssessmentFixtures.component("function", new CodeableConcept(new Coding(CS, "function-resist-suicidal-thoughts", null))));
+		client.create().resource(episode).execute();
+		onlySuicideRiskAlert(recorded, "suicide-function:Observation/", Task.TaskPriority.URGENT);
+	}
+
+	@Test
+	void freeTextOtherMethodNamingOverdoseOrLigature_raisesSuicideRisk_andHarmlessTextDoesNot() {
+		IGenericClient client = client();
+		IIdType harmless = AssessmentFixtures.patient(client);
+		client.create().resource(otherMethod(harmless, "rubbing skin with an eraser")).execute();
+		assertThat(flags(harmless)).isEmpty();
+
+		for (String text : List.of("took an overdose of my tablets", "used a ligature", "Hanging")) {
+			IIdType patient = AssessmentFixtures.patient(client);
+			client.create().resource(otherMethod(patient, text)).execute();
+			onlySuicideRiskAlert(patient, "lethal-method:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+		}
+	}
+
+	@Test
+	void severePhq9WithItem9AtZero_raisesALowerPrioritySuicideRiskAlert_andModerateRaisesNothing() {
+		IGenericClient client = client();
+		IIdType moderate = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.phq9(moderate, 2, 2, 2, 2, 2, 2, 2, 2, 0)).execute();
+		assertThat(flags(moderate)).isEmpty();
+
+		IIdType severe = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.phq9(severe, 3, 3, 3, 3, 2, 2, 2, 2, 0)).execute();
+		Task task = onlySuicideRiskAlert(severe, "phq9-severe:QuestionnaireResponse/", Task.TaskPriority.ASAP);
+		assertThat(task.getDescription()).contains("PHQ-9 total of 20 or more");
+	}
+
+	@Test
+	void lethalMethodOrNeckSite_raisesSuicideRiskWhateverTheRecordedIntent_andAnArmCutDoesNot() {
+		IGenericClient client = client();
+		IIdType arm = AssessmentFixtures.patient(client);
+		Observation cut = AssessmentFixtures.episode(arm, daysAgo(1), "intent-none", "care-self");
+		cut.addComponent(AssessmentFixtures.component("body-site", new CodeableConcept(new Coding(CS, "site-forearm-wrist", null))));
+		client.create().resource(cut).execute();
+		assertThat(flags(arm)).isEmpty();
+
+		for (String method : List.of("method-self-poisoning", "method-ligature", "method-jumping")) {
+			IIdType patient = AssessmentFixtures.patient(client);
+			Observation episode = AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-self");
+			episode.getComponent().stream().filter(c -> hasCode(c.getCode(), "method")).forEach(c -> c.setValue(new CodeableConcept(new Coding(CS, method, null))));
+			client.create().resource(episode).execute();
+			onlySuicideRiskAlert(patient, "lethal-method:Observation/", Task.TaskPriority.URGENT);
+		}
+
+		IIdType neck = AssessmentFixtures.patient(client);
+		Observation episode = AssessmentFixtures.episode(neck, daysAgo(1), "intent-none", "care-self");
+		episode.addComponent(AssessmentFixtures.component("body-site", new CodeableConcept(new Coding(CS, "site-neck", null))));
+		client.create().resource(episode).execute();
+		onlySuicideRiskAlert(neck, "lethal-method:Observation/", Task.TaskPriority.URGENT);
+
+		IIdType text = AssessmentFixtures.patient(client);
+		Observation other = AssessmentFixtures.episode(text, daysAgo(1), "intent-none", "care-self");
+		other.getComponent().stream().filter(c -> hasCode(c.getCode(), "method"))
+				.forEach(c -> c.setValue(new CodeableConcept(new Coding(CS, "method-other", null)).setText("overdose")));
+		client.create().resource(other).execute();
+		onlySuicideRiskAlert(text, "lethal-method:Observation/", Task.TaskPriority.URGENT);
+	}
+
+	@Test
+	void newBodySitesAreAccepted() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		for (String site : List.of("site-genitals", "site-breast", "site-back")) {
+			Observation episode = AssessmentFixtures.episode(patient, daysAgo(200), "intent-none", "care-self");
+			episode.addComponent(AssessmentFixtures.component("body-site", new CodeableConcept(new Coding(CS, site, null))));
+			client.create().resource(episode).execute();
+		}
+		assertThat(flags(patient)).isEmpty();
+	}
+
+	// ---------------------------------------------------------------- follow-through
+
+	@Test
+	void urgentTask_goesToTheCareTeamBeforeTheGp_andIsDueWithin24Hours() {
+		IGenericClient client = client();
+		Practitioner gp = new Practitioner();
+		gp.addName().setFamily("Synthetic GP");
+		IIdType gpId = client.create().resource(gp).execute().getId().toUnqualifiedVersionless();
+		IIdType patient = AssessmentFixtures.patient(client);
+		Patient p = client.read().resource(Patient.class).withId(patient).execute();
+		p.addGeneralPractitioner(new Reference(gpId));
+		client.update().resource(p).execute();
+		CareTeam team = new CareTeam();
+		team.setStatus(CareTeam.CareTeamStatus.ACTIVE);
+		team.setSubject(new Reference(patient));
+		team.addParticipant().setMember(new Reference(gpId));
+		IIdType teamId = client.create().resource(team).execute().getId().toUnqualifiedVersionless();
+
+		Date before = new Date();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-present", null)).execute();
+		Task task = tasks(patient).get(0);
+		assertThat(task.getOwner().getReference()).isEqualTo(teamId.getValue());
+		Date due = task.getRestriction().getPeriod().getEnd();
+		assertThat(due).isNotNull();
+		assertThat(due.getTime() - before.getTime()).isLessThanOrEqualTo(EscalationService.URGENT_DUE.toMillis() + 60_000);
+		assertThat(due).isAfter(before);
+	}
+
+	@Test
+	void completingTheTask_needsADocumentedRiskAssessment_andResolvesTheFlag() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		IIdType episode = client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-present", null)).execute().getId();
+		Task task = tasks(patient).get(0);
+
+		task.setStatus(Task.TaskStatus.COMPLETED);
+		assertThatFailsWith422(() -> client.update().resource(task).execute(), "NSSI-0601");
+		assertThat(flags(patient)).singleElement().satisfies(f -> assertThat(f.getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE));
+
+		org.hl7.fhir.r4.model.RiskAssessment assessment = new org.hl7.fhir.r4.model.RiskAssessment();
+		assessment.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		assessment.setStatus(org.hl7.fhir.r4.model.RiskAssessment.RiskAssessmentStatus.FINAL);
+		assessment.setSubject(new Reference(patient));
+		assessment.addBasis(new Reference(episode.toUnqualifiedVersionless()));
+		IIdType assessmentId = client.create().resource(assessment).execute().getId().toUnqualifiedVersionless();
+		task.addOutput().setValue(new Reference(assessmentId)).getType().setText("Suicide risk assessment");
+		client.update().resource(task).execute();
+
+		assertThat(tasks(patient)).singleElement().satisfies(t -> assertThat(t.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED));
+		assertThat(flags(patient)).singleElement().satisfies(f -> {
+			assertThat(f.getStatus()).isEqualTo(Flag.FlagStatus.INACTIVE);
+			assertThat(f.getPeriod().hasEnd()).isTrue();
+		});
+	}
+
+	@Test
+	void furtherDoublingOfFrequency_raisesANewAlertWhileTheOldOneIsOpen_andOneMoreEpisodeDoesNot() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(60), "intent-none", "care-self")).execute();
+		for (int day : new int[] {20, 15, 10}) {
+			client.create().resource(AssessmentFixtures.episode(patient, daysAgo(day), "intent-none", "care-self")).execute();
+		}
+		assertThat(flags(patient)).as("3 episodes against a baseline of 0.33: the first alert").hasSize(1);
+		for (int day : new int[] {9, 8}) {
+			client.create().resource(AssessmentFixtures.episode(patient, daysAgo(day), "intent-none", "care-self")).execute();
+		}
+		assertThat(flags(patient)).as("5 episodes: not yet double the 3 of the open alert").hasSize(1);
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(7), "intent-none", "care-self")).execute();
+		assertThat(flags(patient)).as("6 episodes: doubled while the first alert is open").hasSize(2);
+		assertThat(tasks(patient)).hasSize(2);
+	}
+
+	@Test
+	void episodesWithIntentToDie_doNotCountTowardsTheNssiFrequencyRule() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(20), "intent-present", null)).execute();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(10), "intent-unsure", null)).execute();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-self")).execute();
+		// two suicide-risk alerts (one per episode), no frequency alert: only one episode is NSSI
+		assertThat(flags(patient)).hasSize(2).allSatisfy(f -> assertThat(hasCode(f.getCode(), "suicide-risk")).isTrue());
+	}
+
+	@Test
+	void missingBirthDate_treatsThePersonAsPossiblyMinor_forEscalation() {
+		IGenericClient client = client();
+		Patient noBirthDate = new Patient();
+		noBirthDate.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		noBirthDate.addName().setFamily("Synthetic").addGiven("Unknown-age");
+		IIdType patient = client.create().resource(noBirthDate).execute().getId().toUnqualifiedVersionless();
+		Date before = new Date();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-medical")).execute();
+		Task task = tasks(patient).get(0);
+		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+		assertThat(task.getDescription()).contains("treated as possibly under 18");
+		assertThat(task.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
+				.as("a minor's asap Task is due as fast as an urgent one").isLessThanOrEqualTo(EscalationService.URGENT_DUE.toMillis() + 60_000);
+
+		IIdType adult = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(adult, daysAgo(1), "intent-none", "care-medical")).execute();
+		assertThat(tasks(adult).get(0).getDescription()).doesNotContain("under 18");
+	}
+
+	private static void assertThatFailsWith422(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String code) {
+		org.assertj.core.api.Assertions.assertThatThrownBy(call)
+				.isInstanceOf(ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException.class)
+				.hasMessageContaining(code);
+	}
+}
