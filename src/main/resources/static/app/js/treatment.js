@@ -15,15 +15,27 @@ function ref(resource) {
 }
 
 export class Treatment {
-  constructor(fhir, container, refresh) {
+  constructor(fhir, container, refresh, { readOnly = false } = {}) {
     this.fhir = fhir;
     this.container = container;
     this.refresh = refresh;
+    this.readOnly = readOnly;
+  }
+
+  async plansWithParts() {
+    const patient = encodeURIComponent(this.fhir.patientId);
+    if (!this.fhir.glassBroken) {
+      return this.fhir.search("CarePlan?patient=" + patient
+        + "&status=active&_include=CarePlan:goal&_include=CarePlan:activity-reference&_sort=-date");
+    }
+    // break-the-glass covers searches about one patient, never widened by _include: the parts are searched by patient
+    const [plans, goals, requests] = await Promise.all(["CarePlan?patient=" + patient + "&status=active&_sort=-date",
+      "Goal?patient=" + patient, "ServiceRequest?patient=" + patient].map(q => this.fhir.search(q)));
+    return [...plans, ...goals, ...requests];
   }
 
   async load() {
-    const found = await this.fhir.search("CarePlan?patient=" + encodeURIComponent(this.fhir.patientId)
-      + "&status=active&_include=CarePlan:goal&_include=CarePlan:activity-reference&_sort=-date");
+    const found = await this.plansWithParts();
     const plans = found.filter(r => r.resourceType === "CarePlan");
     const byRef = new Map(found.map(r => [ref(r), r]));
     const main = plans.find(p => !hasCategory(p, RELAPSE));
@@ -47,6 +59,10 @@ export class Treatment {
   }
 
   renderStart() {
+    if (this.readOnly) {
+      this.container.replaceChildren(h("p", { id: "no-plan", text: "No active treatment plan." }));
+      return;
+    }
     const result = h("div", { id: "treatment-result", role: "status", "aria-live": "polite" });
     const buttons = [["nssi-dbt", "Start DBT"], ["nssi-cbt", "Start CBT"]].map(([id, label]) => {
       const b = h("button", { type: "button", id: "start-" + id, text: label });
