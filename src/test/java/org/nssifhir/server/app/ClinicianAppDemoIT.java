@@ -90,6 +90,10 @@ class ClinicianAppDemoIT extends BaseIT {
 			assertThat(browser.findElement(By.id("alerts")).isDisplayed()).isTrue();
 			assertThat(browser.findElement(By.id("treatment-body")).getText()).isNotEqualTo("Loading…");
 			assertThat(browser.findElement(By.id("treatment-plan")).isDisplayed()).isTrue();
+			// clinical words, not codes: the demo's episodes carry trigger codes without displays
+			assertThat(browser.findElement(By.id("relapse-plan")).getText()).containsPattern("led to self-injury before: [A-Z]")
+					.doesNotContainPattern("trigger-[a-z]");
+			assertThat(browser.findElement(By.id("alert-list")).getText()).doesNotContain("Flag/").doesNotContain("Observation/");
 			new Select(browser.findElement(By.id("filter-period"))).selectByValue("0");
 			assertThat(browser.findElement(By.id("episode-count")).getText()).isEqualTo(String.valueOf(episodes(related)));
 			Browsers.screenshot(browser, "clinician-app-demo-related");
