@@ -1,10 +1,23 @@
 // Alerts: open suicide-risk Flags and urgent Tasks first, each with what raised it (the Flag's flag-detail
-// evidence, the Task's focus and reason), and an action to close a Task.
-import { conceptText } from "./fhir.js";
+// evidence, the Task's focus and reason) in clinical words, and closing a Task: the clinician gives the outcome,
+// the update is sent only if the Task is still the version they read (If-Match; a colleague's change is never
+// overwritten), and a suicide-risk Flag the Task is about can be resolved with it.
+import { conceptText, FhirError } from "./fhir.js";
+import { h } from "./form-kit.js";
 
 const FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail";
 const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";
 const URGENT = { stat: 0, asap: 1, urgent: 2, routine: 3 };
+const PRIORITY_TEXT = { stat: "Immediately", asap: "As soon as possible", urgent: "Urgent", routine: "Routine" };
+const STATUS_TEXT = { draft: "draft", requested: "not started", received: "received", accepted: "accepted", ready: "ready",
+  "in-progress": "in progress", "on-hold": "on hold" };
+const SOURCE_TEXT = { Observation: "a recorded episode or result", QuestionnaireResponse: "a questionnaire answer",
+  Condition: "a diagnosis", Flag: "an alert" };
+const OUTCOMES = [
+  { id: "acted", status: "completed", text: "Reviewed: risk assessed and action taken" },
+  { id: "no-action", status: "completed", text: "Reviewed: no further action needed" },
+  { id: "not-needed", status: "cancelled", text: "Not needed: raised in error or already handled" },
+];
 
 function isSuicideRisk(resource) {
   return ((resource.code && resource.code.coding) || []).some(c => c.code === "suicide-risk");
@@ -13,6 +26,20 @@ function isSuicideRisk(resource) {
 function evidenceOf(flag) {
   const ext = (flag.extension || []).find(e => e.url === FLAG_DETAIL);
   return ext && ext.valueReference ? ext.valueReference.reference : null;
+}
+
+/** "QuestionnaireResponse/12" → "a questionnaire answer" */
+export function sourceText(reference) {
+  if (!reference) return "an unknown record";
+  return SOURCE_TEXT[reference.split("/")[0]] || "a " + reference.split("/")[0] + " record";
+}
+
+function day(dateTime) {
+  return dateTime ? new Date(dateTime).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" }) : "";
+}
+
+export function alertKey(item) {
+  return item.kind + "/" + item.resource.id;
 }
 
 export function order(flags, tasks) {
@@ -24,7 +51,8 @@ export function order(flags, tasks) {
   return items.sort((a, b) => a.rank - b.rank || (URGENT[a.resource.priority] ?? 3) - (URGENT[b.resource.priority] ?? 3));
 }
 
-export async function renderAlerts(fhir, list, refresh) {
+/** Renders the open alerts; returns them (ordered) so the caller can tell which are new. */
+export async function renderAlerts(fhir, list, refresh, status) {
   const patient = encodeURIComponent(fhir.patientId);
   const [flags, tasks] = await Promise.all([
     // Flag has no standard status search parameter in R4; the package defines nssi-status
@@ -34,62 +62,154 @@ export async function renderAlerts(fhir, list, refresh) {
   list.replaceChildren();
   const items = order(flags, tasks);
   if (items.length === 0) {
-    const li = document.createElement("li");
-    li.textContent = "No open alerts.";
-    list.appendChild(li);
-    return;
+    list.appendChild(h("li", { text: "No open alerts." }));
+    return items;
   }
+  const flagsById = new Map(flags.map(f => ["Flag/" + f.id, f]));
   for (const item of items) {
-    list.appendChild(item.kind === "flag" ? flagItem(item.resource) : taskItem(fhir, item.resource, refresh));
+    list.appendChild(item.kind === "flag" ? flagItem(item.resource)
+      : taskItem(fhir, item.resource, flagsById, refresh, status, fhir.glassBroken));
   }
+  return items;
 }
 
 function line(text, className) {
-  const p = document.createElement("p");
-  p.textContent = text;
-  if (className) p.className = className;
-  return p;
+  return h("p", { className, text });
+}
+
+export function alertTitle(item) {
+  const r = item.resource;
+  if (item.kind === "flag") {
+    const coding = ((r.code && r.code.coding) || [])[0];
+    return isSuicideRisk(r) ? "Suicide risk" : (coding && coding.display) || "Alert";
+  }
+  return r.description || conceptText(r.code) || "Task";
 }
 
 function flagItem(flag) {
-  const li = document.createElement("li");
-  li.className = "alert " + (isSuicideRisk(flag) ? "alert-critical" : "alert-warning");
-  li.dataset.kind = "flag";
-  li.dataset.code = ((flag.code && flag.code.coding) || []).map(c => c.code).join(" ");
-  const title = ((flag.code && flag.code.coding) || [])[0];
+  const li = h("li", { className: "alert " + (isSuicideRisk(flag) ? "alert-critical" : "alert-warning"), "data-kind": "flag",
+    "data-flag": flag.id, "data-code": ((flag.code && flag.code.coding) || []).map(c => c.code).join(" ") });
   li.append(
-    line(isSuicideRisk(flag) ? "Suicide risk" : "Flag: " + ((title && title.display) || "alert"), "alert-title"),
+    line(alertTitle({ kind: "flag", resource: flag }), "alert-title"),
     line(conceptText(flag.code)),
-    line("Raised by " + (evidenceOf(flag) || "unknown") + (flag.period && flag.period.start ? " on " + flag.period.start.substring(0, 10) : ""), "alert-source"));
+    line("Raised by " + sourceText(evidenceOf(flag)) + (flag.period && flag.period.start ? " on " + day(flag.period.start) : ""), "alert-source"));
   return li;
 }
 
-function taskItem(fhir, task, refresh) {
-  const li = document.createElement("li");
-  li.className = "alert " + ((URGENT[task.priority] ?? 3) <= 2 ? "alert-urgent" : "alert-info");
-  li.dataset.kind = "task";
-  li.dataset.task = task.id;
+function taskItem(fhir, task, flagsById, refresh, status, readOnly) {
+  const li = h("li", { className: "alert " + ((URGENT[task.priority] ?? 3) <= 2 ? "alert-urgent" : "alert-info"), "data-kind": "task",
+    "data-task": task.id });
+  const focus = task.focus && task.focus.reference;
+  const flag = focus ? flagsById.get(focus) : null;
+  const about = flag ? (isSuicideRisk(flag) ? "the suicide-risk alert" : "the alert “" + alertTitle({ kind: "flag", resource: flag }) + "”")
+    : focus ? sourceText(focus) : null;
+  const reason = task.reasonReference && task.reasonReference.reference;
   li.append(
-    line("Task (" + (task.priority || "routine") + ", " + task.status + "): " + (task.description || conceptText(task.code)), "alert-title"),
-    line("About " + ((task.focus && task.focus.reference) || "–") + ", raised by "
-      + (((task.reasonReference && task.reasonReference.reference)) || "–"), "alert-source"));
-  const button = document.createElement("button");
-  button.type = "button";
-  button.textContent = "Close task";
-  button.className = "close-task";
-  button.setAttribute("aria-label", "Close task: " + (task.description || task.id));
-  const result = line("", "alert-result");
-  result.setAttribute("role", "status");
-  button.addEventListener("click", async () => {
-    button.disabled = true;
+    line(alertTitle({ kind: "task", resource: task }), "alert-title"),
+    line([PRIORITY_TEXT[task.priority] || "Routine", STATUS_TEXT[task.status] || task.status,
+      task.authoredOn ? "raised " + day(task.authoredOn) : null].filter(Boolean).join(" · "), "alert-source"),
+    about || reason ? line([about ? "About " + about : null, reason ? "raised by " + sourceText(reason) : null].filter(Boolean).join(", "), "alert-source") : null);
+  if (readOnly) return li;
+  const button = h("button", { type: "button", className: "close-task", "aria-expanded": "false",
+    "aria-label": "Close task: " + alertTitle({ kind: "task", resource: task }), text: "Close task…" });
+  li.append(button);
+  button.addEventListener("click", () => {
+    button.hidden = true;
+    const form = closeForm(fhir, task, flag, refresh, status, () => { form.remove(); button.hidden = false; button.focus(); });
+    li.append(form);
+    form.querySelector("input").focus();
+  });
+  return li;
+}
+
+function focus(element) {
+  element.setAttribute("tabindex", "-1");
+  element.focus();
+}
+
+function closeForm(fhir, task, flag, refresh, status, cancelled) {
+  const name = "outcome-" + task.id;
+  const outcomes = h("fieldset", { className: "choices" }, h("legend", { text: "Outcome (required)" }),
+    ...OUTCOMES.map(o => h("div", { className: "choice" },
+      h("input", { type: "radio", name, id: name + "-" + o.id, value: o.id }),
+      h("label", { for: name + "-" + o.id, text: o.text }))));
+  const note = h("textarea", { id: "note-" + task.id, rows: 2 });
+  const resolve = flag && flag.status === "active"
+    ? h("div", { className: "choice" }, h("input", { type: "checkbox", id: "resolve-" + task.id, className: "resolve-flag" }),
+      h("label", { for: "resolve-" + task.id, text: "Also resolve " + (isSuicideRisk(flag) ? "the suicide-risk alert" : "the alert")
+        + " (the risk has been reviewed and is being managed)" }))
+    : null;
+  const error = h("p", { className: "field-error", role: "alert", hidden: true });
+  const confirm = h("button", { type: "submit", className: "confirm-close", text: "Close task" });
+  const cancel = h("button", { type: "button", className: "secondary", text: "Cancel" });
+  const form = h("form", { className: "close-form", novalidate: true }, outcomes,
+    h("div", { className: "field" }, h("label", { for: note.id, text: "What was done (optional)" }), note),
+    resolve, error, h("p", {}, confirm, " ", cancel));
+  cancel.addEventListener("click", cancelled);
+  outcomes.addEventListener("change", () => { error.hidden = true; });
+  form.addEventListener("submit", async event => {
+    event.preventDefault();
+    const chosen = OUTCOMES.find(o => form.querySelector("#" + CSS.escape(name + "-" + o.id)).checked);
+    if (!chosen) {
+      error.textContent = "Choose the outcome.";
+      error.hidden = false;
+      form.querySelector("input").focus();
+      return;
+    }
+    confirm.disabled = true;
+    const now = new Date().toISOString();
+    const text = "Outcome: " + chosen.text + (note.value.trim() ? ". " + note.value.trim() : "");
     try {
-      await fhir.update({ ...task, status: "completed" });
+      // the copy read when the list was shown, with its version: a colleague's later change makes this a 412
+      await fhir.update({ ...task, status: chosen.status, statusReason: { text: chosen.text },
+        note: [...(task.note || []), { time: now, text }] });
+      let message = "Task closed: " + chosen.text + ".";
+      if (resolve && resolve.querySelector("input").checked) {
+        try {
+          await fhir.update({ ...flag, status: "inactive", period: { ...(flag.period || {}), end: now } });
+          message += " The " + (isSuicideRisk(flag) ? "suicide-risk alert" : "alert") + " was resolved.";
+        } catch (e) {
+          message += e instanceof FhirError && e.status === 412
+            ? " The alert was not resolved: a colleague changed it in the meantime. Check it below."
+            : " The alert could not be resolved: " + e.message;
+        }
+      }
+      status.textContent = message;
       await refresh();
-    } catch (error) {
-      result.textContent = "Could not close the task: " + error.message;
-      button.disabled = false;
+      focus(status);
+    } catch (e) {
+      if (e instanceof FhirError && e.status === 412) {
+        status.textContent = "This task was not closed: a colleague changed it after you opened it. "
+          + "It has been reloaded with their changes; check it and close it again if still needed.";
+        await refresh();
+        focus(status);
+        return;
+      }
+      error.textContent = "Could not close the task: " + e.message;
+      error.hidden = false;
+      confirm.disabled = false;
     }
   });
-  li.append(button, result);
-  return li;
+  return form;
+}
+
+/**
+ * Says where the clinician acted that their entry raised alerts (the slot is a role="alert" region, so screen
+ * readers announce it at once), with a link to the alert list; empties the slot when nothing was raised.
+ */
+export function announceRaised(slot, newAlerts) {
+  slot.replaceChildren();
+  slot.classList.remove("raised");
+  const raised = newAlerts.filter(i => i.kind === "flag" || !newAlerts.some(j => j.kind === "flag"));
+  if (raised.length === 0) return false;
+  const suicide = newAlerts.some(i => isSuicideRisk(i.resource));
+  slot.classList.add("raised");
+  slot.append(
+    h("p", {}, h("strong", { text: suicide ? "Suicide-risk alert raised by this entry." : "Alert raised by this entry." })),
+    h("ul", {}, ...raised.map(i => h("li", { text: alertTitle(i) + (i.kind === "flag" && conceptText(i.resource.code) && conceptText(i.resource.code) !== alertTitle(i)
+      ? ": " + conceptText(i.resource.code) : "") }))),
+    h("p", { text: suicide ? "The care team has been given a task to review it now. Before the person leaves: ask about current "
+      + "thoughts of suicide, plans and access to means, and go through their safety plan." : "A task was created for the care team." }),
+    h("p", {}, h("a", { href: "#alerts-heading", text: "See it in Alerts" })));
+  return true;
 }

@@ -3,6 +3,7 @@
 import { CS, EPISODE_PROFILE } from "./config.js";
 import { FhirError } from "./fhir.js";
 import { expand } from "./terminology.js";
+import { announceRaised } from "./alerts.js";
 import { h, field, choices, checked, select, selected, clearErrors, showError } from "./form-kit.js";
 
 // which field an issue belongs to: its expression/location or the profile's constraint key in the message
@@ -77,14 +78,27 @@ export class EpisodeForm {
         field("disclosed", "Told anyone about it", c.disclosed)),
       field("method", "", c.method),
       field("intent", "", c.intent),
+      h("div", { id: "intent-follow-up", className: "follow-up", "aria-live": "polite", hidden: true }),
       h("details", {}, h("summary", { text: "Body sites, triggers and functions" }),
         field("site", "", c.site), field("trigger", "", c.trigger), field("function", "", c.function)),
       h("div", { className: "form-errors", id: "episode-errors", role: "alert", hidden: true }),
       h("button", { type: "submit", id: "episode-submit", text: "Record episode" }));
+    this.form.addEventListener("change", () => this.intentFollowUp());
     this.form.addEventListener("submit", event => {
       event.preventDefault();
       this.submit();
     });
+  }
+
+  /** Intent to die present or unsure: say at once what saving will do and what to ask before the person leaves. */
+  intentFollowUp() {
+    const box = this.form.querySelector("#intent-follow-up");
+    const intent = checked(this.form, "intent")[0];
+    const risky = intent && (intent.code === "intent-present" || intent.code === "intent-unsure");
+    box.hidden = !risky;
+    box.textContent = risky ? "Intent to die " + (intent.code === "intent-present" ? "reported" : "not ruled out")
+      + ": saving raises a suicide-risk alert for the care team. Ask now about current thoughts of suicide, plans and access "
+      + "to means, and review the safety plan." : "";
   }
 
   observation() {
@@ -130,6 +144,7 @@ export class EpisodeForm {
     general.hidden = true;
     general.replaceChildren();
     this.result.textContent = "";
+    announceRaised(document.getElementById("episode-raised"), []);
     const problems = this.missing();
     if (problems.length) {
       problems.forEach(([name, message]) => showError(this.form, name, message));
@@ -139,10 +154,18 @@ export class EpisodeForm {
     const button = this.form.querySelector("#episode-submit");
     button.disabled = true;
     try {
-      const saved = await this.fhir.create(this.observation());
-      this.result.textContent = "Episode recorded (Observation/" + saved.id + ").";
+      const observation = this.observation();
+      await this.fhir.create(observation);
+      const when = observation.effectiveDateTime ? new Date(observation.effectiveDateTime).toLocaleString(undefined,
+        { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
+      const methods = checked(this.form, "method").map(o => o.display).join(", ");
+      this.result.textContent = "Episode recorded: " + methods + (when ? ", " + when : "") + ".";
       this.form.reset();
-      await this.refresh();
+      this.intentFollowUp();
+      const { newAlerts = [] } = (await this.refresh()) || {};
+      const raised = document.getElementById("episode-raised");
+      // shown here, where the clinician acted, not only in the list far above
+      if (announceRaised(raised, newAlerts)) raised.focus();
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
       const errors = error.issues.filter(i => i.severity === "error" || i.severity === "fatal");

@@ -10,6 +10,34 @@ export class FhirError extends Error {
   get issues() {
     return (this.outcome && this.outcome.issue) || [];
   }
+  /** Whether the server answered with this NSSI error code (e.g. NSSI-0304), wherever the outcome carries it. */
+  hasCode(code) {
+    return JSON.stringify(this.outcome || {}).includes(code);
+  }
+}
+
+/**
+ * Whether a request is about exactly one patient in the way the server accepts break-the-glass for: a GET of
+ * Patient/{id} or one of its operations, or a search naming that one patient (patient= or subject=) without
+ * _include/_revinclude. Anything else (terminology, Questionnaires, paging links, writes) is sent without it.
+ */
+export function aboutOnePatient(method, path, patientId) {
+  if (method !== "GET" || !patientId || /^https?:/.test(path)) return false;
+  const [resourcePath, query = ""] = path.split("?");
+  const parts = resourcePath.split("/");
+  const q = new URLSearchParams(query);
+  if ([...q.keys()].some(k => k.startsWith("_include") || k.startsWith("_revinclude") || k.startsWith("_getpages") || k.startsWith("_has"))) {
+    return false;
+  }
+  if (parts[0] === "Patient" && parts[1] === patientId && (parts.length === 2 || (parts.length === 3 && parts[2].startsWith("$")))) {
+    return true;
+  }
+  if (parts.length !== 1 || !/^[A-Z][A-Za-z]+$/.test(parts[0])) return false;
+  for (const name of ["patient", "subject"]) {
+    const values = q.getAll(name);
+    if (values.length === 1 && (values[0] === patientId || values[0] === "Patient/" + patientId)) return true;
+  }
+  return false;
 }
 
 export function outcomeText(outcome) {
@@ -26,11 +54,30 @@ export class Fhir {
     return this.client.patient.id;
   }
 
-  async request(path, { method = "GET", body } = {}) {
+  /**
+   * Break the glass for the patient in context: from now on, and in this page only, the reads about that one
+   * patient carry X-Purpose-Of-Use: BTG (and the reason, for the audit record); nothing else does.
+   */
+  breakGlass(reason) {
+    this.glass = { patientId: this.patientId, reason };
+  }
+
+  get glassBroken() {
+    return Boolean(this.glass);
+  }
+
+  async request(path, { method = "GET", body, ifMatch } = {}) {
     const url = path.startsWith("http") ? path : this.base + "/" + path;
     const headers = { Accept: "application/fhir+json", Authorization: "Bearer " + this.client.state.tokenResponse.access_token };
     if (body !== undefined) {
       headers["Content-Type"] = "application/fhir+json";
+    }
+    if (ifMatch) {
+      headers["If-Match"] = ifMatch;
+    }
+    if (this.glass && aboutOnePatient(method, path, this.glass.patientId)) {
+      headers["X-Purpose-Of-Use"] = "BTG";
+      headers["X-Purpose-Of-Use-Reason"] = encodeURIComponent(this.glass.reason);
     }
     const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
@@ -43,6 +90,9 @@ export class Fhir {
 
   /** All resources of a search, following the next links (at most `maxPages` pages). */
   async search(path, maxPages = 50) {
+    if (this.glass && aboutOnePatient("GET", path, this.glass.patientId)) {
+      return this.searchByOffset(path, maxPages);
+    }
     const out = [];
     let next = path;
     for (let page = 0; next && page < maxPages; page++) {
@@ -54,12 +104,34 @@ export class Fhir {
     return out;
   }
 
+  /**
+   * Under break-the-glass a search's next link (a stored-search page, not about one patient) cannot carry BTG, and
+   * without it the restricted records of later pages would be hidden: the same search is asked again with _offset.
+   */
+  async searchByOffset(path, maxPages) {
+    const [resourcePath, query = ""] = path.split("?");
+    const q = new URLSearchParams(query);
+    const count = Number(q.get("_count")) || 200;
+    q.set("_count", String(count));
+    const out = [];
+    for (let page = 0; page < maxPages; page++) {
+      q.set("_offset", String(page * count));
+      const bundle = await this.request(resourcePath + "?" + q.toString());
+      (bundle.entry || []).forEach(e => e.resource && (!e.search || e.search.mode !== "outcome") && out.push(e.resource));
+      if (!(bundle.link || []).some(l => l.relation === "next")) break;
+    }
+    return out;
+  }
+
   create(resource) {
     return this.request(resource.resourceType, { method: "POST", body: resource });
   }
 
+  /** Updates the resource only if it is still the version read (If-Match); a 412 means someone changed it since. */
   update(resource) {
-    return this.request(resource.resourceType + "/" + resource.id, { method: "PUT", body: resource });
+    const version = resource.meta && resource.meta.versionId;
+    return this.request(resource.resourceType + "/" + resource.id,
+      { method: "PUT", body: resource, ifMatch: version ? 'W/"' + version + '"' : undefined });
   }
 }
 

@@ -1,40 +1,109 @@
 // The clinician app: after the SMART launch, everything comes from the FHIR API with the user's token.
-import { Fhir } from "./fhir.js";
+import { Fhir, FhirError } from "./fhir.js";
 import { renderBanner } from "./banner.js";
 import { Timeline, loadEpisodes } from "./timeline.js";
 import { renderStats } from "./stats.js";
-import { renderAlerts } from "./alerts.js";
+import { renderAlerts, alertKey } from "./alerts.js";
 import { EpisodeForm } from "./episode-form.js";
 import { QuestionnaireRunner } from "./questionnaire.js";
 import { Treatment } from "./treatment.js";
+import { showCareTeamPanel } from "./care-team.js";
+import { h } from "./form-kit.js";
 
 const status = document.getElementById("status");
+const SECTIONS = ["alerts", "timeline", "record", "assessment", "treatment"];
 
 function say(text) {
   status.textContent = text;
 }
 
-FHIR.oauth2.ready().then(async client => {
-  const fhir = new Fhir(client);
-  const patient = await fhir.request("Patient/" + fhir.patientId);
-  const timeline = new Timeline(document.getElementById("chart"), document.getElementById("tooltip"), document.getElementById("legend"));
+function showSections(on) {
+  SECTIONS.forEach(id => { document.getElementById(id).hidden = !on; });
+  document.querySelector("nav").hidden = !on;
+}
 
+/** The patient's summary, or null when the server says this clinician has no treating relationship (NSSI-0304). */
+async function summaryOrRefusal(fhir) {
+  try {
+    return await fhir.request("Patient/" + fhir.patientId + "/$nssi-summary");
+  } catch (error) {
+    if (error instanceof FhirError && error.status === 403 && error.hasCode("NSSI-0304")) return null;
+    throw error;
+  }
+}
+
+/** Where writing is not possible (break-the-glass is read-only; writing restricted data needs a relationship). */
+function readOnly(section, text) {
+  const body = section.querySelector("form, #treatment-body, p");
+  section.querySelectorAll("form, button").forEach(e => { e.hidden = true; });
+  section.append(h("p", { className: "read-only-note", text }));
+  return body;
+}
+
+async function open(fhir, patient, firstSummary) {
+  showSections(true);
+  const timeline = new Timeline(document.getElementById("chart"), document.getElementById("tooltip"), document.getElementById("legend"));
+  const known = new Set();
+  let loaded = false;
+  let pending = firstSummary;
+
+  /** Reloads everything; returns the alerts that appeared since the previous load (what the user's action raised). */
   async function refresh() {
     const [episodes, summary] = await Promise.all([
       loadEpisodes(fhir),
-      fhir.request("Patient/" + fhir.patientId + "/$nssi-summary"),
+      pending ? Promise.resolve(pending) : fhir.request("Patient/" + fhir.patientId + "/$nssi-summary"),
     ]);
+    pending = null;
     renderBanner(patient, episodes);
     timeline.setEpisodes(episodes);
     renderStats(summary, episodes);
-    await renderAlerts(fhir, document.getElementById("alert-list"), refresh);
+    const items = await renderAlerts(fhir, document.getElementById("alert-list"), refresh, document.getElementById("alerts-status"));
+    const fresh = loaded ? items.filter(i => !known.has(alertKey(i))) : [];
+    items.forEach(i => known.add(alertKey(i)));
+    loaded = true;
+    return { newAlerts: fresh };
   }
 
   await refresh();
-  const treatment = new Treatment(fhir, document.getElementById("treatment-body"), refresh);
-  new EpisodeForm(fhir, patient, document.getElementById("episode-form"), document.getElementById("episode-result"), refresh);
-  new QuestionnaireRunner(fhir, patient, document.getElementById("questionnaire-form"), document.getElementById("scores"), refresh);
+  const treatment = new Treatment(fhir, document.getElementById("treatment-body"), refresh, { readOnly: fhir.glassBroken });
+  if (fhir.glassBroken) {
+    const note = "Read-only under break-the-glass: recording for this person needs a treating relationship.";
+    readOnly(document.getElementById("record"), note);
+    readOnly(document.getElementById("assessment"), note);
+  } else {
+    new EpisodeForm(fhir, patient, document.getElementById("episode-form"), document.getElementById("episode-result"), refresh);
+    new QuestionnaireRunner(fhir, patient, document.getElementById("questionnaire-form"), document.getElementById("scores"), refresh);
+  }
   await treatment.load();
+}
+
+FHIR.oauth2.ready().then(async client => {
+  const fhir = new Fhir(client);
+  say("Loading patient…");
+  const patient = await fhir.request("Patient/" + fhir.patientId);
+  renderBanner(patient, []);
+  say("Loading the record…");
+  const summary = await summaryOrRefusal(fhir);
+  if (summary === null) {
+    showSections(false);
+    document.body.dataset.access = "none";
+    showCareTeamPanel(fhir, document.getElementById("care-team-panel"), async reason => {
+      say("Opening the record under break-the-glass…");
+      const opened = await fhir.request("Patient/" + fhir.patientId + "/$nssi-summary");
+      const notice = document.getElementById("glass-notice");
+      notice.textContent = "Break-the-glass access: every record you open is audited. Your reason: “" + reason
+        + "”. Read-only; it ends when you leave or reload this page.";
+      notice.hidden = false;
+      await open(fhir, patient, opened);
+      document.body.dataset.access = "btg";
+      say("Ready (break-the-glass)");
+    });
+    say("Not on this person's care team");
+    document.body.dataset.ready = "true";
+    return;
+  }
+  await open(fhir, patient, summary);
+  document.body.dataset.access = "full";
   say("Ready");
   document.body.dataset.ready = "true";
 }).catch(error => {

@@ -4,13 +4,47 @@ import { QUESTIONNAIRE } from "./config.js";
 import { FhirError, conceptText } from "./fhir.js";
 import { expand } from "./terminology.js";
 import { h, field, clearErrors, showError } from "./form-kit.js";
+import { announceRaised } from "./alerts.js";
 
-const CALCULATED = "http://hl7.org/fhir/StructureDefinition/sdc-questionnaire-calculatedExpression";
+// SDC's calculatedExpression, under its published canonical (…/uv/sdc/…) or the older core-style one
+const CALCULATED = /\/sdc-questionnaire-calculatedExpression$/;
+// answers that call for the clinician to follow up at once: thoughts of ending their life
+const FOLLOW_UP = {
+  "suicidal-ideation": v => v === true,
+  "phq9-item-9": v => v > 0,
+};
+const FOLLOW_UP_TEXT = "Thoughts of ending their life reported. Follow up now, before the person leaves: ask how often and "
+  + "how recently, whether they have a plan or have made preparations, and what means they have access to; review their "
+  + "safety plan. Submitting raises a suicide-risk alert for the care team.";
 const MIN = "http://hl7.org/fhir/StructureDefinition/minValue";
 const MAX = "http://hl7.org/fhir/StructureDefinition/maxValue";
 
 function ext(item, url) {
-  return (item.extension || []).find(e => e.url === url);
+  return (item.extension || []).find(e => (url instanceof RegExp ? url.test(e.url) : e.url === url));
+}
+
+/**
+ * The linkIds a calculated total sums, from its FHIRPath (the forms used here: items whose linkId matches a
+ * regular expression, or is one of those listed, summed with sum() or aggregate($this + $total, 0)); null for an
+ * expression of another shape (then the item is left to the server).
+ */
+export function summedItems(expression) {
+  if (!/(\.sum\(\)|aggregate\(\s*\$this\s*\+\s*\$total\s*,\s*0\s*\))\s*$/.test(expression || "")) return null;
+  const regex = /linkId\.matches\('([^']+)'\)/.exec(expression);
+  if (regex) return id => new RegExp(regex[1]).test(id);
+  const list = /linkId\s+in\s+\(([^)]*)\)/.exec(expression);
+  if (list) {
+    const ids = [...list[1].matchAll(/'([^']+)'/g)].map(m => m[1]);
+    return id => ids.includes(id);
+  }
+  return null;
+}
+
+/** "0 = Not at all, 1 = Several days, …" in a display item: the words for an integer scale's answers. */
+export function scaleWords(text) {
+  const words = new Map();
+  for (const m of (text || "").matchAll(/(\d+)\s*=\s*([^,.;]+)/g)) words.set(Number(m[1]), m[2].trim());
+  return words;
 }
 
 function optionValue(option) {
@@ -72,7 +106,15 @@ export class QuestionnaireRunner {
     if (found.length === 0) throw new Error("Questionnaire " + name + " is not on this server");
     this.questionnaire = found.sort((a, b) => String(b.version || "").localeCompare(String(a.version || "")))[0];
     this.items = [];
+    this.calculated = [];
     this.scores.replaceChildren();
+    announceRaised(document.getElementById("assessment-raised"), []);
+    this.scale = new Map();
+    const collect = items => (items || []).forEach(i => {
+      if (i.type === "display") scaleWords(i.text).forEach((v, k) => this.scale.set(k, v));
+      collect(i.item);
+    });
+    collect(this.questionnaire.item);
     const body = await this.renderItems(this.questionnaire.item || []);
     this.form.replaceChildren(
       h("h3", { id: "questionnaire-title", text: this.questionnaire.title || this.questionnaire.name }),
@@ -96,8 +138,18 @@ export class QuestionnaireRunner {
   }
 
   async renderItem(item) {
-    if (ext(item, CALCULATED)) {
-      return null; // computed by the server on $extract
+    const calculated = ext(item, CALCULATED);
+    if (calculated) {
+      const sums = summedItems(calculated.valueExpression && calculated.valueExpression.expression);
+      if (!sums) return null; // a calculation this app cannot do: the server computes it on $extract
+      // read-only and computed from the items, never typed; blank while any of them is unanswered
+      const output = h("output", { id: "q-" + item.linkId, className: "computed", "data-link-id": item.linkId, "aria-live": "polite" });
+      const wrapper = h("div", { className: "field", "data-field": item.linkId },
+        h("label", { for: output.id, text: (item.text || item.linkId) + " (calculated)" }), output,
+        h("p", { className: "hint", text: "Calculated from the answers above; shown once every item is answered." }));
+      this.calculated.push({ item, output, sums });
+      this.items.push({ item, wrapper, read: () => (output.value === "" ? [] : [{ key: "valueInteger", value: Number(output.value) }]) });
+      return wrapper;
     }
     const label = (item.prefix ? item.prefix + " " : "") + (item.text || item.linkId) + (item.required ? " (required)" : "");
     let wrapper;
@@ -117,7 +169,8 @@ export class QuestionnaireRunner {
         const id = "q-" + item.linkId + "-" + i;
         const input = h("input", { type: item.repeats ? "checkbox" : "radio", name: item.linkId, id, value: i });
         input.option = o;
-        set.append(h("div", { className: "choice" }, input, h("label", { for: id, text: optionLabel(o) })));
+        const words = o.key === "valueInteger" ? this.scale.get(o.value) : null;
+        set.append(h("div", { className: "choice" }, input, h("label", { for: id, text: words ? o.value + " · " + words : optionLabel(o) })));
       });
       read = () => [...set.querySelectorAll("input:checked")].map(i => i.option);
       wrapper = field(item.linkId, "", set);
@@ -163,8 +216,39 @@ export class QuestionnaireRunner {
     return !entry.wrapper.hidden && !entry.wrapper.closest("[hidden]");
   }
 
+  /** Recomputes the calculated totals: the sum when every summed item is answered, else blank. */
+  calculate() {
+    for (const { item, output, sums } of this.calculated || []) {
+      const parts = this.items.filter(e => e.item !== item && sums(e.item.linkId) && this.enabled(e));
+      const values = parts.map(e => e.read().map(a => a.value)[0]);
+      output.value = parts.length && values.every(v => typeof v === "number") ? String(values.reduce((a, b) => a + b, 0)) : "";
+    }
+  }
+
+  /** A prompt right under an answer that needs following up at once (thoughts of ending their life). */
+  followUps() {
+    for (const entry of this.items) {
+      const rule = FOLLOW_UP[entry.item.linkId];
+      if (!rule) continue;
+      let box = entry.wrapper.querySelector(".follow-up");
+      const on = this.enabled(entry) && entry.read().some(a => rule(a.value));
+      if (on && !box) {
+        box = h("div", { className: "follow-up", role: "alert", id: "follow-up-" + entry.item.linkId, text: FOLLOW_UP_TEXT });
+        entry.wrapper.append(box);
+      } else if (!on && box) {
+        box.remove();
+      }
+    }
+  }
+
   /** Shows or hides each item by its enableWhen (any/all), until nothing changes (conditions can chain). */
   applyEnableWhen() {
+    this.applyConditions();
+    this.calculate();
+    this.followUps();
+  }
+
+  applyConditions() {
     for (let pass = 0; pass < 5; pass++) {
       let changed = false;
       for (const entry of this.items) {
@@ -232,7 +316,9 @@ export class QuestionnaireRunner {
         { method: "POST", body: { resourceType: "Parameters" } });
       await this.showScores(saved, extracted);
       this.form.hidden = true;
-      await this.refresh();
+      const { newAlerts = [] } = (await this.refresh()) || {};
+      const raised = document.getElementById("assessment-raised");
+      if (announceRaised(raised, newAlerts)) raised.focus();
     } catch (error) {
       this.scores.textContent = "";
       const issues = error instanceof FhirError ? error.issues : [];
@@ -259,7 +345,7 @@ export class QuestionnaireRunner {
         h("dd", { text: display(obs) + (band ? " (" + conceptText(band.valueCodeableConcept) + ")" : ""), "data-code": (obs.code.coding || [])[0]?.code || "" })));
     }
     this.scores.replaceChildren(
-      h("p", { text: "Response saved (QuestionnaireResponse/" + saved.id + "); " + observations.length + " result(s) extracted." }), list);
+      h("p", { text: (this.questionnaire.title || "Questionnaire") + " saved; " + observations.length + " result(s) scored." }), list);
   }
 }
 

@@ -2,6 +2,7 @@
 // activities and goals and their progress (CarePlan/$nssi-progress), and the relapse-prevention plan (partOf it).
 import { FhirError, params, part, value, codingText, conceptText, outcomeText } from "./fhir.js";
 import { h } from "./form-kit.js";
+import { displays } from "./terminology.js";
 
 const RELAPSE = "relapse-prevention-plan-category";
 const STATUS_TEXT = { achieved: "achieved", improving: "improving", worsening: "worsening", "no-change": "no change", "in-progress": "in progress" };
@@ -15,15 +16,27 @@ function ref(resource) {
 }
 
 export class Treatment {
-  constructor(fhir, container, refresh) {
+  constructor(fhir, container, refresh, { readOnly = false } = {}) {
     this.fhir = fhir;
     this.container = container;
     this.refresh = refresh;
+    this.readOnly = readOnly;
+  }
+
+  async plansWithParts() {
+    const patient = encodeURIComponent(this.fhir.patientId);
+    if (!this.fhir.glassBroken) {
+      return this.fhir.search("CarePlan?patient=" + patient
+        + "&status=active&_include=CarePlan:goal&_include=CarePlan:activity-reference&_sort=-date");
+    }
+    // break-the-glass covers searches about one patient, never widened by _include: the parts are searched by patient
+    const [plans, goals, requests] = await Promise.all(["CarePlan?patient=" + patient + "&status=active&_sort=-date",
+      "Goal?patient=" + patient, "ServiceRequest?patient=" + patient].map(q => this.fhir.search(q)));
+    return [...plans, ...goals, ...requests];
   }
 
   async load() {
-    const found = await this.fhir.search("CarePlan?patient=" + encodeURIComponent(this.fhir.patientId)
-      + "&status=active&_include=CarePlan:goal&_include=CarePlan:activity-reference&_sort=-date");
+    const found = await this.plansWithParts();
     const plans = found.filter(r => r.resourceType === "CarePlan");
     const byRef = new Map(found.map(r => [ref(r), r]));
     const main = plans.find(p => !hasCategory(p, RELAPSE));
@@ -37,7 +50,8 @@ export class Treatment {
     try {
       const parts = await this.fhir.search("CarePlan?patient=" + encodeURIComponent(this.fhir.patientId)
         + "&part-of=" + encodeURIComponent(ref(main)) + "&status=active");
-      relapse = this.relapseView(parts.find(p => p.resourceType === "CarePlan" && hasCategory(p, RELAPSE)));
+      const words = await displays(this.fhir, "nssi-trigger-vs").catch(() => new Map());
+      relapse = this.relapseView(parts.find(p => p.resourceType === "CarePlan" && hasCategory(p, RELAPSE)), words);
     } catch (e) {
       // said, not hidden: a clinician must not take a missing panel for a missing plan
       relapse = h("p", { id: "relapse-plan-error", className: "error", role: "alert",
@@ -47,6 +61,10 @@ export class Treatment {
   }
 
   renderStart() {
+    if (this.readOnly) {
+      this.container.replaceChildren(h("p", { id: "no-plan", text: "No active treatment plan." }));
+      return;
+    }
     const result = h("div", { id: "treatment-result", role: "status", "aria-live": "polite" });
     const buttons = [["nssi-dbt", "Start DBT"], ["nssi-cbt", "Start CBT"]].map(([id, label]) => {
       const b = h("button", { type: "button", id: "start-" + id, text: label });
@@ -102,7 +120,7 @@ export class Treatment {
         h("th", { scope: "row", text: name }),
         h("td", { text: who === "Sessions" ? String(delivered ?? 0) + (expected !== undefined && expected !== null ? " of " + expected + " expected" : "") : who }),
         h("td", { text: last || "–" }),
-        h("td", { text: request ? request.status : (a.detail && a.detail.status) || "" }));
+        h("td", { text: String(request ? request.status : (a.detail && a.detail.status) || "").replace(/-/g, " ") }));
     });
     const table = h("table", { id: "plan-activities" },
       h("thead", {}, h("tr", {}, ...["Activity", "Sessions delivered", "Last session", "Status"].map(t => h("th", { scope: "col", text: t })))),
@@ -128,14 +146,30 @@ export class Treatment {
       h("h4", { text: "Goals" }), h("ul", { id: "plan-goals" }, ...goalItems));
   }
 
-  relapseView(plan) {
+  relapseView(plan, words = new Map()) {
     if (!plan) {
       return h("p", { id: "relapse-plan", text: "This plan has no active relapse-prevention plan." });
     }
-    const items = (plan.activity || []).map(a => h("li", { text: (a.detail && (a.detail.description || conceptText(a.detail.code))) || "" }));
+    const items = (plan.activity || []).map(a => h("li", { text: clinicalWords(a.detail, words) }));
     return h("article", { className: "plan", id: "relapse-plan", "data-plan": plan.id, "aria-labelledby": "relapse-title" },
       h("h3", { id: "relapse-title", text: "Relapse-prevention plan: " + (plan.title || "") }),
       plan.description ? h("p", { text: plan.description }) : null,
       h("ul", {}, ...items));
   }
+}
+
+/**
+ * An activity's text with any trigger code it quotes (a recording system may store codes without their display)
+ * replaced by the ValueSet's words: "…before: trigger-trauma-reminder" reads "…before: Reminder of trauma".
+ */
+export function clinicalWords(detail, words) {
+  if (!detail) return "";
+  let text = detail.description || conceptText(detail.code) || "";
+  for (const concept of detail.reasonCode || []) {
+    for (const c of concept.coding || []) {
+      const display = c.display || words.get(c.system + "|" + c.code);
+      if (c.code && display) text = text.split(c.code).join(display);
+    }
+  }
+  return text;
 }

@@ -33,7 +33,8 @@ public class ClinicianApp {
 			"patient/Patient.r",
 			"patient/Observation.crs",
 			"patient/QuestionnaireResponse.crs",
-			"patient/Flag.rs",
+			// resolving a suicide-risk Flag once its Task is done
+			"patient/Flag.rus",
 			"patient/CarePlan.rs",
 			"patient/Goal.rs",
 			"patient/ServiceRequest.rs",

@@ -26,7 +26,9 @@ public class AuditEventWriter implements IBalpAuditEventSink {
 	public void recordAuditEvent(AuditEvent event) {
 		if (BreakTheGlass.asserted()) {
 			// every break-the-glass access is marked so privacy officers can find and review it
-			event.addPurposeOfEvent().addCoding(new Coding(BreakTheGlass.ACT_REASON_SYSTEM, BreakTheGlass.CODE, "break the glass"));
+			// with the reason the clinician gave (the clinician app asks for one), as the purpose's text
+			event.addPurposeOfEvent().setText(BreakTheGlass.reason().orElse(null))
+					.addCoding(new Coding(BreakTheGlass.ACT_REASON_SYSTEM, BreakTheGlass.CODE, "break the glass"));
 			event.getMeta().addTag(BreakTheGlass.AUDIT_TAG_SYSTEM, BreakTheGlass.AUDIT_TAG_CODE, "break-the-glass access");
 		}
 		outbox.enqueue(event);

@@ -5,7 +5,10 @@ import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -14,12 +17,18 @@ import java.util.Optional;
 import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
 import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.security.DevClient;
 import org.nssifhir.server.treatment.PlanApplyProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +39,9 @@ import org.springframework.core.annotation.Order;
 /**
  * Demo mode: loads a small synthetic cohort when the server starts on the embedded database, after the
  * conformance content is installed (so every resource is validated and labelled as over HTTP) and before the
- * server reports ready. The same seed gives the same people; those already present are skipped.
+ * server reports ready. The same seed gives the same people; those already present are skipped. The development
+ * clinician ({@code dev-clinician}) is on the care team of every other person ({@link #related(int)}), so the clinician
+ * app shows real data for some and the refusal (with break-the-glass) for the others.
  */
 @Order(10)
 public class DemoData implements ApplicationRunner {
@@ -43,9 +54,20 @@ public class DemoData implements ApplicationRunner {
 	private final ExtractOperationProvider extract;
 	private final PlanApplyProvider planApply;
 	private final RestfulServer restfulServer;
+	private final String clinician;
 
 	public DemoData(NssiProperties properties, IFhirSystemDao<Bundle, ?> systemDao, DaoRegistry daoRegistry, ExtractOperationProvider extract,
 			PlanApplyProvider planApply, RestfulServer restfulServer) {
+		this(properties, systemDao, daoRegistry, extract, planApply, restfulServer, DevClient.FHIR_USER);
+	}
+
+	/**
+	 * @param clinician the Practitioner (Type/id) the demo gives treating relationships: the development sign-in
+	 *     {@code dev-clinician} when the server runs; tests may name their own signed-in clinician
+	 */
+	public DemoData(NssiProperties properties, IFhirSystemDao<Bundle, ?> systemDao, DaoRegistry daoRegistry, ExtractOperationProvider extract,
+			PlanApplyProvider planApply, RestfulServer restfulServer, String clinician) {
+		this.clinician = clinician;
 		this.properties = properties;
 		this.systemDao = systemDao;
 		this.daoRegistry = daoRegistry;
@@ -65,8 +87,71 @@ public class DemoData implements ApplicationRunner {
 		List<CohortGenerator.PatientHistory> people =
 				new CohortGenerator(LocalDate.now(ZoneOffset.UTC)).generate(demo.patients(), demo.seed());
 		int stored = inProcess().load(people);
-		log.info("Demo mode: {} synthetic patients (seed {}), {} resources stored in {} s", people.size(), demo.seed(), stored,
-				(System.nanoTime() - started) / 1_000_000_000L);
+		int teams = careTeams(people);
+		log.info("Demo mode: {} synthetic patients (seed {}), {} resources stored in {} s; {} on a care team with the demo clinician",
+				people.size(), demo.seed(), stored, (System.nanoTime() - started) / 1_000_000_000L, teams);
+	}
+
+	/**
+	 * Whether the demo's clinician treats the n-th person (0-based) of the cohort: the 1st, 3rd, 5th... do, the
+	 * others do not, so that both the clinician's own patients and the refusal (and break-the-glass) can be tried.
+	 */
+	public static boolean related(int index) {
+		return index % 2 == 0;
+	}
+
+	/**
+	 * The demo clinician (created if missing, as DevUserRecords would create it later) and one active CareTeam per
+	 * related person naming them, stored as the system: only backend clients and administrators may assert a
+	 * treating relationship. Also for people loaded by an earlier start without one; never twice.
+	 */
+	int careTeams(List<CohortGenerator.PatientHistory> people) {
+		IdType practitioner = new IdType(clinician);
+		IFhirResourceDao<Practitioner> practitioners = daoRegistry.getResourceDao(Practitioner.class);
+		try {
+			practitioners.read(practitioner, new SystemRequestDetails());
+		} catch (ResourceNotFoundException | ResourceGoneException missing) {
+			Practitioner p = new Practitioner();
+			p.setId(practitioner);
+			p.addName().setFamily("Development").addGiven("Clinician");
+			p.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", "test health data");
+			practitioners.update(p, new SystemRequestDetails());
+		}
+		int related = 0;
+		for (int i = 0; i < people.size(); i++) {
+			if (!related(i)) {
+				continue;
+			}
+			Optional<String> patient = patientId(people.get(i).mrn());
+			if (patient.isEmpty()) {
+				continue;
+			}
+			related++;
+			SearchParameterMap existing = SearchParameterMap.newSynchronous()
+					.add(CareTeam.SP_PATIENT, new ReferenceParam(patient.get()))
+					.add(CareTeam.SP_PARTICIPANT, new ReferenceParam(practitioner.getValue()))
+					.add(CareTeam.SP_STATUS, new TokenParam("active"));
+			if (!daoRegistry.getResourceDao(CareTeam.class).search(existing, new SystemRequestDetails()).isEmpty()) {
+				continue;
+			}
+			CareTeam team = new CareTeam();
+			team.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", "test health data");
+			team.setStatus(CareTeam.CareTeamStatus.ACTIVE);
+			team.setName("Child and adolescent mental health team");
+			team.setSubject(new Reference(patient.get()));
+			team.getPeriod().setStartElement(new DateTimeType(LocalDate.now(ZoneOffset.UTC).minusYears(1).toString()));
+			team.addParticipant().setMember(new Reference(practitioner.getValue()).setDisplay("Development Clinician"))
+					.addRole().setText("Treating clinician");
+			daoRegistry.getResourceDao(CareTeam.class).create(team, new SystemRequestDetails());
+		}
+		return related;
+	}
+
+	private Optional<String> patientId(String mrn) {
+		SearchParameterMap map = SearchParameterMap.newSynchronous(Patient.SP_IDENTIFIER, new TokenParam(CohortGenerator.MRN_SYSTEM, mrn));
+		List<?> found = daoRegistry.getResourceDao("Patient").search(map, new SystemRequestDetails()).getAllResources();
+		return found.isEmpty() ? Optional.empty()
+				: Optional.of(((Resource) found.get(0)).getIdElement().toUnqualifiedVersionless().getValue());
 	}
 
 	/**

@@ -14,11 +14,13 @@ import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.assessment.AssessmentFixtures;
 import org.nssifhir.server.conformance.NssiCanonicals;
@@ -37,7 +39,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The clinician app at {@code /app/} in headless Chromium against the running server: an EHR launch from the
  * built-in launcher, the timeline of known synthetic episodes, recording an episode (a bad one first: the server's
  * validation error shows next to its field), a PHQ-9 with item 9 above 0 raising the suicide-risk alert, and
- * closing the alert's Task, and starting a DBT plan (CarePlan, activities, goals, relapse-prevention plan). Screenshots go to target/screenshots/clinician-app-*.png.
+ * closing the alert's Task (outcome asked, If-Match, a colleague's change kept, the Flag resolved), and starting a DBT plan (CarePlan, activities, goals, relapse-prevention plan). Screenshots go to target/screenshots/clinician-app-*.png.
  */
 class ClinicianAppIT extends BaseIT {
 
@@ -135,7 +137,11 @@ class ClinicianAppIT extends BaseIT {
 				"const d = new Date(Date.now() - 2 * 864e5); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
 						+ "document.getElementById('episode-when').value = d.toISOString().substring(0, 16);");
 		form.findElement(By.xpath(".//label[text()='Cutting self']")).click();
-		form.findElement(By.xpath(".//label[text()='No intent to die']")).click();
+		// intent "unsure": a follow-up prompt at once, and the suicide-risk alert shown here once saved
+		form.findElement(By.xpath(".//label[text()='Unsure about intent to die']")).click();
+		WebElement followUp = browser.findElement(By.id("intent-follow-up"));
+		assertThat(followUp.isDisplayed()).isTrue();
+		assertThat(followUp.getText()).contains("suicide-risk alert");
 		WebElement urge = form.findElement(By.id("episode-urge"));
 		urge.sendKeys("15"); // outside 0-10: the profile's constraint nssi-ep-2, judged by the server
 		browser.findElement(By.id("episode-submit")).click();
@@ -149,8 +155,16 @@ class ClinicianAppIT extends BaseIT {
 		urge.clear();
 		urge.sendKeys("6");
 		browser.findElement(By.id("episode-submit")).click();
-		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("episode-result"), "Episode recorded"));
+		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("episode-result"), "Episode recorded: Cutting self"));
 		wait.until(ExpectedConditions.textToBe(By.id("episode-count"), "8"));
+		// the alert this entry raised, right where the clinician is (a role=alert region, focused), not only far above
+		WebElement raised = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#episode-raised.raised")));
+		assertThat(raised.getDomAttribute("role")).isEqualTo("alert");
+		assertThat(raised.getText()).contains("Suicide-risk alert raised by this entry").contains("See it in Alerts");
+		assertThat(browser.switchTo().activeElement().getDomAttribute("id")).isEqualTo("episode-raised");
+		assertThat(browser.findElement(By.id("episode-result")).getText()).doesNotContain("Observation/");
+		scrollTo(browser, form);
+		Browsers.screenshot(browser, "clinician-app-episode-raised-alert");
 		assertThat(browser.findElement(By.cssSelector(".field[data-field=urge] .field-error")).isDisplayed()).isFalse();
 		assertThat(browser.findElement(By.id("days-since")).getText()).startsWith("2 ");
 		scrollTo(browser, browser.findElement(By.id("timeline")));
@@ -164,10 +178,29 @@ class ClinicianAppIT extends BaseIT {
 		// enableWhen: the difficulty question appears only once a problem is reported
 		WebElement difficulty = form.findElement(By.cssSelector(".field[data-field=phq9-difficulty]"));
 		assertThat(difficulty.isDisplayed()).isFalse();
+		// the total is calculated, never typed: a read-only output, blank until every item is answered
+		WebElement total = form.findElement(By.id("q-phq9-total-score"));
+		assertThat(total.getTagName()).isEqualTo("output");
+		assertThat(form.findElements(By.cssSelector("input[name='phq9-total-score']"))).isEmpty();
+		assertThat(form.findElement(By.cssSelector("label[for='q-phq9-item-1-2']")).getText()).isEqualTo("2 · More than half the days");
 		int[] answers = {1, 2, 1, 0, 1, 2, 0, 1, 2};
 		for (int i = 0; i < answers.length; i++) {
 			form.findElement(By.cssSelector("label[for='q-phq9-item-" + (i + 1) + "-" + answers[i] + "']")).click();
+			if (i < answers.length - 1) {
+				assertThat(total.getText()).as("total with items missing").isEmpty();
+			}
 		}
+		assertThat(total.getText()).isEqualTo("10");
+		form.findElement(By.cssSelector("label[for='q-phq9-item-2-0']")).click();
+		assertThat(total.getText()).isEqualTo("8");
+		form.findElement(By.cssSelector("label[for='q-phq9-item-2-2']")).click();
+		assertThat(total.getText()).isEqualTo("10");
+		// item 9 above 0 (thoughts of being better off dead or of self-harm): a follow-up prompt under the answer
+		WebElement followUp = form.findElement(By.id("follow-up-phq9-item-9"));
+		assertThat(followUp.getDomAttribute("role")).isEqualTo("alert");
+		assertThat(followUp.getText()).contains("plan").contains("means");
+		scrollTo(browser, form.findElement(By.cssSelector(".field[data-field=phq9-item-9]")));
+		Browsers.screenshot(browser, "clinician-app-phq9-total-and-follow-up");
 		assertThat(difficulty.isDisplayed()).isTrue();
 		difficulty.findElements(By.cssSelector("label")).get(1).click();
 		scrollTo(browser, form);
@@ -176,23 +209,75 @@ class ClinicianAppIT extends BaseIT {
 
 		WebElement scores = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("score-list")));
 		assertThat(scores.findElement(By.cssSelector("dd[data-code='44261-6']")).getText()).startsWith("10");
-		// the suicide-risk alert (item 9 > 0) comes first, above the earlier escalation
+		WebElement raised = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#assessment-raised.raised")));
+		assertThat(raised.getText()).contains("Suicide-risk alert raised by this entry");
+		// the suicide-risk alerts (the episode's and item 9's) come first, above the earlier escalation
 		WebElement first = wait.until(d -> {
 			List<WebElement> alerts = d.findElements(By.cssSelector("#alert-list li.alert"));
-			return alerts.size() >= 3 ? alerts.get(0) : null;
+			return alerts.size() >= 6 ? alerts.get(0) : null;
 		});
 		assertThat(first.getDomAttribute("data-code")).contains("suicide-risk");
-		assertThat(first.getText()).contains("Raised by QuestionnaireResponse/");
+		assertThat(browser.findElements(By.cssSelector("#alert-list li.alert[data-kind=flag][data-code~='suicide-risk']")))
+				.anySatisfy(flag -> assertThat(flag.getText()).contains("Raised by a questionnaire answer"))
+				.anySatisfy(flag -> assertThat(flag.getText()).contains("Raised by a recorded episode"))
+				.allSatisfy(flag -> assertThat(flag.getText()).doesNotContain("Observation/").doesNotContain("QuestionnaireResponse/"));
 		assertThat(browser.findElement(By.id("latest-phq9")).getText()).startsWith("10");
 		scrollTo(browser, browser.findElement(By.id("alerts")));
 		Browsers.screenshot(browser, "clinician-app-suicide-risk-alert");
 	}
 
+	/**
+	 * Closing a suicide-risk Task: the outcome is asked for; a colleague's change made meanwhile is never overwritten
+	 * (If-Match, 412: reloaded and said); then it closes with the outcome and resolves its Flag.
+	 */
 	private void closeTask(WebDriver browser, WebDriverWait wait) {
 		int tasks = browser.findElements(By.cssSelector("#alert-list li.alert[data-kind=task]")).size();
-		assertThat(tasks).isEqualTo(2);
-		browser.findElement(By.cssSelector("#alert-list li.alert[data-kind=task] button.close-task")).click();
+		assertThat(tasks).isEqualTo(3);
+		By suicideTask = By.xpath("//ul[@id='alert-list']/li[@data-kind='task'][contains(., 'About the suicide-risk alert')]");
+		String taskId = browser.findElement(suicideTask).getDomAttribute("data-task");
+		assertThat(browser.findElement(suicideTask).getText()).doesNotContain("Flag/").doesNotContain("asap,");
+
+		// a colleague adds a note and starts the task after this page loaded it
+		Task colleague = client().read().resource(Task.class).withId(taskId).execute();
+		colleague.setStatus(Task.TaskStatus.INPROGRESS);
+		colleague.addNote().setText("Colleague: phoned the family, call back at 5").setTime(new Date());
+		client().update().resource(colleague).execute();
+
+		WebElement item = browser.findElement(By.cssSelector("#alert-list li[data-task='" + taskId + "']"));
+		item.findElement(By.cssSelector("button.close-task")).click();
+		item.findElement(By.cssSelector("button.confirm-close")).click();
+		assertThat(item.findElement(By.cssSelector(".close-form .field-error")).getText()).isEqualTo("Choose the outcome.");
+		item.findElement(By.xpath(".//label[text()='Reviewed: risk assessed and action taken']")).click();
+		item.findElement(By.cssSelector("textarea")).sendKeys("Safety plan reviewed with her and her mother");
+		item.findElement(By.cssSelector("input.resolve-flag")).click();
+		scrollTo(browser, browser.findElement(By.id("alerts")));
+		Browsers.screenshot(browser, "clinician-app-close-task-form");
+		item.findElement(By.cssSelector("button.confirm-close")).click();
+		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-status"), "a colleague changed it"));
+		Task afterConflict = client().read().resource(Task.class).withId(taskId).execute();
+		assertThat(afterConflict.getStatus()).isEqualTo(Task.TaskStatus.INPROGRESS);
+		assertThat(afterConflict.getNote()).anySatisfy(n -> assertThat(n.getText()).startsWith("Colleague:"));
+		// reloaded with the colleague's version (the list is drawn again once the message is said)
+		WebElement reloaded = wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> d.findElements(By.cssSelector("#alert-list li[data-task='" + taskId + "']")).stream()
+				.filter(li -> li.getText().contains("in progress")).findFirst().orElse(null));
+		Browsers.screenshot(browser, "clinician-app-close-task-conflict");
+
+		// again, on the colleague's version: closed with the outcome, their note kept, the Flag resolved
+		reloaded.findElement(By.cssSelector("button.close-task")).click();
+		reloaded.findElement(By.xpath(".//label[text()='Reviewed: risk assessed and action taken']")).click();
+		reloaded.findElement(By.cssSelector("input.resolve-flag")).click();
+		reloaded.findElement(By.cssSelector("button.confirm-close")).click();
+		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-status"), "suicide-risk alert was resolved"));
 		wait.until(d -> d.findElements(By.cssSelector("#alert-list li.alert[data-kind=task]")).size() == tasks - 1);
+		Task closed = client().read().resource(Task.class).withId(taskId).execute();
+		assertThat(closed.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+		assertThat(closed.getNote()).anySatisfy(n -> assertThat(n.getText()).startsWith("Colleague:"))
+				.anySatisfy(n -> assertThat(n.getText()).startsWith("Outcome: Reviewed: risk assessed and action taken"));
+		Flag flag = client().read().resource(Flag.class).withId(new org.hl7.fhir.r4.model.IdType(closed.getFocus().getReference()).getIdPart()).execute();
+		assertThat(flag.getStatus()).isEqualTo(Flag.FlagStatus.INACTIVE);
+		assertThat(flag.getPeriod().hasEnd()).isTrue();
+		scrollTo(browser, browser.findElement(By.id("alerts")));
+		Browsers.screenshot(browser, "clinician-app-task-closed");
 	}
 
 	/** Treatment (issue 6): starting DBT stores the plan, which the app then shows with its progress. */

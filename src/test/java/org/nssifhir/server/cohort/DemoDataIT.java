@@ -90,10 +90,36 @@ class DemoDataIT extends BaseIT {
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(treatedSummary.body()).contains("activeCarePlan").contains(plan.getIdElement().getIdPart());
 
+		// the development clinician treats the first person (a CareTeam stored as the system) and not the second: the
+		// app shows one of them in full and the other as "not on this person's care team"
+		String unrelated = patients.getEntry().get(1).getResource().getIdElement().toUnqualifiedVersionless().getValue();
+		assertThat(careTeams(patient)).isEqualTo(1);
+		assertThat(careTeams(unrelated)).isZero();
+		assertThat(client().read().resource(org.hl7.fhir.r4.model.Practitioner.class).withId("dev-clinician").execute().getNameFirstRep().getFamily())
+				.isEqualTo("Development");
+		String devClinician = tokens().token().scopes("user/*.rs").claim("fhirUser", fhirBase() + "/Practitioner/dev-clinician").sign();
+		HttpResponse<String> own = http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + patient + "/$nssi-summary"))
+				.header("Authorization", "Bearer " + devClinician).GET().build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
+		HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + unrelated + "/$nssi-summary"))
+				.header("Authorization", "Bearer " + devClinician).GET().build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(other.statusCode()).isEqualTo(403);
+		assertThat(other.body()).contains("NSSI-0304");
+		HttpResponse<String> glass = http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + unrelated + "/$nssi-summary"))
+				.header("Authorization", "Bearer " + devClinician).header("X-Purpose-Of-Use", "BTG").GET().build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(glass.statusCode()).as(glass.body()).isEqualTo(200);
+
 		step.run(null); // a restart with the same settings
 		assertThat(patients(prefix).getEntry()).hasSize(2);
+		assertThat(careTeams(patient)).isEqualTo(1);
+		assertThat(careTeams(unrelated)).isZero();
 		assertThat(client().search().byUrl("Observation?subject=" + patient + "&_summary=count").returnBundle(Bundle.class).execute().getTotal())
 				.isEqualTo(total);
+	}
+
+	private int careTeams(String patient) {
+		return client().search().byUrl("CareTeam?patient=" + patient + "&participant=Practitioner/dev-clinician&status=active")
+				.returnBundle(Bundle.class).execute().getEntry().size();
 	}
 
 	private Bundle patients(String mrnPrefix) {

@@ -14,6 +14,9 @@ import org.springframework.web.context.request.ServletRequestAttributes;
 public final class BreakTheGlass {
 
 	public static final String HEADER = "X-Purpose-Of-Use";
+	/** The clinician's reason for breaking the glass, URL-encoded (UTF-8), kept in the request's audit record. */
+	public static final String REASON_HEADER = "X-Purpose-Of-Use-Reason";
+	static final int MAX_REASON = 500;
 	public static final String ACT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 	public static final String CODE = "BTG";
 	public static final String AUDIT_TAG_SYSTEM = "urn:nssi-fhir:audit";
@@ -24,6 +27,25 @@ public final class BreakTheGlass {
 	/** Whether the current HTTP request asserts break-the-glass. */
 	public static boolean asserted() {
 		return currentRequest().map(request -> CODE.equals(request.getHeader(HEADER))).orElse(false);
+	}
+
+	/** The reason given with a break-the-glass request (decoded, control characters removed, at most 500 characters). */
+	public static Optional<String> reason() {
+		if (!asserted()) {
+			return Optional.empty();
+		}
+		return currentRequest().map(request -> request.getHeader(REASON_HEADER)).map(BreakTheGlass::decode)
+				.map(text -> text.replaceAll("\\p{Cntrl}", " ").strip())
+				.filter(text -> !text.isEmpty())
+				.map(text -> text.length() > MAX_REASON ? text.substring(0, MAX_REASON) : text);
+	}
+
+	private static String decode(String value) {
+		try {
+			return java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8);
+		} catch (IllegalArgumentException e) {
+			return value;
+		}
 	}
 
 	/** The header is present with something other than BTG: a mistake the client must hear about. */
