@@ -160,11 +160,22 @@ function closeForm(fhir, task, flag, refresh, status, cancelled) {
     const now = new Date().toISOString();
     const text = "Outcome: " + chosen.text + (note.value.trim() ? ". " + note.value.trim() : "");
     try {
+      // completing an escalation Task needs a documented risk assessment (the server refuses it otherwise, and
+      // then resolves the Task's alert itself): the clinician's review is recorded as a ClinicalImpression
+      const output = [...(task.output || [])];
+      if (chosen.status === "completed") {
+        const review = await fhir.create({ resourceType: "ClinicalImpression", status: "completed",
+          subject: task.for, date: now, description: "Suicide-risk review. " + text });
+        output.push({ type: { text: "Risk assessment" }, valueReference: { reference: "ClinicalImpression/" + review.id } });
+      }
       // the copy read when the list was shown, with its version: a colleague's later change makes this a 412
       await fhir.update({ ...task, status: chosen.status, statusReason: { text: chosen.text },
-        note: [...(task.note || []), { time: now, text }] });
+        note: [...(task.note || []), { time: now, text }], output });
       let message = "Task closed: " + chosen.text + ".";
-      if (resolve && resolve.querySelector("input").checked) {
+      const resolvedByServer = chosen.status === "completed" && flag && task.focus && task.focus.reference === "Flag/" + flag.id;
+      if (resolvedByServer) {
+        message += " The " + (isSuicideRisk(flag) ? "suicide-risk alert" : "alert") + " was resolved.";
+      } else if (resolve && resolve.querySelector("input").checked) {
         try {
           await fhir.update({ ...flag, status: "inactive", period: { ...(flag.period || {}), end: now } });
           message += " The " + (isSuicideRisk(flag) ? "suicide-risk alert" : "alert") + " was resolved.";

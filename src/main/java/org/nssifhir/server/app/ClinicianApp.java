@@ -35,6 +35,8 @@ public class ClinicianApp {
 			"patient/QuestionnaireResponse.crs",
 			// resolving a suicide-risk Flag once its Task is done
 			"patient/Flag.rus",
+			// the review that completes an escalation Task (its documented risk assessment)
+			"patient/ClinicalImpression.c",
 			"patient/CarePlan.rs",
 			"patient/Goal.rs",
 			"patient/ServiceRequest.rs",
