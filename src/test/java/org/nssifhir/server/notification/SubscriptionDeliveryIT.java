@@ -131,6 +131,14 @@ class SubscriptionDeliveryIT extends BaseIT {
 		String eventKey = flag.getIdentifierFirstRep().getValue();
 		assertThat(output.getAll()).doesNotContain(eventKey).doesNotContain("\"resourceType\":\"Flag\"").doesNotContain(task.getDescription());
 
+		// every delivery is audited: the resource sent, and the endpoint's host (never the payload)
+		awaitAuditTrail();
+		Bundle deliveries = client.search().byUrl("AuditEvent?_tag=urn:nssi-fhir:audit|subscription-delivery&entity=Flag/"
+				+ flag.getIdElement().getIdPart()).returnBundle(Bundle.class).execute();
+		assertThat(deliveries.getEntry()).isNotEmpty();
+		org.hl7.fhir.r4.model.AuditEvent delivery = (org.hl7.fhir.r4.model.AuditEvent) deliveries.getEntryFirstRep().getResource();
+		assertThat(delivery.getOutcomeDesc()).contains("127.0.0.1").doesNotContain(eventKey);
+
 		client.delete().resourceById(flagSubscription).execute();
 		client.delete().resourceById(taskSubscription).execute();
 	}

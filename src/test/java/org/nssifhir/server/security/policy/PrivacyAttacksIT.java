@@ -308,6 +308,41 @@ class PrivacyAttacksIT extends BaseIT {
 		return json(obs);
 	}
 
+	@Test
+	void aConditionalCreateThatReturnsAnExistingRecordIsAuditedAsADisclosure() throws Exception {
+		String token = ownPatient(attackerPatient);
+		String marker = unique("own");
+		Observation mine = (Observation) fhirContext.newJsonParser().parseResource(vital(attackerPatient));
+		mine.addIdentifier().setSystem("urn:test:id").setValue(marker);
+		Map<String, String> ifNoneExist = Map.of("If-None-Exist", "identifier=urn:test:id%7C" + marker + "&patient=Patient/" + attackerPatient);
+		HttpResponse<String> created = send("POST", "/Observation", token, json(mine), ifNoneExist);
+		assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+		HttpResponse<String> found = send("POST", "/Observation", token, json(mine),
+				Map.of("If-None-Exist", "identifier=urn:test:id%7C" + marker + "&patient=Patient/" + attackerPatient, "Prefer", "return=representation"));
+		assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
+		String id = fhirContext.newJsonParser().parseResource(Observation.class, found.body()).getIdElement().getIdPart();
+		awaitAuditTrail();
+		Bundle audits = client().search().byUrl("AuditEvent?_tag=urn:nssi-fhir:audit|conditional-match&entity=Observation/" + id)
+				.returnBundle(Bundle.class).execute();
+		assertThat(audits.getEntry()).hasSize(1);
+	}
+
+	@Test
+	void aClinicianWithoutARelationshipCannotRaiseAlertsInAnotherRecord() throws Exception {
+		// a PHQ-9 item 9 answer is restricted content (labelled by its LOINC code): writing it needs the relationship
+		String item9 = """
+				{"resourceType":"Observation","status":"final","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"HTEST"}]},
+				 "code":{"coding":[{"system":"http://loinc.org","code":"44260-8"}]},"subject":{"reference":"Patient/%s"},
+				 "effectiveDateTime":"2026-12-01","valueInteger":3}""".formatted(victim);
+		int flagsBefore = client().search().byUrl("Flag?subject=Patient/" + victim).returnBundle(Bundle.class).execute().getEntry().size();
+		HttpResponse<String> r = send("POST", "/Observation", clinician(unrelated, "user/*.cruds"), item9, Map.of());
+		assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+		Bundle flags = client().search().byUrl("Flag?subject=Patient/" + victim).returnBundle(Bundle.class).execute();
+		assertThat(flags.getEntry()).as("no alert raised by a refused write").hasSize(flagsBefore);
+		// the treating clinician may
+		assertThat(send("POST", "/Observation", clinician(treating, "user/*.cruds"), item9, Map.of()).statusCode()).isEqualTo(201);
+	}
+
 	// ---------------------------------------------------------------- fixtures
 
 	private Observation episodeOf(String patientId, String identifier) throws Exception {
