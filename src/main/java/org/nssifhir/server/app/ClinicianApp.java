@@ -35,8 +35,9 @@ public class ClinicianApp {
 			"patient/QuestionnaireResponse.crs",
 			// resolving a suicide-risk Flag once its Task is done
 			"patient/Flag.rus",
-			// the review that completes an escalation Task (its documented risk assessment)
-			"patient/ClinicalImpression.c",
+			// the review that completes an escalation Task (its documented risk assessment; r: HAPI returns a created
+			// resource only to a token that may read it)
+			"patient/ClinicalImpression.cr",
 			"patient/CarePlan.rs",
 			"patient/Goal.rs",
 			"patient/ServiceRequest.rs",
