@@ -42,7 +42,11 @@ import org.nssifhir.server.support.StandardCodes;
  *       self-harm of unrecorded intent (ICD-10-CM X71–X83 without R45.88/Z91.52), treated as possible suicide risk
  *       as an "unsure" intent is. A Condition that is entered-in-error, refuted, inactive, resolved or in remission
  *       raises nothing;</li>
- *   <li>NSSI escalation: an episode that needed medical or emergency care.</li>
+ *   <li>NSSI escalation: an episode, or an NSSI assessment, reporting self-injury that needed medical or emergency care;</li>
+ *   <li>issue 19: suicide risk whatever the recorded intent for a method or body site of high lethality
+ *       ({@link #LETHAL_METHODS}, {@link #LETHAL_SITES}, free text matching {@link #LETHAL_TEXT}); the function
+ *       "to resist suicidal thoughts"; a previous suicide attempt; an assessment where the person did not expect
+ *       the injury to stay minor; and, with a Task of priority asap, a PHQ-9 total of 20 or more with item 9 at 0.</li>
  * </ul>
  *
  * <p>The event key names the response when the data comes from one (an Observation extracted from a
@@ -276,6 +280,9 @@ public final class EscalationSignals {
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-function:" + self, self,
 						"NSSI assessment: self-injury used to resist suicidal thoughts"));
 			}
+			answerCodes(qr, "nssi-care-level").stream().filter(HIGH_CARE::contains).findFirst().ifPresent(care -> signals.add(
+					new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION, "nssi-care:" + self, self,
+							"NSSI assessment: self-injury needed " + (care.equals("care-emergency") ? "emergency" : "medical") + " care in the past 12 months")));
 			List<String> lethal = new ArrayList<>(answerCodes(qr, "nssi-methods").stream().filter(LETHAL_METHODS::contains).toList());
 			if (answers(qr.getItem(), "nssi-methods-other").anyMatch(a -> a instanceof org.hl7.fhir.r4.model.StringType t && namesLethalMethod(t.getValue()))) {
 				lethal.add("other method described in free text");

@@ -146,6 +146,21 @@ class SafetySignalsIT extends BaseIT {
 	}
 
 	@Test
+	void assessmentReportingMedicalOrEmergencyCare_raisesAnNssiEscalation() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse qr = cleanAssessment(patient);
+		qr.addItem().setLinkId("impact").addItem().setLinkId("nssi-care-level").addAnswer().setValue(new Coding(CS, "care-emergency", null));
+		// in the Questionnaire's order: impact comes before risk-protective and treatment-history (absent here)
+		client.create().resource(qr).execute();
+		assertThat(flags(patient)).singleElement().satisfies(f -> {
+			assertThat(hasCode(f.getCode(), "nssi-escalation")).isTrue();
+			assertThat(key(f)).startsWith("nssi-care:QuestionnaireResponse/");
+		});
+		assertThat(tasks(patient)).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.ASAP));
+	}
+
+	@Test
 	void severePhq9WithItem9AtZero_raisesALowerPrioritySuicideRiskAlert_andModerateRaisesNothing() {
 		IGenericClient client = client();
 		IIdType moderate = AssessmentFixtures.patient(client);

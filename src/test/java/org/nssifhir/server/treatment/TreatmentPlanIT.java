@@ -206,6 +206,8 @@ class TreatmentPlanIT extends BaseIT {
 				.containsExactly(org.assertj.core.groups.Tuple.tuple(NssiCanonicals.SNOMED, "225337009"));
 		assertThat(assessment.getPriority()).isEqualTo(ServiceRequest.ServiceRequestPriority.URGENT);
 		assertThat(codes(assessment.getCategory())).containsExactly("suicide-risk-pathway");
+		assertThat(requests.get("safety-plan").getPriority()).as("safety planning is as urgent as the assessment")
+				.isEqualTo(ServiceRequest.ServiceRequestPriority.URGENT);
 		// both modules ask for more frequent check-ins: ordered once, tagged with both
 		assertThat(codes(requests.get("increased-check-ins").getCategory()))
 				.containsExactlyInAnyOrder("relapse-prevention", "suicide-risk-pathway");

@@ -1,0 +1,143 @@
+package org.nssifhir.server.escalation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every risk-related concept and assessment item in our package is either wired to an escalation rule or listed
+ * here as exempt, with the reason (issue 19). A new method, body site, function, risk factor, intent or care level,
+ * or a new item in the assessment's behaviour, intent or impact sections, fails this test until someone decides.
+ */
+class RiskContentCoverageTest {
+
+	/** CodeSystem groups whose concepts are risk-related. */
+	private static final Set<String> RISK_GROUPS = Set.of("intent", "care-levels", "functions", "risk-factors", "methods", "body-sites");
+
+	/** Concepts wired to an escalation rule (EscalationSignals). */
+	private static final Set<String> WIRED_CONCEPTS = union(
+			EscalationSignals.RISKY_INTENT, EscalationSignals.HIGH_CARE, EscalationSignals.LETHAL_METHODS, EscalationSignals.LETHAL_SITES,
+			Set.of(EscalationSignals.SUICIDE_FUNCTION, EscalationSignals.PREVIOUS_ATTEMPT),
+			// free text of an "other" method is checked by the keyword rule
+			Set.of("method-other"));
+
+	private static final String NOT_DIRECT = "a risk factor or context that informs the plan; not by itself a reason for an alert";
+
+	private static final Map<String, String> EXEMPT_CONCEPTS = Map.ofEntries(
+			Map.entry("intent-none", "no intent to die: NSSI, counted by the frequency rule"),
+			Map.entry("care-none", "no care needed"),
+			Map.entry("care-self", "self-care only"),
+			Map.entry("care-first-aid", "first aid only; medical and emergency care escalate"),
+			Map.entry("function-intrapersonal", "grouping concept"),
+			Map.entry("function-interpersonal", "grouping concept"),
+			Map.entry("function-relief-distress", "an NSSI function: treatment target (functional analysis), not an alert"),
+			Map.entry("function-feel-something", "an NSSI function: treatment target"),
+			Map.entry("function-stop-dissociation", "an NSSI function: treatment target"),
+			Map.entry("function-self-punishment", "an NSSI function: treatment target"),
+			Map.entry("function-control", "an NSSI function: treatment target"),
+			Map.entry("function-reward", "an NSSI function: treatment target"),
+			Map.entry("function-communicate-distress", "an NSSI function: treatment target"),
+			Map.entry("function-interpersonal-influence", "an NSSI function: treatment target"),
+			Map.entry("function-peer-belonging", "an NSSI function: treatment target"),
+			Map.entry("function-avoid-demands", "an NSSI function: treatment target"),
+			Map.entry("function-other", "free text, reviewed by the clinician with the assessment"),
+			Map.entry("risk-childhood-abuse", NOT_DIRECT + "; stops automatic family involvement"),
+			Map.entry("risk-neglect", NOT_DIRECT + "; stops automatic family involvement"),
+			Map.entry("risk-family-conflict", NOT_DIRECT + "; stops automatic family involvement"),
+			Map.entry("risk-depression", NOT_DIRECT + "; severe depression escalates through the PHQ-9 rule"),
+			Map.entry("risk-low-self-worth", NOT_DIRECT),
+			Map.entry("risk-eating-disorder", NOT_DIRECT),
+			Map.entry("risk-bullying-peer-rejection", NOT_DIRECT),
+			Map.entry("risk-social-isolation", NOT_DIRECT),
+			Map.entry("risk-substance-use", NOT_DIRECT),
+			Map.entry("risk-exposure-to-self-harm", NOT_DIRECT),
+			Map.entry("method-hair-pulling", "low lethality; medical or emergency care escalates whatever the method"),
+			Map.entry("method-inserting-under-skin", "low lethality; medical or emergency care escalates whatever the method"),
+			Map.entry("site-forearm-wrist", "site alone is not an alert; care needed and method are"),
+			Map.entry("site-upper-arm", "site alone is not an alert"),
+			Map.entry("site-hand", "site alone is not an alert"),
+			Map.entry("site-thigh", "site alone is not an alert"),
+			Map.entry("site-lower-leg", "site alone is not an alert"),
+			Map.entry("site-abdomen", "site alone is not an alert"),
+			Map.entry("site-chest", "site alone is not an alert"),
+			Map.entry("site-head-face", "site alone is not an alert"),
+			Map.entry("site-genitals", "site alone is not an alert; a clinician reviews the context with the assessment"),
+			Map.entry("site-breast", "site alone is not an alert"),
+			Map.entry("site-back", "site alone is not an alert"),
+			Map.entry("site-other", "site alone is not an alert"));
+
+	/** Assessment sections whose items are risk-related. */
+	private static final Set<String> RISK_SECTIONS = Set.of("behaviours", "intent-screening", "impact");
+
+	/** Items read by an escalation rule. */
+	private static final Set<String> WIRED_ITEMS = Set.of("nssi-intent", "suicidal-ideation", "nssi-expected-minor-harm", "nssi-methods",
+			"nssi-methods-other", "nssi-care-level");
+
+	private static final Map<String, String> EXEMPT_ITEMS = Map.ofEntries(
+			Map.entry("behaviours-definition", "display text"),
+			Map.entry("safety-escalation-notice", "display text: its promise is kept by the rules on the items it depends on"),
+			Map.entry("nssi-any-past-year", "gate for the items below; never pre-answered no by $populate"),
+			Map.entry("nssi-days-past-year", "frequency criterion (extracted); episodes drive the frequency rule"),
+			Map.entry("nssi-last-occurrence", "context"),
+			Map.entry("nssi-distress", "severity context for the clinician; no validated cut-off to alert on"),
+			Map.entry("nssi-impairment", "DSM-5 criterion E context"),
+			Map.entry("nssi-disclosed", "context; not disclosing is common and not an alert by itself"));
+
+	@Test
+	void everyRiskConceptIsWiredOrExempt() throws IOException {
+		JsonNode cs = new ObjectMapper().readTree(Path.of("terminology/codesystems/CodeSystem-nssi-concepts-cs.json").toFile());
+		Set<String> concepts = new TreeSet<>();
+		for (JsonNode group : cs.path("concept")) {
+			if (RISK_GROUPS.contains(group.path("code").asText())) {
+				collect(group.path("concept"), concepts);
+			}
+		}
+		assertThat(concepts).contains("intent-present", "method-ligature", "site-neck");
+		for (String code : concepts) {
+			assertThat(WIRED_CONCEPTS.contains(code) || EXEMPT_CONCEPTS.containsKey(code))
+					.as("%s is neither wired to an escalation rule nor listed as exempt with a reason", code).isTrue();
+			assertThat(WIRED_CONCEPTS.contains(code) && EXEMPT_CONCEPTS.containsKey(code)).as("%s both wired and exempt", code).isFalse();
+		}
+		assertThat(concepts).containsAll(EXEMPT_CONCEPTS.keySet()).containsAll(WIRED_CONCEPTS);
+	}
+
+	@Test
+	void everyRiskItemOfTheAssessmentIsWiredOrExempt() throws IOException {
+		JsonNode q = new ObjectMapper().readTree(Path.of("profiles/questionnaires/Questionnaire-nssi-assessment.json").toFile());
+		Set<String> items = new TreeSet<>();
+		for (JsonNode section : q.path("item")) {
+			if (RISK_SECTIONS.contains(section.path("linkId").asText())) {
+				section.path("item").forEach(i -> items.add(i.path("linkId").asText()));
+			}
+		}
+		assertThat(items).contains("nssi-intent", "nssi-expected-minor-harm");
+		for (String item : items) {
+			assertThat(WIRED_ITEMS.contains(item) || EXEMPT_ITEMS.containsKey(item))
+					.as("assessment item %s is neither wired to an escalation rule nor listed as exempt with a reason", item).isTrue();
+		}
+	}
+
+	private static void collect(JsonNode concepts, Set<String> into) {
+		for (JsonNode c : concepts) {
+			into.add(c.path("code").asText());
+			collect(c.path("concept"), into);
+		}
+	}
+
+	@SafeVarargs
+	private static Set<String> union(Set<String>... sets) {
+		Set<String> all = new HashSet<>();
+		for (Set<String> s : sets) {
+			all.addAll(s);
+		}
+		return all;
+	}
+}
