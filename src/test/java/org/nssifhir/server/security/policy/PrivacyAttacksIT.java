@@ -343,6 +343,28 @@ class PrivacyAttacksIT extends BaseIT {
 		assertThat(send("POST", "/Observation", clinician(treating, "user/*.cruds"), item9, Map.of()).statusCode()).isEqualTo(201);
 	}
 
+	/**
+	 * HAPI answers a batch's entries on several threads sharing the request's data: the policy's per-request caches
+	 * must hold up (a ConcurrentModificationException there answered an entry with a 500).
+	 */
+	@Test
+	void aBatchOfManyEntriesIsAnsweredEntryByEntryWithoutServerErrors() throws Exception {
+		StringBuilder entries = new StringBuilder();
+		for (int i = 0; i < 24; i++) {
+			String patient = client().create().resource(tagged(new Patient())).execute().getId().getIdPart();
+			String obs = client().create().resource(episodeOf(patient, unique("many"))).execute().getId().getIdPart();
+			entries.append(i == 0 ? "" : ",").append("{\"request\":{\"method\":\"GET\",\"url\":\"Observation/").append(obs).append("\"}}");
+		}
+		String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[" + entries + "]}";
+		for (int round = 0; round < 3; round++) {
+			HttpResponse<String> r = send("POST", "", clinician(unrelated, "user/*.rs"), batch, Map.of());
+			assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+			Bundle answer = fhirContext.newJsonParser().parseResource(Bundle.class, r.body());
+			assertThat(answer.getEntry()).hasSize(24)
+					.allSatisfy(e -> assertThat(e.getResponse().getStatus()).as(r.body()).startsWith("404"));
+		}
+	}
+
 	// ---------------------------------------------------------------- fixtures
 
 	private Observation episodeOf(String patientId, String identifier) throws Exception {
