@@ -39,7 +39,7 @@ import org.nssifhir.server.support.BaseIT;
  * appears in the answer (each record carries a unique identifier, searched for in every body), that refused writes
  * changed nothing, and that reads and refusals are audited with the record tried.
  *
- * <p>Budget: 729 cells, about 1,000 requests; 4 minutes on the 2-core machine under heavy load (the budget is 6).
+ * <p>Budget: 729 cells, about 1,000 requests; 36 s on the quiet 2-core machine, 4 minutes under heavy load (the budget is 6).
  */
 class PrivacyMatrixIT extends BaseIT {
 
