@@ -25,6 +25,7 @@ import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.TestConsents;
 
 /**
  * The attacks of the privacy review, replayed (issue "Privacy on every path", classes 1 to 6): a patient-context
@@ -161,7 +162,7 @@ class PrivacyAttacksIT extends BaseIT {
 
 	@Test
 	void aProxyCannotGrantItselfAccess_ThePatientCan() throws Exception {
-		Consent consent = releaseTo(victim, parent);
+		Consent consent = TestConsents.releaseTo(victim, parent);
 		HttpResponse<String> byProxy = send("POST", "/Consent", proxy(parent, "patient/*.cruds"), json(consent), Map.of());
 		assertThat(byProxy.statusCode()).as(byProxy.body()).isEqualTo(403);
 		assertThat(send("GET", "/Observation/" + episode, proxy(parent, "patient/*.rs"), null, Map.of()).statusCode()).isEqualTo(404);
@@ -384,19 +385,6 @@ class PrivacyAttacksIT extends BaseIT {
 		obs.setCode(new CodeableConcept(new Coding("http://loinc.org", "8867-4", "Heart rate")));
 		obs.setSubject(new Reference("Patient/" + patientId));
 		return json(obs);
-	}
-
-	private Consent releaseTo(String patientId, String relatedPersonId) {
-		Consent consent = tagged(new Consent());
-		consent.setStatus(Consent.ConsentState.ACTIVE);
-		consent.setScope(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", null)));
-		consent.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IDSCL", null)));
-		consent.setPatient(new Reference("Patient/" + patientId));
-		consent.addPolicy().setUri("https://nssi-fhir.org/fhir/policy/adolescent-disclosure");
-		consent.getProvision().setType(Consent.ConsentProvisionType.PERMIT)
-				.addActor().setReference(new Reference("RelatedPerson/" + relatedPersonId))
-				.setRole(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", null)));
-		return consent;
 	}
 
 	private String ownPatient(String patientId) {
