@@ -7,12 +7,17 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.nssifhir.server.support.InMemoryFhirServer;
 
-/** {@link RequestPipeline#STAGES} lists every HAPI interceptor of ours, once, and nothing that is not one. */
+/**
+ * {@link RequestPipeline#STAGES} lists every HAPI interceptor of ours, once, and nothing that is not one; every
+ * REST-server interceptor has a test in the in-memory tier.
+ */
 class RequestPipelineTest {
 
 	/** HAPI's interceptors that {@link RequestPipeline} registers (not our classes). */
@@ -40,5 +45,30 @@ class RequestPipelineTest {
 		Set<String> extra = new TreeSet<>(listed);
 		extra.removeAll(ours);
 		assertThat(extra).as("listed, but not an interceptor of ours or HAPI's").isSubsetOf(HAPI_INTERCEPTORS);
+	}
+
+	/**
+	 * The convention: a REST-server interceptor {@code X} (HAPI's too: what is tested is our configuration of it) has
+	 * a test class {@code XTest} that runs requests through {@link InMemoryFhirServer}. Its rules are then checked
+	 * over HAPI's request handling in milliseconds, not only through the whole application on PostgreSQL.
+	 */
+	@Test
+	void everyRestServerInterceptorHasAnInMemoryTierTest() {
+		Set<String> tested = new TreeSet<>();
+		for (JavaClass test : new ClassFileImporter()
+				.withImportOption(ImportOption.Predefined.ONLY_INCLUDE_TESTS)
+				.importPackages("org.nssifhir.server")) {
+			boolean inMemory = test.getDirectDependenciesFromSelf().stream()
+					.anyMatch(d -> d.getTargetClass().isEquivalentTo(InMemoryFhirServer.class));
+			if (inMemory && test.getSimpleName().endsWith("Test")) {
+				tested.add(test.getSimpleName().substring(0, test.getSimpleName().length() - "Test".length()));
+			}
+		}
+		List<String> untested = RequestPipeline.STAGES.stream()
+				.filter(stage -> stage.where() == RequestPipeline.Where.REST_SERVER)
+				.map(RequestPipeline.Stage::interceptor)
+				.filter(interceptor -> !tested.contains(interceptor))
+				.toList();
+		assertThat(untested).as("REST-server interceptors without a <Interceptor>Test on InMemoryFhirServer").isEmpty();
 	}
 }
