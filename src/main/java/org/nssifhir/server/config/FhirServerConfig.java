@@ -118,7 +118,8 @@ public class FhirServerConfig {
 		return registration;
 	}
 
-	private static CorsInterceptor corsInterceptor(List<String> origins) {
+	/** Our CORS configuration of HAPI's interceptor (package-private for CorsInterceptorTest). */
+	static CorsInterceptor corsInterceptor(List<String> origins) {
 		CorsConfiguration config = new CorsConfiguration();
 		origins.forEach(config::addAllowedOriginPattern);
 		config.setAllowedHeaders(List.of(
