@@ -25,9 +25,9 @@ final class AssessmentOperations implements FeatureOperations {
 	@Override
 	public List<OperationAccess> operations() {
 		return List.of(
-				new OperationAccess("$nssi-summary", Protection.COMPUTED_BY_PROVIDER),
-				new OperationAccess("$populate", Protection.COMPUTED_BY_PROVIDER),
-				new OperationAccess("$extract", Protection.WRITES_CHECKED));
+				new OperationAccess("$nssi-summary", Protection.COMPUTED_BY_PROVIDER, Input.PARAMETERS_SINGLE_VALUED),
+				new OperationAccess("$populate", Protection.COMPUTED_BY_PROVIDER, Input.PARAMETERS_SINGLE_VALUED),
+				new OperationAccess("$extract", Protection.WRITES_CHECKED, Input.SINGLE_VALUED));
 	}
 
 	@Override

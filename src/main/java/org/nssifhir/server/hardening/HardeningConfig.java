@@ -2,6 +2,8 @@ package org.nssifhir.server.hardening;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import java.util.List;
+import org.nssifhir.server.security.FeatureOperations;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -13,9 +15,10 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 public class HardeningConfig {
 
+	/** The operations' input rules come from their features' declarations (security's extension point). */
 	@Bean
-	StrictInputInterceptor strictInputInterceptor(FhirContext fhirContext, RestfulServer server) {
-		StrictInputInterceptor interceptor = new StrictInputInterceptor(fhirContext);
+	StrictInputInterceptor strictInputInterceptor(FhirContext fhirContext, RestfulServer server, List<FeatureOperations> features) {
+		StrictInputInterceptor interceptor = new StrictInputInterceptor(fhirContext, features);
 		server.registerInterceptor(interceptor);
 		return interceptor;
 	}

@@ -30,10 +30,14 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Parameters;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.nssifhir.server.security.FeatureOperations;
+import org.nssifhir.server.security.FeatureOperations.Input;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
@@ -66,8 +70,6 @@ public class StrictInputInterceptor {
 	/** Parameters that may appear once per request; HAPI used whichever came first. */
 	private static final Set<String> SINGLE = Set.of(Constants.PARAM_COUNT, Constants.PARAM_SUMMARY, "_total", Constants.PARAM_FORMAT);
 
-	private static final Set<String> PARAMETERS_ONLY = Set.of("$nssi-summary", "$populate");
-	private static final Set<String> SINGLE_VALUED_OPERATIONS = Set.of("$nssi-summary", "$populate", "$extract", "$everything");
 	private static final Set<String> DATE_PARAMETERS = Set.of("start", "end", "_since", "date");
 	private static final Pattern NUMERIC_PREFIX = Pattern.compile("^(eq|ne|gt|lt|ge|le|sa|eb|ap)");
 	private static final BigDecimal DOUBLE_MAX = new BigDecimal(Double.MAX_VALUE);
@@ -79,11 +81,21 @@ public class StrictInputInterceptor {
 			"(value|effective|onset|abatement|deceased|multipleBirth|occurrence|performed|timing|born|age|answer|scheduled|defaultValue|fixed|pattern|serviced|product|medication|reported|asNeeded)[A-Z][A-Za-z]*");
 
 	private final FhirContext fhirContext;
+	/** What each declared operation accepts, from the features' declarations (operations not declared: anything) */
+	private final Map<String, Input> operationInputs;
 	private final XMLInputFactory xml = newXmlInputFactory();
 	private final JsonFactory json = JsonFactory.builder().build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-	public StrictInputInterceptor(FhirContext fhirContext) {
+	/** The features' declarations say which operations take one value per parameter, or only a Parameters body. */
+	public StrictInputInterceptor(FhirContext fhirContext, List<? extends FeatureOperations> features) {
 		this.fhirContext = fhirContext;
+		Map<String, Input> inputs = new HashMap<>();
+		features.forEach(feature -> feature.operations().forEach(operation -> inputs.put(operation.name(), operation.input())));
+		this.operationInputs = Map.copyOf(inputs);
+	}
+
+	private Input input(String operation) {
+		return operation == null ? Input.ANY : operationInputs.getOrDefault(operation, Input.ANY);
 	}
 
 	@Hook(Pointcut.SERVER_INCOMING_REQUEST_POST_PROCESSED)
@@ -274,12 +286,12 @@ public class StrictInputInterceptor {
 		} else {
 			ResourceShapeChecks.check(fhirContext, resource);
 		}
-		if (resource instanceof Parameters parameters && operation != null && SINGLE_VALUED_OPERATIONS.contains(operation)
+		if (resource instanceof Parameters parameters && input(operation).singleValued()
 				&& parameters.getParameter().stream().map(Parameters.ParametersParameterComponent::getName).distinct().count()
 						< parameters.getParameter().size()) {
 			throw invalid(ErrorCode.OPERATION_PARAMETER_INVALID, "Each parameter of " + operation + " may be given only once");
 		}
-		if (operation != null && PARAMETERS_ONLY.contains(operation) && !(resource instanceof Parameters)) {
+		if (input(operation).parametersOnly() && !(resource instanceof Parameters)) {
 			throw invalid(ErrorCode.OPERATION_PARAMETER_INVALID, operation + " takes a Parameters resource as its body");
 		}
 		if (resource instanceof Bundle bundle && systemLevel) {
@@ -306,14 +318,14 @@ public class StrictInputInterceptor {
 		}
 	}
 
-	/** Operation parameters are single-valued dates and numbers for the operations we and clients rely on. */
-	private static void checkOperationParameters(RequestDetails request) {
+	/** Operation parameters are single-valued where the operation's declaration says so, and dates are dates. */
+	private void checkOperationParameters(RequestDetails request) {
 		String operation = request.getOperation();
 		if (operation == null) {
 			return;
 		}
 		for (Map.Entry<String, String[]> parameter : request.getParameters().entrySet()) {
-			if (SINGLE_VALUED_OPERATIONS.contains(operation) && parameter.getValue().length > 1) {
+			if (input(operation).singleValued() && parameter.getValue().length > 1) {
 				throw invalid(ErrorCode.OPERATION_PARAMETER_INVALID, "The parameter " + parameter.getKey() + " may be given only once");
 			}
 			if (DATE_PARAMETERS.contains(parameter.getKey())) {

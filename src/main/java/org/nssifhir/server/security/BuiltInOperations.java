@@ -19,7 +19,8 @@ public final class BuiltInOperations implements FeatureOperations {
 	@Override
 	public List<OperationAccess> operations() {
 		return List.of(
-				new OperationAccess("$everything", Protection.ANSWER_CHECKED),
+				// one _count, _since, start, end: HAPI would use the first and ignore the rest
+				new OperationAccess("$everything", Protection.ANSWER_CHECKED, Input.SINGLE_VALUED),
 				new OperationAccess("$validate", Protection.ANSWER_CHECKED),
 				new OperationAccess("$expand", Protection.DEFINITIONAL),
 				new OperationAccess("$validate-code", Protection.DEFINITIONAL),

@@ -15,7 +15,9 @@ import java.util.Set;
  * HAPI's own operations are declared in {@link BuiltInOperations}.
  *
  * <p>Adding an operation: the provider (implementing {@link org.nssifhir.server.fhir.FhirOperationProvider}) and
- * one entry here, both in the feature's package.
+ * one entry here, both in the feature's package. The entry says everything the rest of the server needs to know about
+ * the operation: its access protection, the rules a scope opens, and what input it accepts ({@link Input}, checked
+ * by {@code hardening.StrictInputInterceptor} before HAPI binds the parameters).
  */
 public interface FeatureOperations {
 
@@ -50,13 +52,40 @@ public interface FeatureOperations {
 		return Set.copyOf(names);
 	}
 
-	/** One named operation and how the access policy protects it. */
-	record OperationAccess(String name, Protection protection) {
+	/** One named operation, how the access policy protects it, and what input it accepts. */
+	record OperationAccess(String name, Protection protection, Input input) {
 
 		public OperationAccess {
 			if (!name.startsWith("$")) {
 				throw new IllegalArgumentException("An operation name starts with $: " + name);
 			}
+		}
+
+		/** An operation that accepts whatever HAPI binds ({@link Input#ANY}). */
+		public OperationAccess(String name, Protection protection) {
+			this(name, protection, Input.ANY);
+		}
+	}
+
+	/**
+	 * What an operation accepts, refused with a 400 before HAPI binds it when not met. HAPI binds the first value of a
+	 * repeated parameter and ignores the others, and binds a bare resource body as if it were the operation's input;
+	 * an operation that means one value each, or a Parameters body, says so here.
+	 */
+	enum Input {
+		/** whatever HAPI binds */
+		ANY,
+		/** each parameter at most once, in the URL or in a Parameters body */
+		SINGLE_VALUED,
+		/** a Parameters resource as the body (never a bare resource), each parameter at most once */
+		PARAMETERS_SINGLE_VALUED;
+
+		public boolean singleValued() {
+			return this != ANY;
+		}
+
+		public boolean parametersOnly() {
+			return this == PARAMETERS_SINGLE_VALUED;
 		}
 	}
 

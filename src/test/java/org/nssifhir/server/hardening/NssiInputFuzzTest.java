@@ -25,6 +25,7 @@ import org.nssifhir.server.assessment.AssessmentExtractor;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.conformance.NssiResourceClassifier;
 import org.nssifhir.server.escalation.EscalationSignals;
+import org.nssifhir.server.security.DeclaredOperations;
 import org.nssifhir.server.security.SmartScope;
 
 /**
@@ -45,7 +46,7 @@ import org.nssifhir.server.security.SmartScope;
 class NssiInputFuzzTest {
 
 	private static final FhirContext FHIR = FhirContext.forR4Cached();
-	private static final StrictInputInterceptor STRICT = new StrictInputInterceptor(FHIR);
+	private static final StrictInputInterceptor STRICT = new StrictInputInterceptor(FHIR, DeclaredOperations.all());
 	private static final String CS = NssiCanonicals.CONCEPTS_SYSTEM;
 	private static final String[] LINK_IDS = {
 		"phq9-item-1", "phq9-item-2", "phq9-item-3", "phq9-item-4", "phq9-item-5", "phq9-item-6", "phq9-item-7", "phq9-item-8",

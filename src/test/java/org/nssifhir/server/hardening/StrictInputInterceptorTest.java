@@ -2,15 +2,67 @@ package org.nssifhir.server.hardening;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.Operation;
+import ca.uhn.fhir.rest.annotation.OperationParam;
 import java.util.Map;
+import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.StringType;
 import org.junit.jupiter.api.Test;
+import org.nssifhir.server.security.DeclaredOperations;
 import org.nssifhir.server.support.ErrorCode;
 import org.nssifhir.server.support.InMemoryFhirServer;
 
 /** {@link StrictInputInterceptor} on an in-memory FHIR server (middle tier: no database). */
 class StrictInputInterceptorTest {
 
-	private final InMemoryFhirServer server = new InMemoryFhirServer(new StrictInputInterceptor(InMemoryFhirServer.FHIR));
+	/** Stand-ins for declared operations (a Patient's $everything and $nssi-summary), answering empty. */
+	public static class Operations {
+		@Operation(name = "$everything", idempotent = true, typeName = "Patient")
+		public Parameters everything(@IdParam IdType id, @OperationParam(name = "start") DateType start) {
+			return new Parameters();
+		}
+
+		@Operation(name = "$nssi-summary", idempotent = true, typeName = "Patient")
+		public Parameters summary(@IdParam IdType id, @OperationParam(name = "start") DateType start) {
+			return new Parameters();
+		}
+
+		@Operation(name = "$undeclared", idempotent = true, typeName = "Patient")
+		public Parameters undeclared(@IdParam IdType id, @OperationParam(name = "x") StringType x) {
+			return new Parameters();
+		}
+	}
+
+	/** With the operations' input rules as the features declare them (security.FeatureOperations). */
+	private final InMemoryFhirServer server = new InMemoryFhirServer(
+			new StrictInputInterceptor(InMemoryFhirServer.FHIR, DeclaredOperations.all()), new InMemoryFhirServer.Provider(new Operations()));
+
+	@Test
+	void testRepeatedParameterOfSingleValuedOperation_Refused() {
+		// $everything is declared SINGLE_VALUED (security/BuiltInOperations): HAPI would bind the first start only
+		InMemoryFhirServer.Response response = server.get("/Patient/p1/$everything?start=2026-01-01&start=2020-01-01");
+		assertThat(response.status()).isEqualTo(400);
+		assertThat(response.diagnostics()).startsWith(ErrorCode.OPERATION_PARAMETER_INVALID.code() + ":");
+		assertThat(server.get("/Patient/p1/$everything?start=2026-01-01").status()).isEqualTo(200);
+		// an operation that declares no input rule binds as HAPI does
+		assertThat(server.get("/Patient/p1/$undeclared?x=1&x=2").status()).isEqualTo(200);
+	}
+
+	@Test
+	void testBareResourceForParametersOnlyOperation_Refused() {
+		// $nssi-summary is declared PARAMETERS_SINGLE_VALUED (assessment/AssessmentOperations)
+		InMemoryFhirServer.Response response = server.send("POST", "/Patient/p1/$nssi-summary", "{\"resourceType\":\"Patient\"}", Map.of());
+		assertThat(response.status()).isEqualTo(400);
+		assertThat(response.diagnostics()).startsWith(ErrorCode.OPERATION_PARAMETER_INVALID.code() + ":").contains("Parameters");
+		InMemoryFhirServer.Response twice = server.send("POST", "/Patient/p1/$nssi-summary",
+				"{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"start\",\"valueDate\":\"2026-01-01\"},"
+						+ "{\"name\":\"start\",\"valueDate\":\"2025-01-01\"}]}", Map.of());
+		assertThat(twice.status()).isEqualTo(400);
+		assertThat(twice.diagnostics()).contains("only once");
+	}
 
 	@Test
 	void testWellFormedPatient_Created() {

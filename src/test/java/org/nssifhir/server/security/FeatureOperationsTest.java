@@ -7,9 +7,7 @@ import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -46,16 +44,7 @@ class FeatureOperationsTest {
 		assertThat(declared).as("operations declared by a FeatureOperations bean").containsAll(provided);
 	}
 
-	/** One of each FeatureOperations implementation (they are stateless and have no-argument constructors). */
-	static List<FeatureOperations> features() throws Exception {
-		List<FeatureOperations> out = new ArrayList<>();
-		for (JavaClass type : MAIN) {
-			if (type.isAssignableTo(FeatureOperations.class) && !type.isInterface()) {
-				Constructor<?> constructor = type.reflect().getDeclaredConstructor();
-				constructor.setAccessible(true);
-				out.add((FeatureOperations) constructor.newInstance());
-			}
-		}
-		return out;
+	static List<FeatureOperations> features() {
+		return DeclaredOperations.all();
 	}
 }
