@@ -9,12 +9,15 @@ repeated. Phases:
   2. node 1 is killed (SIGKILL) in the middle of a write load: time until HAProxy has it out, errors seen by clients;
      node 1 is started again and must take traffic again;
   3. PostgreSQL is restarted in the middle of a write load;
-  4. node 2 gets SIGTERM under load: it must stop gracefully (exit code 143, "Graceful shutdown complete") in time;
-  5. every acknowledged write is there exactly once, with its AuditEvent and exactly one Flag.
+  4. a Subscription created through node 1 delivers a Flag written through node 2 within HAPI's registry refresh
+     (60 s), and then each Flag once, from either node;
+  5. node 2 gets SIGTERM under load: it must stop gracefully (exit code 143, "Graceful shutdown complete") in time;
+  6. every acknowledged write is there exactly once, with its AuditEvent and exactly one Flag.
 Python standard library only. Exits non-zero on any failed check.
 """
 import argparse
 import base64
+import http.server
 import json
 import os
 import subprocess
@@ -78,7 +81,8 @@ class Api:
         """All entries of a search, following next links (HAPI keeps the paging state in the database)."""
         entries, url = [], path
         while url:
-            status, _, bundle = self.json("GET", url, timeout=60)
+            # no-cache: HAPI would otherwise answer a repeated search from its result cache (up to 60 s old)
+            status, _, bundle = self.json("GET", url, timeout=60, headers={"Cache-Control": "no-cache"})
             if status != 200:
                 raise RuntimeError(f"search {url} answered {status}")
             entries += [e["resource"] for e in bundle.get("entry", [])]
@@ -175,6 +179,86 @@ class Load:
             return len(self.acked)
 
 
+class Receiver(http.server.ThreadingHTTPServer):
+    """Rest-hook endpoint on the host; containers reach it as host.containers.internal (podman) or
+    host.docker.internal (Docker, with the host-gateway mapping)."""
+
+    def __init__(self):
+        self.deliveries = []  # (monotonic time, path)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.deliveries.append((time.monotonic(), self.path))
+                self.send_response(200)
+                self.end_headers()
+
+            do_PUT = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("0.0.0.0", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def subscription_phase(api, run, timings, host_alias):
+    """A Subscription created through node 1 delivers a Flag written through node 2, within HAPI's registry refresh
+    (60 s); afterwards each Flag, from either node, is delivered exactly once."""
+    receiver = Receiver()
+    port = receiver.server_address[1]
+    patient = {"resourceType": "Patient",
+               "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST"}]},
+               "identifier": [{"system": run, "value": "subscription-patient"}], "name": [{"family": "Subscribed"}]}
+    status, headers, _ = api.request("POST", "/fhir/Patient", body=patient)
+    pid = headers["Location"].split("/Patient/")[1].split("/")[0]
+    sub = {"resourceType": "Subscription", "status": "requested", "reason": "container failover test",
+           "criteria": f"Flag?patient=Patient/{pid}",
+           "channel": {"type": "rest-hook", "endpoint": f"http://{host_alias}:{port}/ehr", "payload": "application/fhir+json"}}
+    status, headers, _ = api.request("POST", "/fhir/Subscription", body=sub, headers={"Cookie": "NSSI_NODE=node1"})
+    check(status == 201 and headers.get("X-NSSI-Node") == "node1", f"Subscription created through node1 ({status})")
+    t_sub = time.monotonic()
+
+    def episode(node, n):
+        obs = {"resourceType": "Observation", "status": "final",
+               "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST"}]},
+               "identifier": [{"system": run, "value": f"subscription-{n}"}],
+               "code": {"coding": [{"system": "http://loinc.org", "code": "44260-8"}]},
+               "subject": {"reference": f"Patient/{pid}"}, "valueInteger": 1}
+        st, hd, _ = api.request("POST", "/fhir/Observation", body=obs, headers={"Cookie": f"NSSI_NODE={node}"})
+        return st == 201 and hd.get("X-NSSI-Node") == node
+
+    # a Flag written through node 2 every 5 s until node 2 delivers one (its registry has the Subscription)
+    n, first = 0, None
+    while time.monotonic() - t_sub < 120 and first is None:
+        n += 1
+        if not episode("node2", n):
+            check(False, "an Observation written through node2 (cookie-pinned) was stored by node2")
+            break
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not receiver.deliveries:
+            time.sleep(0.2)
+        if receiver.deliveries:
+            first = receiver.deliveries[0][0] - t_sub
+    timings["subscription_other_node_s"] = None if first is None else round(first, 1)
+    check(first is not None and first <= 75, f"a Subscription created through node1 delivers a Flag written through "
+                                             f"node2 {timings['subscription_other_node_s']} s after its creation "
+                                             f"(bound: HAPI's 60 s registry refresh)")
+    # from now on: one delivery per Flag, whichever node writes it
+    time.sleep(5)
+    before = len(receiver.deliveries)
+    ok = episode("node1", n + 1) and episode("node2", n + 2)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(receiver.deliveries) < before + 2:
+        time.sleep(0.2)
+    time.sleep(5)  # time for a duplicate, if one were coming
+    delivered = [p for _, p in receiver.deliveries[before:]]
+    check(ok and len(delivered) == 2 and len(set(delivered)) == 2,
+          f"Flags written through node1 and node2 delivered once each ({delivered})")
+    receiver.shutdown()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--base", required=True)
@@ -184,6 +268,7 @@ def main():
     p.add_argument("--node1", required=True, help="container name of node 1")
     p.add_argument("--node2", required=True, help="container name of node 2")
     p.add_argument("--db", required=True, help="container name of PostgreSQL")
+    p.add_argument("--host-alias", default="host.containers.internal", help="the host's name inside the containers")
     a = p.parse_args()
     api = Api(a.base)
     timings = {}
@@ -219,29 +304,37 @@ def main():
     check(out is not None and out <= 10, f"HAProxy takes node1 out {out if out is None else round(out, 1)} s after SIGKILL")
     time.sleep(5)
     # after the failover every request is answered by the survivor
-    statuses = [api.request("GET", "/fhir/metadata", auth=False)[0] for _ in range(20)]
+    statuses = [api.request("GET", "/actuator/health/readiness", auth=False)[0] for _ in range(20)]
     check(all(s == 200 for s in statuses), f"20 requests after the failover all answered: {statuses.count(200)}/20")
+    load.finish()
     kill_errors = [e for e in load.errors if e[0] >= t_kill]
     last_err = max((e[0] - t_kill for e in kill_errors), default=0.0)
     timings["failover_last_client_error_s"] = round(last_err, 1)
     log(f"client-visible errors after the kill: {len(kill_errors)} ({sorted(set(e[1] for e in kill_errors))}), "
         f"last one {last_err:.1f} s after the kill")
     check(last_err <= 10, "no client error later than 10 s after the kill")
+    log(f"kill phase: {load.count()} writes acknowledged, {len(load.errors)} attempts refused or failed ({load.nodes})")
+    # the killed node rejoins: started again, ready, and the load balancer routes to it again (a request pinned to
+    # node1 by its cookie is answered by node1, not redispatched to node2)
     podman("start", a.node1)
     t_start = time.monotonic()
-    back = wait_lb(a.stats, "node1", "UP", 300)
+    back = None
+    while time.monotonic() - t_start < 300:
+        status, headers, _ = api.request("GET", "/actuator/health/readiness", auth=False, headers={"Cookie": "NSSI_NODE=node1"})
+        if status == 200 and headers.get("X-NSSI-Node") == "node1":
+            back = time.monotonic() - t_start
+            break
+        time.sleep(0.5)
     timings["rejoin_s"] = None if back is None else round(back, 1)
-    check(back is not None, f"node1 started again and back in the load balancer after {timings['rejoin_s']} s")
-    n1_before = load.nodes.get("node1", 0)
-    time.sleep(6)
-    load.finish()
-    check(load.nodes.get("node1", 0) > n1_before, f"node1 takes writes again ({load.nodes})")
-    log(f"kill phase: {load.count()} writes acknowledged, {len(load.errors)} attempts refused or failed")
+    check(back is not None, f"node1 started again, ready and routed to after {timings['rejoin_s']} s")
+    status, headers, _ = api.request("GET", "/fhir/Patient?_count=1", headers={"Cookie": "NSSI_NODE=node1"})
+    check(status == 200 and headers.get("X-NSSI-Node") == "node1", f"node1 accepts the token issued before its restart ({status})")
 
     # 3. PostgreSQL restarted under load -----------------------------------------------------------------------------
     load = Load(api, run, patient_ref, "db").start()
     loads.append(load)
     time.sleep(6)
+    check(load.nodes.get("node1", 0) > 0, f"the rejoined node1 takes writes again ({load.nodes})")
     t_db = time.monotonic()
     podman("restart", "-t", "10", a.db)
     restarted = time.monotonic() - t_db
@@ -261,7 +354,10 @@ def main():
     log(f"database phase: {load.count()} writes acknowledged, {len(load.errors)} attempts refused or failed "
         f"({sorted(set(e[1] for e in load.errors))})")
 
-    # 4. graceful shutdown of node 2 under load ----------------------------------------------------------------------
+    # 4. a Subscription created on one node delivers from the other -------------------------------------------------
+    subscription_phase(api, run, timings, a.host_alias)
+
+    # 5. graceful shutdown of node 2 under load ----------------------------------------------------------------------
     load = Load(api, run, patient_ref, "term").start()
     loads.append(load)
     time.sleep(4)
@@ -281,7 +377,7 @@ def main():
         f"({sorted(set(e[1] for e in term_errors))})")
     check(not [e for e in term_errors if e[1] >= 500 and e[1] != 503], "no 5xx other than 503 during the graceful stop")
 
-    # 5. every acknowledged write: once, with its AuditEvent and exactly one Flag --------------------------------------
+    # 6. every acknowledged write: once, with its AuditEvent and exactly one Flag --------------------------------------
     acked = {}
     for l in loads:
         acked.update(l.acked)
@@ -305,7 +401,7 @@ def main():
     # AuditEvents are stored by the outbox drain a moment after the write
     audited, t_audit = set(), time.monotonic()
     while time.monotonic() - t_audit < 240:
-        events = api.search_all(f"/fhir/AuditEvent?entity-type=Observation&action=C&_count=200&_elements=entity")
+        events = api.search_all(f"/fhir/AuditEvent?patient={patient_ref}&action=C&_count=200&_elements=entity")
         audited = {e2.get("what", {}).get("reference", "").split("/_history")[0]
                    for ev in events for e2 in ev.get("entity", [])}
         if ids <= audited:

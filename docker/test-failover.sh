@@ -61,6 +61,7 @@ compose=(podman-compose -p "$project" -f docker/compose.ha.yaml)
 
 down() {
   "${compose[@]}" down -v >/dev/null 2>&1 || true
+  podman ps -aq --filter "label=io.podman.compose.project=$project" | xargs -r podman rm -f >/dev/null 2>&1 || true
   podman volume rm -f "${project}_nssi-db" "${project}_nssi-keys" >/dev/null 2>&1 || true
 }
 dump() {
@@ -72,8 +73,12 @@ dump() {
 finish() {
   rc=$?
   ((rc == 0)) || dump
-  if [[ ${KEEP_STACK:-0} == 1 ]]; then say "stack left running (project $project)"; else down; fi
-  rm -rf "$NSSI_CONFIG_DIR"
+  if [[ ${KEEP_STACK:-0} == 1 ]]; then
+    say "stack left running (project $project, configuration in $NSSI_CONFIG_DIR)"
+  else
+    down
+    rm -rf "$NSSI_CONFIG_DIR"
+  fi
   exit $rc
 }
 trap finish EXIT
