@@ -49,7 +49,7 @@ class Api:
 
     def request(self, method, path, body=None, headers=None, timeout=30, auth=True):
         url = path if path.startswith("http") else self.base + path
-        h = {"Accept": "application/fhir+json"}
+        h = {"Accept": "application/json" if "/actuator/" in url else "application/fhir+json"}
         if auth and self.token:
             h["Authorization"] = "Bearer " + self.token
         if body is not None:
