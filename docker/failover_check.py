@@ -208,6 +208,7 @@ def subscription_phase(api, run, timings, host_alias):
     (60 s); afterwards each Flag, from either node, is delivered exactly once."""
     receiver = Receiver()
     port = receiver.server_address[1]
+    run = run + "-subscription"  # not counted with the load's writes
     patient = {"resourceType": "Patient",
                "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST"}]},
                "identifier": [{"system": run, "value": "subscription-patient"}], "name": [{"family": "Subscribed"}]}
@@ -297,8 +298,8 @@ def main():
     time.sleep(8)
     before = load.count()
     check(before > 0, f"writes acknowledged before the kill: {before} ({load.nodes})")
-    podman("kill", "-s", "KILL", a.node1)
     t_kill = time.monotonic()
+    podman("kill", "-s", "KILL", a.node1)
     out = wait_lb(a.stats, "node1", "DOWN", 30)
     timings["failover_lb_down_s"] = out
     check(out is not None and out <= 10, f"HAProxy takes node1 out {out if out is None else round(out, 1)} s after SIGKILL")
