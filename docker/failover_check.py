@@ -301,7 +301,7 @@ def main():
     t_kill = time.monotonic()
     podman("kill", "-s", "KILL", a.node1)
     out = wait_lb(a.stats, "node1", "DOWN", 30)
-    timings["failover_lb_down_s"] = out
+    timings["failover_lb_down_s"] = None if out is None else round(out, 1)
     check(out is not None and out <= 10, f"HAProxy takes node1 out {out if out is None else round(out, 1)} s after SIGKILL")
     time.sleep(5)
     # after the failover every request is answered by the survivor

@@ -21,7 +21,7 @@ jar=$(ls target/nssi-fhir-server-*.jar 2>/dev/null | head -n 1 || true)
 [[ -n $jar ]] || { say "no target/nssi-fhir-server-*.jar: run 'mvn -DskipTests package' first"; exit 1; }
 export NSSI_IMAGE=localhost/nssi-fhir-server:test
 s=$SECONDS
-podman build --pull=never --build-arg "JRE_IMAGE=$NSSI_JRE_IMAGE" -f docker/Dockerfile -t "$NSSI_IMAGE" . >/tmp/nssi-image-build.log 2>&1 ||
+podman build --format docker --pull=never --build-arg "JRE_IMAGE=$NSSI_JRE_IMAGE" -f docker/Dockerfile -t "$NSSI_IMAGE" . >/tmp/nssi-image-build.log 2>&1 ||
   { tail -n 30 /tmp/nssi-image-build.log; exit 1; }
 timing[image_build_s]=$((SECONDS - s))
 size=$(podman image inspect -f '{{.Size}}' "$NSSI_IMAGE")
@@ -77,12 +77,43 @@ finish() {
     say "stack left running (project $project, configuration in $NSSI_CONFIG_DIR)"
   else
     down
+    if declare -F single_down >/dev/null; then single_down; fi
     rm -rf "$NSSI_CONFIG_DIR"
   fi
   exit $rc
 }
 trap finish EXIT
 down
+
+# compose.yaml (one node + PostgreSQL): starts with its one command, answers through its port, signs tokens
+single=(podman-compose -p "$project-single" -f docker/compose.yaml)
+single_down() {
+  NSSI_PORT=18090 "${single[@]}" down -v >/dev/null 2>&1 || true
+  podman ps -aq --filter "label=io.podman.compose.project=$project-single" | xargs -r podman rm -f >/dev/null 2>&1 || true
+  podman volume rm -f "${project}-single_nssi-db" "${project}-single_nssi-keys" >/dev/null 2>&1 || true
+}
+single_down
+s=$SECONDS
+NSSI_PORT=18090 NSSI_PUBLIC_URL=http://localhost:18090 "${single[@]}" up -d >/tmp/nssi-compose-single.log 2>&1 ||
+  { cat /tmp/nssi-compose-single.log; exit 1; }
+until [[ $(curl -s -o /dev/null -w '%{http_code}' http://localhost:18090/actuator/health/readiness) == 200 ]]; do
+  if ((SECONDS - s > 400)); then
+    say "FAIL: compose.yaml's server is not ready after 400 s"
+    podman logs --tail 40 "$(podman ps -a --filter "label=io.podman.compose.project=$project-single" --filter label=com.docker.compose.service=server --format '{{.Names}}')" 2>&1 | cut -c1-300
+    single_down
+    exit 1
+  fi
+  sleep 2
+done
+timing[single_start_s]=$((SECONDS - s))
+token=$(curl -s -u "failover-test:$NSSI_BACKEND_CLIENT_SECRET" -d 'grant_type=client_credentials&scope=system/*.cruds' \
+  http://localhost:18090/oauth2/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') || true
+created=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/fhir+json' \
+  -d '{"resourceType":"Patient","meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"HTEST"}]},"name":[{"family":"Single"}]}' \
+  http://localhost:18090/fhir/Patient)
+single_down
+[[ $created == 201 ]] || { say "FAIL: compose.yaml: token + write answered $created"; exit 1; }
+say "ok    compose.yaml: ready after ${timing[single_start_s]} s, token issued, Patient written (201)"
 
 s=$SECONDS
 "${compose[@]}" up -d >/tmp/nssi-compose-up.log 2>&1 || { cat /tmp/nssi-compose-up.log; exit 1; }
@@ -102,6 +133,10 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "$NSSI_PUBLIC_URL/actuator/healt
 uid=$(podman exec "$node1" id -u)
 [[ $uid == 10001 ]] || { say "FAIL: node1 runs as uid $uid"; exit 1; }
 say "ok    readiness through the load balancer; the nodes run as uid $uid"
+# the image's HEALTHCHECK (podman runs it on request here: no systemd timers in this machine's containers)
+podman healthcheck run "$node1" >/dev/null && podman healthcheck run "$node2" >/dev/null ||
+  { say "FAIL: the image's health check does not pass on a ready node"; exit 1; }
+say "ok    the image's HEALTHCHECK passes on both nodes"
 
 s=$SECONDS
 python3 docker/failover_check.py --base "$NSSI_PUBLIC_URL" --stats "$stats" --client-id failover-test \
@@ -109,6 +144,6 @@ python3 docker/failover_check.py --base "$NSSI_PUBLIC_URL" --stats "$stats" --cl
 timing[scenario_s]=$((SECONDS - s))
 timing[total_s]=$((SECONDS - t0))
 line="TIMINGS"
-for k in base_images_s image_build_s image_size_mb stack_start_s scenario_s total_s; do line+=" $k=${timing[$k]}"; done
+for k in base_images_s image_build_s image_size_mb single_start_s stack_start_s scenario_s total_s; do line+=" $k=${timing[$k]}"; done
 say "$line"
 say "$(grep '^TIMINGS' /tmp/nssi-failover.log)"
