@@ -2,9 +2,11 @@
 # Starts the server as PID 1's replacement (exec), so SIGTERM from `docker stop` reaches the JVM.
 # NSSI_WAIT_FOR (optional): a URL (http://host:port/path) that must answer 200 before the server starts, e.g. the
 # first node's readiness: a second node then does not migrate a fresh database at the same time as the first one,
-# and finds the signing key the first one created (NSSI_SECURITY_SIGNING_KEY_FILE on a shared volume).
+# and finds the signing key the first one created (NSSI_SECURITY_SIGNING_KEY_FILE on a shared volume). Only the very
+# first start waits: once the signing key exists the stack has started before, and a node restarted while the other
+# one is down must not wait for it.
 set -euo pipefail
-if [[ -n ${NSSI_WAIT_FOR:-} ]]; then
+if [[ -n ${NSSI_WAIT_FOR:-} && ! -s ${NSSI_SECURITY_SIGNING_KEY_FILE:-/nonexistent} ]]; then
   rest=${NSSI_WAIT_FOR#http://}
   hostport=${rest%%/*}
   path=/${rest#*/}
