@@ -281,6 +281,10 @@ def main():
     for node in ("node1", "node2"):
         status, headers, _ = api.request("GET", "/fhir/Patient?_count=1", headers={"Cookie": f"NSSI_NODE={node}"})
         check(status == 200 and headers.get("X-NSSI-Node") == node, f"the token is accepted by {node} ({status})")
+    # browsers (sign-in pages) are kept on one node by HAProxy's cookie
+    status, headers, _ = api.request("GET", "/actuator/health/readiness", auth=False)
+    cookie = headers.get("Set-Cookie", "") if headers else ""
+    check(cookie.startswith("NSSI_NODE=node"), f"the load balancer sets its stickiness cookie ({cookie.split(';')[0]})")
     patient = {"resourceType": "Patient",
                "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST"}]},
                "identifier": [{"system": run, "value": "patient"}], "name": [{"family": "Failover", "given": ["Test"]}]}

@@ -4,14 +4,14 @@
 # below the hard limits). Idempotent. Used by .ci/run; see docker/README.md.
 set -euo pipefail
 need=()
-for cmd in podman runc podman-compose debootstrap python3; do
+for cmd in podman runc podman-compose debootstrap python3 curl; do
   command -v "$cmd" >/dev/null || need+=("$cmd")
 done
 if ((${#need[@]})); then
   echo "[podman-setup] installing podman and friends (missing: ${need[*]})"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman buildah runc uidmap \
-    slirp4netns fuse-overlayfs netavark aardvark-dns podman-compose debootstrap ca-certificates python3 >/dev/null
+    slirp4netns fuse-overlayfs netavark aardvark-dns podman-compose debootstrap ca-certificates python3 curl >/dev/null
 fi
 conf=/etc/containers/containers.conf
 if ! grep -qs '^runtime *= *"runc"' "$conf"; then
