@@ -29,10 +29,10 @@ timing[image_size_mb]=$((size / 1000000))
 say "image $NSSI_IMAGE built in ${timing[image_build_s]} s, $((size / 1000000)) MB"
 
 # the image: runs as a non-root user, carries no keys or secrets
-uid=$(podman run --rm --entrypoint id "$NSSI_IMAGE" -u)
+uid=$(podman run --rm --no-healthcheck --entrypoint id "$NSSI_IMAGE" -u)
 [[ $uid != 0 ]] || { say "FAIL: the image runs as root"; exit 1; }
 say "ok    the image runs as uid $uid"
-found=$(podman run --rm --entrypoint bash "$NSSI_IMAGE" -c \
+found=$(podman run --rm --no-healthcheck --entrypoint bash "$NSSI_IMAGE" -c \
   'find / -xdev \( -name "*.jwk.json" -o -name "dev-client-secret" -o -name "dev-user-password" -o -name "*.pem" -path "/app/*" \) 2>/dev/null; env | grep -iE "password|secret" || true')
 [[ -z $found ]] || { say "FAIL: secrets in the image: $found"; exit 1; }
 say "ok    no signing key, secret file or secret variable in the image"
