@@ -97,8 +97,8 @@ s=$SECONDS
 NSSI_PORT=18090 NSSI_PUBLIC_URL=http://localhost:18090 "${single[@]}" up -d >/tmp/nssi-compose-single.log 2>&1 ||
   { cat /tmp/nssi-compose-single.log; exit 1; }
 until [[ $(curl -s -o /dev/null -w '%{http_code}' http://localhost:18090/actuator/health/readiness) == 200 ]]; do
-  if ((SECONDS - s > 400)); then
-    say "FAIL: compose.yaml's server is not ready after 400 s"
+  if ((SECONDS - s > 600)); then
+    say "FAIL: compose.yaml's server is not ready after 600 s"
     podman logs --tail 40 "$(podman ps -a --filter "label=io.podman.compose.project=$project-single" --filter label=com.docker.compose.service=server --format '{{.Names}}')" 2>&1 | cut -c1-300
     single_down
     exit 1
