@@ -200,6 +200,9 @@ class DatabaseFaultIT {
 
 		@Override
 		public void close() {
+			if (postgres == null) {
+				return;
+			}
 			try {
 				postgres.close();
 			} catch (java.io.IOException e) {
