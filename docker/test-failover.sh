@@ -55,6 +55,10 @@ nssi:
       - client-id: failover-test
         client-secret: ${NSSI_BACKEND_CLIENT_SECRET}
         scopes: [system/*.cruds, system/AuditEvent.rs]
+  # the access policy: only this client may subscribe, and only to the test's receiver on the host
+  policy:
+    subscription-clients: [failover-test]
+    subscription-endpoints: ["http://host.containers.internal:"]
 YAML
 chmod 644 "$NSSI_CONFIG_DIR/application.yaml"
 compose=(podman-compose -p "$project" -f docker/compose.ha.yaml)
