@@ -1,6 +1,7 @@
 package org.nssifhir.server.hardening;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
@@ -10,6 +11,7 @@ import ca.uhn.fhir.parser.StrictErrorHandler;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.api.RequestTypeEnum;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.RestfulServerUtils;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
@@ -18,6 +20,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.math.BigDecimal;
 import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
 import javax.xml.stream.XMLStreamException;
@@ -40,7 +43,8 @@ import org.nssifhir.server.support.ErrorCode;
  * clinical record the client must learn that we did not store what it sent. So a request body must be strict JSON
  * (no duplicate keys, comments, single quotes, trailing data or infinite numbers), XML without a DTD, and must parse
  * with HAPI's {@link StrictErrorHandler}; ids and versions in the URL must be FHIR ids and version numbers;
- * parameter values must not contain NUL (PostgreSQL cannot compare it: it used to be a 500); and the control
+ * parameter values must not contain NUL (PostgreSQL cannot compare it: it used to be a 500), number and quantity
+ * search values must fit a double; and the control
  * parameters HAPI ignores when misspelt ({@code _summary}, {@code _total}, ...) must have a value HAPI understands.
  *
  * <p>Runs at {@code SERVER_INCOMING_REQUEST_POST_PROCESSED}, before the body is parsed, the method chosen or
@@ -65,6 +69,9 @@ public class StrictInputInterceptor {
 	private static final Set<String> PARAMETERS_ONLY = Set.of("$nssi-summary", "$populate");
 	private static final Set<String> SINGLE_VALUED_OPERATIONS = Set.of("$nssi-summary", "$populate", "$extract", "$everything");
 	private static final Set<String> DATE_PARAMETERS = Set.of("start", "end", "_since", "date");
+	private static final Pattern NUMERIC_PREFIX = Pattern.compile("^(eq|ne|gt|lt|ge|le|sa|eb|ap)");
+	private static final BigDecimal DOUBLE_MAX = new BigDecimal(Double.MAX_VALUE);
+	private static final BigDecimal DOUBLE_MIN_NORMAL = new BigDecimal(Double.MIN_NORMAL);
 	private static final Pattern COUNT = Pattern.compile("\\s*[0-9]{1,9}\\s*");
 
 	/** Choice elements ([x]) common in our resources: value[x], effective[x], onset[x], ... followed by a type name. */
@@ -84,6 +91,7 @@ public class StrictInputInterceptor {
 		checkId(request);
 		checkIfMatch(request.getHeader(Constants.HEADER_IF_MATCH));
 		checkParameters(request.getParameters());
+		checkNumericSearchValues(request);
 		checkOperationParameters(request);
 		checkBody(request);
 		return true;
@@ -154,6 +162,76 @@ public class StrictInputInterceptor {
 					throw invalid(ErrorCode.INVALID_PARAMETER, "Unsupported _format");
 				}
 			}
+		}
+	}
+
+	/**
+	 * Number and quantity search values must fit the database's double-precision index column. PostgreSQL refuses a
+	 * bigger one (HAPI answered 1e400 with a 500) and one far beyond it was silently truncated in transit, so
+	 * {@code value-quantity=1e999999} matched an Observation whose value is 0: a wrong answer, not an empty one.
+	 * Values that are not numbers are left to HAPI, which refuses them with its own 400.
+	 */
+	private void checkNumericSearchValues(RequestDetails request) {
+		for (Map.Entry<String, String[]> parameter : request.getParameters().entrySet()) {
+			String resourceType = request.getResourceName();
+			String name = parameter.getKey();
+			if (name.startsWith(Constants.PARAM_HAS + ":")) {
+				// _has:Observation:subject:value-quantity: the last part names a parameter of the type after _has
+				String[] parts = name.split(":");
+				if (parts.length < 4) {
+					continue;
+				}
+				resourceType = parts[1];
+				name = parts[parts.length - 1];
+			}
+			int modifier = name.indexOf(':');
+			RuntimeSearchParam definition = searchParameter(resourceType, modifier < 0 ? name : name.substring(0, modifier));
+			if (definition == null) {
+				continue;
+			}
+			RestSearchParameterTypeEnum type = definition.getParamType();
+			for (String value : parameter.getValue()) {
+				for (String alternative : value.split(",", -1)) {
+					if (type == RestSearchParameterTypeEnum.NUMBER || type == RestSearchParameterTypeEnum.QUANTITY) {
+						checkInDoubleRange(parameter.getKey(), alternative);
+					} else if (type == RestSearchParameterTypeEnum.COMPOSITE) {
+						String[] components = alternative.split("\\$", -1);
+						for (int i = 1; i < components.length; i++) {
+							checkInDoubleRange(parameter.getKey(), components[i]);
+						}
+					}
+				}
+			}
+		}
+	}
+
+	private RuntimeSearchParam searchParameter(String resourceType, String name) {
+		if (resourceType == null || !fhirContext.getResourceTypes().contains(resourceType)) {
+			return null;
+		}
+		return fhirContext.getResourceDefinition(resourceType).getSearchParam(name);
+	}
+
+	private static void checkInDoubleRange(String name, String value) {
+		String number = NUMERIC_PREFIX.matcher(value.trim()).replaceFirst("");
+		int unit = number.indexOf('|');
+		if (unit >= 0) {
+			number = number.substring(0, unit);
+		}
+		BigDecimal parsed;
+		try {
+			parsed = new BigDecimal(number);
+		} catch (NumberFormatException e) {
+			if (number.matches("[-+]?[0-9.]*[eE][-+]?[0-9]+")) {
+				// an exponent too big for BigDecimal itself
+				throw invalid(ErrorCode.INVALID_PARAMETER, "The value of " + name + " is out of range");
+			}
+			return;
+		}
+		BigDecimal magnitude = parsed.abs();
+		if (parsed.signum() != 0 && (magnitude.compareTo(DOUBLE_MAX) > 0 || magnitude.compareTo(DOUBLE_MIN_NORMAL) < 0)) {
+			throw invalid(ErrorCode.INVALID_PARAMETER, "The value of " + name + " is out of range (a number search "
+					+ "value must lie between 2.2E-308 and 1.7E+308 in magnitude, or be 0)");
 		}
 	}
 

@@ -350,7 +350,7 @@ public class SecurityLabelingService {
 			if (request == null) {
 				return new java.util.ArrayList<>();
 			}
-			return (List<Resource>) request.getUserData().computeIfAbsent(WRITTEN, k -> new java.util.ArrayList<Resource>());
+			return (List<Resource>) org.nssifhir.server.support.RequestScoped.value(request, WRITTEN, () -> new java.util.concurrent.CopyOnWriteArrayList<Resource>());
 		}
 
 		void remember(Resource resource) {

@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.api.server.RequestDetails;
 import java.util.List;
 import java.util.Optional;
 import org.nssifhir.server.security.consent.BreakTheGlass;
+import org.nssifhir.server.support.RequestScoped;
 
 /**
  * Who is asking, resolved once per request from the validated token and the purpose-of-use header: the kind of
@@ -38,12 +39,12 @@ public record RequestIdentity(
 
 	/** The identity of this request, resolved on first use and kept with the request; empty without a token. */
 	public static Optional<RequestIdentity> of(RequestDetails request) {
-		if (request != null && request.getUserData().get(KEY) instanceof RequestIdentity cached) {
+		if (request != null && RequestScoped.get(request, KEY) instanceof RequestIdentity cached) {
 			return Optional.of(cached);
 		}
 		Optional<RequestIdentity> identity = current();
 		if (request != null) {
-			identity.ifPresent(i -> request.getUserData().put(KEY, i));
+			identity.ifPresent(i -> RequestScoped.put(request, KEY, i));
 		}
 		return identity;
 	}

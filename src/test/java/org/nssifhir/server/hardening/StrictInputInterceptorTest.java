@@ -39,4 +39,25 @@ class StrictInputInterceptorTest {
 		InMemoryFhirServer.Response response = server.get("/Patient?_summary=maybe");
 		assertThat(response.status()).isEqualTo(400);
 	}
+
+	@Test
+	void testNumberSearchValuesBeyondDouble_Refused() {
+		// beyond a double the database either failed (a 500) or matched value 0 (a wrong answer)
+		for (String query : new String[] {"/Observation?value-quantity=1e999999", "/Observation?value-quantity=ap1e400|http://unitsofmeasure.org|mg",
+				"/Observation?value-quantity=1e-400", "/Observation?value-quantity=5,1e400",
+				"/Observation?component-code-value-quantity=http://loinc.org|8480-6$lt1e400",
+				"/Patient?_has:Observation:subject:value-quantity=1e400", "/Observation?value-quantity:missing=1e99999999999"}) {
+			InMemoryFhirServer.Response response = server.get(query);
+			assertThat(response.status()).as(query).isEqualTo(400);
+			assertThat(response.diagnostics()).as(query).startsWith(ErrorCode.INVALID_PARAMETER.code() + ":").contains("out of range");
+		}
+	}
+
+	@Test
+	void testNumberSearchValuesInRange_PassedOn() {
+		for (String query : new String[] {"/Observation?value-quantity=5.4|http://unitsofmeasure.org|mg", "/Observation?value-quantity=0",
+				"/Observation?value-quantity=ge1.7e308", "/Patient?identifier=1e999999"}) {
+			assertThat(server.get(query).status()).as(query).isEqualTo(200);
+		}
+	}
 }

@@ -24,6 +24,7 @@ import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.TestConsents;
 
 /**
  * Sensitivity labels over real HTTP: restricted NSSI data only for treating clinicians (or break-the-glass, always
@@ -134,7 +135,7 @@ class SensitiveDataIT extends BaseIT {
 		assertThat(ids(search("/Observation?subject=Patient/" + patient, parentToken))).doesNotContain(episode);
 		assertThat(get("/Patient/" + patient, parentToken, null).statusCode()).isEqualTo(200);
 
-		Consent consent = consent(patient, parent, new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null));
+		Consent consent = TestConsents.releaseTo(patient, parent, new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null));
 		consent.getProvision().addSecurityLabel(new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null));
 		String consentId = client().create().resource(consent).execute().getId().getIdPart();
 		assertThat(get("/Observation/" + episode, parentToken, null).statusCode()).isEqualTo(200);
@@ -167,9 +168,9 @@ class SensitiveDataIT extends BaseIT {
 				.claim("fhirUser", fhirBase() + "/RelatedPerson/" + carerId).sign();
 		assertThat(get("/Observation/" + adultEpisode, carerToken, null).statusCode()).isEqualTo(404);
 		// a consent that covers only adolescent data does not release restricted data
-		client().create().resource(consent(adultId, carerId, new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null))).execute();
+		client().create().resource(TestConsents.releaseTo(adultId, carerId, new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null))).execute();
 		assertThat(get("/Observation/" + adultEpisode, carerToken, null).statusCode()).isEqualTo(404);
-		client().create().resource(consent(adultId, carerId, new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null))).execute();
+		client().create().resource(TestConsents.releaseTo(adultId, carerId, new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null))).execute();
 		assertThat(get("/Observation/" + adultEpisode, carerToken, null).statusCode()).isEqualTo(200);
 	}
 
@@ -184,19 +185,6 @@ class SensitiveDataIT extends BaseIT {
 		assertThat(sweep.statusCode()).isEqualTo(403);
 		assertThat(sweep.body()).contains("NSSI-0306");
 		assertThat(ids(search("/Observation?subject=Patient/" + patient, clinician(other), "BTG"))).contains(episode);
-	}
-
-	private static Consent consent(String patientId, String relatedPersonId, Coding label) {
-		Consent consent = tagged(new Consent());
-		consent.setStatus(Consent.ConsentState.ACTIVE);
-		consent.setScope(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", null)));
-		consent.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IDSCL", null)));
-		consent.setPatient(new Reference("Patient/" + patientId));
-		consent.addPolicy().setUri("https://nssi-fhir.org/fhir/policy/adolescent-disclosure");
-		consent.getProvision().setType(Consent.ConsentProvisionType.PERMIT).addSecurityLabel(label)
-				.addActor().setReference(new Reference("RelatedPerson/" + relatedPersonId))
-				.setRole(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", null)));
-		return consent;
 	}
 
 	@Test

@@ -7,11 +7,11 @@ import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Consent;
+import org.nssifhir.server.support.RequestScoped;
 import org.springframework.stereotype.Component;
 
 /**
@@ -34,9 +34,15 @@ public class ProxyConsents {
 
 	/** Whether an active Consent releases data carrying all of {@code labels} (R, V, ADOL) to the proxy. */
 	public boolean permits(RequestDetails request, String patientId, String proxy, Set<String> labels) {
-		@SuppressWarnings("unchecked")
-		Map<String, Boolean> cache = (Map<String, Boolean>) request.getUserData().computeIfAbsent(CACHE, k -> new HashMap<String, Boolean>());
-		return cache.computeIfAbsent(patientId + "|" + proxy + "|" + labels, k -> lookUp(patientId, proxy, labels));
+		// looked up outside any lock: the entries of a batch ask on several threads at once
+		Map<String, Boolean> cache = RequestScoped.cache(request, CACHE);
+		String key = patientId + "|" + proxy + "|" + labels;
+		Boolean known = cache.get(key);
+		if (known == null) {
+			known = lookUp(patientId, proxy, labels);
+			cache.put(key, known);
+		}
+		return known;
 	}
 
 	private boolean lookUp(String patientId, String proxy, Set<String> labels) {

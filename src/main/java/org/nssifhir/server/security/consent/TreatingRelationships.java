@@ -8,11 +8,11 @@ import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
-import java.util.HashMap;
 import java.util.Map;
 import org.hl7.fhir.r4.model.CareTeam;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Patient;
+import org.nssifhir.server.support.RequestScoped;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,9 +31,15 @@ public class TreatingRelationships {
 	}
 
 	public boolean treats(RequestDetails request, String clinician, String patientId) {
-		@SuppressWarnings("unchecked")
-		Map<String, Boolean> cache = (Map<String, Boolean>) request.getUserData().computeIfAbsent(CACHE, k -> new HashMap<String, Boolean>());
-		return cache.computeIfAbsent(clinician + "|" + patientId, k -> lookUp(clinician, patientId));
+		// looked up outside any lock: the entries of a batch ask on several threads at once
+		Map<String, Boolean> cache = RequestScoped.cache(request, CACHE);
+		String key = clinician + "|" + patientId;
+		Boolean known = cache.get(key);
+		if (known == null) {
+			known = lookUp(clinician, patientId);
+			cache.put(key, known);
+		}
+		return known;
 	}
 
 	private boolean lookUp(String clinician, String patientId) {

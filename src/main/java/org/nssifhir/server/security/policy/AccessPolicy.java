@@ -285,7 +285,8 @@ public class AccessPolicy {
 		return Optional.empty();
 	}
 
-	private static Set<String> generalPractitioners(IBaseResource patient) {
+	/** A Patient's general practitioners as references (empty for anything else): a care relationship. */
+	static Set<String> generalPractitioners(IBaseResource patient) {
 		if (!(patient instanceof Patient p)) {
 			return Set.of();
 		}

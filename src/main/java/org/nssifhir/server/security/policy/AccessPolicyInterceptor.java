@@ -334,9 +334,8 @@ public class AccessPolicyInterceptor {
 	private boolean isSecurityFact(IBaseResource subject, IBaseResource before, IBaseResource after) {
 		return switch (fhirContext.getResourceType(subject)) {
 			case "CareTeam", "Consent", "RelatedPerson", "Subscription" -> true;
-			case "Patient" -> before == null || after == null
-					|| !((org.hl7.fhir.r4.model.Patient) before).getGeneralPractitioner().toString()
-							.equals(((org.hl7.fhir.r4.model.Patient) after).getGeneralPractitioner().toString());
+			// a Patient is a security fact when its general practitioners (a care relationship) change
+			case "Patient" -> !AccessPolicy.generalPractitioners(before).equals(AccessPolicy.generalPractitioners(after));
 			default -> false;
 		};
 	}

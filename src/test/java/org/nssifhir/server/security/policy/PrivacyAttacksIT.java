@@ -25,6 +25,7 @@ import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.TestConsents;
 
 /**
  * The attacks of the privacy review, replayed (issue "Privacy on every path", classes 1 to 6): a patient-context
@@ -161,7 +162,7 @@ class PrivacyAttacksIT extends BaseIT {
 
 	@Test
 	void aProxyCannotGrantItselfAccess_ThePatientCan() throws Exception {
-		Consent consent = releaseTo(victim, parent);
+		Consent consent = TestConsents.releaseTo(victim, parent);
 		HttpResponse<String> byProxy = send("POST", "/Consent", proxy(parent, "patient/*.cruds"), json(consent), Map.of());
 		assertThat(byProxy.statusCode()).as(byProxy.body()).isEqualTo(403);
 		assertThat(send("GET", "/Observation/" + episode, proxy(parent, "patient/*.rs"), null, Map.of()).statusCode()).isEqualTo(404);
@@ -343,6 +344,28 @@ class PrivacyAttacksIT extends BaseIT {
 		assertThat(send("POST", "/Observation", clinician(treating, "user/*.cruds"), item9, Map.of()).statusCode()).isEqualTo(201);
 	}
 
+	/**
+	 * HAPI answers a batch's entries on several threads sharing the request's data: the policy's per-request caches
+	 * must hold up (a ConcurrentModificationException there answered an entry with a 500).
+	 */
+	@Test
+	void aBatchOfManyEntriesIsAnsweredEntryByEntryWithoutServerErrors() throws Exception {
+		StringBuilder entries = new StringBuilder();
+		for (int i = 0; i < 24; i++) {
+			String patient = client().create().resource(tagged(new Patient())).execute().getId().getIdPart();
+			String obs = client().create().resource(episodeOf(patient, unique("many"))).execute().getId().getIdPart();
+			entries.append(i == 0 ? "" : ",").append("{\"request\":{\"method\":\"GET\",\"url\":\"Observation/").append(obs).append("\"}}");
+		}
+		String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[" + entries + "]}";
+		for (int round = 0; round < 3; round++) {
+			HttpResponse<String> r = send("POST", "", clinician(unrelated, "user/*.rs"), batch, Map.of());
+			assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+			Bundle answer = fhirContext.newJsonParser().parseResource(Bundle.class, r.body());
+			assertThat(answer.getEntry()).hasSize(24)
+					.allSatisfy(e -> assertThat(e.getResponse().getStatus()).as(r.body()).startsWith("404"));
+		}
+	}
+
 	// ---------------------------------------------------------------- fixtures
 
 	private Observation episodeOf(String patientId, String identifier) throws Exception {
@@ -362,19 +385,6 @@ class PrivacyAttacksIT extends BaseIT {
 		obs.setCode(new CodeableConcept(new Coding("http://loinc.org", "8867-4", "Heart rate")));
 		obs.setSubject(new Reference("Patient/" + patientId));
 		return json(obs);
-	}
-
-	private Consent releaseTo(String patientId, String relatedPersonId) {
-		Consent consent = tagged(new Consent());
-		consent.setStatus(Consent.ConsentState.ACTIVE);
-		consent.setScope(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", null)));
-		consent.addCategory(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IDSCL", null)));
-		consent.setPatient(new Reference("Patient/" + patientId));
-		consent.addPolicy().setUri("https://nssi-fhir.org/fhir/policy/adolescent-disclosure");
-		consent.getProvision().setType(Consent.ConsentProvisionType.PERMIT)
-				.addActor().setReference(new Reference("RelatedPerson/" + relatedPersonId))
-				.setRole(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", null)));
-		return consent;
 	}
 
 	private String ownPatient(String patientId) {
