@@ -191,7 +191,7 @@ public class NssiSummaryProvider implements FhirOperationProvider {
 				.add(Observation.SP_CODE, codes);
 		map.setSort(new SortSpec(Observation.SP_DATE, SortOrderEnum.DESC));
 		Set<String> done = new java.util.HashSet<>();
-		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(map, system).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Observation").search(map, system))) {
 			Observation obs = (Observation) r;
 			String code = obs.getCode().getCodingFirstRep().getCode();
 			if (obs.getStatus() == Observation.ObservationStatus.ENTEREDINERROR || !done.add(code)) {
@@ -211,7 +211,7 @@ public class NssiSummaryProvider implements FhirOperationProvider {
 
 	private void openAlerts(IdType patient, SystemRequestDetails system, Parameters out) {
 		SearchParameterMap flags = WholeHistory.search().add(Flag.SP_PATIENT, new ReferenceParam(patient.getValue()));
-		for (IBaseResource r : daoRegistry.getResourceDao("Flag").search(flags, system).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Flag").search(flags, system))) {
 			Flag flag = (Flag) r;
 			if (flag.getStatus() == Flag.FlagStatus.ACTIVE) {
 				Parameters.ParametersParameterComponent p = out.addParameter().setName("openFlag");
@@ -223,7 +223,7 @@ public class NssiSummaryProvider implements FhirOperationProvider {
 			}
 		}
 		SearchParameterMap tasks = WholeHistory.search().add(Task.SP_PATIENT, new ReferenceParam(patient.getValue()));
-		for (IBaseResource r : daoRegistry.getResourceDao("Task").search(tasks, system).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Task").search(tasks, system))) {
 			Task task = (Task) r;
 			if (OPEN_TASK.contains(task.getStatus())) {
 				Parameters.ParametersParameterComponent p = out.addParameter().setName("openTask");
@@ -244,7 +244,7 @@ public class NssiSummaryProvider implements FhirOperationProvider {
 				.add(CarePlan.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(CarePlan.SP_STATUS, new TokenParam("active"));
 		map.setSort(new SortSpec("_lastUpdated", SortOrderEnum.DESC));
-		List<IBaseResource> plans = daoRegistry.getResourceDao("CarePlan").search(map, system).getAllResources();
+		List<IBaseResource> plans = WholeHistory.all(daoRegistry.getResourceDao("CarePlan").search(map, system));
 		if (plans.isEmpty()) {
 			return;
 		}

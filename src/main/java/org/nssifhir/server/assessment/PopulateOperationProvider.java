@@ -90,7 +90,7 @@ public class PopulateOperationProvider implements FhirOperationProvider {
 		}
 		int bar = url.indexOf('|');
 		SearchParameterMap map = WholeHistory.search().add(Questionnaire.SP_URL, new UriParam(bar < 0 ? url : url.substring(0, bar)));
-		List<IBaseResource> found = daoRegistry.getResourceDao("Questionnaire").search(map, request).getAllResources();
+		List<IBaseResource> found = WholeHistory.all(daoRegistry.getResourceDao("Questionnaire").search(map, request));
 		if (found.isEmpty()) {
 			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message("No Questionnaire with this canonical"));
 		}
@@ -135,7 +135,7 @@ public class PopulateOperationProvider implements FhirOperationProvider {
 				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "nssi-episode"));
 		List<Observation> episodes = new ArrayList<>();
-		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(map, request).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Observation").search(map, request))) {
 			Observation obs = (Observation) r;
 			if (obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR && obs.hasEffectiveDateTimeType()
 					&& obs.getEffectiveDateTimeType().getValue().toInstant().isAfter(yearAgo)) {

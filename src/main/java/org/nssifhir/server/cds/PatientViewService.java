@@ -111,7 +111,7 @@ public class PatientViewService {
 	}
 
 	private <T extends IBaseResource> List<T> search(String type, SearchParameterMap map, SystemRequestDetails system, Class<T> cls) {
-		return daoRegistry.getResourceDao(type).search(map, system).getAllResources().stream().map(cls::cast).toList();
+		return WholeHistory.all(daoRegistry.getResourceDao(type).search(map, system)).stream().map(cls::cast).toList();
 	}
 
 	private Optional<Bundle> rawBundle(JsonNode prefetch, String key) {

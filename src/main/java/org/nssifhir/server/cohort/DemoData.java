@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.core.annotation.Order;
+import org.nssifhir.server.support.WholeHistory;
 
 /**
  * Demo mode: loads a small synthetic cohort when the server starts on the embedded database, after the
@@ -149,7 +150,7 @@ public class DemoData implements ApplicationRunner {
 
 	private Optional<String> patientId(String mrn) {
 		SearchParameterMap map = SearchParameterMap.newSynchronous(Patient.SP_IDENTIFIER, new TokenParam(CohortGenerator.MRN_SYSTEM, mrn));
-		List<?> found = daoRegistry.getResourceDao("Patient").search(map, new SystemRequestDetails()).getAllResources();
+		List<?> found = WholeHistory.all(daoRegistry.getResourceDao("Patient").search(map, new SystemRequestDetails()));
 		return found.isEmpty() ? Optional.empty()
 				: Optional.of(((Resource) found.get(0)).getIdElement().toUnqualifiedVersionless().getValue());
 	}

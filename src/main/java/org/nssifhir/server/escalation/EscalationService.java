@@ -310,7 +310,7 @@ public class EscalationService {
 			return false;
 		}
 		SearchParameterMap derived = WholeHistory.search().add(Observation.SP_DERIVED_FROM, new ReferenceParam(event));
-		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(derived, system).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Observation").search(derived, system))) {
 			Observation obs = (Observation) r;
 			String id = "Observation/" + obs.getIdElement().getIdPart();
 			if (!id.equals(wrong) && !enteredInError(obs) && !EscalationSignals.find(obs).isEmpty()) {
@@ -322,7 +322,7 @@ public class EscalationService {
 
 	private <T extends IBaseResource> Optional<T> byEvent(Class<T> type, String eventKey) {
 		SearchParameterMap map = WholeHistory.search().add("identifier", new TokenParam(EVENT_SYSTEM, eventKey));
-		List<IBaseResource> found = daoRegistry.getResourceDao(type).search(map, new SystemRequestDetails()).getAllResources();
+		List<IBaseResource> found = WholeHistory.all(daoRegistry.getResourceDao(type).search(map, new SystemRequestDetails()));
 		return found.isEmpty() ? Optional.empty() : Optional.of(type.cast(found.get(0)));
 	}
 
@@ -414,7 +414,7 @@ public class EscalationService {
 				.add(Flag.SP_PATIENT, new ReferenceParam(patientRef))
 				.add(Flag.SP_IDENTIFIER, new TokenParam(EVENT_SYSTEM, null));
 		int highest = 0;
-		for (IBaseResource r : daoRegistry.getResourceDao("Flag").search(map, new SystemRequestDetails()).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Flag").search(map, new SystemRequestDetails()))) {
 			Flag flag = (Flag) r;
 			for (org.hl7.fhir.r4.model.Identifier id : flag.getIdentifier()) {
 				String key = id.getValue();
@@ -448,7 +448,7 @@ public class EscalationService {
 						new DateParam(ParamPrefixEnum.GREATERTHAN_OR_EQUALS, Date.from(from)),
 						new DateParam(ParamPrefixEnum.LESSTHAN, Date.from(to))));
 		Set<String> ids = new HashSet<>();
-		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(map, new SystemRequestDetails()).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Observation").search(map, new SystemRequestDetails()))) {
 			Observation obs = (Observation) r;
 			if (obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR && EscalationSignals.isNonSuicidal(obs)) {
 				ids.add(obs.getIdElement().getIdPart());

@@ -124,7 +124,9 @@ public record NssiProperties(
 	public record Policy(
 			@DefaultValue List<String> relationshipAdministrators,
 			@DefaultValue List<String> subscriptionClients,
-			@DefaultValue List<String> subscriptionEndpoints) {}
+			@DefaultValue List<String> subscriptionEndpoints,
+			/* the least time a user's "not found" takes, so a hidden record (found, then refused) and a missing one answer alike */
+			@DefaultValue("PT0.15S") java.time.Duration notFoundFloor) {}
 
 	/**
 	 * A registered client. Without {@code redirectUris} it is a backend-services client (client_credentials) that

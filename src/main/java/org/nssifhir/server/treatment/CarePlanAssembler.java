@@ -209,7 +209,7 @@ public class CarePlanAssembler {
 			if (bar >= 0) {
 				map.add(ActivityDefinition.SP_VERSION, new TokenParam(c.substring(bar + 1)));
 			}
-			List<IBaseResource> found = daoRegistry.getResourceDao("ActivityDefinition").search(map, new SystemRequestDetails()).getAllResources();
+			List<IBaseResource> found = WholeHistory.all(daoRegistry.getResourceDao("ActivityDefinition").search(map, new SystemRequestDetails()));
 			return found.isEmpty() ? null : (ActivityDefinition) found.get(0);
 		});
 	}
@@ -397,7 +397,7 @@ public class CarePlanAssembler {
 				.add(Condition.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(Condition.SP_CLINICAL_STATUS, new TokenParam("active"));
 		List<Reference> out = new ArrayList<>();
-		for (IBaseResource r : daoRegistry.getResourceDao("Condition").search(map, system).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Condition").search(map, system))) {
 			if (NssiResourceClassifier.profilesFor(r).contains("nssi-condition")) {
 				out.add(new Reference("Condition/" + r.getIdElement().getIdPart()));
 			}
@@ -409,7 +409,7 @@ public class CarePlanAssembler {
 		SearchParameterMap map = WholeHistory.search()
 				.add(CareTeam.SP_PATIENT, new ReferenceParam(patient.getValue()))
 				.add(CareTeam.SP_STATUS, new TokenParam("active"));
-		return daoRegistry.getResourceDao("CareTeam").search(map, system).getAllResources().stream()
+		return WholeHistory.all(daoRegistry.getResourceDao("CareTeam").search(map, system)).stream()
 				.map(r -> new Reference("CareTeam/" + r.getIdElement().getIdPart()))
 				.toList();
 	}

@@ -24,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.nssifhir.server.support.WholeHistory;
 
 /**
  * Keeps Goals' achievement status following the data: after a transaction that stores an episode, a diary card or
@@ -118,7 +119,7 @@ public class GoalRefreshInterceptor {
 					.add(CarePlan.SP_SUBJECT, new ReferenceParam(patient))
 					.add(CarePlan.SP_STATUS, new TokenParam("active"));
 			LocalDate today = LocalDate.now(ZoneOffset.UTC);
-			for (IBaseResource r : daoRegistry.getResourceDao("CarePlan").search(map, new SystemRequestDetails()).getAllResources()) {
+			for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("CarePlan").search(map, new SystemRequestDetails()))) {
 				CarePlan plan = (CarePlan) r;
 				if (CarePlanProgressProvider.isTreatmentPlan(plan)) {
 					progress.refreshGoals(progress.compute(plan, today));

@@ -161,13 +161,13 @@ public class PlanApplyProvider implements FhirOperationProvider {
 		SearchParameterMap map = WholeHistory.search()
 				.add(org.hl7.fhir.r4.model.Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(org.hl7.fhir.r4.model.Observation.SP_CODE, new ca.uhn.fhir.rest.param.TokenParam(NssiCanonicals.CONCEPTS_SYSTEM, "risk-factor"));
-		return daoRegistry.getResourceDao("Observation").search(map, request).getAllResources().stream()
+		return WholeHistory.all(daoRegistry.getResourceDao("Observation").search(map, request)).stream()
 				.map(org.hl7.fhir.r4.model.Observation.class::cast).toList();
 	}
 
 	private List<Flag> flags(IdType patient, RequestDetails request) {
 		SearchParameterMap map = WholeHistory.search().add(Flag.SP_PATIENT, new ReferenceParam(patient.getValue()));
-		return daoRegistry.getResourceDao("Flag").search(map, request).getAllResources().stream().map(Flag.class::cast).toList();
+		return WholeHistory.all(daoRegistry.getResourceDao("Flag").search(map, request)).stream().map(Flag.class::cast).toList();
 	}
 
 	/**
@@ -222,7 +222,7 @@ public class PlanApplyProvider implements FhirOperationProvider {
 		SearchParameterMap map = WholeHistory.search()
 				.add(CarePlan.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(CarePlan.SP_STATUS, new ca.uhn.fhir.rest.param.TokenParam("active"));
-		boolean active = daoRegistry.getResourceDao("CarePlan").search(map, new SystemRequestDetails()).getAllResources().stream()
+		boolean active = WholeHistory.all(daoRegistry.getResourceDao("CarePlan").search(map, new SystemRequestDetails())).stream()
 				.map(CarePlan.class::cast).anyMatch(CarePlanProgressProvider::isTreatmentPlan);
 		if (active) {
 			throw new ResourceVersionConflictException(ErrorCode.ACTIVE_PLAN_EXISTS.message(

@@ -27,7 +27,7 @@ final class RecordedTriggers {
 				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "nssi-episode"));
 		Map<String, Coding> codings = new LinkedHashMap<>();
 		Map<String, Integer> counts = new LinkedHashMap<>();
-		for (IBaseResource r : daos.getResourceDao("Observation").search(map, system).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daos.getResourceDao("Observation").search(map, system))) {
 			Observation episode = (Observation) r;
 			if (episode.getStatus() == Observation.ObservationStatus.ENTEREDINERROR) {
 				continue;

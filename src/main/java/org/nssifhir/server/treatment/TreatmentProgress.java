@@ -191,7 +191,7 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 			SearchParameterMap map = WholeHistory.search()
 					.add(Procedure.SP_BASED_ON, basedOn)
 					.add(Procedure.SP_STATUS, new TokenParam("completed"));
-			for (IBaseResource r : daoRegistry.getResourceDao("Procedure").search(map, system).getAllResources()) {
+			for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Procedure").search(map, system))) {
 				Procedure p = (Procedure) r;
 				if (!patient.getValue().equals(p.getSubject().getReference())) {
 					continue; // a session counts for the patient it was delivered to
@@ -267,7 +267,7 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "diary-card"))
 				.add(Observation.SP_DATE, new DateParam(ParamPrefixEnum.GREATERTHAN_OR_EQUALS, start.minusDays(1).toString()));
 		Map<LocalDate, int[]> days = new TreeMap<>();
-		for (IBaseResource r : daoRegistry.getResourceDao("Observation").search(map, system).getAllResources()) {
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Observation").search(map, system))) {
 			Observation card = (Observation) r;
 			if (card.getStatus() == Observation.ObservationStatus.ENTEREDINERROR || !card.hasEffectiveDateTimeType()) {
 				continue;

@@ -40,7 +40,12 @@ public abstract class BaseIT {
 		// the test client may subscribe, to receivers the tests start on loopback (never allowed by default)
 		registry.add("nssi.policy.subscription-clients", () -> "test-client");
 		registry.add("nssi.policy.subscription-endpoints", () -> "http://127.0.0.1:");
+		// a user's "not found" is padded to a floor (150 ms by default); lower here, the matrix asks for hundreds
+		registry.add("nssi.policy.not-found-floor", () -> NOT_FOUND_FLOOR_MILLIS + "ms");
 	}
+
+	/** {@code nssi.policy.not-found-floor} of the shared test server. */
+	protected static final long NOT_FOUND_FLOOR_MILLIS = 40;
 
 	@LocalServerPort
 	protected int port;

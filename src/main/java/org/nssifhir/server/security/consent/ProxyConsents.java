@@ -13,6 +13,7 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Consent;
 import org.nssifhir.server.support.RequestScoped;
 import org.springframework.stereotype.Component;
+import org.nssifhir.server.support.WholeHistory;
 
 /**
  * Whether a patient has consented to disclose their restricted or adolescent-confidential information to a proxy:
@@ -50,7 +51,7 @@ public class ProxyConsents {
 				.add(Consent.SP_PATIENT, new ReferenceParam("Patient/" + patientId))
 				.add(Consent.SP_STATUS, new TokenParam("active"));
 		Date now = new Date();
-		for (IBaseResource found : daos.getResourceDao(Consent.class).search(map, new SystemRequestDetails()).getAllResources()) {
+		for (IBaseResource found : WholeHistory.all(daos.getResourceDao(Consent.class).search(map, new SystemRequestDetails()))) {
 			Consent consent = (Consent) found;
 			boolean privacy = consent.getScope().getCoding().stream().anyMatch(c -> SCOPE_SYSTEM.equals(c.getSystem()) && "patient-privacy".equals(c.getCode()));
 			Consent.ProvisionComponent provision = consent.getProvision();

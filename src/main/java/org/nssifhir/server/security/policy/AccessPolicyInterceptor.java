@@ -119,6 +119,13 @@ public class AccessPolicyInterceptor {
 				if (op == RestOperationTypeEnum.HISTORY_INSTANCE || op == RestOperationTypeEnum.VREAD) {
 					requireReadableInstance(request, who, true);
 				}
+				// a search's pages are built from what the caller may see (HAPI's search task asks the consent
+				// service before it stores the result list), but history pages are cut by time and filtered
+				// afterwards: a user's page would be short or empty exactly where a hidden version sits
+				if ((op == RestOperationTypeEnum.HISTORY_TYPE || op == RestOperationTypeEnum.HISTORY_SYSTEM)
+						&& who.kind() != RequestIdentity.Kind.BACKEND) {
+					throw forbidden("History across patients is for backend systems; search, or read one record's history");
+				}
 			}
 			case REFUSED -> throw forbidden("This interaction is not offered by this server");
 			case META_CHANGE -> throw forbidden("Labels and tags are changed by updating the resource, not by $meta-add or $meta-delete");
@@ -461,7 +468,7 @@ public class AccessPolicyInterceptor {
 	 * Every "not found" and "gone" a user gets for one resource reads the same, whichever part of HAPI (or this
 	 * policy) said it: otherwise the wording would tell a hidden record from a missing or deleted one.
 	 */
-	@Hook(Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION)
+	@Hook(value = Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION, order = 1000) // after the refusal is audited, so the floor covers it
 	public BaseServerResponseException uniformNotFound(RequestDetails request, Throwable exception) {
 		if (!(exception instanceof ResourceNotFoundException || exception instanceof ResourceGoneException)
 				|| request.getId() == null || !request.getId().hasIdPart() || request.getResourceName() == null) {
@@ -471,7 +478,26 @@ public class AccessPolicyInterceptor {
 		if (who.isEmpty() || who.get().kind() == RequestIdentity.Kind.BACKEND) {
 			return null;
 		}
+		padToFloor(request);
 		return notFound(new IdType(request.getResourceName(), request.getId().getIdPart()));
+	}
+
+	/**
+	 * A hidden record is found, then refused after the policy's relationship and consent look-ups; a missing one is
+	 * refused at once: measured here, about twice as long, enough to tell them apart with a few dozen requests. Every
+	 * user's "not found" therefore takes at least {@code nssi.policy.not-found-floor} from the start of the request
+	 * (a clinical app rarely asks for what is not there; a prober pays the floor for every probe).
+	 */
+	private void padToFloor(RequestDetails request) {
+		long floor = policy.settings().notFoundFloor().toMillis();
+		long elapsed = request.getRequestStopwatch() == null ? 0 : request.getRequestStopwatch().getMillis();
+		if (elapsed < floor) {
+			try {
+				Thread.sleep(floor - elapsed);
+			} catch (InterruptedException e) {
+				Thread.currentThread().interrupt();
+			}
+		}
 	}
 
 	// ---------------------------------------------------------------- answers

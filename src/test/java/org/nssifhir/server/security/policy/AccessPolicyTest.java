@@ -19,7 +19,7 @@ import org.nssifhir.server.settings.NssiProperties;
 class AccessPolicyTest {
 
 	private final FhirContext fhir = FhirContext.forR4Cached();
-	private final AccessPolicy policy = new AccessPolicy(fhir, null, null, null, new NssiProperties.Policy(List.of(), List.of(), List.of()));
+	private final AccessPolicy policy = new AccessPolicy(fhir, null, null, null, new NssiProperties.Policy(List.of(), List.of(), List.of(), java.time.Duration.ZERO));
 
 	@Test
 	void aPractitionerPerformingAnActivityIsNotAnOwnerOfTheRecord() {

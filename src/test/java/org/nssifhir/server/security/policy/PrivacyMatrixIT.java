@@ -149,8 +149,8 @@ class PrivacyMatrixIT extends BaseIT {
 			}
 			noLeak(a, c, r);
 		});
-		p.put(RestOperationTypeEnum.HISTORY_TYPE, (a, d, c) -> readOnly(a, d, c, get("/Observation/_history?_since=" + start + "&_count=200", a), false));
-		p.put(RestOperationTypeEnum.HISTORY_SYSTEM, (a, d, c) -> readOnly(a, d, c, get("/_history?_since=" + start + "&_count=200", a), false));
+		p.put(RestOperationTypeEnum.HISTORY_TYPE, (a, d, c) -> acrossPatients(a, d, c, get("/Observation/_history?_since=" + start + "&_count=200", a), true));
+		p.put(RestOperationTypeEnum.HISTORY_SYSTEM, (a, d, c) -> acrossPatients(a, d, c, get("/_history?_since=" + start + "&_count=200", a), false));
 		// by _id: searching by the secret identifier would echo it in the Bundle's self link
 		p.put(RestOperationTypeEnum.SEARCH_TYPE, (a, d, c) -> searchOnly(a, d, c,
 				get("/Observation?_id=" + ids.get(d) + "&patient=Patient/" + subjects.get(d), a)));
@@ -203,6 +203,20 @@ class PrivacyMatrixIT extends BaseIT {
 			expect(cell, r.statusCode() == 403 || r.statusCode() == 404, r);
 		} else {
 			expect(cell, r.statusCode() < 500, r);
+		}
+		noLeak(a, cell, r);
+	}
+
+	/**
+	 * History across patients is for backend systems only: its pages are cut by time, not by what a user may see, so
+	 * a filtered user would see where hidden versions sit (an empty page, a short one).
+	 */
+	private void acrossPatients(Actor a, Data d, String cell, HttpResponse<String> r, boolean onFirstPage) {
+		if (a == Actor.BACKEND) {
+			// (system history's first page may be all AuditEvents of the matrix's own requests)
+			expect(cell, r.statusCode() == 200 && (!onFirstPage || r.body().contains(secrets.get(d))), r);
+		} else {
+			expect(cell, r.statusCode() == 403 || r.statusCode() == 401, r);
 		}
 		noLeak(a, cell, r);
 	}
