@@ -2,6 +2,9 @@ package org.nssifhir.server.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -28,11 +31,15 @@ import org.nssifhir.server.support.TestDatabase;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.PostgreSQLContainer;
 
 /**
- * PostgreSQL stopped and started again under write load. The test owns a real PostgreSQL (zonky's embedded binaries,
- * fixed port and data directory, so it can be stopped and started again at the same address) and starts its own
- * server against it, outside the shared test context (a database the shared context depends on cannot be stopped).
+ * PostgreSQL stopped and started again under write load. The test owns a real PostgreSQL and starts its own server
+ * against it, outside the shared test context (a database the shared context depends on cannot be stopped). The
+ * database is a Testcontainers container when a Docker API answers (in CI: podman's, with the PostgreSQL image built
+ * by docker/base-images.sh, see {@link TestDatabase#containerImage()}), stopped and started again with a fixed host
+ * port; otherwise zonky's embedded binaries with a fixed port and data directory.
  * While the database is down the server must report not-ready; afterwards it must recover by itself (no restart),
  * and every write it acknowledged with a 2xx, before, during or after the outage, must be there.
  *
@@ -46,17 +53,17 @@ class DatabaseFaultIT {
 
 	@Test
 	void serverIsNotReadyWhileTheDatabaseIsDownRecoversAndLosesNoAcknowledgedWrite() throws Exception {
-		Path dataDir = TestDatabase.freshDirectory("nssi-fault-pg");
-		int pgPort = freePort();
-		EmbeddedPostgres postgres = startPostgres(dataDir, pgPort);
+		FaultDatabase postgres = TestDatabase.dockerAvailable() ? new ContainerDatabase() : new EmbeddedDatabase();
+		System.out.println("[DatabaseFaultIT] PostgreSQL: " + postgres);
+		postgres.start();
 		ConfigurableApplicationContext server = null;
 		ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
 		try {
 			server = new SpringApplicationBuilder(NssiServerApplication.class).run(
 					"--server.port=0",
-					"--nssi.db.url=jdbc:postgresql://localhost:" + pgPort + "/postgres",
-					"--nssi.db.username=postgres",
-					"--nssi.db.password=",
+					"--nssi.db.url=" + postgres.url(),
+					"--nssi.db.username=" + postgres.username(),
+					"--nssi.db.password=" + postgres.password(),
 					"--nssi.db.max-pool-size=8",
 					"--nssi.security.enabled=false",
 					"--nssi.search-index-dir=" + TestDatabase.freshDirectory("nssi-fault-lucene"));
@@ -95,14 +102,14 @@ class DatabaseFaultIT {
 			waitUntil(() -> acknowledged.size() >= 20, Duration.ofSeconds(120), "writes before the outage");
 			int beforeOutage = acknowledged.size();
 
-			postgres.close();
+			postgres.stop();
 			long down = System.nanoTime();
 			waitFor(base, s -> s == 503, Duration.ofSeconds(90), "readiness DOWN while the database is stopped");
 			System.out.printf("[DatabaseFaultIT] not ready %d ms after the database stopped%n", (System.nanoTime() - down) / 1_000_000);
 			Thread.sleep(3_000); // writes keep arriving while the database is down
 			assertThat(readiness(base)).as("still not ready while the database is down").isEqualTo(503);
 
-			postgres = startPostgres(dataDir, pgPort);
+			postgres.start();
 			long up = System.nanoTime();
 			waitFor(base, s -> s == 200, Duration.ofSeconds(120), "readiness UP after the database is back");
 			int afterRecovery = acknowledged.size();
@@ -140,8 +147,128 @@ class DatabaseFaultIT {
 		}
 	}
 
-	private static EmbeddedPostgres startPostgres(Path dataDir, int port) throws java.io.IOException {
-		return EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port).start();
+	/** A PostgreSQL that can be stopped and started again at the same address, keeping its data. */
+	private interface FaultDatabase extends AutoCloseable {
+		void start() throws Exception;
+
+		void stop() throws Exception;
+
+		String url();
+
+		String username();
+
+		String password();
+
+		@Override
+		void close();
+	}
+
+	/** zonky's embedded PostgreSQL: fixed port and data directory. */
+	private static final class EmbeddedDatabase implements FaultDatabase {
+		private final Path dataDir = TestDatabase.freshDirectory("nssi-fault-pg");
+		private final int port;
+		private EmbeddedPostgres postgres;
+
+		EmbeddedDatabase() throws java.io.IOException {
+			port = freePort();
+		}
+
+		@Override
+		public void start() throws java.io.IOException {
+			postgres = EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false).setPort(port).start();
+		}
+
+		@Override
+		public void stop() throws java.io.IOException {
+			postgres.close();
+		}
+
+		@Override
+		public String url() {
+			return "jdbc:postgresql://localhost:" + port + "/postgres";
+		}
+
+		@Override
+		public String username() {
+			return "postgres";
+		}
+
+		@Override
+		public String password() {
+			return "";
+		}
+
+		@Override
+		public void close() {
+			if (postgres == null) {
+				return;
+			}
+			try {
+				postgres.close();
+			} catch (java.io.IOException e) {
+				throw new java.io.UncheckedIOException(e);
+			}
+		}
+
+		@Override
+		public String toString() {
+			return "embedded (zonky) on port " + port;
+		}
+	}
+
+	/**
+	 * A Testcontainers PostgreSQL whose host port is fixed (a random mapping would change when the container is
+	 * started again); stopped ({@code docker stop}: SIGINT, fast shutdown) and started again through the Docker API.
+	 */
+	private static final class ContainerDatabase implements FaultDatabase {
+		private final int port;
+		private final PostgreSQLContainer<?> container;
+
+		ContainerDatabase() throws java.io.IOException {
+			port = freePort();
+			container = new PostgreSQLContainer<>(TestDatabase.containerImage())
+					.withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(
+							new PortBinding(Ports.Binding.bindPort(port), new ExposedPort(PostgreSQLContainer.POSTGRESQL_PORT))));
+		}
+
+		@Override
+		public void start() {
+			if (container.getContainerId() == null) {
+				container.start();
+			} else {
+				DockerClientFactory.instance().client().startContainerCmd(container.getContainerId()).exec();
+			}
+		}
+
+		@Override
+		public void stop() {
+			DockerClientFactory.instance().client().stopContainerCmd(container.getContainerId()).withTimeout(20).exec();
+		}
+
+		@Override
+		public String url() {
+			return "jdbc:postgresql://localhost:" + port + "/" + container.getDatabaseName();
+		}
+
+		@Override
+		public String username() {
+			return container.getUsername();
+		}
+
+		@Override
+		public String password() {
+			return container.getPassword();
+		}
+
+		@Override
+		public void close() {
+			container.stop();
+		}
+
+		@Override
+		public String toString() {
+			return "Testcontainers " + container.getDockerImageName() + " on port " + port;
+		}
 	}
 
 	private int readiness(String base) {

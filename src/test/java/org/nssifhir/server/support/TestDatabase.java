@@ -7,12 +7,13 @@ import java.nio.file.Path;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.PostgreSQLContainer;
+import org.testcontainers.utility.DockerImageName;
 
 /**
  * Chooses the real PostgreSQL the integration tests run against, in this order:
  * <ol>
  *   <li>{@code NSSI_TEST_DB_URL} (with {@code NSSI_TEST_DB_USERNAME}/{@code NSSI_TEST_DB_PASSWORD}) when set;</li>
- *   <li>a Testcontainers PostgreSQL when a Docker engine answers;</li>
+ *   <li>a Testcontainers PostgreSQL when a Docker engine answers (image: {@link #containerImage()});</li>
  *   <li>otherwise the server's own embedded PostgreSQL (a real PostgreSQL 14 binary), in a fresh directory.</li>
  * </ol>
  * All three are real PostgreSQL, never H2. The choice is printed so a test run says what it ran on.
@@ -39,7 +40,7 @@ public final class TestDatabase {
 			registry.add("nssi.db.password", () -> envOr("NSSI_TEST_DB_PASSWORD", ""));
 		} else if (dockerAvailable()) {
 			if (container == null) {
-				container = new PostgreSQLContainer<>("postgres:16-alpine");
+				container = new PostgreSQLContainer<>(containerImage());
 				container.start();
 			}
 			System.out.println("[TestDatabase] using a Testcontainers PostgreSQL");
@@ -65,7 +66,30 @@ public final class TestDatabase {
 		}
 	}
 
-	private static boolean dockerAvailable() {
+	/**
+	 * The PostgreSQL image for Testcontainers: {@code NSSI_TEST_PG_IMAGE} (e.g. the image docker/base-images.sh builds
+	 * from Debian packages, which follows the official image's contract), else the official {@code postgres:16-alpine}.
+	 */
+	public static DockerImageName containerImage() {
+		String image = envOr("NSSI_TEST_PG_IMAGE", "");
+		return image.isBlank() ? DockerImageName.parse("postgres:16-alpine")
+				: DockerImageName.parse(image).asCompatibleSubstituteFor("postgres");
+	}
+
+	/**
+	 * Whether a Docker API answers (a Docker engine, or podman's compatible socket through {@code DOCKER_HOST}). With
+	 * {@code NSSI_TEST_REQUIRE_DOCKER=true} (CI's container step) its absence is an error, not a silent fallback.
+	 */
+	public static boolean dockerAvailable() {
+		boolean available = probeDocker();
+		if (!available && "true".equals(System.getenv("NSSI_TEST_REQUIRE_DOCKER"))) {
+			throw new IllegalStateException("NSSI_TEST_REQUIRE_DOCKER=true but no Docker API answers (DOCKER_HOST="
+					+ System.getenv("DOCKER_HOST") + ")");
+		}
+		return available;
+	}
+
+	private static boolean probeDocker() {
 		try {
 			return DockerClientFactory.instance().isDockerAvailable();
 		} catch (RuntimeException | NoClassDefFoundError e) {
