@@ -5,9 +5,9 @@ import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.Bundle;
-import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 

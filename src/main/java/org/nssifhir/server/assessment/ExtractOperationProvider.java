@@ -17,8 +17,8 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
-import org.nssifhir.server.support.ErrorCode;
 import org.nssifhir.server.fhir.FhirOperationProvider;
+import org.nssifhir.server.support.ErrorCode;
 
 /**
  * SDC {@code QuestionnaireResponse/[id]/$extract} (and the type-level form with a stored response in the

@@ -42,11 +42,11 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
-import org.nssifhir.server.settings.NssiProperties;
-import org.nssifhir.server.support.WholeHistory;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.fhir.FhirOperationProvider;
+import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.support.WholeHistory;
 
 /**
  * {@code Patient/[id]/$nssi-summary} (OperationDefinition {@code nssi-summary}): what a clinician's panel shows

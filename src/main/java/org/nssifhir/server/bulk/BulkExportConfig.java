@@ -2,15 +2,15 @@ package org.nssifhir.server.bulk;
 
 import ca.uhn.fhir.batch2.api.IJobCoordinator;
 import ca.uhn.fhir.batch2.api.IJobMaintenanceService;
-import ca.uhn.fhir.batch2.maintenance.JobMaintenanceServiceImpl;
-import org.nssifhir.server.settings.NssiProperties;
 import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
+import ca.uhn.fhir.batch2.maintenance.JobMaintenanceServiceImpl;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.SmartAuditContext;
 import org.nssifhir.server.fhir.FhirOperationProvider;
 import org.nssifhir.server.security.FeatureOperations;
+import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 

@@ -15,8 +15,8 @@ import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.assessment.NssiSummaryProvider;
-import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.conformance.NssiResourceClassifier;
+import org.nssifhir.server.settings.NssiProperties;
 
 /**
  * The cards of the {@code patient-view} service, decided from a patient's data however it was obtained (sent

@@ -12,7 +12,6 @@ import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
 import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
@@ -20,22 +19,23 @@ import java.util.List;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.audit.SmartAuditContext;
-import org.nssifhir.server.fhir.CapabilityStatementInterceptor;
 import org.nssifhir.server.bulk.BulkExportConfig;
+import org.nssifhir.server.fhir.CapabilityStatementInterceptor;
 import org.nssifhir.server.fhir.ErrorLoggingInterceptor;
 import org.nssifhir.server.fhir.FhirOperationProvider;
 import org.nssifhir.server.fhir.IfMatchPreconditionInterceptor;
 import org.nssifhir.server.limits.RequestLimitsInterceptor;
-import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
 import org.nssifhir.server.security.SmartAuthorizationInterceptor;
 import org.nssifhir.server.security.SmartSearchNarrowingInterceptor;
+import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
+import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.cors.CorsConfiguration;
-import org.nssifhir.server.settings.NssiProperties;
-import org.nssifhir.server.settings.ServerAddress;
 
 /** The FHIR REST endpoint at {@code /fhir}: HAPI's RestfulServer with the JPA resource providers. */
 @Configuration(proxyBeanMethods = false)

@@ -2,7 +2,6 @@ package org.nssifhir.server.config;
 
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
-import org.nssifhir.server.security.consent.DeletionSafeConsentInterceptor;
 import ca.uhn.fhir.storage.interceptor.balp.BalpAuditCaptureInterceptor;
 import java.util.List;
 import org.nssifhir.server.audit.AuditEventWriter;
@@ -17,6 +16,7 @@ import org.nssifhir.server.limits.RequestLimitsInterceptor;
 import org.nssifhir.server.openapi.OpenApiSettings;
 import org.nssifhir.server.security.SmartAuthorizationInterceptor;
 import org.nssifhir.server.security.SmartSearchNarrowingInterceptor;
+import org.nssifhir.server.security.consent.DeletionSafeConsentInterceptor;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
 import org.nssifhir.server.settings.NssiProperties;

@@ -6,9 +6,9 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
 import org.nssifhir.server.labeling.QuestionnaireItemCodes;
 import org.nssifhir.server.settings.NssiProperties;
-import org.springframework.orm.jpa.SharedEntityManagerCreator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.orm.jpa.SharedEntityManagerCreator;
 
 /** Safety escalation: registered on HAPI's global interceptor service, so it runs for every write path. */
 @Configuration(proxyBeanMethods = false)

@@ -1,6 +1,5 @@
 package org.nssifhir.server.treatment;
 
-import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.rest.annotation.IdParam;
@@ -14,9 +13,9 @@ import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Parameters;
+import org.nssifhir.server.fhir.FhirOperationProvider;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.support.ErrorCode;
-import org.nssifhir.server.fhir.FhirOperationProvider;
 
 /**
  * {@code CarePlan/[id]/$nssi-progress} (OperationDefinition {@code nssi-progress}): how a DBT or CBT plan is going,

@@ -20,11 +20,11 @@ import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Reference;
+import org.nssifhir.server.support.WholeHistory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
-import org.nssifhir.server.support.WholeHistory;
 
 /**
  * Keeps Goals' achievement status following the data: after a transaction that stores an episode, a diary card or

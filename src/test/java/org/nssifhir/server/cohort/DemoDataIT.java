@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import ca.uhn.fhir.rest.server.RestfulServer;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import ca.uhn.fhir.rest.server.RestfulServer;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import org.hl7.fhir.r4.model.Bundle;
@@ -15,10 +15,10 @@ import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
-import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.conformance.NssiCanonicals;
-import org.nssifhir.server.treatment.PlanApplyProvider;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.treatment.PlanApplyProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /**

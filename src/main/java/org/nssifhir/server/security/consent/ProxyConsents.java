@@ -12,8 +12,8 @@ import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Consent;
 import org.nssifhir.server.support.RequestScoped;
-import org.springframework.stereotype.Component;
 import org.nssifhir.server.support.WholeHistory;
+import org.springframework.stereotype.Component;
 
 /**
  * Whether a patient has consented to disclose their restricted or adolescent-confidential information to a proxy:

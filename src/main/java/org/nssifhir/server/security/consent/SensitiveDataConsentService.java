@@ -4,10 +4,10 @@ import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
-import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
 import ca.uhn.fhir.rest.server.interceptor.consent.ConsentOutcome;
 import ca.uhn.fhir.rest.server.interceptor.consent.IConsentContextServices;
 import ca.uhn.fhir.rest.server.interceptor.consent.IConsentService;
@@ -16,12 +16,12 @@ import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.nssifhir.server.security.RequestIdentity;
-import org.nssifhir.server.security.policy.AccessPolicy;
-import org.nssifhir.server.support.SecurityLabels;
 import org.nssifhir.server.security.SmartAccess;
 import org.nssifhir.server.security.SmartScope;
 import org.nssifhir.server.security.SmartUsers;
+import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.support.ErrorCode;
+import org.nssifhir.server.support.SecurityLabels;
 
 /**
  * Who may see resources carrying a sensitivity label. Scopes and the patient compartment are checked first (by

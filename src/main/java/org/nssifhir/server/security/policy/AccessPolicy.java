@@ -15,12 +15,12 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
-import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.RequestIdentity.Kind;
 import org.nssifhir.server.security.SmartScope;
 import org.nssifhir.server.security.consent.ProxyConsents;
 import org.nssifhir.server.security.consent.TreatingRelationships;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.SecurityLabels;
 
 /**

@@ -4,9 +4,9 @@ import java.net.URI;
 import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Subscription;
-import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.SmartScope;
+import org.nssifhir.server.settings.NssiProperties;
 
 /**
  * Who may subscribe, and where notifications may go. A Subscription delivers every future matching change to an
