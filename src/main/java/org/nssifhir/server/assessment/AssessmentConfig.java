@@ -1,5 +1,6 @@
 package org.nssifhir.server.assessment;
 
+import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
@@ -18,6 +19,13 @@ class AssessmentConfig {
 	@Bean
 	FeatureOperations assessmentOperations() {
 		return new AssessmentOperations();
+	}
+
+	@Bean
+	Phq9TotalRule phq9TotalRule(IInterceptorService interceptors) {
+		Phq9TotalRule rule = new Phq9TotalRule();
+		interceptors.registerInterceptor(rule); // storage: every write path, the server's own included
+		return rule;
 	}
 
 	@Bean

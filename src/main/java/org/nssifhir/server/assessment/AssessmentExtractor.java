@@ -223,6 +223,32 @@ public final class AssessmentExtractor {
 		return Optional.empty();
 	}
 
+	/**
+	 * The PHQ-9 total is computed (SDC calculatedExpression, read-only), never typed: a response to our PHQ-9 whose
+	 * total answer differs from the sum of its nine item answers contradicts itself (the stored response kept a typed
+	 * 3 while the extracted score said 12). Checked when all nine items are answered; the total may also be absent.
+	 */
+	static Optional<String> phq9TotalContradiction(QuestionnaireResponse qr) {
+		if (!questionnaire(qr).filter(PHQ9::equals).isPresent()) {
+			return Optional.empty();
+		}
+		Optional<Integer> stated = first(qr, "phq9-total-score").flatMap(AssessmentExtractor::integer);
+		if (stated.isEmpty()) {
+			return Optional.empty();
+		}
+		int sum = 0;
+		for (int item = 1; item <= 9; item++) {
+			Optional<Integer> score = first(qr, "phq9-item-" + item).flatMap(AssessmentExtractor::integer);
+			if (score.isEmpty() || score.get() < 0 || score.get() > 3) {
+				return Optional.empty(); // incomplete or out of range: the profile's own rules answer that
+			}
+			sum += score.get();
+		}
+		return stated.get() == sum ? Optional.empty()
+				: Optional.of("The PHQ-9 total score answer (" + stated.get() + ") is not the sum of items 1-9 (" + sum
+						+ "): send the computed sum, or leave the total out");
+	}
+
 	private static Optional<String> questionnaire(QuestionnaireResponse qr) {
 		String canonical = qr.getQuestionnaire();
 		if (canonical == null) {

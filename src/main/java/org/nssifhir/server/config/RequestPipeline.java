@@ -81,6 +81,7 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "AuditReferencesInterceptor", "always", "conformance/ConformanceConfig"),
 			new Stage(Where.STORAGE, "RelapsePlanEditRule", "always", "treatment/TreatmentConfig"),
 			new Stage(Where.STORAGE, "GoalRefreshInterceptor", "always", "treatment/TreatmentConfig"),
+			new Stage(Where.STORAGE, "Phq9TotalRule", "always", "assessment/AssessmentConfig"),
 			new Stage(Where.STORAGE, "EscalationInterceptor", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "TaskClosureInterceptor", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "ConcurrentAlertRetry", "always", "escalation/EscalationConfig"),

@@ -90,4 +90,16 @@ class AssessmentExtractorTest {
 		QuestionnaireResponse other = new QuestionnaireResponse().setQuestionnaire("http://example.org/Questionnaire/x");
 		assertThatThrownBy(() -> AssessmentExtractor.extract(other)).hasMessageContaining("NSSI-0402");
 	}
+
+	@Test
+	void phq9TotalContradiction_onlyWhenAllItemsAreAnsweredAndTheStatedTotalDiffers() {
+		QuestionnaireResponse qr = AssessmentFixtures.phq9(new IdType("Patient", "p"), 3, 3, 3, 1, 1, 1, 0, 0, 0);
+		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).isEmpty(); // no total: nothing to contradict
+		qr.addItem().setLinkId("phq9-total-score").addAnswer().setValue(new IntegerType(12));
+		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).isEmpty();
+		qr.getItem().get(9).getAnswerFirstRep().setValue(new IntegerType(13));
+		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).get().asString().contains("(13)").contains("(12)");
+		qr.getItem().remove(8); // item 9 unanswered: incomplete, left to the profile
+		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).isEmpty();
+	}
 }

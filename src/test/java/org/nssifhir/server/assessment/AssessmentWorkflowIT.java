@@ -174,6 +174,34 @@ class AssessmentWorkflowIT extends BaseIT {
 	}
 
 	@Test
+	void aPhq9WhoseTotalContradictsItsItems_isRefusedOnEveryWritePath_andNothingIsStored() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// items sum to 12; a typed total of 3 (what the clinician app once allowed) contradicts them
+		QuestionnaireResponse typed = AssessmentFixtures.phq9(patient, 2, 2, 2, 2, 1, 1, 1, 1, 0);
+		typed.addItem().setLinkId("phq9-total-score").addAnswer().setValue(new IntegerType(3));
+		assertThatThrownBy(() -> client.create().resource(typed).execute())
+				.isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> {
+					assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(422);
+					assertThat(e.getMessage()).contains("NSSI-0404").contains("(3)").contains("(12)");
+				});
+		Bundle transaction = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+		transaction.addEntry().setResource(typed).getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("QuestionnaireResponse");
+		assertThatThrownBy(() -> client.transaction().withBundle(transaction).execute())
+				.isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> assertThat(e.getMessage()).contains("NSSI-0404"));
+		assertThat(client.search().forResource(QuestionnaireResponse.class).where(QuestionnaireResponse.SUBJECT.hasId(patient))
+				.returnBundle(Bundle.class).execute().getEntry()).isEmpty();
+		// the computed total is stored, and an update cannot make it contradict the items either
+		typed.getItem().get(9).getAnswerFirstRep().setValue(new IntegerType(12));
+		IIdType stored = client.create().resource(typed).execute().getId().toUnqualifiedVersionless();
+		QuestionnaireResponse changed = client.read().resource(QuestionnaireResponse.class).withId(stored).execute();
+		changed.getItem().get(0).getAnswerFirstRep().setValue(new IntegerType(0));
+		assertFailsWithStatus(422, () -> client.update().resource(changed).execute());
+	}
+
+	@Test
 	void populateAssessment_prefillsFromEpisodesAndTheLastAssessment_butNeverTheSuicideQuestions() {
 		IGenericClient client = client();
 		IIdType patient = AssessmentFixtures.patient(client);
