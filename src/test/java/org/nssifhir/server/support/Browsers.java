@@ -25,6 +25,15 @@ public final class Browsers {
 	private Browsers() {}
 
 	public static WebDriver chromium() {
+		return chromium(1280, 900);
+	}
+
+	/** A phone-sized window (the person's app is tested at 390x844, a common phone's CSS viewport). */
+	public static ChromeDriver phone() {
+		return chromium(390, 844);
+	}
+
+	public static ChromeDriver chromium(int width, int height) {
 		if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
 			throw new IllegalStateException("Browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
 		}
@@ -35,7 +44,7 @@ public final class Browsers {
 			options.addArguments(
 					"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 					"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-					"--window-size=1280,900", "--user-data-dir=" + profile);
+					"--window-size=" + width + "," + height, "--user-data-dir=" + profile);
 			ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
 			ChromeDriver driver = new ChromeDriver(service, options);
 			driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
