@@ -138,6 +138,8 @@ export class DiaryCard {
   build() {
     const patient = "Patient/" + this.fhir.patientId;
     const effective = this.form.querySelector("#diary-day").value || today();
+    // an episode today is dated now (a bare date of today cannot be shown not to lie in the future: nssi-ep-3)
+    const episodeTime = effective === today() ? new Date(Date.now() - 60000).toISOString() : effective;
     const security = this.testData ? [HTEST] : undefined;
     const cardId = uuid();
     const entries = [];
@@ -176,7 +178,7 @@ export class DiaryCard {
           category: [{ coding: [{ system: CS, code: "nssi", display: "Non-suicidal self-injury" }] }],
           code: { coding: [{ system: CS, code: "nssi-episode", display: "Self-harm episode (legacy code)" }] },
           subject: { reference: patient },
-          effectiveDateTime: effective,
+          effectiveDateTime: episodeTime,
           component: [
             ...checked(this.form, "method").map(i => component("method", { valueCodeableConcept: { coding: [coding(i)] } })),
             component("suicidal-intent", { valueCodeableConcept: { coding: [{ system: CS, code: intent }] } }),

@@ -91,7 +91,11 @@ async function start(client) {
       // offline: the last view stays
     }
   };
-  const queue = new Queue(fhir, queueStatus);
+  const queue = new Queue(fhir, queueStatus, (entry, error) => {
+    // an entry the server refused (it would be refused again): said where the queue is, never silently dropped
+    $("queue-refused").textContent = t("sendFailed", { message: error.message });
+    $("queue-refused").hidden = false;
+  });
   queueStatus(queue.items());
   $("sync-now").addEventListener("click", async () => {
     await queue.flush();

@@ -46,8 +46,9 @@ export function renderProgress(body, { cards, episodes }, shared = true) {
   if (lastWeek.length) lines.push(t("progressSkills", { days: lastWeek.filter(c => (value(c, "skills-used") || 0) > 0).length }));
   const epNow = within(episodes, 28, 0).length;
   const epBefore = within(episodes, 56, 28).length;
-  lines.push(epNow === 0 ? t("progressEpisodesNone") : epNow < epBefore ? t("progressEpisodesFewer", { now: epNow, before: epBefore })
-    : t("progressEpisodesSame", { now: epNow, before: epBefore }));
+  const times = n => (n === 1 ? t("once") : t("times", { n }));
+  lines.push(epNow === 0 ? t("progressEpisodesNone") : epNow < epBefore ? t("progressEpisodesFewer", { now: times(epNow), before: times(epBefore) })
+    : t("progressEpisodesSame", { now: times(epNow), before: epBefore === 0 ? t("never") : times(epBefore) }));
 
   const rows = [];
   for (let w = 0; w < 6; w++) {

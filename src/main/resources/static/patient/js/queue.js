@@ -6,10 +6,11 @@ import { Fhir, FhirError, OfflineError } from "./fhir.js";
 
 export class Queue {
   /** @param {Fhir} fhir */
-  constructor(fhir, onChange) {
+  constructor(fhir, onChange, onRefused = () => {}) {
     this.fhir = fhir;
     this.key = "nssi-patient-queue:" + fhir.patientId;
     this.onChange = onChange;
+    this.onRefused = onRefused;
     this.sending = null;
     window.addEventListener("online", () => this.flush());
   }
@@ -34,12 +35,11 @@ export class Queue {
     return results.get(entry.id) || null;
   }
 
-  /** Sends what waits, oldest first, one at a time; stops at the first network failure. */
+  /** Sends what waits, oldest first, one at a time; stops at the first network failure. Runs after any run in progress. */
   flush() {
-    if (!this.sending) {
-      this.sending = this.sendAll().finally(() => { this.sending = null; });
-    }
-    return this.sending;
+    const run = (this.sending || Promise.resolve()).catch(() => null).then(() => this.sendAll());
+    this.sending = run;
+    return run;
   }
 
   async sendAll() {
@@ -55,6 +55,7 @@ export class Queue {
         // the server refused it (a mistake that would fail again): shown, and taken off the queue
         results.set(entry.id, { ok: false, error });
         this.remove(entry.id);
+        this.onRefused(entry, error);
       }
     }
     this.onChange(this.items());

@@ -137,7 +137,9 @@ final class NssiSchema {
 						    username varchar(100) NOT NULL PRIMARY KEY,
 						    failures integer NOT NULL,
 						    last_failure_at timestamptz NOT NULL,
-						    locked_until timestamptz)"""));
+						    locked_until timestamptz)"""),
+				// the optional second step of sign-in (security/enrolment/Totp): the authenticator app's shared secret
+				sql("20261206.5", "ALTER TABLE nssi_account ADD COLUMN totp_secret varchar(64)"));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

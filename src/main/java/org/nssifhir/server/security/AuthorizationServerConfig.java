@@ -237,12 +237,12 @@ class AuthorizationServerConfig {
 	 */
 	@Bean
 	@Order(2)
-	SecurityFilterChain signInSecurity(HttpSecurity http, SignInThrottle throttle) throws Exception {
+	SecurityFilterChain signInSecurity(HttpSecurity http, SignInThrottle throttle, Accounts accounts) throws Exception {
 		http.securityMatcher("/login", "/logout", "/smart/**", EnrolmentPages.PATH)
 				.authorizeHttpRequests(a -> a.requestMatchers("/login", EnrolmentPages.PATH).permitAll().anyRequest().authenticated())
 				.formLogin(login -> login.loginPage("/login").permitAll())
 				// rate limit and lockout before any password is checked (security/enrolment/SignInThrottle)
-				.addFilterBefore(new SignInGuardFilter(throttle), org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter.class)
+				.addFilterBefore(new SignInGuardFilter(throttle, accounts), org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter.class)
 				// an invitation link carries its token in the URL: never sent on as a referrer
 				.headers(h -> h.referrerPolicy(r -> r.policy(org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
 				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)));

@@ -54,6 +54,7 @@ class PatientAppIT extends BaseIT {
 	void invitationSignInDiaryCardSupportAndOffline() {
 		throttle.resetAddresses();
 		String patientId = seedPatient("Phoneuser");
+		relapsePlan(patientId);
 		String base = "http://127.0.0.1:" + port;
 		WebDriver clinician = Browsers.chromium();
 		ChromeDriver phone = Browsers.phone();
@@ -68,13 +69,16 @@ class PatientAppIT extends BaseIT {
 			assertThat(invitation).startsWith(base + "/enrol?token=");
 			Browsers.screenshot(clinician, "patient-app-clinician-invites");
 
-			// the patient opens it on their phone and sets a password (a too-short one first)
+			// the patient opens it on their phone and sets a password (one containing the username first: refused by
+			// the server; a too-short one the browser itself refuses, from the field's minlength)
 			phone.get(invitation);
 			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys("kim.phone");
-			phone.findElement(By.id("password")).sendKeys("short");
-			phone.findElement(By.id("confirm")).sendKeys("short");
+			phone.findElement(By.id("password")).sendKeys("kim.phone and more");
+			phone.findElement(By.id("confirm")).sendKeys("kim.phone and more");
 			phone.findElement(By.id("enrol-submit")).click();
-			assertThat(pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("enrol-error"))).getText()).contains("NSSI-0322");
+			assertThat(pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("enrol-error"))).getText())
+					.contains("NSSI-0322").contains("must not contain your username");
+			assertThat(phone.findElement(By.id("username")).getDomProperty("value")).isEqualTo("kim.phone");
 			phone.findElement(By.id("password")).sendKeys(NEW_PASSWORD);
 			phone.findElement(By.id("confirm")).sendKeys(NEW_PASSWORD);
 			Browsers.screenshot(phone, "patient-app-enrol");
@@ -87,6 +91,12 @@ class PatientAppIT extends BaseIT {
 			assertThat(phone.findElements(By.cssSelector("#crisis-contacts a.call"))).isNotEmpty();
 			assertThat(phone.findElement(By.id("crisis-contacts")).getText()).contains("Test crisis line (synthetic)");
 			Browsers.screenshot(phone, "patient-app-home");
+			// my plan, from the record: grouped, with its contacts as call links
+			WebElement plan = phone.findElement(By.id("plan-body"));
+			assertThat(plan.getText()).contains("My plan to stay safe").contains("Things I can do").contains("ACCEPTS");
+			assertThat(plan.findElements(By.cssSelector("a.call[href^='tel:']"))).isNotEmpty();
+			scrollTo(phone, plan);
+			Browsers.screenshot(phone, "patient-app-plan");
 
 			// a first diary card: urge to die 7 shows the crisis contacts at once, before saving
 			choose(phone, "urge-harm", "4");
@@ -161,7 +171,7 @@ class PatientAppIT extends BaseIT {
 					.and(Observation.CODE.exactly().systemAndCode(NssiCanonicals.CONCEPTS_SYSTEM, "nssi-episode"))
 					.returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
 			// progress in plain words
-			pw.until(ExpectedConditions.textToBePresentInElementLocated(By.id("progress-lines"), "You hurt yourself 1 times in the last 4 weeks"));
+			pw.until(ExpectedConditions.textToBePresentInElementLocated(By.id("progress-lines"), "You hurt yourself once in the last 4 weeks"));
 			scrollTo(phone, phone.findElement(By.id("progress")));
 			Browsers.screenshot(phone, "patient-app-progress");
 		} catch (RuntimeException | AssertionError e) {
@@ -306,6 +316,26 @@ class PatientAppIT extends BaseIT {
 		return client().search().forResource(Task.class).where(Task.PATIENT.hasId("Patient/" + patientId))
 				.and(Task.CODE.exactly().systemAndCode(NssiCanonicals.CONCEPTS_SYSTEM, "support-request"))
 				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> (Task) e.getResource()).toList();
+	}
+
+	/** The example relapse-prevention plan of the package, for this patient (its links to other example records dropped). */
+	private void relapsePlan(String patientId) {
+		try {
+			org.hl7.fhir.r4.model.CarePlan plan = (org.hl7.fhir.r4.model.CarePlan) fhirContext.newJsonParser().parseResource(
+					java.nio.file.Files.readString(java.nio.file.Path.of("profiles/examples/CarePlan-nssi-example-relapse-prevention-adolescent.json")));
+			plan.setId((String) null);
+			plan.getMeta().getSecurity().removeIf(c -> !NssiCanonicals.ACT_REASON_SYSTEM.equals(c.getSystem()));
+			plan.setSubject(new Reference("Patient/" + patientId));
+			plan.getPartOf().clear();
+			plan.getAddresses().clear();
+			plan.getGoal().clear();
+			plan.getContributor().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/"));
+			plan.getContained().stream().filter(r -> r instanceof RelatedPerson).forEach(r -> ((RelatedPerson) r).setPatient(new Reference("Patient/" + patientId)));
+			plan.getActivity().forEach(a -> a.getDetail().getPerformer().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/")));
+			client().create().resource(plan).execute();
+		} catch (java.io.IOException e) {
+			throw new java.io.UncheckedIOException(e);
+		}
 	}
 
 	private String seedPatient(String family) {

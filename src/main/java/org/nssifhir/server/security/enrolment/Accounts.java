@@ -39,15 +39,27 @@ public class Accounts {
 				(rs, n) -> new Account(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4)), fhirUser).stream().findFirst();
 	}
 
-	/** Creates the account, or sets a new password for the FHIR user's existing one. */
-	void setPassword(String username, String fhirUser, String passwordHash, Instant now) {
+	/**
+	 * Creates the account, or sets a new password for the FHIR user's existing one, with the authenticator secret of
+	 * the optional second step (null: none; a new invitation sets both afresh, so it also resets a lost phone).
+	 */
+	void setPassword(String username, String fhirUser, String passwordHash, String totpSecret, Instant now) {
 		Timestamp at = Timestamp.from(now);
-		int updated = jdbc.update("UPDATE nssi_account SET password_hash = ?, password_set_at = ?, disabled = false WHERE fhir_user = ?",
-				passwordHash, at, fhirUser);
+		int updated = jdbc.update("UPDATE nssi_account SET password_hash = ?, totp_secret = ?, password_set_at = ?, disabled = false WHERE fhir_user = ?",
+				passwordHash, totpSecret, at, fhirUser);
 		if (updated == 0) {
-			jdbc.update("INSERT INTO nssi_account (username, fhir_user, password_hash, created_at, password_set_at) VALUES (?, ?, ?, ?, ?)",
-					username, fhirUser, passwordHash, at, at);
+			jdbc.update("INSERT INTO nssi_account (username, fhir_user, password_hash, totp_secret, created_at, password_set_at) VALUES (?, ?, ?, ?, ?, ?)",
+					username, fhirUser, passwordHash, totpSecret, at, at);
 		}
+	}
+
+	/** The authenticator secret of an enrolled username that set up the second step. */
+	public Optional<String> totpSecret(String username) {
+		if (username == null) {
+			return Optional.empty();
+		}
+		return jdbc.queryForList("SELECT totp_secret FROM nssi_account WHERE username = ? AND totp_secret IS NOT NULL", String.class,
+				username.toLowerCase(java.util.Locale.ROOT)).stream().findFirst();
 	}
 
 	boolean usernameTaken(String username) {

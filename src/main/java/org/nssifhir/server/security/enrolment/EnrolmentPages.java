@@ -62,7 +62,7 @@ public class EnrolmentPages {
 			throttle.addressFailed(http.getRemoteAddr());
 			return unusable();
 		}
-		return form(HttpStatus.OK, http, token, person.get(), null, null);
+		return form(HttpStatus.OK, http, token, person.get(), null, null, null);
 	}
 
 	@PostMapping(value = PATH, produces = MediaType.TEXT_HTML_VALUE)
@@ -71,6 +71,8 @@ public class EnrolmentPages {
 			@RequestParam(value = "username", required = false) String requestedUsername,
 			@RequestParam(value = "password", required = false) String password,
 			@RequestParam(value = "confirm", required = false) String confirm,
+			@RequestParam(value = "totp_secret", required = false) String totpSecret,
+			@RequestParam(value = "totp_code", required = false) String totpCode,
 			HttpServletRequest http) {
 		if (throttle.addressLimited(http.getRemoteAddr())) {
 			return rateLimited();
@@ -88,26 +90,32 @@ public class EnrolmentPages {
 		if (existing.isEmpty()) {
 			if (!Accounts.USERNAME.matcher(username).matches()) {
 				return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, null, ErrorCode.PASSWORD_RULES_NOT_MET.message(
-						"Choose a username of 3 to 64 characters: lower-case letters, digits and . _ @ - (starting with a letter or digit)."));
+						"Choose a username of 3 to 64 characters: lower-case letters, digits and . _ @ - (starting with a letter or digit)."), totpSecret);
 			}
 			if (accounts.usernameTaken(username) || configuredUsername.test(username)) {
 				return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, null,
-						ErrorCode.PASSWORD_RULES_NOT_MET.message("That username is taken. Choose another."));
+						ErrorCode.PASSWORD_RULES_NOT_MET.message("That username is taken. Choose another."), totpSecret);
 			}
 		}
 		Optional<String> problem = PasswordRules.problem(password, username);
 		if (problem.isEmpty() && !password.equals(confirm)) {
 			problem = Optional.of("The two passwords are not the same.");
 		}
+		// the optional second step: set up only when the person typed a code their authenticator app made from the secret
+		boolean secondStep = totpCode != null && !totpCode.isBlank();
+		if (problem.isEmpty() && secondStep && !Totp.verify(totpSecret, totpCode, now)) {
+			problem = Optional.of("The code from your authenticator app did not match. Check the key you entered and try a new code,"
+					+ " or leave the code empty to skip this step.");
+		}
 		if (problem.isPresent()) {
 			return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, existing.isEmpty() ? username : null,
-					ErrorCode.PASSWORD_RULES_NOT_MET.message(problem.get()));
+					ErrorCode.PASSWORD_RULES_NOT_MET.message(problem.get()), totpSecret);
 		}
 		// spend the link first: of two submissions at once, only one sets a password
 		if (invitations.redeem(token, now).isEmpty()) {
 			return unusable();
 		}
-		accounts.setPassword(username, fhirUser, "{bcrypt}" + bcrypt.encode(password), now);
+		accounts.setPassword(username, fhirUser, "{bcrypt}" + bcrypt.encode(password), secondStep ? totpSecret : null, now);
 		throttle.cleared(username);
 		events.accountEvent(username, "invitation-redeemed", fhirUser);
 		return Pages.page("You are signed up", "<h1>You are signed up</h1>"
@@ -116,7 +124,9 @@ public class EnrolmentPages {
 				+ "<p><a class='button' id='open-app' href='" + APP + "'>Open your app and sign in</a></p>");
 	}
 
-	private ResponseEntity<String> form(HttpStatus status, HttpServletRequest http, String token, String fhirUser, String username, String error) {
+	private ResponseEntity<String> form(
+			HttpStatus status, HttpServletRequest http, String token, String fhirUser, String username, String error, String secret) {
+		String totpSecret = secret != null && secret.matches("[A-Z2-7]{32}") ? secret : Totp.newSecret();
 		Optional<Accounts.Account> existing = accounts.byFhirUser(fhirUser);
 		StringBuilder body = new StringBuilder("<h1>").append(existing.isPresent() ? "Choose a new password" : "Welcome: set up your sign-in").append("</h1>");
 		body.append("<p>Your care team invited you to the NSSI care app. This link works once.</p>");
@@ -135,6 +145,13 @@ public class EnrolmentPages {
 						+ " autocomplete='new-password' required minlength='").append(PasswordRules.MIN).append("' maxlength='").append(PasswordRules.MAX).append("'></p>")
 				.append("<p><label for='confirm'>The same password again</label> <input id='confirm' name='confirm' type='password'"
 						+ " autocomplete='new-password' required></p>")
+				.append("<fieldset class='second-step'><legend>Optional: a second step when you sign in</legend>")
+				.append("<p>For extra safety, add this key to an authenticator app on your phone (\"enter a setup key\", time-based):</p>")
+				.append("<p><code id='totp-secret'>").append(Pages.esc(totpSecret.replaceAll("(.{4})(?!$)", "$1 "))).append("</code></p>")
+				.append(Pages.hidden("totp_secret", totpSecret))
+				.append("<p><label for='totp_code'>The 6-digit code the app shows now (leave empty to skip)</label> <input id='totp_code'"
+						+ " name='totp_code' inputmode='numeric' autocomplete='one-time-code' maxlength='6'></p>")
+				.append("<p>Then you will be asked for a new code each time you sign in.</p></fieldset>")
 				.append("<button type='submit' id='enrol-submit'>Save my password</button></form>");
 		return Pages.page(status, "Set up your sign-in", body.toString());
 	}

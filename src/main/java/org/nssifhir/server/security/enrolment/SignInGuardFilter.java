@@ -19,9 +19,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
 public class SignInGuardFilter extends OncePerRequestFilter {
 
 	private final SignInThrottle throttle;
+	private final Accounts accounts;
 
-	public SignInGuardFilter(SignInThrottle throttle) {
+	public SignInGuardFilter(SignInThrottle throttle, Accounts accounts) {
 		this.throttle = throttle;
+		this.accounts = accounts;
 	}
 
 	@Override
@@ -39,11 +41,23 @@ public class SignInGuardFilter extends OncePerRequestFilter {
 			message = ErrorCode.SIGN_IN_LOCKED.message("Sign-in for this username is paused for a while after several failed attempts."
 					+ " Please try again later, or ask your care team for a new link to set a new password.");
 		}
+		int status = 429;
+		if (message == null) {
+			// the second step, for people who set it up: a wrong or missing code is a failed sign-in like a wrong
+			// password (counted, same words), decided before the password is looked at
+			String username = request.getParameter("username");
+			java.util.Optional<String> secret = accounts.totpSecret(username);
+			if (secret.isPresent() && !Totp.verify(secret.get(), request.getParameter("code"), java.time.Instant.now())) {
+				throttle.failed(username, request.getRemoteAddr());
+				message = "Wrong username, password or code.";
+				status = 401;
+			}
+		}
 		if (message == null) {
 			chain.doFilter(request, response);
 			return;
 		}
-		response.setStatus(429);
+		response.setStatus(status);
 		response.setHeader("Cache-Control", "no-store");
 		response.setContentType("text/html;charset=UTF-8");
 		response.getOutputStream().write(SignInPages.loginPage(request, message).getBytes(StandardCharsets.UTF_8));

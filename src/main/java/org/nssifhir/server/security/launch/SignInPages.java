@@ -52,6 +52,8 @@ public class SignInPages {
 		body.append("<form method='post' action='/login'>").append(Pages.csrf(http))
 				.append("<p><label for='username'>Username</label> <input id='username' name='username' autocomplete='username' required autofocus></p>")
 				.append("<p><label for='password'>Password</label> <input id='password' name='password' type='password' autocomplete='current-password' required></p>")
+				.append("<p><label for='code'>Code from your authenticator app (only if you set one up)</label> <input id='code' name='code'"
+						+ " inputmode='numeric' autocomplete='one-time-code' maxlength='6'></p>")
 				.append("<button type='submit'>Sign in</button></form>");
 		return body.toString();
 	}

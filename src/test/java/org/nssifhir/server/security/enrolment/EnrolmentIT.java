@@ -228,7 +228,50 @@ class EnrolmentIT extends BaseIT {
 		assertThat(token.path("patient").asText()).isEqualTo(patient);
 	}
 
+	@Test
+	void theOptionalSecondStepAsksForTheAuthenticatorCodeAtEverySignIn() throws Exception {
+		String link = link("Patient/" + patient);
+		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = browser.get(link);
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("name='totp_secret' value='([A-Z2-7]{32})'").matcher(form.body());
+		assertThat(m.find()).as(form.body()).isTrue();
+		String secret = m.group(1);
+		String username = unique("two").toLowerCase();
+		Map<String, String> fields = new LinkedHashMap<>(Map.of("token", link.substring(link.indexOf("token=") + 6), "username", username,
+				"password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD, "totp_secret", secret, "totp_code", "000000"));
+		// a wrong code: nothing set up, nothing spent
+		HttpResponse<String> wrong = browser.post("/enrol", form.body(), fields);
+		assertThat(wrong.statusCode()).isEqualTo(400);
+		assertThat(wrong.body()).contains("NSSI-0322").contains("did not match").contains(secret.substring(0, 4));
+		fields.put("totp_code", Totp.code(secret, Totp.step(java.time.Instant.now())));
+		assertThat(browser.post("/enrol", wrong.body(), fields).statusCode()).isEqualTo(200);
+
+		// the password alone is not enough any more
+		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
+		Pkce pkce = Pkce.create();
+		HttpResponse<String> refused = signIn.get(authorizeUrl(pkce));
+		assertThat(refused.statusCode()).isEqualTo(401);
+		assertThat(refused.body()).contains("Wrong username, password or code.");
+		// with the code the app shows now
+		HttpResponse<String> callback = signIn.post("/login", refused.body(), Map.of("username", username, "password", GOOD_PASSWORD,
+				"code", Totp.code(secret, Totp.step(java.time.Instant.now()))));
+		assertThat(SmartBrowser.query(callback)).containsKey("code");
+	}
+
 	// ---------------------------------------------------------------- helpers
+
+	private String authorizeUrl(Pkce pkce) {
+		Map<String, String> p = new LinkedHashMap<>();
+		p.put("response_type", "code");
+		p.put("client_id", PUBLIC_APP);
+		p.put("redirect_uri", REDIRECT_URI);
+		p.put("scope", "launch/patient openid fhirUser patient/*.rs");
+		p.put("state", "s-2");
+		p.put("aud", fhirBase());
+		p.put("code_challenge", pkce.challenge());
+		p.put("code_challenge_method", "S256");
+		return "/oauth2/authorize?" + SmartBrowser.encode(p);
+	}
 
 	private String enrol(String person, String username) throws Exception {
 		String link = link(person);
