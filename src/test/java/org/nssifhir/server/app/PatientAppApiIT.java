@@ -153,6 +153,28 @@ class PatientAppApiIT extends BaseIT {
 		assertThat(search("Consent?patient=" + patient, proxy)).hasSize(1);
 	}
 
+	@Test
+	void thePersonReadsTheirPlanWithItsContainedContacts() throws Exception {
+		org.hl7.fhir.r4.model.CarePlan plan = (org.hl7.fhir.r4.model.CarePlan) fhirContext.newJsonParser().parseResource(
+				java.nio.file.Files.readString(java.nio.file.Path.of("profiles/examples/CarePlan-nssi-example-relapse-prevention-adolescent.json")));
+		plan.setId((String) null);
+		plan.getMeta().getSecurity().removeIf(c -> !"http://terminology.hl7.org/CodeSystem/v3-ActReason".equals(c.getSystem()));
+		plan.setSubject(new Reference("Patient/" + patient));
+		plan.getPartOf().clear();
+		plan.getAddresses().clear();
+		plan.getGoal().clear();
+		plan.getContributor().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/"));
+		plan.getContained().stream().filter(r -> r instanceof RelatedPerson).forEach(r -> ((RelatedPerson) r).setPatient(new Reference("Patient/" + patient)));
+		plan.getActivity().forEach(a -> a.getDetail().getPerformer().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/")));
+		client().create().resource(plan).execute();
+		// the app's scopes read CarePlans only: the contacts contained in the plan come with it (they are its content)
+		List<JsonNode> plans = search("CarePlan?patient=" + patient, tokens().ownPatient(patient, SCOPES));
+		assertThat(plans).hasSize(1);
+		assertThat(plans.get(0).path("contained").size()).isEqualTo(3);
+		String clinician = tokens().token().scopes("user/CarePlan.rs").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
+		assertThat(search("CarePlan?patient=" + patient, clinician).get(0).path("contained").size()).isEqualTo(3);
+	}
+
 	// ---------------------------------------------------------------- helpers
 
 	private String proxyToken() {

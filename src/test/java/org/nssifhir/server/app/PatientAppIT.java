@@ -88,6 +88,7 @@ class PatientAppIT extends BaseIT {
 			signIn(phone, pw, "kim.phone", NEW_PASSWORD);
 			waitUntilReady(phone, pw);
 			assertThat(phone.findElement(By.id("hello")).getText()).isEqualTo("Hello, Kim");
+			assertThat(((JavascriptExecutor) phone).executeScript("return window.innerWidth + 'x' + window.innerHeight")).isEqualTo("390x844");
 			assertThat(phone.findElements(By.cssSelector("#crisis-contacts a.call"))).isNotEmpty();
 			assertThat(phone.findElement(By.id("crisis-contacts")).getText()).contains("Test crisis line (synthetic)");
 			Browsers.screenshot(phone, "patient-app-home");
@@ -129,7 +130,7 @@ class PatientAppIT extends BaseIT {
 			clinician.navigate().refresh();
 			waitUntilReadyClinician(clinician, cw);
 			String alerts = clinician.findElement(By.id("alert-list")).getText();
-			assertThat(alerts).contains("urge to die").contains("asked for support now");
+			assertThat(alerts).contains("urge to die").contains("asked for support now").doesNotContain("null");
 			scrollTo(clinician, clinician.findElement(By.id("alerts")));
 			Browsers.screenshot(clinician, "patient-app-clinician-sees-alert-and-request");
 
