@@ -31,14 +31,14 @@ function scale(name, legendKey) {
     options.push(h("span", { className: "scale-option" },
       h("input", { type: "radio", name, id, value: String(i), required: true }), h("label", { for: id, text: String(i) })));
   }
-  return h("fieldset", { className: "scale", id: name + "-field" },
+  return h("fieldset", { className: "scale", id: name + "-field", "aria-describedby": name + "-hint " + name + "-error" },
     h("legend", { text: t(legendKey) }), h("p", { className: "hint", id: name + "-hint", text: t("scaleHint") }),
     h("div", { className: "scale-options" }, options), h("p", { className: "field-error", id: name + "-error", hidden: true }));
 }
 
 function choices(name, legendKey, codes, type = "checkbox", hintKey) {
-  return h("fieldset", { className: "choices", id: name + "-field" },
-    h("legend", { text: t(legendKey) }), hintKey ? h("p", { className: "hint", text: t(hintKey) }) : null,
+  return h("fieldset", { className: "choices", id: name + "-field", "aria-describedby": (hintKey ? name + "-hint " : "") + name + "-error" },
+    h("legend", { text: t(legendKey) }), hintKey ? h("p", { className: "hint", id: name + "-hint", text: t(hintKey) }) : null,
     codes.map((c, i) => h("span", { className: "choice" },
       h("input", { type, name, id: name + "-" + i, value: c.code, dataset: { system: c.system || CS, display: c.display } }),
       h("label", { for: name + "-" + i, text: c.display }))),

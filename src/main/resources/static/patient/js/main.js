@@ -96,6 +96,7 @@ async function start(client) {
     $("queue-refused").textContent = t("sendFailed", { message: error.message });
     $("queue-refused").hidden = false;
   });
+  queue.onSignedOut = signInAgain;
   queueStatus(queue.items());
   $("sync-now").addEventListener("click", async () => {
     await queue.flush();

@@ -11,6 +11,7 @@ export class Queue {
     this.key = "nssi-patient-queue:" + fhir.patientId;
     this.onChange = onChange;
     this.onRefused = onRefused;
+    this.onSignedOut = () => {};
     this.sending = null;
     window.addEventListener("online", () => this.flush());
   }
@@ -51,7 +52,12 @@ export class Queue {
         this.remove(entry.id);
       } catch (error) {
         if (error instanceof OfflineError) break;
-        if (error instanceof FhirError && (error.status === 401 || error.status >= 500)) break; // try again later
+        if (error instanceof FhirError && error.status === 401) {
+          // the sign-in has ended (tokens live an hour): the entries wait on the phone for the next sign-in
+          this.onSignedOut();
+          break;
+        }
+        if (error instanceof FhirError && error.status >= 500) break; // try again later
         // the server refused it (a mistake that would fail again): shown, and taken off the queue
         results.set(entry.id, { ok: false, error });
         this.remove(entry.id);
