@@ -5,17 +5,37 @@ import { h } from "./form-kit.js";
 import { FhirError, params, value } from "./fhir.js";
 
 export class Invitation {
-  constructor(fhir, button, revoke, result) {
+  constructor(fhir, button, revoke, result, family) {
     this.fhir = fhir;
     this.result = result;
-    button.addEventListener("click", () => this.run("$nssi-invite"));
-    revoke.addEventListener("click", () => this.run("$nssi-revoke-invitation"));
+    button.addEventListener("click", () => this.run("Patient/" + fhir.patientId, "$nssi-invite"));
+    revoke.addEventListener("click", () => this.run("Patient/" + fhir.patientId, "$nssi-revoke-invitation"));
+    if (family) this.listFamily(family);
   }
 
-  async run(operation) {
+  /** The patient's family members on record (RelatedPerson), each with its own invitation button. */
+  async listFamily(list) {
+    try {
+      const people = await this.fhir.search("RelatedPerson?patient=" + this.fhir.patientId);
+      list.replaceChildren(...people.filter(p => p.active !== false).map(p => {
+        const name = ((p.name || [])[0] || {});
+        const label = [...(name.given || []), name.family].filter(Boolean).join(" ") || "Family member";
+        const relation = ((p.relationship || [])[0] || {});
+        const relationText = relation.text || ((relation.coding || [])[0] || {}).display || "";
+        const button = h("button", { type: "button", className: "secondary invite-proxy", "data-person": "RelatedPerson/" + p.id,
+          text: "Invite " + label });
+        button.addEventListener("click", () => this.run("RelatedPerson/" + p.id, "$nssi-invite"));
+        return h("li", {}, h("span", { text: label + (relationText ? " (" + relationText + ")" : "") + " " }), button);
+      }));
+    } catch {
+      list.replaceChildren();
+    }
+  }
+
+  async run(person, operation) {
     this.result.textContent = "Working…";
     try {
-      const answer = await this.fhir.request("Patient/" + this.fhir.patientId + "/" + operation, { method: "POST", body: { resourceType: "Parameters" } });
+      const answer = await this.fhir.request(person + "/" + operation, { method: "POST", body: { resourceType: "Parameters" } });
       if (operation === "$nssi-revoke-invitation") {
         this.result.textContent = "Open invitations revoked: " + value(params(answer, "revoked")[0]) + ".";
         return;

@@ -79,7 +79,8 @@ async function open(fhir, patient, firstSummary) {
   if (fhir.glassBroken) {
     document.getElementById("invite").hidden = true;
   } else {
-    new Invitation(fhir, document.getElementById("invite-button"), document.getElementById("invite-revoke"), document.getElementById("invite-result"));
+    new Invitation(fhir, document.getElementById("invite-button"), document.getElementById("invite-revoke"), document.getElementById("invite-result"),
+      document.getElementById("invite-family"));
   }
 }
 

@@ -33,6 +33,8 @@ public class ClinicianApp {
 			// u: inviting the person to their own app (Patient/$nssi-invite needs a scope that updates the Patient; the
 			// access policy then asks for a treating relationship)
 			"patient/Patient.ru",
+			// the patient's family members (proxies), to invite them too (RelatedPerson/$nssi-invite: u, as above)
+			"patient/RelatedPerson.rus",
 			"patient/Observation.crs",
 			"patient/QuestionnaireResponse.crs",
 			// resolving a suicide-risk Flag once its Task is done

@@ -68,6 +68,12 @@ class PatientAppIT extends BaseIT {
 			String invitation = link.getDomProperty("value");
 			assertThat(invitation).startsWith(base + "/enrol?token=");
 			Browsers.screenshot(clinician, "patient-app-clinician-invites");
+			// the patient's parent is listed with an invitation of their own
+			WebElement inviteParent = clinician.findElement(By.cssSelector("#invite-family button.invite-proxy"));
+			assertThat(inviteParent.getText()).isEqualTo("Invite Alex Phoneuser");
+			inviteParent.click();
+			cw.until(d -> !d.findElement(By.id("invite-link")).getDomProperty("value").equals(invitation));
+			assertThat(clinician.findElement(By.id("invite-link")).getDomProperty("value")).startsWith(base + "/enrol?token=");
 
 			// the patient opens it on their phone and sets a password (one containing the username first: refused by
 			// the server; a too-short one the browser itself refuses, from the field's minlength)
@@ -99,7 +105,12 @@ class PatientAppIT extends BaseIT {
 			scrollTo(phone, plan);
 			Browsers.screenshot(phone, "patient-app-plan");
 
-			// a first diary card: urge to die 7 shows the crisis contacts at once, before saving
+			// a first diary card: urge to die 7 shows the crisis contacts at once, before saving. The scales work from
+			// the keyboard too (a radio group: arrow keys move the choice)
+			WebElement zero = phone.findElement(By.id("urge-harm-0"));
+			((JavascriptExecutor) phone).executeScript("arguments[0].focus()", zero);
+			phone.switchTo().activeElement().sendKeys(org.openqa.selenium.Keys.ARROW_RIGHT);
+			assertThat(phone.findElement(By.id("urge-harm-1")).isSelected()).isTrue();
 			choose(phone, "urge-harm", "4");
 			choose(phone, "urge-die", "7");
 			WebElement crisisNow = pw.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#urge-die-note .crisis-now")));
@@ -350,6 +361,12 @@ class PatientAppIT extends BaseIT {
 		patient.setBirthDate(Date.from(Instant.now().minus(15 * 365 + 100, ChronoUnit.DAYS)));
 		// the signed-in test clinician treats this patient (general practitioner)
 		patient.addGeneralPractitioner(new Reference("Practitioner/" + PRACTITIONER_ID));
-		return client().create().resource(patient).execute().getId().getIdPart();
+		String id = client().create().resource(patient).execute().getId().getIdPart();
+		RelatedPerson parent = new RelatedPerson();
+		parent.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		parent.setPatient(new Reference("Patient/" + id));
+		parent.addName().setFamily(family).addGiven("Alex");
+		client().create().resource(parent).execute();
+		return id;
 	}
 }
