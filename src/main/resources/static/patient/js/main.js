@@ -7,7 +7,7 @@ import { Queue } from "./queue.js";
 import { loadContacts, renderContacts } from "./crisis.js";
 import { DiaryCard } from "./diary.js";
 import { Support } from "./support.js";
-import { loadPlan, renderPlan } from "./plan.js";
+import { loadPlan, renderPlan, planEditor } from "./plan.js";
 import { loadProgress, renderProgress } from "./progress.js";
 import { releasedLabels, renderProxy } from "./proxy.js";
 
@@ -107,7 +107,9 @@ async function start(client) {
   const support = new Support(fhir, queue, $("support-button"), $("support-status"), $("crisis"), testData);
   support.poll();
   try {
-    renderPlan($("plan-body"), $("plan-print"), await loadPlan(fhir));
+    const loaded = await loadPlan(fhir);
+    renderPlan($("plan-body"), $("plan-print"), loaded);
+    if (loaded.plan) $("plan-edit").replaceChildren(planEditor(fhir, $("plan-body"), $("plan-print")));
   } catch {
     renderPlan($("plan-body"), $("plan-print"), { plan: null, offlineSince: null });
   }

@@ -1,7 +1,7 @@
 // "My plan": the person's relapse-prevention / safety plan from the record (read-only here), grouped by what each
 // step is, with its contacts as call links. Kept on the phone so it can be read offline; printable.
 import { t } from "./i18n.js";
-import { CS, h, conceptText } from "./fhir.js";
+import { CS, h, conceptText, FhirError, OfflineError } from "./fhir.js";
 
 const GROUPS = [
   ["personal-trigger", "planTriggers"], ["warning-sign", "planWarningSigns"], ["coping-strategy", "planCoping"],
@@ -38,6 +38,44 @@ function nameOf(resource) {
   if (resource.name && typeof resource.name === "string") return resource.name;
   const n = (resource.name || [])[0];
   return n ? [...(n.given || []), n.family].filter(Boolean).join(" ") : "";
+}
+
+/**
+ * Lets the person add a step to their own plan (online only: the update is sent with If-Match, so a change made
+ * meanwhile by their care team is never overwritten; the server allows a patient to edit this plan and no other).
+ */
+export function planEditor(fhir, body, printButton) {
+  const input = h("input", { type: "text", id: "plan-add-text", maxlength: "500" });
+  const result = h("p", { id: "plan-add-result", role: "status", "aria-live": "polite" });
+  const form = h("form", { id: "plan-add", novalidate: true },
+    h("label", { for: "plan-add-text", text: t("planAddLabel") }), input,
+    h("button", { type: "submit", id: "plan-add-button", className: "secondary", text: t("planAddButton") }), result);
+  form.addEventListener("submit", async event => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    const key = "nssi-patient-plan:" + fhir.patientId;
+    const current = (JSON.parse(localStorage.getItem(key) || "null") || {}).plan;
+    if (!current) return;
+    const changed = JSON.parse(JSON.stringify(current));
+    changed.activity = [...(changed.activity || []), { detail: {
+      code: { coding: [{ system: CS, code: "coping-strategy", display: "Coping strategy" }] },
+      status: "not-started", description: text } }];
+    try {
+      const version = current.meta && current.meta.versionId;
+      await fhir.request("CarePlan/" + current.id, { method: "PUT", body: changed, headers: version ? { "If-Match": 'W/"' + version + '"' } : {} });
+      input.value = "";
+      renderPlan(body, printButton, await loadPlan(fhir));
+      result.textContent = t("planAdded");
+    } catch (error) {
+      if (error instanceof OfflineError) result.textContent = t("planAddOffline");
+      else if (error instanceof FhirError && error.status === 412) {
+        renderPlan(body, printButton, await loadPlan(fhir));
+        result.textContent = t("planChanged");
+      } else result.textContent = t("planAddFailed", { message: error.message });
+    }
+  });
+  return form;
 }
 
 export function renderPlan(body, printButton, { plan, offlineSince }, shared = true) {

@@ -73,6 +73,12 @@ export default {
   planCoping: "Things I can do",
   planContacts: "People and places I can contact",
   planOther: "Also in my plan",
+  planAddLabel: "Add something that helps you (it goes under \"Things I can do\")",
+  planAddButton: "Add to my plan",
+  planAdded: "Added to your plan.",
+  planChanged: "Your plan was changed by someone else meanwhile. The latest version is shown now: please add it again.",
+  planAddFailed: "It could not be added: {message}",
+  planAddOffline: "Adding to your plan needs a connection. Please try again when you are online.",
 
   progressHeading: "My progress",
   progressNone: "Your progress will show here once you have filled in a few diary cards.",

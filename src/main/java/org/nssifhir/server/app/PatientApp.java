@@ -28,7 +28,9 @@ public class PatientApp {
 			"patient/Observation.crs",
 			// "I need support now": the request to the care team, and whether they have answered
 			"patient/Task.crs",
-			"patient/CarePlan.rs",
+			// u: the person adds their own steps to their relapse-prevention plan (the only plan a patient may edit:
+			// treatment/RelapsePlanEditRule)
+			"patient/CarePlan.rus",
 			// a proxy's view says what the patient's consent releases, and what it does not
 			"patient/Consent.rs");
 

@@ -102,6 +102,15 @@ class PatientAppIT extends BaseIT {
 			WebElement plan = phone.findElement(By.id("plan-body"));
 			assertThat(plan.getText()).contains("My plan to stay safe").contains("Things I can do").contains("ACCEPTS");
 			assertThat(plan.findElements(By.cssSelector("a.call[href^='tel:']"))).isNotEmpty();
+			// the person adds a step of their own (the one plan a patient may edit; sent with If-Match)
+			phone.findElement(By.id("plan-add-text")).sendKeys("Call my cousin Sam");
+			phone.findElement(By.id("plan-add-button")).click();
+			pw.until(ExpectedConditions.textToBe(By.id("plan-add-result"), "Added to your plan."));
+			assertThat(phone.findElement(By.id("plan-body")).getText()).contains("Call my cousin Sam");
+			assertThat(client().search().forResource(org.hl7.fhir.r4.model.CarePlan.class).where(org.hl7.fhir.r4.model.CarePlan.PATIENT.hasId("Patient/" + patientId))
+					.returnBundle(Bundle.class).execute().getEntry().stream()
+					.flatMap(e -> ((org.hl7.fhir.r4.model.CarePlan) e.getResource()).getActivity().stream())
+					.anyMatch(a -> "Call my cousin Sam".equals(a.getDetail().getDescription()))).isTrue();
 			scrollTo(phone, plan);
 			Browsers.screenshot(phone, "patient-app-plan");
 
