@@ -117,9 +117,26 @@ class PatientAppApiIT extends BaseIT {
 		assertThat(location).startsWith("Task/");
 		assertThat(post("", bundle, own).statusCode()).isEqualTo(200);
 
+		// labelled by the server as NSSI content, whatever the app sent (this copy carried no R/BH)
+		com.fasterxml.jackson.databind.node.ObjectNode copy = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+				bundle.replace(id, UUID.randomUUID().toString()));
+		com.fasterxml.jackson.databind.node.ArrayNode labels = (com.fasterxml.jackson.databind.node.ArrayNode)
+				copy.path("entry").get(0).path("resource").path("meta").path("security");
+		for (int i = labels.size() - 1; i >= 0; i--) {
+			if (!"HTEST".equals(labels.get(i).path("code").asText())) {
+				labels.remove(i);
+			}
+		}
+		String unlabelled = copy.toString();
+		assertThat(unlabelled).doesNotContain("v3-Confidentiality");
+		HttpResponse<String> second = post("", unlabelled, own);
+		assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
+		String secondLocation = json.readTree(second.body()).path("entry").get(0).path("response").path("location").asText().split("/_history")[0];
+		assertThat(client().read().resource(Task.class).withId(secondLocation).execute().getMeta().getSecurity())
+				.extracting(Coding::getCode).contains("R", "ADOL");
 		String clinician = tokens().token().scopes("user/Task.rus").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
 		List<JsonNode> open = search("Task?patient=" + patient + "&status=requested", clinician);
-		assertThat(open.stream().filter(t -> t.path("code").toString().contains("support-request")).count()).isEqualTo(1);
+		assertThat(open.stream().filter(t -> t.path("code").toString().contains("support-request")).count()).isEqualTo(2);
 		// the clinician answers; the patient's app reads its own request back
 		Task answered = client().read().resource(Task.class).withId(location).execute();
 		answered.setStatus(Task.TaskStatus.INPROGRESS);
