@@ -104,11 +104,14 @@ function taskItem(fhir, task, flagsById, refresh, status, readOnly) {
   const about = flag ? (isSuicideRisk(flag) ? "the suicide-risk alert" : "the alert “" + alertTitle({ kind: "flag", resource: flag }) + "”")
     : focus ? sourceText(focus) : null;
   const reason = task.reasonReference && task.reasonReference.reference;
-  li.append(
+  // (a Task with neither focus nor reason, such as a person's request for support from their app, has no "about" line:
+  // append() would print a null as text)
+  li.append(...[
     line(alertTitle({ kind: "task", resource: task }), "alert-title"),
     line([PRIORITY_TEXT[task.priority] || "Routine", STATUS_TEXT[task.status] || task.status,
       task.authoredOn ? "raised " + day(task.authoredOn) : null].filter(Boolean).join(" · "), "alert-source"),
-    about || reason ? line([about ? "About " + about : null, reason ? "raised by " + sourceText(reason) : null].filter(Boolean).join(", "), "alert-source") : null);
+    about || reason ? line([about ? "About " + about : null, reason ? "raised by " + sourceText(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
+  ].filter(Boolean));
   if (readOnly) return li;
   const button = h("button", { type: "button", className: "close-task", "aria-expanded": "false",
     "aria-label": "Close task: " + alertTitle({ kind: "task", resource: task }), text: "Close task…" });

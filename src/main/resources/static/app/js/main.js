@@ -8,10 +8,11 @@ import { EpisodeForm } from "./episode-form.js";
 import { QuestionnaireRunner } from "./questionnaire.js";
 import { Treatment } from "./treatment.js";
 import { showCareTeamPanel } from "./care-team.js";
+import { Invitation } from "./invite.js";
 import { h } from "./form-kit.js";
 
 const status = document.getElementById("status");
-const SECTIONS = ["alerts", "timeline", "record", "assessment", "treatment"];
+const SECTIONS = ["alerts", "timeline", "record", "assessment", "treatment", "invite"];
 
 function say(text) {
   status.textContent = text;
@@ -75,6 +76,12 @@ async function open(fhir, patient, firstSummary) {
     new QuestionnaireRunner(fhir, patient, document.getElementById("questionnaire-form"), document.getElementById("scores"), refresh);
   }
   await treatment.load();
+  if (fhir.glassBroken) {
+    document.getElementById("invite").hidden = true;
+  } else {
+    new Invitation(fhir, document.getElementById("invite-button"), document.getElementById("invite-revoke"), document.getElementById("invite-result"),
+      document.getElementById("invite-family"));
+  }
 }
 
 FHIR.oauth2.ready().then(async client => {

@@ -30,7 +30,11 @@ public class ClinicianApp {
 	public static final String LAUNCH_URL = PATH + "launch.html";
 	public static final List<String> SCOPES = List.of(
 			"openid", "fhirUser", "launch", "launch/patient",
-			"patient/Patient.r",
+			// u: inviting the person to their own app (Patient/$nssi-invite needs a scope that updates the Patient; the
+			// access policy then asks for a treating relationship)
+			"patient/Patient.ru",
+			// the patient's family members (proxies), to invite them too (RelatedPerson/$nssi-invite: u, as above)
+			"patient/RelatedPerson.rus",
 			"patient/Observation.crs",
 			"patient/QuestionnaireResponse.crs",
 			// resolving a suicide-risk Flag once its Task is done
@@ -68,15 +72,20 @@ public class ClinicianApp {
 	}
 
 	static List<String> redirectUris(NssiProperties properties, String configured) {
+		return redirectUris(properties, configured, PATH);
+	}
+
+	/** The redirect URIs of an app served by this server at {@code path}: configured, derived, or the embedded default's loopback. */
+	static List<String> redirectUris(NssiProperties properties, String configured, String path) {
 		if (configured != null && !configured.isBlank()) {
 			return Arrays.stream(configured.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
 		}
 		String address = properties.fhir().serverAddress();
 		if (address != null && !address.isBlank()) {
 			URI uri = URI.create(address);
-			return List.of(uri.getScheme() + "://" + uri.getRawAuthority() + PATH);
+			return List.of(uri.getScheme() + "://" + uri.getRawAuthority() + path);
 		}
 		boolean embeddedDefault = properties.db().embedded() && properties.security().devClient();
-		return embeddedDefault ? List.of("http://127.0.0.1" + PATH) : List.of();
+		return embeddedDefault ? List.of("http://127.0.0.1" + path) : List.of();
 	}
 }

@@ -68,6 +68,19 @@ public class SecurityEventAuditor implements SecurityEventSink {
 		writer.recordAuditEvent(event);
 	}
 
+	@Override
+	public void accountEvent(String actor, String event, String fhirUser) {
+		AuditEvent audit = base("enrolment", "Enrolment: " + event);
+		audit.setAction(event.startsWith("invitation-created") ? AuditEvent.AuditEventAction.C : AuditEvent.AuditEventAction.U);
+		audit.getMeta().addTag(TAG_SYSTEM, "security-fact-change", null);
+		audit.addAgent().setRequestor(true).setWho(new Reference().setIdentifier(
+				new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:fhir-user").setValue(actor)));
+		// by identifier: the person's resource is named, never the invitation token or password
+		audit.addEntity().setWhat(new Reference().setIdentifier(
+				new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:resource").setValue(fhirUser)));
+		writer.recordAuditEvent(audit);
+	}
+
 	private static AuditEvent base(String tag, String description) {
 		AuditEvent event = new AuditEvent();
 		event.getMeta().addTag(TAG_SYSTEM, tag, null);

@@ -110,7 +110,36 @@ final class NssiSchema {
 						    kind varchar(10) NOT NULL,
 						    expires_at timestamptz NOT NULL,
 						    revoked boolean NOT NULL DEFAULT false)"""),
-				sql("20261201.2", "CREATE INDEX nssi_token_family_authorization ON nssi_token_family (authorization_id)"));
+				sql("20261201.2", "CREATE INDEX nssi_token_family_authorization ON nssi_token_family (authorization_id)"),
+				// enrolment by invitation (security/enrolment): people who set their own password from a one-time link.
+				// The invitation token is stored only as its SHA-256 hash; the password only as a bcrypt hash.
+				sql("20261206.1", """
+						CREATE TABLE nssi_account (
+						    username varchar(64) NOT NULL PRIMARY KEY,
+						    fhir_user varchar(200) NOT NULL UNIQUE,
+						    password_hash varchar(200) NOT NULL,
+						    created_at timestamptz NOT NULL,
+						    password_set_at timestamptz NOT NULL,
+						    disabled boolean NOT NULL DEFAULT false)"""),
+				sql("20261206.2", """
+						CREATE TABLE nssi_invitation (
+						    token_hash char(64) NOT NULL PRIMARY KEY,
+						    fhir_user varchar(200) NOT NULL,
+						    invited_by varchar(200) NOT NULL,
+						    created_at timestamptz NOT NULL,
+						    expires_at timestamptz NOT NULL,
+						    used_at timestamptz,
+						    revoked_at timestamptz)"""),
+				sql("20261206.3", "CREATE INDEX nssi_invitation_fhir_user ON nssi_invitation (fhir_user)"),
+				// failed sign-ins per username (known or not, so a lockout tells nothing about who has an account)
+				sql("20261206.4", """
+						CREATE TABLE nssi_sign_in_failure (
+						    username varchar(100) NOT NULL PRIMARY KEY,
+						    failures integer NOT NULL,
+						    last_failure_at timestamptz NOT NULL,
+						    locked_until timestamptz)"""),
+				// the optional second step of sign-in (security/enrolment/Totp): the authenticator app's shared secret
+				sql("20261206.5", "ALTER TABLE nssi_account ADD COLUMN totp_secret varchar(64)"));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

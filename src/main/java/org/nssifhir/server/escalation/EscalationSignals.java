@@ -78,6 +78,13 @@ public final class EscalationSignals {
 	static final String PREVIOUS_ATTEMPT = "risk-previous-suicide-attempt";
 	/** PHQ-9 total from which depression is "severe" (published cut-point 20). */
 	static final int PHQ9_SEVERE = 20;
+
+	/**
+	 * A diary card's urge to die (0-10) at or above this raises an urgent suicide-risk alert: the upper half of the
+	 * scale. Deliberately not higher: a false alarm costs a review, a miss can cost a life. The person's app shows
+	 * crisis contacts at the same value ({@code /patient/}, js/text-en.js).
+	 */
+	public static final int DIARY_URGE_TO_DIE_HIGH = 5;
 	/**
 	 * Free text naming a method of high lethality ("other method" in the assessment, the text of an episode's
 	 * method). Deliberately conservative: stems of self-poisoning (overdose, poison, pills, tablets, paracetamol,
@@ -140,6 +147,10 @@ public final class EscalationSignals {
 		return Optional.empty();
 	}
 
+	static boolean isDiaryCard(Observation obs) {
+		return hasCode(obs.getCode(), CONCEPTS_SYSTEM, "diary-card");
+	}
+
 	static boolean isEpisode(Observation obs) {
 		return hasCode(obs.getCode(), CONCEPTS_SYSTEM, "nssi-episode");
 	}
@@ -179,6 +190,14 @@ public final class EscalationSignals {
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-function:" + self, self,
 						"Self-harm episode done to resist suicidal thoughts"));
 			}
+			return signals;
+		}
+		if (isDiaryCard(obs)) {
+			// the person's own diary card: a high urge to die is a direct suicide signal (the app shows crisis contacts
+			// at the same threshold); a self-harm act is recorded as an episode of its own, which the rules above judge
+			component(obs, "urge-to-die").flatMap(EscalationSignals::number).filter(v -> v >= DIARY_URGE_TO_DIE_HIGH).ifPresent(v -> signals.add(
+					new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "diary-urge-to-die:" + self, self,
+							"Diary card: urge to die " + v + " of 10 (" + DIARY_URGE_TO_DIE_HIGH + " or more)")));
 			return signals;
 		}
 		String event = eventOf(obs, self);

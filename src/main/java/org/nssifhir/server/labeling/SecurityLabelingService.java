@@ -154,6 +154,11 @@ public class SecurityLabelingService {
 		if (raisedAlert(r)) {
 			rules.add(RULE_ALERT);
 		}
+		if (supportRequest(r)) {
+			// a person's request for support from their app (a Task, which no NSSI profile covers): NSSI care content,
+			// restricted whatever labels the app sent
+			rules.add(RULE_NSSI_CONTENT);
+		}
 		Set<Coding> metaCodings = Collections.newSetFromMap(new IdentityHashMap<>());
 		metaCodings.addAll(r.getMeta().getSecurity());
 		metaCodings.addAll(r.getMeta().getTag());
@@ -176,6 +181,11 @@ public class SecurityLabelingService {
 			rules.add(RULE_REFERENCE);
 		}
 		return rules;
+	}
+
+	private static boolean supportRequest(Resource r) {
+		return r instanceof org.hl7.fhir.r4.model.Task t && t.getCode().getCoding().stream()
+				.anyMatch(c -> NssiCanonicals.CONCEPTS_SYSTEM.equals(c.getSystem()) && "support-request".equals(c.getCode()));
 	}
 
 	private static boolean raisedAlert(Resource r) {

@@ -19,9 +19,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.nssifhir.server.app.ClinicianApp;
+import org.nssifhir.server.security.enrolment.Accounts;
+import org.nssifhir.server.security.enrolment.EnrolmentConfig;
+import org.nssifhir.server.security.enrolment.EnrolmentPages;
+import org.nssifhir.server.security.enrolment.SignInGuardFilter;
+import org.nssifhir.server.security.enrolment.SignInThrottle;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.nssifhir.server.security.launch.PatientPickerRedirectFilter;
 import org.nssifhir.server.settings.NssiProperties;
@@ -231,19 +237,24 @@ class AuthorizationServerConfig {
 	 */
 	@Bean
 	@Order(2)
-	SecurityFilterChain signInSecurity(HttpSecurity http) throws Exception {
-		http.securityMatcher("/login", "/logout", "/smart/**")
-				.authorizeHttpRequests(a -> a.requestMatchers("/login").permitAll().anyRequest().authenticated())
+	SecurityFilterChain signInSecurity(HttpSecurity http, SignInThrottle throttle, Accounts accounts) throws Exception {
+		http.securityMatcher("/login", "/logout", "/smart/**", EnrolmentPages.PATH)
+				.authorizeHttpRequests(a -> a.requestMatchers("/login", EnrolmentPages.PATH).permitAll().anyRequest().authenticated())
 				.formLogin(login -> login.loginPage("/login").permitAll())
+				// rate limit and lockout before any password is checked (security/enrolment/SignInThrottle)
+				.addFilterBefore(new SignInGuardFilter(throttle, accounts), org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter.class)
+				// an invitation link carries its token in the URL: never sent on as a referrer
+				.headers(h -> h.referrerPolicy(r -> r.policy(org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
 				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)));
 		return http.build();
 	}
 
 	@Bean
-	SmartUsers smartUsers(NssiProperties properties, DevClient devClient) {
+	SmartUsers smartUsers(NssiProperties properties, DevClient devClient, Accounts accounts) {
 		List<NssiProperties.User> users = new ArrayList<>(properties.security().users());
 		users.addAll(devClient.users());
-		return new SmartUsers(users);
+		// people who enrolled by invitation, after the configured ones
+		return new SmartUsers(users, username -> EnrolmentConfig.asUser(accounts, username));
 	}
 
 	@Bean
@@ -366,7 +377,8 @@ class AuthorizationServerConfig {
 	 */
 	@Bean
 	RegisteredClientRepository registeredClients(
-			NssiProperties properties, DevClient devClient, ClinicianApp clinicianApp, PasswordEncoder encoder, JdbcTemplate jdbc,
+			NssiProperties properties, DevClient devClient, ClinicianApp clinicianApp, org.nssifhir.server.app.PatientApp patientApp,
+			PasswordEncoder encoder, JdbcTemplate jdbc,
 			ca.uhn.fhir.context.FhirContext fhirContext) {
 		RotatingClients repository = new RotatingClients(new JdbcRegisteredClientRepository(jdbc));
 		ClientPolicy policy = new ClientPolicy(fhirContext.getResourceTypes());
@@ -375,10 +387,12 @@ class AuthorizationServerConfig {
 			policy.checkConfigured(client.clientId(), client.scopes(), client.app());
 			repository.save(configured(client, security, encoder, idOf(repository, client.clientId())));
 		}
-		clinicianApp.client().ifPresent(app -> {
-			policy.checkConfigured(app.clientId(), app.scopes(), app.app());
-			repository.save(configured(app, security, encoder, idOf(repository, app.clientId())));
-		});
+		for (Optional<NssiProperties.Client> served : List.of(clinicianApp.client(), patientApp.client())) {
+			served.ifPresent(app -> {
+				policy.checkConfigured(app.clientId(), app.scopes(), app.app());
+				repository.save(configured(app, security, encoder, idOf(repository, app.clientId())));
+			});
+		}
 		devClient.secret().ifPresent(secret -> repository.save(RegisteredClient.withId(idOf(repository, DevClient.CLIENT_ID))
 				.clientId(DevClient.CLIENT_ID)
 				.clientName("Development client (embedded database only)")

@@ -1,5 +1,6 @@
 package org.nssifhir.server.security;
 
+import ca.uhn.fhir.interceptor.auth.CompartmentSearchParameterModifications;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.AuthenticationException;
@@ -132,6 +133,15 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 		return all;
 	}
 
+	/**
+	 * R4 leaves Task out of the Patient compartment, but the access policy counts a Task's {@code for} as its patient
+	 * ({@code AccessPolicy.primaryPatients}): an escalation Task, a person's request for support from their app. The
+	 * patient-scope rules say the same, so a patient's own Task is theirs (and only their own: the policy still
+	 * decides every read and write).
+	 */
+	private static final CompartmentSearchParameterModifications TASK_FOR_PATIENT =
+			CompartmentSearchParameterModifications.fromAdditionalCompartmentParamNames("Task", java.util.Set.of("patient", "subject"));
+
 	private static IAuthRuleBuilderRuleOpClassifier on(SmartScope scope, IAuthRuleBuilderRuleOp op) {
 		return "*".equals(scope.resourceType()) ? op.allResources() : op.resourcesOfType(scope.resourceType());
 	}
@@ -141,7 +151,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 				.map(e -> e.getKey() + "=" + e.getValue())
 				.collect(Collectors.joining("&"));
 		if (compartment != null && filter.isEmpty()) {
-			target.inCompartment("Patient", compartment);
+			target.inModifiedCompartment("Patient", List.of(compartment), TASK_FOR_PATIENT);
 		} else if (compartment != null) {
 			target.inCompartmentWithFilter("Patient", compartment, filter);
 		} else if (!filter.isEmpty()) {

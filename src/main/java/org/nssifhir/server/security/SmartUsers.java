@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.security.core.userdetails.User;
 import org.springframework.security.core.userdetails.UserDetails;
@@ -27,27 +28,47 @@ public class SmartUsers implements UserDetailsService {
 	}
 
 	private final Map<String, NssiProperties.User> users = new LinkedHashMap<>();
+	private final Function<String, Optional<NssiProperties.User>> enrolled;
 
 	public SmartUsers(List<NssiProperties.User> configured) {
+		this(configured, username -> Optional.empty());
+	}
+
+	/**
+	 * @param enrolled people who enrolled by invitation (security/enrolment), looked up when no configured user has
+	 *     the name; a disabled account is not found
+	 */
+	public SmartUsers(List<NssiProperties.User> configured, Function<String, Optional<NssiProperties.User>> enrolled) {
 		for (NssiProperties.User user : configured) {
 			if (users.put(user.username(), user) != null) {
 				throw new IllegalStateException("nssi.security.users lists '" + user.username() + "' twice");
 			}
 		}
+		this.enrolled = enrolled;
 	}
 
 	@Override
 	public UserDetails loadUserByUsername(String username) {
-		NssiProperties.User user = users.get(username);
-		if (user == null) {
-			throw new UsernameNotFoundException("Unknown user");
-		}
+		NssiProperties.User user = find(username).orElseThrow(() -> new UsernameNotFoundException("Unknown user"));
 		return User.withUsername(user.username()).password(user.password()).roles(kind(user.fhirUser()).name()).build();
 	}
 
 	/** The relative reference of the user's FHIR resource, e.g. {@code Practitioner/123}. */
 	public Optional<String> fhirUser(String username) {
-		return Optional.ofNullable(users.get(username)).map(NssiProperties.User::fhirUser);
+		return find(username).map(NssiProperties.User::fhirUser);
+	}
+
+	/** Whether the configuration names this user (enrolment must not hand out the same name). */
+	public boolean configured(String username) {
+		return username != null && users.keySet().stream().anyMatch(username::equalsIgnoreCase);
+	}
+
+	private Optional<NssiProperties.User> find(String username) {
+		if (username == null) {
+			return Optional.empty();
+		}
+		NssiProperties.User user = users.get(username);
+		return user != null ? Optional.of(user) : enrolled.apply(username);
 	}
 
 	public static Kind kind(String fhirUser) {

@@ -22,6 +22,12 @@ public enum ErrorCode {
 	DELETE_TARGET_REFERENCED(309, 409, "delete refused: the resource is referenced by other resources (which are not named)"),
 	CONDITIONAL_NOT_PERMITTED(310, 403, "conditional create/update/patch/delete or conditional reference not confined to a record the caller may see in full"),
 	POLICY_REFUSED(311, 403, "the access policy refuses this change (care relationships, consents, proxies, subscriptions, label operations) or interaction"),
+	// enrolment and sign-in (security/enrolment)
+	INVITATION_NOT_USABLE(321, 410, "invitation link unknown, already used, expired or revoked (the same answer for each)"),
+	PASSWORD_RULES_NOT_MET(322, 400, "enrolment: the password breaks the rules (12 to 128 characters, not the username, not a common password, the two entries the same) or the username is taken or malformed"),
+	SIGN_IN_RATE_LIMITED(323, 429, "too many failed sign-ins or invitation links from this address in a short time: wait and try again"),
+	SIGN_IN_LOCKED(324, 429, "sign-in for this username paused after repeated failed attempts (`NSSI_ENROLMENT_MAXFAILURES`, for `NSSI_ENROLMENT_LOCKOUT`); a new invitation resets it"),
+	NOT_INVITABLE(325, 422, "`$nssi-invite`: the resource cannot sign in (a RelatedPerson that is inactive or names no patient)"),
 	RESPONSE_NOT_EXTRACTABLE(401, 422, "QuestionnaireResponse not extractable (status, subject, incomplete PHQ-9)"),
 	QUESTIONNAIRE_NOT_SUPPORTED(402, 422, "questionnaire not supported by `$extract`"),
 	OPERATION_PARAMETER_INVALID(403, 400, "invalid or repeated operation parameter"),

@@ -49,6 +49,35 @@ class EscalationSignalsTest {
 	}
 
 	@Test
+	void diaryCardUrgeToDieOfFiveOrMore_isAnUrgentSuicideRiskSignal_keyedOnTheCard() {
+		for (int urge : new int[] {5, 10}) {
+			assertThat(EscalationSignals.find(diaryCard(urge))).singleElement().satisfies(s -> {
+				assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
+				assertThat(s.taskPriority()).isEqualTo("urgent");
+				assertThat(s.eventKey()).isEqualTo("diary-urge-to-die:Observation/d1");
+				assertThat(s.reason()).contains("urge to die " + urge + " of 10");
+			});
+		}
+		assertThat(EscalationSignals.find(diaryCard(4))).isEmpty();
+		Observation noUrgeRecorded = diaryCard(9);
+		noUrgeRecorded.getComponent().removeIf(c -> c.getCode().getCodingFirstRep().getCode().equals("urge-to-die"));
+		assertThat(EscalationSignals.find(noUrgeRecorded)).isEmpty();
+	}
+
+	private static Observation diaryCard(int urgeToDie) {
+		Observation card = new Observation();
+		card.setId("Observation/d1");
+		card.setStatus(Observation.ObservationStatus.FINAL);
+		card.getCode().addCoding(new org.hl7.fhir.r4.model.Coding(org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM, "diary-card", null));
+		card.setSubject(new org.hl7.fhir.r4.model.Reference(PATIENT));
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.IntegerType(8)).getCode()
+				.addCoding(new org.hl7.fhir.r4.model.Coding(org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM, "urge-intensity", null));
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.IntegerType(urgeToDie)).getCode()
+				.addCoding(new org.hl7.fhir.r4.model.Coding(org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM, "urge-to-die", null));
+		return card;
+	}
+
+	@Test
 	void enteredInErrorEpisode_raisesNothing() {
 		Observation obs = episode("intent-present", "care-emergency");
 		obs.setStatus(Observation.ObservationStatus.ENTEREDINERROR);

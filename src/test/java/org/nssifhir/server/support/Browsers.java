@@ -25,6 +25,22 @@ public final class Browsers {
 	private Browsers() {}
 
 	public static WebDriver chromium() {
+		return chromium(1280, 900);
+	}
+
+	/**
+	 * A phone: a 390x844 CSS-pixel viewport (a common phone's), by Chromium's device emulation (headless windows are
+	 * never narrower than 500 pixels).
+	 */
+	public static ChromeDriver phone() {
+		return chromium(500, 900, java.util.Map.of("deviceMetrics", java.util.Map.of("width", 390, "height", 844, "pixelRatio", 1.0)));
+	}
+
+	public static ChromeDriver chromium(int width, int height) {
+		return chromium(width, height, null);
+	}
+
+	private static ChromeDriver chromium(int width, int height, java.util.Map<String, Object> mobileEmulation) {
 		if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
 			throw new IllegalStateException("Browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
 		}
@@ -35,7 +51,10 @@ public final class Browsers {
 			options.addArguments(
 					"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 					"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-					"--window-size=1280,900", "--user-data-dir=" + profile);
+					"--window-size=" + width + "," + height, "--user-data-dir=" + profile);
+			if (mobileEmulation != null) {
+				options.setExperimentalOption("mobileEmulation", mobileEmulation);
+			}
 			ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
 			ChromeDriver driver = new ChromeDriver(service, options);
 			driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));

@@ -96,6 +96,11 @@ public final class SmartTestApps {
 		}
 		// the clinician app at /app/ (ClinicianApp), on whatever database the tests run
 		registry.add("nssi.app.redirect-uris", () -> "http://127.0.0.1/app/");
+		// the person's app at /patient/ (PatientApp), and a synthetic crisis contact for it to show
+		registry.add("nssi.patient-app.redirect-uris[0]", () -> "http://127.0.0.1/patient/");
+		registry.add("nssi.patient-app.crisis-contacts[0].name", () -> "Test crisis line (synthetic)");
+		registry.add("nssi.patient-app.crisis-contacts[0].phone", () -> "+99 000 000 000");
+		registry.add("nssi.patient-app.crisis-contacts[0].text", () -> "Day and night, free");
 		String jwksUrl = jwksServer();
 		backend(registry, 5, BACKEND_RS384, jwksUrl, "RS384");
 		backend(registry, 6, BACKEND_ES384, jwksUrl, "ES384");

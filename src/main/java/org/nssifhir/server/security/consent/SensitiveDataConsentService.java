@@ -21,6 +21,7 @@ import org.nssifhir.server.security.SmartScope;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.support.ErrorCode;
+import org.nssifhir.server.support.RequestScoped;
 import org.nssifhir.server.support.SecurityLabels;
 
 /**
@@ -156,11 +157,30 @@ public class SensitiveDataConsentService implements IConsentService {
 				|| resource instanceof org.hl7.fhir.instance.model.api.IBaseOperationOutcome
 				|| resource instanceof org.hl7.fhir.instance.model.api.IBaseParameters
 				|| op == RestOperationTypeEnum.CREATE || op == RestOperationTypeEnum.UPDATE
-				|| op == RestOperationTypeEnum.PATCH || op == RestOperationTypeEnum.DELETE) {
+				|| op == RestOperationTypeEnum.PATCH || op == RestOperationTypeEnum.DELETE
+				|| containedInShown(request).contains(resource)) {
 			return ConsentOutcome.PROCEED;
 		}
-		return policy.mayRead(request, who.get(), resource) ? ConsentOutcome.PROCEED : ConsentOutcome.REJECT;
+		boolean shown = policy.mayRead(request, who.get(), resource);
+		if (shown && resource instanceof org.hl7.fhir.r4.model.DomainResource container) {
+			containedInShown(request).addAll(container.getContained());
+		}
+		return shown ? ConsentOutcome.PROCEED : ConsentOutcome.REJECT;
 	}
+
+	/**
+	 * The contained resources (a safety plan's contacts, say) of the resources shown in this answer: part of their
+	 * container's content, judged with it (HAPI walks a container before its contained resources). Judging them on
+	 * their own refused them to every token without a scope for their types, and HAPI, removing one from the
+	 * container while walking it, answered the search with a 500 (ConcurrentModificationException). By identity: a
+	 * contained resource of one record is never taken for a top-level one.
+	 */
+	private static java.util.Set<IBaseResource> containedInShown(RequestDetails request) {
+		return RequestScoped.value(request, CONTAINED, () -> java.util.Collections.synchronizedSet(
+				java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>())));
+	}
+
+	private static final String CONTAINED = SensitiveDataConsentService.class.getName() + ".contained";
 
 	/**
 	 * For operations that compute answers from a patient's NSSI record instead of returning resources (the

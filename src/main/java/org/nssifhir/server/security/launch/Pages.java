@@ -12,17 +12,17 @@ import org.springframework.web.util.HtmlUtils;
  * {@link #esc}, the stylesheet {@link #STYLESHEET} served by this server (no other origin, no inline style or
  * script: the Content-Security-Policy of these paths allows neither), never cached.
  */
-final class Pages {
+public final class Pages {
 
-	static final String STYLESHEET = "/css/nssi-pages.css";
+	public static final String STYLESHEET = "/css/nssi-pages.css";
 
 	private Pages() {}
 
-	static ResponseEntity<String> page(String title, String body) {
+	public static ResponseEntity<String> page(String title, String body) {
 		return page(HttpStatus.OK, title, body);
 	}
 
-	static ResponseEntity<String> page(HttpStatus status, String title, String body) {
+	public static ResponseEntity<String> page(HttpStatus status, String title, String body) {
 		String html = "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
 				+ "<title>" + esc(title) + " - NSSI FHIR Server</title>"
 				+ "<link rel='stylesheet' href='" + STYLESHEET + "'>"
@@ -30,17 +30,17 @@ final class Pages {
 		return ResponseEntity.status(status).header("Cache-Control", "no-store").contentType(MediaType.TEXT_HTML).body(html);
 	}
 
-	static String csrf(HttpServletRequest http) {
+	public static String csrf(HttpServletRequest http) {
 		CsrfToken token = (CsrfToken) http.getAttribute(CsrfToken.class.getName());
 		return token == null ? "" : hidden(token.getParameterName(), token.getToken());
 	}
 
-	static String hidden(String name, String value) {
+	public static String hidden(String name, String value) {
 		return "<input type='hidden' name='" + esc(name) + "' value='" + esc(value) + "'>";
 	}
 
 	/** HTML-escapes text for element content and single- or double-quoted attributes. */
-	static String esc(String value) {
+	public static String esc(String value) {
 		return value == null ? "" : HtmlUtils.htmlEscape(value, "UTF-8");
 	}
 }

@@ -33,9 +33,18 @@ public class SignInPages {
 
 	@GetMapping(value = "/login", produces = MediaType.TEXT_HTML_VALUE)
 	public ResponseEntity<String> login(HttpServletRequest http) {
+		return Pages.page("Sign in", loginBody(http, http.getParameter("error") != null ? "Wrong username or password." : null));
+	}
+
+	/** The whole sign-in page with an error message (escaped), for refusals made before the password is checked. */
+	public static String loginPage(HttpServletRequest http, String error) {
+		return Pages.page("Sign in", loginBody(http, error)).getBody();
+	}
+
+	private static String loginBody(HttpServletRequest http, String error) {
 		StringBuilder body = new StringBuilder("<h1>Sign in</h1>");
-		if (http.getParameter("error") != null) {
-			body.append("<p class='error' role='alert'>Wrong username or password.</p>");
+		if (error != null) {
+			body.append("<p class='error' role='alert' id='login-error'>").append(Pages.esc(error)).append("</p>");
 		}
 		if (http.getParameter("logout") != null) {
 			body.append("<p role='status'>You have signed out.</p>");
@@ -43,8 +52,10 @@ public class SignInPages {
 		body.append("<form method='post' action='/login'>").append(Pages.csrf(http))
 				.append("<p><label for='username'>Username</label> <input id='username' name='username' autocomplete='username' required autofocus></p>")
 				.append("<p><label for='password'>Password</label> <input id='password' name='password' type='password' autocomplete='current-password' required></p>")
+				.append("<p><label for='code'>Code from your authenticator app (only if you set one up)</label> <input id='code' name='code'"
+						+ " inputmode='numeric' autocomplete='one-time-code' maxlength='6'></p>")
 				.append("<button type='submit'>Sign in</button></form>");
-		return Pages.page("Sign in", body.toString());
+		return body.toString();
 	}
 
 	@GetMapping(value = CONSENT, produces = MediaType.TEXT_HTML_VALUE)

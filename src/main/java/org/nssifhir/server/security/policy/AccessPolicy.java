@@ -285,6 +285,24 @@ public class AccessPolicy {
 		return Optional.empty();
 	}
 
+	/**
+	 * Why the caller may not invite a person (the patient, or a proxy of the patient) to sign in as their FHIR
+	 * resource, or revoke such an invitation; empty if they may. Giving someone a sign-in for a patient's record is a
+	 * fact that decides access, like a consent: the EHR's backend client, an administrator, or a clinician treating
+	 * the patient (in their own name, not through break-the-glass); never the patient, a proxy or an unknown user
+	 * (a proxy inviting another proxy would widen access the patient never granted).
+	 */
+	public Optional<Refusal> enrolmentRefusal(RequestDetails request, RequestIdentity who, String patientId) {
+		boolean admin = who.fhirUser().map(settings.relationshipAdministrators()::contains).orElse(false);
+		boolean allowed = switch (who.kind()) {
+			case BACKEND -> true;
+			case CLINICIAN -> admin || (!who.breakTheGlass() && relationships.treats(request, who.fhirUser().orElseThrow(), patientId));
+			default -> admin;
+		};
+		return allowed ? Optional.empty() : Optional.of(Refusal.forbidden("Invitations to sign in are sent by a clinician treating the"
+				+ " patient, the EHR's backend client or an administrator; never by the patient or a proxy"));
+	}
+
 	/** A Patient's general practitioners as references (empty for anything else): a care relationship. */
 	static Set<String> generalPractitioners(IBaseResource patient) {
 		if (!(patient instanceof Patient p)) {

@@ -20,4 +20,11 @@ public interface SecurityEventSink {
 
 	/** A Subscription notification sent (or withheld) to its endpoint. */
 	void subscriptionDelivery(String subscriptionReference, String resourceReference, String endpointHost, boolean delivered);
+
+	/**
+	 * An event of enrolment and sign-in that changes or protects who can act as a FHIR user: an invitation
+	 * created, revoked or redeemed (a password set), a sign-in paused after repeated failures. {@code actor} is
+	 * who did it (a fhirUser, a client id or a username), {@code fhirUser} the person concerned.
+	 */
+	void accountEvent(String actor, String event, String fhirUser);
 }

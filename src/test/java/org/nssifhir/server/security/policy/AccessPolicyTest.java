@@ -13,6 +13,7 @@ import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.settings.NssiProperties;
 
 /** Whose record a resource is (primary patient vs. every patient named), and that every HAPI interaction is classified. */
@@ -61,6 +62,33 @@ class AccessPolicyTest {
 		Appointment appointment = new Appointment();
 		appointment.addParticipant().setActor(new Reference("Patient/p1"));
 		assertThat(policy.primaryPatients(appointment)).isEmpty();
+	}
+
+	/** Who may invite a person to sign in for a patient: a treating clinician in their own name, a backend, an administrator. */
+	@Test
+	void invitationsAreForTreatingCliniciansBackendsAndAdministrators_neverPatientsOrProxies() {
+		org.nssifhir.server.security.consent.TreatingRelationships relationships =
+				org.mockito.Mockito.mock(org.nssifhir.server.security.consent.TreatingRelationships.class);
+		org.mockito.Mockito.when(relationships.treats(org.mockito.ArgumentMatchers.any(), org.mockito.ArgumentMatchers.eq("Practitioner/dr1"),
+				org.mockito.ArgumentMatchers.eq("p1"))).thenReturn(true);
+		AccessPolicy withTeam = new AccessPolicy(fhir, relationships, null, null,
+				new NssiProperties.Policy(List.of("Practitioner/admin"), List.of(), List.of(), java.time.Duration.ZERO));
+		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.CLINICIAN, "Practitioner/dr1", false), "p1")).isEmpty();
+		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.CLINICIAN, "Practitioner/dr1", true), "p1"))
+				.as("break-the-glass reads in an emergency; it does not hand out sign-ins").isPresent();
+		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.CLINICIAN, "Practitioner/dr2", false), "p1")).isPresent();
+		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.CLINICIAN, "Practitioner/admin", false), "p1")).isEmpty();
+		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.BACKEND, null, false), "p1")).isEmpty();
+		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.PATIENT, "Patient/p1", false), "p1")).isPresent();
+		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.PROXY, "RelatedPerson/rp1", false), "p1")).isPresent();
+		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.UNKNOWN, null, false), "p1")).isPresent();
+	}
+
+	private static RequestIdentity who(RequestIdentity.Kind kind, String fhirUser, boolean breakTheGlass) {
+		java.util.Optional<String> user = java.util.Optional.ofNullable(fhirUser);
+		org.nssifhir.server.security.SmartAccess access = new org.nssifhir.server.security.SmartAccess(
+				List.of(), List.of(), java.util.Optional.empty(), "client", "subject", user, List.of());
+		return new RequestIdentity(kind, access, user, java.util.Optional.empty(), "client", breakTheGlass);
 	}
 
 	/** HAPI's own list of interactions: each one has a handling (a new one fails to compile, and fails here). */

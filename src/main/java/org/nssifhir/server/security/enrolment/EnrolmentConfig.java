@@ -1,0 +1,57 @@
+package org.nssifhir.server.security.enrolment;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import java.time.Clock;
+import java.util.Optional;
+import org.nssifhir.server.security.FeatureOperations;
+import org.nssifhir.server.security.policy.AccessPolicy;
+import org.nssifhir.server.security.policy.SecurityEventSink;
+import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Enrolment by invitation, for the built-in authorization server only (with an external identity provider the
+ * people sign in there). Accounts, invitations and sign-in failures are tables of ours ({@code db/NssiSchema}).
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
+public class EnrolmentConfig {
+
+	@Bean
+	public Accounts enrolledAccounts(JdbcTemplate jdbc) {
+		return new Accounts(jdbc);
+	}
+
+	/** Enrolled people as the authorization server's users (a disabled account cannot sign in). */
+	public static Optional<NssiProperties.User> asUser(Accounts accounts, String username) {
+		return accounts.byUsername(username)
+				.filter(account -> !account.disabled())
+				.map(account -> new NssiProperties.User(account.username(), account.passwordHash(), account.fhirUser()));
+	}
+
+	@Bean
+	Invitations invitations(JdbcTemplate jdbc) {
+		return new Invitations(jdbc);
+	}
+
+	@Bean
+	public SignInThrottle signInThrottle(JdbcTemplate jdbc, EnrolmentSettings settings, SecurityEventSink events) {
+		return new SignInThrottle(jdbc, settings, events, Clock.systemUTC());
+	}
+
+	@Bean
+	FeatureOperations enrolmentOperations() {
+		return new EnrolmentOperations();
+	}
+
+	@Bean
+	InvitationProvider invitationProvider(
+			DaoRegistry daos, AccessPolicy policy, Invitations invitations, Accounts accounts, EnrolmentSettings settings,
+			ServerAddress address, SecurityEventSink events) {
+		return new InvitationProvider(daos, policy, invitations, accounts, settings, address, events, Clock.systemUTC());
+	}
+}

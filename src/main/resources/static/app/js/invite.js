@@ -1,0 +1,59 @@
+// Inviting the person to their own app: Patient/[id]/$nssi-invite answers a one-time link (shown once, to give to
+// the person: it is not stored anywhere readable) and when it expires; $nssi-revoke-invitation withdraws open
+// links. Who may invite is the server's access policy (a clinician treating the patient).
+import { h } from "./form-kit.js";
+import { FhirError, params, value } from "./fhir.js";
+
+export class Invitation {
+  constructor(fhir, button, revoke, result, family) {
+    this.fhir = fhir;
+    this.result = result;
+    button.addEventListener("click", () => this.run("Patient/" + fhir.patientId, "$nssi-invite"));
+    revoke.addEventListener("click", () => this.run("Patient/" + fhir.patientId, "$nssi-revoke-invitation"));
+    if (family) this.listFamily(family);
+  }
+
+  /** The patient's family members on record (RelatedPerson), each with its own invitation button. */
+  async listFamily(list) {
+    try {
+      const people = await this.fhir.search("RelatedPerson?patient=" + this.fhir.patientId);
+      list.replaceChildren(...people.filter(p => p.active !== false).map(p => {
+        const name = ((p.name || [])[0] || {});
+        const label = [...(name.given || []), name.family].filter(Boolean).join(" ") || "Family member";
+        const relation = ((p.relationship || [])[0] || {});
+        const relationText = relation.text || ((relation.coding || [])[0] || {}).display || "";
+        const button = h("button", { type: "button", className: "secondary invite-proxy", "data-person": "RelatedPerson/" + p.id,
+          text: "Invite " + label });
+        button.addEventListener("click", () => this.run("RelatedPerson/" + p.id, "$nssi-invite"));
+        return h("li", {}, h("span", { text: label + (relationText ? " (" + relationText + ")" : "") + " " }), button);
+      }));
+    } catch {
+      list.replaceChildren();
+    }
+  }
+
+  async run(person, operation) {
+    this.result.textContent = "Working…";
+    try {
+      const answer = await this.fhir.request(person + "/" + operation, { method: "POST", body: { resourceType: "Parameters" } });
+      if (operation === "$nssi-revoke-invitation") {
+        this.result.textContent = "Open invitations revoked: " + value(params(answer, "revoked")[0]) + ".";
+        return;
+      }
+      const link = value(params(answer, "link")[0]);
+      const expires = new Date(value(params(answer, "expires")[0]));
+      const username = params(answer, "username")[0];
+      const field = h("input", { id: "invite-link", type: "text", readonly: true, value: link, "aria-label": "Invitation link" });
+      this.result.replaceChildren(
+        h("p", { text: "Give this link to the person (in person, or by a channel only they read). It works once, until "
+          + expires.toLocaleString() + "." + (username ? " They already have the username " + value(username) + ": the link sets a new password." : "") }),
+        field);
+      field.focus();
+      field.select();
+    } catch (error) {
+      this.result.textContent = error instanceof FhirError && error.status === 403
+        ? "You cannot invite this person: " + error.message
+        : "The invitation could not be created: " + error.message;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// The person's own app: after the SMART launch, everything comes from the FHIR API with their token, and what
+// they may see and do is the server's access policy's decision. A patient gets the diary card, support, their
+// plan and progress; a parent (a RelatedPerson proxy) gets what the young person's Consent releases.
+import { t, translatePage } from "./i18n.js";
+import { Fhir, FhirError, h } from "./fhir.js";
+import { Queue } from "./queue.js";
+import { loadContacts, renderContacts } from "./crisis.js";
+import { DiaryCard } from "./diary.js";
+import { Support } from "./support.js";
+import { loadPlan, renderPlan, planEditor } from "./plan.js";
+import { loadProgress, renderProgress } from "./progress.js";
+import { releasedLabels, renderProxy } from "./proxy.js";
+
+const status = document.getElementById("status");
+const $ = id => document.getElementById(id);
+
+function say(text) {
+  status.textContent = text;
+}
+
+function signInAgain() {
+  say(t("signInAgain"));
+  status.append(" ", h("a", { href: "launch.html", className: "button", text: t("signInAgainButton") }));
+}
+
+function personName(resource) {
+  const n = (resource && resource.name || [])[0];
+  return n ? (n.given || [])[0] || n.text || n.family || "" : "";
+}
+
+async function readPatient(fhir) {
+  const key = "nssi-patient-self:" + fhir.patientId;
+  try {
+    const patient = await fhir.request("Patient/" + fhir.patientId);
+    localStorage.setItem(key, JSON.stringify({ name: patient.name, meta: { security: (patient.meta && patient.meta.security) || [] } }));
+    return patient;
+  } catch (error) {
+    const cached = localStorage.getItem(key);
+    if (cached) return JSON.parse(cached);
+    throw error;
+  }
+}
+
+function queueStatus(items) {
+  $("queue-status").textContent = items.length ? t("waitingCount", { count: items.length }) : t("waitingNone");
+  $("queue-status").dataset.waiting = String(items.length);
+  $("sync-now").hidden = items.length === 0;
+}
+
+function signOut(fhir) {
+  Object.keys(localStorage).filter(k => k.startsWith("nssi-patient")).forEach(k => localStorage.removeItem(k));
+  sessionStorage.clear();
+  document.querySelectorAll("main section").forEach(s => { s.hidden = s.id !== "crisis"; });
+  say(t("signedOut"));
+  $("sign-out").hidden = true;
+}
+
+async function start(client) {
+  const fhir = new Fhir(client);
+  const contacts = await loadContacts();
+  renderContacts($("crisis-contacts"), contacts);
+  const patient = await readPatient(fhir);
+  const testData = ((patient.meta && patient.meta.security) || []).some(s => s.code === "HTEST");
+  const name = personName(patient);
+  $("nav").hidden = false;
+  $("sign-out").hidden = false;
+  $("sign-out").addEventListener("click", () => signOut(fhir));
+  $("plan-print").addEventListener("click", () => window.print());
+
+  if (fhir.isProxy) {
+    document.body.dataset.role = "proxy";
+    $("hello").textContent = t("helloProxy", { name });
+    $("nav-today").hidden = true;
+    $("nav-support").hidden = true;
+    const released = await releasedLabels(fhir);
+    renderProxy($("proxy"), name, released);
+    $("plan").hidden = false;
+    $("progress").hidden = false;
+    renderPlan($("plan-body"), $("plan-print"), await loadPlan(fhir), released !== null);
+    renderProgress($("progress-body"), await loadProgress(fhir), released !== null);
+    return;
+  }
+
+  document.body.dataset.role = "patient";
+  $("hello").textContent = t("hello", { name });
+  ["diary", "support", "plan", "progress"].forEach(id => { $(id).hidden = false; });
+  const refreshProgress = async () => {
+    try {
+      renderProgress($("progress-body"), await loadProgress(fhir));
+    } catch {
+      // offline: the last view stays
+    }
+  };
+  const queue = new Queue(fhir, queueStatus, (entry, error) => {
+    // an entry the server refused (it would be refused again): said where the queue is, never silently dropped
+    $("queue-refused").textContent = t("sendFailed", { message: error.message });
+    $("queue-refused").hidden = false;
+  });
+  queue.onSignedOut = signInAgain;
+  queueStatus(queue.items());
+  $("sync-now").addEventListener("click", async () => {
+    await queue.flush();
+    refreshProgress();
+  });
+  const diary = new DiaryCard(fhir, queue, $("diary-form"), $("diary-result"), contacts, testData, refreshProgress);
+  await diary.render();
+  const support = new Support(fhir, queue, $("support-button"), $("support-status"), $("crisis"), testData);
+  support.poll();
+  try {
+    const loaded = await loadPlan(fhir);
+    renderPlan($("plan-body"), $("plan-print"), loaded);
+    if (loaded.plan) $("plan-edit").replaceChildren(planEditor(fhir, $("plan-body"), $("plan-print")));
+  } catch {
+    renderPlan($("plan-body"), $("plan-print"), { plan: null, offlineSince: null });
+  }
+  await refreshProgress();
+  // entries left from an earlier visit, then every half minute while the app is open
+  queue.flush().then(refreshProgress);
+  setInterval(() => queue.items().length && queue.flush(), 30000);
+}
+
+translatePage();
+FHIR.oauth2.ready()
+  .catch(() => {
+    // no sign-in in this tab yet: start one
+    location.replace("launch.html");
+    return null;
+  })
+  .then(async client => {
+    if (!client) return;
+    try {
+      await start(client);
+      say(t("ready"));
+      document.body.dataset.ready = "true";
+    } catch (error) {
+      if (error instanceof FhirError && error.status === 401) signInAgain();
+      else say(error.message);
+      document.body.dataset.ready = "error";
+    }
+  });

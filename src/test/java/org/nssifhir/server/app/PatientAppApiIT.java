@@ -1,0 +1,251 @@
+package org.nssifhir.server.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.UUID;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.RelatedPerson;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.Task;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.TestConsents;
+
+/**
+ * What the person's app at {@code /patient/} does, through the API with its own scopes ({@link PatientApp#SCOPES})
+ * and a patient's or proxy's token: a diary card (with an episode) sent as a transaction of conditional creates on
+ * phone-made identifiers is stored once however often it is sent; a high urge to die raises the suicide-risk alert
+ * the treating clinician sees; a support request is a Task the clinician's Task search finds, and the patient reads
+ * its status; a proxy sees the patient's restricted data only as far as the patient's Consent releases it, and may
+ * not write into the record. All decided by the access policy, with no exception for the app.
+ */
+class PatientAppApiIT extends BaseIT {
+
+	private static final String CS = "https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs";
+	private static final String APP = "urn:nssi-fhir:patient-app";
+	private static final String SCOPES = String.join(" ", PatientApp.SCOPES.stream().filter(s -> s.startsWith("patient/")).toList());
+
+	private final ObjectMapper json = new ObjectMapper();
+	private String patient;
+	private String parent;
+	private String treating;
+
+	@BeforeEach
+	void adolescentWithTeamAndParent() {
+		IGenericClient admin = client();
+		Patient p = tagged(new Patient());
+		p.addName().setFamily("Apptest").addGiven("Kim");
+		p.setBirthDateElement(new DateType("2011-05-01"));
+		patient = admin.create().resource(p).execute().getId().getIdPart();
+		treating = admin.create().resource(tagged(new Practitioner())).execute().getId().getIdPart();
+		RelatedPerson rp = tagged(new RelatedPerson());
+		rp.setPatient(new Reference("Patient/" + patient));
+		parent = admin.create().resource(rp).execute().getId().getIdPart();
+		CareTeam team = tagged(new CareTeam());
+		team.setStatus(CareTeam.CareTeamStatus.ACTIVE);
+		team.setSubject(new Reference("Patient/" + patient));
+		team.addParticipant().setMember(new Reference("Practitioner/" + treating));
+		admin.create().resource(team).execute();
+	}
+
+	@Test
+	void aDiaryCardSentTwiceIsStoredOnceAndAHighUrgeToDieAlertsTheTreatingClinician() throws Exception {
+		String own = tokens().ownPatient(patient, SCOPES);
+		String card = UUID.randomUUID().toString();
+		String episode = UUID.randomUUID().toString();
+		String bundle = diaryTransaction(card, episode, 7);
+		HttpResponse<String> first = post("", bundle, own);
+		assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+		// the answer was lost: the phone sends the same transaction again; nothing new is stored
+		HttpResponse<String> again = post("", bundle, own);
+		assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+		assertThat(search("Observation?patient=" + patient + "&identifier=" + APP + "|" + card, own)).hasSize(1);
+		assertThat(search("Observation?patient=" + patient + "&identifier=" + APP + "|" + episode, own)).hasSize(1);
+		// the diary card is labelled like every NSSI record (the person's own: readable by them)
+		JsonNode found = search("Observation?patient=" + patient + "&identifier=" + APP + "|" + card, own).get(0);
+		assertThat(found.path("meta").path("security").toString()).contains("\"R\"").contains("ADOL");
+		assertThat(found.path("hasMember").get(0).path("reference").asText()).startsWith("Observation/");
+
+		// the urge to die of 7 raised one urgent suicide-risk alert, which the treating clinician's app finds
+		String clinician = tokens().token().scopes("patient/Flag.rs user/Task.rus patient/Observation.rs")
+				.claim("patient", patient).claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
+		List<JsonNode> flags = search("Flag?patient=" + patient, clinician);
+		assertThat(flags).anySatisfy(f -> assertThat(f.path("identifier").toString()).contains("diary-urge-to-die:Observation/"));
+		List<JsonNode> tasks = search("Task?patient=" + patient + "&status=requested", clinician);
+		assertThat(tasks).anySatisfy(t -> {
+			assertThat(t.path("priority").asText()).isEqualTo("urgent");
+			assertThat(t.path("description").asText() + t.path("reasonCode").toString()).containsIgnoringCase("urge to die");
+		});
+		// the episode with intent "unsure" raised its own
+		assertThat(flags.stream().filter(f -> f.path("identifier").toString().contains("suicide-risk:Observation/")).count()).isEqualTo(1);
+	}
+
+	@Test
+	void aSupportRequestIsATaskTheClinicianSeesAndThePatientFollows() throws Exception {
+		String own = tokens().ownPatient(patient, SCOPES);
+		String id = UUID.randomUUID().toString();
+		String task = """
+				{"resourceType":"Task","meta":{"security":[%s,{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"},
+				 {"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"BH"}]},
+				 "identifier":[{"system":"%s","value":"%s"}],"status":"requested","intent":"order","priority":"urgent",
+				 "code":{"coding":[{"system":"%s","code":"support-request","display":"Request for support"}]},
+				 "description":"The person asked for support now (phone coaching) from their app",
+				 "for":{"reference":"Patient/%s"},"requester":{"reference":"Patient/%s"},"authoredOn":"2026-12-06T10:00:00Z"}"""
+				.formatted(htest(), APP, id, CS, patient, patient);
+		String bundle = """
+				{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:%s","resource":%s,
+				 "request":{"method":"POST","url":"Task","ifNoneExist":"identifier=%s%%7C%s&patient=Patient/%s"}}]}""".formatted(id, task, APP, id, patient);
+		HttpResponse<String> created = post("", bundle, own);
+		assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+		String location = json.readTree(created.body()).path("entry").get(0).path("response").path("location").asText().split("/_history")[0];
+		assertThat(location).startsWith("Task/");
+		assertThat(post("", bundle, own).statusCode()).isEqualTo(200);
+
+		// labelled by the server as NSSI content, whatever the app sent (this copy carried no R/BH)
+		com.fasterxml.jackson.databind.node.ObjectNode copy = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+				bundle.replace(id, UUID.randomUUID().toString()));
+		com.fasterxml.jackson.databind.node.ArrayNode labels = (com.fasterxml.jackson.databind.node.ArrayNode)
+				copy.path("entry").get(0).path("resource").path("meta").path("security");
+		for (int i = labels.size() - 1; i >= 0; i--) {
+			if (!"HTEST".equals(labels.get(i).path("code").asText())) {
+				labels.remove(i);
+			}
+		}
+		String unlabelled = copy.toString();
+		assertThat(unlabelled).doesNotContain("v3-Confidentiality");
+		HttpResponse<String> second = post("", unlabelled, own);
+		assertThat(second.statusCode()).as(second.body()).isEqualTo(200);
+		String secondLocation = json.readTree(second.body()).path("entry").get(0).path("response").path("location").asText().split("/_history")[0];
+		assertThat(client().read().resource(Task.class).withId(secondLocation).execute().getMeta().getSecurity())
+				.extracting(Coding::getCode).contains("R", "ADOL");
+		String clinician = tokens().token().scopes("user/Task.rus").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
+		List<JsonNode> open = search("Task?patient=" + patient + "&status=requested", clinician);
+		assertThat(open.stream().filter(t -> t.path("code").toString().contains("support-request")).count()).isEqualTo(2);
+		// the clinician answers; the patient's app reads its own request back
+		Task answered = client().read().resource(Task.class).withId(location).execute();
+		answered.setStatus(Task.TaskStatus.INPROGRESS);
+		client().update().resource(answered).execute();
+		HttpResponse<String> mine = get(location, own);
+		assertThat(mine.statusCode()).as(mine.body()).isEqualTo(200);
+		assertThat(json.readTree(mine.body()).path("status").asText()).isEqualTo("in-progress");
+		// a patient's token writes a Task only for its own patient (Task.for is the Task's patient, as for the policy)
+		String other = client().create().resource(tagged(new Patient())).execute().getId().getIdPart();
+		HttpResponse<String> forOther = post("Task", task.replace("Patient/" + patient, "Patient/" + other), own);
+		assertThat(forOther.statusCode()).as(forOther.body()).isIn(403, 404);
+		// nobody without a relationship, and no proxy without consent, sees it
+		String proxy = proxyToken();
+		assertThat(get(location, proxy).statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void aProxySeesOnlyWhatTheConsentReleasesAndWritesNothing() throws Exception {
+		String own = tokens().ownPatient(patient, SCOPES);
+		assertThat(post("", diaryTransaction(UUID.randomUUID().toString(), null, 2), own).statusCode()).isEqualTo(200);
+		String proxy = proxyToken();
+		// no Consent: the Patient (normal) yes, the diary card (R, ADOL) no: left out of the search
+		assertThat(get("Patient/" + patient, proxy).statusCode()).isEqualTo(200);
+		assertThat(search("Observation?patient=" + patient, proxy)).isEmpty();
+		// a proxy may not write into the record, nor match conditionally on it
+		HttpResponse<String> write = post("", diaryTransaction(UUID.randomUUID().toString(), null, 1), proxy);
+		assertThat(write.statusCode()).isIn(403, 404);
+		// the patient's Consent releasing every label to this parent: now the diary card is visible
+		client().create().resource(TestConsents.releaseTo(patient, parent)).execute();
+		assertThat(search("Observation?patient=" + patient, proxy)).hasSize(1);
+		assertThat(search("Consent?patient=" + patient, proxy)).hasSize(1);
+	}
+
+	@Test
+	void thePersonReadsTheirPlanWithItsContainedContacts() throws Exception {
+		org.hl7.fhir.r4.model.CarePlan plan = (org.hl7.fhir.r4.model.CarePlan) fhirContext.newJsonParser().parseResource(
+				java.nio.file.Files.readString(java.nio.file.Path.of("profiles/examples/CarePlan-nssi-example-relapse-prevention-adolescent.json")));
+		plan.setId((String) null);
+		plan.getMeta().getSecurity().removeIf(c -> !"http://terminology.hl7.org/CodeSystem/v3-ActReason".equals(c.getSystem()));
+		plan.setSubject(new Reference("Patient/" + patient));
+		plan.getPartOf().clear();
+		plan.getAddresses().clear();
+		plan.getGoal().clear();
+		plan.getContributor().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/"));
+		plan.getContained().stream().filter(r -> r instanceof RelatedPerson).forEach(r -> ((RelatedPerson) r).setPatient(new Reference("Patient/" + patient)));
+		plan.getActivity().forEach(a -> a.getDetail().getPerformer().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/")));
+		client().create().resource(plan).execute();
+		// the app's scopes read CarePlans only: the contacts contained in the plan come with it (they are its content)
+		List<JsonNode> plans = search("CarePlan?patient=" + patient, tokens().ownPatient(patient, SCOPES));
+		assertThat(plans).hasSize(1);
+		assertThat(plans.get(0).path("contained").size()).isEqualTo(3);
+		String clinician = tokens().token().scopes("user/CarePlan.rs").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
+		assertThat(search("CarePlan?patient=" + patient, clinician).get(0).path("contained").size()).isEqualTo(3);
+	}
+
+	// ---------------------------------------------------------------- helpers
+
+	private String proxyToken() {
+		return tokens().token().scopes(SCOPES).claim("patient", patient).claim("fhirUser", fhirBase() + "/RelatedPerson/" + parent).sign();
+	}
+
+	private String diaryTransaction(String card, String episode, int urgeToDie) {
+		String ep = episode == null ? "" : """
+				{"fullUrl":"urn:uuid:%s","resource":{"resourceType":"Observation","meta":{"security":[%s]},
+				 "identifier":[{"system":"%s","value":"%s"}],"status":"final",
+				 "category":[{"coding":[{"system":"%s","code":"nssi"}]}],"code":{"coding":[{"system":"%s","code":"nssi-episode"}]},
+				 "subject":{"reference":"Patient/%s"},"effectiveDateTime":"2026-12-05",
+				 "component":[{"code":{"coding":[{"system":"%s","code":"method"}]},"valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"248073004"}]}},
+				  {"code":{"coding":[{"system":"%s","code":"suicidal-intent"}]},"valueCodeableConcept":{"coding":[{"system":"%s","code":"intent-unsure"}]}}]},
+				 "request":{"method":"POST","url":"Observation","ifNoneExist":"identifier=%s%%7C%s&patient=Patient/%s"}},"""
+				.formatted(episode, htest(), APP, episode, CS, CS, patient, CS, CS, CS, APP, episode, patient);
+		String member = episode == null ? "" : ",\"hasMember\":[{\"reference\":\"urn:uuid:" + episode + "\"}]";
+		return """
+				{"resourceType":"Bundle","type":"transaction","entry":[%s
+				{"fullUrl":"urn:uuid:%s","resource":{"resourceType":"Observation","meta":{"security":[%s]},
+				 "identifier":[{"system":"%s","value":"%s"}],"status":"final",
+				 "category":[{"coding":[{"system":"%s","code":"nssi"}]}],"code":{"coding":[{"system":"%s","code":"diary-card"}]},
+				 "subject":{"reference":"Patient/%s"},"effectiveDateTime":"2026-12-05"%s,
+				 "component":[{"code":{"coding":[{"system":"%s","code":"urge-intensity"}]},"valueInteger":6},
+				  {"code":{"coding":[{"system":"%s","code":"urge-to-die"}]},"valueInteger":%d},
+				  {"code":{"coding":[{"system":"%s","code":"self-harm-today"}]},"valueBoolean":%s},
+				  {"code":{"coding":[{"system":"%s","code":"skills-used"}]},"valueInteger":1},
+				  {"code":{"coding":[{"system":"%s","code":"skill-practised"}]},"valueCodeableConcept":{"coding":[{"system":"%s","code":"skill-tipp"}]}}],
+				 "note":[{"text":"A synthetic note"}]},
+				 "request":{"method":"POST","url":"Observation","ifNoneExist":"identifier=%s%%7C%s&patient=Patient/%s"}}]}"""
+				.formatted(ep, card, htest(), APP, card, CS, CS, patient, member, CS, CS, urgeToDie, CS, episode != null, CS, CS, CS, APP, card, patient);
+	}
+
+	private static String htest() {
+		return "{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActReason\",\"code\":\"HTEST\"}";
+	}
+
+	private HttpResponse<String> post(String path, String body, String token) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + path)).header("Authorization", "Bearer " + token)
+				.header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private HttpResponse<String> get(String path, String token) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + path.replace("|", "%7C"))).header("Authorization", "Bearer " + token)
+				.header("Accept", "application/fhir+json").build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private List<JsonNode> search(String path, String token) throws Exception {
+		HttpResponse<String> r = get(path, token);
+		assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+		List<JsonNode> out = new java.util.ArrayList<>();
+		json.readTree(r.body()).path("entry").forEach(e -> out.add(e.path("resource")));
+		return out;
+	}
+
+	private static <T extends Resource> T tagged(T resource) {
+		resource.getMeta().addSecurity("http://terminology.hl7.org/CodeSystem/v3-ActReason", "HTEST", null);
+		return resource;
+	}
+}

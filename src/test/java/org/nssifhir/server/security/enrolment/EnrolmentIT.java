@@ -1,0 +1,347 @@
+package org.nssifhir.server.security.enrolment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.nssifhir.server.support.SmartTestApps.PUBLIC_APP;
+import static org.nssifhir.server.support.SmartTestApps.REDIRECT_URI;
+
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.hl7.fhir.r4.model.AuditEvent;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.CareTeam;
+import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.Parameters;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.RelatedPerson;
+import org.hl7.fhir.r4.model.Resource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.SmartBrowser;
+import org.nssifhir.server.support.SmartBrowser.Pkce;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Enrolment by invitation over real HTTP: who may invite (a treating clinician, the EHR's backend client; not an
+ * unrelated clinician, the patient or a proxy), the one-time link (password rules, single use, expiry, replaced by a
+ * newer invitation, revoked), signing in to the SMART authorization server as the invited fhirUser, the lockout
+ * after repeated failures and the per-address rate limit, and the audit trail of each step.
+ */
+class EnrolmentIT extends BaseIT {
+
+	private static final String GOOD_PASSWORD = "blue kettle morning walk";
+
+	private final ObjectMapper json = new ObjectMapper();
+
+	@Autowired
+	private JdbcTemplate jdbc;
+
+	@Autowired
+	private SignInThrottle throttle;
+
+	private String patient;
+	private String proxy;
+	private String treating;
+	private String unrelated;
+
+	@BeforeEach
+	void patientWithTeamAndParent() {
+		IGenericClient admin = client();
+		Patient p = tagged(new Patient());
+		p.addName().setFamily("Enroltest").addGiven("Robin");
+		p.setBirthDateElement(new DateType("2010-02-01"));
+		patient = admin.create().resource(p).execute().getId().getIdPart();
+		treating = admin.create().resource(tagged(new Practitioner())).execute().getId().getIdPart();
+		unrelated = admin.create().resource(tagged(new Practitioner())).execute().getId().getIdPart();
+		RelatedPerson parent = tagged(new RelatedPerson());
+		parent.setPatient(new Reference("Patient/" + patient));
+		proxy = admin.create().resource(parent).execute().getId().getIdPart();
+		CareTeam team = tagged(new CareTeam());
+		team.setStatus(CareTeam.CareTeamStatus.ACTIVE);
+		team.setSubject(new Reference("Patient/" + patient));
+		team.addParticipant().setMember(new Reference("Practitioner/" + treating));
+		admin.create().resource(team).execute();
+		throttle.resetAddresses();
+	}
+
+	@Test
+	void onlyATreatingClinicianOrTheEhrMayInvite() throws Exception {
+		String scopes = "user/Patient.rus user/RelatedPerson.rus";
+		HttpResponse<String> unrelatedAnswer = invite("Patient/" + patient, clinician(unrelated, scopes));
+		assertThat(unrelatedAnswer.statusCode()).isEqualTo(403);
+		assertThat(unrelatedAnswer.body()).contains("NSSI-0311");
+		// the patient and the proxy may not invite anyone (a proxy inviting a proxy would widen access)
+		String own = tokens().ownPatient(patient, "patient/Patient.rus patient/RelatedPerson.rus");
+		assertThat(invite("Patient/" + patient, own).body()).contains("NSSI-0311");
+		String proxyToken = tokens().token().scopes("patient/Patient.rus patient/RelatedPerson.rus").claim("patient", patient)
+				.claim("fhirUser", fhirBase() + "/RelatedPerson/" + proxy).sign();
+		assertThat(invite("RelatedPerson/" + proxy, proxyToken).statusCode()).isEqualTo(403);
+		// reading is not enough: the operation needs a scope that updates the resource type
+		HttpResponse<String> readOnly = invite("Patient/" + patient, clinician(treating, "user/Patient.rs"));
+		assertThat(readOnly.statusCode()).isEqualTo(403);
+		assertThat(readOnly.body()).contains("NSSI-0302");
+		// a patient the caller cannot see at all: as if it did not exist
+		assertThat(invite("Patient/does-not-exist-" + unique("x"), clinician(treating, scopes)).statusCode()).isEqualTo(404);
+
+		HttpResponse<String> ok = invite("Patient/" + patient, clinician(treating, scopes));
+		assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+		assertThat(ok.headers().firstValue("Cache-Control").orElse("")).contains("no-store");
+		Parameters answer = fhirContext.newJsonParser().parseResource(Parameters.class, ok.body());
+		assertThat(answer.getParameter("link").getValue().primitiveValue()).startsWith(baseUrl() + "/enrol?token=");
+		assertThat(answer.getParameter("expires")).isNotNull();
+		// the EHR's backend client, with a system scope that updates RelatedPersons
+		HttpResponse<String> byEhr = invite("RelatedPerson/" + proxy, tokens().system("system/RelatedPerson.rus"));
+		assertThat(byEhr.statusCode()).as(byEhr.body()).isEqualTo(200);
+	}
+
+	@Test
+	void anInvitedPatientSetsAPasswordOnceAndSignsInAsThemselves() throws Exception {
+		String link = link("Patient/" + patient);
+		// the token is stored only as a hash
+		String token = link.substring(link.indexOf("token=") + 6);
+		assertThat(jdbc.queryForObject("SELECT count(*) FROM nssi_invitation WHERE token_hash = ?", Integer.class, token)).isZero();
+
+		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = browser.get(link);
+		assertThat(form.statusCode()).isEqualTo(200);
+		assertThat(form.headers().firstValue("Content-Security-Policy").orElse("")).contains("script-src 'none'");
+		assertThat(form.headers().firstValue("Referrer-Policy").orElse("")).isEqualTo("no-referrer");
+		String username = unique("robin").toLowerCase();
+		// too short: refused with the rule, nothing spent
+		HttpResponse<String> weak = browser.post("/enrol", form.body(), Map.of("token", token, "username", username, "password", "short", "confirm", "short"));
+		assertThat(weak.statusCode()).isEqualTo(400);
+		assertThat(weak.body()).contains("NSSI-0322").contains("at least 12 characters");
+		HttpResponse<String> containsName = browser.post("/enrol", weak.body(),
+				Map.of("token", token, "username", username, "password", username + "-and-more", "confirm", username + "-and-more"));
+		assertThat(containsName.body()).contains("NSSI-0322").contains("must not contain your username");
+		HttpResponse<String> mismatch = browser.post("/enrol", containsName.body(),
+				Map.of("token", token, "username", username, "password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD + "!"));
+		assertThat(mismatch.body()).contains("NSSI-0322").contains("not the same");
+		HttpResponse<String> done = browser.post("/enrol", mismatch.body(),
+				Map.of("token", token, "username", username, "password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD));
+		assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+		assertThat(done.body()).contains("Your password is set").contains(username);
+		assertThat(jdbc.queryForObject("SELECT password_hash FROM nssi_account WHERE username = ?", String.class, username)).startsWith("{bcrypt}$2a$12$");
+
+		// single use
+		HttpResponse<String> again = new SmartBrowser(baseUrl(), "x", "x").get(link);
+		assertThat(again.statusCode()).isEqualTo(410);
+		assertThat(again.body()).contains("NSSI-0321");
+
+		// signs in to the SMART authorization server as Patient/<id>, in their own record
+		JsonNode tokenResponse = signIn(username, GOOD_PASSWORD);
+		assertThat(tokenResponse.path("patient").asText()).isEqualTo(patient);
+		HttpResponse<String> own = http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/Patient/" + patient))
+				.header("Authorization", "Bearer " + tokenResponse.path("access_token").asText()).build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(own.statusCode()).isEqualTo(200);
+
+		// re-invitation resets the password; the username stays
+		Parameters reinvite = fhirContext.newJsonParser().parseResource(Parameters.class, invite("Patient/" + patient, treatingToken()).body());
+		assertThat(reinvite.getParameter("username").getValue().primitiveValue()).isEqualTo(username);
+
+		awaitAuditTrail();
+		Bundle audit = client().search().forResource(AuditEvent.class).withTag("urn:nssi-fhir:audit", "enrolment").count(200).returnBundle(Bundle.class).execute();
+		assertThat(audit.getEntry().stream().map(e -> (AuditEvent) e.getResource())
+				.filter(e -> e.getEntityFirstRep().getWhat().getIdentifier().getValue().equals("Patient/" + patient))
+				.map(AuditEvent::getOutcomeDesc)).contains("Enrolment: invitation-created", "Enrolment: invitation-redeemed");
+	}
+
+	@Test
+	void invitationsExpireAndANewOneOrARevocationReplacesTheOld() throws Exception {
+		String first = link("Patient/" + patient);
+		String second = link("Patient/" + patient);
+		assertThat(get(first).statusCode()).as("replaced by the newer invitation").isEqualTo(410);
+		assertThat(get(second).statusCode()).isEqualTo(200);
+		HttpResponse<String> revoked = http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/Patient/" + patient + "/$nssi-revoke-invitation"))
+				.header("Authorization", "Bearer " + treatingToken()).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(200);
+		assertThat(revoked.body()).contains("\"valueInteger\":1");
+		assertThat(get(second).statusCode()).isEqualTo(410);
+
+		String third = link("Patient/" + patient);
+		jdbc.update("UPDATE nssi_invitation SET expires_at = now() - interval '1 minute' WHERE token_hash = ?",
+				Invitations.hash(third.substring(third.indexOf("token=") + 6)));
+		HttpResponse<String> expired = get(third);
+		assertThat(expired.statusCode()).isEqualTo(410);
+		assertThat(expired.body()).contains("NSSI-0321");
+	}
+
+	@Test
+	void repeatedFailedSignInsPauseTheUsernameUntilANewPassword() throws Exception {
+		String username = enrol("Patient/" + patient, unique("lock").toLowerCase());
+		for (int i = 0; i < 5; i++) {
+			HttpResponse<String> wrong = loginAttempt(username, "not the right password " + i);
+			assertThat(wrong.body()).contains("Wrong username or password");
+		}
+		// the right password no longer helps: paused, before the password is looked at
+		HttpResponse<String> locked = loginAttempt(username, GOOD_PASSWORD);
+		assertThat(locked.statusCode()).isEqualTo(429);
+		assertThat(locked.body()).contains("NSSI-0324");
+		// the same answer for a username that has no account (a pause tells nothing about who is enrolled)
+		String nobody = unique("nobody").toLowerCase();
+		for (int i = 0; i < 5; i++) {
+			loginAttempt(nobody, "whatever password " + i);
+		}
+		assertThat(loginAttempt(nobody, "whatever").body()).contains("NSSI-0324");
+		awaitAuditTrail();
+		assertThat(client().search().forResource(AuditEvent.class).withTag("urn:nssi-fhir:audit", "enrolment").count(200)
+				.returnBundle(Bundle.class).execute().getEntry().stream()
+				.anyMatch(e -> ((AuditEvent) e.getResource()).getOutcomeDesc().equals("Enrolment: sign-in-paused")
+						&& ((AuditEvent) e.getResource()).getEntityFirstRep().getWhat().getIdentifier().getValue().equals("username:" + username))).isTrue();
+
+		// a new invitation from the care team sets a new password and lifts the pause
+		enrol("Patient/" + patient, username);
+		assertThat(signIn(username, GOOD_PASSWORD).path("patient").asText()).isEqualTo(patient);
+	}
+
+	@Test
+	void tooManyFailuresFromOneAddressAreRefused() throws Exception {
+		try {
+			for (int i = 0; i < 30; i++) {
+				assertThat(get(baseUrl() + "/enrol?token=guess-" + i).statusCode()).isEqualTo(410);
+			}
+			HttpResponse<String> limited = get(baseUrl() + "/enrol?token=guess-31");
+			assertThat(limited.statusCode()).isEqualTo(429);
+			assertThat(limited.body()).contains("NSSI-0323");
+			// the sign-in page too, whatever the username
+			HttpResponse<String> login = loginAttempt(unique("someone"), "x");
+			assertThat(login.statusCode()).isEqualTo(429);
+			assertThat(login.body()).contains("NSSI-0323");
+		} finally {
+			throttle.resetAddresses();
+		}
+	}
+
+	@Test
+	void anInvitedProxySignsInInTheContextOfTheirPatient() throws Exception {
+		String username = enrol("RelatedPerson/" + proxy, unique("parent").toLowerCase());
+		JsonNode token = signIn(username, GOOD_PASSWORD);
+		assertThat(token.path("patient").asText()).isEqualTo(patient);
+	}
+
+	@Test
+	void theOptionalSecondStepAsksForTheAuthenticatorCodeAtEverySignIn() throws Exception {
+		String link = link("Patient/" + patient);
+		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = browser.get(link);
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("name='totp_secret' value='([A-Z2-7]{32})'").matcher(form.body());
+		assertThat(m.find()).as(form.body()).isTrue();
+		String secret = m.group(1);
+		String username = unique("two").toLowerCase();
+		Map<String, String> fields = new LinkedHashMap<>(Map.of("token", link.substring(link.indexOf("token=") + 6), "username", username,
+				"password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD, "totp_secret", secret, "totp_code", "000000"));
+		// a wrong code: nothing set up, nothing spent
+		HttpResponse<String> wrong = browser.post("/enrol", form.body(), fields);
+		assertThat(wrong.statusCode()).isEqualTo(400);
+		assertThat(wrong.body()).contains("NSSI-0322").contains("did not match").contains(secret.substring(0, 4));
+		fields.put("totp_code", Totp.code(secret, Totp.step(java.time.Instant.now())));
+		assertThat(browser.post("/enrol", wrong.body(), fields).statusCode()).isEqualTo(200);
+
+		// the password alone is not enough any more
+		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
+		Pkce pkce = Pkce.create();
+		HttpResponse<String> refused = signIn.get(authorizeUrl(pkce));
+		assertThat(refused.statusCode()).isEqualTo(401);
+		assertThat(refused.body()).contains("Wrong username, password or code.");
+		// with the code the app shows now
+		HttpResponse<String> callback = signIn.post("/login", refused.body(), Map.of("username", username, "password", GOOD_PASSWORD,
+				"code", Totp.code(secret, Totp.step(java.time.Instant.now()))));
+		assertThat(SmartBrowser.query(callback)).containsKey("code");
+	}
+
+	// ---------------------------------------------------------------- helpers
+
+	private String authorizeUrl(Pkce pkce) {
+		Map<String, String> p = new LinkedHashMap<>();
+		p.put("response_type", "code");
+		p.put("client_id", PUBLIC_APP);
+		p.put("redirect_uri", REDIRECT_URI);
+		p.put("scope", "launch/patient openid fhirUser patient/*.rs");
+		p.put("state", "s-2");
+		p.put("aud", fhirBase());
+		p.put("code_challenge", pkce.challenge());
+		p.put("code_challenge_method", "S256");
+		return "/oauth2/authorize?" + SmartBrowser.encode(p);
+	}
+
+	private String enrol(String person, String username) throws Exception {
+		String link = link(person);
+		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = browser.get(link);
+		Map<String, String> fields = new LinkedHashMap<>();
+		fields.put("token", link.substring(link.indexOf("token=") + 6));
+		fields.put("username", username);
+		fields.put("password", GOOD_PASSWORD);
+		fields.put("confirm", GOOD_PASSWORD);
+		HttpResponse<String> done = browser.post("/enrol", form.body(), fields);
+		assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+		return username;
+	}
+
+	private JsonNode signIn(String username, String password) throws Exception {
+		SmartBrowser browser = new SmartBrowser(baseUrl(), username, password);
+		Pkce pkce = Pkce.create();
+		Map<String, String> p = new LinkedHashMap<>();
+		p.put("response_type", "code");
+		p.put("client_id", PUBLIC_APP);
+		p.put("redirect_uri", REDIRECT_URI);
+		p.put("scope", "launch/patient openid fhirUser patient/*.rs");
+		p.put("state", "s-1");
+		p.put("aud", fhirBase());
+		p.put("code_challenge", pkce.challenge());
+		p.put("code_challenge_method", "S256");
+		Map<String, String> result = SmartBrowser.query(browser.get("/oauth2/authorize?" + SmartBrowser.encode(p)));
+		assertThat(result).containsKey("code");
+		HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/oauth2/token"))
+				.header("Content-Type", "application/x-www-form-urlencoded")
+				.POST(HttpRequest.BodyPublishers.ofString(SmartBrowser.encode(Map.of("grant_type", "authorization_code", "code", result.get("code"),
+						"redirect_uri", REDIRECT_URI, "code_verifier", pkce.verifier(), "client_id", PUBLIC_APP))))
+				.build(), HttpResponse.BodyHandlers.ofString());
+		JsonNode token = json.readTree(response.body());
+		assertThat(token.path("access_token").asText()).as(response.body()).isNotBlank();
+		return token;
+	}
+
+	private HttpResponse<String> loginAttempt(String username, String password) throws Exception {
+		SmartBrowser browser = new SmartBrowser(baseUrl(), username, password);
+		HttpResponse<String> page = browser.get("/login");
+		return browser.post("/login", page.body(), Map.of("username", username, "password", password));
+	}
+
+	private String link(String person) throws Exception {
+		HttpResponse<String> response = invite(person, treatingToken());
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+		return fhirContext.newJsonParser().parseResource(Parameters.class, response.body()).getParameter("link").getValue().primitiveValue();
+	}
+
+	private String treatingToken() {
+		return clinician(treating, "user/Patient.rus user/RelatedPerson.rus");
+	}
+
+	private String clinician(String practitionerId, String scopes) {
+		return tokens().token().scopes(scopes).claim("fhirUser", fhirBase() + "/Practitioner/" + practitionerId).sign();
+	}
+
+	private HttpResponse<String> invite(String person, String token) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + person + "/$nssi-invite"))
+				.header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private HttpResponse<String> get(String url) throws Exception {
+		return new SmartBrowser(baseUrl(), "x", "x").get(url);
+	}
+
+	private static <T extends Resource> T tagged(T resource) {
+		resource.getMeta().addSecurity("http://terminology.hl7.org/CodeSystem/v3-ActReason", "HTEST", null);
+		return resource;
+	}
+}
