@@ -75,6 +75,8 @@ public final class RequestPipeline {
 			new Stage(Where.REST_SERVER, "DeleteConflictDiagnosticsInterceptor", "always", "fhir/ConflictDiagnosticsConfig"),
 			new Stage(Where.REST_SERVER, "StrictInputInterceptor", "always", "hardening/HardeningConfig"),
 			new Stage(Where.REST_SERVER, "ClientErrorMappingInterceptor", "always", "hardening/HardeningConfig"),
+			// answers GET /metadata from the built statement and ends the request: after every other hook
+			new Stage(Where.REST_SERVER, "CapabilityStatementCache", "always", "fhir/CapabilityStatementConfig"),
 			// storage hooks: every write, the server's own included
 			new Stage(Where.STORAGE, "SecurityLabelingInterceptor", "always", "labeling/LabelingConfig"),
 			new Stage(Where.STORAGE, "NssiWriteInterceptor", "always", "conformance/ConformanceConfig"),
@@ -85,6 +87,7 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "TaskClosureInterceptor", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "ConcurrentAlertRetry", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "SubscriptionDeliveryGuard", "always", "security/SecurityConfig"),
+			new Stage(Where.STORAGE, "CapabilityStatementInvalidation", "always", "fhir/CapabilityStatementConfig"),
 			// the audit outbox's own requests only
 			new Stage(Where.OWN, "AuditSubscriptionFilter", "always", "audit/AuditOutbox"));
 
