@@ -75,6 +75,7 @@ public final class RequestPipeline {
 			new Stage(Where.REST_SERVER, "DeleteConflictDiagnosticsInterceptor", "always", "fhir/ConflictDiagnosticsConfig"),
 			new Stage(Where.REST_SERVER, "StrictInputInterceptor", "always", "hardening/HardeningConfig"),
 			new Stage(Where.REST_SERVER, "ClientErrorMappingInterceptor", "always", "hardening/HardeningConfig"),
+			new Stage(Where.REST_SERVER, "BulkImportGuard", "always (token checks: security on)", "bulk/BulkImportConfig"),
 			// answers GET /metadata from the built statement and ends the request: after every other hook
 			new Stage(Where.REST_SERVER, "CapabilityStatementCache", "always", "fhir/CapabilityStatementConfig"),
 			// storage hooks: every write, the server's own included

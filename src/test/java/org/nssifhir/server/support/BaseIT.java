@@ -40,6 +40,8 @@ public abstract class BaseIT {
 		// the test client may subscribe, to receivers the tests start on loopback (never allowed by default)
 		registry.add("nssi.policy.subscription-clients", () -> "test-client");
 		registry.add("nssi.policy.subscription-endpoints", () -> "http://127.0.0.1:");
+		// Bulk Data $import from files the tests serve on loopback (never allowed by default)
+		registry.add("nssi.integration.import-sources", () -> "http://127.0.0.1:");
 	}
 
 	@LocalServerPort
