@@ -112,8 +112,17 @@ class BulkImportIT extends BaseIT {
 		served.put("/cohort/Condition.ndjson", fhirContext.newJsonParser().encodeResourceToString(ideation) + "\n"
 				+ fhirContext.newJsonParser().encodeResourceToString(plain) + "\n");
 
+		// an episode that claims our profile but lacks its method: refused by validation (422), as over REST
+		org.hl7.fhir.r4.model.Observation invalid = fhirContext.newJsonParser().parseResource(org.hl7.fhir.r4.model.Observation.class,
+				new String(getClass().getResourceAsStream("/conformance/invalid/Observation-episode-no-method--slice-method.json").readAllBytes(),
+						StandardCharsets.UTF_8));
+		invalid.setId("imp-invalid-" + suffix);
+		invalid.setSubject(new Reference("Patient/imp-" + suffix));
+		served.put("/cohort/Observation.ndjson", fhirContext.newJsonParser().encodeResourceToString(invalid) + "\n");
+
 		HttpResponse<String> started = kickOff(tokens().system("system/*.cruds"), manifest(new java.util.LinkedHashMap<>(Map.of(
-				"Condition", fileUrl("/cohort/Condition.ndjson"), "Patient", fileUrl("/cohort/Patient.ndjson")))));
+				"Condition", fileUrl("/cohort/Condition.ndjson"), "Patient", fileUrl("/cohort/Patient.ndjson"),
+				"Observation", fileUrl("/cohort/Observation.ndjson")))));
 		assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
 		String poll = started.headers().firstValue("Content-Location").orElseThrow();
 
@@ -124,7 +133,10 @@ class BulkImportIT extends BaseIT {
 			status = http.send(HttpRequest.newBuilder(URI.create(poll))
 					.header("Authorization", "Bearer " + tokens().system("system/*.cruds")).build(), HttpResponse.BodyHandlers.ofString());
 		} while (status.statusCode() == 202 && Instant.now().isBefore(deadline));
-		assertThat(status.statusCode()).as(status.body()).isEqualTo(200);
+		// HAPI ends a job with any refused resource as FAILED (poll answers 500) with its report: the valid resources
+		// are stored, each refusal is listed with our error code
+		assertThat(status.statusCode()).as(status.body()).isEqualTo(500);
+		assertThat(status.body()).contains("NSSI-0201").contains("SUCCESSFUL_UPDATE_AS_CREATE: 2");
 
 		Condition stored = client().read().resource(Condition.class).withId("imp-ideation-" + suffix).execute();
 		assertThat(stored.getMeta().getSecurity()).extracting(c -> c.getSystem() + "|" + c.getCode())
@@ -133,6 +145,9 @@ class BulkImportIT extends BaseIT {
 				.contains("urn:nssi-fhir:label-rule|self-harm-suicidality");
 		Condition unlabelled = client().read().resource(Condition.class).withId("imp-plain-" + suffix).execute();
 		assertThat(unlabelled.getMeta().getSecurity()).extracting(c -> c.getCode()).doesNotContain("R");
+
+		HttpResponse<String> missing = http.send(fhirRequest("/Observation/imp-invalid-" + suffix).build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(missing.statusCode()).as("the invalid episode was not stored").isEqualTo(404);
 
 		Bundle flags = client().search().byUrl("Flag?patient=Patient/imp-" + suffix).returnBundle(Bundle.class).execute();
 		assertThat(flags.getEntry()).as("a suicide-risk Flag raised by the imported Condition").hasSize(1);
