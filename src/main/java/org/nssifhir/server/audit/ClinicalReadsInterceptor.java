@@ -43,9 +43,9 @@ import org.nssifhir.server.support.ErrorCode;
  *   <li>{@code $everything} honours {@code _since}, {@code start} and {@code end}, which HAPI 8.8 ignores (its
  *       {@code $everything} query has no date condition at all, not even for {@code _lastUpdated}): checked on each
  *       page, with offset paging so every next link keeps them (a page can then hold fewer than {@code _count}).
- *   <li>A {@code _revinclude} of AuditEvents on a search of another type is dropped ({@code AuditEvent:…});
- *       {@code _revinclude=*} is left as it is (the access policy still removes AuditEvents for callers without
- *       an audit scope).
+ *   <li>A {@code _revinclude} of AuditEvents on a search of another type is dropped ({@code AuditEvent:…}) before
+ *       the query; with {@code _revinclude=*}, which HAPI runs with no type condition, reverse-included AuditEvents
+ *       are dropped as the page is loaded (they are extras: the page's own matches are unaffected).
  * </ul>
  * System history is kept free of AuditEvents by {@link ClinicalHistory}. Registered on HAPI's global interceptor
  * service: the server's own searches get the same answer as clients'.
@@ -118,6 +118,16 @@ public class ClinicalReadsInterceptor {
 	 */
 	@Hook(Pointcut.STORAGE_PREACCESS_RESOURCES)
 	public void beforeAccess(IPreResourceAccessDetails details, RequestDetails request) {
+		if (revIncludesIntoAnotherType(request)) {
+			// _revinclude=* (HAPI has no type condition for it): the only AuditEvents such a page can hold are
+			// reverse-included ones, and they are not part of a clinical search's answer
+			for (int i = 0; i < details.size(); i++) {
+				IBaseResource resource = details.getResource(i);
+				if (resource != null && AUDIT_EVENT.equals(fhirContext.getResourceType(resource))) {
+					details.setDontReturnResourceAtIndex(i);
+				}
+			}
+		}
 		DateFilter filter = dateFilter(request);
 		if (filter == null) {
 			return;
@@ -131,6 +141,14 @@ public class ClinicalReadsInterceptor {
 				details.setDontReturnResourceAtIndex(i);
 			}
 		}
+	}
+
+	/** A search (or its page) of a type other than AuditEvent that asks for reverse includes. */
+	private static boolean revIncludesIntoAnotherType(RequestDetails request) {
+		if (request == null || request.getParameters() == null || !request.getParameters().containsKey(Constants.PARAM_REVINCLUDE)) {
+			return false;
+		}
+		return request.getResourceName() != null && !AUDIT_EVENT.equals(request.getResourceName());
 	}
 
 	private static DateFilter dateFilter(RequestDetails request) {

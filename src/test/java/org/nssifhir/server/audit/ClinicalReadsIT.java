@@ -152,6 +152,9 @@ class ClinicalReadsIT extends BaseIT {
 				+ "&_revinclude=Observation:subject&_revinclude=AuditEvent:patient"));
 		assertThat(withRevIncludes).extracting(Resource::fhirType).doesNotContain("AuditEvent");
 		assertThat(ids(withRevIncludes, "Observation")).isEqualTo(values(chart.observations()));
+		List<Resource> wildcard = resources(pages("Patient?_id=" + chart.patient().getIdPart() + "&_revinclude=*"));
+		assertThat(wildcard).extracting(Resource::fhirType).doesNotContain("AuditEvent");
+		assertThat(ids(wildcard, "Condition")).containsExactly(chart.condition().getValue());
 	}
 
 	@Test
