@@ -1,6 +1,8 @@
 package org.nssifhir.server.bulk;
 
+import ca.uhn.fhir.batch2.api.IJobCoordinator;
 import ca.uhn.fhir.batch2.jobs.imprt.BulkDataImportProvider;
+import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import org.nssifhir.server.fhir.FhirOperationProvider;
@@ -37,10 +39,18 @@ public class BulkImportConfig {
 
 	/** Registered once the server exists; the source allow-list applies whether or not security is on. */
 	@Bean
-	BulkImportGuard bulkImportGuard(RestfulServer server, FhirContext fhirContext, NssiProperties properties) {
+	BulkImportGuard bulkImportGuard(RestfulServer server, FhirContext fhirContext, IJobCoordinator jobs, NssiProperties properties) {
 		BulkImportGuard guard = new BulkImportGuard(
-				fhirContext, properties.integration().importSources(), properties.security().enabled());
+				fhirContext, jobs, properties.integration().importSources(), properties.security().enabled());
 		server.registerInterceptor(guard);
 		return guard;
+	}
+
+	/** On HAPI's global interceptor service: HAPI announces a new batch job there, not to the REST server. */
+	@Bean
+	BulkImportJobOwner bulkImportJobOwner(IInterceptorService interceptors) {
+		BulkImportJobOwner owner = new BulkImportJobOwner();
+		interceptors.registerInterceptor(owner);
+		return owner;
 	}
 }

@@ -1,5 +1,8 @@
 package org.nssifhir.server.bulk;
 
+import ca.uhn.fhir.batch2.api.IJobCoordinator;
+import ca.uhn.fhir.batch2.jobs.imprt.BulkImportAppCtx;
+import ca.uhn.fhir.batch2.model.JobInstance;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
@@ -8,6 +11,7 @@ import ca.uhn.fhir.jpa.model.util.JpaConstants;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.List;
@@ -26,7 +30,9 @@ import org.nssifhir.server.support.ErrorCode;
  *       import), is http or https and carries no user-info: the server fetches these URLs itself, so an open list
  *       would let a client make it read internal addresses (SSRF);</li>
  *   <li>with security on, only SMART Backend Services tokens (system scopes, no patient or user) may import, and
- *       only types their scopes let them create and update (an NDJSON line with an id is stored as an update).</li>
+ *       only types their scopes let them create and update (an NDJSON line with an id is stored as an update);</li>
+ *   <li>the status and report answer only the client that started the import ({@link BulkImportJobOwner} records
+ *       it in the job); others get a 404, as if the job did not exist.</li>
  * </ul>
  * The imported resources then go through the storage hooks every write goes through (labels, profile validation,
  * escalation): the job writes with a server request, so the access policy's per-caller checks were made here, on
@@ -36,11 +42,13 @@ import org.nssifhir.server.support.ErrorCode;
 public class BulkImportGuard {
 
 	private final FhirContext fhirContext;
+	private final IJobCoordinator jobs;
 	private final List<String> allowedSources;
 	private final boolean security;
 
-	public BulkImportGuard(FhirContext fhirContext, List<String> allowedSources, boolean security) {
+	public BulkImportGuard(FhirContext fhirContext, IJobCoordinator jobs, List<String> allowedSources, boolean security) {
 		this.fhirContext = fhirContext;
+		this.jobs = jobs;
 		this.allowedSources = List.copyOf(allowedSources);
 		this.security = security;
 	}
@@ -50,7 +58,7 @@ public class BulkImportGuard {
 		String operation = request.getOperation();
 		if (JpaConstants.OPERATION_IMPORT_POLL_STATUS.equals(operation)) {
 			if (security) {
-				backendAccess();
+				requireOwnJob(request, backendAccess());
 			}
 			return;
 		}
@@ -87,6 +95,24 @@ public class BulkImportGuard {
 		if (!refused.isEmpty()) {
 			throw new ForbiddenOperationException(ErrorCode.BULK_IMPORT_NOT_ALLOWED.message(
 					"The token's scopes do not allow creating and updating " + String.join(", ", refused)));
+		}
+	}
+
+	/** The status and report of an import answer only the client that started it; others get "no such import". */
+	private void requireOwnJob(RequestDetails request, SmartAccess access) {
+		String[] ids = request.getParameters().get(JpaConstants.PARAM_IMPORT_POLL_STATUS_JOB_ID);
+		JobInstance job = null;
+		if (ids != null && ids.length == 1 && !ids[0].isBlank()) {
+			try {
+				job = jobs.getInstance(ids[0]);
+			} catch (ResourceNotFoundException e) {
+				job = null;
+			}
+		}
+		if (job == null
+				|| !BulkImportAppCtx.JOB_BULK_IMPORT_PULL.equals(job.getJobDefinitionId())
+				|| !access.clientId().equals(job.getTriggeringClientId())) {
+			throw new ResourceNotFoundException(ErrorCode.BULK_IMPORT_NOT_FOUND.message("No such import for this client"));
 		}
 	}
 

@@ -91,6 +91,8 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "CapabilityStatementInvalidation", "always", "fhir/CapabilityStatementConfig"),
 			// AuditEvents out of $everything and reverse includes, in the query (system history: audit/ClinicalHistory)
 			new Stage(Where.STORAGE, "ClinicalReadsInterceptor", "always", "audit/AuditSeparationConfig"),
+			// the client that started a bulk import, recorded in the job as HAPI creates it
+			new Stage(Where.STORAGE, "BulkImportJobOwner", "always", "bulk/BulkImportConfig"),
 			// the audit outbox's own requests only
 			new Stage(Where.OWN, "AuditSubscriptionFilter", "always", "audit/AuditOutbox"));
 

@@ -146,6 +146,12 @@ class BulkImportIT extends BaseIT {
 		Condition unlabelled = client().read().resource(Condition.class).withId("imp-plain-" + suffix).execute();
 		assertThat(unlabelled.getMeta().getSecurity()).extracting(c -> c.getCode()).doesNotContain("R");
 
+		// the status and report are the importing client's only
+		HttpResponse<String> foreign = http.send(HttpRequest.newBuilder(URI.create(poll)).header("Authorization", "Bearer "
+				+ tokens().token().scopes("system/*.cruds").claim("client_id", "another-importer").sign()).build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(foreign.statusCode()).isEqualTo(404);
+		assertThat(foreign.body()).contains("NSSI-0804").doesNotContain("NSSI-0201");
+
 		HttpResponse<String> missing = http.send(fhirRequest("/Observation/imp-invalid-" + suffix).build(), HttpResponse.BodyHandlers.ofString());
 		assertThat(missing.statusCode()).as("the invalid episode was not stored").isEqualTo(404);
 
