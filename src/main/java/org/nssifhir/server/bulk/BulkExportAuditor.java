@@ -17,8 +17,9 @@ import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.SmartAuditContext;
 
 /**
- * Audits bulk export requests, which BALP does not see (they answer with no resources): the kick-off (who, which
- * export style, which types, which Group or Patients, the job id) and a cancellation. Downloads of the files are
+ * Audits bulk export and import requests, which BALP does not see (they answer with no resources): an export's
+ * kick-off (who, which export style, which types, which Group or Patients, the job id) and a cancellation; an
+ * import's kick-off (who, which types, how many sources, the job id; never the source URLs). Downloads of the files are
  * Binary reads and audited by BALP like any other read. No query values are recorded (a {@code _typeFilter} can
  * hold PHI); only whether filters were given.
  */
@@ -65,6 +66,26 @@ public class BulkExportAuditor {
 			}
 			agents(event, request);
 			writer.recordAuditEvent(event);
+		} else if (ca.uhn.fhir.jpa.model.util.JpaConstants.OPERATION_IMPORT.equals(operation)
+				&& request.getResource() instanceof org.hl7.fhir.r4.model.Parameters parameters) {
+			// the kick-off of a bulk import (its resources are audited as what they are: server writes)
+			String location = request.getServletResponse().getHeader(Constants.HEADER_CONTENT_LOCATION);
+			String jobId = location == null ? null : location.substring(location.indexOf('=') + 1);
+			java.util.Set<String> types = new java.util.TreeSet<>();
+			int sources = 0;
+			for (org.hl7.fhir.r4.model.Parameters.ParametersParameterComponent input : parameters.getParameter()) {
+				if ("input".equals(input.getName())) {
+					sources++;
+					input.getPart().stream().filter(p -> "type".equals(p.getName()) && p.getValue() != null)
+							.forEach(p -> types.add(p.getValue().primitiveValue()));
+				}
+			}
+			AuditEvent event = base("bulk-import-kickoff", "$import");
+			event.setAction(AuditEvent.AuditEventAction.C);
+			event.setOutcomeDesc("import started: " + String.join(",", types) + " from " + sources + " source(s)");
+			entityJob(event, jobId, "urn:nssi-fhir:bulk-import-job", "bulk import job ");
+			agents(event, request);
+			writer.recordAuditEvent(event);
 		} else if (ProviderConstants.OPERATION_EXPORT_POLL_STATUS.equals(operation) && request.getRequestType() == RequestTypeEnum.DELETE) {
 			AuditEvent event = base("bulk-export-cancel", "$export-poll-status");
 			event.setOutcomeDesc("export cancelled");
@@ -81,10 +102,14 @@ public class BulkExportAuditor {
 	}
 
 	private static void entityJob(AuditEvent event, String jobId) {
+		entityJob(event, jobId, JOB_SYSTEM, "bulk export job ");
+	}
+
+	private static void entityJob(AuditEvent event, String jobId, String system, String label) {
 		if (jobId != null) {
 			AuditEvent.AuditEventEntityComponent entity = event.addEntity();
-			entity.getWhat().getIdentifier().setSystem(JOB_SYSTEM).setValue(jobId);
-			entity.getWhat().setDisplay("bulk export job " + jobId);
+			entity.getWhat().getIdentifier().setSystem(system).setValue(jobId);
+			entity.getWhat().setDisplay(label + jobId);
 		}
 	}
 

@@ -77,6 +77,12 @@ public class FhirServerConfig {
 		JpaCapabilityStatementProvider capabilities = new CapabilityStatementProvider(
 				server, systemDao, storageSettings, searchParamRegistry, validationSupport, daoRegistry);
 		capabilities.setImplementationDescription("NSSI FHIR Server");
+		// not in the statement: per-type resource counts (they change with every write, cost a query, and volumes
+		// are not public information) and HAPI's enumeration of every reference parameter of every type that
+		// could point at a type (a third of the statement; the same facts are the other types' reference
+		// searchParams). See fhir/CapabilityStatementInterceptor for the rest of what is trimmed.
+		capabilities.setIncludeResourceCounts(false);
+		capabilities.setRestResourceRevIncludesEnabled(false);
 		server.setServerConformanceProvider(capabilities);
 
 		// the configured address, or the fixed default: never the request's Host header (see ServerAddress)

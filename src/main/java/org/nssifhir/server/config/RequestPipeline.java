@@ -75,6 +75,9 @@ public final class RequestPipeline {
 			new Stage(Where.REST_SERVER, "DeleteConflictDiagnosticsInterceptor", "always", "fhir/ConflictDiagnosticsConfig"),
 			new Stage(Where.REST_SERVER, "StrictInputInterceptor", "always", "hardening/HardeningConfig"),
 			new Stage(Where.REST_SERVER, "ClientErrorMappingInterceptor", "always", "hardening/HardeningConfig"),
+			new Stage(Where.REST_SERVER, "BulkImportGuard", "always (token checks: security on)", "bulk/BulkImportConfig"),
+			// answers GET /metadata from the built statement and ends the request: after every other hook
+			new Stage(Where.REST_SERVER, "CapabilityStatementCache", "always", "fhir/CapabilityStatementConfig"),
 			// storage hooks: every write, the server's own included
 			new Stage(Where.STORAGE, "SecurityLabelingInterceptor", "always", "labeling/LabelingConfig"),
 			new Stage(Where.STORAGE, "NssiWriteInterceptor", "always", "conformance/ConformanceConfig"),
@@ -86,6 +89,11 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "TaskClosureInterceptor", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "ConcurrentAlertRetry", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "SubscriptionDeliveryGuard", "always", "security/SecurityConfig"),
+			new Stage(Where.STORAGE, "CapabilityStatementInvalidation", "always", "fhir/CapabilityStatementConfig"),
+			// AuditEvents out of $everything and reverse includes, in the query (system history: audit/ClinicalHistory)
+			new Stage(Where.STORAGE, "ClinicalReadsInterceptor", "always", "audit/AuditSeparationConfig"),
+			// the client that started a bulk import, recorded in the job as HAPI creates it
+			new Stage(Where.STORAGE, "BulkImportJobOwner", "always", "bulk/BulkImportConfig"),
 			// the audit outbox's own requests only
 			new Stage(Where.OWN, "AuditSubscriptionFilter", "always", "audit/AuditOutbox"));
 

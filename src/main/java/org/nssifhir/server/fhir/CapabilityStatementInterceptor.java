@@ -3,31 +3,62 @@ package org.nssifhir.server.fhir;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseConformance;
 import org.hl7.fhir.r4.model.CapabilityStatement;
+import org.hl7.fhir.r4.model.CapabilityStatement.CapabilityStatementRestResourceOperationComponent;
 import org.hl7.fhir.r4.model.CapabilityStatement.SystemRestfulInteraction;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.UriType;
+import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
 import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
- * Corrects what HAPI's generated CapabilityStatement leaves out, so that it tells the truth: the system endpoint
- * accepts {@code batch} as well as {@code transaction} bundles (HAPI serves both through one method but lists
- * only the latter).
+ * Corrects and trims HAPI's generated CapabilityStatement, so that it tells the truth and no more than a client
+ * needs:
+ * <ul>
+ *   <li>the system endpoint accepts {@code batch} as well as {@code transaction} bundles (HAPI serves both through one
+ *       method but lists only the latter); conditional delete is {@code single} (multiple deletes are off, HAPI's
+ *       bindings claim {@code multiple});
+ *   <li>the SMART security section (the same endpoints as {@code /.well-known/smart-configuration});
+ *   <li>only the operations a client can be allowed to call (the access policy's list): HAPI lists every operation
+ *       it has a binding for, including the administrative ones ({@code $expunge}, reindexing, merge) that the
+ *       policy refuses to everyone;
+ *   <li>no {@code searchParam.documentation} (about 40% of HAPI's statement): it repeats the description of the
+ *       SearchParameter that {@code searchParam.definition} names, which any client can read;
+ *   <li>no generated narrative (it said only the server's name) and a stable id, so the statement is the same
+ *       resource from build to build ({@link CapabilityStatementCache} derives its ETag from the content).
+ * </ul>
+ * HAPI's enumerated {@code searchRevInclude} lists and resource counts are switched off where the provider is
+ * built ({@code config/FhirServerConfig}).
  */
 @Interceptor
 @Component
 public class CapabilityStatementInterceptor {
 
-	private final NssiProperties properties;
-	private final org.nssifhir.server.settings.ServerAddress address;
+	/** The statement's id: one server, one statement (HAPI would give it a new random id on every build). */
+	public static final String STATEMENT_ID = "nssi-fhir-server";
 
-	public CapabilityStatementInterceptor(NssiProperties properties, org.nssifhir.server.settings.ServerAddress address) {
+	private final NssiProperties properties;
+	private final ServerAddress address;
+	private final JpaStorageSettings storageSettings;
+	private final ObjectProvider<AccessPolicyInterceptor> accessPolicy;
+
+	public CapabilityStatementInterceptor(
+			NssiProperties properties,
+			ServerAddress address,
+			JpaStorageSettings storageSettings,
+			ObjectProvider<AccessPolicyInterceptor> accessPolicy) {
 		this.properties = properties;
 		this.address = address;
+		this.storageSettings = storageSettings;
+		this.accessPolicy = accessPolicy;
 	}
 
 	@Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
@@ -40,14 +71,42 @@ public class CapabilityStatementInterceptor {
 			// true only when CORS headers are really sent (nssi.cors.allowed-origins)
 			cs.getRestFirstRep().getSecurity().setCors(properties.cors().enabled());
 		}
+		cs.setId(STATEMENT_ID);
+		cs.setText(null);
 		cs.setPublisher("NSSI FHIR Server project");
+		Set<String> offered = properties.security().enabled() ? offeredOperations() : null;
 		for (CapabilityStatement.CapabilityStatementRestComponent rest : cs.getRest()) {
 			boolean hasTransaction = rest.getInteraction().stream().anyMatch(i -> i.getCode() == SystemRestfulInteraction.TRANSACTION);
 			boolean hasBatch = rest.getInteraction().stream().anyMatch(i -> i.getCode() == SystemRestfulInteraction.BATCH);
 			if (hasTransaction && !hasBatch) {
 				rest.addInteraction().setCode(SystemRestfulInteraction.BATCH);
 			}
+			if (offered != null) {
+				rest.getOperation().removeIf(op -> !offered.contains("$" + op.getName()));
+			}
+			for (CapabilityStatement.CapabilityStatementRestResourceComponent resource : rest.getResource()) {
+				if (offered != null) {
+					resource.getOperation().removeIf(op -> !offered.contains("$" + op.getName()));
+				}
+				resource.getOperation().forEach(CapabilityStatementInterceptor::withoutDocumentationIfRepeated);
+				resource.getSearchParam().forEach(param -> param.setDocumentationElement(null));
+				if (resource.hasConditionalDelete() && !storageSettings.isAllowMultipleDelete()) {
+					resource.setConditionalDelete(CapabilityStatement.ConditionalDeleteStatus.SINGLE);
+				}
+			}
 		}
+	}
+
+	/** An operation's documentation repeats its OperationDefinition's description (HAPI copies it in): dropped. */
+	private static void withoutDocumentationIfRepeated(CapabilityStatementRestResourceOperationComponent operation) {
+		if (operation.hasDefinition()) {
+			operation.setDocumentationElement(null);
+		}
+	}
+
+	private Set<String> offeredOperations() {
+		AccessPolicyInterceptor policy = accessPolicy.getIfAvailable();
+		return policy == null ? null : policy.offeredOperations();
 	}
 
 	/** The same endpoints as /.well-known/smart-configuration, in the CapabilityStatement's security section. */

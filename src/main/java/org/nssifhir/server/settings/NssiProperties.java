@@ -194,7 +194,10 @@ public record NssiProperties(
 			@NotNull @DefaultValue("PT5S") java.time.Duration batchJobInterval,
 			Boolean openapi,
 			/* CDS Hooks: EHRs allowed to call our services, each with the JWKS its JWTs are signed with */
-			@Valid @DefaultValue List<CdsClient> cdsClients) {}
+			@Valid @DefaultValue List<CdsClient> cdsClients,
+			/* Bulk Data $import: URL prefixes the server may fetch NDJSON files from (e.g. https://files.example.org/export/);
+			   empty = no import */
+			@DefaultValue List<String> importSources) {}
 
 	/** An EHR allowed to call the CDS Hooks services: the JWT's {@code iss} and where its public keys are. */
 	public record CdsClient(@NotBlank String issuer, @NotBlank String jwkSetUrl) {}

@@ -43,6 +43,8 @@ public enum ErrorCode {
 	// integration (bulk export, CDS Hooks)
 	BULK_EXPORT_NOT_ALLOWED(801, 403, "bulk export not allowed for this token or these types"),
 	BULK_EXPORT_NOT_FOUND(802, 404, "no such export for this client"),
+	BULK_IMPORT_NOT_ALLOWED(803, 403, "bulk import not allowed for this token, these types or these source URLs (`NSSI_INTEGRATION_IMPORTSOURCES`)"),
+	BULK_IMPORT_NOT_FOUND(804, 404, "no such import for this client"),
 	CDS_HOOKS_UNAUTHENTICATED(811, 401, "CDS Hooks call without a valid JWT"),
 	CDS_HOOKS_REQUEST_INVALID(812, 400, "invalid CDS Hooks request (404 for an unknown CDS service)"),
 	// hostile-input hardening (hardening/)

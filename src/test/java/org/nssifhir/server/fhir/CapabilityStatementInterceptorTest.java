@@ -22,7 +22,10 @@ class CapabilityStatementInterceptorTest {
 		all.put("nssi.security.issuer", "https://nssi.example");
 		NssiProperties properties = new Binder(new MapConfigurationPropertySource(all)).bindOrCreate("nssi", NssiProperties.class);
 		ServerAddress address = new ServerAddress(properties, new MockEnvironment());
-		InMemoryFhirServer server = new InMemoryFhirServer(new CapabilityStatementInterceptor(properties, address));
+		InMemoryFhirServer server = new InMemoryFhirServer(new CapabilityStatementInterceptor(properties, address,
+				new ca.uhn.fhir.jpa.api.config.JpaStorageSettings(),
+				new org.springframework.beans.factory.support.StaticListableBeanFactory()
+						.getBeanProvider(org.nssifhir.server.security.policy.AccessPolicyInterceptor.class)));
 		InMemoryFhirServer.Response response = server.get("/metadata");
 		assertThat(response.status()).isEqualTo(200);
 		return (CapabilityStatement) response.resource();

@@ -42,6 +42,8 @@ public abstract class BaseIT {
 		registry.add("nssi.policy.subscription-endpoints", () -> "http://127.0.0.1:");
 		// a user's "not found" is padded to a floor (150 ms by default); lower here, the matrix asks for hundreds
 		registry.add("nssi.policy.not-found-floor", () -> NOT_FOUND_FLOOR_MILLIS + "ms");
+		// Bulk Data $import from files the tests serve on loopback (never allowed by default)
+		registry.add("nssi.integration.import-sources", () -> "http://127.0.0.1:");
 	}
 
 	/** {@code nssi.policy.not-found-floor} of the shared test server. */

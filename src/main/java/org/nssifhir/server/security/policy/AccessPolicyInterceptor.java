@@ -101,6 +101,16 @@ public class AccessPolicyInterceptor {
 		this.events = events;
 	}
 
+	/**
+	 * The named operations a client can be allowed to call: the declared ones, less {@code $meta-add} and
+	 * {@code $meta-delete}, which are refused to everyone. The CapabilityStatement lists these and no others.
+	 */
+	public Set<String> offeredOperations() {
+		return operations.stream()
+				.filter(name -> !"$meta-add".equals(name) && !"$meta-delete".equals(name))
+				.collect(java.util.stream.Collectors.toUnmodifiableSet());
+	}
+
 	// ---------------------------------------------------------------- before handling
 
 	// before HAPI's search narrowing, which rewrites a batch's GET entries into searches of the patient's compartment:
