@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
 public class EscalationService {
 
 	/** Identifier system of Flags and Tasks raised by this server; the value names the event. */
-	public static final String EVENT_SYSTEM = NssiCanonicals.BASE + "/escalation-event";
+	public static final String EVENT_SYSTEM = org.nssifhir.server.security.policy.AccessPolicy.SERVER_EVENT_SYSTEM; // clients may not write it
 
 	private static final Logger log = LoggerFactory.getLogger(EscalationService.class);
 

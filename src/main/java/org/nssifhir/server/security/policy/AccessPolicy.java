@@ -9,12 +9,15 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.hl7.fhir.instance.model.api.IBaseReference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
+import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.RequestIdentity.Kind;
 import org.nssifhir.server.security.SmartScope;
@@ -46,6 +49,9 @@ import org.nssifhir.server.support.SecurityLabels;
  * </ul>
  */
 public class AccessPolicy {
+
+	/** The identifiers the server's alerts (Flags, Tasks) carry and are found by (escalation/EscalationService). */
+	public static final String SERVER_EVENT_SYSTEM = NssiCanonicals.BASE + "/escalation-event";
 
 	/** Types that describe how to record care, not anyone's care: readable with any valid token. */
 	public static final Set<String> DEFINITIONAL_TYPES = Set.of(
@@ -243,6 +249,12 @@ public class AccessPolicy {
 		IBaseResource any = after != null ? after : before;
 		String type = fhirContext.getResourceType(any);
 		boolean admin = who.fhirUser().map(settings.relationshipAdministrators()::contains).orElse(false);
+		if (!serverMarkers(before).equals(serverMarkers(after))) {
+			// the server finds its alerts by these identifiers (create-once): a client that planted one silenced or
+			// blocked another patient's suicide-risk alert, and a forged "escalation" Task closed a hidden Flag
+			return Optional.of(Refusal.forbidden("Identifiers in " + SERVER_EVENT_SYSTEM + " are the server's own (its alerts):"
+					+ " no client may add, change or remove them"));
+		}
 		switch (type) {
 			case "CareTeam" -> {
 				if (who.kind() != Kind.BACKEND && !admin) {
@@ -254,6 +266,10 @@ public class AccessPolicy {
 				if (who.kind() != Kind.BACKEND && !admin && !generalPractitioners(before).equals(generalPractitioners(after))) {
 					return Optional.of(Refusal.forbidden("A patient's general practitioners are a care relationship: set by the EHR's"
 							+ " backend client or an administrator"));
+				}
+				Optional<Refusal> demographics = patientFacts(request, who, admin, before, after);
+				if (demographics.isPresent()) {
+					return demographics;
 				}
 			}
 			case "Consent", "RelatedPerson" -> {
@@ -283,6 +299,52 @@ public class AccessPolicy {
 			default -> {}
 		}
 		return Optional.empty();
+	}
+
+	/**
+	 * A stored Patient decides safety: its birth date whether the adolescent rules and the ADOL label apply, its
+	 * managing organisation who owns an alert when no one treats the patient, its links and death who the record is.
+	 * So a Patient is changed by the EHR's backend client, an administrator or a clinician treating the patient; the
+	 * patient may correct their own record but not those facts; a proxy, an app whose user is unknown and a clinician
+	 * without a relationship (break-the-glass included: it is for reading) may not change it. Creating a Patient (a
+	 * registration) is not limited here.
+	 */
+	private Optional<Refusal> patientFacts(RequestDetails request, RequestIdentity who, boolean admin, IBaseResource before, IBaseResource after) {
+		if (before == null || who.kind() == Kind.BACKEND || admin) {
+			return Optional.empty();
+		}
+		String patientId = before.getIdElement().getIdPart();
+		boolean allowed = switch (who.kind()) {
+			case CLINICIAN -> !who.breakTheGlass() && relationships.treats(request, who.fhirUser().orElseThrow(), patientId);
+			case PATIENT -> who.ownPatient().map(patientId::equals).orElse(false)
+					&& (after == null ? false : safetyFacts((Patient) before).equals(safetyFacts((Patient) after)));
+			default -> false;
+		};
+		return allowed ? Optional.empty() : Optional.of(Refusal.forbidden("A patient's record is changed by a clinician treating"
+				+ " them, the EHR's backend client or an administrator; the patient may correct their own, but not their birth date,"
+				+ " managing organisation, links or death"));
+	}
+
+	private static List<String> safetyFacts(Patient patient) {
+		return List.of(String.valueOf(patient.getBirthDateElement().getValueAsString()),
+				String.valueOf(patient.getManagingOrganization().getReference()),
+				patient.getLink().stream().map(l -> l.getOther().getReference() + "|" + l.getType()).toList().toString(),
+				String.valueOf(patient.hasDeceased() ? patient.getDeceased().primitiveValue() : null));
+	}
+
+	/** The server's alert identifiers a resource carries (empty for none, or no resource). */
+	private Set<String> serverMarkers(IBaseResource resource) {
+		if (resource == null || fhirContext.getResourceDefinition(resource).getChildByName("identifier") == null) {
+			return Set.of();
+		}
+		Set<String> markers = new TreeSet<>();
+		for (Identifier identifier : fhirContext.newTerser().getValues(resource,
+				fhirContext.getResourceType(resource) + ".identifier", Identifier.class)) {
+			if (SERVER_EVENT_SYSTEM.equals(identifier.getSystem())) {
+				markers.add(identifier.getValue());
+			}
+		}
+		return markers;
 	}
 
 	/**

@@ -1,6 +1,7 @@
 package org.nssifhir.server.security.policy;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.RuntimeSearchParam;
 import ca.uhn.fhir.i18n.Msg;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
@@ -8,18 +9,24 @@ import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.util.FhirTerser;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseReference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -83,6 +90,8 @@ public class AccessPolicyInterceptor {
 	 * an operation no one classified is an operation no one checked.
 	 */
 	private final Set<String> operations;
+
+	private static final java.util.regex.Pattern NAMED_RECORD = java.util.regex.Pattern.compile("\\b([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})\\b");
 
 	private final FhirContext fhirContext;
 	private final AccessPolicy policy;
@@ -312,11 +321,74 @@ public class AccessPolicyInterceptor {
 		}
 		RequestIdentity who = identity.get();
 		Optional<AccessPolicy.Refusal> refusal = policy.writeRefusal(request, who, before, after);
+		if (refusal.isPresent() && refusal.get().asNotFound()) {
+			throw notFound(before.getIdElement());
+		}
+		if (refusal.isPresent() && who.patientLevelOnly()) {
+			throw forbidden(refusal.get().reason()); // outside its own chart: refused whatever the resource points at
+		}
+		// before the label check: a resource pointing at a hidden record inherits its labels, and a refusal for
+		// those labels would tell a hidden record from a missing one just the same
+		if (after != null && who.kind() != RequestIdentity.Kind.BACKEND) {
+			requireVisibleReferences(request, who, before, after);
+		}
 		if (refusal.isPresent()) {
-			if (refusal.get().asNotFound()) {
-				throw notFound(before.getIdElement());
-			}
 			throw forbidden(refusal.get().reason());
+		}
+	}
+
+	/**
+	 * A new reference to a record the caller may not see is refused with the answer HAPI gives a reference to a
+	 * missing record (its referential-integrity check, HAPI-1094): otherwise a Task whose focus is a hidden episode was
+	 * stored (201) where a missing one was refused (400), telling the two apart. Checked on the paths HAPI checks (the
+	 * resource's reference search parameters); references already in the stored version are left alone.
+	 */
+	private void requireVisibleReferences(RequestDetails request, RequestIdentity who, IBaseResource before, IBaseResource after) {
+		String type = fhirContext.getResourceType(after);
+		FhirTerser terser = fhirContext.newTerser();
+		Set<String> existing = new HashSet<>();
+		if (before != null) {
+			terser.getAllResourceReferences(before).forEach(r -> existing.add(
+					r.getResourceReference().getReferenceElement().toUnqualifiedVersionless().getValue()));
+		}
+		for (RuntimeSearchParam parameter : fhirContext.getResourceDefinition(type).getSearchParams()) {
+			if (parameter.getParamType() != RestSearchParameterTypeEnum.REFERENCE) {
+				continue;
+			}
+			for (String expression : parameter.getPathsSplit()) {
+				String path = expression.trim();
+				int where = path.indexOf(".where(");
+				path = where > 0 ? path.substring(0, where) : path;
+				if (!path.startsWith(type + ".") || path.contains("(") || path.contains(" ")) {
+					continue;
+				}
+				List<IBaseReference> references;
+				try {
+					references = terser.getValues(after, path, IBaseReference.class);
+				} catch (RuntimeException e) {
+					continue;
+				}
+				for (IBaseReference reference : references) {
+					IIdType target = reference.getReferenceElement();
+					if (target == null || !target.hasResourceType() || !target.hasIdPart() || target.isAbsolute() || target.isLocal()
+							|| AccessPolicy.DEFINITIONAL_TYPES.contains(target.getResourceType())
+							|| existing.contains(target.toUnqualifiedVersionless().getValue())) {
+						continue;
+					}
+					IBaseResource stored;
+					try {
+						stored = daos.getResourceDao(target.getResourceType()).read(target.toUnqualifiedVersionless(), new SystemRequestDetails());
+					} catch (RuntimeException e) {
+						continue; // missing (HAPI refuses it), or a type this server does not store
+					}
+					// labels, not scopes: pointing at one's own Patient needs no Patient scope; a restricted record the
+					// caller may not see is what must not be told apart from a missing one
+					if (!policy.labelsAllow(request, who, stored)) {
+						throw new InvalidRequestException(Msg.code(1094) + "Resource " + target.getResourceType() + "/" + target.getIdPart()
+								+ " not found, specified in path: " + path);
+					}
+				}
+			}
 		}
 	}
 
@@ -480,16 +552,28 @@ public class AccessPolicyInterceptor {
 	 */
 	@Hook(value = Pointcut.SERVER_PRE_PROCESS_OUTGOING_EXCEPTION, order = 1000) // after the refusal is audited, so the floor covers it
 	public BaseServerResponseException uniformNotFound(RequestDetails request, Throwable exception) {
-		if (!(exception instanceof ResourceNotFoundException || exception instanceof ResourceGoneException)
-				|| request.getId() == null || !request.getId().hasIdPart() || request.getResourceName() == null) {
+		if (!(exception instanceof ResourceNotFoundException || exception instanceof ResourceGoneException)) {
 			return null;
 		}
 		Optional<RequestIdentity> who = RequestIdentity.of(request);
 		if (who.isEmpty() || who.get().kind() == RequestIdentity.Kind.BACKEND) {
 			return null;
 		}
+		IdType named;
+		if (request.getId() != null && request.getId().hasIdPart() && request.getResourceName() != null) {
+			named = new IdType(request.getResourceName(), request.getId().getIdPart());
+		} else {
+			// a type-level operation that read a record it was given (type-level $extract with an inline response's
+			// id): HAPI-1995 for a hidden record, HAPI-2001 for a missing one, unless answered alike here
+			java.util.regex.Matcher m = NAMED_RECORD.matcher(String.valueOf(exception.getMessage()));
+			if (!m.find()) {
+				padToFloor(request);
+				return null;
+			}
+			named = new IdType(m.group(1), m.group(2));
+		}
 		padToFloor(request);
-		return notFound(new IdType(request.getResourceName(), request.getId().getIdPart()));
+		return notFound(named);
 	}
 
 	/**

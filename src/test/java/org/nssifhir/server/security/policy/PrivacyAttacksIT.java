@@ -370,6 +370,65 @@ class PrivacyAttacksIT extends BaseIT {
 		}
 	}
 
+	// ---------------------------------------------------------------- the second external review
+
+	@Test
+	void noClientCanPlantTheServersAlertIdentifiers_soAlertsCannotBeSilencedOrForged() throws Exception {
+		String system = "https://nssi-fhir.org/fhir/escalation-event";
+		String planted = "{\"resourceType\":\"Flag\",\"status\":\"inactive\",\"code\":{\"text\":\"note\"},\"subject\":{\"reference\":\"Patient/"
+				+ attackerPatient + "\"},\"identifier\":[{\"system\":\"" + system + "\",\"value\":\"suicide-risk:Observation/999999\"}]}";
+		for (String token : List.of(clinician(treating, "user/*.cruds"), ownPatient(attackerPatient), tokens().system(FULL_ACCESS))) {
+			HttpResponse<String> r = send("POST", "/Flag", token, planted, Map.of());
+			assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+			assertThat(r.body()).contains("NSSI-0311");
+		}
+		// the server's own alert Task: a client may close it but not change what identifies it
+		Observation suicidal = episodeOf(victim, unique("intent"));
+		String observation = client().create().resource(suicidal).execute().getId().toUnqualifiedVersionless().getValue();
+		Bundle tasks = client().search().byUrl("Task?identifier=" + system + "|").returnBundle(Bundle.class).execute();
+		if (!tasks.getEntry().isEmpty()) {
+			org.hl7.fhir.r4.model.Task task = (org.hl7.fhir.r4.model.Task) tasks.getEntryFirstRep().getResource();
+			task.getIdentifierFirstRep().setValue("something-else");
+			HttpResponse<String> r = send("PUT", "/Task/" + task.getIdPart(), tokens().system(FULL_ACCESS), json(task), Map.of());
+			assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+		}
+		assertThat(observation).startsWith("Observation/");
+	}
+
+	@Test
+	void aPatientsSafetyFactsAreChangedOnlyByWhoTreatsThem() throws Exception {
+		String patch = "[{\"op\":\"replace\",\"path\":\"/birthDate\",\"value\":\"1990-09-04\"}]";
+		Map<String, String> jsonPatch = Map.of("Content-Type", "application/json-patch+json");
+		assertThat(send("PATCH", "/Patient/" + victim, clinician(unrelated, "user/*.cruds"), patch, jsonPatch).statusCode()).isEqualTo(403);
+		assertThat(send("PATCH", "/Patient/" + victim, proxy(parent, "patient/*.cruds"), patch, jsonPatch).statusCode()).isIn(403, 404);
+		assertThat(send("PATCH", "/Patient/" + victim, ownPatient(victim), patch, jsonPatch).statusCode()).isEqualTo(403);
+		assertThat(client().read().resource(Patient.class).withId(victim).execute().getBirthDateElement().getValueAsString()).isEqualTo("2011-05-01");
+		// the patient may correct the rest of their record; the treating clinician may change the birth date
+		String phone = "[{\"op\":\"add\",\"path\":\"/telecom\",\"value\":[{\"system\":\"phone\",\"value\":\"555-0100\"}]}]";
+		HttpResponse<String> own = send("PATCH", "/Patient/" + victim, ownPatient(victim), phone, jsonPatch);
+		assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
+		String correct = "[{\"op\":\"replace\",\"path\":\"/birthDate\",\"value\":\"2011-05-02\"}]";
+		HttpResponse<String> byTreating = send("PATCH", "/Patient/" + victim, clinician(treating, "user/*.cruds"), correct, jsonPatch);
+		assertThat(byTreating.statusCode()).as(byTreating.body()).isEqualTo(200);
+	}
+
+	@Test
+	void aReferenceToAHiddenRecordIsAnsweredLikeOneToAMissingRecord() throws Exception {
+		String stranger = clinician(unrelated, "user/*.cruds");
+		String missing = "9" + episode + "9";
+		String body = "{\"resourceType\":\"Task\",\"status\":\"requested\",\"intent\":\"order\",\"for\":{\"reference\":\"Patient/"
+				+ attackerPatient + "\"},\"focus\":{\"reference\":\"Observation/%s\"}}";
+		HttpResponse<String> hidden = send("POST", "/Task", stranger, body.formatted(episode), Map.of());
+		HttpResponse<String> absent = send("POST", "/Task", stranger, body.formatted(missing), Map.of());
+		assertThat(hidden.statusCode()).as(hidden.body()).isEqualTo(400);
+		assertThat(absent.statusCode()).as(absent.body()).isEqualTo(400);
+		assertThat(hidden.body().replace(episode, "X")).isEqualTo(absent.body().replace(missing, "X"));
+		// iterated includes would follow the hidden record's own references
+		HttpResponse<String> iterate = send("GET", "/Task?_include:iterate=Task:focus&_include:iterate=Observation:subject", stranger, null, Map.of());
+		assertThat(iterate.statusCode()).as(iterate.body()).isEqualTo(400);
+		assertThat(iterate.body()).contains("NSSI-0308");
+	}
+
 	private static void assertSame(HttpResponse<String> hidden, HttpResponse<String> missing, String hiddenId, String missingId) {
 		assertThat(hidden.statusCode()).as(hidden.body()).isEqualTo(missing.statusCode()).isEqualTo(404);
 		assertThat(hidden.body().replace(hiddenId, "X")).isEqualTo(missing.body().replace(missingId, "X"));
