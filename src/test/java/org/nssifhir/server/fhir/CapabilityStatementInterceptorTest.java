@@ -25,7 +25,7 @@ class CapabilityStatementInterceptorTest {
 		InMemoryFhirServer server = new InMemoryFhirServer(new CapabilityStatementInterceptor(properties, address,
 				new ca.uhn.fhir.jpa.api.config.JpaStorageSettings(),
 				new org.springframework.beans.factory.support.StaticListableBeanFactory()
-						.getBeanProvider(org.nssifhir.server.security.policy.AccessPolicyInterceptor.class)));
+						.getBeanProvider(OfferedOperations.class)));
 		InMemoryFhirServer.Response response = server.get("/metadata");
 		assertThat(response.status()).isEqualTo(200);
 		return (CapabilityStatement) response.resource();
