@@ -13,7 +13,6 @@ import org.hl7.fhir.r4.model.CapabilityStatement.SystemRestfulInteraction;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Extension;
 import org.hl7.fhir.r4.model.UriType;
-import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.beans.factory.ObjectProvider;
@@ -27,7 +26,7 @@ import org.springframework.stereotype.Component;
  *       method but lists only the latter); conditional delete is {@code single} (multiple deletes are off, HAPI's
  *       bindings claim {@code multiple});
  *   <li>the SMART security section (the same endpoints as {@code /.well-known/smart-configuration});
- *   <li>only the operations a client can be allowed to call (the access policy's list): HAPI lists every operation
+ *   <li>only the operations a client can be allowed to call (the access policy's list, {@link OfferedOperations}): HAPI lists every operation
  *       it has a binding for, including the administrative ones ({@code $expunge}, reindexing, merge) that the
  *       policy refuses to everyone;
  *   <li>no {@code searchParam.documentation} (about 40% of HAPI's statement): it repeats the description of the
@@ -48,17 +47,17 @@ public class CapabilityStatementInterceptor {
 	private final NssiProperties properties;
 	private final ServerAddress address;
 	private final JpaStorageSettings storageSettings;
-	private final ObjectProvider<AccessPolicyInterceptor> accessPolicy;
+	private final ObjectProvider<OfferedOperations> offeredOperations;
 
 	public CapabilityStatementInterceptor(
 			NssiProperties properties,
 			ServerAddress address,
 			JpaStorageSettings storageSettings,
-			ObjectProvider<AccessPolicyInterceptor> accessPolicy) {
+			ObjectProvider<OfferedOperations> offeredOperations) {
 		this.properties = properties;
 		this.address = address;
 		this.storageSettings = storageSettings;
-		this.accessPolicy = accessPolicy;
+		this.offeredOperations = offeredOperations;
 	}
 
 	@Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
@@ -105,8 +104,8 @@ public class CapabilityStatementInterceptor {
 	}
 
 	private Set<String> offeredOperations() {
-		AccessPolicyInterceptor policy = accessPolicy.getIfAvailable();
-		return policy == null ? null : policy.offeredOperations();
+		OfferedOperations offered = offeredOperations.getIfAvailable();
+		return offered == null ? null : offered.names();
 	}
 
 	/** The same endpoints as /.well-known/smart-configuration, in the CapabilityStatement's security section. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.nssifhir.server.fhir.OfferedOperations;
 import org.nssifhir.server.security.consent.ProxyConsents;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.consent.TreatingRelationships;
@@ -195,6 +196,12 @@ public class SecurityConfig {
 			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events,
 			List<FeatureOperations> features) {
 		return new AccessPolicyInterceptor(fhirContext, policy, relationships, daos, events, FeatureOperations.names(features));
+	}
+
+	/** What the CapabilityStatement may list: the operations the access policy can allow (fhir owns the interface). */
+	@Bean
+	OfferedOperations offeredOperations(AccessPolicyInterceptor accessPolicyInterceptor) {
+		return accessPolicyInterceptor::offeredOperations;
 	}
 
 	@Bean

@@ -17,15 +17,32 @@ import org.springframework.mock.env.MockEnvironment;
 /** {@link CapabilityStatementInterceptor} on an in-memory FHIR server (middle tier: no database). */
 class CapabilityStatementInterceptorTest {
 
+	/** Two server operations: one the access policy can allow, one it refuses to everyone. */
+	public static final class Operations {
+		@ca.uhn.fhir.rest.annotation.Operation(name = "$nssi-offered", idempotent = true)
+		public org.hl7.fhir.r4.model.Parameters offered() {
+			return new org.hl7.fhir.r4.model.Parameters();
+		}
+
+		@ca.uhn.fhir.rest.annotation.Operation(name = "$expunge", idempotent = true)
+		public org.hl7.fhir.r4.model.Parameters expunge() {
+			return new org.hl7.fhir.r4.model.Parameters();
+		}
+	}
+
 	private static CapabilityStatement metadata(Map<String, String> settings) {
+		return metadata(settings, new org.springframework.beans.factory.support.StaticListableBeanFactory());
+	}
+
+	private static CapabilityStatement metadata(
+			Map<String, String> settings, org.springframework.beans.factory.support.StaticListableBeanFactory beans) {
 		Map<String, String> all = new java.util.HashMap<>(settings);
 		all.put("nssi.security.issuer", "https://nssi.example");
 		NssiProperties properties = new Binder(new MapConfigurationPropertySource(all)).bindOrCreate("nssi", NssiProperties.class);
 		ServerAddress address = new ServerAddress(properties, new MockEnvironment());
 		InMemoryFhirServer server = new InMemoryFhirServer(new CapabilityStatementInterceptor(properties, address,
 				new ca.uhn.fhir.jpa.api.config.JpaStorageSettings(),
-				new org.springframework.beans.factory.support.StaticListableBeanFactory()
-						.getBeanProvider(org.nssifhir.server.security.policy.AccessPolicyInterceptor.class)));
+				beans.getBeanProvider(OfferedOperations.class)), new InMemoryFhirServer.Provider(new Operations()));
 		InMemoryFhirServer.Response response = server.get("/metadata");
 		assertThat(response.status()).isEqualTo(200);
 		return (CapabilityStatement) response.resource();
@@ -47,5 +64,17 @@ class CapabilityStatementInterceptorTest {
 		CapabilityStatement cs = metadata(Map.of("nssi.security.enabled", "false"));
 		assertThat(cs.getRestFirstRep().hasSecurity()).isFalse();
 		assertThat(cs.getPublisher()).isEqualTo("NSSI FHIR Server project");
+	}
+
+	@Test
+	void testSecurityOn_OnlyOfferedOperationsListed() {
+		org.springframework.beans.factory.support.StaticListableBeanFactory beans = new org.springframework.beans.factory.support.StaticListableBeanFactory();
+		beans.addBean("offeredOperations", (OfferedOperations) () -> java.util.Set.of("$nssi-offered"));
+		CapabilityStatement cs = metadata(Map.of("nssi.security.enabled", "true", "nssi.security.mode", "BUILTIN"), beans);
+		assertThat(cs.getRestFirstRep().getOperation()).extracting(o -> o.getName()).containsExactly("nssi-offered");
+
+		CapabilityStatement off = metadata(Map.of("nssi.security.enabled", "false"), beans);
+		assertThat(off.getRestFirstRep().getOperation()).as("security off: nothing is refused, all are listed")
+				.extracting(o -> o.getName()).contains("nssi-offered", "expunge");
 	}
 }
