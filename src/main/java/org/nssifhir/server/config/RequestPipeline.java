@@ -89,6 +89,7 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "TaskClosureInterceptor", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "ConcurrentAlertRetry", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "SubscriptionDeliveryGuard", "always", "security/SecurityConfig"),
+			new Stage(Where.STORAGE, "RestrictedSearchNarrowing", "security on", "security/SecurityConfig"),
 			new Stage(Where.STORAGE, "CapabilityStatementInvalidation", "always", "fhir/CapabilityStatementConfig"),
 			// AuditEvents out of $everything and reverse includes, in the query (system history: audit/ClinicalHistory)
 			new Stage(Where.STORAGE, "ClinicalReadsInterceptor", "always", "audit/AuditSeparationConfig"),

@@ -21,6 +21,7 @@ import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
+import org.nssifhir.server.security.policy.RestrictedSearchNarrowing;
 import org.nssifhir.server.security.policy.SecurityEventSink;
 import org.nssifhir.server.security.policy.SubscriptionDeliveryGuard;
 import org.nssifhir.server.settings.NssiProperties;
@@ -202,6 +203,14 @@ public class SecurityConfig {
 	@Bean
 	OfferedOperations offeredOperations(AccessPolicyInterceptor accessPolicyInterceptor) {
 		return accessPolicyInterceptor::offeredOperations;
+	}
+
+	@Bean
+	RestrictedSearchNarrowing restrictedSearchNarrowing(AccessPolicy policy, ca.uhn.fhir.interceptor.api.IInterceptorService interceptors) {
+		// storage: HAPI's search coordinator calls it for every search it registers, REST and batch entries alike
+		RestrictedSearchNarrowing narrowing = new RestrictedSearchNarrowing(policy);
+		interceptors.registerInterceptor(narrowing);
+		return narrowing;
 	}
 
 	@Bean

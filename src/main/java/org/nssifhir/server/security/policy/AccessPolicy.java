@@ -132,6 +132,15 @@ public class AccessPolicy {
 		};
 	}
 
+	/**
+	 * Whether the caller holds a scope naming AuditEvent itself (never a wildcard, never patient-level): the only way
+	 * to the audit trail, searches and counts included.
+	 */
+	public boolean mayReadAuditTrail(RequestIdentity who) {
+		return who.scopes().stream().anyMatch(scope -> (scope.allows(SmartScope.Permission.READ) || scope.allows(SmartScope.Permission.SEARCH))
+				&& "AuditEvent".equals(scope.resourceType()) && scope.context() != SmartScope.Context.PATIENT);
+	}
+
 	private boolean scopesAllowRead(RequestIdentity who, String type, IBaseResource resource) {
 		boolean audit = "AuditEvent".equals(type);
 		for (SmartScope scope : who.scopes()) {

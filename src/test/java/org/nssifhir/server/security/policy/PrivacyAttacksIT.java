@@ -396,6 +396,16 @@ class PrivacyAttacksIT extends BaseIT {
 	}
 
 	@Test
+	void theAuditTrailIsNotCountedWithoutAScopeNamingAuditEvent() throws Exception {
+		// a backend's wildcard scope skips filtering and may count: counts of audit records would tell who read whom
+		HttpResponse<String> count = send("GET", "/AuditEvent?patient=Patient/" + victim + "&_summary=count", tokens().system("system/*.cruds"), null, Map.of());
+		assertThat(count.statusCode()).as(count.body()).isEqualTo(403);
+		assertThat(count.body()).contains("NSSI-0311").doesNotContain("\"total\"");
+		HttpResponse<String> audited = send("GET", "/AuditEvent?patient=Patient/" + victim + "&_summary=count", tokens().system(FULL_ACCESS), null, Map.of());
+		assertThat(audited.statusCode()).as(audited.body()).isEqualTo(200);
+	}
+
+	@Test
 	void aPatientsSafetyFactsAreChangedOnlyByWhoTreatsThem() throws Exception {
 		String patch = "[{\"op\":\"replace\",\"path\":\"/birthDate\",\"value\":\"1990-09-04\"}]";
 		Map<String, String> jsonPatch = Map.of("Content-Type", "application/json-patch+json");
