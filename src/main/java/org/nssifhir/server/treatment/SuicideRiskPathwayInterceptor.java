@@ -43,9 +43,9 @@ import org.slf4j.LoggerFactory;
  * <p>Runs in the pre-commit hook of the Flag's creation, so in the transaction of the write that raised it
  * (escalation writes its Flags through the DAOs): the plan changes with the alert or not at all. Writes go through
  * the DAOs with system rights (validation and labelling apply). Idempotent: a plan that already has an open
- * suicide risk assessment order gets nothing more, so a second signal adds nothing. The CarePlan is updated at the
- * version it was read at, so two nodes adding the pathway at once conflict instead of adding it twice (the losing
- * write is refused and retried by its client, as for two concurrent alerts).
+ * suicide risk assessment order gets nothing more, so a second signal adds nothing. Two signals at once (two nodes)
+ * are serialised per patient by a database lock (see {@link #lockPathwayOf}); the CarePlan is also updated at the
+ * version it was read at, so a concurrent edit of the plan fails the write rather than being overwritten.
  */
 @Interceptor
 public class SuicideRiskPathwayInterceptor {
@@ -54,6 +54,8 @@ public class SuicideRiskPathwayInterceptor {
 	static final String RISK_ASSESSMENT = "/ActivityDefinition/nssi-suicide-risk-assessment";
 	private static final Set<ServiceRequest.ServiceRequestStatus> OPEN = Set.of(ServiceRequest.ServiceRequestStatus.DRAFT,
 			ServiceRequest.ServiceRequestStatus.ACTIVE, ServiceRequest.ServiceRequestStatus.ONHOLD);
+	/** First key of the advisory lock (its namespace: adding the suicide-risk pathway); the second is the patient. */
+	static final int LOCK_CLASS = 0x4e535349; // "NSSI"
 	private static final Logger log = LoggerFactory.getLogger(SuicideRiskPathwayInterceptor.class);
 
 	private final DaoRegistry daoRegistry;
@@ -78,9 +80,25 @@ public class SuicideRiskPathwayInterceptor {
 		// an earlier entry of the same transaction may have changed the plan already: the search must see it
 		entityManager.flush();
 		IdType patient = new IdType("Patient", flag.getSubject().getReferenceElement().getIdPart());
+		lockPathwayOf(patient);
 		for (CarePlan plan : activeTreatmentPlans(patient)) {
 			addPathway(plan, patient);
 		}
+	}
+
+	/**
+	 * Serialises adding the pathway per patient, across nodes: a PostgreSQL transaction-level advisory lock (released
+	 * at commit or rollback). Two signals for one person written at once (two nodes, two threads) would otherwise both
+	 * find no pathway and both add it; one of the two plan updates would then fail in the middle of the writing
+	 * transaction, where HAPI cannot retry it cleanly. With the lock the second waits, then finds the pathway the
+	 * first committed. Taken before this transaction reads the plan, so what it reads is current. A hash collision
+	 * with another patient only makes one wait for the other.
+	 */
+	private void lockPathwayOf(IdType patient) {
+		entityManager.createNativeQuery("select count(*) from (select pg_advisory_xact_lock(?1, ?2)) l")
+				.setParameter(1, LOCK_CLASS)
+				.setParameter(2, patient.getIdPart().hashCode())
+				.getSingleResult();
 	}
 
 	static boolean isSuicideRisk(Flag flag) {

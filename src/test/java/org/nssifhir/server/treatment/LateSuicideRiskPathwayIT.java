@@ -72,6 +72,31 @@ class LateSuicideRiskPathwayIT extends BaseIT {
 	}
 
 	@Test
+	void twoSignalsAtOnce_addThePathwayOnce_andBothWritesSucceed() throws Exception {
+		IIdType patient = patient();
+		condition(patient);
+		CarePlan plan = apply(patient);
+		java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+		try {
+			java.util.concurrent.Callable<Boolean> write1 = () -> client().create()
+					.resource(AssessmentFixtures.episode(patient, hoursAgo(3), "intent-present", null)).execute().getCreated();
+			java.util.concurrent.Callable<Boolean> write2 = () -> client().create()
+					.resource(AssessmentFixtures.episode(patient, hoursAgo(2), "intent-present", null)).execute().getCreated();
+			for (java.util.concurrent.Future<Boolean> f : pool.invokeAll(List.of(write1, write2))) {
+				assertThat(f.get()).isTrue();
+			}
+		} finally {
+			pool.shutdown();
+		}
+		CarePlan revised = client().read().resource(CarePlan.class).withId(plan.getIdElement().toUnqualifiedVersionless()).execute();
+		assertThat(codes(requests(revised)).stream().filter("suicide-risk-assessment"::equals)).hasSize(1);
+		Bundle orders = client().search().forResource(ServiceRequest.class).where(ServiceRequest.SUBJECT.hasId(patient))
+				.count(100).returnBundle(Bundle.class).execute();
+		assertThat(orders.getEntry().stream().map(e -> code((ServiceRequest) e.getResource())).filter("suicide-risk-assessment"::equals))
+				.as("the losing write's orders were rolled back with it").hasSize(1);
+	}
+
+	@Test
 	void aPatientWithoutAnActivePlan_isUnaffected() {
 		IIdType patient = patient();
 		condition(patient);
