@@ -289,16 +289,24 @@ public final class CohortGenerator {
 		QuestionnaireResponse qr = response(patient, "nssi-assessment", when, random);
 		QuestionnaireResponse.QuestionnaireResponseItemComponent behaviours = qr.addItem().setLinkId("behaviours");
 		behaviours.addItem().setLinkId("nssi-any-past-year").addAnswer().setValue(new BooleanType(days > 0));
+		// With no self-injury in the past year (someone in remission for a year) the form asks nothing more about
+		// it: methods, the day count (1-366), intent and functions are enabled only once a method is given, and an
+		// answer to a disabled item is refused (422). Answering them anyway made assessments late in a long
+		// remission invalid, so whether a cohort loaded depended on the seed.
 		if (days > 0) {
 			behaviours.addItem().setLinkId("nssi-methods").addAnswer().setValue(new Coding(method[0], method[1], method[2]));
+			behaviours.addItem().setLinkId("nssi-days-past-year").addAnswer().setValue(new IntegerType(days));
 		}
-		behaviours.addItem().setLinkId("nssi-days-past-year").addAnswer().setValue(new IntegerType(days));
 		QuestionnaireResponse.QuestionnaireResponseItemComponent intent = qr.addItem().setLinkId("intent-screening");
-		intent.addItem().setLinkId("nssi-intent").addAnswer().setValue(new Coding(CONCEPTS_SYSTEM, "intent-none", null));
+		if (days > 0) {
+			intent.addItem().setLinkId("nssi-intent").addAnswer().setValue(new Coding(CONCEPTS_SYSTEM, "intent-none", null));
+		}
 		intent.addItem().setLinkId("suicidal-ideation").addAnswer().setValue(new BooleanType(false));
-		QuestionnaireResponse.QuestionnaireResponseItemComponent fn = qr.addItem().setLinkId("functions").addItem().setLinkId("nssi-functions");
-		for (int f : functions) {
-			fn.addAnswer().setValue(new Coding(CONCEPTS_SYSTEM, FUNCTIONS[f], null));
+		if (days > 0) {
+			QuestionnaireResponse.QuestionnaireResponseItemComponent fn = qr.addItem().setLinkId("functions").addItem().setLinkId("nssi-functions");
+			for (int f : functions) {
+				fn.addAnswer().setValue(new Coding(CONCEPTS_SYSTEM, FUNCTIONS[f], null));
+			}
 		}
 		QuestionnaireResponse.QuestionnaireResponseItemComponent rp = qr.addItem().setLinkId("risk-protective");
 		QuestionnaireResponse.QuestionnaireResponseItemComponent r = rp.addItem().setLinkId("nssi-risk-factors");

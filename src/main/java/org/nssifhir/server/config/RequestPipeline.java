@@ -87,6 +87,8 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "Phq9TotalRule", "always", "assessment/AssessmentConfig"),
 			new Stage(Where.STORAGE, "EscalationInterceptor", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "TaskClosureInterceptor", "always", "escalation/EscalationConfig"),
+			// after escalation: it reacts to the suicide-risk Flag escalation writes
+			new Stage(Where.STORAGE, "SuicideRiskPathwayInterceptor", "always", "treatment/TreatmentConfig"),
 			new Stage(Where.STORAGE, "ConcurrentAlertRetry", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "SubscriptionDeliveryGuard", "always", "security/SecurityConfig"),
 			new Stage(Where.STORAGE, "RestrictedSearchNarrowing", "security on", "security/SecurityConfig"),

@@ -29,6 +29,11 @@ class EscalationConfig {
 		return interceptor;
 	}
 
+	@Bean(initMethod = "start", destroyMethod = "stop")
+	OverdueEscalation overdueEscalation(DaoRegistry daoRegistry, EscalationService service, NssiProperties properties) {
+		return new OverdueEscalation(daoRegistry, service, properties.escalation().overdueCheck());
+	}
+
 	@Bean
 	ConcurrentAlertRetry concurrentAlertRetry(IInterceptorService interceptors) {
 		ConcurrentAlertRetry retry = new ConcurrentAlertRetry();

@@ -331,7 +331,7 @@ public class EscalationService {
 	 * patient's general practitioner, then the patient's managing organization; none only when none of these is
 	 * recorded (the Task then waits in the unassigned work queue, and the README says so).
 	 */
-	private Optional<Reference> responsible(IIdType patientId) {
+	Optional<Reference> responsible(IIdType patientId) {
 		SystemRequestDetails system = new SystemRequestDetails();
 		SearchParameterMap teams = WholeHistory.search()
 				.add(CareTeam.SP_PATIENT, new ReferenceParam(patientId.getValue()))

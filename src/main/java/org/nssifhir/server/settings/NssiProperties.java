@@ -182,7 +182,9 @@ public record NssiProperties(
 			@Min(1) @Max(366) @DefaultValue("28") int windowDays,
 			@Min(1) @Max(24) @DefaultValue("3") int baselineWindows,
 			@Min(1) @DefaultValue("3") int minEpisodes,
-			@jakarta.validation.constraints.DecimalMin("1.0") @DefaultValue("2.0") double riseFactor) {}
+			@jakarta.validation.constraints.DecimalMin("1.0") @DefaultValue("2.0") double riseFactor,
+			/* how often each node looks for escalation Tasks not started by their due time (0 = never) */
+			@NotNull @DefaultValue("PT5M") java.time.Duration overdueCheck) {}
 
 	/**
 	 * EHR integration (see {@code bulk/}, {@code cds/}, {@code openapi/}). {@code batchJobInterval}: how often

@@ -73,7 +73,7 @@ public class CarePlanAssembler {
 	 * for the same component (the relapse-prevention module and the suicide-risk pathway both add more frequent
 	 * check-ins): it is ordered once, tagged with both.
 	 */
-	private record Component(ServiceRequest request, List<String> modules) {}
+	record Component(ServiceRequest request, List<String> modules) {}
 
 	public CarePlan store(CarePlan proposal, PlanDefinition definition, IdType patientId, String practitioner, RequestDetails request) {
 		SystemRequestDetails system = new SystemRequestDetails();
@@ -200,7 +200,11 @@ public class CarePlanAssembler {
 		if (!proposed.hasInstantiatesCanonical()) {
 			return null;
 		}
-		String canonical = proposed.getInstantiatesCanonical().get(0).getValue();
+		return activityDefinition(proposed.getInstantiatesCanonical().get(0).getValue());
+	}
+
+	/** The ActivityDefinition of a (possibly versioned) canonical, or null when the package has none. */
+	ActivityDefinition activityDefinition(String canonical) {
 		return activityDefinitions.computeIfAbsent(canonical, c -> {
 			int bar = c.indexOf('|');
 			SearchParameterMap map = SearchParameterMap.newSynchronous().add(ActivityDefinition.SP_URL, new UriParam(bar < 0 ? c : c.substring(0, bar)));
@@ -212,12 +216,12 @@ public class CarePlanAssembler {
 		});
 	}
 
-	private static boolean patientOnly(ActivityDefinition ad) {
+	static boolean patientOnly(ActivityDefinition ad) {
 		return ad.hasParticipant() && ad.getParticipant().stream()
 				.allMatch(p -> p.getType() == ActivityDefinition.ActivityParticipantType.PATIENT);
 	}
 
-	private static CarePlan.CarePlanActivityDetailComponent patientActivity(
+	static CarePlan.CarePlanActivityDetailComponent patientActivity(
 			ServiceRequest proposed, ActivityDefinition ad, IdType patient, List<Reference> goals) {
 		CarePlan.CarePlanActivityDetailComponent detail = new CarePlan.CarePlanActivityDetailComponent();
 		detail.setKind(CarePlan.CarePlanActivityKind.SERVICEREQUEST);
@@ -290,7 +294,7 @@ public class CarePlanAssembler {
 		};
 	}
 
-	private ServiceRequest serviceRequest(Component c, ActivityDefinition ad, IdType patient, List<Reference> conditions, Reference author, boolean testData) {
+	ServiceRequest serviceRequest(Component c, ActivityDefinition ad, IdType patient, List<Reference> conditions, Reference author, boolean testData) {
 		ServiceRequest proposed = c.request();
 		ServiceRequest sr = new ServiceRequest();
 		tag(sr, testData);
@@ -419,12 +423,12 @@ public class CarePlanAssembler {
 		}
 	}
 
-	private static String code(ServiceRequest sr) {
+	static String code(ServiceRequest sr) {
 		return sr.getCode().getCoding().stream().filter(c -> CONCEPTS_SYSTEM.equals(c.getSystem()))
 				.map(Coding::getCode).findFirst().orElse(null);
 	}
 
-	private static Narrative narrative(CarePlan plan, java.util.Collection<Goal> goals) {
+	static Narrative narrative(CarePlan plan, java.util.Collection<Goal> goals) {
 		StringBuilder html = new StringBuilder("<p><b>").append(escape(plan.getTitle())).append("</b></p><p>Goals:</p><ul>");
 		goals.forEach(g -> html.append("<li>").append(escape(g.getDescription().getText())).append("</li>"));
 		html.append("</ul><p>Activities:</p><ul>");

@@ -3,12 +3,14 @@ package org.nssifhir.server.treatment;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.dao.tx.IHapiTransactionService;
+import jakarta.persistence.EntityManagerFactory;
 import org.nssifhir.server.assessment.EpisodeIndex;
 import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.opencds.cqf.fhir.cr.CrSettings;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.orm.jpa.SharedEntityManagerCreator;
 
 /**
  * Treatment planning: PlanDefinition/$apply, CarePlan/$nssi-progress, Goal status following the data, and the
@@ -54,6 +56,16 @@ class TreatmentConfig {
 	@Bean(destroyMethod = "shutdown")
 	GoalRefreshInterceptor goalRefreshInterceptor(DaoRegistry daoRegistry, TreatmentProgress progress, IInterceptorService interceptors) {
 		GoalRefreshInterceptor interceptor = new GoalRefreshInterceptor(daoRegistry, progress);
+		interceptors.registerInterceptor(interceptor);
+		return interceptor;
+	}
+
+	@Bean
+	SuicideRiskPathwayInterceptor suicideRiskPathwayInterceptor(
+			DaoRegistry daoRegistry, CarePlanAssembler assembler, EntityManagerFactory entityManagerFactory, IInterceptorService interceptors) {
+		// the shared (transaction-bound) EntityManager: the one HAPI's DAOs use in the current transaction
+		SuicideRiskPathwayInterceptor interceptor = new SuicideRiskPathwayInterceptor(
+				daoRegistry, assembler, SharedEntityManagerCreator.createSharedEntityManager(entityManagerFactory));
 		interceptors.registerInterceptor(interceptor);
 		return interceptor;
 	}

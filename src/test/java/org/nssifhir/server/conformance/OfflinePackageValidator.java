@@ -27,12 +27,12 @@ import org.hl7.fhir.utilities.npm.NpmPackage;
  * A plain HAPI validator that knows only FHIR R4 core and one FHIR package (given as .tgz bytes): no server,
  * no database, no network. This is what another server gets when it loads our package.
  */
-final class OfflinePackageValidator {
+public final class OfflinePackageValidator {
 
 	private final FhirContext context;
 	private final FhirValidator validator;
 
-	OfflinePackageValidator(FhirContext context, byte[] packageTgz) {
+	public OfflinePackageValidator(FhirContext context, byte[] packageTgz) {
 		this.context = context;
 		// what NpmPackageValidationSupport does for a classpath package, for a package given as bytes
 		PrePopulatedValidationSupport npm = new PrePopulatedValidationSupport(context);
@@ -92,7 +92,7 @@ final class OfflinePackageValidator {
 	 */
 	static final String CQL_IDENTIFIER_NOT_IN_R4 = "Unknown code 'http://hl7.org/fhir/expression-language#text/cql-identifier'";
 
-	List<SingleValidationMessage> errors(String resourceJson) {
+	public List<SingleValidationMessage> errors(String resourceJson) {
 		ValidationResult result = validator.validateWithResult(resourceJson);
 		return result.getMessages().stream()
 				.filter(m -> m.getSeverity().ordinal() >= ResultSeverityEnum.ERROR.ordinal())

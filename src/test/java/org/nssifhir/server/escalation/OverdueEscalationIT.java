@@ -1,0 +1,111 @@
+package org.nssifhir.server.escalation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Task;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.assessment.AssessmentFixtures;
+import org.nssifhir.server.support.BaseIT;
+import org.springframework.beans.factory.annotation.Autowired;
+
+/**
+ * Re-escalation of alerts left untouched: a real alert (an episode with suicidal intent, written through the API)
+ * whose Task is made overdue through the API, then the scheduled job's method called directly.
+ */
+class OverdueEscalationIT extends BaseIT {
+
+	@Autowired
+	OverdueEscalation overdue;
+
+	@Test
+	void anOverdueTaskNotStarted_isRaisedOnceForEachDuePeriod() throws Exception {
+		Task task = alertTask();
+		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		makeOverdue(task);
+
+		// two nodes (here two threads) running the job at once: the Task is re-escalated once
+		ExecutorService pool = Executors.newFixedThreadPool(2);
+		try {
+			Callable<Integer> run = overdue::reescalateOverdue;
+			List<Future<Integer>> runs = pool.invokeAll(List.of(run, run));
+			for (Future<Integer> f : runs) {
+				f.get();
+			}
+		} finally {
+			pool.shutdown();
+		}
+		Task raised = read(task);
+		assertThat(raised.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+		assertThat(raised.getStatus()).isEqualTo(Task.TaskStatus.REQUESTED);
+		assertThat(raised.getNote()).hasSize(1);
+		assertThat(raised.getNoteFirstRep().getText()).startsWith("Re-escalated: not started by its due time").contains("urgent → asap");
+		assertThat(raised.getRestriction().getPeriod().getEnd()).isInTheFuture();
+		assertThat(raised.getOwner().getReference()).as("still the team it was routed to").isEqualTo(task.getOwner().getReference());
+
+		// the same due period again: nothing more
+		overdue.reescalateOverdue();
+		assertThat(read(raised).getMeta().getVersionId()).isEqualTo(raised.getMeta().getVersionId());
+
+		// overdue again: asap → stat
+		makeOverdue(raised);
+		overdue.reescalateOverdue();
+		Task stat = read(raised);
+		assertThat(stat.getPriority()).isEqualTo(Task.TaskPriority.STAT);
+		assertThat(stat.getNote()).hasSize(2);
+	}
+
+	@Test
+	void aStartedTask_isLeftAlone() {
+		Task task = alertTask();
+		task.setStatus(Task.TaskStatus.INPROGRESS);
+		client().update().resource(task).execute();
+		Task started = read(task);
+		makeOverdue(started);
+		Task before = read(started);
+
+		overdue.reescalateOverdue();
+
+		Task after = read(before);
+		assertThat(after.getMeta().getVersionId()).isEqualTo(before.getMeta().getVersionId());
+		assertThat(after.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		assertThat(after.getNote()).isEmpty();
+	}
+
+	/** A real alert: an episode with suicidal intent raises a Flag and an urgent Task, owned by the care team. */
+	private Task alertTask() {
+		IIdType patient = AssessmentFixtures.patient(client());
+		org.hl7.fhir.r4.model.CareTeam team = new org.hl7.fhir.r4.model.CareTeam();
+		team.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		team.setStatus(org.hl7.fhir.r4.model.CareTeam.CareTeamStatus.ACTIVE);
+		team.setSubject(new org.hl7.fhir.r4.model.Reference(patient));
+		client().create().resource(team).execute();
+		client().create().resource(AssessmentFixtures.episode(patient, Date.from(Instant.now().minus(Duration.ofHours(1))), "intent-present", null)).execute();
+		List<Task> tasks = client().search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(e -> (Task) e.getResource()).toList();
+		assertThat(tasks).hasSize(1);
+		assertThat(tasks.get(0).getOwner().getReference()).startsWith("CareTeam/");
+		return tasks.get(0);
+	}
+
+	/** Through the API, as a clinician's system would: the due period ended an hour ago. */
+	private void makeOverdue(Task task) {
+		Task t = read(task);
+		t.getRestriction().getPeriod().setStart(Date.from(Instant.now().minus(Duration.ofHours(25))))
+				.setEnd(Date.from(Instant.now().minus(Duration.ofHours(1))));
+		client().update().resource(t).execute();
+	}
+
+	private Task read(Task task) {
+		return client().read().resource(Task.class).withId(task.getIdElement().toUnqualifiedVersionless()).execute();
+	}
+}
