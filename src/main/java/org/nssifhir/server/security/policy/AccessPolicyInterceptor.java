@@ -223,6 +223,11 @@ public class AccessPolicyInterceptor {
 					}
 				}
 			}
+			if (r.getMethod() == Bundle.HTTPVerb.DELETE && who.kind() != RequestIdentity.Kind.BACKEND && !url.contains("?")) {
+				// HAPI answers a batch DELETE of a missing record 204 and our check 404 for a hidden one: a user's
+				// DELETE entry must name a record they may see, else the bundle is answered as a missing record is
+				requireVisibleForDelete(request, who, url);
+			}
 			if (r.hasIfNoneExist()) {
 				checkMatch(request, who, type + "?" + stripType(r.getIfNoneExist()));
 			}
@@ -232,6 +237,24 @@ public class AccessPolicyInterceptor {
 			if (entry.getResource() != null) {
 				checkConditionalReferences(request, who, entry.getResource());
 			}
+		}
+	}
+
+	private void requireVisibleForDelete(RequestDetails request, RequestIdentity who, String url) {
+		IdType id = new IdType(url);
+		if (!id.hasResourceType() || !id.hasIdPart() || !fhirContext.getResourceTypes().contains(id.getResourceType())) {
+			return; // HAPI refuses a malformed entry itself
+		}
+		IBaseResource stored;
+		try {
+			stored = daos.getResourceDao(id.getResourceType()).read(id.toUnqualifiedVersionless(), new SystemRequestDetails());
+		} catch (ResourceNotFoundException | ResourceGoneException e) {
+			throw notFound(id);
+		} catch (RuntimeException e) {
+			return;
+		}
+		if (!policy.mayRead(request, who, stored)) {
+			throw notFound(id);
 		}
 	}
 

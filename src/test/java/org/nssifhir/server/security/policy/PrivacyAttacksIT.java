@@ -433,6 +433,13 @@ class PrivacyAttacksIT extends BaseIT {
 		assertThat(hidden.statusCode()).as(hidden.body()).isEqualTo(400);
 		assertThat(absent.statusCode()).as(absent.body()).isEqualTo(400);
 		assertThat(hidden.body().replace(episode, "X")).isEqualTo(absent.body().replace(missing, "X"));
+		// a DELETE entry in a batch: hidden and missing answered alike (HAPI said 204 for missing, 404 for hidden)
+		String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":\"DELETE\",\"url\":\"Observation/%s\"}}]}";
+		HttpResponse<String> hiddenDelete = send("POST", "/", stranger, batch.formatted(episode), Map.of());
+		HttpResponse<String> missingDelete = send("POST", "/", stranger, batch.formatted(missing), Map.of());
+		assertThat(hiddenDelete.statusCode()).as(hiddenDelete.body()).isEqualTo(missingDelete.statusCode());
+		assertThat(hiddenDelete.body().replace(episode, "X")).isEqualTo(missingDelete.body().replace(missing, "X"));
+		assertThat(client().read().resource(Observation.class).withId(episode).execute().getIdElement().getIdPart()).isEqualTo(episode);
 		// iterated includes would follow the hidden record's own references
 		HttpResponse<String> iterate = send("GET", "/Task?_include:iterate=Task:focus&_include:iterate=Observation:subject", stranger, null, Map.of());
 		assertThat(iterate.statusCode()).as(iterate.body()).isEqualTo(400);
