@@ -242,19 +242,8 @@ public class AccessPolicyInterceptor {
 
 	private void requireVisibleForDelete(RequestDetails request, RequestIdentity who, String url) {
 		IdType id = new IdType(url);
-		if (!id.hasResourceType() || !id.hasIdPart() || !fhirContext.getResourceTypes().contains(id.getResourceType())) {
-			return; // HAPI refuses a malformed entry itself
-		}
-		IBaseResource stored;
-		try {
-			stored = daos.getResourceDao(id.getResourceType()).read(id.toUnqualifiedVersionless(), new SystemRequestDetails());
-		} catch (ResourceNotFoundException | ResourceGoneException e) {
-			throw notFound(id);
-		} catch (RuntimeException e) {
-			return;
-		}
-		if (!policy.mayRead(request, who, stored)) {
-			throw notFound(id);
+		if (id.hasResourceType() && id.hasIdPart() && fhirContext.getResourceTypes().contains(id.getResourceType())) {
+			requireReadable(request, who, id.toUnqualifiedVersionless()); // (HAPI refuses a malformed entry itself)
 		}
 	}
 
@@ -303,6 +292,11 @@ public class AccessPolicyInterceptor {
 		if (AccessPolicy.DEFINITIONAL_TYPES.contains(id.getResourceType()) && !alsoDefinitional) {
 			return;
 		}
+		requireReadable(request, who, id);
+	}
+
+	/** A record the caller may not see is answered exactly as a missing one. */
+	private void requireReadable(RequestDetails request, RequestIdentity who, IdType id) {
 		IBaseResource stored;
 		try {
 			stored = daos.getResourceDao(id.getResourceType()).read(id, new SystemRequestDetails());
