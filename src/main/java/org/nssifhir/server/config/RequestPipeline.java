@@ -73,6 +73,9 @@ public final class RequestPipeline {
 			new Stage(Where.REST_SERVER, "CorsInterceptor", "CORS on", "RequestPipeline"),
 			// registered once the server exists, by their feature's configuration
 			new Stage(Where.REST_SERVER, "DeleteConflictDiagnosticsInterceptor", "always", "fhir/ConflictDiagnosticsConfig"),
+			// typed page links, compartment searches, Prefer: handling=lenient, $validate's body profile: mapped onto
+			// ordinary requests before HAPI picks a method, so every hook above sees an ordinary request
+			new Stage(Where.REST_SERVER, "ClientCompatibilityInterceptor", "always", "fhir/ClientCompatibilityConfig"),
 			new Stage(Where.REST_SERVER, "StrictInputInterceptor", "always", "hardening/HardeningConfig"),
 			new Stage(Where.REST_SERVER, "ClientErrorMappingInterceptor", "always", "hardening/HardeningConfig"),
 			new Stage(Where.REST_SERVER, "BulkImportGuard", "always (token checks: security on)", "bulk/BulkImportConfig"),

@@ -4,10 +4,14 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import ca.uhn.fhir.validation.ResultSeverityEnum;
 import ca.uhn.fhir.validation.SingleValidationMessage;
 import ca.uhn.fhir.validation.ValidationResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -43,6 +47,45 @@ public class NssiWriteInterceptor {
 	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_UPDATED)
 	public void beforeUpdate(IBaseResource previous, IBaseResource resource) {
 		enforce(resource);
+	}
+
+	/**
+	 * {@code $validate} (HAPI's, through the DAO's validator) reports what a write would refuse: the resource is
+	 * classified as a write classifies it and held to the same profiles, whether or not it claims them or the client
+	 * named a profile. Without this an integrator's pre-flight passed what the write then refused with 422.
+	 */
+	@Hook(Pointcut.VALIDATION_COMPLETED)
+	public void validated(IBaseResource resource, String rawResource, ValidationResult result) {
+		IBaseResource subject = resource;
+		if (subject == null && rawResource != null) {
+			try {
+				subject = EncodingEnum.detectEncodingNoDefault(rawResource).newParser(fhirContext).parseResource(rawResource);
+			} catch (RuntimeException e) {
+				return; // the validator has already reported why it does not parse
+			}
+		}
+		Set<String> profiles = subject == null ? Set.of() : NssiResourceClassifier.profilesToEnforce(subject);
+		if (profiles.isEmpty()) {
+			return;
+		}
+		ValidationResult asWritten = validator.validate(subject, profiles.stream().map(NssiCanonicals::profile).toList());
+		if (!NssiProfileValidator.hasErrors(asWritten)) {
+			return;
+		}
+		List<SingleValidationMessage> messages = new ArrayList<>(result.getMessages());
+		SingleValidationMessage header = new SingleValidationMessage();
+		header.setSeverity(ResultSeverityEnum.ERROR);
+		header.setMessage(ErrorCode.PROFILE_VALIDATION_FAILED.message("a write would refuse this " + subject.fhirType()
+				+ ": by its content it must conform to " + String.join(", ", profiles.stream().map(NssiCanonicals::profile).toList())));
+		messages.add(header);
+		for (SingleValidationMessage message : asWritten.getMessages()) {
+			boolean known = messages.stream().anyMatch(m -> Objects.equals(m.getMessage(), message.getMessage())
+					&& Objects.equals(m.getLocationString(), message.getLocationString()));
+			if (message.getSeverity().ordinal() >= ResultSeverityEnum.ERROR.ordinal() && !known) {
+				messages.add(message);
+			}
+		}
+		result.setMessages(messages);
 	}
 
 	void enforce(IBaseResource resource) {

@@ -148,7 +148,7 @@ public class StrictInputInterceptor {
 			}
 			if (name.equals(Constants.PARAM_COUNT) && !COUNT.matcher(values[0]).matches()) {
 				// checked here too because operations such as $everything bind _count before any later hook runs
-				throw invalid(ErrorCode.COUNT_INVALID, "_count must be a non-negative integer");
+				throw invalid(ErrorCode.COUNT_INVALID, "_count must be a non-negative integer, not \"" + values[0] + "\"");
 			}
 			if (name.equals(Constants.PARAM_OFFSET) && !COUNT.matcher(values[0]).matches()) {
 				// HAPI passes a negative offset to the database, which answers with a 500
@@ -202,8 +202,12 @@ public class StrictInputInterceptor {
 				continue;
 			}
 			RestSearchParameterTypeEnum type = definition.getParamType();
+			boolean plain = modifier < 0;
 			for (String value : parameter.getValue()) {
 				for (String alternative : value.split(",", -1)) {
+					if (plain) {
+						checkSearchValue(parameter.getKey(), type, alternative);
+					}
 					if (type == RestSearchParameterTypeEnum.NUMBER || type == RestSearchParameterTypeEnum.QUANTITY) {
 						checkInDoubleRange(parameter.getKey(), alternative);
 					} else if (type == RestSearchParameterTypeEnum.COMPOSITE) {
@@ -215,6 +219,48 @@ public class StrictInputInterceptor {
 				}
 			}
 		}
+	}
+
+	/**
+	 * A search value of the wrong form for its parameter's type is refused naming the parameter and the value (HAPI
+	 * answered {@code date=notadate} with a 500, mapped to a 400 that named neither, and {@code subject=Patient/}
+	 * with "Parameter value missing"). Only plain parameters: modifiers such as {@code :missing} take other values.
+	 */
+	private static void checkSearchValue(String name, RestSearchParameterTypeEnum type, String value) {
+		String bare = NUMERIC_PREFIX.matcher(value.trim()).replaceFirst("");
+		switch (type) {
+			case DATE -> {
+				try {
+					new DateTimeType(bare);
+				} catch (RuntimeException e) {
+					throw invalidValue(name, value, "not a FHIR date or dateTime, optionally after a prefix (2024-05-01, ge2024-05-01T10:00:00Z)");
+				}
+			}
+			case NUMBER, QUANTITY -> {
+				int unit = bare.indexOf('|');
+				try {
+					new BigDecimal(unit < 0 ? bare : bare.substring(0, unit));
+				} catch (NumberFormatException e) {
+					if (!bare.matches("[-+]?[0-9.]*[eE][-+]?[0-9]+")) { // a huge exponent is checkInDoubleRange's to refuse
+						throw invalidValue(name, value, "not a number, optionally after a prefix (5, gt5.4"
+								+ (type == RestSearchParameterTypeEnum.QUANTITY ? ", 5.4|http://unitsofmeasure.org|mg" : "") + ")");
+					}
+				}
+			}
+			case REFERENCE -> {
+				if (value.isBlank() || value.endsWith("/")) {
+					throw invalidValue(name, value, "not a reference (an id, Type/id or an absolute URL)");
+				}
+			}
+			default -> {
+				// tokens, strings, URIs: any text is a value
+			}
+		}
+	}
+
+	private static InvalidRequestException invalidValue(String name, String value, String why) {
+		String shown = value.length() > 100 ? value.substring(0, 100) + "…" : value;
+		return invalid(ErrorCode.SEARCH_VALUE_INVALID, "The value \"" + shown + "\" of the search parameter " + name + " is " + why);
 	}
 
 	private RuntimeSearchParam searchParameter(String resourceType, String name) {
@@ -279,7 +325,7 @@ public class StrictInputInterceptor {
 		try {
 			resource = parser.parseResource(new String(body, charset));
 		} catch (DataFormatException | IllegalArgumentException | IllegalStateException e) {
-			throw invalid(ErrorCode.INVALID_RESOURCE_CONTENT, "The resource is not valid FHIR: " + e.getMessage());
+			throw invalidContent("The resource is not valid FHIR: " + e.getMessage());
 		}
 		if (resource instanceof Bundle bundle) {
 			bundle.getEntry().stream().filter(e -> e.getResource() != null).forEach(e -> ResourceShapeChecks.check(fhirContext, e.getResource()));
@@ -405,6 +451,23 @@ public class StrictInputInterceptor {
 		factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
 		factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
 		return factory;
+	}
+
+	/** HAPI's parser names the element in its message ({@code [element="status"]}, "for element valueQuantity"). */
+	private static final Pattern PARSER_ELEMENT = Pattern.compile("\\[element=\"([^\"]+)\"\\]|for element ([A-Za-z0-9_.\\[\\]]+)");
+
+	/** A parse error as an OperationOutcome whose issue also names the element in {@code expression}, when HAPI said which. */
+	private static InvalidRequestException invalidContent(String message) {
+		org.hl7.fhir.r4.model.OperationOutcome outcome = new org.hl7.fhir.r4.model.OperationOutcome();
+		var issue = outcome.addIssue()
+				.setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
+				.setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.STRUCTURE)
+				.setDiagnostics(ErrorCode.INVALID_RESOURCE_CONTENT.message(message));
+		var element = PARSER_ELEMENT.matcher(message);
+		if (element.find()) {
+			issue.addExpression(element.group(1) != null ? element.group(1) : element.group(2));
+		}
+		return new InvalidRequestException(ErrorCode.INVALID_RESOURCE_CONTENT.message(message), outcome);
 	}
 
 	private static InvalidRequestException invalid(ErrorCode code, String message) {

@@ -56,7 +56,9 @@ public enum ErrorCode {
 	INVALID_PARAMETER(906, 400, "invalid, repeated or unsupported request parameter"),
 	BUNDLE_ENTRY_MISMATCH(907, 400, "a bundle entry's request URL names another resource type than its resource"),
 	REQUEST_REJECTED(908, 400, "request refused below HAPI (URL rejected by the firewall; Tomcat's own refusals keep Tomcat's status)"),
-	UNPROCESSABLE_REQUEST(909, 400, "request HAPI could not process as sent (it would otherwise be a 500)");
+	UNPROCESSABLE_REQUEST(909, 400, "request HAPI could not process as sent (it would otherwise be a 500)"),
+	SEARCH_VALUE_INVALID(910, 400, "a search parameter's value is not valid for its type (the parameter and the value are named)"),
+	COMPARTMENT_SEARCH_UNSUPPORTED(911, 400, "compartment search this server cannot answer as one search (the type is not in the compartment, or is in it through several parameters)");
 
 	private final int number;
 	private final int httpStatus;
