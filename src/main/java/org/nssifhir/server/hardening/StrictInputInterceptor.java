@@ -13,6 +13,7 @@ import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.api.RequestTypeEnum;
 import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.rest.server.RestfulServerUtils;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -68,7 +69,8 @@ public class StrictInputInterceptor {
 			"_containedType", Set.of("container", "contained"),
 			"_contained", Set.of("true", "false", "both"));
 	/** Parameters that may appear once per request; HAPI used whichever came first. */
-	private static final Set<String> SINGLE = Set.of(Constants.PARAM_COUNT, Constants.PARAM_SUMMARY, "_total", Constants.PARAM_FORMAT);
+	private static final Set<String> SINGLE = Set.of(Constants.PARAM_COUNT, Constants.PARAM_SUMMARY, "_total", Constants.PARAM_FORMAT,
+			Constants.PARAM_PAGINGACTION, Constants.PARAM_PAGINGOFFSET);
 
 	private static final Set<String> DATE_PARAMETERS = Set.of("start", "end", "_since", "date");
 	private static final Pattern NUMERIC_PREFIX = Pattern.compile("^(eq|ne|gt|lt|ge|le|sa|eb|ap)");
@@ -103,7 +105,7 @@ public class StrictInputInterceptor {
 		checkId(request);
 		checkIfMatch(request.getHeader(Constants.HEADER_IF_MATCH));
 		checkParameters(request.getParameters());
-		checkNumericSearchValues(request);
+		checkSearchValues(request.getResourceName(), request.getParameters());
 		checkOperationParameters(request);
 		checkBody(request);
 		return true;
@@ -150,6 +152,10 @@ public class StrictInputInterceptor {
 				// checked here too because operations such as $everything bind _count before any later hook runs
 				throw invalid(ErrorCode.COUNT_INVALID, "_count must be a non-negative integer, not \"" + values[0] + "\"");
 			}
+			if (name.equals(Constants.PARAM_PAGINGOFFSET) && !COUNT.matcher(values[0]).matches()) {
+				// HAPI read a negative or non-numeric page offset as 0 and answered the first page as if it were asked
+				throw invalid(ErrorCode.INVALID_PARAMETER, "_getpagesoffset must be a non-negative integer, as in the server's own page links");
+			}
 			if (name.equals(Constants.PARAM_OFFSET) && !COUNT.matcher(values[0]).matches()) {
 				// HAPI passes a negative offset to the database, which answers with a 500
 				throw invalid(ErrorCode.INVALID_PARAMETER, "_offset must be a non-negative integer");
@@ -183,9 +189,9 @@ public class StrictInputInterceptor {
 	 * {@code value-quantity=1e999999} matched an Observation whose value is 0: a wrong answer, not an empty one.
 	 * Values that are not numbers are left to HAPI, which refuses them with its own 400.
 	 */
-	private void checkNumericSearchValues(RequestDetails request) {
-		for (Map.Entry<String, String[]> parameter : request.getParameters().entrySet()) {
-			String resourceType = request.getResourceName();
+	private void checkSearchValues(String requestType, Map<String, String[]> parameters) {
+		for (Map.Entry<String, String[]> parameter : parameters.entrySet()) {
+			String resourceType = requestType;
 			String name = parameter.getKey();
 			if (name.startsWith(Constants.PARAM_HAS + ":")) {
 				// _has:Observation:subject:value-quantity: the last part names a parameter of the type after _has
@@ -342,6 +348,52 @@ public class StrictInputInterceptor {
 		}
 		if (resource instanceof Bundle bundle && systemLevel) {
 			checkEntries(bundle);
+		}
+	}
+
+	/**
+	 * A batch's GET entries are searched by HAPI inside the batch, past every hook of the request: a malformed value
+	 * there was answered with a 500 in the entry ({@code Observation?date=notadate}: HAPI-1940). The batch answers
+	 * each entry on its own, so a failed entry whose URL breaks the rules of {@link #checkSearchValues} is answered
+	 * here with the 400 and the message the same search gets on its own; any other failure is left as HAPI says.
+	 */
+	@Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
+	public void batchEntryErrors(RequestDetails request, ResponseDetails response) {
+		if (!(request.getResource() instanceof Bundle batch) || batch.getType() != Bundle.BundleType.BATCH
+				|| !(response.getResponseResource() instanceof Bundle answer) || answer.getEntry().size() != batch.getEntry().size()) {
+			return;
+		}
+		for (int i = 0; i < batch.getEntry().size(); i++) {
+			Bundle.BundleEntryRequestComponent entry = batch.getEntry().get(i).getRequest();
+			Bundle.BundleEntryResponseComponent result = answer.getEntry().get(i).getResponse();
+			if (entry.getMethod() != Bundle.HTTPVerb.GET || entry.getUrl() == null || !result.getStatus().startsWith("5")) {
+				continue;
+			}
+			String url = entry.getUrl();
+			int q = url.indexOf('?');
+			Map<String, String[]> parameters = new HashMap<>();
+			if (q >= 0) {
+				for (String pair : url.substring(q + 1).split("&")) {
+					int eq = pair.indexOf('=');
+					String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+					String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+					String[] existing = parameters.get(name);
+					String[] values = existing == null ? new String[1] : java.util.Arrays.copyOf(existing, existing.length + 1);
+					values[values.length - 1] = value;
+					parameters.put(name, values);
+				}
+			}
+			try {
+				checkParameters(parameters);
+				checkSearchValues(url.split("[/?]", 2)[0], parameters);
+			} catch (InvalidRequestException problem) {
+				org.hl7.fhir.r4.model.OperationOutcome outcome = new org.hl7.fhir.r4.model.OperationOutcome();
+				outcome.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
+						.setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INVALID).setDiagnostics(problem.getMessage());
+				result.setStatus("400 Bad Request").setOutcome(outcome);
+			} catch (RuntimeException unparsable) {
+				// a URL this check cannot read: HAPI's answer stands
+			}
 		}
 	}
 

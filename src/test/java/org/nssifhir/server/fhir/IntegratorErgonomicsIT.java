@@ -207,6 +207,10 @@ class IntegratorErgonomicsIT extends BaseIT {
 			HttpResponse<String> b = send("POST", "", t, batch, Map.of());
 			answers.add(b);
 			if (b.statusCode() == 200) {
+				Bundle.BundleEntryComponent badDate = fhirContext.newJsonParser().parseResource(Bundle.class, b.body()).getEntryFirstRep();
+				assertThat(badDate.getResponse().getStatus()).as(who.getKey()).startsWith("400");
+				assertThat(((OperationOutcome) badDate.getResponse().getOutcome()).getIssueFirstRep().getDiagnostics())
+						.startsWith(ErrorCode.SEARCH_VALUE_INVALID.code()).contains("notadate");
 				for (Bundle.BundleEntryComponent e : fhirContext.newJsonParser().parseResource(Bundle.class, b.body()).getEntry()) {
 					if (e.getResponse().getStatus().startsWith("5")) {
 						fiveHundreds.add(who.getKey() + " batch entry: " + e.getResponse().getStatus() + " "
@@ -315,6 +319,17 @@ class IntegratorErgonomicsIT extends BaseIT {
 		concern.getCode().addCoding(new Coding("http://hl7.org/fhir/sid/icd-10-cm", "R45.88", "Nonsuicidal self-harm"));
 		HttpResponse<String> r = send("POST", "/Condition", full(), json(concern), Map.of());
 		assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+
+		// an episode whose method and function an EHR coded in its own code system: the bindings are extensible
+		Observation episode = episodeOf(victim, unique("ehr"));
+		for (Observation.ObservationComponentComponent c : episode.getComponent()) {
+			String kind = c.getCode().getCodingFirstRep().getCode();
+			if (kind.equals("method") || kind.equals("function")) {
+				c.setValue(new org.hl7.fhir.r4.model.CodeableConcept(new Coding("urn:example:ehr-local-codes", kind + "-as-the-ehr-codes-it", "EHR code")));
+			}
+		}
+		HttpResponse<String> stored = send("POST", "/Observation", full(), json(episode), Map.of());
+		assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
 	}
 
 	// ---------------------------------------------------------------- helpers

@@ -65,6 +65,36 @@ class StrictInputInterceptorTest {
 	}
 
 	@Test
+	void testMalformedSearchValue_RefusedNamingParameterAndValue() {
+		for (String[] search : new String[][] {{"/Observation?date=notadate", "date", "notadate"},
+				{"/Observation?value-quantity=lots", "value-quantity", "lots"}, {"/Observation?subject=Patient/", "subject", "Patient/"}}) {
+			InMemoryFhirServer.Response response = server.get(search[0]);
+			assertThat(response.status()).as(search[0]).isEqualTo(400);
+			assertThat(response.diagnostics()).startsWith(ErrorCode.SEARCH_VALUE_INVALID.code() + ":").contains(search[1])
+					.contains("\"" + search[2] + "\"");
+		}
+		// modifiers take other values; well-formed values pass to the provider
+		assertThat(server.get("/Observation?date:missing=true").status()).isNotEqualTo(400);
+		assertThat(server.get("/Observation?date=ge2024-05-01").status()).isEqualTo(200);
+	}
+
+	@Test
+	void testPageOffsetNotANumber_Refused() {
+		InMemoryFhirServer.Response response = server.get("?_getpages=abc&_getpagesoffset=-1");
+		assertThat(response.status()).isEqualTo(400);
+		assertThat(response.diagnostics()).startsWith(ErrorCode.INVALID_PARAMETER.code() + ":");
+	}
+
+	@Test
+	void testParseError_NamesTheElement() {
+		InMemoryFhirServer.Response response = server.send("POST", "/Patient", "{\"resourceType\":\"Patient\",\"gender\":\"bogus\"}", Map.of());
+		assertThat(response.status()).isEqualTo(400);
+		var issue = ((org.hl7.fhir.r4.model.OperationOutcome) response.resource()).getIssueFirstRep();
+		assertThat(issue.getDiagnostics()).startsWith(ErrorCode.INVALID_RESOURCE_CONTENT.code() + ":").contains("bogus");
+		assertThat(issue.getExpression()).extracting(Object::toString).containsExactly("gender");
+	}
+
+	@Test
 	void testWellFormedPatient_Created() {
 		InMemoryFhirServer.Response response = server.send("POST", "/Patient", "{\"resourceType\":\"Patient\",\"active\":true}", Map.of());
 		assertThat(response.status()).isEqualTo(201);
