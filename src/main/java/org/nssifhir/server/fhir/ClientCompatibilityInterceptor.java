@@ -64,7 +64,8 @@ import org.nssifhir.server.support.ErrorCode;
  *       ({@code Bundle.entry[i]}, as {@code expression} and {@code location}) and the first one its {@code fullUrl}.
  *       The entry is the one being written when the refusal came (our write rules, the access policy's reference
  *       checks and HAPI's storage all act while an entry is written); a refusal before any entry is written (a
- *       malformed bundle, a conditional URL that does not parse) names none.</li>
+ *       malformed bundle, a conditional URL that does not parse) or while HAPI prepares an entry (a conditional
+ *       match, a version precondition: see {@link #beforeItsWrite}) names none.</li>
  *   <li><b>{@code _summary=text} on a read</b> answers the narrative as HTML; HAPI failed with a 500 when the
  *       resource has none (this server does not generate narratives). Such a resource gets an empty narrative in
  *       the answer (nothing stored changes).</li>
@@ -260,7 +261,8 @@ public class ClientCompatibilityInterceptor {
 	public BaseServerResponseException nameRefusedEntry(RequestDetails request, Throwable exception) {
 		Object what = request.getUserData().get(WRITING);
 		if (what == null || !(request.getResource() instanceof Bundle bundle) || bundle.getType() != Bundle.BundleType.TRANSACTION
-				|| !(exception instanceof BaseServerResponseException refusal) || refusal.getStatusCode() >= 500) {
+				|| !(exception instanceof BaseServerResponseException refusal) || refusal.getStatusCode() >= 500
+				|| beforeItsWrite(refusal)) {
 			return null;
 		}
 		int index = -1;
@@ -292,6 +294,16 @@ public class ClientCompatibilityInterceptor {
 				+ "; the transaction stored nothing]");
 		refusal.setOperationOutcome(outcome);
 		return null;
+	}
+
+	/**
+	 * Refusals HAPI makes while it prepares an entry, before that entry's storage hooks: a conditional match (412,
+	 * "match URL") or a version precondition ({@code If-Match}). The entry marked then is the one written before, so
+	 * none is named (HAPI's message quotes the match URL itself).
+	 */
+	private static boolean beforeItsWrite(BaseServerResponseException refusal) {
+		String message = String.valueOf(refusal.getMessage());
+		return refusal.getStatusCode() == 412 || message.contains("match URL") || message.contains("If-Match");
 	}
 
 	// ---------------------------------------------------------------- answers
