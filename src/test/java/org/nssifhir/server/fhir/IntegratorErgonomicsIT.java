@@ -140,6 +140,29 @@ class IntegratorErgonomicsIT extends BaseIT {
 		HttpResponse<String> missing = send("POST", "", full(), json(dangling), Map.of());
 		assertThat(missing.statusCode()).as(missing.body()).isBetween(400, 499);
 		assertThat(outcome(missing).getIssueFirstRep().getDiagnostics()).contains("Bundle.entry[1]");
+
+		// a conditional create matching two records fails while HAPI prepares the entry: no entry is named (the one
+		// written before it would be wrong), HAPI's message quotes the match URL
+		String twice = unique("twice");
+		for (int i = 0; i < 2; i++) {
+			Patient p = tagged(new Patient());
+			p.addIdentifier().setSystem("urn:test:mrn").setValue(twice);
+			client().create().resource(p).execute();
+		}
+		Bundle ambiguous = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+		Observation first = tagged(new Observation());
+		first.setStatus(Observation.ObservationStatus.FINAL);
+		first.getCode().setText("heart rate");
+		first.setSubject(new Reference("Patient/" + victim));
+		ambiguous.addEntry().setFullUrl("urn:uuid:c0000000-0000-0000-0000-000000000001").setResource(first)
+				.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Observation");
+		Patient again = tagged(new Patient());
+		again.addIdentifier().setSystem("urn:test:mrn").setValue(twice);
+		ambiguous.addEntry().setFullUrl("urn:uuid:c0000000-0000-0000-0000-000000000002").setResource(again)
+				.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Patient").setIfNoneExist("identifier=urn:test:mrn|" + twice);
+		HttpResponse<String> conflict = send("POST", "", full(), json(ambiguous), Map.of());
+		assertThat(conflict.statusCode()).as(conflict.body()).isEqualTo(412);
+		assertThat(conflict.body()).doesNotContain("Bundle.entry[0]");
 	}
 
 	// ---------------------------------------------------------------- 3. parse and search errors
