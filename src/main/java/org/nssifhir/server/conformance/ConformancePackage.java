@@ -100,7 +100,7 @@ public final class ConformancePackage {
 	public Map<String, String> exampleFiles() {
 		Map<String, String> out = new LinkedHashMap<>();
 		files.forEach((path, json) -> {
-			if (path.startsWith("package/example/") && path.endsWith(".json")) {
+			if (path.startsWith("package/example/") && path.endsWith(".json") && !path.endsWith(".index.json")) {
 				out.put(path, json);
 			}
 		});
