@@ -4,6 +4,10 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
 import ca.uhn.fhir.parser.IParser;
 import ca.uhn.hapi.converters.canonical.VersionCanonicalizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +25,6 @@ import org.hl7.fhir.r4.model.StructureDefinition;
 import org.hl7.fhir.r4.model.ValueSet;
 import org.hl7.fhir.r5.conformance.profile.ProfileUtilities;
 import org.hl7.fhir.r5.context.IWorkerContext;
-import org.hl7.fhir.utilities.npm.NpmPackageIndexBuilder;
 import org.hl7.fhir.utilities.validation.ValidationMessage;
 import org.hl7.fhir.utilities.validation.ValidationMessage.IssueSeverity;
 
@@ -34,11 +37,13 @@ import org.hl7.fhir.utilities.validation.ValidationMessage.IssueSeverity;
  * sources in {@code profiles/} stay differential-only: one place to edit, nothing generated to keep in sync by hand.
  * A snapshot error fails the build.</li>
  * <li>Each folder ({@code package/}, {@code package/example/}) gets its {@code .index.json} (index-version 2, as
- * in the FHIR package spec), written by the HL7 library's own index builder.</li>
+ * in the FHIR package spec).</li>
  * </ul>
  * Usage: {@code FhirPackageAssembler <folder holding package/>}.
  */
 public final class FhirPackageAssembler {
+
+	private static final ObjectMapper JSON = new ObjectMapper();
 
 	private FhirPackageAssembler() {}
 
@@ -101,19 +106,41 @@ public final class FhirPackageAssembler {
 		return profileFiles.size();
 	}
 
-	/** Writes {@code <folder>/.index.json} listing every resource file in the folder; returns how many. */
+	/** Fields of an index entry (FHIR package spec, index-version 2), each taken only when the resource has it as a string. */
+	private static final List<String> INDEX_FIELDS = List.of(
+			"id", "url", "version", "kind", "type", "supplements", "content", "valueSet", "derivation");
+
+	/**
+	 * Writes {@code <folder>/.index.json} listing every resource file in the folder; returns how many. Written here,
+	 * not by the HL7 library's NpmPackageIndexBuilder (6.7.9): that one copies any top-level {@code type} or
+	 * {@code content}, so a PlanDefinition's CodeableConcept {@code type} became {@code "{"} and an
+	 * OperationDefinition's boolean {@code type} {@code "true"}.
+	 */
 	static int writeIndex(Path folder) throws IOException {
 		if (!Files.isDirectory(folder)) {
 			return 0;
 		}
-		NpmPackageIndexBuilder builder = new NpmPackageIndexBuilder();
-		builder.start(null); // null: no SQLite .index.db next to it, only the .index.json the spec defines
+		ObjectNode index = JSON.createObjectNode();
+		index.put("index-version", 2);
+		ArrayNode files = index.putArray("files");
 		int count = 0;
 		for (Path file : jsonFiles(folder)) {
-			builder.seeFile(file.getFileName().toString(), Files.readAllBytes(file));
+			JsonNode resource = JSON.readTree(file.toFile());
+			if (!resource.path("resourceType").isTextual()) {
+				throw new IllegalStateException(file + " is not a FHIR resource (no resourceType)");
+			}
+			ObjectNode entry = files.addObject();
+			entry.put("filename", file.getFileName().toString());
+			entry.put("resourceType", resource.path("resourceType").asText());
+			for (String field : INDEX_FIELDS) {
+				if (resource.path(field).isTextual()) {
+					entry.put(field, resource.path(field).asText());
+				}
+			}
 			count++;
 		}
-		Files.writeString(folder.resolve(".index.json"), builder.build(), StandardCharsets.UTF_8);
+		Files.writeString(folder.resolve(".index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index) + "\n",
+				StandardCharsets.UTF_8);
 		return count;
 	}
 

@@ -84,6 +84,11 @@ public final class ConformancePackage {
 		return name + "-" + version + ".tgz";
 	}
 
+	/** Every file of the package (manifest, indexes, resources, examples), by path inside the package. */
+	public Map<String, String> files() {
+		return java.util.Collections.unmodifiableMap(files);
+	}
+
 	/** Conformance resources (not examples), by path inside the package. */
 	public Map<String, String> conformanceFiles() {
 		Map<String, String> out = new LinkedHashMap<>();

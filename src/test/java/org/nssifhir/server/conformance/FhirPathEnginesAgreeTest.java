@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Test;
  * must reach the verdict this server reaches. {@code value.as(Integer)} was the example: HAPI accepted it, fhirpath.js
  * rejected our own diary card.
  * <p>
- * Needs node (18+) on the PATH and {@code npm ci} run in {@code src/test/fhirpath-js} (the Maven build does it); the
+ * Needs node (20+, as fhirpath 5.2.2 requires) on the PATH and {@code npm ci} run in {@code src/test/fhirpath-js} (the Maven build does it); the
  * test fails, never skips, without them.
  */
 class FhirPathEnginesAgreeTest {
@@ -284,7 +284,7 @@ class FhirPathEnginesAgreeTest {
 		String node = nodeVersion();
 		if (node == null) {
 			fail("node is not on the PATH: FhirPathEnginesAgreeTest evaluates our invariants with fhirpath.js and needs "
-					+ "Node.js 18+ (apt-get install nodejs npm; .ci/run installs it)");
+					+ "Node.js 20+ (fhirpath 5.2.2 requires it; .ci/run installs nodejs and npm when missing)");
 		}
 		if (!Files.isDirectory(JS_DIR.resolve("node_modules/fhirpath"))) {
 			fail("fhirpath.js is not installed in " + JS_DIR + ": run `npm ci` there (the Maven build runs it before the tests)");
