@@ -33,6 +33,7 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.ElementDefinition;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StructureDefinition;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -67,18 +68,34 @@ class FhirPathEnginesAgreeTest {
 	/** An element path and an expression evaluated on one resource: what both engines compute. */
 	private record Task(int resource, String path, String expression) {}
 
-	@Test
-	void everyInvariantEvaluatesTheSameInHapiAndFhirpathJs() throws Exception {
-		FhirContext ctx = FhirContext.forR4Cached();
-		ConformancePackage pkg = ConformancePackage.fromClasspath();
-		Map<String, List<Invariant>> invariantsByProfile = invariants(ctx, pkg);
+	/** Which profile's invariant a task stands for (several profiles share R4 core's). */
+	private record Use(String profile, String key) {
+		boolean ours() {
+			return key.startsWith("nssi-");
+		}
+	}
+
+	private static FhirContext ctx;
+	private static ConformancePackage pkg;
+	private static Map<String, List<Invariant>> invariantsByProfile;
+	private static List<Fixture> fixtures;
+	private static List<String> encoded;
+	private static Map<Task, Set<Use>> tasks;
+	private static List<Task> taskList;
+	private static JsonNode jsResults;
+
+	/** Everything both tests compare: the fixtures, the tasks, and fhirpath.js's results (one node process). */
+	@BeforeAll
+	static void evaluateWithFhirpathJs() throws Exception {
+		ctx = FhirContext.forR4Cached();
+		pkg = ConformancePackage.fromClasspath();
+		invariantsByProfile = invariants(ctx, pkg);
 		assertThat(invariantsByProfile).as("profiles with invariants").isNotEmpty();
 		assertThat(invariantsByProfile.values().stream().flatMap(List::stream).map(Invariant::key))
 				.as("our own invariants are among them").contains("nssi-dc-1", "nssi-ep-2", "nssi-qr-2", "nssi-rpp-3");
 
-		List<Fixture> fixtures = fixtures(ctx, pkg);
-		IParser json = ctx.newJsonParser();
-		Map<Task, Set<String>> tasks = new LinkedHashMap<>(); // task -> "file | profile | key" it stands for
+		fixtures = fixtures(ctx, pkg);
+		tasks = new LinkedHashMap<>();
 		Set<String> profilesCovered = new java.util.TreeSet<>();
 		for (int i = 0; i < fixtures.size(); i++) {
 			// on a copy: HAPI's getters the classifier calls create empty elements (getCode(), getMeta()) that HAPI's engine
@@ -87,32 +104,43 @@ class FhirPathEnginesAgreeTest {
 				for (Invariant inv : invariantsByProfile.getOrDefault(profile, List.of())) {
 					profilesCovered.add(profile);
 					tasks.computeIfAbsent(new Task(i, inv.path(), inv.expression()), t -> new LinkedHashSet<>())
-							.add(fixtures.get(i).name() + " | " + profile + " | " + inv.key());
+							.add(new Use(profile, inv.key()));
 				}
 			}
 		}
 		assertThat(profilesCovered).as("every profile with invariants is exercised by at least one example or fixture")
 				.containsAll(invariantsByProfile.keySet());
 
-		// fhirpath.js, in one node process over all tasks
-		// both engines read exactly the same content: the JSON HAPI writes, and HAPI's engine gets that JSON parsed
-		// afresh (encoding calls getters that create empty elements, e.g. an empty meta, the JSON does not carry)
+		// both engines read exactly the same content: the JSON HAPI writes (HAPI's engine gets it parsed afresh)
+		IParser json = ctx.newJsonParser();
+		encoded = new ArrayList<>();
 		ObjectNode cases = JSON.createObjectNode();
 		ArrayNode resources = cases.putArray("resources");
-		List<Resource> hapiResources = new ArrayList<>();
 		for (Fixture f : fixtures) {
-			String encoded = json.encodeResourceToString(f.resource());
-			resources.add(JSON.readTree(encoded));
-			hapiResources.add((Resource) json.parseResource(encoded));
+			String text = json.encodeResourceToString(f.resource());
+			encoded.add(text);
+			resources.add(JSON.readTree(text));
 		}
 		ArrayNode taskArray = cases.putArray("tasks");
-		List<Task> taskList = new ArrayList<>(tasks.keySet());
+		taskList = new ArrayList<>(tasks.keySet());
 		for (Task t : taskList) {
 			taskArray.addObject().put("resource", t.resource()).put("path", t.path()).put("expression", t.expression());
 		}
-		JsonNode jsResults = runFhirpathJs(cases);
+		jsResults = runFhirpathJs(cases);
 		assertThat(jsResults.size()).as("fhirpath.js answered every task").isEqualTo(taskList.size());
+	}
 
+	private static String describe(Task t) {
+		return fixtures.get(t.resource()).name() + " | "
+				+ tasks.get(t).stream().map(u -> u.profile() + " " + u.key()).collect(java.util.stream.Collectors.joining(", "))
+				+ " | " + t.path() + " | " + t.expression();
+	}
+
+	@Test
+	void everyInvariantEvaluatesTheSameInHapiAndFhirpathJs() {
+		IParser json = ctx.newJsonParser();
+		// an encoded-and-parsed copy: encoding calls getters that create empty elements (an empty meta) the JSON lacks
+		List<Resource> hapiResources = encoded.stream().map(text -> (Resource) json.parseResource(text)).toList();
 		// HAPI's engine, the same tasks
 		FHIRPathEngine engine = new FHIRPathEngine(new HapiWorkerContext(ctx, new DefaultProfileValidationSupport(ctx)));
 		Map<String, ExpressionNode> parsed = new java.util.HashMap<>();
@@ -123,8 +151,7 @@ class FhirPathEnginesAgreeTest {
 		for (int i = 0; i < taskList.size(); i++) {
 			Task t = taskList.get(i);
 			Resource resource = hapiResources.get(t.resource());
-			String where = String.join("; ", tasks.get(t)) + " | " + t.path() + " | " + t.expression();
-			List<String> hapi = new ArrayList<>();
+			String where = describe(t);
 			List<Base> nodes;
 			try {
 				// an empty element does not exist in FHIR (JSON cannot carry it), but HAPI's parser leaves an empty meta
@@ -145,7 +172,7 @@ class FhirPathEnginesAgreeTest {
 				disagreements.add(where + "\n    element instances: HAPI " + nodes.size() + ", fhirpath.js " + js.get("nodes").size());
 				continue;
 			}
-			boolean ours = tasks.get(t).stream().anyMatch(label -> label.matches(".*\\| nssi-[a-z0-9]+-\\d+$"));
+			boolean ours = tasks.get(t).stream().anyMatch(Use::ours);
 			for (int n = 0; n < nodes.size(); n++) {
 				evaluations++;
 				ownEvaluations += ours ? 1 : 0;
@@ -172,6 +199,64 @@ class FhirPathEnginesAgreeTest {
 			fail(disagreements.size() + " evaluations differ between HAPI and fhirpath.js (or fail in both):\n  "
 					+ String.join("\n  ", disagreements.subList(0, Math.min(40, disagreements.size()))));
 		}
+	}
+
+	/**
+	 * The verdict that matters: the validator this server writes with (HAPI's instance validator, whose FHIRPath
+	 * engine is the R5-based one of the HL7 validator, not the R4 engine above) fails exactly those of our invariants
+	 * that fhirpath.js fails, on every example and fixture that claims one of our profiles (the validator checks
+	 * claimed profiles; what the server adds from content is the same profiles). An invariant fails when an instance
+	 * of its element yields anything but {@code true}.
+	 */
+	@Test
+	void validatorFailsExactlyTheInvariantsFhirpathJsFails() {
+		OfflinePackageValidator validator = new OfflinePackageValidator(ctx, pkg.bytes());
+		Map<Integer, Set<String>> jsFailed = new TreeMap<>();
+		Map<Integer, Set<String>> checked = new TreeMap<>();
+		for (int i = 0; i < taskList.size(); i++) {
+			Task t = taskList.get(i);
+			Set<String> claimed = claimedProfiles(fixtures.get(t.resource()).resource());
+			for (Use use : tasks.get(t)) {
+				if (!use.ours() || !claimed.contains(use.profile())) {
+					continue;
+				}
+				checked.computeIfAbsent(t.resource(), k -> new java.util.TreeSet<>()).add(use.key());
+				for (JsonNode node : jsResults.get(i).path("nodes")) {
+					if (!node.path("result").toString().equals("[\"true\"]")) {
+						jsFailed.computeIfAbsent(t.resource(), k -> new java.util.TreeSet<>()).add(use.key());
+					}
+				}
+			}
+		}
+		assertThat(jsFailed).as("fixtures fhirpath.js finds failing one of our invariants").isNotEmpty();
+		List<String> differences = new ArrayList<>();
+		checked.forEach((fixture, keys) -> {
+			List<String> messages = validator.errors(encoded.get(fixture)).stream().map(m -> m.getMessage()).toList();
+			Set<String> validatorFailed = new java.util.TreeSet<>();
+			for (String key : keys) {
+				java.util.regex.Pattern named = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(key) + "(?![0-9])");
+				if (messages.stream().anyMatch(m -> named.matcher(m).find())) {
+					validatorFailed.add(key);
+				}
+			}
+			Set<String> js = jsFailed.getOrDefault(fixture, Set.of());
+			if (!validatorFailed.equals(js)) {
+				differences.add(fixtures.get(fixture).name() + ": validator fails " + validatorFailed + ", fhirpath.js fails " + js);
+			}
+		});
+		System.out.printf("[fhirpath] validator and fhirpath.js verdicts compared on %d fixtures claiming our profiles (%d fail one of our invariants)%n",
+				checked.size(), jsFailed.size());
+		assertThat(differences).as("fixtures where the validator and fhirpath.js disagree on our invariants").isEmpty();
+	}
+
+	private static Set<String> claimedProfiles(Resource resource) {
+		Set<String> out = new java.util.TreeSet<>();
+		for (org.hl7.fhir.r4.model.CanonicalType p : resource.getMeta().getProfile()) {
+			if (p.getValue() != null && p.getValue().startsWith(NssiCanonicals.STRUCTURE_DEFINITION)) {
+				out.add(p.getValue().substring(NssiCanonicals.STRUCTURE_DEFINITION.length()).replaceFirst("\\|.*$", ""));
+			}
+		}
+		return out;
 	}
 
 	/**
