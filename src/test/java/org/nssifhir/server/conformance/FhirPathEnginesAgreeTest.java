@@ -38,19 +38,22 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every invariant of every profile in the built package (the snapshot's {@code constraint.expression}: our own and
- * the ones inherited from R4 core) evaluates the same in HAPI's FHIRPath engine and in HL7's fhirpath.js (npm
- * {@code fhirpath}, pinned in {@code src/test/fhirpath-js/package-lock.json}, with its R4 model), over every example
- * and test fixture the profile applies to: the profiles a resource claims or its content implies
- * ({@link NssiResourceClassifier#profilesFor}). Each invariant is evaluated on each instance of the element it sits
- * on, with that instance as the focus and the resource as {@code %resource}, as a validator does; the raw results
- * are compared, so an invariant that errors or returns something else in either engine fails too.
+ * the ones inherited from R4 core) evaluates the same in HAPI's R4 FHIRPath engine (the one behind
+ * {@code FhirContext.newFhirPath()}) and in HL7's fhirpath.js (npm {@code fhirpath}, pinned in
+ * {@code src/test/fhirpath-js/package-lock.json}, with its R4 model), over every example and test fixture the profile
+ * applies to: the profiles a resource claims or its content implies ({@link NssiResourceClassifier#profilesFor}).
+ * Each invariant is evaluated on each instance of the element it sits on, with that instance as the focus and the
+ * resource as {@code %resource}, as a validator does; the raw results are compared, so an invariant that errors or
+ * returns something else in either engine fails too. A second test compares verdicts with the validator the server
+ * writes with.
  * <p>
  * Why: another server or tool validating our resources with our package (most JavaScript tooling uses fhirpath.js)
  * must reach the verdict this server reaches. {@code value.as(Integer)} was the example: HAPI accepted it, fhirpath.js
  * rejected our own diary card.
  * <p>
- * Needs node (20+, as fhirpath 5.2.2 requires) on the PATH and {@code npm ci} run in {@code src/test/fhirpath-js} (the Maven build does it); the
- * test fails, never skips, without them.
+ * Needs node 20+ (fhirpath 5.2.2 requires it) on the PATH and {@code npm ci} run in {@code src/test/fhirpath-js} (the
+ * Maven build does it); the test fails, never skips, without them. Runs in the verify build (its own Surefire
+ * execution), or alone with {@code mvn test -Dtest=FhirPathEnginesAgreeTest}.
  */
 class FhirPathEnginesAgreeTest {
 
