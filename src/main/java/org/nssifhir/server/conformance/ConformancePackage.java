@@ -84,6 +84,11 @@ public final class ConformancePackage {
 		return name + "-" + version + ".tgz";
 	}
 
+	/** Every file of the package (manifest, indexes, resources, examples), by path inside the package. */
+	public Map<String, String> files() {
+		return java.util.Collections.unmodifiableMap(files);
+	}
+
 	/** Conformance resources (not examples), by path inside the package. */
 	public Map<String, String> conformanceFiles() {
 		Map<String, String> out = new LinkedHashMap<>();
@@ -100,7 +105,7 @@ public final class ConformancePackage {
 	public Map<String, String> exampleFiles() {
 		Map<String, String> out = new LinkedHashMap<>();
 		files.forEach((path, json) -> {
-			if (path.startsWith("package/example/") && path.endsWith(".json")) {
+			if (path.startsWith("package/example/") && path.endsWith(".json") && !path.endsWith(".index.json")) {
 				out.put(path, json);
 			}
 		});

@@ -114,6 +114,79 @@ class ConformancePackageTest {
 		assertThat(listed).isEqualTo(inPackage);
 	}
 
+	/**
+	 * Other servers and tools read profiles by their snapshot: every StructureDefinition ships with one, generated at
+	 * build time, next to its differential exactly as written in profiles/ (which stays differential-only).
+	 */
+	@Test
+	void everyStructureDefinitionHasASnapshotAndItsSourceDifferential() throws IOException {
+		int profiles = 0;
+		for (Map.Entry<String, String> file : pkg.conformanceFiles().entrySet()) {
+			JsonNode sd = JSON.readTree(file.getValue());
+			if (!sd.path("resourceType").asText().equals("StructureDefinition")) {
+				continue;
+			}
+			profiles++;
+			JsonNode snapshot = sd.path("snapshot").path("element");
+			assertThat(snapshot.size()).as(file.getKey() + " has a snapshot").isPositive();
+			assertThat(snapshot.get(0).path("path").asText()).as(file.getKey() + " snapshot root").isEqualTo(sd.path("type").asText());
+			JsonNode source = JSON.readTree(Path.of("profiles/structuredefinitions", file.getKey().substring("package/".length())).toFile());
+			assertThat(source.has("snapshot")).as("profiles/ holds differentials only: " + file.getKey()).isFalse();
+			assertThat(sd.path("differential")).as(file.getKey() + " differential as written").isEqualTo(source.path("differential"));
+			// every element of the differential is in the snapshot
+			java.util.Set<String> ids = new java.util.HashSet<>();
+			snapshot.forEach(e -> ids.add(e.path("id").asText()));
+			sd.path("differential").path("element").forEach(e -> assertThat(ids).as(file.getKey()).contains(e.path("id").asText()));
+		}
+		assertThat(profiles).isEqualTo(16);
+	}
+
+	/**
+	 * {@code .index.json} (FHIR NPM package spec, index-version 1 or 2) in package/ and package/example/: exactly one
+	 * entry per resource file of the folder, with that file's resourceType, id, url, version, kind and type (when they
+	 * are strings in the resource).
+	 */
+	@Test
+	void indexListsEveryFileOfItsFolderExactly() throws IOException {
+		for (String folder : List.of("package/", "package/example/")) {
+			String indexJson = pkg.files().get(folder + ".index.json");
+			assertThat(indexJson).as(folder + ".index.json").isNotNull();
+			JsonNode index = JSON.readTree(indexJson);
+			assertThat(index.path("index-version").asInt()).as("index-version").isIn(1, 2);
+			Map<String, JsonNode> listed = new java.util.TreeMap<>();
+			index.path("files").forEach(f -> assertThat(listed.put(f.path("filename").asText(), f)).as("listed once: " + f).isNull());
+			Map<String, String> inFolder = new java.util.TreeMap<>();
+			pkg.files().forEach((path, json) -> {
+				String name = path.substring(folder.length());
+				if (path.startsWith(folder) && !name.contains("/") && name.endsWith(".json") && !name.equals("package.json")
+						&& !name.equals(".index.json")) {
+					inFolder.put(name, json);
+				}
+			});
+			assertThat(listed.keySet()).as(folder + " index lists every file exactly").isEqualTo(inFolder.keySet());
+			for (Map.Entry<String, String> file : inFolder.entrySet()) {
+				JsonNode resource = JSON.readTree(file.getValue());
+				JsonNode entry = listed.get(file.getKey());
+				assertThat(entry.path("resourceType")).as(folder + file.getKey()).isEqualTo(resource.path("resourceType"));
+				for (String field : List.of("id", "url", "version", "kind", "type")) {
+					// the spec's fields are strings: a PlanDefinition's CodeableConcept type is not one
+					JsonNode expected = resource.path(field).isTextual() ? resource.path(field) : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+					assertThat(entry.path(field)).as(folder + file.getKey() + " " + field).isEqualTo(expected);
+				}
+			}
+		}
+	}
+
+	/** The HL7 package reader (what HAPI and the HL7 validator load packages with) takes our index as it is. */
+	@Test
+	void hl7PackageReaderReadsTheIndex() throws IOException {
+		org.hl7.fhir.utilities.npm.NpmPackage npm = org.hl7.fhir.utilities.npm.NpmPackage.fromPackage(new java.io.ByteArrayInputStream(pkg.bytes()));
+		assertThat(npm.listResources("StructureDefinition")).hasSize(16);
+		assertThat(npm.listResources("Questionnaire", "ValueSet", "CodeSystem")).isNotEmpty();
+		assertThat(npm.getFolders().get("example").getTypes().values().stream().mapToInt(List::size).sum())
+				.as("examples indexed").isEqualTo(pkg.exampleFiles().size());
+	}
+
 	/** No SNOMED CT, LOINC or ICD-10-CM code ships without a recorded source (clinical-content.md rule). */
 	@Test
 	void everyExternalCodeIsListedInSources() throws IOException {
