@@ -34,8 +34,13 @@ class AssessmentConfig {
 	}
 
 	@Bean
-	PopulateOperationProvider populateOperationProvider(DaoRegistry daoRegistry, SensitiveDataConsentService consent) {
-		return new PopulateOperationProvider(daoRegistry, consent);
+	PopulateService populateService(DaoRegistry daoRegistry, SensitiveDataConsentService consent) {
+		return new PopulateService(daoRegistry, consent);
+	}
+
+	@Bean
+	PopulateOperationProvider populateOperationProvider(PopulateService populate) {
+		return new PopulateOperationProvider(populate);
 	}
 
 	@Bean
@@ -44,9 +49,14 @@ class AssessmentConfig {
 	}
 
 	@Bean
-	NssiSummaryProvider nssiSummaryProvider(
+	NssiSummaryService nssiSummaryService(
 			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, SensitiveDataConsentService consent,
 			TreatmentPlanSummary progress) {
-		return new NssiSummaryProvider(daoRegistry, episodeIndex, properties.escalation(), consent, progress);
+		return new NssiSummaryService(daoRegistry, episodeIndex, properties.escalation(), consent, progress);
+	}
+
+	@Bean
+	NssiSummaryProvider nssiSummaryProvider(NssiSummaryService summaries) {
+		return new NssiSummaryProvider(summaries);
 	}
 }

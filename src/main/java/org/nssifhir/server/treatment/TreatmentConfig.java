@@ -32,9 +32,14 @@ class TreatmentConfig {
 	}
 
 	@Bean
-	PlanApplyProvider planApplyProvider(
+	PlanApplication planApplication(
 			DaoRegistry daoRegistry, CrSettings crSettings, CarePlanAssembler assembler, SensitiveDataConsentService consent) {
-		return new PlanApplyProvider(daoRegistry, crSettings, assembler, consent);
+		return new PlanApplication(daoRegistry, crSettings, assembler, consent);
+	}
+
+	@Bean
+	PlanApplyProvider planApplyProvider(PlanApplication plans) {
+		return new PlanApplyProvider(plans);
 	}
 
 	@Bean
