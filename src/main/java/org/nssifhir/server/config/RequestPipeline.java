@@ -98,7 +98,7 @@ public final class RequestPipeline {
 			// the client that started a bulk import, recorded in the job as HAPI creates it
 			new Stage(Where.STORAGE, "BulkImportJobOwner", "always", "bulk/BulkImportConfig"),
 			// the audit outbox's own requests only
-			new Stage(Where.OWN, "AuditSubscriptionFilter", "always", "audit/AuditOutbox"));
+			new Stage(Where.OWN, "AuditSubscriptionFilter", "always", "audit/AuditOutboxDrain"));
 
 	private final NssiProperties properties;
 	private final BulkExportConfig.BulkExport bulkExport;

@@ -214,7 +214,7 @@ public record NssiProperties(
 			@DefaultValue("42") long seed) {}
 
 	/**
-	 * The audit trail's outbox (see {@code audit.AuditOutbox}). {@code poolSize}: connections of a pool of its own
+	 * The audit trail's outbox (see {@code audit.AuditOutbox}, {@code audit.AuditOutboxPool}, {@code audit.AuditDrainThreads}). {@code poolSize}: connections of a pool of its own
 	 * for records written outside a write's transaction (reads in a read-only transaction, sign-ins, refusals), so
 	 * that a request holding a connection of the main pool never waits for a second one from it.
 	 * {@code drainThreads}: threads storing waiting records as AuditEvents (each claims its own rows).
