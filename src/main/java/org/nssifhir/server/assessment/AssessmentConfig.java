@@ -7,7 +7,7 @@ import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.security.FeatureOperations;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -34,7 +34,7 @@ class AssessmentConfig {
 	}
 
 	@Bean
-	PopulateService populateService(DaoRegistry daoRegistry, SensitiveDataConsentService consent) {
+	PopulateService populateService(DaoRegistry daoRegistry, RestrictedRecordAccess consent) {
 		return new PopulateService(daoRegistry, consent);
 	}
 
@@ -50,7 +50,7 @@ class AssessmentConfig {
 
 	@Bean
 	NssiSummaryService nssiSummaryService(
-			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, SensitiveDataConsentService consent,
+			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, RestrictedRecordAccess consent,
 			TreatmentPlanSummary progress) {
 		return new NssiSummaryService(daoRegistry, episodeIndex, properties.escalation(), consent, progress);
 	}

@@ -38,7 +38,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.conformance.NssiCanonicals;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.WholeHistory;
 
@@ -65,11 +65,11 @@ public class NssiSummaryService {
 	private final EpisodeIndex episodeIndex;
 	private final NssiProperties.Escalation settings;
 
-	private final SensitiveDataConsentService consent;
+	private final RestrictedRecordAccess consent;
 	private final TreatmentPlanSummary progress;
 
 	public NssiSummaryService(DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties.Escalation settings,
-			SensitiveDataConsentService consent, TreatmentPlanSummary progress) {
+			RestrictedRecordAccess consent, TreatmentPlanSummary progress) {
 		this.consent = consent;
 		this.progress = progress;
 		this.daoRegistry = daoRegistry;
@@ -85,7 +85,7 @@ public class NssiSummaryService {
 	public IdType requireAccess(String patientId, RequestDetails request) {
 		IdType patient = new IdType("Patient", patientId);
 		daoRegistry.getResourceDao("Patient").read(patient, request);
-		consent.requireRestrictedAccess(request, patient.getIdPart());
+		consent.require(request, patient.getIdPart());
 		return patient;
 	}
 

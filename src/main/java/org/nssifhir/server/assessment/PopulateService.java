@@ -38,7 +38,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Type;
 import org.nssifhir.server.escalation.EscalationSignals;
 import org.nssifhir.server.security.SmartAccess;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.support.ErrorCode;
 import org.nssifhir.server.support.WholeHistory;
 
@@ -60,9 +60,9 @@ public class PopulateService {
 
 	private final DaoRegistry daoRegistry;
 
-	private final SensitiveDataConsentService consent;
+	private final RestrictedRecordAccess consent;
 
-	public PopulateService(DaoRegistry daoRegistry, SensitiveDataConsentService consent) {
+	public PopulateService(DaoRegistry daoRegistry, RestrictedRecordAccess consent) {
 		this.daoRegistry = daoRegistry;
 		this.consent = consent;
 	}
@@ -95,7 +95,7 @@ public class PopulateService {
 			}
 		});
 		// pre-filled from restricted (R) records: the same rule as reading them (treating relationship, Consent, BTG)
-		consent.requireRestrictedAccess(request, patient.getIdPart());
+		consent.require(request, patient.getIdPart());
 		request = new SystemRequestDetails();
 		daoRegistry.getResourceDao("Patient").read(patient, request);
 

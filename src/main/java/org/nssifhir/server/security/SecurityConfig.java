@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.nssifhir.server.fhir.OfferedOperations;
 import org.nssifhir.server.security.consent.ProxyConsents;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.nssifhir.server.security.policy.AccessPolicy;
@@ -224,6 +225,11 @@ public class SecurityConfig {
 	@Bean
 	SensitiveDataConsentService sensitiveDataConsentService(AccessPolicy policy) {
 		return new SensitiveDataConsentService(policy);
+	}
+
+	@Bean
+	RestrictedRecordAccess restrictedRecordAccess(AccessPolicy policy) {
+		return new RestrictedRecordAccess(policy);
 	}
 
 	@Bean

@@ -24,7 +24,7 @@ import org.hl7.fhir.r4.model.ServiceRequest;
 import org.hl7.fhir.r4.model.StringType;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.security.SmartAccess;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.support.ErrorCode;
 import org.nssifhir.server.support.WholeHistory;
 import org.opencds.cqf.fhir.cr.CrSettings;
@@ -51,11 +51,11 @@ public class PlanApplication {
 	private final DaoRegistry daoRegistry;
 	private final CrSettings crSettings;
 	private final CarePlanAssembler assembler;
-	private final SensitiveDataConsentService consent;
+	private final RestrictedRecordAccess consent;
 	private RestfulServer restfulServer;
 
 	public PlanApplication(
-			DaoRegistry daoRegistry, CrSettings crSettings, CarePlanAssembler assembler, SensitiveDataConsentService consent) {
+			DaoRegistry daoRegistry, CrSettings crSettings, CarePlanAssembler assembler, RestrictedRecordAccess consent) {
 		this.daoRegistry = daoRegistry;
 		this.crSettings = crSettings;
 		this.assembler = assembler;
@@ -77,7 +77,7 @@ public class PlanApplication {
 					"$apply here applies the NSSI treatment plans (nssi-dbt, nssi-cbt) only"));
 		}
 		Patient subjectPatient = (Patient) daoRegistry.getResourceDao("Patient").read(patient, request);
-		consent.requireRestrictedAccess(request, patient.getIdPart());
+		consent.require(request, patient.getIdPart());
 		return new Target(id, definition, patient, subjectPatient);
 	}
 
