@@ -53,11 +53,17 @@ import org.springframework.security.web.SecurityFilterChain;
 /**
  * The resource-server side of SMART on FHIR: which paths need a token, how tokens are checked, and the HAPI
  * interceptors that turn scopes into access rules. The built-in authorization server is in
- * {@link AuthorizationServerConfig}.
+ * {@code security.issuing.AuthorizationServerConfig}.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSecurity
 public class SecurityConfig {
+
+	/**
+	 * The scope a metrics scraper's token needs for {@code /actuator/prometheus}. Checked here; who may hold it is the
+	 * authorization server's rule ({@code security.issuing.ClientPolicy}: backend-services clients only).
+	 */
+	public static final String METRICS_SCOPE = "metrics.read";
 
 	@Bean
 	@Order(3)
@@ -86,7 +92,7 @@ public class SecurityConfig {
 						.requestMatchers("/fhir", "/fhir/**").authenticated()
 						// metrics describe the traffic (rates, errors, pool use): a token with the metrics.read scope, which only
 						// backend-services clients can hold (see ClientPolicy); Prometheus fetches one with its oauth2 scrape setting
-						.requestMatchers("/actuator/prometheus").hasAuthority("SCOPE_" + ClientPolicy.METRICS_SCOPE)
+						.requestMatchers("/actuator/prometheus").hasAuthority("SCOPE_" + METRICS_SCOPE)
 						.requestMatchers("/actuator/health/**", "/ig/**", "/error").permitAll()
 						.anyRequest().permitAll())
 				.oauth2ResourceServer(rs -> rs
