@@ -18,6 +18,7 @@ import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAdjusters;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CarePlan;
+import org.hl7.fhir.r4.model.CodeType;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.DateType;
@@ -146,7 +148,7 @@ public class NssiSummaryService {
 		// trend: the last window against the average of the baseline windows before it (the escalation rule's windows)
 		Trend trend = trend(dates, today, settings);
 		Parameters.ParametersParameterComponent t = out.addParameter().setName("trend");
-		t.addPart().setName("direction").setValue(new org.hl7.fhir.r4.model.CodeType(trend.direction()));
+		t.addPart().setName("direction").setValue(new CodeType(trend.direction()));
 		t.addPart().setName("windowDays").setValue(new IntegerType(settings.windowDays()));
 		t.addPart().setName("recentCount").setValue(new IntegerType((int) trend.recent()));
 		t.addPart().setName("baselinePerWindow").setValue(new DecimalType(String.format(Locale.ROOT, "%.2f", trend.baselinePerWindow())));
@@ -188,7 +190,7 @@ public class NssiSummaryService {
 				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
 				.add(Observation.SP_CODE, codes);
 		map.setSort(new SortSpec(Observation.SP_DATE, SortOrderEnum.DESC));
-		Set<String> done = new java.util.HashSet<>();
+		Set<String> done = new HashSet<>();
 		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Observation").search(map, system))) {
 			Observation obs = (Observation) r;
 			String code = obs.getCode().getCodingFirstRep().getCode();
@@ -227,12 +229,12 @@ public class NssiSummaryService {
 				Parameters.ParametersParameterComponent p = out.addParameter().setName("openTask");
 				p.addPart().setName("task").setValue(new Reference("Task/" + task.getIdElement().getIdPart()));
 				if (task.hasPriority()) {
-					p.addPart().setName("priority").setValue(new org.hl7.fhir.r4.model.CodeType(task.getPriority().toCode()));
+					p.addPart().setName("priority").setValue(new CodeType(task.getPriority().toCode()));
 				}
 				if (task.hasCode()) {
 					p.addPart().setName("code").setValue(task.getCode().getCodingFirstRep().copy());
 				}
-				p.addPart().setName("status").setValue(new org.hl7.fhir.r4.model.CodeType(task.getStatus().toCode()));
+				p.addPart().setName("status").setValue(new CodeType(task.getStatus().toCode()));
 			}
 		}
 	}

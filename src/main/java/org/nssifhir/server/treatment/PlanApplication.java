@@ -6,17 +6,23 @@ import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.PlanDefinition;
@@ -44,9 +50,8 @@ import org.opencds.cqf.fhir.utility.repository.InMemoryFhirRepository;
  */
 public class PlanApplication {
 
-	static final java.util.Set<String> TREATMENT_PLANS = java.util.Set.of(
-			org.nssifhir.server.conformance.NssiCanonicals.BASE + "/PlanDefinition/nssi-dbt",
-			org.nssifhir.server.conformance.NssiCanonicals.BASE + "/PlanDefinition/nssi-cbt");
+	static final Set<String> TREATMENT_PLANS = Set.of(
+			NssiCanonicals.BASE + "/PlanDefinition/nssi-dbt", NssiCanonicals.BASE + "/PlanDefinition/nssi-cbt");
 
 	private final DaoRegistry daoRegistry;
 	private final CrSettings crSettings;
@@ -141,12 +146,12 @@ public class PlanApplication {
 	}
 
 	/** The patient's Flags, through the caller's request (its authorization applies). */
-	private List<org.hl7.fhir.r4.model.Observation> riskFactors(IdType patient, RequestDetails request) {
+	private List<Observation> riskFactors(IdType patient, RequestDetails request) {
 		SearchParameterMap map = WholeHistory.search()
-				.add(org.hl7.fhir.r4.model.Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
-				.add(org.hl7.fhir.r4.model.Observation.SP_CODE, new ca.uhn.fhir.rest.param.TokenParam(NssiCanonicals.CONCEPTS_SYSTEM, "risk-factor"));
+				.add(Observation.SP_SUBJECT, new ReferenceParam(patient.getValue()))
+				.add(Observation.SP_CODE, new TokenParam(NssiCanonicals.CONCEPTS_SYSTEM, "risk-factor"));
 		return WholeHistory.all(daoRegistry.getResourceDao("Observation").search(map, request)).stream()
-				.map(org.hl7.fhir.r4.model.Observation.class::cast).toList();
+				.map(Observation.class::cast).toList();
 	}
 
 	private List<Flag> flags(IdType patient, RequestDetails request) {
@@ -159,7 +164,7 @@ public class PlanApplication {
 	 * may name one, and it must exist; nobody can put orders in another clinician's name.
 	 */
 	private String author(StringType practitioner, RequestDetails request) {
-		java.util.Optional<String> user = CarePlanAssembler.currentPractitioner();
+		Optional<String> user = CarePlanAssembler.currentPractitioner();
 		if (practitioner == null || practitioner.getValue() == null) {
 			return user.orElse(null);
 		}
@@ -174,7 +179,7 @@ public class PlanApplication {
 		}
 		try {
 			daoRegistry.getResourceDao("Practitioner").read(named.toUnqualifiedVersionless(), new SystemRequestDetails());
-		} catch (ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException | ca.uhn.fhir.rest.server.exceptions.ResourceGoneException e) {
+		} catch (ResourceNotFoundException | ResourceGoneException e) {
 			throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message("practitioner " + named.getValue() + " does not exist"));
 		}
 		return named.toUnqualifiedVersionless().getValue();
@@ -184,7 +189,7 @@ public class PlanApplication {
 	private void refuseSecondActivePlan(IdType patient) {
 		SearchParameterMap map = WholeHistory.search()
 				.add(CarePlan.SP_SUBJECT, new ReferenceParam(patient.getValue()))
-				.add(CarePlan.SP_STATUS, new ca.uhn.fhir.rest.param.TokenParam("active"));
+				.add(CarePlan.SP_STATUS, new TokenParam("active"));
 		boolean active = WholeHistory.all(daoRegistry.getResourceDao("CarePlan").search(map, new SystemRequestDetails())).stream()
 				.map(CarePlan.class::cast).anyMatch(CarePlanProgressProvider::isTreatmentPlan);
 		if (active) {
