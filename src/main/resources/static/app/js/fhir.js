@@ -1,20 +1,9 @@
-// A small FHIR REST wrapper over fetch with the SMART access token fhirclient obtained. Errors keep the
-// server's OperationOutcome, so forms can show each issue next to its field.
+// The clinician app's FHIR client: the shared one (/shared/js/fhir-core.js: errors keep the server's
+// OperationOutcome, so forms can show each issue next to its field) with break-the-glass, and Parameters helpers.
 
-export class FhirError extends Error {
-  constructor(status, outcome) {
-    super(outcomeText(outcome) || "The server answered " + status);
-    this.status = status;
-    this.outcome = outcome;
-  }
-  get issues() {
-    return (this.outcome && this.outcome.issue) || [];
-  }
-  /** Whether the server answered with this NSSI error code (e.g. NSSI-0304), wherever the outcome carries it. */
-  hasCode(code) {
-    return JSON.stringify(this.outcome || {}).includes(code);
-  }
-}
+import { FhirClient, entries } from "/shared/js/fhir-core.js";
+
+export { FhirError, outcomeText, codingText, conceptText } from "/shared/js/fhir-core.js";
 
 /**
  * Whether a request is about exactly one patient in the way the server accepts break-the-glass for: a GET of
@@ -40,20 +29,7 @@ export function aboutOnePatient(method, path, patientId) {
   return false;
 }
 
-export function outcomeText(outcome) {
-  return ((outcome && outcome.issue) || []).map(i => i.diagnostics || (i.details && i.details.text) || i.code).join("; ");
-}
-
-export class Fhir {
-  constructor(client) {
-    this.client = client;
-    this.base = client.state.serverUrl.replace(/\/$/, "");
-  }
-
-  get patientId() {
-    return this.client.patient.id;
-  }
-
+export class Fhir extends FhirClient {
   /**
    * Break the glass for the patient in context: from now on, and in this page only, the reads about that one
    * patient carry X-Purpose-Of-Use: BTG (and the reason, for the audit record); nothing else does.
@@ -66,12 +42,8 @@ export class Fhir {
     return Boolean(this.glass);
   }
 
-  async request(path, { method = "GET", body, ifMatch } = {}) {
-    const url = path.startsWith("http") ? path : this.base + "/" + path;
-    const headers = { Accept: "application/fhir+json", Authorization: "Bearer " + this.client.state.tokenResponse.access_token };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/fhir+json";
-    }
+  request(path, { method = "GET", body, ifMatch } = {}) {
+    const headers = {};
     if (ifMatch) {
       headers["If-Match"] = ifMatch;
     }
@@ -79,13 +51,7 @@ export class Fhir {
       headers["X-Purpose-Of-Use"] = "BTG";
       headers["X-Purpose-Of-Use-Reason"] = encodeURIComponent(this.glass.reason);
     }
-    const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await response.text();
-    const json = text ? safeJson(text) : null;
-    if (!response.ok) {
-      throw new FhirError(response.status, json && json.resourceType === "OperationOutcome" ? json : null);
-    }
-    return json;
+    return super.request(path, { method, body, headers });
   }
 
   /** All resources of a search, following the next links (at most `maxPages` pages). */
@@ -93,15 +59,7 @@ export class Fhir {
     if (this.glass && aboutOnePatient("GET", path, this.glass.patientId)) {
       return this.searchByOffset(path, maxPages);
     }
-    const out = [];
-    let next = path;
-    for (let page = 0; next && page < maxPages; page++) {
-      const bundle = await this.request(next);
-      (bundle.entry || []).forEach(e => e.resource && (!e.search || e.search.mode !== "outcome") && out.push(e.resource));
-      const link = (bundle.link || []).find(l => l.relation === "next");
-      next = link ? link.url : null;
-    }
-    return out;
+    return this.pages(path, maxPages);
   }
 
   /**
@@ -117,7 +75,7 @@ export class Fhir {
     for (let page = 0; page < maxPages; page++) {
       q.set("_offset", String(page * count));
       const bundle = await this.request(resourcePath + "?" + q.toString());
-      (bundle.entry || []).forEach(e => e.resource && (!e.search || e.search.mode !== "outcome") && out.push(e.resource));
+      entries(bundle, out);
       if (!(bundle.link || []).some(l => l.relation === "next")) break;
     }
     return out;
@@ -135,14 +93,6 @@ export class Fhir {
   }
 }
 
-function safeJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 /** Parameters helpers: the value of a parameter or part (value[x], whatever its type). */
 export function value(param) {
   if (!param) return undefined;
@@ -156,14 +106,4 @@ export function params(parameters, name) {
 
 export function part(param, name) {
   return value(((param && param.part) || []).find(p => p.name === name));
-}
-
-export function codingText(coding) {
-  if (!coding) return "";
-  return coding.display || coding.code || "";
-}
-
-export function conceptText(concept) {
-  if (!concept) return "";
-  return concept.text || (concept.coding || []).map(codingText).find(Boolean) || "";
 }

@@ -87,4 +87,27 @@ class ArchitectureTest {
 		gone.removeAll(pairs.keySet());
 		assertThat(gone).as("pairs that no longer import each other: take them off ALLOWED_PAIRS").isEmpty();
 	}
+
+	/**
+	 * Issuing tokens ({@code security.issuing}, the built-in authorization server) and checking them (the rest of
+	 * {@code security}) live apart: the checking side works the same with an external issuer, so nothing in it may
+	 * import the authorization server.
+	 */
+	@Test
+	void checkingTokensDoesNotDependOnIssuingThem() {
+		String issuing = ROOT + ".security.issuing";
+		Set<String> uses = new TreeSet<>();
+		for (JavaClass type : mainClasses()) {
+			String name = type.getPackageName();
+			if (!name.startsWith(ROOT + ".security") || name.startsWith(issuing)) {
+				continue;
+			}
+			for (Dependency dependency : type.getDirectDependenciesFromSelf()) {
+				if (dependency.getTargetClass().getPackageName().startsWith(issuing)) {
+					uses.add(type.getSimpleName() + " -> " + dependency.getTargetClass().getSimpleName());
+				}
+			}
+		}
+		assertThat(uses).as("security classes outside security.issuing that use it").isEmpty();
+	}
 }

@@ -565,7 +565,7 @@ public final class BenchmarkMain {
 	private java.sql.Connection database;
 
 	/**
-	 * Audit records waiting to be stored (not those refused for good: attempts below AuditOutbox.MAX_ATTEMPTS, 5);
+	 * Audit records waiting to be stored (not those refused for good: attempts below AuditOutboxDrain.MAX_ATTEMPTS, 5);
 	 * -1 without a database URL or outbox.
 	 */
 	private long auditOutboxWaiting() throws Exception {

@@ -7,7 +7,7 @@ import java.util.Optional;
 import org.nssifhir.server.settings.NssiProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -56,7 +56,13 @@ public class ClinicianApp {
 
 	private final Optional<NssiProperties.Client> client;
 
-	public ClinicianApp(NssiProperties properties, @Value("${nssi.app.redirect-uris:}") String configuredRedirects) {
+	@Autowired
+	public ClinicianApp(NssiProperties properties) {
+		this(properties, properties.app().redirectUris());
+	}
+
+	/** With these configured redirect URIs (comma-separated) instead of {@code nssi.app.redirect-uris}. */
+	ClinicianApp(NssiProperties properties, String configuredRedirects) {
 		List<String> redirects = redirectUris(properties, configuredRedirects);
 		this.client = redirects.isEmpty() || !properties.security().enabled()
 				? Optional.empty()

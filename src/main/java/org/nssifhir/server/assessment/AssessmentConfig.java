@@ -7,7 +7,7 @@ import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.security.FeatureOperations;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -34,8 +34,13 @@ class AssessmentConfig {
 	}
 
 	@Bean
-	PopulateOperationProvider populateOperationProvider(DaoRegistry daoRegistry, SensitiveDataConsentService consent) {
-		return new PopulateOperationProvider(daoRegistry, consent);
+	PopulateService populateService(DaoRegistry daoRegistry, RestrictedRecordAccess consent) {
+		return new PopulateService(daoRegistry, consent);
+	}
+
+	@Bean
+	PopulateOperationProvider populateOperationProvider(PopulateService populate) {
+		return new PopulateOperationProvider(populate);
 	}
 
 	@Bean
@@ -44,9 +49,14 @@ class AssessmentConfig {
 	}
 
 	@Bean
-	NssiSummaryProvider nssiSummaryProvider(
-			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, SensitiveDataConsentService consent,
+	NssiSummaryService nssiSummaryService(
+			DaoRegistry daoRegistry, EpisodeIndex episodeIndex, NssiProperties properties, RestrictedRecordAccess consent,
 			TreatmentPlanSummary progress) {
-		return new NssiSummaryProvider(daoRegistry, episodeIndex, properties.escalation(), consent, progress);
+		return new NssiSummaryService(daoRegistry, episodeIndex, properties.escalation(), consent, progress);
+	}
+
+	@Bean
+	NssiSummaryProvider nssiSummaryProvider(NssiSummaryService summaries) {
+		return new NssiSummaryProvider(summaries);
 	}
 }

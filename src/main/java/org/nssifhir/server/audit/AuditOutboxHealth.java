@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.function.ToDoubleFunction;
-import org.nssifhir.server.audit.AuditOutbox.Backlog;
+import org.nssifhir.server.audit.AuditOutboxBacklog.Backlog;
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.stereotype.Component;
@@ -25,12 +25,12 @@ public class AuditOutboxHealth extends AbstractHealthIndicator implements MeterB
 	/** Scrapes and health checks within this time share one query. */
 	private static final long CACHE_NANOS = Duration.ofSeconds(2).toNanos();
 
-	private final AuditOutbox outbox;
+	private final AuditOutboxBacklog outbox;
 	/** The last answer, or the failure to get one (cached too, so a scrape during an outage asks once). */
 	private volatile Object last;
 	private volatile long lastAt;
 
-	public AuditOutboxHealth(AuditOutbox outbox) {
+	public AuditOutboxHealth(AuditOutboxBacklog outbox) {
 		super("Audit outbox check failed");
 		this.outbox = outbox;
 	}

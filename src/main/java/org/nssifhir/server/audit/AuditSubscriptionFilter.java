@@ -9,7 +9,7 @@ import ca.uhn.fhir.jpa.subscription.model.ResourceModifiedMessage;
 import org.springframework.beans.factory.ObjectProvider;
 
 /**
- * Registered only on the audit drain's own requests (see {@link AuditOutbox}): an AuditEvent the drain stores enters
+ * Registered only on the audit drain's own requests (see {@link AuditOutboxDrain}): an AuditEvent the drain stores enters
  * HAPI's subscription pipeline (a persisted message, then matching against every active Subscription) only while
  * some active Subscription could match an AuditEvent. Otherwise that pipeline is pure cost: at a million Observations
  * the drain (2 threads) stored 79 records/s with it and 105/s without, measured in the same five minutes.

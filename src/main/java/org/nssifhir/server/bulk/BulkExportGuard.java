@@ -32,7 +32,7 @@ import org.nssifhir.server.support.ErrorCode;
  *       if the job did not exist.</li>
  * </ul>
  * Consent and sensitivity labels are not applied to exports: a backend service is a trusted system integration,
- * and the consent check is already skipped for backend tokens (see {@code SensitiveDataConsentService}).
+ * and the consent check is already skipped for backend tokens (see {@code SensitiveDataConsentInterceptor}).
  */
 @Interceptor
 public class BulkExportGuard {

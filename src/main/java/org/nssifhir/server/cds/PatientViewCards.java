@@ -14,7 +14,7 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Task;
-import org.nssifhir.server.assessment.NssiSummaryProvider;
+import org.nssifhir.server.assessment.NssiSummaryService;
 import org.nssifhir.server.conformance.NssiResourceClassifier;
 import org.nssifhir.server.settings.NssiProperties;
 
@@ -83,7 +83,7 @@ public final class PatientViewCards {
 					"Self-injury needing medical care in the last " + RECENT_DAYS + " days",
 					highCare + " episode(s) in the last " + RECENT_DAYS + " days needed medical or emergency care."));
 		}
-		NssiSummaryProvider.Trend trend = NssiSummaryProvider.trend(
+		NssiSummaryService.Trend trend = NssiSummaryService.trend(
 				data.episodeDays().stream().filter(d -> !d.isAfter(today)).toList(), today, settings);
 		if ("rising".equals(trend.direction()) && trend.recent() >= settings.minEpisodes()) {
 			cards.add(new Card("rising-frequency", Indicator.warning,

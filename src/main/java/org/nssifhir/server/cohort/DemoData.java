@@ -27,7 +27,7 @@ import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
 import org.nssifhir.server.conformance.NssiCanonicals;
-import org.nssifhir.server.security.DevClient;
+import org.nssifhir.server.security.issuing.DevClient;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.WholeHistory;
 import org.nssifhir.server.treatment.PlanApplyProvider;

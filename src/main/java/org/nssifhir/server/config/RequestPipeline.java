@@ -16,7 +16,7 @@ import org.nssifhir.server.limits.RequestLimitsInterceptor;
 import org.nssifhir.server.openapi.OpenApiSettings;
 import org.nssifhir.server.security.SmartAuthorizationInterceptor;
 import org.nssifhir.server.security.SmartSearchNarrowingInterceptor;
-import org.nssifhir.server.security.consent.DeletionSafeConsentInterceptor;
+import org.nssifhir.server.security.consent.SensitiveDataConsentInterceptor;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.policy.AccessPolicyInterceptor;
 import org.nssifhir.server.settings.NssiProperties;
@@ -62,8 +62,7 @@ public final class RequestPipeline {
 			new Stage(Where.REST_SERVER, "SmartSearchNarrowingInterceptor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "SmartAuthorizationInterceptor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "AccessPolicyInterceptor", "security on", "RequestPipeline"),
-			new Stage(Where.REST_SERVER, "SensitiveDataConsentService", "security on", "RequestPipeline"),
-			new Stage(Where.REST_SERVER, "DeletionSafeConsentInterceptor", "security on", "RequestPipeline"),
+			new Stage(Where.REST_SERVER, "SensitiveDataConsentInterceptor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "BalpAuditCaptureInterceptor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "RefusedAccessAuditor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "AuditTrailProtectionInterceptor", "security on", "RequestPipeline"),
@@ -101,7 +100,7 @@ public final class RequestPipeline {
 			// the client that started a bulk import, recorded in the job as HAPI creates it
 			new Stage(Where.STORAGE, "BulkImportJobOwner", "always", "bulk/BulkImportConfig"),
 			// the audit outbox's own requests only
-			new Stage(Where.OWN, "AuditSubscriptionFilter", "always", "audit/AuditOutbox"));
+			new Stage(Where.OWN, "AuditSubscriptionFilter", "always", "audit/AuditOutboxDrain"));
 
 	private final NssiProperties properties;
 	private final BulkExportConfig.BulkExport bulkExport;
@@ -166,8 +165,7 @@ public final class RequestPipeline {
 			// the access policy: every interaction classified, conditional matches, writes, and every response
 			server.registerInterceptor(accessPolicy);
 			// sensitivity labels and consent, per returned resource; before the audit, so it records what was shown
-			server.registerInterceptor(consentService); // decides which requests need no filtering
-			server.registerInterceptor(new DeletionSafeConsentInterceptor(consentService));
+			server.registerInterceptor(new SensitiveDataConsentInterceptor(consentService));
 			// IHE BALP AuditEvents for every read, search, write and operation; refusals audited separately
 			server.registerInterceptor(new BalpAuditCaptureInterceptor(auditWriter, auditContext));
 			server.registerInterceptor(refusedAccessAuditor);

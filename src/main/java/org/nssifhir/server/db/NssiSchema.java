@@ -93,7 +93,7 @@ final class NssiSchema {
 						    expires_at timestamptz NOT NULL,
 						    PRIMARY KEY (client_id, jti))"""),
 				sql("20261125.10", "ALTER TABLE nssi_smart_launch ADD COLUMN client_id varchar(100)"),
-				// the audit trail's outbox (audit/AuditOutbox): one row per recorded access until it is stored
+				// the audit trail's outbox (audit/AuditOutbox, stored by audit/AuditOutboxDrain): one row per recorded access until it is stored
 				sql("20261126.1", """
 						CREATE TABLE nssi_audit_outbox (
 						    id bigserial PRIMARY KEY,

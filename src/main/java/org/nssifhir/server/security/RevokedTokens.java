@@ -1,6 +1,10 @@
 package org.nssifhir.server.security;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.security.oauth2.core.OAuth2Error;
@@ -13,7 +17,7 @@ import org.springframework.security.oauth2.jwt.Jwt;
  * expiry. It runs on every FHIR request, so it reads only the token's metadata column through its hash index
  * instead of loading and deserialising the whole authorization as Spring's {@code findByToken} would.
  */
-class RevokedTokens implements OAuth2TokenValidator<Jwt> {
+public class RevokedTokens implements OAuth2TokenValidator<Jwt> {
 
 	private static final String INVALIDATED = "metadata.token.invalidated";
 
@@ -31,7 +35,7 @@ class RevokedTokens implements OAuth2TokenValidator<Jwt> {
 		List<String> metadata = jdbc.queryForList(
 				"SELECT access_token_metadata FROM oauth2_authorization WHERE access_token_value = ?"
 						+ " UNION ALL SELECT '{\"" + INVALIDATED + "\":true}' FROM nssi_token_family WHERE token_hash = ? AND revoked",
-				String.class, token.getTokenValue(), RefreshTokenFamilies.hash(token.getTokenValue()));
+				String.class, token.getTokenValue(), hash(token.getTokenValue()));
 		for (String value : metadata) {
 			if (value != null && invalidated(value)) {
 				return OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "The token has been revoked", null));
@@ -45,6 +49,15 @@ class RevokedTokens implements OAuth2TokenValidator<Jwt> {
 			return json.readTree(metadata).path(INVALIDATED).asBoolean(false);
 		} catch (com.fasterxml.jackson.core.JsonProcessingException e) {
 			return true; // unreadable metadata: fail closed
+		}
+	}
+
+	/** How token values are stored for these checks: SHA-256, hex (never the token itself). */
+	public static String hash(String token) {
+		try {
+			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+		} catch (NoSuchAlgorithmException e) {
+			throw new IllegalStateException(e);
 		}
 	}
 }

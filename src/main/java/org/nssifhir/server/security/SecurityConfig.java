@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.nssifhir.server.fhir.OfferedOperations;
 import org.nssifhir.server.security.consent.ProxyConsents;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.nssifhir.server.security.policy.AccessPolicy;
@@ -52,11 +53,17 @@ import org.springframework.security.web.SecurityFilterChain;
 /**
  * The resource-server side of SMART on FHIR: which paths need a token, how tokens are checked, and the HAPI
  * interceptors that turn scopes into access rules. The built-in authorization server is in
- * {@link AuthorizationServerConfig}.
+ * {@code security.issuing.AuthorizationServerConfig}.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSecurity
 public class SecurityConfig {
+
+	/**
+	 * The scope a metrics scraper's token needs for {@code /actuator/prometheus}. Checked here; who may hold it is the
+	 * authorization server's rule ({@code security.issuing.ClientPolicy}: backend-services clients only).
+	 */
+	public static final String METRICS_SCOPE = "metrics.read";
 
 	@Bean
 	@Order(3)
@@ -85,7 +92,7 @@ public class SecurityConfig {
 						.requestMatchers("/fhir", "/fhir/**").authenticated()
 						// metrics describe the traffic (rates, errors, pool use): a token with the metrics.read scope, which only
 						// backend-services clients can hold (see ClientPolicy); Prometheus fetches one with its oauth2 scrape setting
-						.requestMatchers("/actuator/prometheus").hasAuthority("SCOPE_" + ClientPolicy.METRICS_SCOPE)
+						.requestMatchers("/actuator/prometheus").hasAuthority("SCOPE_" + METRICS_SCOPE)
 						.requestMatchers("/actuator/health/**", "/ig/**", "/error").permitAll()
 						.anyRequest().permitAll())
 				.oauth2ResourceServer(rs -> rs
@@ -224,6 +231,11 @@ public class SecurityConfig {
 	@Bean
 	SensitiveDataConsentService sensitiveDataConsentService(AccessPolicy policy) {
 		return new SensitiveDataConsentService(policy);
+	}
+
+	@Bean
+	RestrictedRecordAccess restrictedRecordAccess(AccessPolicy policy) {
+		return new RestrictedRecordAccess(policy);
 	}
 
 	@Bean

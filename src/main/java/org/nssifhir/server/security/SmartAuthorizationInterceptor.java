@@ -50,7 +50,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 			"NamingSystem");
 
 	/** Scope query parameters HAPI can check in memory on every returned resource. Others are refused. */
-	static final Set<String> ENFORCEABLE_QUERY_PARAMETERS = Set.of("category", "code", "status");
+	public static final Set<String> ENFORCEABLE_QUERY_PARAMETERS = Set.of("category", "code", "status");
 
 	private final NssiProperties.Security settings;
 	private final List<FeatureOperations> features;
@@ -221,7 +221,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 	}
 
 	/** Audiences compare without a trailing slash ({@code https://x/fhir/} is {@code https://x/fhir}). */
-	static String stripSlash(String url) {
+	public static String stripSlash(String url) {
 		return url != null && url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
 	}
 }

@@ -29,7 +29,12 @@ public record NssiProperties(
 		@Valid @NotNull @DefaultValue Demo demo,
 		@Valid @NotNull @DefaultValue Audit audit,
 		/* Lucene index of terminology concepts (HAPI uses it for $expand filters and $subsumes). */
-		@NotBlank @DefaultValue("./data/lucene") String searchIndexDir) {
+		@NotBlank @DefaultValue("./data/lucene") String searchIndexDir,
+		@Valid @NotNull @DefaultValue App app,
+		/* On SIGTERM: readiness DOWN at once, then keep serving this long before the web server stops taking
+		   connections, so a load balancer checking readiness stops sending requests first (0 = no wait; see
+		   web.ShutdownDrainDelay). */
+		@NotNull @DefaultValue("0s") java.time.Duration shutdownDrainDelay) {
 
 	/**
 	 * Database. When {@code url} is blank the server starts an embedded PostgreSQL whose data lives in
@@ -214,7 +219,7 @@ public record NssiProperties(
 			@DefaultValue("42") long seed) {}
 
 	/**
-	 * The audit trail's outbox (see {@code audit.AuditOutbox}). {@code poolSize}: connections of a pool of its own
+	 * The audit trail's outbox (see {@code audit.AuditOutbox}, {@code audit.AuditOutboxPool}, {@code audit.AuditDrainThreads}). {@code poolSize}: connections of a pool of its own
 	 * for records written outside a write's transaction (reads in a read-only transaction, sign-ins, refusals), so
 	 * that a request holding a connection of the main pool never waits for a second one from it.
 	 * {@code drainThreads}: threads storing waiting records as AuditEvents (each claims its own rows).
@@ -222,4 +227,10 @@ public record NssiProperties(
 	public record Audit(
 			@Min(1) @Max(50) @DefaultValue("4") int poolSize,
 			@Min(1) @Max(16) @DefaultValue("2") int drainThreads) {}
+
+	/**
+	 * The clinician app at {@code /app/}. {@code redirectUris}: its redirect URI(s), comma-separated; blank = derived
+	 * from {@code nssi.fhir.server-address}, else the embedded default's loopback (see {@code app.ClinicianApp}).
+	 */
+	public record App(String redirectUris) {}
 }

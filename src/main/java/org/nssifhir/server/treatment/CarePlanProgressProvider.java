@@ -14,7 +14,7 @@ import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Parameters;
 import org.nssifhir.server.fhir.FhirOperationProvider;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
@@ -26,9 +26,9 @@ public class CarePlanProgressProvider implements FhirOperationProvider {
 
 	private final DaoRegistry daoRegistry;
 	private final TreatmentProgress progress;
-	private final SensitiveDataConsentService consent;
+	private final RestrictedRecordAccess consent;
 
-	public CarePlanProgressProvider(DaoRegistry daoRegistry, TreatmentProgress progress, SensitiveDataConsentService consent) {
+	public CarePlanProgressProvider(DaoRegistry daoRegistry, TreatmentProgress progress, RestrictedRecordAccess consent) {
 		this.daoRegistry = daoRegistry;
 		this.progress = progress;
 		this.consent = consent;
@@ -38,7 +38,7 @@ public class CarePlanProgressProvider implements FhirOperationProvider {
 	public Parameters progress(@IdParam IdType id, @OperationParam(name = "date", max = 1) DateType asOf, RequestDetails request) {
 		// read through the caller's request: 404 if unknown, 403 if the token may not see it
 		CarePlan plan = (CarePlan) daoRegistry.getResourceDao("CarePlan").read(id.toUnqualifiedVersionless(), request);
-		consent.requireRestrictedAccess(request, new IdType(plan.getSubject().getReference()).getIdPart());
+		consent.require(request, new IdType(plan.getSubject().getReference()).getIdPart());
 		if (!isTreatmentPlan(plan)) {
 			throw new InvalidRequestException(ErrorCode.NOT_A_TREATMENT_PLAN.message(
 					"$nssi-progress is for DBT and CBT care plans (category dbt-plan or cbt-plan)"));

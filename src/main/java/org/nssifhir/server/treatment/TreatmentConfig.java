@@ -6,7 +6,7 @@ import ca.uhn.fhir.jpa.dao.tx.IHapiTransactionService;
 import jakarta.persistence.EntityManagerFactory;
 import org.nssifhir.server.assessment.EpisodeIndex;
 import org.nssifhir.server.security.FeatureOperations;
-import org.nssifhir.server.security.consent.SensitiveDataConsentService;
+import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.opencds.cqf.fhir.cr.CrSettings;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -32,9 +32,14 @@ class TreatmentConfig {
 	}
 
 	@Bean
-	PlanApplyProvider planApplyProvider(
-			DaoRegistry daoRegistry, CrSettings crSettings, CarePlanAssembler assembler, SensitiveDataConsentService consent) {
-		return new PlanApplyProvider(daoRegistry, crSettings, assembler, consent);
+	PlanApplication planApplication(
+			DaoRegistry daoRegistry, CrSettings crSettings, CarePlanAssembler assembler, RestrictedRecordAccess consent) {
+		return new PlanApplication(daoRegistry, crSettings, assembler, consent);
+	}
+
+	@Bean
+	PlanApplyProvider planApplyProvider(PlanApplication plans) {
+		return new PlanApplyProvider(plans);
 	}
 
 	@Bean
@@ -49,7 +54,7 @@ class TreatmentConfig {
 
 	@Bean
 	CarePlanProgressProvider carePlanProgressProvider(
-			DaoRegistry daoRegistry, TreatmentProgress progress, SensitiveDataConsentService consent) {
+			DaoRegistry daoRegistry, TreatmentProgress progress, RestrictedRecordAccess consent) {
 		return new CarePlanProgressProvider(daoRegistry, progress, consent);
 	}
 

@@ -1,9 +1,9 @@
 package org.nssifhir.server.web;
 
 import java.time.Duration;
+import org.nssifhir.server.settings.NssiProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationContext;
@@ -26,9 +26,9 @@ public class ShutdownDrainDelay implements SmartLifecycle {
 	private final Duration delay;
 	private volatile boolean running;
 
-	public ShutdownDrainDelay(ApplicationContext context, @Value("${nssi.shutdown-drain-delay:0s}") Duration delay) {
+	public ShutdownDrainDelay(ApplicationContext context, NssiProperties properties) {
 		this.context = context;
-		this.delay = delay;
+		this.delay = properties.shutdownDrainDelay();
 	}
 
 	@Override

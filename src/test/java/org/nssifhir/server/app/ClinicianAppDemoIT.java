@@ -70,7 +70,7 @@ class ClinicianAppDemoIT extends BaseIT {
 		}
 		NssiProperties demo = new NssiProperties(properties.db(), properties.fhir(), properties.limits(), properties.cors(),
 				properties.security(), properties.policy(), properties.escalation(), properties.integration(), new NssiProperties.Demo(true, 2, seed),
-				properties.audit(), properties.searchIndexDir());
+				properties.audit(), properties.searchIndexDir(), properties.app(), properties.shutdownDrainDelay());
 		// the demo's clinician is the signed-in test clinician here (dev-clinician when the server runs)
 		new DemoData(demo, systemDao, daoRegistry, extract, planApply, restfulServer, "Practitioner/" + PRACTITIONER_ID).run(null);
 		List<CohortGenerator.PatientHistory> people = new CohortGenerator(today).generate(2, seed);

@@ -31,7 +31,7 @@ class AuditIT extends BaseIT {
 	private AuditEventWriter auditEventWriter;
 
 	@org.springframework.beans.factory.annotation.Autowired
-	private AuditOutbox auditOutbox;
+	private AuditOutboxDrain auditDrain;
 
 	private IIdType observationOfNewPatient() {
 		IGenericClient admin = client();
@@ -152,7 +152,7 @@ class AuditIT extends BaseIT {
 				.filter(e -> e.getEntity().stream().anyMatch(entity -> gone.equals(entity.getWhat().getIdentifier().getValue())))
 				.findFirst().orElseThrow(() -> new AssertionError("record naming " + gone + " not stored"));
 		assertThat(stored.getEntity()).anySatisfy(entity -> {
-			assertThat(entity.getWhat().getIdentifier().getSystem()).isEqualTo(AuditOutbox.UNLINKED_SYSTEM);
+			assertThat(entity.getWhat().getIdentifier().getSystem()).isEqualTo(AuditOutboxDrain.UNLINKED_SYSTEM);
 			assertThat(entity.getWhat().hasReference()).isFalse();
 		});
 		// what still exists stays a searchable reference
@@ -232,7 +232,7 @@ class AuditIT extends BaseIT {
 		assertThat(actuator("/actuator/health/audit").statusCode()).isEqualTo(200);
 		assertThat(actuator("/actuator/prometheus").body()).containsPattern("(?m)^nssi_audit_outbox_refused(\\{[^}]*})? 0\\.0$");
 		Long row = jdbc().queryForObject("INSERT INTO nssi_audit_outbox (event, attempts, last_error) VALUES ('{}', ?, 'test') RETURNING id",
-				Long.class, AuditOutbox.MAX_ATTEMPTS);
+				Long.class, AuditOutboxDrain.MAX_ATTEMPTS);
 		try {
 			org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
 				HttpResponse<String> health = actuator("/actuator/health/audit");
@@ -273,7 +273,7 @@ class AuditIT extends BaseIT {
 			java.util.List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
 			for (int t = 0; t < 4; t++) {
 				running.add(drains.submit(() -> {
-					while (auditOutbox.drainOnce() > 0) {
+					while (auditDrain.drainOnce() > 0) {
 						// the background drain threads compete for the same rows
 					}
 				}));

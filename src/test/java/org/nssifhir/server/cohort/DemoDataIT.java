@@ -62,7 +62,7 @@ class DemoDataIT extends BaseIT {
 				.filter(p -> p.treatment() != null).findFirst().orElseThrow();
 		NssiProperties demo = new NssiProperties(properties.db(), properties.fhir(), properties.limits(), properties.cors(),
 				properties.security(), properties.policy(), properties.escalation(), properties.integration(), new NssiProperties.Demo(true, 2, seed),
-				properties.audit(), properties.searchIndexDir());
+				properties.audit(), properties.searchIndexDir(), properties.app(), properties.shutdownDrainDelay());
 		DemoData step = new DemoData(demo, systemDao, daoRegistry, extract, planApply, restfulServer);
 
 		step.run(null);

@@ -19,7 +19,7 @@ import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Patient;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.NssiServerApplication;
-import org.nssifhir.server.security.DevClient;
+import org.nssifhir.server.security.issuing.DevClient;
 import org.nssifhir.server.support.TestDatabase;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.context.WebServerApplicationContext;

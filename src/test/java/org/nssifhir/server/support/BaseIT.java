@@ -12,6 +12,8 @@ import java.net.http.HttpRequest;
 import java.util.UUID;
 import org.nssifhir.server.NssiServerApplication;
 import org.nssifhir.server.audit.AuditOutbox;
+import org.nssifhir.server.audit.AuditOutboxBacklog;
+import org.nssifhir.server.audit.AuditOutboxDrain;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -114,7 +116,10 @@ public abstract class BaseIT {
 	}
 
 	@Autowired
-	private AuditOutbox auditOutbox;
+	private AuditOutboxDrain auditDrain;
+
+	@Autowired
+	private AuditOutboxBacklog auditBacklog;
 
 	/**
 	 * Waits until every access so far is in the audit trail as an AuditEvent resource (it is recorded durably
@@ -122,9 +127,9 @@ public abstract class BaseIT {
 	 * searching AuditEvents for what a test just did.
 	 */
 	protected void awaitAuditTrail() {
-		org.assertj.core.api.Assertions.assertThat(auditOutbox.awaitDrained(java.time.Duration.ofSeconds(30)))
+		org.assertj.core.api.Assertions.assertThat(auditDrain.awaitDrained(java.time.Duration.ofSeconds(30)))
 				.as("audit outbox drained").isTrue();
-		org.assertj.core.api.Assertions.assertThat(auditOutbox.stuck()).as("audit records refused for good").isZero();
+		org.assertj.core.api.Assertions.assertThat(auditBacklog.stuck()).as("audit records refused for good").isZero();
 	}
 
 	protected static String unique(String prefix) {

@@ -1,19 +1,14 @@
 package org.nssifhir.server.security.consent;
 
-import ca.uhn.fhir.interceptor.api.Hook;
-import ca.uhn.fhir.interceptor.api.Interceptor;
-import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
-import ca.uhn.fhir.rest.server.interceptor.consent.ConsentInterceptor;
 import ca.uhn.fhir.rest.server.interceptor.consent.ConsentOutcome;
 import ca.uhn.fhir.rest.server.interceptor.consent.IConsentContextServices;
 import ca.uhn.fhir.rest.server.interceptor.consent.IConsentService;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.SmartAccess;
@@ -22,7 +17,6 @@ import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.support.ErrorCode;
 import org.nssifhir.server.support.RequestScoped;
-import org.nssifhir.server.support.SecurityLabels;
 
 /**
  * Who may see resources carrying a sensitivity label. Scopes and the patient compartment are checked first (by
@@ -39,42 +33,17 @@ import org.nssifhir.server.support.SecurityLabels;
  * A resource refused in a search result is left out. A refused read is a 403 naming the rule for a clinician
  * (who may then break the glass), and a 404 for anyone else, because the existence of an adolescent's
  * confidential record is itself confidential.
+ *
+ * <p>HAPI's consent interceptor calls it: {@link SensitiveDataConsentInterceptor}, the one registered on the REST
+ * server. Operations that compute answers from restricted records apply the same rule through
+ * {@link RestrictedRecordAccess}.
  */
-@Interceptor
 public class SensitiveDataConsentService implements IConsentService {
 
 	private final AccessPolicy policy;
 
 	public SensitiveDataConsentService(AccessPolicy policy) {
 		this.policy = policy;
-	}
-
-	/**
-	 * Requests whose results need no filtering skip HAPI's consent machinery altogether: backend systems only (their
-	 * scopes are the whole rule). They keep {@code _summary=count} and {@code _total=accurate}, which the consent
-	 * interceptor refuses (HAPI-2037/2038) because a count would reveal what filtering hides. A patient reading
-	 * "their own" record is filtered like anyone else: if any path ever reached another patient's data, the filter
-	 * is what would stop it.
-	 */
-	@Hook(value = Pointcut.SERVER_INCOMING_REQUEST_PRE_HANDLED, order = -1)
-	public void skipWhenNothingIsFiltered(RequestDetails request) {
-		Optional<SmartAccess> current = SmartAccess.current();
-		if (current.isEmpty() || BreakTheGlass.unsupportedValue().isPresent() || BreakTheGlass.asserted()) {
-			return;
-		}
-		if (backend(current.get())) {
-			ConsentInterceptor.skipAllConsentForRequest(request);
-			return;
-		}
-		// filtering only hides what a search returns, not what it matched on: criteria that look into other
-		// resources (_has, chains) or at labels could tell a filtered user that a hidden record exists
-		for (String name : request.getParameters().keySet()) {
-			if (org.nssifhir.server.security.policy.FilteredSearches.refused(name, "")) {
-				throw new InvalidRequestException(ErrorCode.SEARCH_NOT_AVAILABLE_WHEN_FILTERED.message(
-						"The search parameter '" + name.replaceAll("[^A-Za-z0-9_:.\\-]", "") + "' is not available to this user: "
-								+ "it could reveal records that sensitivity labels hide"));
-			}
-		}
 	}
 
 	@Override
@@ -182,25 +151,4 @@ public class SensitiveDataConsentService implements IConsentService {
 
 	private static final String CONTAINED = SensitiveDataConsentService.class.getName() + ".contained";
 
-	/**
-	 * For operations that compute answers from a patient's NSSI record instead of returning resources (the
-	 * summary, pre-filled assessments): the same rule as for the restricted resources they draw on. Returns
-	 * normally if this user may see the patient's restricted data, otherwise refuses with a 403.
-	 */
-	public void requireRestrictedAccess(RequestDetails request, String patientId) {
-		Optional<RequestIdentity> who = RequestIdentity.of(request);
-		if (who.isEmpty()) {
-			return;
-		}
-		// the record may carry ADOL (from the patient's minority): a proxy's Consent must release both
-		if (!policy.mayHandleRestricted(request, who.get(), patientId, Set.of(SecurityLabels.RESTRICTED, SecurityLabels.ADOLESCENT))) {
-			throw new ForbiddenOperationException(ErrorCode.RESTRICTED_NO_RELATIONSHIP.message(
-					"This operation reads the patient's restricted record: it needs a treating relationship, the patient's "
-							+ "Consent for a proxy, or break-the-glass"));
-		}
-	}
-
-	static boolean backend(SmartAccess access) {
-		return access.fhirUser().isEmpty() && access.scopes().stream().allMatch(s -> s.context() == SmartScope.Context.SYSTEM);
-	}
 }

@@ -28,7 +28,7 @@ class SensitiveDataConsentServiceTest {
 	SensitiveDataConsentServiceTest() {
 		when(policy.mayRead(any(), any(), any())).thenAnswer(call -> !restricted(call.getArgument(2)));
 		SensitiveDataConsentService service = new SensitiveDataConsentService(policy);
-		server = new InMemoryFhirServer(service, new DeletionSafeConsentInterceptor(service));
+		server = new InMemoryFhirServer(new SensitiveDataConsentInterceptor(service));
 		server.store(new Observation().setSubject(new Reference("Patient/p1")).setId("open"));
 		Observation hidden = new Observation().setSubject(new Reference("Patient/p1"));
 		hidden.getMeta().addSecurity(SecurityLabels.CONFIDENTIALITY_SYSTEM, SecurityLabels.RESTRICTED, null);

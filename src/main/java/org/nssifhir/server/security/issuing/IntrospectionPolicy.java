@@ -1,4 +1,4 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
 import java.util.Set;
 import org.springframework.security.authentication.AuthenticationProvider;

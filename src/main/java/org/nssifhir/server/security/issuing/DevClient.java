@@ -1,4 +1,4 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

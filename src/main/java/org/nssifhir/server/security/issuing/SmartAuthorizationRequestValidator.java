@@ -1,10 +1,12 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.nssifhir.server.security.SmartAuthorizationInterceptor;
+import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;

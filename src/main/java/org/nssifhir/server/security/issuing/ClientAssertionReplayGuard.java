@@ -1,4 +1,4 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
 import java.sql.Timestamp;
 import java.time.Duration;

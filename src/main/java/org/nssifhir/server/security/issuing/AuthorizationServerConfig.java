@@ -1,4 +1,4 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.nssifhir.server.app.ClinicianApp;
+import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.enrolment.Accounts;
 import org.nssifhir.server.security.enrolment.EnrolmentConfig;
 import org.nssifhir.server.security.enrolment.EnrolmentPages;

@@ -1,12 +1,9 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
+import org.nssifhir.server.security.RevokedTokens;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.core.Authentication;
@@ -106,10 +103,6 @@ final class RefreshTokenFamilies implements AuthenticationProvider {
 	}
 
 	static String hash(String token) {
-		try {
-			return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-		} catch (NoSuchAlgorithmException e) {
-			throw new IllegalStateException(e);
-		}
+		return RevokedTokens.hash(token);
 	}
 }

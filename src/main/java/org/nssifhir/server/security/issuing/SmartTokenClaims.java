@@ -1,10 +1,11 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.LaunchContext;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.nssifhir.server.settings.NssiProperties;

@@ -1,4 +1,4 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -14,6 +14,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.nssifhir.server.security.SecurityConfig;
+import org.nssifhir.server.security.SmartAuthorizationInterceptor;
 import org.springframework.core.convert.converter.Converter;
 import org.springframework.security.crypto.keygen.Base64StringKeyGenerator;
 import org.springframework.security.crypto.keygen.StringKeyGenerator;
@@ -46,7 +48,7 @@ import org.springframework.security.oauth2.server.authorization.settings.TokenSe
 final class ClientPolicy {
 
 	/** Scope of a token that may read {@code /actuator/prometheus}. */
-	static final String METRICS_SCOPE = "metrics.read";
+	static final String METRICS_SCOPE = SecurityConfig.METRICS_SCOPE;
 	static final Set<String> ADMIN_SCOPES = Set.of("client.create", "client.read", METRICS_SCOPE);
 	static final Set<String> SIGN_IN_SCOPES = Set.of(
 			"openid", "fhirUser", "profile", "launch", "launch/patient", "launch/encounter", "offline_access", "online_access");

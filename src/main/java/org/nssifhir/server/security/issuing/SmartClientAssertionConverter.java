@@ -1,4 +1,4 @@
-package org.nssifhir.server.security;
+package org.nssifhir.server.security.issuing;
 
 import com.nimbusds.jwt.SignedJWT;
 import jakarta.servlet.http.HttpServletRequest;

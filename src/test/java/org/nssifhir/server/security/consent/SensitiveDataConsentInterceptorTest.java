@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.nssifhir.server.support.InMemoryFhirServer;
 
 /**
- * {@link DeletionSafeConsentInterceptor}: when the JPA layer's pre-access list has a slot it cannot load (a resource
+ * {@link SensitiveDataConsentInterceptor}: when the JPA layer's pre-access list has a slot it cannot load (a resource
  * deleted meanwhile: {@code getResource(i)} throws in HAPI 8.8.0), the request is answered, not a 500.
  */
-class DeletionSafeConsentInterceptorTest {
+class SensitiveDataConsentInterceptorTest {
 
 	/**
 	 * Stands in for a JPA search: three result slots, the second deleted since the search ran; asks the pre-access
@@ -86,7 +86,7 @@ class DeletionSafeConsentInterceptorTest {
 	@Test
 	void testPreAccessSlotThatCannotLoad_ReadAsNullAndAnswered() {
 		Service service = new Service();
-		InMemoryFhirServer server = new InMemoryFhirServer(new DeletionSafeConsentInterceptor(service),
+		InMemoryFhirServer server = new InMemoryFhirServer(new SensitiveDataConsentInterceptor(service),
 				new InMemoryFhirServer.Provider(new SearchWithDeletedInclude()));
 		InMemoryFhirServer.Response response = server.get("/$results");
 		assertThat(response.status()).isEqualTo(200);
