@@ -3,6 +3,7 @@ package org.nssifhir.server.assessment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
+import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -64,6 +65,19 @@ class NssiSummaryIT extends BaseIT {
 
 	private static org.hl7.fhir.r4.model.Type part(ParametersParameterComponent p, String name) {
 		return p.getPart().stream().filter(x -> name.equals(x.getName())).findFirst().orElseThrow().getValue();
+	}
+
+	@Test
+	void anAsOfDateThatIsNotADayIsRefusedNamingTheParameter() throws Exception {
+		IIdType patient = AssessmentFixtures.patient(client());
+		for (String partial : List.of("2024", "2024-05")) {
+			HttpResponse<String> answer = http.send(
+					fhirRequest("/" + patient.toUnqualifiedVersionless().getValue() + "/$nssi-summary?date=" + partial)
+							.build(),
+					HttpResponse.BodyHandlers.ofString());
+			assertThat(answer.statusCode()).as(partial).isEqualTo(400);
+			assertThat(answer.body()).contains("NSSI-0403").contains("date must be a full date");
+		}
 	}
 
 	@Test
