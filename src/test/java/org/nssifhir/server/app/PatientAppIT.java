@@ -169,7 +169,8 @@ class PatientAppIT extends BaseIT {
 			choose(phone, "urge-harm", "2");
 			choose(phone, "urge-die", "0");
 			choose(phone, "self-harm", "yes");
-			check(phone, "method", "Cutting self");
+			// the plain-language label of SNOMED CT 248073004 (issue 19, item 9)
+			check(phone, "method", "Cutting yourself");
 			choose(phone, "intent", "intent-none");
 			phone.findElement(By.id("diary-submit")).click();
 			pw.until(ExpectedConditions.textToBe(By.id("diary-result"), "Saved on this phone. It will be sent when you are back online."));
