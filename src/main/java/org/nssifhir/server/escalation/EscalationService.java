@@ -110,6 +110,9 @@ public class EscalationService {
 		return signals;
 	}
 
+	/** R4 flag-category (HL7 terminology; "clinical" and "safety" checked in the R4 definitions HAPI 8.8.0 bundles). */
+	static final String FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category";
+
 	private void raise(EscalationSignal signal, IIdType patient, Resource trigger) {
 		SystemRequestDetails system = new SystemRequestDetails();
 		// inside a FHIR transaction HAPI defers flushing to the commit; the conditional creates below must see
@@ -121,7 +124,12 @@ public class EscalationService {
 		flag.addIdentifier().setSystem(EVENT_SYSTEM).setValue(signal.eventKey());
 		flag.addExtension("http://hl7.org/fhir/StructureDefinition/flag-detail", new Reference(signal.evidence()));
 		flag.setStatus(Flag.FlagStatus.ACTIVE);
-		flag.addCategory().addCoding(new Coding("http://terminology.hl7.org/CodeSystem/flag-category", "clinical", "Clinical"));
+		flag.addCategory().addCoding(new Coding(FLAG_CATEGORY, "clinical", "Clinical"));
+		if (signal.kind() == EscalationSignal.Kind.SUICIDE_RISK) {
+			// a suicide-risk alert is also a safety precaution (R4 flag-category "safety"): systems that list safety
+			// flags apart from other clinical flags show it there too (issue 19, item 10)
+			flag.addCategory().addCoding(new Coding(FLAG_CATEGORY, "safety", "Safety"));
+		}
 		flag.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, signal.kind().code(), signal.kind().display()));
 		flag.getCode().setText(signal.reason());
 		flag.setSubject(new Reference(patient));

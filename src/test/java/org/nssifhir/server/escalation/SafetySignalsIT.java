@@ -33,6 +33,8 @@ import org.nssifhir.server.support.BaseIT;
  */
 class SafetySignalsIT extends BaseIT {
 
+	private static final String FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category";
+
 	private List<Flag> flags(IIdType patient) {
 		return client().search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
 				.getEntry().stream().map(e -> (Flag) e.getResource()).toList();
@@ -60,6 +62,10 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(flags(patient)).singleElement().satisfies(f -> {
 			assertThat(hasCode(f.getCode(), "suicide-risk")).isTrue();
 			assertThat(key(f)).startsWith(keyPrefix);
+			// a safety precaution as well as a clinical flag (R4 flag-category; issue 19, item 10)
+			assertThat(f.getCategory()).flatExtracting(CodeableConcept::getCoding)
+					.extracting(c -> c.getSystem() + "#" + c.getCode())
+					.contains(FLAG_CATEGORY + "#clinical", FLAG_CATEGORY + "#safety");
 		});
 		List<Task> tasks = tasks(patient);
 		assertThat(tasks).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(priority));
@@ -156,6 +162,8 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(flags(patient)).singleElement().satisfies(f -> {
 			assertThat(hasCode(f.getCode(), "nssi-escalation")).isTrue();
 			assertThat(key(f)).startsWith("nssi-care:QuestionnaireResponse/");
+			// escalating self-injury is a clinical flag; the safety category is for suicide risk
+			assertThat(f.getCategory()).flatExtracting(CodeableConcept::getCoding).extracting(c -> c.getCode()).containsExactly("clinical");
 		});
 		assertThat(tasks(patient)).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.ASAP));
 	}
