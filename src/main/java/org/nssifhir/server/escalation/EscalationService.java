@@ -85,6 +85,12 @@ public class EscalationService {
 		}
 		if (resource instanceof Observation obs && EscalationSignals.isEpisode(obs) && obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR) {
 			frequencyRise(obs).ifPresent(signals::add);
+			// lower threshold for minors (issue 19, item 8): an episode that needed first aid from someone else escalates
+			// for a person under 18 or of unknown age, where an adult's needs medical or emergency care
+			if (signals.stream().noneMatch(s -> s.eventKey().startsWith("nssi-care:"))) {
+				EscalationSignals.firstAidForMinor(obs).filter(s -> patientOf(obs).flatMap(this::readPatient).map(EscalationService::possiblyMinor).orElse(true))
+						.ifPresent(signals::add);
+			}
 		}
 		return signals;
 	}
@@ -150,9 +156,10 @@ public class EscalationService {
 		Optional<Patient> subject = readPatient(patient);
 		boolean possiblyMinor = subject.map(EscalationService::possiblyMinor).orElse(true);
 		String description = "Review now: " + signal.reason();
+		String minorNote = subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18";
 		if (possiblyMinor) {
-			description += ". " + (subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18")
-					+ ": consider safeguarding, and decide with the person whom to involve (not automatically the family where abuse, neglect or family conflict is recorded).";
+			description += ". " + minorNote + ": a safeguarding Task is raised with this one; decide with the person whom to involve"
+					+ " (not automatically the family where abuse, neglect or family conflict is recorded).";
 		}
 		task.setDescription(description);
 		// due: urgent within 24 h, asap within 72 h (24 h for a minor or a person of unknown age)
@@ -168,11 +175,50 @@ public class EscalationService {
 		@SuppressWarnings("unchecked")
 		IFhirResourceDao<Task> tasks = daoRegistry.getResourceDao(Task.class);
 		DaoMethodOutcome taskOutcome = tasks.create(task, matchUrl(signal.eventKey()), true, system, details);
+		if (possiblyMinor) {
+			Task safeguarding = safeguardingTask(signal, patient, flagId, minorNote, authored, task.getRestriction().getPeriod().getEnd());
+			copyTestTag(trigger, safeguarding);
+			if (task.hasOwner()) {
+				safeguarding.setOwner(task.getOwner().copy());
+			}
+			tasks.create(safeguarding, matchUrl(SAFEGUARDING_PREFIX + signal.eventKey()), true, system, details);
+		}
 		if (Boolean.TRUE.equals(flagOutcome.getCreated()) || Boolean.TRUE.equals(taskOutcome.getCreated())) {
 			// the event key names resource ids only, no clinical values
 			log.info("Escalation raised: {} (Flag/{}, Task/{})", signal.kind(), flagId.getIdPart(), taskOutcome.getId().getIdPart());
 		}
 	}
+
+	/** Identifier prefix of the safeguarding Task raised with each alert for a person under 18 or of unknown age. */
+	static final String SAFEGUARDING_PREFIX = "safeguarding:";
+
+	/**
+	 * The safeguarding Task of a minor's alert (issue 19, item 8). One per alert, because each presentation of a young
+	 * person who self-harms needs its own safeguarding consideration (what happened, who knows, whether home is safe);
+	 * due with the alert. It names the Flag as its reason, not its focus: completing it must not end the alert. It is
+	 * an escalation Task (server identifier), so closing it needs a documented assessment, it is re-escalated when
+	 * overdue, and the access policy never shows it to a proxy (the concern may be the family itself).
+	 */
+	private static Task safeguardingTask(EscalationSignal signal, IIdType patient, IIdType flagId, String minorNote, Date authored, Date due) {
+		Task t = new Task();
+		SecurityLabels.labelRestricted(t.getMeta());
+		t.addIdentifier().setSystem(EVENT_SYSTEM).setValue(SAFEGUARDING_PREFIX + signal.eventKey());
+		t.setStatus(Task.TaskStatus.REQUESTED);
+		t.setIntent(Task.TaskIntent.ORDER);
+		t.setPriority(Task.TaskPriority.fromCode(signal.taskPriority()));
+		t.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, SAFEGUARDING_CODE, "Safeguarding review"));
+		t.setDescription("Safeguarding review: " + minorNote + " and an alert was raised (" + signal.kind().display()
+				+ "). Consider whether the young person is safe at home and elsewhere, follow the local safeguarding procedure,"
+				+ " and record the decision (a referral, or why none is needed).");
+		t.setFor(new Reference(patient));
+		t.setReasonReference(new Reference(flagId));
+		t.setAuthoredOn(authored);
+		t.getRestriction().getPeriod().setStart(authored).setEnd(due);
+		return t;
+	}
+
+	/** Local code (nssi-concepts-cs) of a safeguarding Task. */
+	public static final String SAFEGUARDING_CODE = "safeguarding-review";
 
 	private static String matchUrl(String eventKey) {
 		return "identifier=" + UrlUtil.escapeUrlParam(EVENT_SYSTEM) + "|" + UrlUtil.escapeUrlParam(eventKey);
@@ -284,6 +330,11 @@ public class EscalationService {
 					f.setStatus(Flag.FlagStatus.INACTIVE);
 					f.getPeriod().setEnd(now);
 					daoRegistry.getResourceDao(Flag.class).update(f, system);
+					byEvent(Task.class, SAFEGUARDING_PREFIX + prefix + event).filter(t -> NOT_STARTED.contains(t.getStatus())).ifPresent(t -> {
+						t.setStatus(Task.TaskStatus.CANCELLED);
+						t.getStatusReason().setText("Alert withdrawn: its evidence was entered in error");
+						daoRegistry.getResourceDao(Task.class).update(t, system);
+					});
 					task.ifPresent(t -> {
 						t.setStatus(Task.TaskStatus.CANCELLED);
 						t.getStatusReason().setText("Alert withdrawn: its evidence was entered in error");

@@ -147,6 +147,25 @@ public final class EscalationSignals {
 		return Optional.empty();
 	}
 
+	/** Care level from which an episode of a person under 18 (or of unknown age) escalates: first aid from someone else. */
+	static final String MINOR_CARE_THRESHOLD = "care-first-aid";
+
+	/**
+	 * An episode that needed first aid, as a candidate NSSI escalation for a person under 18 or of unknown age (the
+	 * caller knows the age; an adult's episode escalates from medical care, {@link #HIGH_CARE}). Choice and reason: a
+	 * young person's injury that someone else had to treat is a reason to review now, and young people under-report.
+	 */
+	static Optional<EscalationSignal> firstAidForMinor(Observation episode) {
+		String status = episode.getStatus() == null ? null : episode.getStatus().toCode();
+		if (status != null && IGNORED_OBSERVATION_STATUS.contains(status)) {
+			return Optional.empty();
+		}
+		String self = ref(episode);
+		return component(episode, "care-level").flatMap(EscalationSignals::localCode).filter(MINOR_CARE_THRESHOLD::equals)
+				.map(care -> new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION, "nssi-care:" + self, self,
+						"Self-harm episode that needed first aid, in a person under 18 or of unknown age (lower threshold for minors)"));
+	}
+
 	static boolean isDiaryCard(Observation obs) {
 		return hasCode(obs.getCode(), CONCEPTS_SYSTEM, "diary-card");
 	}

@@ -317,7 +317,9 @@ class SafetySignalsIT extends BaseIT {
 		IIdType patient = client.create().resource(noBirthDate).execute().getId().toUnqualifiedVersionless();
 		Date before = new Date();
 		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-medical")).execute();
-		Task task = tasks(patient).get(0);
+		Task task = tasks(patient).stream().filter(t -> hasCode(t.getCode(), "nssi-escalation")).findFirst().orElseThrow();
+		assertThat(tasks(patient)).as("a person of unknown age gets the safeguarding Task too")
+				.anySatisfy(t -> assertThat(hasCode(t.getCode(), "safeguarding-review")).isTrue());
 		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
 		assertThat(task.getDescription()).contains("treated as possibly under 18");
 		assertThat(task.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
@@ -326,6 +328,74 @@ class SafetySignalsIT extends BaseIT {
 		IIdType adult = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.episode(adult, daysAgo(1), "intent-none", "care-medical")).execute();
 		assertThat(tasks(adult).get(0).getDescription()).doesNotContain("under 18");
+	}
+
+	/**
+	 * Issue 19, item 8, for a synthetic 15-year-old: an episode that needed only first aid escalates (an adult's does
+	 * not), and every alert of a minor comes with a safeguarding Task that a parent never sees, whatever the Consent,
+	 * and whose completion does not end the alert.
+	 */
+	@Test
+	void minorsEpisodeNeedingFirstAid_raisesAnAlertAndASafeguardingTask_hiddenFromTheParent_andAnAdultsRaisesNothing() {
+		IGenericClient client = client();
+		Patient teen = new Patient();
+		teen.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		teen.addName().setFamily("Synthetic").addGiven("Fifteen");
+		teen.setBirthDateElement(new org.hl7.fhir.r4.model.DateType(java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusYears(15).minusDays(10).toString()));
+		IIdType patient = client.create().resource(teen).execute().getId().toUnqualifiedVersionless();
+		Date before = new Date();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-first-aid")).execute();
+
+		List<Flag> raised = flags(patient);
+		assertThat(raised).singleElement().satisfies(f -> {
+			assertThat(hasCode(f.getCode(), "nssi-escalation")).isTrue();
+			assertThat(key(f)).startsWith("nssi-care:Observation/");
+		});
+		Flag flag = raised.get(0);
+		List<Task> all = tasks(patient);
+		assertThat(all).hasSize(2);
+		Task escalation = all.stream().filter(t -> hasCode(t.getCode(), "nssi-escalation")).findFirst().orElseThrow();
+		Task safeguarding = all.stream().filter(t -> hasCode(t.getCode(), "safeguarding-review")).findFirst().orElseThrow();
+		assertThat(escalation.getDescription()).contains("under 18").contains("safeguarding Task");
+		assertThat(safeguarding.getIdentifierFirstRep().getValue()).isEqualTo("safeguarding:" + key(flag));
+		assertThat(safeguarding.hasFocus()).as("its completion must not end the alert").isFalse();
+		assertThat(safeguarding.getReasonReference().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
+		assertThat(safeguarding.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
+				.isLessThanOrEqualTo(EscalationService.URGENT_DUE.toMillis() + 60_000);
+
+		// a parent with a Consent releasing everything still never sees the safeguarding Task (the concern may be the family)
+		org.hl7.fhir.r4.model.RelatedPerson rp = new org.hl7.fhir.r4.model.RelatedPerson();
+		rp.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		rp.setPatient(new Reference(patient.getValue()));
+		String parent = client.create().resource(rp).execute().getId().getIdPart();
+		client.create().resource(org.nssifhir.server.support.TestConsents.releaseTo(patient.getIdPart(), parent)).execute();
+		IGenericClient parentClient = client(tokens().token().scopes("patient/*.rs").claim("patient", patient.getIdPart())
+				.claim("fhirUser", fhirBase() + "/RelatedPerson/" + parent).sign());
+		List<String> seen = parentClient.search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+		assertThat(seen).as("the consent releases the alert's Task").contains(escalation.getIdElement().getIdPart())
+				.doesNotContain(safeguarding.getIdElement().getIdPart());
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> parentClient.read().resource(Task.class).withId(safeguarding.getIdElement().getIdPart()).execute())
+				.isInstanceOf(ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException.class);
+
+		// completed with the recorded decision: the alert stays until its own Task is completed
+		org.hl7.fhir.r4.model.ClinicalImpression decision = new org.hl7.fhir.r4.model.ClinicalImpression();
+		decision.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		decision.setStatus(org.hl7.fhir.r4.model.ClinicalImpression.ClinicalImpressionStatus.COMPLETED);
+		decision.setSubject(new Reference(patient.getValue()));
+		decision.setSummary("Safeguarding considered with the young person (synthetic): no referral needed.");
+		IIdType decided = client.create().resource(decision).execute().getId().toUnqualifiedVersionless();
+		Task done = client.read().resource(Task.class).withId(safeguarding.getIdElement().toUnqualifiedVersionless()).execute();
+		done.setStatus(Task.TaskStatus.COMPLETED);
+		done.addOutput().setType(new CodeableConcept().setText("Safeguarding decision")).setValue(new Reference(decided.getValue()));
+		client.update().resource(done).execute();
+		assertThat(flags(patient)).singleElement().satisfies(f -> assertThat(f.getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE));
+
+		// the same episode for an adult: first aid alone raises nothing
+		IIdType adult = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(adult, daysAgo(1), "intent-none", "care-first-aid")).execute();
+		assertThat(flags(adult)).isEmpty();
+		assertThat(tasks(adult)).isEmpty();
 	}
 
 	private static void assertThatFailsWith422(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String code) {
