@@ -147,6 +147,18 @@ public final class EscalationSignals {
 		return Optional.empty();
 	}
 
+	/** Answers of the PHQ-9 item 9 follow-up (nssi-item9-followup-vs) and what the alert says for each. */
+	static final Map<String, String> ITEM9_FOLLOW_UP = Map.of(
+			"item9-thoughts-self-harm", "; follow-up: thoughts of hurting themselves without wanting to die (NSSI thoughts); check suicide risk all the same",
+			"item9-thoughts-death", "; follow-up: thoughts of being better off dead or of ending their life (suicidal thoughts)",
+			"item9-thoughts-both", "; follow-up: both thoughts of self-harm and of being better off dead or of suicide",
+			"item9-thoughts-unsure", "; follow-up: the person is not sure which");
+
+	private static String item9FollowUp(QuestionnaireResponse qr) {
+		return answerCodes(qr, "phq9-item9-followup").stream().map(ITEM9_FOLLOW_UP::get).filter(t -> t != null).findFirst()
+				.orElse("; follow-up not answered: which thoughts is not known");
+	}
+
 	/** Care level from which an episode of a person under 18 (or of unknown age) escalates: first aid from someone else. */
 	static final String MINOR_CARE_THRESHOLD = "care-first-aid";
 
@@ -286,8 +298,9 @@ public final class EscalationSignals {
 		if (qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-phq9")) {
 			boolean item9 = answers(qr.getItem(), "phq9-item-9").map(a -> number(a)).flatMap(Optional::stream).anyMatch(v -> v > 0);
 			if (item9) {
+				// always a suicide-risk alert; the follow-up (item 9a, issue 19 item 8a) only says which thoughts it was
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
-						"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"));
+						"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0" + item9FollowUp(qr)));
 			} else {
 				int total = 0;
 				for (int i = 1; i <= 9; i++) {

@@ -330,6 +330,20 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(tasks(adult).get(0).getDescription()).doesNotContain("under 18");
 	}
 
+	/** Issue 19, item 8a: the PHQ-9 item 9 follow-up tells NSSI thoughts from suicidal ones; the alert fires either way. */
+	@Test
+	void phq9Item9FollowUp_saysWhichThoughtsInTheAlert_whichFiresAllTheSame() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse qr = AssessmentFixtures.phq9(patient, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+		qr.getItem().add(9, new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("phq9-item9-followup")
+				.addAnswer(new QuestionnaireResponse.QuestionnaireResponseItemAnswerComponent().setValue(new Coding(CS, "item9-thoughts-self-harm", null))));
+		client.create().resource(qr).execute();
+		Task task = onlySuicideRiskAlert(patient, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+		assertThat(task.getDescription()).contains("NSSI thoughts");
+		assertThat(flags(patient).get(0).getCode().getText()).contains("without wanting to die");
+	}
+
 	/**
 	 * Issue 19, item 8, for a synthetic 15-year-old: an episode that needed only first aid escalates (an adult's does
 	 * not), and every alert of a minor comes with a safeguarding Task that a parent never sees, whatever the Consent,
