@@ -93,8 +93,9 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(browser.findElements(By.cssSelector("#timeline-chart rect.episode"))).hasSize(8);
 			new Select(browser.findElement(By.id("filter-period"))).selectByValue("365");
 
-			// the seeded medical-care episode raised an escalation alert
-			assertThat(browser.findElements(By.cssSelector("#alert-list li.alert[data-kind=flag]"))).hasSize(1);
+			// the seeded medical-care episode raised an escalation alert, and so did the first-aid one: the person is 15
+			// (lower threshold for minors, issue 19 item 8)
+			assertThat(browser.findElements(By.cssSelector("#alert-list li.alert[data-kind=flag]"))).hasSize(2);
 
 			recordEpisode(browser, wait);
 			phq9(browser, wait);
