@@ -158,7 +158,7 @@ public class EscalationService {
 		String description = "Review now: " + signal.reason();
 		String minorNote = subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18";
 		if (possiblyMinor) {
-			description += ". " + minorNote + ": a safeguarding Task is raised with this one; decide with the person whom to involve"
+			description += ". " + minorNote + ": a safeguarding Task (safeguarding-review) is raised with this alert, or updated if one is open; decide with the person whom to involve"
 					+ " (not automatically the family where abuse, neglect or family conflict is recorded).";
 		}
 		task.setDescription(description);
@@ -176,12 +176,22 @@ public class EscalationService {
 		IFhirResourceDao<Task> tasks = daoRegistry.getResourceDao(Task.class);
 		DaoMethodOutcome taskOutcome = tasks.create(task, matchUrl(signal.eventKey()), true, system, details);
 		if (possiblyMinor) {
-			Task safeguarding = safeguardingTask(signal, patient, flagId, minorNote, authored, task.getRestriction().getPeriod().getEnd());
-			copyTestTag(trigger, safeguarding);
-			if (task.hasOwner()) {
-				safeguarding.setOwner(task.getOwner().copy());
+			Optional<Task> open = openSafeguardingTask(patient);
+			if (open.isEmpty()) {
+				Task safeguarding = safeguardingTask(signal, patient, flagId, minorNote, authored, task.getRestriction().getPeriod().getEnd());
+				copyTestTag(trigger, safeguarding);
+				if (task.hasOwner()) {
+					safeguarding.setOwner(task.getOwner().copy());
+				}
+				tasks.create(safeguarding, matchUrl(SAFEGUARDING_PREFIX + signal.eventKey()), true, system, details);
+			} else if (Boolean.TRUE.equals(flagOutcome.getCreated()) && !open.get().getReasonReference().getReference().equals(flagId.getValue())) {
+				// one open safeguarding review per person: a further alert is added to it rather than a Task of its own
+				// (eight Tasks for one young person's four alerts buried the alerts themselves)
+				Task t = open.get();
+				t.addNote().setTime(new Date()).setText(ANOTHER_ALERT + flagId.getValue() + " (" + signal.kind().display()
+						+ "): consider it in the same safeguarding review.");
+				tasks.update(t, system);
 			}
-			tasks.create(safeguarding, matchUrl(SAFEGUARDING_PREFIX + signal.eventKey()), true, system, details);
 		}
 		if (Boolean.TRUE.equals(flagOutcome.getCreated()) || Boolean.TRUE.equals(taskOutcome.getCreated())) {
 			// the event key names resource ids only, no clinical values
@@ -193,9 +203,9 @@ public class EscalationService {
 	static final String SAFEGUARDING_PREFIX = "safeguarding:";
 
 	/**
-	 * The safeguarding Task of a minor's alert (issue 19, item 8). One per alert, because each presentation of a young
-	 * person who self-harms needs its own safeguarding consideration (what happened, who knows, whether home is safe);
-	 * due with the alert. It names the Flag as its reason, not its focus: completing it must not end the alert. It is
+	 * The safeguarding Task of a minor's alert (issue 19, item 8). One open per person: the first alert raises it (due
+	 * with the alert), and each further alert while it is open is added to it as a note, so the review considers every
+	 * presentation without burying the alerts under Tasks; once it is closed, the next alert raises a new one. It names the Flag as its reason, not its focus: completing it must not end the alert. It is
 	 * an escalation Task (server identifier), so closing it needs a documented assessment, it is re-escalated when
 	 * overdue, and the access policy never shows it to a proxy (the concern may be the family itself).
 	 */
@@ -215,6 +225,17 @@ public class EscalationService {
 		t.setAuthoredOn(authored);
 		t.getRestriction().getPeriod().setStart(authored).setEnd(due);
 		return t;
+	}
+
+	private static final String ANOTHER_ALERT = "Another alert for this person: ";
+
+	/** The person's safeguarding Task that is still open (not completed, cancelled, rejected, failed or in error). */
+	private Optional<Task> openSafeguardingTask(IIdType patient) {
+		SearchParameterMap map = WholeHistory.search()
+				.add(Task.SP_PATIENT, new ReferenceParam(patient.getValue()))
+				.add(Task.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, SAFEGUARDING_CODE));
+		return WholeHistory.all(daoRegistry.getResourceDao("Task").search(map, new SystemRequestDetails())).stream()
+				.map(Task.class::cast).filter(t -> !CLOSED.contains(t.getStatus())).findFirst();
 	}
 
 	/** Local code (nssi-concepts-cs) of a safeguarding Task. */
@@ -330,7 +351,9 @@ public class EscalationService {
 					f.setStatus(Flag.FlagStatus.INACTIVE);
 					f.getPeriod().setEnd(now);
 					daoRegistry.getResourceDao(Flag.class).update(f, system);
-					byEvent(Task.class, SAFEGUARDING_PREFIX + prefix + event).filter(t -> NOT_STARTED.contains(t.getStatus())).ifPresent(t -> {
+					// the safeguarding review goes with its alert, unless later alerts were added to it
+					byEvent(Task.class, SAFEGUARDING_PREFIX + prefix + event).filter(t -> NOT_STARTED.contains(t.getStatus()))
+							.filter(t -> t.getNote().stream().noneMatch(n -> n.hasText() && n.getText().startsWith(ANOTHER_ALERT))).ifPresent(t -> {
 						t.setStatus(Task.TaskStatus.CANCELLED);
 						t.getStatusReason().setText("Alert withdrawn: its evidence was entered in error");
 						daoRegistry.getResourceDao(Task.class).update(t, system);

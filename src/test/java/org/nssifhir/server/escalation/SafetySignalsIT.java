@@ -405,6 +405,18 @@ class SafetySignalsIT extends BaseIT {
 		client.update().resource(done).execute();
 		assertThat(flags(patient)).singleElement().satisfies(f -> assertThat(f.getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE));
 
+		// a further alert while a safeguarding review is open is added to it, not a Task of its own; once it is closed
+		// (above), the next alert opens a new review
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(2), "intent-unsure", null)).execute();
+		List<Task> reviews = tasks(patient).stream().filter(t -> hasCode(t.getCode(), "safeguarding-review")).toList();
+		assertThat(reviews).hasSize(2);
+		Task open = reviews.stream().filter(t -> t.getStatus() == Task.TaskStatus.REQUESTED).findFirst().orElseThrow();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(3), "intent-present", null)).execute();
+		assertThat(tasks(patient).stream().filter(t -> hasCode(t.getCode(), "safeguarding-review"))).hasSize(2);
+		Task noted = client.read().resource(Task.class).withId(open.getIdElement().toUnqualifiedVersionless()).execute();
+		assertThat(noted.getNote()).anySatisfy(n -> assertThat(n.getText()).startsWith("Another alert for this person: Flag/"));
+		assertThat(tasks(patient).stream().filter(t -> hasCode(t.getCode(), "suicide-risk"))).as("each alert keeps its own Task").hasSize(2);
+
 		// the same episode for an adult: first aid alone raises nothing
 		IIdType adult = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.episode(adult, daysAgo(1), "intent-none", "care-first-aid")).execute();
