@@ -153,8 +153,10 @@ public final class AssessmentExtractor {
 		codings(qr, "nssi-methods").forEach(m -> summary.addComponent(component(local("method", "Method of self-injury"), new CodeableConcept(m))));
 		codings(qr, "nssi-intent").stream().findFirst()
 				.ifPresent(i -> summary.addComponent(component(local("suicidal-intent", "Any intent to die"), new CodeableConcept(i))));
+		// a question code with a yes/no value: SNOMED CT 6471006 is the finding "suicidal thoughts", so "6471006 = false"
+		// would read as a finding recorded and negated in the same place (issue 19, item 9)
 		first(qr, "suicidal-ideation").filter(BooleanType.class::isInstance).ifPresent(b -> summary.addComponent(
-				component(new Coding(NssiCanonicals.SNOMED, "6471006", "Suicidal thoughts"), ((BooleanType) b).copy())));
+				component(local("suicidal-thoughts-past-month", "Thoughts of ending one's life in the past month (question)"), ((BooleanType) b).copy())));
 		summary.addComponent(component(local("function-count", "Number of functions endorsed"), new IntegerType(functions.size())));
 		summary.addComponent(component(local("risk-factor-count", "Number of risk factors"), new IntegerType(risks.size())));
 		summary.addComponent(component(local("protective-factor-count", "Number of protective factors"), new IntegerType(protective.size())));

@@ -86,15 +86,20 @@ public interface CohortLoader {
 		plan.getPeriod().setStartElement(new DateTimeType(start.toString()));
 		update(plan);
 		int stored = 0;
+		// sessions are delivered against the plan's weekly session order (DBT individual therapy; the weekly CBT session, in
+		// which the CBT components are worked on), not against whichever order comes first (DBT now opens with commitment)
+		boolean dbt = treatment.planDefinition().equals("nssi-dbt");
+		String component = dbt ? "dbt-individual-therapy" : "cbt-session";
+		String weekly = dbt ? "DBT individual therapy" : "Weekly CBT session";
 		CarePlan.CarePlanActivityComponent first = plan.getActivity().stream().filter(CarePlan.CarePlanActivityComponent::hasReference)
-				.findFirst().orElseThrow();
+				.filter(a -> weekly.equals(a.getReference().getDisplay())).findFirst()
+				.orElseGet(() -> plan.getActivity().stream().filter(CarePlan.CarePlanActivityComponent::hasReference).findFirst().orElseThrow());
 		String display = first.getReference().getDisplay();
 		for (int w = 0; w < treatment.sessions(); w++) {
 			Procedure session = new Procedure();
 			session.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
 			session.addBasedOn(new Reference(first.getReference().getReference()));
 			session.setStatus(Procedure.ProcedureStatus.COMPLETED);
-			String component = treatment.planDefinition().equals("nssi-dbt") ? "dbt-individual-therapy" : "cbt-functional-analysis";
 			session.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, component, display));
 			session.setSubject(new Reference(patient));
 			session.setPerformed(new DateTimeType(start.plusWeeks(w).plusDays(1).toString()));

@@ -94,6 +94,10 @@ public class HapiJpaConfig {
 		settings.setHibernateSearchIndexFullText(false);
 		// our CodeSystem (about 150 concepts) must be indexed at once, or $lookup/$subsumes/$expand lag behind the install
 		settings.setDeferIndexingForCodesystemsOfSize(5000);
+		// our package marks its resources draft (issue 19, item 10: no external code has been checked on a terminology
+		// server); HAPI installs only active package resources unless this check is off. Our own package is the only one
+		// installed (from the classpath, no registry), and SearchParameters stay active, since only active ones are enforced
+		settings.setValidateResourceStatusForPackageUpload(false);
 		// our ValueSets are small enumerations: expand in memory, no background pre-expansion job
 		settings.setPreExpandValueSets(false);
 		// bulk export: a job per request (a reused job would hand one client's files to another), files purged

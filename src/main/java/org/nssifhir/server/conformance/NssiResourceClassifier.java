@@ -39,7 +39,7 @@ public final class NssiResourceClassifier {
 
 	/** Local codes of the treatment components (nssi-treatment-activity-vs): DBT, CBT and the shared modules. */
 	private static final Set<String> TREATMENT_PREFIXES = Set.of("dbt-", "cbt-", "family-", "relapse-prevention", "increased-check-ins",
-			"medication-review", "suicide-risk-pathway", "safety-plan");
+			"medication-review", "suicide-risk-pathway", "safety-plan", "lethal-means-counselling");
 
 	private static final Map<String, String> OBSERVATION_CODE_TO_PROFILE = Map.of(
 			"nssi-episode", "nssi-episode",

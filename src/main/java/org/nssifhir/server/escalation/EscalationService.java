@@ -85,6 +85,12 @@ public class EscalationService {
 		}
 		if (resource instanceof Observation obs && EscalationSignals.isEpisode(obs) && obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR) {
 			frequencyRise(obs).ifPresent(signals::add);
+			// lower threshold for minors (issue 19, item 8): an episode that needed first aid from someone else escalates
+			// for a person under 18 or of unknown age, where an adult's needs medical or emergency care
+			if (signals.stream().noneMatch(s -> s.eventKey().startsWith("nssi-care:"))) {
+				EscalationSignals.firstAidForMinor(obs).filter(s -> patientOf(obs).flatMap(this::readPatient).map(EscalationService::possiblyMinor).orElse(true))
+						.ifPresent(signals::add);
+			}
 		}
 		return signals;
 	}
@@ -110,6 +116,9 @@ public class EscalationService {
 		return signals;
 	}
 
+	/** R4 flag-category (HL7 terminology; "clinical" and "safety" checked in the R4 definitions HAPI 8.8.0 bundles). */
+	static final String FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category";
+
 	private void raise(EscalationSignal signal, IIdType patient, Resource trigger) {
 		SystemRequestDetails system = new SystemRequestDetails();
 		// inside a FHIR transaction HAPI defers flushing to the commit; the conditional creates below must see
@@ -121,7 +130,12 @@ public class EscalationService {
 		flag.addIdentifier().setSystem(EVENT_SYSTEM).setValue(signal.eventKey());
 		flag.addExtension("http://hl7.org/fhir/StructureDefinition/flag-detail", new Reference(signal.evidence()));
 		flag.setStatus(Flag.FlagStatus.ACTIVE);
-		flag.addCategory().addCoding(new Coding("http://terminology.hl7.org/CodeSystem/flag-category", "clinical", "Clinical"));
+		flag.addCategory().addCoding(new Coding(FLAG_CATEGORY, "clinical", "Clinical"));
+		if (signal.kind() == EscalationSignal.Kind.SUICIDE_RISK) {
+			// a suicide-risk alert is also a safety precaution (R4 flag-category "safety"): systems that list safety
+			// flags apart from other clinical flags show it there too (issue 19, item 10)
+			flag.addCategory().addCoding(new Coding(FLAG_CATEGORY, "safety", "Safety"));
+		}
 		flag.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, signal.kind().code(), signal.kind().display()));
 		flag.getCode().setText(signal.reason());
 		flag.setSubject(new Reference(patient));
@@ -142,9 +156,10 @@ public class EscalationService {
 		Optional<Patient> subject = readPatient(patient);
 		boolean possiblyMinor = subject.map(EscalationService::possiblyMinor).orElse(true);
 		String description = "Review now: " + signal.reason();
+		String minorNote = subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18";
 		if (possiblyMinor) {
-			description += ". " + (subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18")
-					+ ": consider safeguarding, and decide with the person whom to involve (not automatically the family where abuse, neglect or family conflict is recorded).";
+			description += ". " + minorNote + ": a safeguarding Task (safeguarding-review) is raised with this alert, or updated if one is open; decide with the person whom to involve"
+					+ " (not automatically the family where abuse, neglect or family conflict is recorded).";
 		}
 		task.setDescription(description);
 		// due: urgent within 24 h, asap within 72 h (24 h for a minor or a person of unknown age)
@@ -160,11 +175,71 @@ public class EscalationService {
 		@SuppressWarnings("unchecked")
 		IFhirResourceDao<Task> tasks = daoRegistry.getResourceDao(Task.class);
 		DaoMethodOutcome taskOutcome = tasks.create(task, matchUrl(signal.eventKey()), true, system, details);
+		if (possiblyMinor) {
+			Optional<Task> open = openSafeguardingTask(patient);
+			if (open.isEmpty()) {
+				Task safeguarding = safeguardingTask(signal, patient, flagId, minorNote, authored, task.getRestriction().getPeriod().getEnd());
+				copyTestTag(trigger, safeguarding);
+				if (task.hasOwner()) {
+					safeguarding.setOwner(task.getOwner().copy());
+				}
+				tasks.create(safeguarding, matchUrl(SAFEGUARDING_PREFIX + signal.eventKey()), true, system, details);
+			} else if (Boolean.TRUE.equals(flagOutcome.getCreated()) && !open.get().getReasonReference().getReference().equals(flagId.getValue())) {
+				// one open safeguarding review per person: a further alert is added to it rather than a Task of its own
+				// (eight Tasks for one young person's four alerts buried the alerts themselves)
+				Task t = open.get();
+				t.addNote().setTime(new Date()).setText(ANOTHER_ALERT + flagId.getValue() + " (" + signal.kind().display()
+						+ "): consider it in the same safeguarding review.");
+				tasks.update(t, system);
+			}
+		}
 		if (Boolean.TRUE.equals(flagOutcome.getCreated()) || Boolean.TRUE.equals(taskOutcome.getCreated())) {
 			// the event key names resource ids only, no clinical values
 			log.info("Escalation raised: {} (Flag/{}, Task/{})", signal.kind(), flagId.getIdPart(), taskOutcome.getId().getIdPart());
 		}
 	}
+
+	/** Identifier prefix of the safeguarding Task raised with each alert for a person under 18 or of unknown age. */
+	static final String SAFEGUARDING_PREFIX = "safeguarding:";
+
+	/**
+	 * The safeguarding Task of a minor's alert (issue 19, item 8). One open per person: the first alert raises it (due
+	 * with the alert), and each further alert while it is open is added to it as a note, so the review considers every
+	 * presentation without burying the alerts under Tasks; once it is closed, the next alert raises a new one. It names the Flag as its reason, not its focus: completing it must not end the alert. It is
+	 * an escalation Task (server identifier), so closing it needs a documented assessment, it is re-escalated when
+	 * overdue, and the access policy never shows it to a proxy (the concern may be the family itself).
+	 */
+	private static Task safeguardingTask(EscalationSignal signal, IIdType patient, IIdType flagId, String minorNote, Date authored, Date due) {
+		Task t = new Task();
+		SecurityLabels.labelRestricted(t.getMeta());
+		t.addIdentifier().setSystem(EVENT_SYSTEM).setValue(SAFEGUARDING_PREFIX + signal.eventKey());
+		t.setStatus(Task.TaskStatus.REQUESTED);
+		t.setIntent(Task.TaskIntent.ORDER);
+		t.setPriority(Task.TaskPriority.fromCode(signal.taskPriority()));
+		t.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, SAFEGUARDING_CODE, "Safeguarding review"));
+		t.setDescription("Safeguarding review: " + minorNote + " and an alert was raised (" + signal.kind().display()
+				+ "). Consider whether the young person is safe at home and elsewhere, follow the local safeguarding procedure,"
+				+ " and record the decision (a referral, or why none is needed).");
+		t.setFor(new Reference(patient));
+		t.setReasonReference(new Reference(flagId));
+		t.setAuthoredOn(authored);
+		t.getRestriction().getPeriod().setStart(authored).setEnd(due);
+		return t;
+	}
+
+	private static final String ANOTHER_ALERT = "Another alert for this person: ";
+
+	/** The person's safeguarding Task that is still open (not completed, cancelled, rejected, failed or in error). */
+	private Optional<Task> openSafeguardingTask(IIdType patient) {
+		SearchParameterMap map = WholeHistory.search()
+				.add(Task.SP_PATIENT, new ReferenceParam(patient.getValue()))
+				.add(Task.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, SAFEGUARDING_CODE));
+		return WholeHistory.all(daoRegistry.getResourceDao("Task").search(map, new SystemRequestDetails())).stream()
+				.map(Task.class::cast).filter(t -> !CLOSED.contains(t.getStatus())).findFirst();
+	}
+
+	/** Local code (nssi-concepts-cs) of a safeguarding Task. */
+	public static final String SAFEGUARDING_CODE = "safeguarding-review";
 
 	private static String matchUrl(String eventKey) {
 		return "identifier=" + UrlUtil.escapeUrlParam(EVENT_SYSTEM) + "|" + UrlUtil.escapeUrlParam(eventKey);
@@ -276,6 +351,13 @@ public class EscalationService {
 					f.setStatus(Flag.FlagStatus.INACTIVE);
 					f.getPeriod().setEnd(now);
 					daoRegistry.getResourceDao(Flag.class).update(f, system);
+					// the safeguarding review goes with its alert, unless later alerts were added to it
+					byEvent(Task.class, SAFEGUARDING_PREFIX + prefix + event).filter(t -> NOT_STARTED.contains(t.getStatus()))
+							.filter(t -> t.getNote().stream().noneMatch(n -> n.hasText() && n.getText().startsWith(ANOTHER_ALERT))).ifPresent(t -> {
+						t.setStatus(Task.TaskStatus.CANCELLED);
+						t.getStatusReason().setText("Alert withdrawn: its evidence was entered in error");
+						daoRegistry.getResourceDao(Task.class).update(t, system);
+					});
 					task.ifPresent(t -> {
 						t.setStatus(Task.TaskStatus.CANCELLED);
 						t.getStatusReason().setText("Alert withdrawn: its evidence was entered in error");

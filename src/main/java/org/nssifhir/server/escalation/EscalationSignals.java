@@ -147,6 +147,37 @@ public final class EscalationSignals {
 		return Optional.empty();
 	}
 
+	/** Answers of the PHQ-9 item 9 follow-up (nssi-item9-followup-vs) and what the alert says for each. */
+	static final Map<String, String> ITEM9_FOLLOW_UP = Map.of(
+			"item9-thoughts-self-harm", "; follow-up: thoughts of hurting themselves without wanting to die (NSSI thoughts); check suicide risk all the same",
+			"item9-thoughts-death", "; follow-up: thoughts of being better off dead or of ending their life (suicidal thoughts)",
+			"item9-thoughts-both", "; follow-up: both thoughts of self-harm and of being better off dead or of suicide",
+			"item9-thoughts-unsure", "; follow-up: the person is not sure which");
+
+	private static String item9FollowUp(QuestionnaireResponse qr) {
+		return answerCodes(qr, "phq9-item9-followup").stream().map(ITEM9_FOLLOW_UP::get).filter(t -> t != null).findFirst()
+				.orElse("; follow-up not answered: which thoughts is not known");
+	}
+
+	/** Care level from which an episode of a person under 18 (or of unknown age) escalates: first aid from someone else. */
+	static final String MINOR_CARE_THRESHOLD = "care-first-aid";
+
+	/**
+	 * An episode that needed first aid, as a candidate NSSI escalation for a person under 18 or of unknown age (the
+	 * caller knows the age; an adult's episode escalates from medical care, {@link #HIGH_CARE}). Choice and reason: a
+	 * young person's injury that someone else had to treat is a reason to review now, and young people under-report.
+	 */
+	static Optional<EscalationSignal> firstAidForMinor(Observation episode) {
+		String status = episode.getStatus() == null ? null : episode.getStatus().toCode();
+		if (status != null && IGNORED_OBSERVATION_STATUS.contains(status)) {
+			return Optional.empty();
+		}
+		String self = ref(episode);
+		return component(episode, "care-level").flatMap(EscalationSignals::localCode).filter(MINOR_CARE_THRESHOLD::equals)
+				.map(care -> new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION, "nssi-care:" + self, self,
+						"Self-harm episode that needed first aid, in a person under 18 or of unknown age (lower threshold for minors)"));
+	}
+
 	static boolean isDiaryCard(Observation obs) {
 		return hasCode(obs.getCode(), CONCEPTS_SYSTEM, "diary-card");
 	}
@@ -267,8 +298,9 @@ public final class EscalationSignals {
 		if (qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-phq9")) {
 			boolean item9 = answers(qr.getItem(), "phq9-item-9").map(a -> number(a)).flatMap(Optional::stream).anyMatch(v -> v > 0);
 			if (item9) {
+				// always a suicide-risk alert; the follow-up (item 9a, issue 19 item 8a) only says which thoughts it was
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
-						"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"));
+						"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0" + item9FollowUp(qr)));
 			} else {
 				int total = 0;
 				for (int i = 1; i <= 9; i++) {

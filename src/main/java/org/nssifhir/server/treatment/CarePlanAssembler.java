@@ -354,7 +354,12 @@ public class CarePlanAssembler {
 		plan.setAddresses(conditions.stream().map(Reference::copy).toList());
 		List<Coding> triggers = RecordedTriggers.mostFrequent(daoRegistry, patient, system, 3);
 		if (triggers.isEmpty()) {
-			triggers = List.of(new Coding(CONCEPTS_SYSTEM, "trigger-other", "Other trigger"));
+			// nothing recorded yet: a step to fill in with the person, not a placeholder code ("Other trigger" said nothing
+			// and looked like a finding; issue 19, item 13)
+			CarePlan.CarePlanActivityDetailComponent d = plan.addActivity().getDetail();
+			d.setCode(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, "personal-trigger", "Personal trigger")));
+			d.setStatus(CarePlan.CarePlanActivityStatus.NOTSTARTED);
+			d.setDescription("Situations that have led to self-injury before: none recorded yet, to write with the person in their own words.");
 		}
 		for (Coding trigger : triggers) {
 			CarePlan.CarePlanActivityDetailComponent d = plan.addActivity().getDetail();

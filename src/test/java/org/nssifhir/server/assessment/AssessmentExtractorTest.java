@@ -80,6 +80,12 @@ class AssessmentExtractorTest {
 				.singleElement()
 				.satisfies(c -> assertThat(((IntegerType) c.getValue()).getValue()).isEqualTo(2));
 		assertThat(out).extracting(e -> e.observation().getIdentifierFirstRep().getValue()).doesNotHaveDuplicates();
+		// the ideation answer is a yes/no under a question code, never the SNOMED CT finding 6471006 set to false (issue 19, item 9)
+		assertThat(summary.getComponent())
+				.filteredOn(c -> c.getCode().getCodingFirstRep().getCode().equals("suicidal-thoughts-past-month"))
+				.singleElement()
+				.satisfies(c -> assertThat(((BooleanType) c.getValue()).booleanValue()).isFalse());
+		assertThat(summary.getComponent()).flatExtracting(c -> c.getCode().getCoding()).extracting(c -> c.getCode()).doesNotContain("6471006");
 	}
 
 	@Test

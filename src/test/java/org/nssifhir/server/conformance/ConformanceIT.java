@@ -335,6 +335,32 @@ class ConformanceIT extends BaseIT {
 		assertThat(subsumes("function-intrapersonal", "function-relief-distress")).isEqualTo("subsumes");
 		assertThat(subsumes("function-relief-distress", "function-intrapersonal")).isEqualTo("subsumed-by");
 		assertThat(subsumes("function-interpersonal", "function-relief-distress")).isEqualTo("not-subsumed");
+		// parts are not kinds (issue 19, item 9): a safety plan is part of relapse prevention, not a kind of it
+		assertThat(subsumes("relapse-prevention", "safety-plan")).isEqualTo("not-subsumed");
+		assertThat(subsumes("dbt-skills-group", "dbt-mindfulness")).isEqualTo("not-subsumed");
+		assertThat(subsumes("dbt-distress-tolerance", "dbt-accepts")).isEqualTo("not-subsumed");
+		// grouping concepts still subsume their members
+		assertThat(subsumes("dbt", "dbt-accepts")).isEqualTo("subsumes");
+	}
+
+	@Test
+	void methodsCarryPlainLabelsForThePerson() {
+		// the labels are content of the ValueSet (compose designations); HAPI 8.8.0's $expand does not return them for
+		// the enumerated SNOMED CT concepts, so apps read them from the ValueSet itself
+		org.hl7.fhir.r4.model.ValueSet vs = client().read().resource(org.hl7.fhir.r4.model.ValueSet.class).withId("nssi-method-vs").execute();
+		List<org.hl7.fhir.r4.model.ValueSet.ConceptReferenceComponent> concepts = vs.getCompose().getInclude().stream()
+				.flatMap(i -> i.getConcept().stream()).toList();
+		assertThat(concepts).extracting(c -> c.getCode()).doesNotContain("307578000");
+		assertThat(concepts).allSatisfy(c -> assertThat(c.getDesignation()).anySatisfy(d -> assertThat(d.getUse().getCode()).isEqualTo("plain-label")));
+		assertThat(concepts).filteredOn(c -> c.getCode().equals("284742000")).singleElement()
+				.satisfies(c -> assertThat(c.getDesignationFirstRep().getValue()).startsWith("Putting objects inside your body"));
+		org.hl7.fhir.r4.model.ValueSet expansion = client().operation()
+				.onType("ValueSet")
+				.named("$expand")
+				.withParameter(Parameters.class, "url", new UriType(NssiCanonicals.BASE + "/ValueSet/nssi-method-vs"))
+				.returnResourceType(org.hl7.fhir.r4.model.ValueSet.class)
+				.execute();
+		assertThat(expansion.getExpansion().getContains()).extracting(c -> c.getCode()).doesNotContain("307578000").contains("248073004");
 	}
 
 	private String subsumes(String a, String b) {

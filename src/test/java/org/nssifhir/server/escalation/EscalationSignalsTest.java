@@ -49,6 +49,20 @@ class EscalationSignalsTest {
 	}
 
 	@Test
+	void episodeNeedingFirstAid_isACandidateEscalationForMinorsOnly() {
+		// the age is the service's to judge (it reads the Patient); the candidate is keyed like any care escalation
+		assertThat(EscalationSignals.firstAidForMinor(episode("intent-none", "care-first-aid"))).hasValueSatisfying(s -> {
+			assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.NSSI_ESCALATION);
+			assertThat(s.eventKey()).isEqualTo("nssi-care:Observation/e1");
+		});
+		assertThat(EscalationSignals.firstAidForMinor(episode("intent-none", "care-self"))).isEmpty();
+		assertThat(EscalationSignals.firstAidForMinor(episode("intent-none", "care-medical"))).as("already escalated for everyone").isEmpty();
+		Observation wrong = episode("intent-none", "care-first-aid");
+		wrong.setStatus(Observation.ObservationStatus.ENTEREDINERROR);
+		assertThat(EscalationSignals.firstAidForMinor(wrong)).isEmpty();
+	}
+
+	@Test
 	void diaryCardUrgeToDieOfFiveOrMore_isAnUrgentSuicideRiskSignal_keyedOnTheCard() {
 		for (int urge : new int[] {5, 10}) {
 			assertThat(EscalationSignals.find(diaryCard(urge))).singleElement().satisfies(s -> {
@@ -90,6 +104,21 @@ class EscalationSignalsTest {
 		qr.setId("QuestionnaireResponse/q1");
 		assertThat(EscalationSignals.find(qr)).singleElement()
 				.satisfies(s -> assertThat(s.eventKey()).isEqualTo("suicide-risk:QuestionnaireResponse/q1"));
+		assertThat(EscalationSignals.find(qr).get(0).reason()).contains("follow-up not answered");
+		// item 8a: the follow-up says which thoughts they were; the alert fires (urgent) whatever the answer
+		for (String answer : EscalationSignals.ITEM9_FOLLOW_UP.keySet()) {
+			QuestionnaireResponse followed = AssessmentFixtures.phq9(PATIENT, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+			followed.setId("QuestionnaireResponse/q9");
+			followed.getItem().add(9, new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("phq9-item9-followup")
+					.addAnswer(new QuestionnaireResponse.QuestionnaireResponseItemAnswerComponent()
+							.setValue(new org.hl7.fhir.r4.model.Coding(AssessmentFixtures.CS, answer, null))));
+			assertThat(EscalationSignals.find(followed)).as(answer).singleElement().satisfies(s -> {
+				assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
+				assertThat(s.taskPriority()).isEqualTo("urgent");
+				assertThat(s.reason()).isEqualTo("PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"
+						+ EscalationSignals.ITEM9_FOLLOW_UP.get(answer));
+			});
+		}
 		QuestionnaireResponse clean = AssessmentFixtures.phq9(PATIENT, 2, 2, 2, 2, 2, 2, 3, 3, 0);
 		clean.setId("QuestionnaireResponse/q2");
 		assertThat(EscalationSignals.find(clean)).as("total 18").isEmpty();

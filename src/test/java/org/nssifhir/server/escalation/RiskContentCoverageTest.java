@@ -20,14 +20,19 @@ import org.junit.jupiter.api.Test;
 class RiskContentCoverageTest {
 
 	/** CodeSystem groups whose concepts are risk-related. */
-	private static final Set<String> RISK_GROUPS = Set.of("intent", "care-levels", "functions", "risk-factors", "methods", "body-sites");
+	private static final Set<String> RISK_GROUPS = Set.of("intent", "care-levels", "functions", "risk-factors", "methods", "body-sites",
+			"warning-signs", "phq9-item9-followup-answers");
 
 	/** Concepts wired to an escalation rule (EscalationSignals). */
 	private static final Set<String> WIRED_CONCEPTS = union(
-			EscalationSignals.RISKY_INTENT, EscalationSignals.HIGH_CARE, EscalationSignals.LETHAL_METHODS, EscalationSignals.LETHAL_SITES,
+			EscalationSignals.RISKY_INTENT, EscalationSignals.HIGH_CARE, Set.of(EscalationSignals.MINOR_CARE_THRESHOLD), EscalationSignals.LETHAL_METHODS, EscalationSignals.LETHAL_SITES,
 			Set.of(EscalationSignals.SUICIDE_FUNCTION, EscalationSignals.PREVIOUS_ATTEMPT),
+			// the PHQ-9 item 9 follow-up: every answer names the thoughts in the item 9 alert, which fires whatever it says
+			EscalationSignals.ITEM9_FOLLOW_UP.keySet(),
 			// free text of an "other" method is checked by the keyword rule
 			Set.of("method-other"));
+
+	private static final String PLAN_STEP = "a warning sign listed in the person's relapse-prevention plan: what to watch for, not a record that it is happening";
 
 	private static final String NOT_DIRECT = "a risk factor or context that informs the plan; not by itself a reason for an alert";
 
@@ -35,7 +40,6 @@ class RiskContentCoverageTest {
 			Map.entry("intent-none", "no intent to die: NSSI, counted by the frequency rule"),
 			Map.entry("care-none", "no care needed"),
 			Map.entry("care-self", "self-care only"),
-			Map.entry("care-first-aid", "first aid only; medical and emergency care escalate"),
 			Map.entry("function-intrapersonal", "grouping concept"),
 			Map.entry("function-interpersonal", "grouping concept"),
 			Map.entry("function-relief-distress", "an NSSI function: treatment target (functional analysis), not an alert"),
@@ -59,6 +63,18 @@ class RiskContentCoverageTest {
 			Map.entry("risk-social-isolation", NOT_DIRECT),
 			Map.entry("risk-substance-use", NOT_DIRECT),
 			Map.entry("risk-exposure-to-self-harm", NOT_DIRECT),
+			Map.entry("risk-borderline-personality", NOT_DIRECT + "; an indication for DBT"),
+			Map.entry("risk-distress-intolerance", NOT_DIRECT + "; a target of distress-tolerance skills"),
+			Map.entry("ws-urges-stronger", PLAN_STEP),
+			Map.entry("ws-withdrawing", PLAN_STEP),
+			Map.entry("ws-hiding-skin", PLAN_STEP),
+			Map.entry("ws-keeping-means", PLAN_STEP),
+			Map.entry("ws-self-critical", PLAN_STEP),
+			Map.entry("ws-hopeless", PLAN_STEP + "; when it happens, what the person reports (diary card urge to die, assessment, PHQ-9) escalates"),
+			Map.entry("ws-sleep-change", PLAN_STEP),
+			Map.entry("ws-more-alcohol-drugs", PLAN_STEP),
+			Map.entry("ws-missing-support", PLAN_STEP),
+			Map.entry("ws-talking-about-death", PLAN_STEP + "; when it happens, what the person reports (diary card urge to die, assessment, PHQ-9) escalates"),
 			Map.entry("method-hair-pulling", "low lethality; medical or emergency care escalates whatever the method"),
 			Map.entry("method-inserting-under-skin", "low lethality; medical or emergency care escalates whatever the method"),
 			Map.entry("site-forearm-wrist", "site alone is not an alert; care needed and method are"),

@@ -33,6 +33,8 @@ import org.nssifhir.server.support.BaseIT;
  */
 class SafetySignalsIT extends BaseIT {
 
+	private static final String FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category";
+
 	private List<Flag> flags(IIdType patient) {
 		return client().search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
 				.getEntry().stream().map(e -> (Flag) e.getResource()).toList();
@@ -60,6 +62,10 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(flags(patient)).singleElement().satisfies(f -> {
 			assertThat(hasCode(f.getCode(), "suicide-risk")).isTrue();
 			assertThat(key(f)).startsWith(keyPrefix);
+			// a safety precaution as well as a clinical flag (R4 flag-category; issue 19, item 10)
+			assertThat(f.getCategory()).flatExtracting(CodeableConcept::getCoding)
+					.extracting(c -> c.getSystem() + "#" + c.getCode())
+					.contains(FLAG_CATEGORY + "#clinical", FLAG_CATEGORY + "#safety");
 		});
 		List<Task> tasks = tasks(patient);
 		assertThat(tasks).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(priority));
@@ -156,6 +162,8 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(flags(patient)).singleElement().satisfies(f -> {
 			assertThat(hasCode(f.getCode(), "nssi-escalation")).isTrue();
 			assertThat(key(f)).startsWith("nssi-care:QuestionnaireResponse/");
+			// escalating self-injury is a clinical flag; the safety category is for suicide risk
+			assertThat(f.getCategory()).flatExtracting(CodeableConcept::getCoding).extracting(c -> c.getCode()).containsExactly("clinical");
 		});
 		assertThat(tasks(patient)).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.ASAP));
 	}
@@ -309,7 +317,9 @@ class SafetySignalsIT extends BaseIT {
 		IIdType patient = client.create().resource(noBirthDate).execute().getId().toUnqualifiedVersionless();
 		Date before = new Date();
 		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-medical")).execute();
-		Task task = tasks(patient).get(0);
+		Task task = tasks(patient).stream().filter(t -> hasCode(t.getCode(), "nssi-escalation")).findFirst().orElseThrow();
+		assertThat(tasks(patient)).as("a person of unknown age gets the safeguarding Task too")
+				.anySatisfy(t -> assertThat(hasCode(t.getCode(), "safeguarding-review")).isTrue());
 		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
 		assertThat(task.getDescription()).contains("treated as possibly under 18");
 		assertThat(task.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
@@ -318,6 +328,100 @@ class SafetySignalsIT extends BaseIT {
 		IIdType adult = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.episode(adult, daysAgo(1), "intent-none", "care-medical")).execute();
 		assertThat(tasks(adult).get(0).getDescription()).doesNotContain("under 18");
+	}
+
+	/** Issue 19, item 8a: the PHQ-9 item 9 follow-up tells NSSI thoughts from suicidal ones; the alert fires either way. */
+	@Test
+	void phq9Item9FollowUp_saysWhichThoughtsInTheAlert_whichFiresAllTheSame() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse qr = AssessmentFixtures.phq9(patient, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+		qr.getItem().add(9, new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("phq9-item9-followup")
+				.addAnswer(new QuestionnaireResponse.QuestionnaireResponseItemAnswerComponent().setValue(new Coding(CS, "item9-thoughts-self-harm", null))));
+		client.create().resource(qr).execute();
+		Task task = onlySuicideRiskAlert(patient, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+		assertThat(task.getDescription()).contains("NSSI thoughts");
+		assertThat(flags(patient).get(0).getCode().getText()).contains("without wanting to die");
+	}
+
+	/**
+	 * Issue 19, item 8, for a synthetic 15-year-old: an episode that needed only first aid escalates (an adult's does
+	 * not), and every alert of a minor comes with a safeguarding Task that a parent never sees, whatever the Consent,
+	 * and whose completion does not end the alert.
+	 */
+	@Test
+	void minorsEpisodeNeedingFirstAid_raisesAnAlertAndASafeguardingTask_hiddenFromTheParent_andAnAdultsRaisesNothing() {
+		IGenericClient client = client();
+		Patient teen = new Patient();
+		teen.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		teen.addName().setFamily("Synthetic").addGiven("Fifteen");
+		teen.setBirthDateElement(new org.hl7.fhir.r4.model.DateType(java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusYears(15).minusDays(10).toString()));
+		IIdType patient = client.create().resource(teen).execute().getId().toUnqualifiedVersionless();
+		Date before = new Date();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-first-aid")).execute();
+
+		List<Flag> raised = flags(patient);
+		assertThat(raised).singleElement().satisfies(f -> {
+			assertThat(hasCode(f.getCode(), "nssi-escalation")).isTrue();
+			assertThat(key(f)).startsWith("nssi-care:Observation/");
+		});
+		Flag flag = raised.get(0);
+		List<Task> all = tasks(patient);
+		assertThat(all).hasSize(2);
+		Task escalation = all.stream().filter(t -> hasCode(t.getCode(), "nssi-escalation")).findFirst().orElseThrow();
+		Task safeguarding = all.stream().filter(t -> hasCode(t.getCode(), "safeguarding-review")).findFirst().orElseThrow();
+		assertThat(escalation.getDescription()).contains("under 18").contains("safeguarding Task");
+		assertThat(safeguarding.getIdentifierFirstRep().getValue()).isEqualTo("safeguarding:" + key(flag));
+		assertThat(safeguarding.hasFocus()).as("its completion must not end the alert").isFalse();
+		assertThat(safeguarding.getReasonReference().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
+		assertThat(safeguarding.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
+				.isLessThanOrEqualTo(EscalationService.URGENT_DUE.toMillis() + 60_000);
+
+		// a parent with a Consent releasing everything still never sees the safeguarding Task (the concern may be the family)
+		org.hl7.fhir.r4.model.RelatedPerson rp = new org.hl7.fhir.r4.model.RelatedPerson();
+		rp.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		rp.setPatient(new Reference(patient.getValue()));
+		String parent = client.create().resource(rp).execute().getId().getIdPart();
+		client.create().resource(org.nssifhir.server.support.TestConsents.releaseTo(patient.getIdPart(), parent)).execute();
+		IGenericClient parentClient = client(tokens().token().scopes("patient/*.rs").claim("patient", patient.getIdPart())
+				.claim("fhirUser", fhirBase() + "/RelatedPerson/" + parent).sign());
+		List<String> seen = parentClient.search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(e -> e.getResource().getIdElement().getIdPart()).toList();
+		assertThat(seen).as("the consent releases the alert's Task").contains(escalation.getIdElement().getIdPart())
+				.doesNotContain(safeguarding.getIdElement().getIdPart());
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> parentClient.read().resource(Task.class).withId(safeguarding.getIdElement().getIdPart()).execute())
+				.isInstanceOf(ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException.class);
+
+		// completed with the recorded decision: the alert stays until its own Task is completed
+		org.hl7.fhir.r4.model.ClinicalImpression decision = new org.hl7.fhir.r4.model.ClinicalImpression();
+		decision.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		decision.setStatus(org.hl7.fhir.r4.model.ClinicalImpression.ClinicalImpressionStatus.COMPLETED);
+		decision.setSubject(new Reference(patient.getValue()));
+		decision.setSummary("Safeguarding considered with the young person (synthetic): no referral needed.");
+		IIdType decided = client.create().resource(decision).execute().getId().toUnqualifiedVersionless();
+		Task done = client.read().resource(Task.class).withId(safeguarding.getIdElement().toUnqualifiedVersionless()).execute();
+		done.setStatus(Task.TaskStatus.COMPLETED);
+		done.addOutput().setType(new CodeableConcept().setText("Safeguarding decision")).setValue(new Reference(decided.getValue()));
+		client.update().resource(done).execute();
+		assertThat(flags(patient)).singleElement().satisfies(f -> assertThat(f.getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE));
+
+		// a further alert while a safeguarding review is open is added to it, not a Task of its own; once it is closed
+		// (above), the next alert opens a new review
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(2), "intent-unsure", null)).execute();
+		List<Task> reviews = tasks(patient).stream().filter(t -> hasCode(t.getCode(), "safeguarding-review")).toList();
+		assertThat(reviews).hasSize(2);
+		Task open = reviews.stream().filter(t -> t.getStatus() == Task.TaskStatus.REQUESTED).findFirst().orElseThrow();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(3), "intent-present", null)).execute();
+		assertThat(tasks(patient).stream().filter(t -> hasCode(t.getCode(), "safeguarding-review"))).hasSize(2);
+		Task noted = client.read().resource(Task.class).withId(open.getIdElement().toUnqualifiedVersionless()).execute();
+		assertThat(noted.getNote()).anySatisfy(n -> assertThat(n.getText()).startsWith("Another alert for this person: Flag/"));
+		assertThat(tasks(patient).stream().filter(t -> hasCode(t.getCode(), "suicide-risk"))).as("each alert keeps its own Task").hasSize(2);
+
+		// the same episode for an adult: first aid alone raises nothing
+		IIdType adult = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(adult, daysAgo(1), "intent-none", "care-first-aid")).execute();
+		assertThat(flags(adult)).isEmpty();
+		assertThat(tasks(adult)).isEmpty();
 	}
 
 	private static void assertThatFailsWith422(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String code) {

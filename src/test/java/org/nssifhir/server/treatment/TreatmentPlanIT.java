@@ -55,7 +55,10 @@ class TreatmentPlanIT extends BaseIT {
 	/** DBT components ordered from the care team (ServiceRequests); the diary card is the person's own activity. */
 	private static final List<String> DBT_CORE = List.of("dbt-individual-therapy", "dbt-skills-group", "dbt-mindfulness",
 			"dbt-distress-tolerance", "dbt-emotion-regulation", "dbt-interpersonal-effectiveness", "dbt-phone-coaching",
-			"dbt-consultation-team");
+			"dbt-commitment");
+	/** Family involvement, with the adolescent DBT adaptations when the plan is DBT (issue 19, items 8 and 13). */
+	private static final List<String> DBT_FAMILY = List.of("family-psychoeducation", "family-sessions", "lethal-means-counselling",
+			"dbt-multifamily-group", "dbt-parent-coaching");
 	private static final List<String> ALWAYS = List.of("relapse-prevention-plan", "increased-check-ins", "medication-review");
 
 	@Test
@@ -86,8 +89,10 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(plan.getText().getDivAsString()).contains("Diary card review");
 
 		List<ServiceRequest> requests = requests(plan);
-		assertThat(requests.stream().map(TreatmentPlanIT::code)).containsExactlyInAnyOrderElementsOf(concat(DBT_CORE, ALWAYS,
-				List.of("family-psychoeducation", "family-sessions")));
+		assertThat(requests.stream().map(TreatmentPlanIT::code)).containsExactlyInAnyOrderElementsOf(concat(DBT_CORE, ALWAYS, DBT_FAMILY));
+		// the consultation team is the programme's, not a per-patient order; check-ins wait for an episode (no standing schedule)
+		assertThat(requests.stream().map(TreatmentPlanIT::code)).doesNotContain("dbt-consultation-team");
+		assertThat(byCode(requests).get("increased-check-ins").hasOccurrence()).isFalse();
 		for (ServiceRequest sr : requests) {
 			assertThat(sr.getMeta().hasProfile(BASE + "/StructureDefinition/nssi-treatment-request")).isTrue();
 			assertThat(sr.getStatus()).isEqualTo(ServiceRequest.ServiceRequestStatus.ACTIVE);
@@ -149,7 +154,18 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(labels(standard)).doesNotContain("ADOL");
 		List<ServiceRequest> requests = requests(standard);
 		assertThat(requests.stream().map(TreatmentPlanIT::code)).containsExactlyInAnyOrderElementsOf(concat(
-				List.of("cbt-functional-analysis", "cbt-problem-solving-therapy", "cbt-cognitive-restructuring"), ALWAYS, List.of()));
+				List.of("cbt-session", "cbt-functional-analysis", "cbt-problem-solving-therapy", "cbt-cognitive-restructuring"), ALWAYS, List.of()));
+		// one weekly 50-minute session; the components are worked on within it (no schedule of their own)
+		Timing.TimingRepeatComponent cbtWeekly = ((Timing) byCode(requests).get("cbt-session").getOccurrence()).getRepeat();
+		assertThat(cbtWeekly.getFrequency()).isEqualTo(1);
+		assertThat(cbtWeekly.getPeriodUnit()).isEqualTo(Timing.UnitsOfTime.WK);
+		assertThat(requests.stream().filter(r -> code(r).startsWith("cbt-") && !code(r).equals("cbt-session"))).allMatch(r -> !r.hasOccurrence());
+		// no episode recorded: the trigger step is left for the person to fill in, not given a placeholder code
+		CarePlan relapse = relapsePlan(standard);
+		assertThat(relapse.getActivityFirstRep().getDetail().getCode().getCodingFirstRep().getCode()).isEqualTo("personal-trigger");
+		assertThat(relapse.getActivityFirstRep().getDetail().hasReasonCode()).isFalse();
+		assertThat(relapse.getActivity()).flatExtracting(a -> a.getDetail().getReasonCode()).flatExtracting(CodeableConcept::getCoding)
+				.extracting(Coding::getCode).doesNotContain("trigger-other");
 		assertThat(ownActivity(standard, "cbt-mindfulness-practice").getDescription()).contains("mindfulness");
 		requests.forEach(this::assertValidAgainstItsProfiles);
 
@@ -182,7 +198,7 @@ class TreatmentPlanIT extends BaseIT {
 			CarePlan proposal = apply("nssi-dbt", patient, Map.of());
 			List<String> proposed = proposal.getContained().stream().filter(ServiceRequest.class::isInstance)
 					.map(r -> code((ServiceRequest) r)).toList();
-			assertThat(proposed).as(risk).containsAll(DBT_CORE).doesNotContain("family-psychoeducation", "family-sessions");
+			assertThat(proposed).as(risk).containsAll(DBT_CORE).doesNotContainAnyElementsOf(DBT_FAMILY);
 			// the clinician can still choose it with the young person
 			CarePlan chosen = apply("nssi-dbt", patient, Map.of("familyInvolvement", new BooleanType(true)));
 			assertThat(chosen.getContained().stream().filter(ServiceRequest.class::isInstance).map(r -> code((ServiceRequest) r)).toList())

@@ -106,6 +106,10 @@ public class AccessPolicy {
 
 	/** Whether the caller's labels-and-relationship rights cover the resource (scopes aside). */
 	public boolean labelsAllow(RequestDetails request, RequestIdentity who, IBaseResource resource) {
+		if (who.kind() == Kind.PROXY && isSafeguardingTask(resource)) {
+			// a safeguarding review may concern the family itself: never a parent's or carer's to see, whatever the Consent
+			return false;
+		}
 		Set<String> gating = SecurityLabels.gating(resource);
 		if (gating.isEmpty() || who.kind() == Kind.BACKEND) {
 			return true;
@@ -115,6 +119,12 @@ public class AccessPolicy {
 			return false; // labelled, but we cannot tell whose it is: fail closed
 		}
 		return patients.stream().allMatch(p -> mayHandleRestricted(request, who, p, gating));
+	}
+
+	/** A Task coded safeguarding-review (nssi-concepts-cs): the safeguarding Task of a minor's alert. */
+	static boolean isSafeguardingTask(IBaseResource resource) {
+		return resource instanceof org.hl7.fhir.r4.model.Task task && task.getCode().getCoding().stream()
+				.anyMatch(c -> NssiCanonicals.CONCEPTS_SYSTEM.equals(c.getSystem()) && "safeguarding-review".equals(c.getCode()));
 	}
 
 	/**
