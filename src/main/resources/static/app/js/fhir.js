@@ -66,7 +66,7 @@ export class Fhir {
     return Boolean(this.glass);
   }
 
-  async request(path, { method = "GET", body, ifMatch } = {}) {
+  async request(path, { method = "GET", body, ifMatch, retried = false } = {}) {
     const url = path.startsWith("http") ? path : this.base + "/" + path;
     const headers = { Accept: "application/fhir+json", Authorization: "Bearer " + this.client.state.tokenResponse.access_token };
     if (body !== undefined) {
@@ -82,6 +82,15 @@ export class Fhir {
     const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
     const json = text ? safeJson(text) : null;
+    if (response.status === 401 && !retried) {
+      // the sign-in has ended (access tokens last an hour): refresh silently when the app holds a refresh token,
+      // otherwise tell the page once, which offers "sign in again" instead of every later action failing
+      if (this.client.state.tokenResponse.refresh_token) {
+        await this.client.refresh();
+        return this.request(path, { method, body, ifMatch, retried: true });
+      }
+      window.dispatchEvent(new CustomEvent("nssi:signed-out"));
+    }
     if (!response.ok) {
       throw new FhirError(response.status, json && json.resourceType === "OperationOutcome" ? json : null);
     }
