@@ -96,6 +96,14 @@ window.addEventListener("nssi:signed-out", () => {
   panel.querySelector("a").focus();
 });
 
+// the sticky banner stays small while scrolling (a tablet's screen is not given over to it)
+window.addEventListener("scroll", () => {
+  // two thresholds: the banner's own change of height must not flip it back
+  const banner = document.getElementById("banner");
+  if (window.scrollY > 160) banner.classList.add("compact");
+  else if (window.scrollY < 40) banner.classList.remove("compact");
+}, { passive: true });
+
 FHIR.oauth2.ready().then(async client => {
   const fhir = new Fhir(client);
   say("Loading patient…");
@@ -126,6 +134,7 @@ FHIR.oauth2.ready().then(async client => {
   say("Ready");
   document.body.dataset.ready = "true";
 }).catch(error => {
-  say("Error: " + error.message);
+  // an ended sign-in at load is said by the "sign in again" panel, not as an error
+  say(document.getElementById("signed-out").hidden ? "Error: " + error.message : "Signed out");
   document.body.dataset.ready = "error";
 });

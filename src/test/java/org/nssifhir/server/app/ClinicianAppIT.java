@@ -345,6 +345,7 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(relapse.getText()).contains("led to self-injury before").contains("crisis line");
 		scrollTo(browser, relapse);
 		Browsers.screenshot(browser, "clinician-app-relapse-plan");
+		safetyPlan(browser);
 		assertThat(browser.findElements(By.id("start-nssi-dbt"))).isEmpty();
 		scrollTo(browser, browser.findElement(By.id("treatment")));
 		Browsers.screenshot(browser, "clinician-app-dbt-plan");
@@ -427,6 +428,11 @@ class ClinicianAppIT extends BaseIT {
 			scrollTo(browser, browser.findElement(By.id("treatment")));
 			assertThat(((Number) js.executeScript("return document.getElementById('banner').getBoundingClientRect().top")).doubleValue()).isZero();
 			assertThat(((Number) js.executeScript("return window.scrollY")).doubleValue()).isPositive();
+			// scrolled, it keeps the name and the risk header only, in little height
+			wait.until(d -> browser.findElement(By.id("banner")).getDomAttribute("class").contains("compact"));
+			assertThat(risk.isDisplayed()).isTrue();
+			assertThat(browser.findElement(By.id("sensitivity")).isDisplayed()).isFalse();
+			assertThat(((Number) js.executeScript("return document.getElementById('banner').getBoundingClientRect().height")).doubleValue()).isLessThan(160);
 			Browsers.screenshot(browser, "clinician-app-sticky-banner");
 
 			// the chart is one tab stop; the arrow keys move between episodes
@@ -448,6 +454,8 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(js.executeScript(SMALL_TARGETS, 24)).asString().isEqualTo("");
 			browser.manage().window().setSize(new org.openqa.selenium.Dimension(768, 1024));
 			assertThat(js.executeScript(SMALL_TARGETS, 44)).asString().isEqualTo("");
+			// nothing wider than the tablet's screen (the chart redraws to the column's width)
+			wait.until(d -> ((Number) js.executeScript("return document.documentElement.scrollWidth - window.innerWidth")).intValue() <= 0);
 			Browsers.screenshot(browser, "clinician-app-tablet");
 			browser.manage().window().setSize(new org.openqa.selenium.Dimension(1366, 900));
 
@@ -488,6 +496,48 @@ class ClinicianAppIT extends BaseIT {
 			+ ".filter(e => e.getClientRects().length > 0 && !(e.type === 'checkbox' || e.type === 'radio'))"
 			+ ".filter(e => { const r = e.getBoundingClientRect(); return r.height < min - 0.5 || r.width < min - 0.5; })"
 			+ ".map(e => (e.id || e.tagName) + ' ' + Math.round(e.getBoundingClientRect().width) + 'x' + Math.round(e.getBoundingClientRect().height)).join(', ');";
+
+	/** Issue item 10: the plan shows the crisis contacts, is edited with the young person, and prints alone. */
+	private void safetyPlan(WebDriver browser) {
+		WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+		WebElement contacts = wait.until(d -> {
+			WebElement list = d.findElement(By.id("crisis-contacts"));
+			return list.getText().contains("Loading") ? null : list;
+		});
+		// this deployment's contacts (the test configuration's synthetic line), as the person's app shows them, callable
+		assertThat(contacts.getText()).contains("Test crisis line (synthetic) +99 000 000 000");
+		assertThat(contacts.findElement(By.tagName("a")).getDomAttribute("href")).isEqualTo("tel:+99000000000");
+		String planId = browser.findElement(By.id("relapse-plan")).getDomAttribute("data-plan");
+		browser.findElement(By.id("relapse-edit")).click();
+		WebElement first = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("relapse-step-0")));
+		assertThat(browser.switchTo().activeElement()).isEqualTo(first);
+		first.clear();
+		first.sendKeys("When I notice the urge: hold ice, go for a walk with my sister");
+		browser.findElement(By.id("relapse-step-new")).sendKeys("Phone Gran; her number is on my fridge");
+		scrollTo(browser, browser.findElement(By.id("relapse-plan")));
+		Browsers.screenshot(browser, "clinician-app-safety-plan-edit");
+		Axe.check(browser, "clinician-app-safety-plan-edit");
+		browser.findElement(By.id("relapse-save")).click();
+		wait.until(ExpectedConditions.textToBe(By.id("relapse-status"), "Plan saved."));
+		assertThat(browser.findElement(By.id("relapse-steps")).getText()).contains("hold ice, go for a walk").contains("Phone Gran");
+		org.hl7.fhir.r4.model.CarePlan stored = client().read().resource(org.hl7.fhir.r4.model.CarePlan.class).withId(planId).execute();
+		assertThat(stored.getActivity()).anySatisfy(a -> assertThat(a.getDetail().getDescription()).startsWith("When I notice the urge"))
+				.anySatisfy(a -> assertThat(a.getDetail().getDescription()).isEqualTo("Phone Gran; her number is on my fridge"));
+
+		// printing: the plan alone (print media emulated), no alerts, timeline, forms or buttons
+		((org.openqa.selenium.chromium.ChromiumDriver) browser).executeCdpCommand("Emulation.setEmulatedMedia", java.util.Map.of("media", "print"));
+		try {
+			assertThat(browser.findElement(By.id("relapse-plan")).isDisplayed()).isTrue();
+			assertThat(browser.findElement(By.id("crisis-contacts")).isDisplayed()).isTrue();
+			assertThat(browser.findElement(By.id("patient-name")).isDisplayed()).isTrue();
+			for (String hidden : List.of("alerts", "timeline", "record", "assessment", "invite", "treatment-plan", "relapse-print", "risk-header")) {
+				assertThat(browser.findElement(By.id(hidden)).isDisplayed()).as(hidden).isFalse();
+			}
+			Browsers.screenshot(browser, "clinician-app-safety-plan-print");
+		} finally {
+			((org.openqa.selenium.chromium.ChromiumDriver) browser).executeCdpCommand("Emulation.setEmulatedMedia", java.util.Map.of("media", ""));
+		}
+	}
 
 	private static void scrollTo(WebDriver browser, WebElement element) {
 		((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'start'})", element);
