@@ -59,18 +59,89 @@ export async function renderAlerts(fhir, list, refresh, status) {
     fhir.search("Flag?patient=" + patient + "&nssi-status=active"),
     fhir.search("Task?patient=" + patient + "&status=" + OPEN_TASK),
   ]);
-  list.replaceChildren();
   const items = order(flags, tasks);
+  const flagsById = new Map(flags.map(f => ["Flag/" + f.id, f]));
+  const groups = groupByEvent(items, flagsById);
+  const events = await eventDates(fhir, groups.map(g => g.event).filter(Boolean));
+  list.replaceChildren();
   if (items.length === 0) {
     list.appendChild(h("li", { text: "No open alerts." }));
     return items;
   }
-  const flagsById = new Map(flags.map(f => ["Flag/" + f.id, f]));
-  for (const item of items) {
-    list.appendChild(item.kind === "flag" ? flagItem(item.resource)
-      : taskItem(fhir, item.resource, flagsById, refresh, status, fhir.glassBroken));
+  for (const group of groups) {
+    const inner = h("ul", { className: "alerts" });
+    for (const item of group.items) {
+      inner.appendChild(item.kind === "flag" ? flagItem(item.resource)
+        : taskItem(fhir, item.resource, flagsById, refresh, status, fhir.glassBroken));
+    }
+    const when = group.event ? events.get(group.event) : null;
+    list.appendChild(h("li", { className: "alert-group", "data-event": group.event || "" },
+      h("h3", { className: "event-title", text: eventTitle(group.event, when, group.items[0]) }), inner));
   }
   return items;
+}
+
+/** What raised an alert: a Flag's evidence, a Task's Flag's evidence, else the Task's reason or focus. */
+function eventOf(item, flagsById) {
+  const r = item.resource;
+  if (item.kind === "flag") return evidenceOf(r);
+  const focus = r.focus && r.focus.reference;
+  if (focus && flagsById.has(focus)) return evidenceOf(flagsById.get(focus)) || focus;
+  return (r.reasonReference && r.reasonReference.reference) || focus || null;
+}
+
+/**
+ * One card per event (an episode, a questionnaire answer) with its Flag and Tasks together: the same event no longer
+ * shows twice. Groups keep the order of their most urgent alert; alerts without an event stand alone.
+ */
+export function groupByEvent(items, flagsById) {
+  const groups = [];
+  const byEvent = new Map();
+  for (const item of items) {
+    const event = eventOf(item, flagsById);
+    if (event && byEvent.has(event)) {
+      byEvent.get(event).items.push(item);
+      continue;
+    }
+    const group = { event, items: [item] };
+    groups.push(group);
+    if (event) byEvent.set(event, group);
+  }
+  // within a card the Flag (what is wrong) comes before its Tasks (what to do)
+  groups.forEach(g => g.items.sort((a, b) => (a.kind === "flag" ? 0 : 1) - (b.kind === "flag" ? 0 : 1)));
+  return groups;
+}
+
+/** When each event happened (an episode's own date, an answer's authored time), by reference; one search per type. */
+async function eventDates(fhir, references) {
+  const dates = new Map();
+  const byType = new Map();
+  for (const ref of new Set(references)) {
+    const [type, id] = ref.split("/");
+    if (!["Observation", "QuestionnaireResponse"].includes(type) || !id) continue;
+    if (!byType.has(type)) byType.set(type, []);
+    byType.get(type).push(id);
+  }
+  await Promise.all([...byType].map(async ([type, ids]) => {
+    try {
+      const found = await fhir.search(type + "?patient=" + encodeURIComponent(fhir.patientId) + "&_id=" + ids.join(","), 2);
+      for (const r of found) {
+        const when = r.effectiveDateTime || (r.effectivePeriod && r.effectivePeriod.start) || r.authored || r.issued;
+        const episode = ((r.code && r.code.coding) || []).some(c => c.code === "nssi-episode");
+        if (when) dates.set(type + "/" + r.id, { date: new Date(when), episode });
+      }
+    } catch (e) {
+      // the cards still show, with the day each alert was raised
+    }
+  }));
+  return dates;
+}
+
+function eventTitle(event, when, first) {
+  if (!event) return alertTitle(first);
+  const what = event.startsWith("QuestionnaireResponse/") ? "Questionnaire answers"
+    : when && when.episode ? "Episode" : event.startsWith("Observation/") ? "Recorded result" : "Record";
+  return what + (when ? " on " + when.date.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "");
 }
 
 function line(text, className) {

@@ -1,7 +1,7 @@
 // The clinician app's FHIR client: the shared one (/shared/js/fhir-core.js: errors keep the server's
 // OperationOutcome, so forms can show each issue next to its field) with break-the-glass, and Parameters helpers.
 
-import { FhirClient, entries } from "/shared/js/fhir-core.js";
+import { FhirClient, FhirError, entries } from "/shared/js/fhir-core.js";
 
 export { FhirError, outcomeText, codingText, conceptText } from "/shared/js/fhir-core.js";
 
@@ -42,7 +42,7 @@ export class Fhir extends FhirClient {
     return Boolean(this.glass);
   }
 
-  request(path, { method = "GET", body, ifMatch } = {}) {
+  async request(path, { method = "GET", body, ifMatch, retried = false } = {}) {
     const headers = {};
     if (ifMatch) {
       headers["If-Match"] = ifMatch;
@@ -51,7 +51,20 @@ export class Fhir extends FhirClient {
       headers["X-Purpose-Of-Use"] = "BTG";
       headers["X-Purpose-Of-Use-Reason"] = encodeURIComponent(this.glass.reason);
     }
-    return super.request(path, { method, body, headers });
+    try {
+      return await super.request(path, { method, body, headers });
+    } catch (e) {
+      if (e instanceof FhirError && e.status === 401 && !retried) {
+        // the sign-in has ended (access tokens last an hour): refresh silently when the app holds a refresh token,
+        // otherwise tell the page once, which offers "sign in again" instead of every later action failing
+        if (this.client.state.tokenResponse.refresh_token) {
+          await this.client.refresh();
+          return this.request(path, { method, body, ifMatch, retried: true });
+        }
+        window.dispatchEvent(new CustomEvent("nssi:signed-out"));
+      }
+      throw e;
+    }
   }
 
   /** All resources of a search, following the next links (at most `maxPages` pages). */

@@ -10,6 +10,7 @@ import { Treatment } from "./treatment.js";
 import { showCareTeamPanel } from "./care-team.js";
 import { Invitation } from "./invite.js";
 import { h } from "./form-kit.js";
+import { renderRisk, latestItem9 } from "./risk.js";
 
 const status = document.getElementById("status");
 const SECTIONS = ["alerts", "timeline", "record", "assessment", "treatment", "invite"];
@@ -50,15 +51,17 @@ async function open(fhir, patient, firstSummary) {
 
   /** Reloads everything; returns the alerts that appeared since the previous load (what the user's action raised). */
   async function refresh() {
-    const [episodes, summary] = await Promise.all([
+    const [episodes, summary, item9] = await Promise.all([
       loadEpisodes(fhir),
       pending ? Promise.resolve(pending) : fhir.request("Patient/" + fhir.patientId + "/$nssi-summary"),
+      latestItem9(fhir),
     ]);
     pending = null;
     renderBanner(patient, episodes);
     timeline.setEpisodes(episodes);
     renderStats(summary, episodes);
     const items = await renderAlerts(fhir, document.getElementById("alert-list"), refresh, document.getElementById("alerts-status"));
+    renderRisk(document.getElementById("risk-header"), { episodes, alerts: items, item9 });
     const fresh = loaded ? items.filter(i => !known.has(alertKey(i))) : [];
     items.forEach(i => known.add(alertKey(i)));
     loaded = true;
@@ -83,6 +86,23 @@ async function open(fhir, patient, firstSummary) {
       document.getElementById("invite-family"));
   }
 }
+
+// the sign-in ended (fhir.js says so on a 401 it could not refresh): say it plainly, once, with the way back in
+window.addEventListener("nssi:signed-out", () => {
+  const panel = document.getElementById("signed-out");
+  if (!panel.hidden) return;
+  panel.hidden = false;
+  say("Signed out");
+  panel.querySelector("a").focus();
+});
+
+// the sticky banner stays small while scrolling (a tablet's screen is not given over to it)
+window.addEventListener("scroll", () => {
+  // two thresholds: the banner's own change of height must not flip it back
+  const banner = document.getElementById("banner");
+  if (window.scrollY > 160) banner.classList.add("compact");
+  else if (window.scrollY < 40) banner.classList.remove("compact");
+}, { passive: true });
 
 FHIR.oauth2.ready().then(async client => {
   const fhir = new Fhir(client);
@@ -114,6 +134,7 @@ FHIR.oauth2.ready().then(async client => {
   say("Ready");
   document.body.dataset.ready = "true";
 }).catch(error => {
-  say("Error: " + error.message);
+  // an ended sign-in at load is said by the "sign in again" panel, not as an error
+  say(document.getElementById("signed-out").hidden ? "Error: " + error.message : "Signed out");
   document.body.dataset.ready = "error";
 });

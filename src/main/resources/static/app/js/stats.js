@@ -1,5 +1,6 @@
 // The figures next to the timeline: from Patient/$nssi-summary, and the urge trend from the episodes themselves.
 import { params, part, value, codingText } from "./fhir.js";
+import { daysAgo } from "./timeline.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const PHQ9_TOTAL = "44261-6";
@@ -13,9 +14,11 @@ function average(list) {
 }
 
 export function renderStats(summary, episodes) {
-  const days = value(params(summary, "daysSinceLastEpisode")[0]);
-  const last = value(params(summary, "lastEpisode")[0]);
-  set("days-since", days === undefined ? "No episodes recorded" : `${days} (last on ${last})`);
+  // from the episodes, in the browser's time zone (the server counts UTC days: an evening episode in New York
+  // would read as the next day)
+  const last = episodes.reduce((a, e) => (!a || e.date > a ? e.date : a), null);
+  set("days-since", last === null ? "No episodes recorded"
+    : `${daysAgo(last)} (last on ${last.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })})`);
 
   const trend = params(summary, "trend")[0];
   if (trend) {

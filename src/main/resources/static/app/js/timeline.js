@@ -10,6 +10,7 @@ const DAY = 86400000;
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#6a3d9a", "#8c564b", "#444444", "#b15928"];
 const SEVERE = new Set(["care-medical", "care-emergency"]);
 const CARE = { "care-none": "No care needed", "care-self": "Self-care", "care-first-aid": "First aid", "care-medical": "Medical care", "care-emergency": "Emergency care" };
+const INTENT_RISK = new Set(["intent-present", "intent-unsure"]);
 const INTENT = { "intent-none": "no intent to die", "intent-present": "some intent to die", "intent-unsure": "unsure about intent to die" };
 
 export async function loadEpisodes(fhir) {
@@ -48,19 +49,31 @@ export function parseEpisode(obs) {
   };
 }
 
-/** Monday 00:00 UTC of the date's week. */
+// Days, weeks and times are the browser's own (its time zone): an evening episode belongs to its own day.
+
+/** Monday 00:00 local time of the date's week. */
 function weekStart(date) {
-  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  const d = new Date(date.getFullYear(), date.getMonth(), date.getDate());
+  d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
   return d;
 }
 
-function fmt(date) {
-  return date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+/** Whole calendar days (local) from the date to today: 0 = today, even when it was 11 pm. */
+export function daysAgo(date, now = new Date()) {
+  const day = d => Date.UTC(d.getFullYear(), d.getMonth(), d.getDate());
+  return Math.round((day(now) - day(date)) / DAY);
+}
+
+export function fmtTime(date) {
+  return date.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+export function fmt(date) {
+  return date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" });
 }
 
 export function describe(e) {
-  const parts = [fmt(e.date), e.methods.map(m => m.label).join(", ")];
+  const parts = [fmtTime(e.date), e.methods.map(m => m.label).join(", ")];
   if (e.care) parts.push(CARE[e.care] || e.care);
   if (e.urge !== null) parts.push("urge " + e.urge + "/10");
   if (e.intent) parts.push(INTENT[e.intent] || e.intent);
@@ -150,11 +163,11 @@ export class Timeline {
     for (let w = 0; w < weeks; w++) {
       const d = new Date(start.getTime() + w * 7 * DAY);
       const prev = new Date(d.getTime() - 7 * DAY);
-      if (w === 0 || d.getUTCMonth() !== prev.getUTCMonth()) {
+      if (w === 0 || d.getMonth() !== prev.getMonth()) {
         const x = m.left + w * colW;
         if (x - lastLabelX > 48) {
           el("text", { x, y: height - 12, class: "tick" }, svg).textContent =
-            d.toLocaleDateString("en-GB", { month: "short", year: "2-digit", timeZone: "UTC" });
+            d.toLocaleDateString("en-GB", { month: "short", year: "2-digit" });
           lastLabelX = x;
         }
       }
@@ -167,13 +180,18 @@ export class Timeline {
         const y = m.top + plotH - (i + 1) * unit;
         const rect = el("rect", {
           x, y: y + 0.5, width: barW, height: Math.max(1, unit - 1),
-          fill: this.colours.get(e.methods[0].key).colour, class: "episode", tabindex: 0, role: "img",
-          "aria-label": describe(e), "data-episode": e.id,
+          fill: this.colours.get(e.methods[0].key).colour, class: "episode", tabindex: -1, role: "img",
+          "aria-label": describe(e), "data-episode": e.id, "data-time": e.date.getTime(),
         }, svg);
         rect.addEventListener("mouseenter", () => this.showTip(e, rect));
         rect.addEventListener("focus", () => this.showTip(e, rect));
         rect.addEventListener("mouseleave", () => this.hideTip());
         rect.addEventListener("blur", () => this.hideTip());
+        if (INTENT_RISK.has(e.intent)) {
+          // intent to die present or unsure: a ring mark on the square, so it never looks like any other episode
+          el("circle", { cx: x + barW / 2, cy: y + 0.5 + Math.max(1, unit - 1) / 2, r: Math.max(2.5, Math.min(6, barW / 3, unit / 3)),
+            class: "intent-mark", "data-episode": e.id, "aria-hidden": "true" }, svg);
+        }
       });
       if (list.some(e => SEVERE.has(e.care))) {
         const cx = x + barW / 2;
@@ -183,8 +201,49 @@ export class Timeline {
       }
     }
     el("line", { x1: m.left, x2: width - m.right, y1: m.top + plotH, y2: m.top + plotH, class: "axis" }, svg);
+    this.rovingFocus(svg);
     this.container.replaceChildren(svg);
     this.drawLegend(shown);
+    this.drawTable(shown);
+  }
+
+  /**
+   * The chart is one tab stop (dozens of squares were dozens of stops on the way through the page): the latest
+   * episode takes focus, the arrow keys (and Home/End) move between episodes in time order.
+   */
+  rovingFocus(svg) {
+    const rects = [...svg.querySelectorAll("rect.episode")]
+      .sort((a, b) => Number(a.dataset.time) - Number(b.dataset.time));
+    if (rects.length === 0) return;
+    rects[rects.length - 1].setAttribute("tabindex", "0");
+    svg.addEventListener("keydown", ev => {
+      const i = rects.indexOf(document.activeElement);
+      if (i < 0) return;
+      const next = { ArrowLeft: i - 1, ArrowDown: i - 1, ArrowRight: i + 1, ArrowUp: i + 1, Home: 0, End: rects.length - 1 }[ev.key];
+      if (next === undefined || next < 0 || next >= rects.length) return;
+      ev.preventDefault();
+      rects[i].setAttribute("tabindex", "-1");
+      rects[next].setAttribute("tabindex", "0");
+      rects[next].focus();
+    });
+  }
+
+  /** The chart's text alternative: the same episodes as a table, newest first, behind a disclosure. */
+  drawTable(shown) {
+    const body = document.getElementById("episode-table-body");
+    if (!body) return;
+    body.replaceChildren(...[...shown].sort((a, b) => b.date - a.date).map(e => {
+      const tr = document.createElement("tr");
+      tr.dataset.episode = e.id;
+      for (const text of [fmtTime(e.date), e.methods.map(m => m.label).join(", "), e.care ? CARE[e.care] || e.care : "–",
+        e.intent ? INTENT[e.intent] || e.intent : "not recorded", e.urge === null ? "–" : e.urge + "/10"]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      if (e.intent === "intent-present" || e.intent === "intent-unsure") tr.className = "intent-row";
+      return tr;
+    }));
   }
 
   drawLegend(shown) {
@@ -203,6 +262,11 @@ export class Timeline {
     el("path", { d: "M2,3 L12,3 L7,11 Z", class: "severe-mark" }, mark);
     li.append(mark, " Medical or emergency care");
     this.legend.appendChild(li);
+    const ring = document.createElement("li");
+    const ringMark = el("svg", { width: 14, height: 14, "aria-hidden": "true" });
+    el("circle", { cx: 7, cy: 7, r: 4.5, class: "intent-mark" }, ringMark);
+    ring.append(ringMark, " Intent to die present or unsure");
+    this.legend.appendChild(ring);
   }
 
   showTip(e, rect) {

@@ -151,11 +151,83 @@ export class Treatment {
       return h("p", { id: "relapse-plan", text: "This plan has no active relapse-prevention plan." });
     }
     const items = (plan.activity || []).map(a => h("li", { text: clinicalWords(a.detail, words) }));
-    return h("article", { className: "plan", id: "relapse-plan", "data-plan": plan.id, "aria-labelledby": "relapse-title" },
+    const contacts = h("ul", { id: "crisis-contacts" }, h("li", { text: "Loading…" }));
+    crisisContacts().then(list => contacts.replaceChildren(...list.map(c => h("li", {},
+      h("strong", { text: c.name }), c.phone ? " " : null, c.phone ? h("a", { href: "tel:" + c.phone.replace(/\s/g, ""), text: c.phone }) : null,
+      c.text ? " (" + c.text + ")" : null))));
+    const status = h("p", { id: "relapse-status", role: "status", "aria-live": "polite" });
+    const actions = h("p", { className: "no-print" });
+    if (!this.readOnly) {
+      const edit = h("button", { type: "button", id: "relapse-edit", text: "Edit with the young person" });
+      edit.addEventListener("click", () => article.replaceWith(this.relapseEditor(plan, words)));
+      actions.append(edit, " ");
+    }
+    const print = h("button", { type: "button", id: "relapse-print", className: "secondary", text: "Print the plan" });
+    print.addEventListener("click", () => window.print());
+    actions.append(print);
+    const article = h("article", { className: "plan", id: "relapse-plan", "data-plan": plan.id, "aria-labelledby": "relapse-title" },
       h("h3", { id: "relapse-title", text: "Relapse-prevention plan: " + (plan.title || "") }),
       plan.description ? h("p", { text: plan.description }) : null,
-      h("ul", {}, ...items));
+      h("ul", { id: "relapse-steps" }, ...items),
+      h("h4", { text: "If you are in crisis, call" }), contacts,
+      status, actions);
+    return article;
   }
+
+  /**
+   * The plan's steps as text fields (a step emptied is removed, one more can be added); saved with If-Match, so a
+   * colleague's change made meanwhile is never overwritten (a 412 reloads the plan and says so).
+   */
+  relapseEditor(plan, words) {
+    const steps = (plan.activity || []).map((a, i) => ({ activity: a, area: h("textarea", { id: "relapse-step-" + i, rows: 2 }) }));
+    steps.forEach(s => { s.area.value = clinicalWords(s.activity.detail, words); });
+    const extra = h("textarea", { id: "relapse-step-new", rows: 2 });
+    const error = h("p", { className: "field-error", role: "alert", hidden: true });
+    const save = h("button", { type: "submit", id: "relapse-save", text: "Save the plan" });
+    const cancel = h("button", { type: "button", className: "secondary", text: "Cancel" });
+    const form = h("form", { className: "plan", id: "relapse-plan", "data-plan": plan.id, novalidate: true, "aria-labelledby": "relapse-title" },
+      h("h3", { id: "relapse-title", text: "Editing the relapse-prevention plan: " + (plan.title || "") }),
+      h("p", { className: "hint", text: "Use the young person's own words. Empty a step to remove it." }),
+      ...steps.map((s, i) => h("div", { className: "field" }, h("label", { for: s.area.id, text: "Step " + (i + 1) }), s.area)),
+      h("div", { className: "field" }, h("label", { for: extra.id, text: "Add a step (optional)" }), extra),
+      error, h("p", {}, save, " ", cancel));
+    cancel.addEventListener("click", () => this.load());
+    form.addEventListener("submit", async event => {
+      event.preventDefault();
+      const activity = steps.filter(s => s.area.value.trim()).map(s => ({ ...s.activity,
+        detail: { ...s.activity.detail, description: s.area.value.trim() } }));
+      if (extra.value.trim()) activity.push({ detail: { status: "not-started", description: extra.value.trim() } });
+      save.disabled = true;
+      try {
+        await this.fhir.update({ ...plan, activity });
+        await this.load();
+        const saved = document.getElementById("relapse-status");
+        if (saved) { saved.textContent = "Plan saved."; saved.setAttribute("tabindex", "-1"); saved.focus(); }
+      } catch (e) {
+        if (e instanceof FhirError && e.status === 412) {
+          await this.load();
+          const saved = document.getElementById("relapse-status");
+          if (saved) saved.textContent = "Not saved: a colleague changed the plan after you opened it. It has been reloaded with their changes.";
+          return;
+        }
+        error.textContent = "Could not save the plan: " + e.message;
+        error.hidden = false;
+        save.disabled = false;
+      }
+    });
+    queueMicrotask(() => steps.length ? steps[0].area.focus() : extra.focus());
+    return form;
+  }
+}
+
+let contactsCache;
+
+/** This service's crisis contacts (the same list the person's app shows; public, no one's data). */
+function crisisContacts() {
+  contactsCache = contactsCache || fetch("/patient/config.json").then(r => (r.ok ? r.json() : { crisisContacts: [] }))
+    .then(c => c.crisisContacts || []).catch(() => []);
+  return contactsCache.then(list => (list.length ? list
+    : [{ name: "Emergency services", text: "if you are in danger now, call your local emergency number" }]));
 }
 
 /**

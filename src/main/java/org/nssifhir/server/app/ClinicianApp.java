@@ -42,7 +42,8 @@ public class ClinicianApp {
 			// the review that completes an escalation Task (its documented risk assessment; r: HAPI returns a created
 			// resource only to a token that may read it)
 			"patient/ClinicalImpression.cr",
-			"patient/CarePlan.rs",
+			// u: the relapse-prevention (safety) plan is edited with the young person (If-Match, as for Tasks)
+			"patient/CarePlan.rus",
 			"patient/Goal.rs",
 			"patient/ServiceRequest.rs",
 			// Task is not in the R4 Patient compartment: the Tasks this user may see, searched by patient

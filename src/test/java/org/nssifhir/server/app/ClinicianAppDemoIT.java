@@ -21,6 +21,7 @@ import org.nssifhir.server.assessment.ExtractOperationProvider;
 import org.nssifhir.server.cohort.CohortGenerator;
 import org.nssifhir.server.cohort.DemoData;
 import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.support.Axe;
 import org.nssifhir.server.support.BaseIT;
 import org.nssifhir.server.support.Browsers;
 import org.nssifhir.server.treatment.PlanApplyProvider;
@@ -80,7 +81,7 @@ class ClinicianAppDemoIT extends BaseIT {
 		String unrelated = patientId(people.get(1).mrn());
 
 		String base = "http://127.0.0.1:" + port;
-		WebDriver browser = Browsers.chromium();
+		WebDriver browser = Browsers.chromium(1366, 900);
 		try {
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(90));
 			launch(browser, wait, base, related, true);
@@ -110,6 +111,7 @@ class ClinicianAppDemoIT extends BaseIT {
 				assertThat(browser.findElement(By.id(section)).isDisplayed()).as(section).isFalse();
 			}
 			Browsers.screenshot(browser, "clinician-app-demo-not-on-care-team");
+			Axe.check(browser, "clinician-app-not-on-care-team");
 
 			panel.findElement(By.id("break-glass-start")).click();
 			WebElement reason = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("break-glass-reason")));
@@ -119,6 +121,7 @@ class ClinicianAppDemoIT extends BaseIT {
 			String why = "Seen in the emergency department after self-harm; GP unreachable";
 			reason.sendKeys(why);
 			Browsers.screenshot(browser, "clinician-app-demo-break-glass-reason");
+			Axe.check(browser, "clinician-app-break-glass-reason");
 			panel.findElement(By.id("break-glass-confirm")).click();
 			wait.until(ExpectedConditions.textToBe(By.id("status"), "Ready (break-the-glass)"));
 			assertThat(panel.isDisplayed()).isFalse();
@@ -130,6 +133,7 @@ class ClinicianAppDemoIT extends BaseIT {
 			assertThat(browser.findElement(By.id("record")).getText()).contains("Read-only under break-the-glass");
 			assertThat(browser.findElements(By.cssSelector("#alert-list button.close-task"))).isEmpty();
 			Browsers.screenshot(browser, "clinician-app-demo-break-glass-open");
+			Axe.check(browser, "clinician-app-break-glass-open");
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(browser, "clinician-app-demo-failure");
 			System.out.println("[ClinicianAppDemoIT] page at failure: " + ((JavascriptExecutor) browser).executeScript(

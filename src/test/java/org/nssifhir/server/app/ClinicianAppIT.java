@@ -7,6 +7,9 @@ import static org.nssifhir.server.support.SmartTestApps.PRACTITIONER_ID;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
@@ -24,6 +27,7 @@ import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.assessment.AssessmentFixtures;
 import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.support.Axe;
 import org.nssifhir.server.support.BaseIT;
 import org.nssifhir.server.support.Browsers;
 import org.openqa.selenium.By;
@@ -61,7 +65,7 @@ class ClinicianAppIT extends BaseIT {
 		episode(patientId, 400, CUTTING, null, 8);
 
 		String base = "http://127.0.0.1:" + port; // the app's loopback redirect URI matches any port
-		WebDriver browser = Browsers.chromium();
+		WebDriver browser = Browsers.chromium(1366, 900);
 		try {
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
 			launch(browser, wait, base, patientId);
@@ -83,6 +87,7 @@ class ClinicianAppIT extends BaseIT {
 			WebElement tooltip = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("tooltip")));
 			assertThat(tooltip.getText()).contains("·");
 			Browsers.screenshot(browser, "clinician-app-timeline");
+			Axe.check(browser, "clinician-app-loaded");
 
 			Select method = new Select(browser.findElement(By.id("filter-method")));
 			method.selectByVisibleText("Burning self");
@@ -112,7 +117,9 @@ class ClinicianAppIT extends BaseIT {
 
 	private void launch(WebDriver browser, WebDriverWait wait, String base, String patientId) {
 		browser.get(base + "/smart/launcher");
-		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(CLINICIAN);
+		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username")));
+		Axe.check(browser, "sign-in");
+		browser.findElement(By.id("username")).sendKeys(CLINICIAN);
 		browser.findElement(By.id("password")).sendKeys(PASSWORD);
 		browser.findElement(By.cssSelector("button[type=submit]")).click();
 		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient"))).sendKeys(patientId);
@@ -120,6 +127,7 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(browser.findElement(By.tagName("main")).getText()).contains("Ada Apptest");
 		new Select(browser.findElement(By.id("app"))).selectByValue(ClinicianApp.CLIENT_ID);
 		Browsers.screenshot(browser, "clinician-app-launcher");
+		Axe.check(browser, "launcher");
 		browser.findElement(By.cssSelector("button[type=submit]")).click();
 		waitUntilReady(browser, wait);
 		assertThat(browser.getCurrentUrl()).startsWith(base + "/app/");
@@ -152,6 +160,7 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(browser.findElement(By.id("episode-count")).getText()).isEqualTo("7");
 		scrollTo(browser, form);
 		Browsers.screenshot(browser, "clinician-app-episode-error");
+		Axe.check(browser, "clinician-app-episode-error");
 
 		urge.clear();
 		urge.sendKeys("6");
@@ -166,6 +175,7 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(browser.findElement(By.id("episode-result")).getText()).doesNotContain("Observation/");
 		scrollTo(browser, form);
 		Browsers.screenshot(browser, "clinician-app-episode-raised-alert");
+		Axe.check(browser, "clinician-app-episode-raised-alert");
 		assertThat(browser.findElement(By.cssSelector(".field[data-field=urge] .field-error")).isDisplayed()).isFalse();
 		assertThat(browser.findElement(By.id("days-since")).getText()).startsWith("2 ");
 		scrollTo(browser, browser.findElement(By.id("timeline")));
@@ -206,6 +216,7 @@ class ClinicianAppIT extends BaseIT {
 		difficulty.findElements(By.cssSelector("label")).get(1).click();
 		scrollTo(browser, form);
 		Browsers.screenshot(browser, "clinician-app-phq9-form");
+		Axe.check(browser, "clinician-app-phq9-form");
 		browser.findElement(By.id("questionnaire-submit")).click();
 
 		WebElement scores = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("score-list")));
@@ -225,6 +236,7 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(browser.findElement(By.id("latest-phq9")).getText()).startsWith("10");
 		scrollTo(browser, browser.findElement(By.id("alerts")));
 		Browsers.screenshot(browser, "clinician-app-suicide-risk-alert");
+		Axe.check(browser, "clinician-app-scores-and-alerts");
 	}
 
 	/**
@@ -236,7 +248,7 @@ class ClinicianAppIT extends BaseIT {
 		// four alerts (medical care; first aid, the person being 15; the recorded episode; PHQ-9 item 9), each with its
 		// Task, and one safeguarding review for the young person, to which the later alerts were added
 		assertThat(tasks).isEqualTo(5);
-		By suicideTask = By.xpath("//ul[@id='alert-list']/li[@data-kind='task'][contains(., 'About the suicide-risk alert')]");
+		By suicideTask = By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][contains(., 'About the suicide-risk alert')]");
 		String taskId = browser.findElement(suicideTask).getDomAttribute("data-task");
 		assertThat(browser.findElement(suicideTask).getText()).doesNotContain("Flag/").doesNotContain("asap,");
 
@@ -255,6 +267,7 @@ class ClinicianAppIT extends BaseIT {
 		item.findElement(By.cssSelector("input.resolve-flag")).click();
 		scrollTo(browser, browser.findElement(By.id("alerts")));
 		Browsers.screenshot(browser, "clinician-app-close-task-form");
+		Axe.check(browser, "clinician-app-close-task-form");
 		item.findElement(By.cssSelector("button.confirm-close")).click();
 		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-status"), "a colleague changed it"));
 		Task afterConflict = client().read().resource(Task.class).withId(taskId).execute();
@@ -290,7 +303,7 @@ class ClinicianAppIT extends BaseIT {
 		String patientId = seedPatient(family);
 		episode(patientId, 40, CUTTING, "care-self", 6);
 		String base = "http://127.0.0.1:" + port;
-		WebDriver browser = Browsers.chromium();
+		WebDriver browser = Browsers.chromium(1366, 900);
 		try {
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
 			// a standalone launch this time: the app asks for launch/patient, the clinician picks the patient
@@ -300,7 +313,9 @@ class ClinicianAppIT extends BaseIT {
 			browser.findElement(By.cssSelector("button[type=submit]")).click();
 			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("name"))).sendKeys(family);
 			browser.findElement(By.cssSelector("button[type=submit]")).click();
-			wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("label[for='p-" + patientId + "']"))).click();
+			wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector("label[for='p-" + patientId + "']")));
+			Axe.check(browser, "clinician-app-patient-picker");
+			browser.findElement(By.cssSelector("label[for='p-" + patientId + "']")).click();
 			browser.findElement(By.xpath("//button[text()='Continue']")).click();
 			waitUntilReady(browser, wait);
 			assertThat(browser.findElement(By.id("patient-name")).getText()).isEqualTo("Ada " + family);
@@ -333,9 +348,198 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(relapse.getText()).contains("led to self-injury before").contains("crisis line");
 		scrollTo(browser, relapse);
 		Browsers.screenshot(browser, "clinician-app-relapse-plan");
+		safetyPlan(browser);
 		assertThat(browser.findElements(By.id("start-nssi-dbt"))).isEmpty();
 		scrollTo(browser, browser.findElement(By.id("treatment")));
 		Browsers.screenshot(browser, "clinician-app-dbt-plan");
+		Axe.check(browser, "clinician-app-treatment-plan");
+	}
+
+	/**
+	 * Issue items 7, 8 and 12 in a browser in New York: the risk header, local days and times (an evening episode on
+	 * its own day), intent on the timeline, the sticky banner and its h1, a focus ring of at least 3:1, touch
+	 * targets (24 px; 44 px at tablet widths), the chart as one tab stop with a table as its text alternative, and a
+	 * clear "sign in again" once the sign-in has ended.
+	 */
+	@Test
+	void riskAtAGlanceInTheClinicianOwnTimeZone() {
+		String patientId = seedPatient("Glancetest");
+		IIdType patient = new org.hl7.fhir.r4.model.IdType("Patient", patientId);
+		ZoneId newYork = ZoneId.of("America/New_York");
+		// 21:30 in New York three days ago: already the next day in UTC
+		ZonedDateTime evening = LocalDate.now(newYork).minusDays(3).atTime(21, 30).atZone(newYork);
+		client().create().resource(AssessmentFixtures.episode(patient, Date.from(evening.toInstant()), "intent-unsure", null)).execute();
+		// 4 episodes in the last 4 weeks against 3 in the 12 weeks before (1 per 4 weeks): rising
+		for (int daysAgo : new int[] {8, 15, 22, 40, 70, 100}) {
+			episode(patientId, daysAgo, CUTTING, null, 5);
+		}
+		client().create().resource(AssessmentFixtures.phq9(patient, 1, 1, 1, 1, 0, 0, 0, 0, 2)).execute();
+		Task late = new Task();
+		late.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		late.setStatus(Task.TaskStatus.INPROGRESS).setIntent(Task.TaskIntent.ORDER).setPriority(Task.TaskPriority.ROUTINE);
+		late.setDescription("Call the school nurse back").setFor(new Reference("Patient/" + patientId)).setAuthoredOn(new Date());
+		late.getRestriction().getPeriod().setEnd(Date.from(Instant.now().minus(1, ChronoUnit.DAYS)));
+		client().create().resource(late).execute();
+
+		String base = "http://127.0.0.1:" + port;
+		org.openqa.selenium.chrome.ChromeDriver browser = Browsers.chromium(1366, 900, "America/New_York");
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			browser.get(base + "/smart/launcher");
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(CLINICIAN);
+			browser.findElement(By.id("password")).sendKeys(PASSWORD);
+			browser.findElement(By.cssSelector("button[type=submit]")).click();
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient"))).sendKeys(patientId);
+			new Select(browser.findElement(By.id("app"))).selectByValue(ClinicianApp.CLIENT_ID);
+			browser.findElement(By.cssSelector("button[type=submit]")).click();
+			waitUntilReady(browser, wait);
+			JavascriptExecutor js = browser;
+			assertThat(js.executeScript("return Intl.DateTimeFormat().resolvedOptions().timeZone")).isEqualTo("America/New_York");
+
+			// the risk header
+			String day = evening.toLocalDate().format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy", java.util.Locale.UK));
+			WebElement risk = browser.findElement(By.id("risk-header"));
+			assertThat(risk.findElement(By.cssSelector("[data-risk=suicide-alerts]")).getText()).contains("open").doesNotContain("none");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=intent]")).getText()).contains(day).contains("21:30")
+					.contains("3 day(s) ago").contains("unsure about intent to die");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).contains("2 of 3");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).contains("rising: 4 in the last 4 weeks");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=overdue]")).getText()).contains("1 past due");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getDomAttribute("class")).isEqualTo("risk-high");
+			Browsers.screenshot(browser, "clinician-app-risk-header");
+
+			// alerts grouped per event, dated by the event (the evening episode), its Flag and Task in one card
+			WebElement card = browser.findElement(By.xpath("//ul[@id='alert-list']/li[@class='alert-group'][.//li[@data-kind='flag']][starts-with(@data-event, 'Observation/')]"));
+			assertThat(card.findElement(By.cssSelector(".event-title")).getText()).isEqualTo("Episode on " + day + ", 21:30");
+			assertThat(card.findElements(By.cssSelector("li[data-kind=flag]"))).hasSize(1);
+			assertThat(card.findElements(By.cssSelector("li[data-kind=task]"))).isNotEmpty();
+			assertThat(browser.findElements(By.cssSelector("#alert-list > li.alert-group"))).hasSizeLessThan(
+					browser.findElements(By.cssSelector("#alert-list li.alert")).size());
+
+			// local days: the evening episode is 3 days ago on its New York day, with intent marked on the chart
+			assertThat(browser.findElement(By.id("days-since")).getText()).startsWith("3 ").contains(day);
+			assertThat(browser.findElements(By.cssSelector("#timeline-chart .intent-mark"))).hasSize(1);
+			browser.findElement(By.cssSelector("#episode-table summary")).click();
+			WebElement row = browser.findElement(By.cssSelector("#episode-table-body tr"));
+			assertThat(row.getText()).contains(day).contains("21:30").contains("unsure about intent to die");
+			assertThat(row.getDomAttribute("class")).isEqualTo("intent-row");
+			assertThat(browser.findElements(By.cssSelector("#episode-table-body tr"))).hasSize(7);
+
+			// one h1, the person's name; the banner stays at the top while scrolling
+			assertThat(browser.findElements(By.tagName("h1"))).hasSize(1);
+			assertThat(browser.findElement(By.tagName("h1")).getText()).isEqualTo("Ada Glancetest");
+			scrollTo(browser, browser.findElement(By.id("treatment")));
+			assertThat(((Number) js.executeScript("return document.getElementById('banner').getBoundingClientRect().top")).doubleValue()).isZero();
+			assertThat(((Number) js.executeScript("return window.scrollY")).doubleValue()).isPositive();
+			// scrolled, it keeps the name and the risk header only, in little height
+			wait.until(d -> browser.findElement(By.id("banner")).getDomAttribute("class").contains("compact"));
+			assertThat(risk.isDisplayed()).isTrue();
+			assertThat(browser.findElement(By.id("sensitivity")).isDisplayed()).isFalse();
+			assertThat(((Number) js.executeScript("return document.getElementById('banner').getBoundingClientRect().height")).doubleValue()).isLessThan(160);
+			Browsers.screenshot(browser, "clinician-app-sticky-banner");
+
+			// the chart is one tab stop; the arrow keys move between episodes
+			assertThat(browser.findElements(By.cssSelector("#timeline-chart rect.episode[tabindex='0']"))).hasSize(1);
+			assertThat(((Number) js.executeScript(TAB_STOPS, browser.findElement(By.id("timeline")))).intValue()).isLessThanOrEqualTo(4);
+			WebElement period = browser.findElement(By.id("filter-period"));
+			js.executeScript("arguments[0].focus()", period);
+			new Actions(browser).sendKeys(org.openqa.selenium.Keys.TAB, org.openqa.selenium.Keys.TAB).perform();
+			WebElement focused = browser.switchTo().activeElement();
+			assertThat(focused.getDomAttribute("class")).isEqualTo("episode");
+			assertThat(focused.getDomAttribute("aria-label")).contains("21:30");
+			new Actions(browser).sendKeys(org.openqa.selenium.Keys.ARROW_LEFT).perform();
+			assertThat(browser.switchTo().activeElement().getDomAttribute("aria-label")).doesNotContain("21:30");
+			// the focus ring (keyboard focus) contrasts 3:1 or more with the page
+			assertThat(((Number) js.executeScript(FOCUS_CONTRAST, browser.findElement(By.id("filter-method")))).doubleValue()).isGreaterThanOrEqualTo(3.0);
+			Browsers.screenshot(browser, "clinician-app-chart-focus");
+
+			// touch targets: 24 px on a laptop, 44 px on a tablet
+			assertThat(js.executeScript(SMALL_TARGETS, 24)).asString().isEqualTo("");
+			browser.manage().window().setSize(new org.openqa.selenium.Dimension(768, 1024));
+			assertThat(js.executeScript(SMALL_TARGETS, 44)).asString().isEqualTo("");
+			// nothing wider than the tablet's screen (the chart redraws to the column's width)
+			wait.until(d -> ((Number) js.executeScript("return document.documentElement.scrollWidth - window.innerWidth")).intValue() <= 0);
+			Browsers.screenshot(browser, "clinician-app-tablet");
+			browser.manage().window().setSize(new org.openqa.selenium.Dimension(1366, 900));
+
+			// the sign-in ends (the token is refused from now on): the next action says so and offers signing in again
+			browser.executeCdpCommand("Network.enable", java.util.Map.of());
+			browser.executeCdpCommand("Network.setExtraHTTPHeaders", java.util.Map.of("headers", java.util.Map.of("Authorization", "Bearer expired")));
+			browser.findElement(By.id("start-phq9")).click();
+			WebElement signedOut = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("signed-out")));
+			assertThat(signedOut.getText()).contains("Your sign-in has ended");
+			WebElement again = signedOut.findElement(By.linkText("Sign in again"));
+			assertThat(again.getDomProperty("href")).isEqualTo(base + "/app/launch.html");
+			assertThat(browser.switchTo().activeElement()).isEqualTo(again);
+			assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("Signed out");
+			Browsers.screenshot(browser, "clinician-app-signed-out");
+			Axe.check(browser, "clinician-app-signed-out");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-glance-failure");
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
+	/** How many keyboard tab stops an element holds (visible, focusable, not tabindex -1). */
+	private static final String TAB_STOPS = "return [...arguments[0].querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]')]"
+			+ ".filter(e => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden').length;";
+
+	/** The contrast of the focus ring of a keyboard-focused element against the page's white. */
+	private static final String FOCUS_CONTRAST = "const e = arguments[0]; e.focus({ focusVisible: true });"
+			+ "const s = getComputedStyle(e); if (s.outlineStyle === 'none' || parseFloat(s.outlineWidth) < 2) return 0;"
+			+ "const lum = c => { const [r, g, b] = c.match(/\\d+/g).slice(0, 3).map(v => { v = v / 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });"
+			+ " return 0.2126 * r + 0.7152 * g + 0.0722 * b; };"
+			+ "const a = lum(s.outlineColor), b = 1; return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);";
+
+	/** The visible controls smaller than the given size (CSS px), described; empty when there are none. */
+	private static final String SMALL_TARGETS = "const min = arguments[0];"
+			+ "return [...document.querySelectorAll('button, select, input, textarea, nav a, summary, .choice')]"
+			+ ".filter(e => e.getClientRects().length > 0 && !(e.type === 'checkbox' || e.type === 'radio'))"
+			+ ".filter(e => { const r = e.getBoundingClientRect(); return r.height < min - 0.5 || r.width < min - 0.5; })"
+			+ ".map(e => (e.id || e.tagName) + ' ' + Math.round(e.getBoundingClientRect().width) + 'x' + Math.round(e.getBoundingClientRect().height)).join(', ');";
+
+	/** Issue item 10: the plan shows the crisis contacts, is edited with the young person, and prints alone. */
+	private void safetyPlan(WebDriver browser) {
+		WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+		WebElement contacts = wait.until(d -> {
+			WebElement list = d.findElement(By.id("crisis-contacts"));
+			return list.getText().contains("Loading") ? null : list;
+		});
+		// this deployment's contacts (the test configuration's synthetic line), as the person's app shows them, callable
+		assertThat(contacts.getText()).contains("Test crisis line (synthetic) +99 000 000 000");
+		assertThat(contacts.findElement(By.tagName("a")).getDomAttribute("href")).isEqualTo("tel:+99000000000");
+		String planId = browser.findElement(By.id("relapse-plan")).getDomAttribute("data-plan");
+		browser.findElement(By.id("relapse-edit")).click();
+		WebElement first = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("relapse-step-0")));
+		assertThat(browser.switchTo().activeElement()).isEqualTo(first);
+		first.clear();
+		first.sendKeys("When I notice the urge: hold ice, go for a walk with my sister");
+		browser.findElement(By.id("relapse-step-new")).sendKeys("Phone Gran; her number is on my fridge");
+		scrollTo(browser, browser.findElement(By.id("relapse-plan")));
+		Browsers.screenshot(browser, "clinician-app-safety-plan-edit");
+		Axe.check(browser, "clinician-app-safety-plan-edit");
+		browser.findElement(By.id("relapse-save")).click();
+		wait.until(ExpectedConditions.textToBe(By.id("relapse-status"), "Plan saved."));
+		assertThat(browser.findElement(By.id("relapse-steps")).getText()).contains("hold ice, go for a walk").contains("Phone Gran");
+		org.hl7.fhir.r4.model.CarePlan stored = client().read().resource(org.hl7.fhir.r4.model.CarePlan.class).withId(planId).execute();
+		assertThat(stored.getActivity()).anySatisfy(a -> assertThat(a.getDetail().getDescription()).startsWith("When I notice the urge"))
+				.anySatisfy(a -> assertThat(a.getDetail().getDescription()).isEqualTo("Phone Gran; her number is on my fridge"));
+
+		// printing: the plan alone (print media emulated), no alerts, timeline, forms or buttons
+		((org.openqa.selenium.chromium.ChromiumDriver) browser).executeCdpCommand("Emulation.setEmulatedMedia", java.util.Map.of("media", "print"));
+		try {
+			assertThat(browser.findElement(By.id("relapse-plan")).isDisplayed()).isTrue();
+			assertThat(browser.findElement(By.id("crisis-contacts")).isDisplayed()).isTrue();
+			assertThat(browser.findElement(By.id("patient-name")).isDisplayed()).isTrue();
+			for (String hidden : List.of("alerts", "timeline", "record", "assessment", "invite", "treatment-plan", "relapse-print", "risk-header")) {
+				assertThat(browser.findElement(By.id(hidden)).isDisplayed()).as(hidden).isFalse();
+			}
+			Browsers.screenshot(browser, "clinician-app-safety-plan-print");
+		} finally {
+			((org.openqa.selenium.chromium.ChromiumDriver) browser).executeCdpCommand("Emulation.setEmulatedMedia", java.util.Map.of("media", ""));
+		}
 	}
 
 	private static void scrollTo(WebDriver browser, WebElement element) {

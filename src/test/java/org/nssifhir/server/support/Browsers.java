@@ -37,10 +37,22 @@ public final class Browsers {
 	}
 
 	public static ChromeDriver chromium(int width, int height) {
-		return chromium(width, height, null);
+		return chromium(width, height, null, null);
+	}
+
+	/**
+	 * Chromium in the given time zone (its TZ environment variable), as a browser elsewhere would be: what the page
+	 * shows as "today" and as an episode's day is the browser's.
+	 */
+	public static ChromeDriver chromium(int width, int height, String timeZone) {
+		return chromium(width, height, null, timeZone);
 	}
 
 	private static ChromeDriver chromium(int width, int height, java.util.Map<String, Object> mobileEmulation) {
+		return chromium(width, height, mobileEmulation, null);
+	}
+
+	private static ChromeDriver chromium(int width, int height, java.util.Map<String, Object> mobileEmulation, String timeZone) {
 		if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
 			throw new IllegalStateException("Browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
 		}
@@ -55,7 +67,11 @@ public final class Browsers {
 			if (mobileEmulation != null) {
 				options.setExperimentalOption("mobileEmulation", mobileEmulation);
 			}
-			ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
+			ChromeDriverService.Builder builder = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile());
+			if (timeZone != null) {
+				builder.withEnvironment(java.util.Map.of("TZ", timeZone));
+			}
+			ChromeDriverService service = builder.build();
 			ChromeDriver driver = new ChromeDriver(service, options);
 			driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
 			return driver;

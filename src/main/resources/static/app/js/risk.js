@@ -1,0 +1,83 @@
+// The risk header in the banner: what a clinician must see at a glance before anything else, from data the page
+// already loaded (episodes, open alerts) plus the latest PHQ-9 answer to item 9. Each figure says what it counts.
+import { daysAgo, fmtTime } from "./timeline.js";
+
+const DAY = 86400000;
+const INTENT_RISK = new Set(["intent-present", "intent-unsure"]);
+const INTENT_TEXT = { "intent-present": "intent to die present", "intent-unsure": "unsure about intent to die" };
+const PHQ9_ITEM_9 = "phq9-item-9";
+
+/**
+ * Frequency trend: episodes in the last 4 weeks against the average per 4 weeks over the 12 weeks before them.
+ * "rising" from half as many again (and at least one more), "falling" at half or less (and at least one fewer).
+ */
+export function trend(episodes, now = new Date()) {
+  const t = now.getTime();
+  const recent = episodes.filter(e => t - e.date.getTime() <= 28 * DAY).length;
+  const before = episodes.filter(e => t - e.date.getTime() > 28 * DAY && t - e.date.getTime() <= 112 * DAY).length / 3;
+  const direction = recent >= before * 1.5 && recent - before >= 1 ? "rising"
+    : recent <= before * 0.5 && before - recent >= 1 ? "falling" : "stable";
+  return { direction, recent, before };
+}
+
+/** An open Task is overdue once its due time (restriction.period.end, set by the escalation) has passed. */
+export function overdue(tasks, now = new Date()) {
+  return tasks.filter(t => t.restriction && t.restriction.period && t.restriction.period.end
+    && new Date(t.restriction.period.end) < now);
+}
+
+function findItem(items, linkId) {
+  for (const item of items || []) {
+    if (item.linkId === linkId) return item;
+    const inner = findItem(item.item, linkId) || findItem((item.answer || []).flatMap(a => a.item || []), linkId);
+    if (inner) return inner;
+  }
+  return null;
+}
+
+/** The latest PHQ-9 item 9 answer (0–3) and when, or null. */
+export async function latestItem9(fhir) {
+  const responses = await fhir.search("QuestionnaireResponse?patient=" + encodeURIComponent(fhir.patientId)
+    + "&_sort=-authored&_count=20", 1);
+  for (const r of responses) {
+    const item = findItem(r.item, PHQ9_ITEM_9);
+    const answer = item && (item.answer || [])[0];
+    if (answer && Number.isInteger(answer.valueInteger)) return { value: answer.valueInteger, date: r.authored ? new Date(r.authored) : null };
+  }
+  return null;
+}
+
+function chip(key, label, text, level) {
+  const li = document.createElement("li");
+  li.dataset.risk = key;
+  li.className = "risk-" + level;
+  const b = document.createElement("span");
+  b.className = "risk-label";
+  b.textContent = label + ": ";
+  const v = document.createElement("span");
+  v.className = "risk-value";
+  v.textContent = text;
+  li.append(b, v);
+  return li;
+}
+
+export function renderRisk(list, { episodes, alerts, item9 }) {
+  const flags = alerts.filter(a => a.kind === "flag" && ((a.resource.code && a.resource.code.coding) || []).some(c => c.code === "suicide-risk"));
+  const tasks = alerts.filter(a => a.kind === "task").map(a => a.resource);
+  const withIntent = episodes.filter(e => INTENT_RISK.has(e.intent)).sort((a, b) => b.date - a.date)[0];
+  const t = trend(episodes);
+  const late = overdue(tasks);
+  const days = withIntent ? daysAgo(withIntent.date) : null;
+  list.replaceChildren(
+    chip("suicide-alerts", "Suicide-risk alerts", flags.length === 0 ? "none open" : flags.length + " open", flags.length ? "high" : "ok"),
+    chip("intent", "Last episode with intent", withIntent
+      ? fmtTime(withIntent.date) + " (" + (days === 0 ? "today" : days + " day(s) ago") + ", " + INTENT_TEXT[withIntent.intent] + ")"
+      : "none recorded", withIntent ? (days <= 90 ? "high" : "watch") : "ok"),
+    chip("phq9-item-9", "PHQ-9 item 9", item9 === null ? "not asked"
+      : item9.value + " of 3" + (item9.date ? " on " + item9.date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }) : ""),
+    item9 === null ? "watch" : item9.value > 0 ? "high" : "ok"),
+    chip("trend", "Episodes", t.direction + ": " + t.recent + " in the last 4 weeks, " + (Math.round(t.before * 10) / 10)
+      + " per 4 weeks before", t.direction === "rising" ? "high" : "ok"),
+    chip("overdue", "Overdue actions", late.length === 0 ? "none" : late.length + " past due", late.length ? "high" : "ok"));
+  list.hidden = false;
+}
