@@ -77,6 +77,13 @@ public class SecurityLabelingService {
 
 	static final int AGE_OF_MAJORITY = 18;
 
+	/**
+	 * The version of the rules' code (this class and what it calls). Raise it when a change makes the same resource
+	 * labelled differently: with the sensitive-category ValueSets it makes the rules' fingerprint
+	 * ({@link SensitiveCategories#fingerprint()}), and a new fingerprint relabels the stored data at startup.
+	 */
+	public static final String RULES_VERSION = "2026-12-06.1";
+
 	/** v3-Confidentiality, lowest to highest. */
 	private static final List<String> CONFIDENTIALITY_ORDER = List.of("U", "L", "M", "N", "R", "V");
 	private static final int RESTRICTED_LEVEL = CONFIDENTIALITY_ORDER.indexOf(SecurityLabels.RESTRICTED);
@@ -107,6 +114,11 @@ public class SecurityLabelingService {
 		this.matchUrlService = matchUrlService;
 		this.categories = categories;
 		this.itemCodes = itemCodes;
+	}
+
+	/** Whether resources of this type are ever labelled by content (definitions, people, places and infrastructure are not). */
+	public static boolean labelsType(String resourceType) {
+		return !NOT_LABELLED.contains(resourceType);
 	}
 
 	/** Labels the resource in place. {@code previous} is the stored version on an update, else null. */
