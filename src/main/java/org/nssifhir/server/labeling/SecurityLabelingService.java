@@ -128,6 +128,9 @@ public class SecurityLabelingService {
 		}
 		WriteContext context = new WriteContext(request, transaction);
 		context.remember(r);
+		if (previous instanceof Resource p) {
+			keepPreviousLabels(r, p, request);
+		}
 		if (NOT_LABELLED.contains(r.fhirType())) {
 			return;
 		}
@@ -156,6 +159,34 @@ public class SecurityLabelingService {
 			meta.addTag(RULE_SYSTEM, RULE_ADOLESCENT, null);
 		}
 	}
+
+	/**
+	 * An update stores exactly the labels the resource ends up with. HAPI keeps a previous version's security labels
+	 * that the new one lacks (unless the request asks for a snapshot), which would leave a replaced confidentiality
+	 * beside the new one (N beside R: two confidentialities, the lower one read by anyone who looks at the first).
+	 * So the previous version's labels are copied into the resource (what HAPI would keep anyway), except its
+	 * confidentiality when the resource states one (the rules then decide: never below the previous level), and
+	 * HAPI is told to store the result as it is ({@code X-Meta-Snapshot-Mode: SECURITY_LABEL}). The header stays on
+	 * the request, so every later update in the same transaction is stored the same way; each goes through here.
+	 */
+	private static void keepPreviousLabels(Resource r, Resource previous, RequestDetails request) {
+		Meta meta = r.getMeta();
+		boolean ownConfidentiality = confidentiality(r) >= 0;
+		for (Coding label : previous.getMeta().getSecurity()) {
+			boolean isConfidentiality = SecurityLabels.CONFIDENTIALITY_SYSTEM.equals(label.getSystem());
+			boolean present = meta.getSecurity().stream().anyMatch(c -> java.util.Objects.equals(c.getSystem(), label.getSystem())
+					&& java.util.Objects.equals(c.getCode(), label.getCode()));
+			if ((!isConfidentiality || !ownConfidentiality) && !present) {
+				meta.addSecurity(label.copy());
+			}
+		}
+		if (request != null && !request.getHeaders(META_SNAPSHOT_MODE).contains(SNAPSHOT_SECURITY_LABELS)) {
+			request.addHeader(META_SNAPSHOT_MODE, SNAPSHOT_SECURITY_LABELS);
+		}
+	}
+
+	private static final String META_SNAPSHOT_MODE = ca.uhn.fhir.jpa.model.util.JpaConstants.HEADER_META_SNAPSHOT_MODE;
+	private static final String SNAPSHOT_SECURITY_LABELS = "SECURITY_LABEL";
 
 	/** The rules the resource's own content (and, at the top level, what it points at) matches. */
 	Set<String> classify(Resource r, WriteContext context, boolean followReferences) {

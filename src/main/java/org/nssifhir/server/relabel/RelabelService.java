@@ -143,6 +143,11 @@ public class RelabelService {
 		return jdbc.queryForMap("SELECT fingerprint, job_id FROM nssi_relabel_state WHERE id = 1 FOR UPDATE");
 	}
 
+	/** The relabelling job that has not finished, if any. */
+	public Optional<String> unfinishedJobId() {
+		return unfinished().map(JobInstance::getInstanceId);
+	}
+
 	private Optional<JobInstance> unfinished() {
 		return jobs.getJobInstancesByJobDefinitionIdAndStatuses(JOB_ID, StatusEnum.getNotEndedStatuses(), 1, 0).stream().findFirst();
 	}
