@@ -366,7 +366,12 @@ public class SecurityLabelingService {
 				SearchParameterMap map = matchUrlService.translateMatchUrl(value, definition);
 				map.setLoadSynchronousUpTo(2);
 				List<IBaseResource> found = daoRegistry.getResourceDao(type).search(map, new SystemRequestDetails()).getResources(0, 2);
-				return found.size() == 1 ? Optional.of((Resource) found.get(0)) : Optional.empty();
+				if (found.size() == 1) {
+					return Optional.of((Resource) found.get(0));
+				}
+				// not stored yet: an entry of this transaction that HAPI has not reached (it stores conditional creates
+				// after the other entries), named by its conditional create or update URL or by its identifier
+				return found.isEmpty() ? context.conditionalEntry(value) : Optional.empty();
 			}
 			IdType id = new IdType(value);
 			if (!id.hasResourceType() || !id.hasIdPart() || id.isAbsolute() || !daoRegistry.isResourceTypeSupported(id.getResourceType())) {
@@ -423,6 +428,54 @@ public class SecurityLabelingService {
 				}
 			}
 			return Optional.empty();
+		}
+
+		/**
+		 * The entry of the request's transaction that a conditional reference ({@code Patient?identifier=s|v}) names:
+		 * a conditional create whose {@code ifNoneExist} is that query, a conditional update to that URL, or (a lone
+		 * {@code identifier} parameter) the one entry of that type carrying that identifier.
+		 */
+		Optional<Resource> conditionalEntry(String reference) {
+			if (request == null || !(request.getResource() instanceof Bundle bundle)) {
+				return Optional.empty();
+			}
+			int question = reference.indexOf('?');
+			String type = reference.substring(0, question);
+			String query = decode(reference.substring(question + 1));
+			List<Resource> matches = new java.util.ArrayList<>();
+			for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+				Resource resource = entry.getResource();
+				if (resource == null || !type.equals(resource.fhirType())) {
+					continue;
+				}
+				String ifNoneExist = entry.getRequest().getIfNoneExist();
+				String url = entry.getRequest().getUrl();
+				boolean named = (ifNoneExist != null && query.equals(decode(ifNoneExist.substring(ifNoneExist.indexOf('?') + 1))))
+						|| (url != null && url.contains("?") && query.equals(decode(url.substring(url.indexOf('?') + 1))))
+						|| hasIdentifier(resource, query);
+				if (named) {
+					matches.add(resource);
+				}
+			}
+			return matches.size() == 1 ? Optional.of(matches.get(0)) : Optional.empty();
+		}
+
+		private static String decode(String text) {
+			return java.net.URLDecoder.decode(text, java.nio.charset.StandardCharsets.UTF_8);
+		}
+
+		/** Whether the query is one {@code identifier=[system|]value} that the resource carries. */
+		private static boolean hasIdentifier(Resource resource, String query) {
+			if (!query.startsWith("identifier=") || query.contains("&")) {
+				return false;
+			}
+			String token = query.substring("identifier=".length());
+			int bar = token.indexOf('|');
+			String system = bar < 0 ? null : token.substring(0, bar);
+			String value = bar < 0 ? token : token.substring(bar + 1);
+			List<Identifier> identifiers = resource instanceof Patient p ? p.getIdentifier()
+					: resource instanceof org.hl7.fhir.r4.model.Practitioner pr ? pr.getIdentifier() : List.of();
+			return identifiers.stream().anyMatch(i -> value.equals(i.getValue()) && (system == null || system.isEmpty() || system.equals(i.getSystem())));
 		}
 
 		Optional<Resource> bundleEntry(String reference) {

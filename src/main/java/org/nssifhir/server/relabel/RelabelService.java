@@ -56,7 +56,7 @@ public class RelabelService {
 	static final String JOB_SYSTEM = "urn:nssi-fhir:relabel-job";
 
 	/** Resources per work chunk: small enough that a chunk is one short database transaction, and a kill loses little. */
-	static final int CHUNK_SIZE = 200;
+	static final int CHUNK_SIZE = 100;
 
 	private static final Logger log = LoggerFactory.getLogger(RelabelService.class);
 
@@ -284,14 +284,15 @@ public class RelabelService {
 	 * Puts back to READY the chunks of unfinished relabelling jobs that a node took (QUEUED or IN_PROGRESS) and has not
 	 * touched for {@code staleAfter}: HAPI's batch messages travel in memory here, so a chunk whose node was killed
 	 * would wait forever. The next maintenance pass queues them again; a chunk done twice changes nothing twice (see
-	 * {@link RelabelResourcesStep}). The report step's chunks are left to HAPI. Returns how many were put back.
+	 * {@link RelabelResourcesStep}). The report step's chunks are left to HAPI. A chunk put back counts as touched now,
+	 * so one still waiting for a worker is not put back again at every sweep. Returns how many were put back.
 	 */
 	public int requeueStaleChunks(Duration staleAfter) {
 		int requeued = 0;
 		for (JobInstance job : jobs.getJobInstancesByJobDefinitionIdAndStatuses(
 				JOB_ID, EnumSet.of(StatusEnum.QUEUED, StatusEnum.IN_PROGRESS, StatusEnum.ERRORED), 10, 0)) {
 			requeued += jdbc.update("""
-					UPDATE bt2_work_chunk SET stat = 'READY'
+					UPDATE bt2_work_chunk SET stat = 'READY', update_time = now()
 					WHERE instance_id = ? AND tgt_step_id <> 'report' AND stat IN ('QUEUED', 'IN_PROGRESS')
 					  AND coalesce(update_time, start_time, create_time) < now() - make_interval(secs => ?)""",
 					job.getInstanceId(), (double) staleAfter.toSeconds());
