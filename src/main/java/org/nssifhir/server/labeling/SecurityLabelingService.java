@@ -121,6 +121,15 @@ public class SecurityLabelingService {
 		return !NOT_LABELLED.contains(resourceType);
 	}
 
+	private static final String TRANSACTION_BUNDLE = SecurityLabelingService.class.getName() + ".transaction";
+
+	/** Keeps the transaction Bundle with the request (whose entries' sub-requests share its user data). */
+	static void rememberTransaction(org.hl7.fhir.instance.model.api.IBaseBundle bundle, RequestDetails request) {
+		if (request != null && bundle instanceof Bundle b) {
+			org.nssifhir.server.support.RequestScoped.put(request, TRANSACTION_BUNDLE, b);
+		}
+	}
+
 	/** Labels the resource in place. {@code previous} is the stored version on an update, else null. */
 	public void label(IBaseResource resource, IBaseResource previous, RequestDetails request, TransactionDetails transaction) {
 		if (!(resource instanceof Resource r)) {
@@ -436,7 +445,10 @@ public class SecurityLabelingService {
 		 * {@code identifier} parameter) the one entry of that type carrying that identifier.
 		 */
 		Optional<Resource> conditionalEntry(String reference) {
-			if (request == null || !(request.getResource() instanceof Bundle bundle)) {
+			Bundle bundle = request == null ? null
+					: request.getResource() instanceof Bundle b ? b
+					: org.nssifhir.server.support.RequestScoped.get(request, TRANSACTION_BUNDLE) instanceof Bundle b ? b : null;
+			if (bundle == null) {
 				return Optional.empty();
 			}
 			int question = reference.indexOf('?');
