@@ -139,7 +139,17 @@ final class NssiSchema {
 						    last_failure_at timestamptz NOT NULL,
 						    locked_until timestamptz)"""),
 				// the optional second step of sign-in (security/enrolment/Totp): the authenticator app's shared secret
-				sql("20261206.5", "ALTER TABLE nssi_account ADD COLUMN totp_secret varchar(64)"));
+				sql("20261206.5", "ALTER TABLE nssi_account ADD COLUMN totp_secret varchar(64)"),
+				// relabelling stored data (relabel/): the labelling rules' fingerprint last applied and the job that applies
+				// it; one row, locked by the node that decides whether to start the job (so one node does)
+				sql("20261206.50", """
+						CREATE TABLE nssi_relabel_state (
+						    id smallint NOT NULL PRIMARY KEY CHECK (id = 1),
+						    fingerprint char(64),
+						    job_id varchar(100),
+						    submitted_at timestamptz,
+						    completed_at timestamptz)"""),
+				sql("20261206.51", "INSERT INTO nssi_relabel_state (id) VALUES (1)"));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

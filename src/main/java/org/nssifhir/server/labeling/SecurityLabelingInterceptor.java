@@ -25,6 +25,16 @@ public class SecurityLabelingInterceptor {
 		this.labeling = labeling;
 	}
 
+	/**
+	 * The transaction being processed, kept with the request: HAPI hands each entry to the DAO with a sub-request
+	 * that does not carry the Bundle, and stores conditional creates after the other entries, so a conditional
+	 * reference to one ({@code Patient?identifier=…}) is resolved against the Bundle itself.
+	 */
+	@Hook(value = Pointcut.STORAGE_TRANSACTION_PROCESSING, order = ORDER)
+	public void transaction(org.hl7.fhir.instance.model.api.IBaseBundle bundle, RequestDetails request) {
+		SecurityLabelingService.rememberTransaction(bundle, request);
+	}
+
 	@Hook(value = Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED, order = ORDER)
 	public void created(IBaseResource resource, RequestDetails request, TransactionDetails transaction) {
 		labeling.label(resource, null, request, transaction);

@@ -77,6 +77,13 @@ public class SecurityLabelingService {
 
 	static final int AGE_OF_MAJORITY = 18;
 
+	/**
+	 * The version of the rules' code (this class and what it calls). Raise it when a change makes the same resource
+	 * labelled differently: with the sensitive-category ValueSets it makes the rules' fingerprint
+	 * ({@link SensitiveCategories#fingerprint()}), and a new fingerprint relabels the stored data at startup.
+	 */
+	public static final String RULES_VERSION = "2026-12-06.1";
+
 	/** v3-Confidentiality, lowest to highest. */
 	private static final List<String> CONFIDENTIALITY_ORDER = List.of("U", "L", "M", "N", "R", "V");
 	private static final int RESTRICTED_LEVEL = CONFIDENTIALITY_ORDER.indexOf(SecurityLabels.RESTRICTED);
@@ -109,6 +116,20 @@ public class SecurityLabelingService {
 		this.itemCodes = itemCodes;
 	}
 
+	/** Whether resources of this type are ever labelled by content (definitions, people, places and infrastructure are not). */
+	public static boolean labelsType(String resourceType) {
+		return !NOT_LABELLED.contains(resourceType);
+	}
+
+	private static final String TRANSACTION_BUNDLE = SecurityLabelingService.class.getName() + ".transaction";
+
+	/** Keeps the transaction Bundle with the request (whose entries' sub-requests share its user data). */
+	static void rememberTransaction(org.hl7.fhir.instance.model.api.IBaseBundle bundle, RequestDetails request) {
+		if (request != null && bundle instanceof Bundle b) {
+			org.nssifhir.server.support.RequestScoped.put(request, TRANSACTION_BUNDLE, b);
+		}
+	}
+
 	/** Labels the resource in place. {@code previous} is the stored version on an update, else null. */
 	public void label(IBaseResource resource, IBaseResource previous, RequestDetails request, TransactionDetails transaction) {
 		if (!(resource instanceof Resource r)) {
@@ -116,6 +137,9 @@ public class SecurityLabelingService {
 		}
 		WriteContext context = new WriteContext(request, transaction);
 		context.remember(r);
+		if (previous instanceof Resource p) {
+			keepPreviousLabels(r, p, request);
+		}
 		if (NOT_LABELLED.contains(r.fhirType())) {
 			return;
 		}
@@ -144,6 +168,34 @@ public class SecurityLabelingService {
 			meta.addTag(RULE_SYSTEM, RULE_ADOLESCENT, null);
 		}
 	}
+
+	/**
+	 * An update stores exactly the labels the resource ends up with. HAPI keeps a previous version's security labels
+	 * that the new one lacks (unless the request asks for a snapshot), which would leave a replaced confidentiality
+	 * beside the new one (N beside R: two confidentialities, the lower one read by anyone who looks at the first).
+	 * So the previous version's labels are copied into the resource (what HAPI would keep anyway), except its
+	 * confidentiality when the resource states one (the rules then decide: never below the previous level), and
+	 * HAPI is told to store the result as it is ({@code X-Meta-Snapshot-Mode: SECURITY_LABEL}). The header stays on
+	 * the request, so every later update in the same transaction is stored the same way; each goes through here.
+	 */
+	private static void keepPreviousLabels(Resource r, Resource previous, RequestDetails request) {
+		Meta meta = r.getMeta();
+		boolean ownConfidentiality = confidentiality(r) >= 0;
+		for (Coding label : previous.getMeta().getSecurity()) {
+			boolean isConfidentiality = SecurityLabels.CONFIDENTIALITY_SYSTEM.equals(label.getSystem());
+			boolean present = meta.getSecurity().stream().anyMatch(c -> java.util.Objects.equals(c.getSystem(), label.getSystem())
+					&& java.util.Objects.equals(c.getCode(), label.getCode()));
+			if ((!isConfidentiality || !ownConfidentiality) && !present) {
+				meta.addSecurity(label.copy());
+			}
+		}
+		if (request != null && !request.getHeaders(META_SNAPSHOT_MODE).contains(SNAPSHOT_SECURITY_LABELS)) {
+			request.addHeader(META_SNAPSHOT_MODE, SNAPSHOT_SECURITY_LABELS);
+		}
+	}
+
+	private static final String META_SNAPSHOT_MODE = ca.uhn.fhir.jpa.model.util.JpaConstants.HEADER_META_SNAPSHOT_MODE;
+	private static final String SNAPSHOT_SECURITY_LABELS = "SECURITY_LABEL";
 
 	/** The rules the resource's own content (and, at the top level, what it points at) matches. */
 	Set<String> classify(Resource r, WriteContext context, boolean followReferences) {
@@ -323,7 +375,12 @@ public class SecurityLabelingService {
 				SearchParameterMap map = matchUrlService.translateMatchUrl(value, definition);
 				map.setLoadSynchronousUpTo(2);
 				List<IBaseResource> found = daoRegistry.getResourceDao(type).search(map, new SystemRequestDetails()).getResources(0, 2);
-				return found.size() == 1 ? Optional.of((Resource) found.get(0)) : Optional.empty();
+				if (found.size() == 1) {
+					return Optional.of((Resource) found.get(0));
+				}
+				// not stored yet: an entry of this transaction that HAPI has not reached (it stores conditional creates
+				// after the other entries), named by its conditional create or update URL or by its identifier
+				return found.isEmpty() ? context.conditionalEntry(value) : Optional.empty();
 			}
 			IdType id = new IdType(value);
 			if (!id.hasResourceType() || !id.hasIdPart() || id.isAbsolute() || !daoRegistry.isResourceTypeSupported(id.getResourceType())) {
@@ -380,6 +437,57 @@ public class SecurityLabelingService {
 				}
 			}
 			return Optional.empty();
+		}
+
+		/**
+		 * The entry of the request's transaction that a conditional reference ({@code Patient?identifier=s|v}) names:
+		 * a conditional create whose {@code ifNoneExist} is that query, a conditional update to that URL, or (a lone
+		 * {@code identifier} parameter) the one entry of that type carrying that identifier.
+		 */
+		Optional<Resource> conditionalEntry(String reference) {
+			Bundle bundle = request == null ? null
+					: request.getResource() instanceof Bundle b ? b
+					: org.nssifhir.server.support.RequestScoped.get(request, TRANSACTION_BUNDLE) instanceof Bundle b ? b : null;
+			if (bundle == null) {
+				return Optional.empty();
+			}
+			int question = reference.indexOf('?');
+			String type = reference.substring(0, question);
+			String query = decode(reference.substring(question + 1));
+			List<Resource> matches = new java.util.ArrayList<>();
+			for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+				Resource resource = entry.getResource();
+				if (resource == null || !type.equals(resource.fhirType())) {
+					continue;
+				}
+				String ifNoneExist = entry.getRequest().getIfNoneExist();
+				String url = entry.getRequest().getUrl();
+				boolean named = (ifNoneExist != null && query.equals(decode(ifNoneExist.substring(ifNoneExist.indexOf('?') + 1))))
+						|| (url != null && url.contains("?") && query.equals(decode(url.substring(url.indexOf('?') + 1))))
+						|| hasIdentifier(resource, query);
+				if (named) {
+					matches.add(resource);
+				}
+			}
+			return matches.size() == 1 ? Optional.of(matches.get(0)) : Optional.empty();
+		}
+
+		private static String decode(String text) {
+			return java.net.URLDecoder.decode(text, java.nio.charset.StandardCharsets.UTF_8);
+		}
+
+		/** Whether the query is one {@code identifier=[system|]value} that the resource carries. */
+		private static boolean hasIdentifier(Resource resource, String query) {
+			if (!query.startsWith("identifier=") || query.contains("&")) {
+				return false;
+			}
+			String token = query.substring("identifier=".length());
+			int bar = token.indexOf('|');
+			String system = bar < 0 ? null : token.substring(0, bar);
+			String value = bar < 0 ? token : token.substring(bar + 1);
+			List<Identifier> identifiers = resource instanceof Patient p ? p.getIdentifier()
+					: resource instanceof org.hl7.fhir.r4.model.Practitioner pr ? pr.getIdentifier() : List.of();
+			return identifiers.stream().anyMatch(i -> value.equals(i.getValue()) && (system == null || system.isEmpty() || system.equals(i.getSystem())));
 		}
 
 		Optional<Resource> bundleEntry(String reference) {

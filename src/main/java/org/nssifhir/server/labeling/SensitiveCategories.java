@@ -43,9 +43,21 @@ public final class SensitiveCategories {
 	}
 
 	private final List<Category> categories;
+	private final String fingerprint;
 
-	private SensitiveCategories(List<Category> categories) {
+	private SensitiveCategories(List<Category> categories, String fingerprint) {
 		this.categories = categories;
+		this.fingerprint = fingerprint;
+	}
+
+	/**
+	 * What the labelling rules are, as a SHA-256 over {@link SecurityLabelingService#RULES_VERSION} and the category
+	 * ValueSets as shipped (their compose, whatever their formatting): a new package whose sensitive categories
+	 * changed, or a new server whose rules code changed, has another fingerprint, and the stored data is relabelled
+	 * ({@code relabel/}).
+	 */
+	public String fingerprint() {
+		return fingerprint;
 	}
 
 	public static SensitiveCategories from(ConformancePackage pkg) {
@@ -62,11 +74,13 @@ public final class SensitiveCategories {
 			}
 		}
 		List<Category> categories = new ArrayList<>();
+		StringBuilder rules = new StringBuilder(SecurityLabelingService.RULES_VERSION);
 		CATEGORIES.forEach((id, rule) -> {
 			JsonNode vs = valueSets.get(NssiCanonicals.BASE + "/ValueSet/" + id);
 			if (vs == null) {
 				throw new IllegalStateException("The FHIR package has no ValueSet " + id + ": security labelling cannot start without it");
 			}
+			rules.append('\n').append(id).append('=').append(rule).append('=').append(vs.path("compose"));
 			Set<String> exact = new HashSet<>();
 			List<String> prefixes = new ArrayList<>();
 			for (JsonNode include : vs.path("compose").path("include")) {
@@ -85,7 +99,16 @@ public final class SensitiveCategories {
 			}
 			categories.add(new Category(rule, Set.copyOf(exact), List.copyOf(prefixes)));
 		});
-		return new SensitiveCategories(List.copyOf(categories));
+		return new SensitiveCategories(List.copyOf(categories), sha256(rules.toString()));
+	}
+
+	private static String sha256(String text) {
+		try {
+			return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+					.digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+		} catch (java.security.NoSuchAlgorithmException e) {
+			throw new IllegalStateException(e);
+		}
 	}
 
 	/** The rule of the first category the code belongs to, if any. */

@@ -40,6 +40,10 @@ public enum ErrorCode {
 	ACTIVE_PLAN_EXISTS(505, 409, "`$apply` with `persist=true`: the patient already has an active DBT or CBT plan"),
 	// safety escalation (escalation/)
 	ESCALATION_TASK_UNDOCUMENTED(601, 422, "an escalation Task set to `completed` without a documented risk assessment (a `Task.output` referencing a RiskAssessment, Procedure, QuestionnaireResponse, Observation, ClinicalImpression or DocumentReference)"),
+	// relabelling stored data (relabel/)
+	RELABEL_NOT_ALLOWED(701, 403, "`$nssi-relabel` and `$nssi-relabel-status` are for a backend services client (a system scope that updates every type)"),
+	RELABEL_ALREADY_RUNNING(702, 409, "`$nssi-relabel`: a relabelling job has not finished (its id is named: poll `$nssi-relabel-status`)"),
+	RELABEL_JOB_NOT_FOUND(703, 404, "`$nssi-relabel-status`: no relabelling job with this id"),
 	// integration (bulk export, CDS Hooks)
 	BULK_EXPORT_NOT_ALLOWED(801, 403, "bulk export not allowed for this token or these types"),
 	BULK_EXPORT_NOT_FOUND(802, 404, "no such export for this client"),
