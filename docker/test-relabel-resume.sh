@@ -140,7 +140,12 @@ job=$(job_id_other_than "$job0")
 s=$SECONDS
 while true; do
   read -r st done_ all examined _ _ < <(status "$job" || echo "? 0 0 0 - -")
-  if [[ $all =~ ^[0-9]+$ && $done_ =~ ^[0-9]+$ ]] && (( all > 0 && done_ >= 1 && done_ < all )); then break; fi
+  # kill once some resources are already relabelled (so "exactly once" below shows finished work is not redone)
+  # and chunks remain (so the restart has work to resume)
+  if [[ $all =~ ^[0-9]+$ && $done_ =~ ^[0-9]+$ ]] && (( all > 0 && done_ >= 1 && done_ < all )) \
+    && (( $(psql_ -c "SELECT count(*) FROM hfj_resource WHERE res_type IN ('Condition','Observation') AND res_ver = 2") > 0 )); then
+    break
+  fi
   [[ $st != COMPLETED ]] || { say "FAIL: the job completed before it could be killed (seed more: SEED_PATIENTS)"; exit 1; }
   (( SECONDS - s < 300 )) || { say "FAIL: no relabel chunk done after 300 s ($st $done_/$all)"; exit 1; }
   sleep 0.3
@@ -149,6 +154,7 @@ kill -9 "$server"; wait "$server" 2>/dev/null || true; server=
 killed_at=$(psql_ -c "SELECT count(*) FILTER (WHERE stat = 'COMPLETED') || '/' || count(*) FROM bt2_work_chunk WHERE instance_id = '$job' AND tgt_step_id = 'relabel'")
 relabelled_before=$(psql_ -c "SELECT count(*) FROM hfj_resource WHERE res_type IN ('Condition','Observation') AND res_ver = 2")
 say "killed (-9) with relabel chunks $killed_at done, $relabelled_before resources relabelled, after $((SECONDS - s)) s"
+(( relabelled_before > 0 )) || { say "FAIL: killed before any resource was relabelled: the test would not show finished work is kept"; exit 1; }
 
 # 4. start again: the job resumes and completes
 start_server
