@@ -1,6 +1,16 @@
 package org.nssifhir.server.labeling;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.nssifhir.server.labeling.EhrTestData.ICD;
+import static org.nssifhir.server.labeling.EhrTestData.ICD_OID;
+import static org.nssifhir.server.labeling.EhrTestData.LOINC;
+import static org.nssifhir.server.labeling.EhrTestData.LOINC_OID;
+import static org.nssifhir.server.labeling.EhrTestData.MRN;
+import static org.nssifhir.server.labeling.EhrTestData.SNOMED;
+import static org.nssifhir.server.labeling.EhrTestData.post;
+import static org.nssifhir.server.labeling.EhrTestData.security;
+import static org.nssifhir.server.labeling.EhrTestData.tagged;
+import static org.nssifhir.server.labeling.EhrTestData.uuid;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
@@ -43,23 +53,7 @@ import org.nssifhir.server.support.SecurityLabels;
  */
 class StandardCodedDataIT extends BaseIT {
 
-	private static final String ICD = "http://hl7.org/fhir/sid/icd-10-cm";
-	private static final String ICD_OID = "urn:oid:2.16.840.1.113883.6.90";
-	private static final String SNOMED = "http://snomed.info/sct";
-	private static final String LOINC = "http://loinc.org";
-	private static final String LOINC_OID = "urn:oid:2.16.840.1.113883.6.1";
-	private static final String HTEST = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 	private static final String RULES = SecurityLabelingService.RULE_SYSTEM;
-	private static final String MRN = "urn:example:ehr-mrn";
-
-	private static <T extends Resource> T tagged(T r) {
-		r.getMeta().addSecurity(HTEST, "HTEST", null);
-		return r;
-	}
-
-	private static String uuid() {
-		return "urn:uuid:" + UUID.randomUUID();
-	}
 
 	private static Condition condition(String subject, Coding... codes) {
 		Condition c = tagged(new Condition());
@@ -70,12 +64,6 @@ class StandardCodedDataIT extends BaseIT {
 			c.getCode().addCoding(code);
 		}
 		return c;
-	}
-
-	private static Bundle.BundleEntryComponent post(Bundle bundle, String fullUrl, Resource resource) {
-		Bundle.BundleEntryComponent entry = bundle.addEntry().setFullUrl(fullUrl).setResource(resource);
-		entry.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl(resource.fhirType());
-		return entry;
 	}
 
 	private static Observation phq9Item9(String subject, org.hl7.fhir.r4.model.Type value) {
@@ -110,12 +98,7 @@ class StandardCodedDataIT extends BaseIT {
 
 	/** The alerts' own Tasks: a minor's alert also raises a safeguarding Task (issue 19, item 8), counted apart. */
 	private List<Task> alertTasks(String patientId) {
-		return search(Task.class, patientId).stream().filter(t -> t.getCode().getCoding().stream()
-				.noneMatch(c -> org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM.equals(c.getSystem()) && "safeguarding-review".equals(c.getCode()))).toList();
-	}
-
-	private static List<String> security(Resource r) {
-		return r.getMeta().getSecurity().stream().map(c -> c.getSystem() + "|" + c.getCode()).toList();
+		return EhrTestData.alertTasks(search(Task.class, patientId));
 	}
 
 	private static List<String> rules(Resource r) {
