@@ -86,22 +86,23 @@ final class OwnCodeSystemsValidationSupport implements IValidationSupport {
 	@Override
 	public CodeValidationResult validateCode(ValidationSupportContext context, ConceptValidationOptions options, String system,
 			String code, String display, String valueSetUrl) {
-		return unknown(system, code);
+		return unknown(system, code, valueSetUrl);
 	}
 
 	@Override
 	public CodeValidationResult validateCodeInValueSet(ValidationSupportContext context, ConceptValidationOptions options,
 			String system, String code, String display, IBaseResource valueSet) {
-		return unknown(system, code);
+		return unknown(system, code, valueSet == null ? null : fhirContext.newTerser().getSinglePrimitiveValueOrNull(valueSet, "url"));
 	}
 
 	/** An error result when {@code code} is not in our complete CodeSystem {@code system}; otherwise null (not ours to say). */
-	CodeValidationResult unknown(String system, String code) {
+	CodeValidationResult unknown(String system, String code, String valueSetUrl) {
 		Set<String> known = system == null ? null : codes.get(system);
 		if (known == null || code == null || known.contains(code)) {
 			return null;
 		}
-		String message = "Unknown code '" + system + "#" + code + "': it is not in our CodeSystem " + system;
+		String message = "Unknown code '" + system + "#" + code + "': it is not in our CodeSystem " + system
+				+ (valueSetUrl == null ? "" : ", so not in the value set " + valueSetUrl);
 		return new CodeValidationResult()
 				.setSeverity(IssueSeverity.ERROR)
 				.setMessage(message)
