@@ -3,6 +3,7 @@ package org.nssifhir.server.conformance;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
+import ca.uhn.fhir.jpa.validation.JpaValidationSupportChain;
 import jakarta.persistence.EntityManagerFactory;
 import org.nssifhir.server.audit.AuditReferencesInterceptor;
 import org.springframework.context.annotation.Bean;
@@ -18,6 +19,19 @@ class ConformanceConfig {
 		return ConformancePackage.fromClasspath();
 	}
 
+	/**
+	 * First in HAPI's JPA validation support chain (writes, {@code $validate}, the write interceptor's validator):
+	 * an unknown code of our own CodeSystems is an error, see {@link OwnCodeSystemsValidationSupport}.
+	 */
+	@Bean
+	OwnCodeSystemsValidationSupport ownCodeSystemsValidationSupport(
+			FhirContext fhirContext, ConformancePackage conformancePackage, JpaValidationSupportChain chain) {
+		OwnCodeSystemsValidationSupport support = new OwnCodeSystemsValidationSupport(fhirContext, conformancePackage);
+		chain.addValidationSupport(0, support);
+		chain.invalidateCaches();
+		return support;
+	}
+
 	@Bean
 	AuditReferencesInterceptor auditReferencesInterceptor(
 			IInterceptorService interceptors, EntityManagerFactory entityManagerFactory, JpaStorageSettings storageSettings) {
@@ -29,7 +43,9 @@ class ConformanceConfig {
 
 	@Bean
 	NssiWriteInterceptor nssiWriteInterceptor(
-			FhirContext fhirContext, NssiProfileValidator validator, IInterceptorService interceptors) {
+			FhirContext fhirContext, NssiProfileValidator validator, IInterceptorService interceptors,
+			// not used here: asked for so the chain knows our codes before the first write is validated
+			OwnCodeSystemsValidationSupport ownCodes) {
 		NssiWriteInterceptor interceptor = new NssiWriteInterceptor(fhirContext, validator);
 		interceptors.registerInterceptor(interceptor);
 		return interceptor;

@@ -50,11 +50,12 @@ import org.nssifhir.server.support.ErrorCode;
  *       {@code beneficiary}), the one the access policy reads; being a performer or an asserter does not put a
  *       record in someone's compartment here. Another compartment is served when the target type has exactly one
  *       parameter for it; otherwise 400 {@code NSSI-0911}.</li>
- *   <li><b>{@code Prefer: handling=lenient}</b> on a search: parameters the server does not know are left out and
+ *   <li><b>{@code Prefer: handling=lenient}</b> on a search ({@code GET [type]?…} or {@code POST [type]/_search}): parameters the server does not know are left out and
  *       named in a warning (an OperationOutcome entry with {@code search.mode = outcome}, names only, never values).
  *       Without the header, or with {@code handling=strict}, an unknown parameter is refused with 400 as before: a
  *       misspelt filter on clinical data must not silently widen a search (FHIR leaves the default to the
- *       server).</li>
+ *       server). There is no system-level search here: {@code [base]?…} and {@code [base]/_search} get 400
+ *       {@code NSSI-0912} saying so (see {@link #refuseSystemSearch}).</li>
  *   <li><b>{@code $validate} with a Parameters body.</b> HAPI binds a body {@code profile} as the Java text of its
  *       datatype ({@code UriType[...]}), so the validator looked for a profile of that name and reported "Invalid
  *       profile"; and it validates the Parameters itself, with the resource only nested in it. The body's
@@ -93,6 +94,7 @@ public class ClientCompatibilityInterceptor {
 	public void route(RequestDetails request) {
 		routeTypedPageLink(request);
 		routeCompartmentSearch(request);
+		refuseSystemSearch(request);
 		applyLenientHandling(request);
 		unwrapValidateParameters(request);
 	}
@@ -155,9 +157,36 @@ public class ClientCompatibilityInterceptor {
 				+ " with the one you mean"));
 	}
 
+	/**
+	 * This server has no system-level search (HAPI JPA serves none here): {@code [base]?…} and {@code [base]/_search}
+	 * are refused with one clear answer, whatever {@code Prefer: handling} says, instead of HAPI's "base URL" or
+	 * "does not know how to handle" messages, which left a lenient client unsure whether its preference was ignored.
+	 * A bare GET of the base, paging links ({@code _getpages}) and transactions/batches (POST of a body) are not
+	 * searches and go on to HAPI.
+	 */
+	private static void refuseSystemSearch(RequestDetails request) {
+		if (request.getResourceName() != null || request.getId() != null || !readLike(request)
+				|| request.getParameters().containsKey(Constants.PARAM_PAGINGACTION)) {
+			return;
+		}
+		boolean postSearch = Constants.PARAM_SEARCH.equals(request.getOperation());
+		boolean getSearch = request.getOperation() == null && request.getRequestType() == RequestTypeEnum.GET && !request.getParameters().isEmpty();
+		if (postSearch || getSearch) {
+			String lenient = request.getHeader(Constants.HEADER_PREFER) != null
+					&& RestfulServerUtils.parsePreferHeader((IRestfulServer<?>) request.getServer(), request.getHeader(Constants.HEADER_PREFER))
+									.getHanding() == PreferHandlingEnum.LENIENT
+					? " (Prefer: handling=lenient does not change this: it applies to the parameters of a search this server has)"
+					: "";
+			throw new InvalidRequestException(ErrorCode.SYSTEM_SEARCH_UNSUPPORTED.message("this server has no system-level search"
+					+ " ([base]?… or [base]/_search); search one resource type, [base]/[type]?… or [base]/[type]/_search" + lenient));
+		}
+	}
+
 	private void applyLenientHandling(RequestDetails request) {
 		String prefer = request.getHeader(Constants.HEADER_PREFER);
-		if (prefer == null || request.getResourceName() == null || request.getId() != null || request.getOperation() != null
+		// a type-level search, by GET or by POST [type]/_search (HAPI reads the form body into the parameters)
+		if (prefer == null || request.getResourceName() == null || request.getId() != null
+				|| !(request.getOperation() == null || Constants.PARAM_SEARCH.equals(request.getOperation()))
 				|| !readLike(request) || request.getParameters().containsKey(Constants.PARAM_PAGINGACTION)
 				|| !request.getFhirContext().getResourceTypes().contains(request.getResourceName())) {
 			return;

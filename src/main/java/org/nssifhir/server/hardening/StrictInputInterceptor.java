@@ -331,10 +331,22 @@ public class StrictInputInterceptor {
 		try {
 			resource = parser.parseResource(new String(body, charset));
 		} catch (DataFormatException | IllegalArgumentException | IllegalStateException e) {
+			if (encoding == EncodingEnum.JSON) {
+				failingEntry(body);
+			}
 			throw invalidContent("The resource is not valid FHIR: " + e.getMessage());
 		}
 		if (resource instanceof Bundle bundle) {
-			bundle.getEntry().stream().filter(e -> e.getResource() != null).forEach(e -> ResourceShapeChecks.check(fhirContext, e.getResource()));
+			for (int i = 0; i < bundle.getEntry().size(); i++) {
+				Bundle.BundleEntryComponent entry = bundle.getEntry().get(i);
+				if (entry.getResource() != null) {
+					try {
+						ResourceShapeChecks.check(fhirContext, entry.getResource());
+					} catch (InvalidRequestException refusal) {
+						throw inEntry(refusal.getMessage(), null, i, entry.getFullUrl());
+					}
+				}
+			}
 		} else {
 			ResourceShapeChecks.check(fhirContext, resource);
 		}
@@ -520,6 +532,62 @@ public class StrictInputInterceptor {
 			issue.addExpression(element.group(1) != null ? element.group(1) : element.group(2));
 		}
 		return new InvalidRequestException(ErrorCode.INVALID_RESOURCE_CONTENT.message(message), outcome);
+	}
+
+	/**
+	 * A Bundle whose JSON does not parse: HAPI's parser names the element but not the entry, so each entry's resource
+	 * is parsed on its own and the first that fails is named as a refused transaction entry is named (see
+	 * {@code fhir.ClientCompatibilityInterceptor}): {@code Bundle.entry[i]} as location and first expression, the
+	 * {@code fullUrl} in the diagnostics. Returns normally when the body is no Bundle or no single entry fails (the
+	 * Bundle's own elements are wrong): the caller then reports the error without an entry.
+	 */
+	private void failingEntry(byte[] body) {
+		com.fasterxml.jackson.databind.JsonNode root;
+		try {
+			root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+		} catch (IOException e) {
+			return;
+		}
+		if (root == null || !"Bundle".equals(root.path("resourceType").asText()) || !root.path("entry").isArray()) {
+			return;
+		}
+		IParser parser = fhirContext.newJsonParser().setParserErrorHandler(new StrictErrorHandler());
+		for (int i = 0; i < root.path("entry").size(); i++) {
+			com.fasterxml.jackson.databind.JsonNode entry = root.path("entry").get(i);
+			if (!entry.path("resource").isObject()) {
+				continue;
+			}
+			try {
+				parser.parseResource(entry.path("resource").toString());
+			} catch (DataFormatException | IllegalArgumentException | IllegalStateException e) {
+				String fullUrl = entry.path("fullUrl").isTextual() ? entry.path("fullUrl").asText() : null;
+				throw inEntry(ErrorCode.INVALID_RESOURCE_CONTENT.message("The resource is not valid FHIR: " + e.getMessage()),
+						elementOf(e.getMessage()), i, fullUrl);
+			}
+		}
+	}
+
+	private static String elementOf(String message) {
+		var element = PARSER_ELEMENT.matcher(String.valueOf(message));
+		return element.find() ? (element.group(1) != null ? element.group(1) : element.group(2)) : null;
+	}
+
+	/** A refusal of one entry of a posted Bundle, named as {@code ClientCompatibilityInterceptor} names refused transaction entries. */
+	private static InvalidRequestException inEntry(String message, String element, int index, String fullUrl) {
+		String path = "Bundle.entry[" + index + "]";
+		String diagnostics = message + " [" + path + (fullUrl == null || fullUrl.isBlank() ? "" : ", fullUrl " + fullUrl)
+				+ "; nothing in the Bundle was processed]";
+		org.hl7.fhir.r4.model.OperationOutcome outcome = new org.hl7.fhir.r4.model.OperationOutcome();
+		var issue = outcome.addIssue()
+				.setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
+				.setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.STRUCTURE)
+				.setDiagnostics(diagnostics);
+		issue.addLocation(path);
+		issue.addExpression(path);
+		if (element != null) {
+			issue.addExpression(element);
+		}
+		return new InvalidRequestException(diagnostics, outcome);
 	}
 
 	private static InvalidRequestException invalid(ErrorCode code, String message) {

@@ -62,7 +62,8 @@ public enum ErrorCode {
 	REQUEST_REJECTED(908, 400, "request refused below HAPI (URL rejected by the firewall; Tomcat's own refusals keep Tomcat's status)"),
 	UNPROCESSABLE_REQUEST(909, 400, "request HAPI could not process as sent (it would otherwise be a 500)"),
 	SEARCH_VALUE_INVALID(910, 400, "a search parameter's value is not valid for its type (the parameter and the value are named)"),
-	COMPARTMENT_SEARCH_UNSUPPORTED(911, 400, "compartment search this server cannot answer as one search (the type is not in the compartment, or is in it through several parameters)");
+	COMPARTMENT_SEARCH_UNSUPPORTED(911, 400, "compartment search this server cannot answer as one search (the type is not in the compartment, or is in it through several parameters)"),
+	SYSTEM_SEARCH_UNSUPPORTED(912, 400, "system-level search (`[base]?…` or `[base]/_search`): this server searches one resource type at a time");
 
 	private final int number;
 	private final int httpStatus;

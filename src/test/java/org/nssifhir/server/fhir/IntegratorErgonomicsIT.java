@@ -18,6 +18,7 @@ import org.hl7.fhir.r4.model.CareTeam;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.Goal;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
@@ -42,6 +43,7 @@ import org.nssifhir.server.support.ErrorCode;
 class IntegratorErgonomicsIT extends BaseIT {
 
 	private static final String HTEST = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+	private static final String CONCEPTS = "https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs";
 	private static final String EPISODE = "https://nssi-fhir.org/fhir/StructureDefinition/nssi-episode";
 
 	private String victim;
@@ -353,6 +355,114 @@ class IntegratorErgonomicsIT extends BaseIT {
 		}
 		HttpResponse<String> stored = send("POST", "/Observation", full(), json(episode), Map.of());
 		assertThat(stored.statusCode()).as(stored.body()).isEqualTo(201);
+	}
+
+	// ---------------------------------------------------------------- 8. unknown codes of our own CodeSystems
+
+	@Test
+	void unknownCodeOfOurOwnCodeSystem_inAnExtensibleBinding_refusedOnWriteAndByValidate() throws Exception {
+		// a typo of our own function code: the binding is extensible (EHRs send SNOMED CT there), the code system is ours
+		String typo = "function-relief-distresss";
+		Observation episode = episodeOf(victim, unique("typo"));
+		for (Observation.ObservationComponentComponent c : episode.getComponent()) {
+			if (c.getCode().getCodingFirstRep().getCode().equals("function")) {
+				c.setValue(new org.hl7.fhir.r4.model.CodeableConcept(new Coding(CONCEPTS, typo, null)));
+			}
+		}
+		String identifier = episode.getIdentifierFirstRep().getValue();
+		HttpResponse<String> write = send("POST", "/Observation", full(), json(episode), Map.of());
+		assertThat(write.statusCode()).as(write.body()).isEqualTo(422);
+		assertThat(outcome(write).getIssue()).anySatisfy(i -> {
+			assertThat(i.getDiagnostics()).contains(typo).contains(CONCEPTS);
+			assertThat(i.getExpression()).extracting(Object::toString).anyMatch(e -> e.startsWith("Observation.component["));
+		});
+		assertThat(count("/Observation?identifier=urn:test:id%7C" + identifier)).isZero();
+		assertThat(errors(outcome(send("POST", "/Observation/$validate", full(), json(episode), Map.of())))).anyMatch(e -> e.contains(typo));
+
+		// a Goal that does not claim our profile but is classified to it, in a transaction: refused, the entry named
+		Goal goal = (Goal) fhirContext.newJsonParser()
+				.parseResource(Files.readString(Path.of("profiles/examples/Goal-nssi-example-goal-fewer-episodes-adolescent.json")));
+		goal.setId((String) null);
+		goal.getMeta().getProfile().clear();
+		goal.getMeta().getSecurity().removeIf(c -> !HTEST.equals(c.getSystem()));
+		goal.setSubject(new Reference("Patient/" + victim));
+		goal.setExpressedBy(new Reference("Patient/" + victim));
+		goal.getAddresses().clear();
+		goal.getDescription().getCodingFirstRep().setCode("goal-fewer-episodess");
+		String mrn = unique("mrn");
+		Patient patient = tagged(new Patient());
+		patient.addIdentifier().setSystem("urn:test:mrn").setValue(mrn);
+		Bundle tx = new Bundle().setType(Bundle.BundleType.TRANSACTION);
+		tx.addEntry().setFullUrl("urn:uuid:d0000000-0000-0000-0000-000000000001").setResource(patient)
+				.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Patient");
+		tx.addEntry().setFullUrl("urn:uuid:d0000000-0000-0000-0000-000000000002").setResource(goal)
+				.getRequest().setMethod(Bundle.HTTPVerb.POST).setUrl("Goal");
+		HttpResponse<String> r = send("POST", "", full(), json(tx), Map.of());
+		assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+		assertThat(r.body()).contains("goal-fewer-episodess").contains("Bundle.entry[1]");
+		assertThat(count("/Patient?identifier=urn:test:mrn%7C" + mrn)).isZero();
+
+		// the code spelt right is stored, and an EHR's SNOMED CT code there still is (extensible)
+		goal.getDescription().getCodingFirstRep().setCode("goal-fewer-episodes");
+		HttpResponse<String> right = send("POST", "/Goal", full(), json(goal), Map.of());
+		assertThat(right.statusCode()).as(right.body()).isEqualTo(201);
+		goal.getDescription().getCoding().clear();
+		goal.getDescription().addCoding(new Coding("urn:example:ehr-goal-codes", "fewer-self-harm", "EHR goal"));
+		HttpResponse<String> ehr = send("POST", "/Goal", full(), json(goal), Map.of());
+		assertThat(ehr.statusCode()).as(ehr.body()).isEqualTo(201);
+	}
+
+	// ---------------------------------------------------------------- 9. lenient handling beyond GET [type]
+
+	@Test
+	void preferLenient_onPostSearch_asOnGet_andSystemSearchRefusedExplicitly() throws Exception {
+		HttpRequest.Builder post = HttpRequest.newBuilder(URI.create(fhirBase() + "/Observation/_search"))
+				.header("Authorization", "Bearer " + full())
+				.header("Content-Type", "application/x-www-form-urlencoded")
+				.header("Prefer", "handling=lenient")
+				.POST(HttpRequest.BodyPublishers.ofString("subject=Patient/" + victim + "&not-a-parameter=x"));
+		HttpResponse<String> lenient = http.send(post.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(lenient.statusCode()).as(lenient.body()).isEqualTo(200);
+		Bundle bundle = fhirContext.newJsonParser().parseResource(Bundle.class, lenient.body());
+		assertThat(bundle.getEntry()).anyMatch(e -> e.getSearch().getMode() == Bundle.SearchEntryMode.OUTCOME
+				&& ((OperationOutcome) e.getResource()).getIssueFirstRep().getDiagnostics().contains("not-a-parameter"));
+		assertThat(bundle.getEntry()).anyMatch(e -> e.getResource() instanceof Observation);
+		HttpResponse<String> strict = http.send(post.setHeader("Prefer", "handling=strict").build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(strict.statusCode()).isEqualTo(400);
+
+		for (HttpResponse<String> system : List.of(
+				send("GET", "?_type=Observation&not-a-parameter=x", full(), null, Map.of("Prefer", "handling=lenient")),
+				send("GET", "?_type=Observation", full(), null, Map.of()),
+				http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/_search")).header("Authorization", "Bearer " + full())
+						.header("Content-Type", "application/x-www-form-urlencoded").header("Prefer", "handling=lenient")
+						.POST(HttpRequest.BodyPublishers.ofString("_type=Observation&not-a-parameter=x")).build(), HttpResponse.BodyHandlers.ofString()))) {
+			assertThat(system.statusCode()).as(system.body()).isEqualTo(400);
+			assertThat(outcome(system).getIssueFirstRep().getDiagnostics()).startsWith(ErrorCode.SYSTEM_SEARCH_UNSUPPORTED.code())
+					.contains("system-level search");
+		}
+	}
+
+	// ---------------------------------------------------------------- 10. parse error inside a transaction entry
+
+	@Test
+	void parseErrorInATransactionEntry_namesTheEntryAndTheElement() throws Exception {
+		String mrn = unique("mrn");
+		String body = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+				+ "{\"fullUrl\":\"urn:uuid:e0000000-0000-0000-0000-000000000001\",\"resource\":{\"resourceType\":\"Patient\","
+				+ "\"meta\":{\"security\":[{\"system\":\"" + HTEST + "\",\"code\":\"HTEST\"}]},"
+				+ "\"identifier\":[{\"system\":\"urn:test:mrn\",\"value\":\"" + mrn + "\"}]},"
+				+ "\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},"
+				+ "{\"fullUrl\":\"urn:uuid:e0000000-0000-0000-0000-000000000002\",\"resource\":{\"resourceType\":\"Observation\","
+				+ "\"status\":\"bogus\",\"code\":{\"text\":\"x\"},\"subject\":{\"reference\":\"urn:uuid:e0000000-0000-0000-0000-000000000001\"}},"
+				+ "\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}]}";
+		HttpResponse<String> r = send("POST", "", full(), body, Map.of());
+		assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+		OperationOutcome.OperationOutcomeIssueComponent issue = outcome(r).getIssueFirstRep();
+		assertThat(issue.getDiagnostics()).startsWith(ErrorCode.INVALID_RESOURCE_CONTENT.code()).contains("bogus")
+				.contains("Bundle.entry[1]").contains("urn:uuid:e0000000-0000-0000-0000-000000000002");
+		assertThat(issue.getExpression()).extracting(Object::toString).containsExactly("Bundle.entry[1]", "status");
+		assertThat(issue.getLocation()).extracting(Object::toString).containsExactly("Bundle.entry[1]");
+		assertThat(count("/Patient?identifier=urn:test:mrn%7C" + mrn)).isZero();
 	}
 
 	// ---------------------------------------------------------------- helpers
