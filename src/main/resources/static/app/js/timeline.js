@@ -13,11 +13,48 @@ const CARE = { "care-none": "No care needed", "care-self": "Self-care", "care-fi
 const INTENT_RISK = new Set(["intent-present", "intent-unsure"]);
 const INTENT = { "intent-none": "no intent to die", "intent-present": "some intent to die", "intent-unsure": "unsure about intent to die" };
 
+const SNOMED = "http://snomed.info/sct";
+const SNOMED_OID = "urn:oid:2.16.840.1.113883.6.96";
+const RECORDED_ELSEWHERE = "recorded by another system, intent not recorded";
+let inbound = null;
+
+/**
+ * The codes another system (an EHR) records a self-harm act with, from the server's ConceptMap
+ * nssi-inbound-episode (the same map the server's $nssi-summary reads), each with the intent its map target
+ * states (suicide attempt: intent-present) or none. Read once; if the map cannot be read, only our own episodes show.
+ */
+export function inboundEpisodeCodes(fhir) {
+  if (!inbound) {
+    inbound = fhir.request("ConceptMap/nssi-inbound-episode").then(map => {
+      const codes = new Map();
+      for (const group of map.group || []) {
+        if (group.target !== CS) continue;
+        for (const element of group.element || []) {
+          for (const target of element.target || []) {
+            if (target.code !== "nssi-episode" || ["disjoint", "unmatched"].includes(target.equivalence)) continue;
+            const product = (target.product || []).find(p => (p.property || "").endsWith(":suicidal-intent"));
+            codes.set(group.source + "|" + element.code, { display: element.display || element.code, intent: product ? product.value : null });
+          }
+        }
+      }
+      return codes;
+    }).catch(() => new Map());
+  }
+  return inbound;
+}
+
 export async function loadEpisodes(fhir) {
+  const mapped = await inboundEpisodeCodes(fhir);
+  // our code, and each mapped code in the canonical and OID forms of SNOMED CT (as the server matches them)
+  const tokens = [CS + "|nssi-episode"];
+  for (const key of mapped.keys()) {
+    tokens.push(key);
+    if (key.startsWith(SNOMED + "|")) tokens.push(SNOMED_OID + key.slice(SNOMED.length));
+  }
   const observations = await fhir.search("Observation?patient=" + encodeURIComponent(fhir.patientId)
-    + "&code=" + encodeURIComponent(CS + "|nssi-episode") + "&_sort=date&_count=200");
+    + "&code=" + tokens.map(encodeURIComponent).join(",") + "&_sort=date&_count=200");
   const labels = await displays(fhir, "nssi-method-vs");
-  const episodes = observations.filter(o => o.status !== "entered-in-error").map(parseEpisode).filter(e => e.date);
+  const episodes = observations.filter(o => o.status !== "entered-in-error").map(o => parseEpisode(o, mapped)).filter(e => e.date);
   // the ValueSet's display wins over whatever (or nothing) the recording system wrote
   episodes.forEach(e => e.methods.forEach(m => { m.label = labels.get(m.key) || m.label; }));
   return episodes;
@@ -31,10 +68,15 @@ function firstCoding(component) {
   return component && component.valueCodeableConcept && (component.valueCodeableConcept.coding || [])[0];
 }
 
-export function parseEpisode(obs) {
+export function parseEpisode(obs, mapped = new Map()) {
   const when = obs.effectiveDateTime || (obs.effectivePeriod && obs.effectivePeriod.start);
-  const methods = components(obs, "method").map(firstCoding).filter(Boolean)
-    .map(c => ({ key: c.system + "|" + c.code, label: c.display || c.code }));
+  const codings = (obs.code && obs.code.coding) || [];
+  const ours = codings.some(c => c.system === CS && c.code === "nssi-episode");
+  // an EHR's act code (e.g. SNOMED CT "Cutting self"): shown as the method, keyed like our method codes
+  const act = ours ? null : codings.map(c => ({ c, m: mapped.get((c.system === SNOMED_OID ? SNOMED : c.system) + "|" + c.code) })).find(x => x.m);
+  const methods = act
+    ? [{ key: SNOMED + "|" + act.c.code, label: act.c.display || act.m.display }]
+    : components(obs, "method").map(firstCoding).filter(Boolean).map(c => ({ key: c.system + "|" + c.code, label: c.display || c.code }));
   const care = firstCoding(components(obs, "care-level")[0]);
   const intent = firstCoding(components(obs, "suicidal-intent")[0]);
   const urge = components(obs, "urge-intensity")[0];
@@ -44,7 +86,9 @@ export function parseEpisode(obs) {
     date: when ? new Date(when) : null,
     methods: methods.length ? methods : [{ key: "unknown", label: "Method not recorded" }],
     care: care ? care.code : null,
-    intent: intent ? intent.code : null,
+    // another system's episode: intent only when its code states it (suicide attempt), never NSSI by default
+    intent: intent ? intent.code : act ? act.m.intent : null,
+    external: !ours,
     urge: urge && Number.isInteger(urge.valueInteger) ? urge.valueInteger : null,
   };
 }
@@ -77,6 +121,7 @@ export function describe(e) {
   if (e.care) parts.push(CARE[e.care] || e.care);
   if (e.urge !== null) parts.push("urge " + e.urge + "/10");
   if (e.intent) parts.push(INTENT[e.intent] || e.intent);
+  if (e.external) parts.push(e.intent ? "recorded by another system" : RECORDED_ELSEWHERE);
   return parts.join(" · ");
 }
 
@@ -236,7 +281,7 @@ export class Timeline {
       const tr = document.createElement("tr");
       tr.dataset.episode = e.id;
       for (const text of [fmtTime(e.date), e.methods.map(m => m.label).join(", "), e.care ? CARE[e.care] || e.care : "–",
-        e.intent ? INTENT[e.intent] || e.intent : "not recorded", e.urge === null ? "–" : e.urge + "/10"]) {
+        e.intent ? INTENT[e.intent] || e.intent : e.external ? RECORDED_ELSEWHERE : "not recorded", e.urge === null ? "–" : e.urge + "/10"]) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);

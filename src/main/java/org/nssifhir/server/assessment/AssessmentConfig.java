@@ -6,6 +6,7 @@ import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.Bundle;
+import org.nssifhir.server.conformance.ConformancePackage;
 import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.settings.NssiProperties;
@@ -44,8 +45,8 @@ class AssessmentConfig {
 	}
 
 	@Bean
-	EpisodeIndex episodeIndex(DataSource dataSource, PartitionSettings partitionSettings) {
-		return new EpisodeIndex(dataSource, partitionSettings);
+	EpisodeIndex episodeIndex(DataSource dataSource, PartitionSettings partitionSettings, ConformancePackage conformancePackage) {
+		return new EpisodeIndex(dataSource, partitionSettings, EpisodeIndex.episodeCodes(conformancePackage));
 	}
 
 	@Bean

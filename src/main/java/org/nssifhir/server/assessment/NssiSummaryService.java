@@ -109,17 +109,23 @@ public class NssiSummaryService {
 		List<LocalDate> dates = new ArrayList<>();
 		Map<String, Integer> methods = new LinkedHashMap<>();
 		Map<String, Integer> functions = new LinkedHashMap<>();
+		int nonSuicidal = 0;
 		long pid = episodeIndex.patientPid(patient.getIdPart()).orElseThrow();
 		for (EpisodeIndex.Episode episode : episodeIndex.episodes(pid)) {
 			if (episode.day().isAfter(today)) {
 				continue;
 			}
 			dates.add(episode.day());
+			if (episode.nonSuicidal()) {
+				nonSuicidal++;
+			}
 			episode.methods().forEach(m -> methods.merge(m, 1, Integer::sum));
 			episode.functions().forEach(f -> functions.merge(f, 1, Integer::sum));
 		}
 		dates.sort(Comparator.naturalOrder());
 		out.addParameter().setName("episodeCount").setValue(new IntegerType(dates.size()));
+		// the NSSI figure beside it: an EHR's self-harm episode of unrecorded intent is in episodeCount, not here
+		out.addParameter().setName("nssiEpisodeCount").setValue(new IntegerType(nonSuicidal));
 
 		LocalDate thisWeek = today.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY));
 		for (int w = 11; w >= 0; w--) {

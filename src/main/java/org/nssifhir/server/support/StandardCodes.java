@@ -42,6 +42,17 @@ public final class StandardCodes {
 		return ALIASES.getOrDefault(trimmed.toLowerCase(Locale.ROOT), trimmed);
 	}
 
+	/** Every URI a system is sent as: the canonical one and its known aliases (to match stored index rows). */
+	public static java.util.List<String> forms(String canonical) {
+		java.util.List<String> out = new java.util.ArrayList<>(java.util.List.of(canonical));
+		ALIASES.forEach((alias, target) -> {
+			if (target.equals(canonical)) {
+				out.add(alias);
+			}
+		});
+		return out;
+	}
+
 	/** The code in the form we compare: ICD-10-CM without the dot, upper case; others trimmed. */
 	public static String code(String system, String code) {
 		if (code == null) {

@@ -115,6 +115,33 @@ class ClinicianAppIT extends BaseIT {
 		}
 	}
 
+	/** Issue 18, inbound: an EHR's SNOMED CT-coded self-harm act is on the timeline, marked as of unknown intent. */
+	@Test
+	void anEpisodeAnotherSystemRecordedIsOnTheTimelineWithItsIntentNotRecorded() {
+		String patientId = seedPatient("Apptest");
+		episode(patientId, 20, CUTTING, "care-self", null);
+		Observation ehr = new Observation();
+		ehr.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		ehr.setStatus(Observation.ObservationStatus.FINAL);
+		ehr.getCode().addCoding(new Coding(NssiCanonicals.SNOMED, "284744004", "Burning self"));
+		ehr.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/" + patientId));
+		ehr.setEffective(new org.hl7.fhir.r4.model.DateTimeType(Date.from(Instant.now().minus(10, ChronoUnit.DAYS))));
+		client().create().resource(ehr).execute();
+
+		String base = "http://127.0.0.1:" + port;
+		WebDriver browser = Browsers.chromium(1366, 900);
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			launch(browser, wait, base, patientId);
+			assertThat(browser.findElement(By.id("episode-count")).getText()).isEqualTo("2");
+			assertThat(browser.findElements(By.cssSelector("#timeline-chart rect.episode"))).hasSize(2);
+			String table = browser.findElement(By.id("episode-table-body")).getDomProperty("textContent");
+			assertThat(table).contains("Burning self").contains("recorded by another system, intent not recorded");
+		} finally {
+			browser.quit();
+		}
+	}
+
 	private void launch(WebDriver browser, WebDriverWait wait, String base, String patientId) {
 		browser.get(base + "/smart/launcher");
 		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username")));

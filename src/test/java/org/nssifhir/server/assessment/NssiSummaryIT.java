@@ -106,6 +106,7 @@ class NssiSummaryIT extends BaseIT {
 		Parameters s = summary(client, patient, "2026-06-30");
 
 		assertThat(((IntegerType) s.getParameter("episodeCount").getValue()).getValue()).isEqualTo(7);
+		assertThat(((IntegerType) s.getParameter("nssiEpisodeCount").getValue()).getValue()).isEqualTo(7);
 		// ISO weeks, oldest first, from Monday 2026-04-13 to Monday 2026-06-29
 		List<ParametersParameterComponent> weeks = all(s, "week");
 		assertThat(weeks).hasSize(12);
@@ -139,6 +140,49 @@ class NssiSummaryIT extends BaseIT {
 		assertThat(((IntegerType) part(active, "activities")).getValue()).isEqualTo(3);
 		assertThat(((IntegerType) part(active, "activitiesCompleted")).getValue()).isEqualTo(1);
 		assertThat(((IntegerType) part(active, "activitiesInProgress")).getValue()).isEqualTo(1);
+	}
+
+	/** An Observation as an EHR sends a self-harm act: a SNOMED CT code, no component, none of our profile. */
+	private static Observation ehrObservation(IIdType patient, String day, String system, String code, Observation.ObservationStatus status) {
+		Observation obs = new Observation();
+		obs.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		obs.setStatus(status);
+		obs.getCode().addCoding(new Coding(system, code, null));
+		obs.setSubject(new Reference(patient));
+		obs.setEffective(new org.hl7.fhir.r4.model.DateTimeType(noon(day)));
+		return obs;
+	}
+
+	@Test
+	void episodesAnotherSystemCodedInSnomedCountAsSelfHarmButNotAsNssi() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		episode(client, patient, "2026-06-10", CUTTING, null); // ours, intent-none: NSSI
+		Observation.ObservationStatus fin = Observation.ObservationStatus.FINAL;
+		// cutting self, intent not recorded (ConceptMap nssi-inbound-episode)
+		client.create().resource(ehrObservation(patient, "2026-06-20", NssiCanonicals.SNOMED, "248073004", fin)).execute();
+		// intentionally harming self, the system in its OID form as CDA-derived interfaces send it
+		client.create().resource(ehrObservation(patient, "2026-06-22", "urn:oid:2.16.840.1.113883.6.96", "418420002", fin)).execute();
+		// suicide attempt: intent present by the code itself
+		client.create().resource(ehrObservation(patient, "2026-06-25", NssiCanonicals.SNOMED, "82313006", fin)).execute();
+		// entered in error: not an episode
+		client.create().resource(ehrObservation(patient, "2026-06-28", NssiCanonicals.SNOMED, "248073004",
+				Observation.ObservationStatus.ENTEREDINERROR)).execute();
+		// a SNOMED code the map does not hold (suicidal thoughts) is not an episode
+		client.create().resource(ehrObservation(patient, "2026-06-29", NssiCanonicals.SNOMED, "6471006", fin)).execute();
+
+		Parameters s = summary(client, patient, "2026-06-30");
+
+		assertThat(((IntegerType) s.getParameter("episodeCount").getValue()).getValue()).isEqualTo(4);
+		assertThat(((DateType) s.getParameter("lastEpisode").getValue()).getValueAsString()).isEqualTo("2026-06-25");
+		assertThat(((IntegerType) s.getParameter("daysSinceLastEpisode").getValue()).getValue()).isEqualTo(5);
+		assertThat(((IntegerType) part(s.getParameter("trend"), "recentCount")).getValue()).isEqualTo(4);
+		// NSSI: only our own episode, whose intent is recorded as none
+		assertThat(((IntegerType) s.getParameter("nssiEpisodeCount").getValue()).getValue()).isEqualTo(1);
+		// the EHR's code is what the act was, not a method component: methods stay those of recorded episodes
+		Map<String, Integer> methods = all(s, "method").stream().collect(Collectors.toMap(
+				m -> ((Coding) part(m, "code")).getCode(), m -> ((IntegerType) part(m, "count")).getValue()));
+		assertThat(methods).containsExactlyInAnyOrderEntriesOf(Map.of("248073004", 1));
 	}
 
 	@Test
