@@ -44,7 +44,8 @@ function readOnly(section, text) {
 
 async function open(fhir, patient, firstSummary) {
   showSections(true);
-  const timeline = new Timeline(document.getElementById("chart"), document.getElementById("tooltip"), document.getElementById("legend"));
+  const timeline = new Timeline(document.getElementById("chart"), document.getElementById("tooltip"), document.getElementById("legend"),
+    { editable: !fhir.glassBroken });
   const known = new Set();
   let loaded = false;
   let pending = firstSummary;
