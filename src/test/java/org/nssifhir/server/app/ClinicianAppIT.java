@@ -115,20 +115,34 @@ class ClinicianAppIT extends BaseIT {
 		}
 	}
 
+	/** Launches with the patient's id typed (the launcher's fallback for a patient it does not list). */
 	private void launch(WebDriver browser, WebDriverWait wait, String base, String patientId) {
-		launch(browser, wait, base, patientId, "Ada Apptest");
+		launch(browser, wait, base, patientId, null);
 	}
 
+	/** Launches from the built-in EHR launcher; with a name, the patient is picked from its list, not typed. */
 	private void launch(WebDriver browser, WebDriverWait wait, String base, String patientId, String name) {
 		browser.get(base + "/smart/launcher");
 		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username")));
+		// the sign-in page has the app's look (its stylesheet, header bar, 44 px fields) and passes axe-core
+		assertThat(browser.findElement(By.id("username")).getSize().getHeight()).isGreaterThanOrEqualTo(44);
+		assertThat(browser.findElement(By.cssSelector("header.site")).getCssValue("background-color")).isEqualTo("rgba(16, 48, 79, 1)");
+		Browsers.screenshot(browser, "clinician-app-sign-in");
 		Axe.check(browser, "sign-in");
 		browser.findElement(By.id("username")).sendKeys(CLINICIAN);
 		browser.findElement(By.id("password")).sendKeys(PASSWORD);
 		browser.findElement(By.cssSelector("button[type=submit]")).click();
-		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient"))).sendKeys(patientId);
-		// the launcher lists synthetic patients, newest first
-		assertThat(browser.findElement(By.tagName("main")).getText()).contains(name);
+		WebElement typed = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient")));
+		if (name == null) {
+			typed.sendKeys(patientId);
+		} else {
+			// the launcher lists synthetic patients by name, newest first: one is picked, no id typed
+			WebElement picked = browser.findElement(By.cssSelector("label[for='launch-p-" + patientId + "']"));
+			assertThat(picked.getText()).startsWith(name);
+			((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", picked);
+			picked.click();
+			assertThat(browser.findElement(By.id("launch-p-" + patientId)).isSelected()).isTrue();
+		}
 		new Select(browser.findElement(By.id("app"))).selectByValue(ClinicianApp.CLIENT_ID);
 		Browsers.screenshot(browser, "clinician-app-launcher");
 		Axe.check(browser, "launcher");
