@@ -4,6 +4,7 @@ import { CS, EPISODE_PROFILE } from "./config.js";
 import { FhirError } from "./fhir.js";
 import { expand } from "./terminology.js";
 import { announceRaised } from "./alerts.js";
+import { fmtTime } from "./timeline.js";
 import { h, field, choices, checked, select, selected, clearErrors, showError } from "./form-kit.js";
 
 // which field an issue belongs to: its expression/location or the profile's constraint key in the message
@@ -102,12 +103,27 @@ export class EpisodeForm {
     this.form.addEventListener("change", () => this.intentFollowUp());
     this.form.querySelector("#episode-cancel-edit").addEventListener("click", () => this.newEpisode(true));
     // "Edit" on an episode of the table (timeline.js)
-    window.addEventListener("nssi:edit-episode", event => this.edit(event.detail.id));
+    // "Correct a recorded episode": one list above the form (not a button per episode in the timeline's tab order)
+    const pick = document.getElementById("episode-pick");
+    document.getElementById("episode-pick-open").addEventListener("click", () => {
+      if (pick.value) this.edit(pick.value);
+      else pick.focus();
+    });
     this.newEpisode(false);
     this.form.addEventListener("submit", event => {
       event.preventDefault();
       this.submit();
     });
+  }
+
+  /** The recorded episodes offered for correction, newest first. */
+  setEpisodes(episodes) {
+    const pick = document.getElementById("episode-pick");
+    if (!pick) return;
+    const current = pick.value;
+    pick.replaceChildren(new Option("Choose an episode…", ""), ...[...episodes].sort((a, b) => b.date - a.date).slice(0, 50)
+      .map(e => new Option(fmtTime(e.date) + " · " + e.methods.map(m => m.label).join(", "), e.id)));
+    pick.value = current;
   }
 
   /** An empty form for a new episode, its date today, now (the usual case: recorded the day it is told). */

@@ -88,9 +88,8 @@ function el(name, attrs = {}, parent) {
 }
 
 export class Timeline {
-  constructor(container, tooltip, legend, { editable = false } = {}) {
+  constructor(container, tooltip, legend) {
     this.container = container;
-    this.editable = editable;
     this.tooltip = tooltip;
     this.legend = legend;
     this.episodes = [];
@@ -242,18 +241,6 @@ export class Timeline {
         td.textContent = text;
         tr.appendChild(td);
       }
-      const action = document.createElement("td");
-      if (this.editable) {
-        // correcting an episode happens in the form below (PUT with If-Match there)
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "edit-episode secondary";
-        button.textContent = "Edit";
-        button.setAttribute("aria-label", "Edit the episode of " + fmtTime(e.date));
-        button.addEventListener("click", () => window.dispatchEvent(new CustomEvent("nssi:edit-episode", { detail: { id: e.id } })));
-        action.append(button);
-      }
-      tr.appendChild(action);
       if (e.intent === "intent-present" || e.intent === "intent-unsure") tr.className = "intent-row";
       return tr;
     }));

@@ -357,10 +357,9 @@ class ClinicianAppIT extends BaseIT {
 					.map(e -> (Observation) e.getResource()).filter(Observation::hasNote).findFirst().orElseThrow();
 			assertThat(recorded.getNoteFirstRep().getText()).isEqualTo("After an argument at school; told her mother");
 
-			// correcting it from the episodes table
-			clickCentered(browser, browser.findElement(By.cssSelector("#episode-table summary")));
-			WebElement edit = browser.findElement(By.cssSelector("#episode-table-body tr[data-episode='" + recorded.getIdElement().getIdPart() + "'] button.edit-episode"));
-			clickCentered(browser, edit);
+			// correcting it: picked from the recorded episodes above the form
+			new Select(browser.findElement(By.id("episode-pick"))).selectByValue(recorded.getIdElement().getIdPart());
+			clickCentered(browser, browser.findElement(By.id("episode-pick-open")));
 			wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("episode-editing")));
 			assertThat(browser.findElement(By.id("episode-submit")).getText()).isEqualTo("Save changes");
 			assertThat(browser.findElement(By.id("episode-note")).getDomProperty("value")).isEqualTo("After an argument at school; told her mother");
@@ -471,13 +470,25 @@ class ClinicianAppIT extends BaseIT {
 	}
 
 	private void startDbt(WebDriver browser) {
-		WebElement start = browser.findElement(By.id("start-nssi-dbt"));
+		// the plan's options are asked first, nothing pre-chosen: starting without them says what is missing
+		WebElement start = browser.findElement(By.id("start-plan"));
+		clickCentered(browser, start);
+		assertThat(browser.findElement(By.id("plan-options-error")).getText()).contains("the therapy").contains("whether the family takes part");
+		clickCentered(browser, browser.findElement(By.cssSelector("label[for='plan-therapy-nssi-cbt']")));
+		assertThat(browser.findElement(By.id("plan-variant")).isDisplayed()).isTrue();
+		clickCentered(browser, browser.findElement(By.cssSelector("label[for='plan-therapy-nssi-dbt']")));
+		assertThat(browser.findElement(By.id("plan-variant")).isDisplayed()).isFalse();
+		clickCentered(browser, browser.findElement(By.cssSelector("label[for='plan-family-yes']")));
 		scrollTo(browser, browser.findElement(By.id("treatment")));
-		start.click();
+		Browsers.screenshot(browser, "clinician-app-plan-options");
+		Axe.check(browser, "clinician-app-plan-options");
+		clickCentered(browser, start);
 		WebElement plan = new WebDriverWait(browser, Duration.ofSeconds(120)).until(ExpectedConditions.visibilityOfElementLocated(By.id("treatment-plan")));
 		assertThat(plan.findElement(By.id("plan-title")).getText()).contains("DBT");
 		assertThat(plan.findElements(By.cssSelector("#plan-activities tbody tr"))).isNotEmpty();
 		assertThat(plan.findElement(By.id("plan-activities")).getText()).contains("Sessions").contains("skills");
+		// family involvement chosen: the adolescent DBT family activities are in the plan
+		assertThat(plan.findElement(By.id("plan-activities")).getText()).contains("Parent coaching");
 		assertThat(plan.findElements(By.cssSelector("#plan-goals li"))).isNotEmpty();
 		assertThat(plan.findElement(By.id("plan-figures")).getText()).contains("Sessions delivered: 0");
 		// the relapse-prevention plan (its own CarePlan, partOf the treatment plan) is shown with its parts
@@ -488,10 +499,40 @@ class ClinicianAppIT extends BaseIT {
 		scrollTo(browser, relapse);
 		Browsers.screenshot(browser, "clinician-app-relapse-plan");
 		safetyPlan(browser);
-		assertThat(browser.findElements(By.id("start-nssi-dbt"))).isEmpty();
+		assertThat(browser.findElements(By.id("start-plan"))).isEmpty();
 		scrollTo(browser, browser.findElement(By.id("treatment")));
 		Browsers.screenshot(browser, "clinician-app-dbt-plan");
 		Axe.check(browser, "clinician-app-treatment-plan");
+		whatIsDue(browser);
+	}
+
+	/**
+	 * Item 9: the plan says what is due (sessions behind their schedule, highlighted in the table) and its figures
+	 * follow a new episode without reloading the page. The plan is moved 8 weeks back, as if started then.
+	 */
+	private void whatIsDue(WebDriver browser) {
+		WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+		assertThat(browser.findElement(By.id("plan-due")).getText()).contains("Nothing overdue");
+		String planId = browser.findElement(By.id("treatment-plan")).getDomAttribute("data-plan");
+		org.hl7.fhir.r4.model.CarePlan plan = client().read().resource(org.hl7.fhir.r4.model.CarePlan.class).withId(planId).execute();
+		plan.getPeriod().setStart(Date.from(Instant.now().minus(56, ChronoUnit.DAYS)));
+		client().update().resource(plan).execute();
+
+		// a new episode recorded in the form: the plan below follows it
+		WebElement form = browser.findElement(By.id("episode-form"));
+		clickCentered(browser, form.findElement(By.xpath(".//label[text()='Cutting self']")));
+		clickCentered(browser, form.findElement(By.xpath(".//label[text()='No intent to die']")));
+		clickCentered(browser, browser.findElement(By.id("episode-submit")));
+		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("episode-result"), "Episode recorded"));
+		// the episode 40 days ago and this one are both since the (moved) start
+		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("plan-figures"), "2 since"));
+		WebElement due = browser.findElement(By.id("plan-due"));
+		assertThat(due.getDomAttribute("class")).contains("due-on");
+		assertThat(due.getText()).contains("What is due").contains("sessions expected by now").contains("no session yet");
+		assertThat(browser.findElements(By.cssSelector("#plan-activities tr.overdue"))).isNotEmpty();
+		scrollTo(browser, due);
+		Browsers.screenshot(browser, "clinician-app-plan-due");
+		Axe.check(browser, "clinician-app-plan-due");
 	}
 
 	/**
