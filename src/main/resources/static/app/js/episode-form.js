@@ -4,6 +4,7 @@ import { CS, EPISODE_PROFILE } from "./config.js";
 import { FhirError } from "./fhir.js";
 import { expand } from "./terminology.js";
 import { announceRaised } from "./alerts.js";
+import { fmtTime } from "./timeline.js";
 import { h, field, choices, checked, select, selected, clearErrors, showError } from "./form-kit.js";
 
 // which field an issue belongs to: its expression/location or the profile's constraint key in the message
@@ -31,6 +32,16 @@ function component(code, value) {
   return { code: { coding: [{ system: CS, code }] }, ...value };
 }
 
+/** A date as the value of a datetime-local input, in the browser's own time zone (to the minute). */
+export function localInputValue(date) {
+  const d = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return d.toISOString().substring(0, 16);
+}
+
+function codingOf(component) {
+  return component && component.valueCodeableConcept && (component.valueCodeableConcept.coding || [])[0];
+}
+
 function concept(option) {
   return { valueCodeableConcept: { coding: [{ system: option.system, code: option.code, display: option.display }] } };
 }
@@ -51,6 +62,7 @@ export class EpisodeForm {
         "nssi-function-vs", "nssi-substance-use-vs", "nssi-social-context-vs"].map(name => expand(this.fhir, name)));
     const when = h("input", { type: "datetime-local", name: "when", id: "episode-when", required: true });
     const urge = h("input", { type: "number", name: "urge", id: "episode-urge", inputmode: "numeric", min: 0, max: 10, step: 1 });
+    const note = h("textarea", { name: "note", id: "episode-note", rows: 3 });
     this.controls = {
       when,
       method: choices("method", "Method(s)", methods, { multiple: true, required: true }),
@@ -63,12 +75,16 @@ export class EpisodeForm {
       substance: select("substance", substances),
       context: select("context", contexts),
       disclosed: select("disclosed", [{ display: "Yes", value: true }, { display: "No", value: false }]),
+      note,
     };
     this.controls.care.id = "episode-care";
     this.controls.method.id = "episode-method";
     this.controls.intent.id = "episode-intent";
     const c = this.controls;
     this.form.replaceChildren(
+      h("div", { id: "episode-editing", className: "editing-note", hidden: true },
+        h("p", { id: "episode-editing-text" }),
+        h("button", { type: "button", id: "episode-cancel-edit", className: "secondary", text: "Cancel editing" })),
       h("div", { className: "form-grid" },
         field("when", "When it happened (required)", when),
         field("urge", "Urge intensity before (0–10)", urge),
@@ -81,13 +97,98 @@ export class EpisodeForm {
       h("div", { id: "intent-follow-up", className: "follow-up", "aria-live": "polite", hidden: true }),
       h("details", {}, h("summary", { text: "Body sites, triggers and functions" }),
         field("site", "", c.site), field("trigger", "", c.trigger), field("function", "", c.function)),
+      field("note", "Note (free text: what happened, what helped)", note),
       h("div", { className: "form-errors", id: "episode-errors", role: "alert", hidden: true }),
       h("button", { type: "submit", id: "episode-submit", text: "Record episode" }));
     this.form.addEventListener("change", () => this.intentFollowUp());
+    this.form.querySelector("#episode-cancel-edit").addEventListener("click", () => this.newEpisode(true));
+    // "Edit" on an episode of the table (timeline.js)
+    // "Correct a recorded episode": one list above the form (not a button per episode in the timeline's tab order)
+    const pick = document.getElementById("episode-pick");
+    document.getElementById("episode-pick-open").addEventListener("click", () => {
+      if (pick.value) this.edit(pick.value);
+      else pick.focus();
+    });
+    this.newEpisode(false);
     this.form.addEventListener("submit", event => {
       event.preventDefault();
       this.submit();
     });
+  }
+
+  /** The recorded episodes offered for correction, newest first. */
+  setEpisodes(episodes) {
+    const pick = document.getElementById("episode-pick");
+    if (!pick) return;
+    const current = pick.value;
+    pick.replaceChildren(new Option("Choose an episode…", ""), ...[...episodes].sort((a, b) => b.date - a.date).slice(0, 50)
+      .map(e => new Option(fmtTime(e.date) + " · " + e.methods.map(m => m.label).join(", "), e.id)));
+    pick.value = current;
+  }
+
+  /** An empty form for a new episode, its date today, now (the usual case: recorded the day it is told). */
+  newEpisode(focus) {
+    this.editing = null;
+    this.form.reset();
+    clearErrors(this.form);
+    this.controls.when.value = localInputValue(new Date());
+    this.form.querySelector("#episode-editing").hidden = true;
+    this.form.querySelector("#episode-submit").textContent = "Record episode";
+    this.intentFollowUp();
+    if (focus) this.controls.when.focus();
+  }
+
+  /** Loads a recorded episode into the form; saving then updates it (PUT with If-Match on the version read). */
+  async edit(id) {
+    this.result.textContent = "";
+    let obs;
+    try {
+      obs = await this.fhir.request("Observation/" + encodeURIComponent(id));
+    } catch (error) {
+      this.result.textContent = "The episode could not be opened: " + error.message;
+      return;
+    }
+    this.newEpisode(false);
+    this.editing = obs;
+    const c = this.controls;
+    const when = obs.effectiveDateTime || (obs.effectivePeriod && obs.effectivePeriod.start);
+    c.when.value = when ? localInputValue(new Date(when)) : "";
+    const comps = code => (obs.component || []).filter(x => ((x.code && x.code.coding) || []).some(k => k.system === CS && k.code === code));
+    const sameCoding = (option, coding) => coding && option.code === coding.code && (!coding.system || option.system === coding.system);
+    const tick = (name, code) => {
+      const codings = comps(code).map(codingOf);
+      this.form.querySelectorAll(`input[name="${name}"]`).forEach(input => {
+        input.checked = codings.some(k => sameCoding(input.option, k));
+      });
+    };
+    const choose = (selectEl, code) => {
+      const coding = codingOf(comps(code)[0]);
+      const opt = [...selectEl.options].find(o => o.option && sameCoding(o.option, coding));
+      selectEl.value = opt ? opt.value : "";
+    };
+    tick("method", "method");
+    tick("intent", "suicidal-intent");
+    tick("site", "body-site");
+    tick("trigger", "trigger");
+    tick("function", "function");
+    choose(c.care, "care-level");
+    choose(c.substance, "substance-use");
+    choose(c.context, "social-context");
+    const urge = comps("urge-intensity")[0];
+    c.urge.value = urge && urge.valueInteger !== undefined ? String(urge.valueInteger) : "";
+    const disclosed = comps("disclosed")[0];
+    const yesNo = [...c.disclosed.options].find(o => o.option && disclosed && o.option.value === disclosed.valueBoolean);
+    c.disclosed.value = yesNo ? yesNo.value : "";
+    c.note.value = (obs.note || []).map(n => n.text).filter(Boolean).join("\n");
+    if (comps("body-site").length || comps("trigger").length || comps("function").length) this.form.querySelector("details").open = true;
+    this.form.querySelector("#episode-editing-text").textContent = "Editing the episode of "
+      + (when ? new Date(when).toLocaleString(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "an unknown date")
+      + ". Saving replaces it; a colleague's change made meanwhile is never overwritten.";
+    this.form.querySelector("#episode-editing").hidden = false;
+    this.form.querySelector("#episode-submit").textContent = "Save changes";
+    this.intentFollowUp();
+    this.form.scrollIntoView({ block: "start" });
+    c.when.focus();
   }
 
   /** Intent to die present or unsure: say at once what saving will do and what to ask before the person leaves. */
@@ -102,6 +203,22 @@ export class EpisodeForm {
   }
 
   observation() {
+    const c = this.controls;
+    if (this.editing) {
+      // the episode as read (id, version for If-Match, labels, anything this form does not show), its answers replaced
+      const obs = JSON.parse(JSON.stringify(this.editing));
+      const fresh = this.newObservation();
+      obs.component = fresh.component;
+      delete obs.effectivePeriod;
+      obs.effectiveDateTime = fresh.effectiveDateTime;
+      if (fresh.note) obs.note = fresh.note;
+      else delete obs.note;
+      return obs;
+    }
+    return this.newObservation();
+  }
+
+  newObservation() {
     const c = this.controls;
     const obs = {
       resourceType: "Observation",
@@ -126,6 +243,7 @@ export class EpisodeForm {
     if (selected(c.substance)) obs.component.push(component("substance-use", concept(selected(c.substance))));
     if (selected(c.context)) obs.component.push(component("social-context", concept(selected(c.context))));
     if (selected(c.disclosed)) obs.component.push(component("disclosed", { valueBoolean: selected(c.disclosed).value }));
+    if (c.note.value.trim()) obs.note = [{ text: c.note.value.trim(), time: new Date().toISOString() }];
     return obs;
   }
 
@@ -155,19 +273,30 @@ export class EpisodeForm {
     button.disabled = true;
     try {
       const observation = this.observation();
-      await this.fhir.create(observation);
+      const editing = Boolean(this.editing);
+      if (editing) await this.fhir.update(observation);
+      else await this.fhir.create(observation);
       const when = observation.effectiveDateTime ? new Date(observation.effectiveDateTime).toLocaleString(undefined,
         { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
       const methods = checked(this.form, "method").map(o => o.display).join(", ");
-      this.result.textContent = "Episode recorded: " + methods + (when ? ", " + when : "") + ".";
-      this.form.reset();
-      this.intentFollowUp();
+      this.result.textContent = (editing ? "Episode updated: " : "Episode recorded: ") + methods + (when ? ", " + when : "") + ".";
+      this.newEpisode(false);
       const { newAlerts = [] } = (await this.refresh()) || {};
       const raised = document.getElementById("episode-raised");
-      // shown here, where the clinician acted, not only in the list far above
+      // shown here, where the clinician acted, not only in the list far above; else focus stays in this section,
+      // on what saving did (not lost to the top of the page when the form is redrawn)
       if (announceRaised(raised, newAlerts)) raised.focus();
+      else this.result.focus();
     } catch (error) {
       if (!(error instanceof FhirError)) throw error;
+      if (error.status === 412 && this.editing) {
+        // a colleague changed the episode since it was opened: theirs is shown, nothing of it overwritten
+        await this.edit(this.editing.id);
+        this.result.textContent = "A colleague changed this episode after you opened it. It has been reloaded with "
+          + "their changes; make yours again and save.";
+        this.result.focus();
+        return;
+      }
       const errors = error.issues.filter(i => i.severity === "error" || i.severity === "fatal");
       for (const issue of errors.length ? errors : error.issues) {
         const name = fieldForIssue(issue);

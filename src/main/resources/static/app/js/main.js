@@ -48,6 +48,9 @@ async function open(fhir, patient, firstSummary) {
   const known = new Set();
   let loaded = false;
   let pending = firstSummary;
+  let treatment = null;
+  let episodeForm = null;
+  let firstEpisodes = [];
 
   /** Reloads everything; returns the alerts that appeared since the previous load (what the user's action raised). */
   async function refresh() {
@@ -57,25 +60,31 @@ async function open(fhir, patient, firstSummary) {
       latestItem9(fhir),
     ]);
     pending = null;
+    firstEpisodes = episodes;
     renderBanner(patient, episodes);
     timeline.setEpisodes(episodes);
+    if (episodeForm) episodeForm.setEpisodes(episodes);
     renderStats(summary, episodes);
     const items = await renderAlerts(fhir, document.getElementById("alert-list"), refresh, document.getElementById("alerts-status"));
     renderRisk(document.getElementById("risk-header"), { episodes, alerts: items, item9 });
     const fresh = loaded ? items.filter(i => !known.has(alertKey(i))) : [];
     items.forEach(i => known.add(alertKey(i)));
     loaded = true;
+    // the plan's figures and what is due follow a new episode or answer (not stale until the page is reloaded)
+    if (treatment) await treatment.reload().catch(() => {});
     return { newAlerts: fresh };
   }
 
   await refresh();
-  const treatment = new Treatment(fhir, document.getElementById("treatment-body"), refresh, { readOnly: fhir.glassBroken });
+  treatment = new Treatment(fhir, document.getElementById("treatment-body"), refresh, { readOnly: fhir.glassBroken });
   if (fhir.glassBroken) {
     const note = "Read-only under break-the-glass: recording for this person needs a treating relationship.";
     readOnly(document.getElementById("record"), note);
     readOnly(document.getElementById("assessment"), note);
+    document.querySelector("#record .episode-pick").hidden = true;
   } else {
-    new EpisodeForm(fhir, patient, document.getElementById("episode-form"), document.getElementById("episode-result"), refresh);
+    episodeForm = new EpisodeForm(fhir, patient, document.getElementById("episode-form"), document.getElementById("episode-result"), refresh);
+    episodeForm.setEpisodes(firstEpisodes);
     new QuestionnaireRunner(fhir, patient, document.getElementById("questionnaire-form"), document.getElementById("scores"), refresh);
   }
   await treatment.load();

@@ -88,17 +88,29 @@ export class QuestionnaireRunner {
     this.scores = scores;
     this.refresh = refresh;
     this.items = []; // { item, wrapper, read: () => [{key, value}] }
+    this.dirty = false; // answers given (by the user, not the pre-filling) and not yet submitted
     for (const button of document.querySelectorAll("[data-questionnaire]")) {
-      button.addEventListener("click", () => this.start(button.dataset.questionnaire).catch(error => {
-        this.scores.textContent = "The questionnaire could not be loaded: " + error.message;
-      }));
+      button.addEventListener("click", () => {
+        if (!this.mayLeave(button.textContent)) return;
+        this.start(button.dataset.questionnaire).catch(error => {
+          this.scores.textContent = "The questionnaire could not be loaded: " + error.message;
+        });
+      });
     }
-    form.addEventListener("input", () => this.applyEnableWhen());
-    form.addEventListener("change", () => this.applyEnableWhen());
+    const touched = () => { this.dirty = true; this.applyEnableWhen(); };
+    form.addEventListener("input", touched);
+    form.addEventListener("change", touched);
     form.addEventListener("submit", event => {
       event.preventDefault();
       this.submit();
     });
+  }
+
+  /** Opening another form (or this one again) drops the answers given: asked first, never silently. */
+  mayLeave(next) {
+    if (!this.dirty || this.form.hidden) return true;
+    const current = (this.questionnaire && (this.questionnaire.title || this.questionnaire.name)) || "this questionnaire";
+    return window.confirm("The answers to " + current + " are not submitted yet. Discard them and open " + next + "?");
   }
 
   async start(name) {
@@ -123,9 +135,41 @@ export class QuestionnaireRunner {
       h("button", { type: "submit", id: "questionnaire-submit", text: "Submit and score" }));
     this.form.hidden = false;
     this.form.dataset.questionnaire = name;
+    this.dirty = false;
+    const prefilled = await this.prefill();
+    if (prefilled) {
+      this.form.querySelector("#questionnaire-title").after(h("p", { className: "prefill-note", id: "prefill-note",
+        text: prefilled + " answer(s) pre-filled from the record. Check each one with the person; they can be changed." }));
+    }
     this.applyEnableWhen();
     this.form.querySelector("#questionnaire-title").setAttribute("tabindex", "-1");
     this.form.querySelector("#questionnaire-title").focus();
+  }
+
+  /**
+   * SDC $populate: the server's draft answers from what it holds about the person (never the suicide questions).
+   * Returns how many items were filled; a refusal or failure leaves the form blank (it is only a help).
+   */
+  async prefill() {
+    let parameters;
+    try {
+      parameters = await this.fhir.request("Questionnaire/$populate", { method: "POST", body: { resourceType: "Parameters", parameter: [
+        { name: "canonical", valueUri: this.questionnaire.url },
+        { name: "subject", valueReference: { reference: "Patient/" + this.fhir.patientId } }] } });
+    } catch (error) {
+      return 0;
+    }
+    const response = ((parameters && parameters.parameter) || []).find(p => p.name === "response");
+    let filled = 0;
+    const walk = items => (items || []).forEach(item => {
+      const entry = this.items.find(e => e.item.linkId === item.linkId);
+      const values = (item.answer || []).map(a => a[Object.keys(a).find(k => k.startsWith("value"))]).filter(v => v !== undefined);
+      if (entry && entry.write && values.length && entry.write(values)) filled++;
+      walk(item.item);
+      (item.answer || []).forEach(a => walk(a.item));
+    });
+    walk(response && response.resource && response.resource.item);
+    return filled;
   }
 
   async renderItems(items) {
@@ -154,6 +198,7 @@ export class QuestionnaireRunner {
     const label = (item.prefix ? item.prefix + " " : "") + (item.text || item.linkId) + (item.required ? " (required)" : "");
     let wrapper;
     let read = () => [];
+    let write = null;
     if (item.type === "group") {
       wrapper = h("fieldset", { className: "q-group", "data-link-id": item.linkId }, h("legend", { text: item.text || "" }),
         ...(await this.renderItems(item.item || [])));
@@ -173,6 +218,11 @@ export class QuestionnaireRunner {
         set.append(h("div", { className: "choice" }, input, h("label", { for: id, text: words ? o.value + " · " + words : optionLabel(o) })));
       });
       read = () => [...set.querySelectorAll("input:checked")].map(i => i.option);
+      write = values => {
+        let any = false;
+        set.querySelectorAll("input").forEach(i => { i.checked = values.some(v => same(v, i.option.value) || (v && i.option.value && v.code === i.option.value.code && v.system === i.option.value.system)); any = any || i.checked; });
+        return any;
+      };
       wrapper = field(item.linkId, "", set);
     } else if (item.type === "boolean") {
       const set = h("fieldset", { className: "choices inline", id: "q-" + item.linkId });
@@ -182,6 +232,10 @@ export class QuestionnaireRunner {
         set.append(h("div", { className: "choice" }, input, h("label", { for: input.id, text })));
       });
       read = () => [...set.querySelectorAll("input:checked")].map(i => ({ key: "valueBoolean", value: i.value === "true" }));
+      write = values => {
+        set.querySelectorAll("input").forEach(i => { i.checked = i.value === String(values[0]); });
+        return typeof values[0] === "boolean";
+      };
       wrapper = field(item.linkId, "", set);
     } else {
       const types = { integer: "number", decimal: "number", date: "date", dateTime: "datetime-local", string: "text", text: "textarea" };
@@ -201,9 +255,20 @@ export class QuestionnaireRunner {
           default: return [{ key: "valueString", value: input.value }];
         }
       };
+      write = values => {
+        const v = values[0];
+        if (v === null || typeof v === "object") return false;
+        if (item.type === "dateTime") {
+          const d = new Date(v);
+          input.value = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().substring(0, 16);
+        } else {
+          input.value = String(v);
+        }
+        return true;
+      };
       wrapper = field(item.linkId, label, input);
     }
-    this.items.push({ item, wrapper, read });
+    this.items.push({ item, wrapper, read, write });
     return wrapper;
   }
 
@@ -316,6 +381,7 @@ export class QuestionnaireRunner {
         { method: "POST", body: { resourceType: "Parameters" } });
       await this.showScores(saved, extracted);
       this.form.hidden = true;
+      this.dirty = false;
       const { newAlerts = [] } = (await this.refresh()) || {};
       const raised = document.getElementById("assessment-raised");
       if (announceRaised(raised, newAlerts)) raised.focus();

@@ -35,7 +35,19 @@ export class Treatment {
     return [...plans, ...goals, ...requests];
   }
 
-  async load() {
+  /**
+   * Reloads the plan's figures (after a new episode, say) unless the clinician is editing the safety plan: their
+   * unsaved words are never dropped for fresher numbers.
+   */
+  async reload() {
+    const current = this.container.querySelector("#relapse-plan");
+    if (current && current.tagName === "FORM") return;
+    if (this.container.querySelector("#plan-options")) return; // choosing a plan's options: nothing to refresh
+    await this.load();
+  }
+
+  /** Loads the plan; `force` when the safety plan's editor itself asks (saved, cancelled, reloaded after a 412). */
+  async load(force = false) {
     const found = await this.plansWithParts();
     const plans = found.filter(r => r.resourceType === "CarePlan");
     const byRef = new Map(found.map(r => [ref(r), r]));
@@ -57,7 +69,10 @@ export class Treatment {
       relapse = h("p", { id: "relapse-plan-error", className: "error", role: "alert",
         text: "The relapse-prevention plan could not be loaded: " + e.message });
     }
-    this.container.replaceChildren(this.planView(main, byRef, progress), relapse);
+    // the safety plan may have been opened for editing while this loaded: unsaved words are never replaced
+    const editing = this.container.querySelector("#relapse-plan");
+    if (!force && editing && editing.tagName === "FORM") return;
+    this.container.replaceChildren(this.planView(main, byRef, progress, relapse.tagName === "ARTICLE"), relapse);
   }
 
   renderStart() {
@@ -65,30 +80,61 @@ export class Treatment {
       this.container.replaceChildren(h("p", { id: "no-plan", text: "No active treatment plan." }));
       return;
     }
+    // the plan's options are asked before anything is stored: which therapy, whether the family takes part, and
+    // for CBT which approach ($apply's familyInvolvement and cbtVariant); nothing is pre-chosen
+    const radio = (name, value, label) => {
+      const input = h("input", { type: "radio", name, id: "plan-" + name + "-" + value, value });
+      return h("div", { className: "choice" }, input, h("label", { for: input.id, text: label }));
+    };
+    const therapy = h("fieldset", { className: "choices", id: "plan-therapy" }, h("legend", { text: "Therapy (required)" }),
+      radio("therapy", "nssi-dbt", "Dialectical behaviour therapy (DBT)"), radio("therapy", "nssi-cbt", "Cognitive behavioural therapy (CBT)"));
+    const family = h("fieldset", { className: "choices", id: "plan-family" }, h("legend", { text: "Family involvement (required)" }),
+      radio("family", "yes", "Yes: parents or carers take part (family sessions, lethal-means counselling; DBT: parent coaching, multi-family group)"),
+      radio("family", "no", "No"));
+    const variant = h("fieldset", { className: "choices", id: "plan-variant", hidden: true }, h("legend", { text: "CBT approach" }),
+      radio("variant", "standard", "Standard CBT (with cognitive restructuring)"), radio("variant", "act", "Acceptance and commitment therapy (ACT)"));
+    const error = h("p", { className: "field-error", id: "plan-options-error", role: "alert", hidden: true });
     const result = h("div", { id: "treatment-result", role: "status", "aria-live": "polite" });
-    const buttons = [["nssi-dbt", "Start DBT"], ["nssi-cbt", "Start CBT"]].map(([id, label]) => {
-      const b = h("button", { type: "button", id: "start-" + id, text: label });
-      b.addEventListener("click", () => this.start(id, buttons, result));
-      return b;
-    });
-    this.container.replaceChildren(
+    const button = h("button", { type: "submit", id: "start-plan", text: "Start the plan" });
+    const form = h("form", { id: "plan-options", novalidate: true, "aria-labelledby": "plan-options-title" },
+      h("h3", { id: "plan-options-title", text: "Start a treatment plan" }),
       h("p", { text: "No active treatment plan. Starting one stores the plan, its goals and requests, and a relapse-prevention plan." }),
-      h("p", { className: "actions" }, ...buttons.flatMap(b => [b, " "])),
-      result);
+      therapy, family, variant, error, h("p", { className: "actions" }, button), result);
+    const chosen = name => (form.querySelector(`input[name="${name}"]:checked`) || {}).value;
+    form.addEventListener("change", () => {
+      variant.hidden = chosen("therapy") !== "nssi-cbt";
+    });
+    form.addEventListener("submit", event => {
+      event.preventDefault();
+      const missing = [!chosen("therapy") && "the therapy", !chosen("family") && "whether the family takes part",
+        chosen("therapy") === "nssi-cbt" && !chosen("variant") && "the CBT approach"].filter(Boolean);
+      error.hidden = missing.length === 0;
+      if (missing.length) {
+        error.textContent = "Choose " + missing.join(", ") + ".";
+        (form.querySelector("fieldset:not([hidden]) input:not(:checked)") || button).focus();
+        return;
+      }
+      this.start(chosen("therapy"), { family: chosen("family") === "yes", variant: chosen("variant") }, [button], result);
+    });
+    this.container.replaceChildren(form);
   }
 
-  async start(planDefinition, buttons, result) {
+  async start(planDefinition, options, buttons, result) {
     buttons.forEach(b => { b.disabled = true; });
     result.textContent = "Starting the plan…";
+    const parameter = [
+      { name: "subject", valueString: "Patient/" + this.fhir.patientId },
+      { name: "familyInvolvement", valueBoolean: options.family },
+      { name: "persist", valueBoolean: true },
+    ];
+    if (planDefinition === "nssi-cbt" && options.variant) parameter.push({ name: "cbtVariant", valueCode: options.variant });
     try {
       await this.fhir.request("PlanDefinition/" + planDefinition + "/$apply", {
         method: "POST",
-        body: { resourceType: "Parameters", parameter: [
-          { name: "subject", valueString: "Patient/" + this.fhir.patientId },
-          { name: "persist", valueBoolean: true },
-        ] },
+        body: { resourceType: "Parameters", parameter },
       });
-      await this.load();
+      // the page's refresh reloads this plan too (once, not a second load racing the first)
+      this.container.replaceChildren();
       await this.refresh();
     } catch (error) {
       result.textContent = "The plan was not started: " + (error instanceof FhirError ? outcomeText(error.outcome) || error.message : error.message);
@@ -96,7 +142,39 @@ export class Treatment {
     }
   }
 
-  planView(plan, byRef, progress) {
+  /**
+   * What is due, from the plan's progress: scheduled sessions behind their schedule, a regular activity with no
+   * session for over two weeks, safety planning not done, no relapse-prevention plan.
+   */
+  dueItems(plan, byRef, progress, hasRelapsePlan) {
+    const due = [];
+    const overdue = new Set();
+    const today = new Date();
+    const days = Number(value(params(progress, "daysInPlan")[0])) || 0;
+    for (const c of params(progress, "component")) {
+      const reference = (part(c, "request") || {}).reference;
+      const request = byRef.get(reference);
+      const name = request ? conceptText(request.code) : codingText(part(c, "code")) || "An activity";
+      const code = (part(c, "code") || {}).code;
+      const delivered = Number(part(c, "delivered") || 0);
+      const expected = part(c, "expected");
+      const last = part(c, "lastDelivered");
+      if (code === "safety-plan" && delivered === 0) {
+        due.push(["critical", "Safety planning not done yet (" + name + ")."]);
+        overdue.add(reference);
+      } else if (expected !== undefined && expected !== null && delivered < Number(expected)) {
+        const since = last ? Math.round((today - new Date(last)) / 86400000) : days;
+        due.push(["urgent", name + ": " + delivered + " of " + expected + " sessions expected by now; "
+          + (last ? "last session " + since + " days ago." : "no session yet.")]);
+        overdue.add(reference);
+      }
+    }
+    if (!hasRelapsePlan) due.push(["urgent", "No relapse-prevention (safety) plan: make one with the young person."]);
+    return { due, overdue };
+  }
+
+  planView(plan, byRef, progress, hasRelapsePlan = true) {
+    const { due, overdue } = progress ? this.dueItems(plan, byRef, progress, hasRelapsePlan) : { due: [], overdue: new Set() };
     const components = new Map(params(progress, "component").map(c => [(part(c, "request") || {}).reference, c]));
     const goals = new Map(params(progress, "goal").map(g => [(part(g, "goal") || {}).reference, g]));
     let figures = null;
@@ -116,7 +194,7 @@ export class Treatment {
       const expected = c ? part(c, "expected") : null;
       const last = c ? part(c, "lastDelivered") : null;
       const who = a.reference ? "Sessions" : "The person's own practice";
-      return h("tr", {},
+      return h("tr", { className: a.reference && overdue.has(a.reference.reference) ? "overdue" : null },
         h("th", { scope: "row", text: name }),
         h("td", { text: who === "Sessions" ? String(delivered ?? 0) + (expected !== undefined && expected !== null ? " of " + expected + " expected" : "") : who }),
         h("td", { text: last || "–" }),
@@ -141,6 +219,10 @@ export class Treatment {
       h("h3", { id: "plan-title", text: plan.title || "Treatment plan" }),
       h("p", { text: [plan.status, plan.period && plan.period.start ? "started " + plan.period.start.substring(0, 10) : null].filter(Boolean).join(" · ") }),
       plan.description ? h("p", { text: plan.description }) : null,
+      h("section", { className: due.length ? "due due-on" : "due", id: "plan-due", "aria-labelledby": "plan-due-title" },
+        h("h4", { id: "plan-due-title", text: due.length ? "What is due (" + due.length + ")" : "What is due" }),
+        due.length ? h("ul", {}, ...due.map(([level, text]) => h("li", { className: "due-" + level, text })))
+          : h("p", { text: "Nothing overdue: sessions are on schedule." })),
       figures,
       h("h4", { text: "Activities" }), table,
       h("h4", { text: "Goals" }), h("ul", { id: "plan-goals" }, ...goalItems));
@@ -191,7 +273,7 @@ export class Treatment {
       ...steps.map((s, i) => h("div", { className: "field" }, h("label", { for: s.area.id, text: "Step " + (i + 1) }), s.area)),
       h("div", { className: "field" }, h("label", { for: extra.id, text: "Add a step (optional)" }), extra),
       error, h("p", {}, save, " ", cancel));
-    cancel.addEventListener("click", () => this.load());
+    cancel.addEventListener("click", () => this.load(true));
     form.addEventListener("submit", async event => {
       event.preventDefault();
       const activity = steps.filter(s => s.area.value.trim()).map(s => ({ ...s.activity,
@@ -200,12 +282,12 @@ export class Treatment {
       save.disabled = true;
       try {
         await this.fhir.update({ ...plan, activity });
-        await this.load();
+        await this.load(true);
         const saved = document.getElementById("relapse-status");
         if (saved) { saved.textContent = "Plan saved."; saved.setAttribute("tabindex", "-1"); saved.focus(); }
       } catch (e) {
         if (e instanceof FhirError && e.status === 412) {
-          await this.load();
+          await this.load(true);
           const saved = document.getElementById("relapse-status");
           if (saved) saved.textContent = "Not saved: a colleague changed the plan after you opened it. It has been reloaded with their changes.";
           return;

@@ -35,7 +35,8 @@ public class ClinicianApp {
 			"patient/Patient.ru",
 			// the patient's family members (proxies), to invite them too (RelatedPerson/$nssi-invite: u, as above)
 			"patient/RelatedPerson.rus",
-			"patient/Observation.crs",
+			// u: correcting a recorded episode (PUT with If-Match: a colleague's change is never overwritten)
+			"patient/Observation.crus",
 			"patient/QuestionnaireResponse.crs",
 			// resolving a suicide-risk Flag once its Task is done
 			"patient/Flag.rus",

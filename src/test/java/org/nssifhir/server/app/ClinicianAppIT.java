@@ -142,16 +142,34 @@ class ClinicianAppIT extends BaseIT {
 		}
 	}
 
+	/** Launches with the patient's id typed (the launcher's fallback for a patient it does not list). */
 	private void launch(WebDriver browser, WebDriverWait wait, String base, String patientId) {
+		launch(browser, wait, base, patientId, null);
+	}
+
+	/** Launches from the built-in EHR launcher; with a name, the patient is picked from its list, not typed. */
+	private void launch(WebDriver browser, WebDriverWait wait, String base, String patientId, String name) {
 		browser.get(base + "/smart/launcher");
 		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username")));
+		// the sign-in page has the app's look (its stylesheet, header bar, 44 px fields) and passes axe-core
+		assertThat(browser.findElement(By.id("username")).getSize().getHeight()).isGreaterThanOrEqualTo(44);
+		assertThat(browser.findElement(By.cssSelector("header.site")).getCssValue("background-color")).isEqualTo("rgba(16, 48, 79, 1)");
+		Browsers.screenshot(browser, "clinician-app-sign-in");
 		Axe.check(browser, "sign-in");
 		browser.findElement(By.id("username")).sendKeys(CLINICIAN);
 		browser.findElement(By.id("password")).sendKeys(PASSWORD);
 		browser.findElement(By.cssSelector("button[type=submit]")).click();
-		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient"))).sendKeys(patientId);
-		// the launcher lists synthetic patients, newest first
-		assertThat(browser.findElement(By.tagName("main")).getText()).contains("Ada Apptest");
+		WebElement typed = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient")));
+		if (name == null) {
+			typed.sendKeys(patientId);
+		} else {
+			// the launcher lists synthetic patients by name, newest first: one is picked, no id typed
+			WebElement picked = browser.findElement(By.cssSelector("label[for='launch-p-" + patientId + "']"));
+			assertThat(picked.getText()).startsWith(name);
+			((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", picked);
+			picked.click();
+			assertThat(browser.findElement(By.id("launch-p-" + patientId)).isSelected()).isTrue();
+		}
 		new Select(browser.findElement(By.id("app"))).selectByValue(ClinicianApp.CLIENT_ID);
 		Browsers.screenshot(browser, "clinician-app-launcher");
 		Axe.check(browser, "launcher");
@@ -323,6 +341,126 @@ class ClinicianAppIT extends BaseIT {
 		Browsers.screenshot(browser, "clinician-app-task-closed");
 	}
 
+	/**
+	 * Issue 20 item 11: the episode form starts on today (local), takes a free-text note, corrects a recorded episode
+	 * (PUT with If-Match: a colleague's change made meanwhile is reloaded, never overwritten) and keeps the focus where
+	 * the clinician is after saving; the assessment starts pre-filled from $populate; switching forms with unsaved
+	 * answers asks first; PHQ-9 choices carry their words and scores.
+	 */
+	@Test
+	void episodeFormAndAssessmentsAtThePointOfCare() {
+		String family = "Formtest" + Long.toString(System.nanoTime(), 36).replaceAll("[0-9]", "");
+		String patientId = seedPatient(family);
+		episode(patientId, 30, BURNING, "care-self", 5);
+		String base = "http://127.0.0.1:" + port;
+		WebDriver browser = Browsers.chromium(1366, 900);
+		JavascriptExecutor js = (JavascriptExecutor) browser;
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			launch(browser, wait, base, patientId, "Ada " + family);
+			WebElement when = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("episode-when")));
+			// today, in the browser's own time zone, without typing
+			Object today = js.executeScript("const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
+					+ "return d.toISOString().substring(0, 10);");
+			assertThat(when.getDomProperty("value")).startsWith(String.valueOf(today));
+
+			// a new episode with a note: saved with it, the focus on what saving did
+			WebElement form = browser.findElement(By.id("episode-form"));
+			js.executeScript("document.getElementById('episode-when').value = arguments[0];",
+					js.executeScript("const d = new Date(Date.now() - 3 * 3600e3); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
+							+ "return d.toISOString().substring(0, 16);"));
+			form.findElement(By.xpath(".//label[text()='Cutting self']")).click();
+			form.findElement(By.xpath(".//label[text()='No intent to die']")).click();
+			form.findElement(By.id("episode-note")).sendKeys("After an argument at school; told her mother");
+			browser.findElement(By.id("episode-submit")).click();
+			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("episode-result"), "Episode recorded: Cutting self"));
+			wait.until(ExpectedConditions.textToBe(By.id("episode-count"), "2"));
+			wait.until(d -> "episode-result".equals(d.switchTo().activeElement().getDomAttribute("id")));
+			assertThat(browser.findElement(By.id("episode-note")).getDomProperty("value")).isEmpty();
+			assertThat(when.getDomProperty("value")).startsWith(String.valueOf(today));
+			Observation recorded = client().search().forResource(Observation.class)
+					.where(Observation.SUBJECT.hasId(patientId))
+					.returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntry().stream()
+					.map(e -> (Observation) e.getResource()).filter(Observation::hasNote).findFirst().orElseThrow();
+			assertThat(recorded.getNoteFirstRep().getText()).isEqualTo("After an argument at school; told her mother");
+
+			// correcting it: picked from the recorded episodes above the form
+			new Select(browser.findElement(By.id("episode-pick"))).selectByValue(recorded.getIdElement().getIdPart());
+			clickCentered(browser, browser.findElement(By.id("episode-pick-open")));
+			wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("episode-editing")));
+			assertThat(browser.findElement(By.id("episode-submit")).getText()).isEqualTo("Save changes");
+			assertThat(browser.findElement(By.id("episode-note")).getDomProperty("value")).isEqualTo("After an argument at school; told her mother");
+			assertThat(form.findElement(By.xpath(".//label[text()='Cutting self']/preceding-sibling::input")).isSelected()).isTrue();
+			assertThat(browser.switchTo().activeElement().getDomAttribute("id")).isEqualTo("episode-when");
+			scrollTo(browser, form);
+			Browsers.screenshot(browser, "clinician-app-episode-editing");
+			Axe.check(browser, "clinician-app-episode-editing");
+
+			// a colleague records the urge meanwhile: the save is refused (If-Match), their version is reloaded
+			Observation colleague = client().read().resource(Observation.class).withId(recorded.getIdElement().toUnqualifiedVersionless()).execute();
+			colleague.addComponent(AssessmentFixtures.component("urge-intensity", new IntegerType(7)));
+			client().update().resource(colleague).execute();
+			WebElement note = browser.findElement(By.id("episode-note"));
+			note.clear();
+			note.sendKeys("After an argument at school; told her mother and her tutor");
+			clickCentered(browser, browser.findElement(By.id("episode-submit")));
+			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("episode-result"), "A colleague changed this episode"));
+			assertThat(browser.findElement(By.id("episode-urge")).getDomProperty("value")).isEqualTo("7");
+			assertThat(client().read().resource(Observation.class).withId(recorded.getIdElement().toUnqualifiedVersionless()).execute()
+					.getNoteFirstRep().getText()).isEqualTo("After an argument at school; told her mother");
+			note = browser.findElement(By.id("episode-note"));
+			note.clear();
+			note.sendKeys("After an argument at school; told her mother and her tutor");
+			clickCentered(browser, browser.findElement(By.id("episode-submit")));
+			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("episode-result"), "Episode updated: Cutting self"));
+			wait.until(d -> "episode-result".equals(d.switchTo().activeElement().getDomAttribute("id")));
+			assertThat(browser.findElement(By.id("episode-editing")).isDisplayed()).isFalse();
+			Observation updated = client().read().resource(Observation.class).withId(recorded.getIdElement().toUnqualifiedVersionless()).execute();
+			assertThat(updated.getMeta().getVersionId()).isEqualTo("3");
+			assertThat(updated.getNoteFirstRep().getText()).isEqualTo("After an argument at school; told her mother and her tutor");
+			assertThat(updated.getComponent()).anySatisfy(c -> assertThat(c.getValue()).isInstanceOf(IntegerType.class));
+			assertThat(browser.findElement(By.id("episode-count")).getText()).isEqualTo("2");
+
+			// the assessment starts from what the record holds ($populate), to be checked with the person
+			clickCentered(browser, browser.findElement(By.id("start-nssi")));
+			WebElement prefill = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("prefill-note")));
+			assertThat(prefill.getText()).contains("pre-filled from the record");
+			WebElement qform = browser.findElement(By.id("questionnaire-form"));
+			assertThat(qform.findElements(By.cssSelector("input:checked"))).isNotEmpty();
+			scrollTo(browser, qform);
+			Browsers.screenshot(browser, "clinician-app-assessment-prefilled");
+			Axe.check(browser, "clinician-app-assessment-prefilled");
+
+			// an answer given, then PHQ-9: asked first; "cancel" keeps the answers, "OK" opens the PHQ-9
+			clickCentered(browser, qform.findElements(By.cssSelector("input[type=radio]:not(:checked) + label")).stream().filter(WebElement::isDisplayed)
+					.findFirst().orElseThrow());
+			clickCentered(browser, browser.findElement(By.id("start-phq9")));
+			wait.until(ExpectedConditions.alertIsPresent());
+			assertThat(browser.switchTo().alert().getText()).contains("not submitted yet").contains("PHQ-9");
+			browser.switchTo().alert().dismiss();
+			assertThat(qform.getDomAttribute("data-questionnaire")).isEqualTo("nssi-assessment");
+			clickCentered(browser, browser.findElement(By.id("start-phq9")));
+			wait.until(ExpectedConditions.alertIsPresent());
+			browser.switchTo().alert().accept();
+			wait.until(ExpectedConditions.attributeToBe(qform, "data-questionnaire", "nssi-phq9"));
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("q-phq9-item-1")));
+			// each choice with its words and its score
+			assertThat(qform.findElement(By.cssSelector("label[for='q-phq9-item-1-0']")).getText()).isEqualTo("0 · Not at all");
+			assertThat(qform.findElement(By.cssSelector("label[for='q-phq9-item-1-1']")).getText()).isEqualTo("1 · Several days");
+			assertThat(qform.findElement(By.cssSelector("label[for='q-phq9-item-1-3']")).getText()).isEqualTo("3 · Nearly every day");
+			// nothing answered yet: switching back is not asked
+			clickCentered(browser, browser.findElement(By.id("start-nssi")));
+			wait.until(ExpectedConditions.attributeToBe(qform, "data-questionnaire", "nssi-assessment"));
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-forms-failure");
+			System.out.println("[ClinicianAppIT] record at failure: " + js.executeScript(
+					"return document.getElementById('status')?.textContent + ' | ' + document.getElementById('record')?.innerText + ' | ' + document.getElementById('assessment')?.innerText"));
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
 	/** Treatment (issue 6): starting DBT stores the plan, which the app then shows with its progress. */
 	@Test
 	void aClinicianStartsADbtPlanAndSeesIt() {
@@ -359,13 +497,25 @@ class ClinicianAppIT extends BaseIT {
 	}
 
 	private void startDbt(WebDriver browser) {
-		WebElement start = browser.findElement(By.id("start-nssi-dbt"));
+		// the plan's options are asked first, nothing pre-chosen: starting without them says what is missing
+		WebElement start = browser.findElement(By.id("start-plan"));
+		clickCentered(browser, start);
+		assertThat(browser.findElement(By.id("plan-options-error")).getText()).contains("the therapy").contains("whether the family takes part");
+		clickCentered(browser, browser.findElement(By.cssSelector("label[for='plan-therapy-nssi-cbt']")));
+		assertThat(browser.findElement(By.id("plan-variant")).isDisplayed()).isTrue();
+		clickCentered(browser, browser.findElement(By.cssSelector("label[for='plan-therapy-nssi-dbt']")));
+		assertThat(browser.findElement(By.id("plan-variant")).isDisplayed()).isFalse();
+		clickCentered(browser, browser.findElement(By.cssSelector("label[for='plan-family-yes']")));
 		scrollTo(browser, browser.findElement(By.id("treatment")));
-		start.click();
+		Browsers.screenshot(browser, "clinician-app-plan-options");
+		Axe.check(browser, "clinician-app-plan-options");
+		clickCentered(browser, start);
 		WebElement plan = new WebDriverWait(browser, Duration.ofSeconds(120)).until(ExpectedConditions.visibilityOfElementLocated(By.id("treatment-plan")));
 		assertThat(plan.findElement(By.id("plan-title")).getText()).contains("DBT");
 		assertThat(plan.findElements(By.cssSelector("#plan-activities tbody tr"))).isNotEmpty();
 		assertThat(plan.findElement(By.id("plan-activities")).getText()).contains("Sessions").contains("skills");
+		// family involvement chosen: the adolescent DBT family activities are in the plan
+		assertThat(plan.findElement(By.id("plan-activities")).getText()).contains("Parent coaching");
 		assertThat(plan.findElements(By.cssSelector("#plan-goals li"))).isNotEmpty();
 		assertThat(plan.findElement(By.id("plan-figures")).getText()).contains("Sessions delivered: 0");
 		// the relapse-prevention plan (its own CarePlan, partOf the treatment plan) is shown with its parts
@@ -376,10 +526,40 @@ class ClinicianAppIT extends BaseIT {
 		scrollTo(browser, relapse);
 		Browsers.screenshot(browser, "clinician-app-relapse-plan");
 		safetyPlan(browser);
-		assertThat(browser.findElements(By.id("start-nssi-dbt"))).isEmpty();
+		assertThat(browser.findElements(By.id("start-plan"))).isEmpty();
 		scrollTo(browser, browser.findElement(By.id("treatment")));
 		Browsers.screenshot(browser, "clinician-app-dbt-plan");
 		Axe.check(browser, "clinician-app-treatment-plan");
+		whatIsDue(browser);
+	}
+
+	/**
+	 * Item 9: the plan says what is due (sessions behind their schedule, highlighted in the table) and its figures
+	 * follow a new episode without reloading the page. The plan is moved 8 weeks back, as if started then.
+	 */
+	private void whatIsDue(WebDriver browser) {
+		WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+		assertThat(browser.findElement(By.id("plan-due")).getText()).contains("Nothing overdue");
+		String planId = browser.findElement(By.id("treatment-plan")).getDomAttribute("data-plan");
+		org.hl7.fhir.r4.model.CarePlan plan = client().read().resource(org.hl7.fhir.r4.model.CarePlan.class).withId(planId).execute();
+		plan.getPeriod().setStart(Date.from(Instant.now().minus(56, ChronoUnit.DAYS)));
+		client().update().resource(plan).execute();
+
+		// a new episode recorded in the form: the plan below follows it
+		WebElement form = browser.findElement(By.id("episode-form"));
+		clickCentered(browser, form.findElement(By.xpath(".//label[text()='Cutting self']")));
+		clickCentered(browser, form.findElement(By.xpath(".//label[text()='No intent to die']")));
+		clickCentered(browser, browser.findElement(By.id("episode-submit")));
+		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("episode-result"), "Episode recorded"));
+		// the episode 40 days ago and this one are both since the (moved) start
+		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("plan-figures"), "2 since"));
+		WebElement due = browser.findElement(By.id("plan-due"));
+		assertThat(due.getDomAttribute("class")).contains("due-on");
+		assertThat(due.getText()).contains("What is due").contains("sessions expected by now").contains("no session yet");
+		assertThat(browser.findElements(By.cssSelector("#plan-activities tr.overdue"))).isNotEmpty();
+		scrollTo(browser, due);
+		Browsers.screenshot(browser, "clinician-app-plan-due");
+		Axe.check(browser, "clinician-app-plan-due");
 	}
 
 	/**
@@ -446,7 +626,7 @@ class ClinicianAppIT extends BaseIT {
 			// local days: the evening episode is 3 days ago on its New York day, with intent marked on the chart
 			assertThat(browser.findElement(By.id("days-since")).getText()).startsWith("3 ").contains(day);
 			assertThat(browser.findElements(By.cssSelector("#timeline-chart .intent-mark"))).hasSize(1);
-			browser.findElement(By.cssSelector("#episode-table summary")).click();
+			clickCentered(browser, browser.findElement(By.cssSelector("#episode-table summary")));
 			WebElement row = browser.findElement(By.cssSelector("#episode-table-body tr"));
 			assertThat(row.getText()).contains(day).contains("21:30").contains("unsure about intent to die");
 			assertThat(row.getDomAttribute("class")).isEqualTo("intent-row");
@@ -567,6 +747,12 @@ class ClinicianAppIT extends BaseIT {
 		} finally {
 			((org.openqa.selenium.chromium.ChromiumDriver) browser).executeCdpCommand("Emulation.setEmulatedMedia", java.util.Map.of("media", ""));
 		}
+	}
+
+	/** Clicks an element once it is in the middle of the window (not under the sticky banner). */
+	private static void clickCentered(WebDriver browser, WebElement element) {
+		((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", element);
+		element.click();
 	}
 
 	private static void scrollTo(WebDriver browser, WebElement element) {

@@ -94,7 +94,7 @@ public class LaunchPages {
 			body.append("<fieldset><legend>").append(found.size()).append(" patient(s) found</legend>");
 			for (Patient patient : found) {
 				String id = patient.getIdElement().getIdPart();
-				body.append("<div><input type='radio' name='patient' id='p-").append(esc(id)).append("' value='").append(esc(id)).append("' required>")
+				body.append("<div class='choice'><input type='radio' name='patient' id='p-").append(esc(id)).append("' value='").append(esc(id)).append("' required>")
 						.append("<label for='p-").append(esc(id)).append("'>").append(esc(display(patient))).append("</label></div>");
 			}
 			body.append("</fieldset><button type='submit'>Continue</button></form>");
@@ -134,13 +134,20 @@ public class LaunchPages {
 		if (!synthetic.isEmpty()) {
 			audit(user, synthetic);
 		}
-		StringBuilder body = new StringBuilder("<h1>Launch a SMART app</h1><form method='post' action='").append(LAUNCHER).append("'>").append(csrf(http))
-				.append("<p><label for='patient'>Patient id</label> <input id='patient' name='patient' list='synthetic-patients' autocomplete='off' required></p>")
-				.append("<datalist id='synthetic-patients'>");
-		for (Patient patient : synthetic) {
-			body.append("<option value='").append(esc(patient.getIdElement().getIdPart())).append("'>").append(esc(display(patient))).append("</option>");
+		// a patient is picked from the list by name (as in an EHR's patient list); typing an id is the fallback for one
+		// not listed, in its own field ("patient-id"), so a choice and a typed id never arrive as one joined value
+		StringBuilder body = new StringBuilder("<h1>Launch a SMART app</h1><form method='post' action='").append(LAUNCHER).append("'>").append(csrf(http));
+		if (!synthetic.isEmpty()) {
+			body.append("<fieldset class='picker' id='patient-picker'><legend>Patient (synthetic patients, most recently changed first)</legend>");
+			for (Patient patient : synthetic) {
+				String id = esc(patient.getIdElement().getIdPart());
+				body.append("<div class='choice'><input type='radio' name='patient' id='launch-p-").append(id).append("' value='").append(id).append("'>")
+						.append("<label for='launch-p-").append(id).append("'>").append(esc(display(patient))).append("</label></div>");
+			}
+			body.append("</fieldset>");
 		}
-		body.append("</datalist>")
+		body.append("<p><label for='patient'>").append(synthetic.isEmpty() ? "Patient id" : "Or a patient id not listed")
+				.append("</label> <input id='patient' name='patient-id' autocomplete='off'").append(synthetic.isEmpty() ? " required" : "").append("></p>")
 				.append("<p><label for='encounter'>Encounter id (optional)</label> <input id='encounter' name='encounter'></p>")
 				.append("<p><label for='app'>App</label> <select id='app' name='app'>");
 		for (NssiProperties.Client app : launchableApps()) {
@@ -148,17 +155,13 @@ public class LaunchPages {
 					.append(esc(app.clientName() == null ? app.clientId() : app.clientName())).append("</option>");
 		}
 		body.append("</select></p><button type='submit'>Launch</button></form>");
-		body.append("<h2 id='synthetic-heading'>Synthetic patients</h2><ul aria-labelledby='synthetic-heading'>");
-		for (Patient patient : synthetic) {
-			body.append("<li>").append(esc(display(patient))).append("</li>");
-		}
-		body.append("</ul>");
 		return page("Launch a SMART app", body.toString());
 	}
 
 	@PostMapping(value = LAUNCHER, produces = MediaType.TEXT_HTML_VALUE)
 	public ResponseEntity<String> launch(
-			@RequestParam("patient") String patientId,
+			@RequestParam(value = "patient", required = false) String picked,
+			@RequestParam(value = "patient-id", required = false) String typed,
 			@RequestParam(value = "encounter", required = false) String encounterId,
 			@RequestParam(value = "context", required = false) List<String> fhirContext,
 			@RequestParam("app") String appId,
@@ -170,6 +173,11 @@ public class LaunchPages {
 		Optional<NssiProperties.Client> app = launchableApps().stream().filter(c -> c.clientId().equals(appId)).findFirst();
 		if (app.isEmpty()) {
 			return badRequest("No such app");
+		}
+		// a typed id wins over a choice in the list: it can only have been typed on purpose
+		String patientId = typed != null && !typed.isBlank() ? typed.strip() : picked;
+		if (patientId == null || patientId.isBlank()) {
+			return badRequest("Choose a patient");
 		}
 		if (!ID.matcher(patientId).matches() || patient(patientId).isEmpty()) {
 			return badRequest("No such patient");

@@ -26,7 +26,7 @@ public final class Pages {
 		String html = "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
 				+ "<title>" + esc(title) + " - NSSI FHIR Server</title>"
 				+ "<link rel='stylesheet' href='" + STYLESHEET + "'>"
-				+ "</head><body><main>" + body + "</main></body></html>";
+				+ "</head><body><header class='site'><p>NSSI FHIR Server</p></header><main>" + body + "</main></body></html>";
 		return ResponseEntity.status(status).header("Cache-Control", "no-store").contentType(MediaType.TEXT_HTML).body(html);
 	}
 
