@@ -110,4 +110,34 @@ class ArchitectureTest {
 		}
 		assertThat(uses).as("security classes outside security.issuing that use it").isEmpty();
 	}
+
+	/**
+	 * What the classes of {@code security} itself (not its subpackages) may import of ours besides {@code security}:
+	 * the ground floor ({@code settings}, {@code support}) and two cross-cutting packages that own an interface or
+	 * helper security uses ({@code fhir.OfferedOperations}, which security implements; {@code web.RequestLoggingFilter}'s
+	 * path redaction for the audit of refused tokens).
+	 */
+	static final Set<String> SECURITY_MAY_USE = Set.of("settings", "support", "fhir", "web");
+
+	/**
+	 * Security knows no feature: features plug in through the extension points it offers ({@code FeatureOperations}
+	 * for FHIR operations, {@code WebSecurityContribution} for public paths and paths with their own credentials), so
+	 * {@code SecurityConfig} and its neighbours import none of them.
+	 */
+	@Test
+	void securityImportsNoFeature() {
+		String security = ROOT + ".security";
+		Set<String> uses = new TreeSet<>();
+		for (JavaClass type : mainClasses()) {
+			if (!type.getPackageName().equals(security)) {
+				continue;
+			}
+			for (Dependency dependency : type.getDirectDependenciesFromSelf()) {
+				topLevel(dependency.getTargetClass())
+						.filter(to -> !to.equals("security") && !SECURITY_MAY_USE.contains(to))
+						.ifPresent(to -> uses.add(type.getSimpleName() + " -> " + to + "." + dependency.getTargetClass().getSimpleName()));
+			}
+		}
+		assertThat(uses).as("classes of the security package that use a feature package (offer an extension point instead)").isEmpty();
+	}
 }

@@ -2,7 +2,9 @@ package org.nssifhir.server.cds;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import java.util.List;
 import org.nssifhir.server.assessment.EpisodeIndex;
+import org.nssifhir.server.security.WebSecurityContribution;
 import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -38,6 +40,21 @@ public class CdsHooksConfig {
 								.allowCredentials(false);
 					}
 				}
+			}
+		};
+	}
+
+	/**
+	 * The resource server must not read the CDS Client's JWT as an access token of ours (it would refuse it with
+	 * 401 before the controller checks it the CDS Hooks way, with {@link CdsJwtVerifier}): no bearer token on the CDS
+	 * Hooks paths. Discovery and the services are otherwise open to the web layer; the controller decides.
+	 */
+	@Bean
+	WebSecurityContribution cdsHooksWebSecurity() {
+		return new WebSecurityContribution() {
+			@Override
+			public List<String> ownCredentialPaths() {
+				return List.of(CdsHooksController.PATH);
 			}
 		};
 	}

@@ -119,15 +119,6 @@ public class CdsHooksController {
 		return ResponseEntity.ok(Map.of("cards", json));
 	}
 
-	/**
-	 * The resource server must not read the CDS Client's JWT as an access token of ours (it would refuse it with
-	 * 401 before this controller checks it the CDS Hooks way): no bearer token on the CDS Hooks paths.
-	 */
-	public static org.springframework.security.oauth2.server.resource.web.BearerTokenResolver bearerTokenResolver() {
-		var standard = new org.springframework.security.oauth2.server.resource.web.DefaultBearerTokenResolver();
-		return request -> request.getRequestURI().substring(request.getContextPath().length()).startsWith(PATH) ? null : standard.resolve(request);
-	}
-
 	/** The server's public base URL: the configured FHIR address without /fhir, or the URL this request came to. */
 	private String base(HttpServletRequest request) {
 		String configured = properties.fhir().serverAddress();

@@ -2,6 +2,8 @@ package org.nssifhir.server.openapi;
 
 import ca.uhn.fhir.rest.openapi.OpenApiInterceptor;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import java.util.List;
+import org.nssifhir.server.security.WebSecurityContribution;
 import org.nssifhir.server.settings.NssiProperties;
 
 /**
@@ -16,7 +18,7 @@ public final class OpenApiSettings {
 	public static final String DOCS_PATH = "/api-docs";
 	public static final String UI_PATH = "/swagger-ui/";
 	/** Readable without a token when switched on. */
-	public static final String[] PUBLIC_PATHS = {"/fhir" + DOCS_PATH, "/fhir" + UI_PATH + "**"};
+	public static final List<String> PUBLIC_PATHS = List.of("/fhir" + DOCS_PATH, "/fhir" + UI_PATH + "**");
 
 	private OpenApiSettings() {}
 
@@ -29,5 +31,16 @@ public final class OpenApiSettings {
 		if (enabled(properties)) {
 			server.registerInterceptor(new OpenApiInterceptor());
 		}
+	}
+
+	/** What security lets through without a token: the description and Swagger UI when switched on, else nothing. */
+	public static WebSecurityContribution webSecurity(NssiProperties properties) {
+		List<String> paths = enabled(properties) ? PUBLIC_PATHS : List.of();
+		return new WebSecurityContribution() {
+			@Override
+			public List<String> publicPaths() {
+				return paths;
+			}
+		};
 	}
 }

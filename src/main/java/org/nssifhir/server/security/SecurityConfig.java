@@ -72,8 +72,10 @@ public class SecurityConfig {
 			NssiProperties properties,
 			FhirContext fhirContext,
 			ObjectProvider<JwtDecoder> decoder,
-			ObjectProvider<AuthenticationFailures> auditor)
+			ObjectProvider<AuthenticationFailures> auditor,
+			ObjectProvider<WebSecurityContribution> contributed)
 			throws Exception {
+		List<WebSecurityContribution> contributions = contributed.orderedStream().toList();
 		http.csrf(csrf -> csrf.disable()) // bearer tokens only; no cookies, so no CSRF
 				.sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
 				.requestCache(c -> c.disable());
@@ -81,9 +83,10 @@ public class SecurityConfig {
 			http.authorizeHttpRequests(a -> a.anyRequest().permitAll());
 			return http.build();
 		}
-		if (org.nssifhir.server.openapi.OpenApiSettings.enabled(properties)) {
-			// the OpenAPI description and Swagger UI hold no data (see openapi/OpenApiSettings)
-			http.authorizeHttpRequests(a -> a.requestMatchers(org.nssifhir.server.openapi.OpenApiSettings.PUBLIC_PATHS).permitAll());
+		String[] publicPaths = WebSecurityContribution.publicPaths(contributions);
+		if (publicPaths.length > 0) {
+			// paths the features declare data-free (e.g. the OpenAPI description when switched on), before /fhir/** needs a token
+			http.authorizeHttpRequests(a -> a.requestMatchers(publicPaths).permitAll());
 		}
 		http.authorizeHttpRequests(a -> a
 						.requestMatchers("/fhir/metadata", "/fhir/.well-known/**").permitAll()
@@ -96,8 +99,8 @@ public class SecurityConfig {
 						.requestMatchers("/actuator/health/**", "/ig/**", "/error").permitAll()
 						.anyRequest().permitAll())
 				.oauth2ResourceServer(rs -> rs
-						// CDS Hooks calls carry the EHR's JWT, checked by cds/CdsJwtVerifier, not an access token
-						.bearerTokenResolver(org.nssifhir.server.cds.CdsHooksController.bearerTokenResolver())
+						// paths whose features check their own credentials (CDS Hooks: the EHR's JWT) carry no access token
+						.bearerTokenResolver(WebSecurityContribution.bearerTokenResolver(contributions))
 						.jwt(jwt -> jwt.decoder(decoder.getObject()))
 						.authenticationEntryPoint(FhirSecurityErrors.unauthorized(fhirContext, path -> auditor.getObject().authenticationFailed(path)))
 						.accessDeniedHandler(FhirSecurityErrors.forbidden(fhirContext)))

@@ -33,6 +33,7 @@ class OpenApiSettingsTest {
 		NssiProperties production = bind(Map.of("nssi.db.url", "jdbc:postgresql://db:5432/nssi"));
 		assertThat(OpenApiSettings.enabled(production)).isFalse();
 		assertThat(registered(production)).isFalse();
+		assertThat(OpenApiSettings.webSecurity(production).publicPaths()).as("nothing public when off").isEmpty();
 	}
 
 	@Test
@@ -40,6 +41,7 @@ class OpenApiSettingsTest {
 		NssiProperties embedded = bind(Map.of());
 		assertThat(OpenApiSettings.enabled(embedded)).isTrue();
 		assertThat(registered(embedded)).isTrue();
+		assertThat(OpenApiSettings.webSecurity(embedded).publicPaths()).containsExactly("/fhir/api-docs", "/fhir/swagger-ui/**");
 	}
 
 	@Test
