@@ -21,6 +21,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Type;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.escalation.EscalationSignals;
+import org.nssifhir.server.support.Digits;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
@@ -220,7 +221,7 @@ public final class AssessmentExtractor {
 			return Optional.of(i.getValue());
 		}
 		if (value instanceof Coding c) {
-			return org.nssifhir.server.support.Digits.of(c.getCode());
+			return Digits.of(c.getCode());
 		}
 		return Optional.empty();
 	}

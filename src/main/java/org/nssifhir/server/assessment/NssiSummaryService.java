@@ -11,6 +11,7 @@ import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenOrListParam;
 import ca.uhn.fhir.rest.param.TokenParam;
+import java.sql.Date;
 import java.time.DayOfWeek;
 import java.time.LocalDate;
 import java.time.YearMonth;
@@ -96,7 +97,7 @@ public class NssiSummaryService {
 		SystemRequestDetails system = new SystemRequestDetails();
 		Parameters out = new Parameters();
 		out.addParameter().setName("patient").setValue(new Reference(patient.getValue()));
-		out.addParameter().setName("date").setValue(new DateType(java.sql.Date.valueOf(today)));
+		out.addParameter().setName("date").setValue(new DateType(Date.valueOf(today)));
 
 		episodes(patient, today, system, out);
 		latestScores(patient, system, out);
@@ -133,7 +134,7 @@ public class NssiSummaryService {
 			LocalDate end = start.plusWeeks(1);
 			long count = dates.stream().filter(d -> !d.isBefore(start) && d.isBefore(end)).count();
 			Parameters.ParametersParameterComponent week = out.addParameter().setName("week");
-			week.addPart().setName("start").setValue(new DateType(java.sql.Date.valueOf(start)));
+			week.addPart().setName("start").setValue(new DateType(Date.valueOf(start)));
 			week.addPart().setName("count").setValue(new IntegerType((int) count));
 		}
 		YearMonth thisMonth = YearMonth.from(today);
@@ -148,7 +149,7 @@ public class NssiSummaryService {
 		seen(out, "function", functions);
 		if (!dates.isEmpty()) {
 			LocalDate last = dates.get(dates.size() - 1);
-			out.addParameter().setName("lastEpisode").setValue(new DateType(java.sql.Date.valueOf(last)));
+			out.addParameter().setName("lastEpisode").setValue(new DateType(Date.valueOf(last)));
 			out.addParameter().setName("daysSinceLastEpisode").setValue(new IntegerType((int) ChronoUnit.DAYS.between(last, today)));
 		}
 		// trend: the last window against the average of the baseline windows before it (the escalation rule's windows)

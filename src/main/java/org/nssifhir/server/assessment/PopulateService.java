@@ -147,6 +147,7 @@ public class PopulateService {
 			if (!nssiDays.isEmpty()) {
 				answers.put("nssi-days-past-year", List.of(new IntegerType(nssiDays.size())));
 			}
+			// java.sql.Date in full: java.util.Date is imported (authored time); only java.sql.Date.valueOf takes a LocalDate
 			answers.put("nssi-last-occurrence", List.of(new DateType(java.sql.Date.valueOf(days.last()))));
 			List<Type> functions = distinct(episodes, "function");
 			if (!functions.isEmpty()) {

@@ -1,5 +1,6 @@
 package org.nssifhir.server.audit;
 
+import java.util.Date;
 import java.util.List;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Coding;
@@ -25,7 +26,7 @@ class PatientPickerAuditor implements PatientPickerAudit {
 		event.setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "Restful Operation"));
 		event.addSubtype(new Coding("http://hl7.org/fhir/restful-interaction", "search-type", "search-type"));
 		event.setAction(AuditEvent.AuditEventAction.E);
-		event.setRecorded(new java.util.Date());
+		event.setRecorded(new Date());
 		event.setOutcome(AuditEvent.AuditEventOutcome._0);
 		event.getSource().setObserver(new Reference().setDisplay("NSSI FHIR Server patient picker"));
 		Reference agent = new Reference().setDisplay(who);

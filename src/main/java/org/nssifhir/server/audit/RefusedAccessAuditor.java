@@ -15,12 +15,14 @@ import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Reference;
 import org.nssifhir.server.security.AuthenticationFailures;
 import org.nssifhir.server.security.RequestIdentity;
@@ -90,7 +92,7 @@ public class RefusedAccessAuditor implements AuthenticationFailures {
 	 * {@code patient} / {@code subject} search value that is a plain patient reference. No other query value is
 	 * recorded (a search string can say what was looked for), nor a value that is not a plain reference.
 	 */
-	static void addEntities(AuditEvent event, RequestDetails request, java.util.function.Predicate<String> exists) {
+	static void addEntities(AuditEvent event, RequestDetails request, Predicate<String> exists) {
 		Set<String> patients = new LinkedHashSet<>();
 		IIdType id = request.getId();
 		String target = null;
@@ -135,10 +137,10 @@ public class RefusedAccessAuditor implements AuthenticationFailures {
 	 * A reference to what was tried when it exists (so {@code AuditEvent?entity=} finds it); an identifier when it does
 	 * not, because a stored AuditEvent cannot reference a missing resource (and a refusal must never fail to be stored).
 	 */
-	private static Reference named(String target, java.util.function.Predicate<String> exists) {
+	private static Reference named(String target, Predicate<String> exists) {
 		return exists.test(target)
 				? new Reference(target)
-				: new Reference().setIdentifier(new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:resource").setValue(target));
+				: new Reference().setIdentifier(new Identifier().setSystem("urn:nssi-fhir:resource").setValue(target));
 	}
 
 	private boolean exists(String reference) {
@@ -170,7 +172,7 @@ public class RefusedAccessAuditor implements AuthenticationFailures {
 		event.setAction(AuditEvent.AuditEventAction.E);
 		event.setRecorded(new Date());
 		event.setOutcome(AuditEvent.AuditEventOutcome._4);
-		event.getSource().setObserver(new org.hl7.fhir.r4.model.Reference().setDisplay("NSSI FHIR Server"));
+		event.getSource().setObserver(new Reference().setDisplay("NSSI FHIR Server"));
 		return event;
 	}
 }

@@ -3,6 +3,7 @@ package org.nssifhir.server.audit;
 import java.util.Date;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Reference;
 import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.policy.SecurityEventSink;
@@ -31,12 +32,12 @@ public class SecurityEventAuditor implements SecurityEventSink {
 		event.setAction("delete".equals(interaction) ? AuditEvent.AuditEventAction.D
 				: "create".equals(interaction) ? AuditEvent.AuditEventAction.C : AuditEvent.AuditEventAction.U);
 		event.addAgent().setRequestor(true).setWho(new Reference().setIdentifier(
-				new org.hl7.fhir.r4.model.Identifier().setValue(who.fhirUser().orElse(who.clientId()))));
+				new Identifier().setValue(who.fhirUser().orElse(who.clientId()))));
 		event.addAgent().setRequestor(false).setName("client " + who.clientId());
 		if ("delete".equals(interaction)) {
 			// a reference to a deleted resource cannot be stored: name it by identifier
 			event.addEntity().setWhat(new Reference().setIdentifier(
-					new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:resource").setValue(resourceReference)));
+					new Identifier().setSystem("urn:nssi-fhir:resource").setValue(resourceReference)));
 		} else {
 			event.addEntity().setWhat(new Reference(resourceReference));
 		}
@@ -48,7 +49,7 @@ public class SecurityEventAuditor implements SecurityEventSink {
 		AuditEvent event = base("conditional-match", "Existing resource returned by a conditional create");
 		event.setAction(AuditEvent.AuditEventAction.R);
 		event.addAgent().setRequestor(true).setWho(new Reference().setIdentifier(
-				new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:fhir-user").setValue(who.fhirUser().orElse(who.clientId()))));
+				new Identifier().setSystem("urn:nssi-fhir:fhir-user").setValue(who.fhirUser().orElse(who.clientId()))));
 		event.addAgent().setRequestor(false).setName("client " + who.clientId());
 		event.addEntity().setWhat(new Reference(resourceReference));
 		writer.recordAuditEvent(event);
@@ -61,7 +62,7 @@ public class SecurityEventAuditor implements SecurityEventSink {
 		event.setAction(AuditEvent.AuditEventAction.R);
 		// by identifier: the Subscription may be gone by the time the record is stored
 		event.addAgent().setRequestor(true).setWho(new Reference().setIdentifier(
-				new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:subscription").setValue(subscriptionReference)));
+				new Identifier().setSystem("urn:nssi-fhir:subscription").setValue(subscriptionReference)));
 		if (resourceReference != null && resourceReference.contains("/")) {
 			event.addEntity().setWhat(new Reference(resourceReference));
 		}
@@ -74,10 +75,10 @@ public class SecurityEventAuditor implements SecurityEventSink {
 		audit.setAction(event.startsWith("invitation-created") ? AuditEvent.AuditEventAction.C : AuditEvent.AuditEventAction.U);
 		audit.getMeta().addTag(TAG_SYSTEM, "security-fact-change", null);
 		audit.addAgent().setRequestor(true).setWho(new Reference().setIdentifier(
-				new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:fhir-user").setValue(actor)));
+				new Identifier().setSystem("urn:nssi-fhir:fhir-user").setValue(actor)));
 		// by identifier: the person's resource is named, never the invitation token or password
 		audit.addEntity().setWhat(new Reference().setIdentifier(
-				new org.hl7.fhir.r4.model.Identifier().setSystem("urn:nssi-fhir:resource").setValue(fhirUser)));
+				new Identifier().setSystem("urn:nssi-fhir:resource").setValue(fhirUser)));
 		writer.recordAuditEvent(audit);
 	}
 

@@ -3,6 +3,7 @@ package org.nssifhir.server.bulk;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.jpa.model.util.JpaConstants;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.RequestTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -10,8 +11,11 @@ import ca.uhn.fhir.rest.api.server.bulk.BulkExportJobParameters;
 import ca.uhn.fhir.rest.server.provider.ProviderConstants;
 import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.util.Date;
+import java.util.Set;
+import java.util.TreeSet;
 import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Reference;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.SmartAuditContext;
@@ -66,14 +70,14 @@ public class BulkExportAuditor {
 			}
 			agents(event, request);
 			writer.recordAuditEvent(event);
-		} else if (ca.uhn.fhir.jpa.model.util.JpaConstants.OPERATION_IMPORT.equals(operation)
-				&& request.getResource() instanceof org.hl7.fhir.r4.model.Parameters parameters) {
+		} else if (JpaConstants.OPERATION_IMPORT.equals(operation)
+				&& request.getResource() instanceof Parameters parameters) {
 			// the kick-off of a bulk import (its resources are audited as what they are: server writes)
 			String location = request.getServletResponse().getHeader(Constants.HEADER_CONTENT_LOCATION);
 			String jobId = location == null ? null : location.substring(location.indexOf('=') + 1);
-			java.util.Set<String> types = new java.util.TreeSet<>();
+			Set<String> types = new TreeSet<>();
 			int sources = 0;
-			for (org.hl7.fhir.r4.model.Parameters.ParametersParameterComponent input : parameters.getParameter()) {
+			for (Parameters.ParametersParameterComponent input : parameters.getParameter()) {
 				if ("input".equals(input.getName())) {
 					sources++;
 					input.getPart().stream().filter(p -> "type".equals(p.getName()) && p.getValue() != null)

@@ -6,6 +6,7 @@ import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
 import ca.uhn.fhir.batch2.maintenance.JobMaintenanceServiceImpl;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import java.time.Duration;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.SmartAuditContext;
 import org.nssifhir.server.fhir.FhirOperationProvider;
@@ -42,7 +43,7 @@ public class BulkExportConfig {
 	}
 
 	/** The interval in effect (a bean so that it is set when the context starts). */
-	public record BatchJobInterval(java.time.Duration interval) {}
+	public record BatchJobInterval(Duration interval) {}
 
 	@Bean
 	FeatureOperations bulkExportOperations() {

@@ -7,6 +7,7 @@ import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.interceptor.binary.BinarySecurityContextInterceptor;
 import org.hl7.fhir.instance.model.api.IBaseBinary;
+import org.hl7.fhir.r4.model.Binary;
 import org.nssifhir.server.security.SmartAccess;
 import org.nssifhir.server.security.SmartScope;
 import org.nssifhir.server.support.ErrorCode;
@@ -32,7 +33,7 @@ public class BulkExportFileGuard extends BinarySecurityContextInterceptor {
 		boolean binaryScope = SmartAccess.current()
 				.map(access -> access.scopes().stream().anyMatch(s -> s.appliesTo("Binary") && s.allows(SmartScope.Permission.READ)))
 				.orElse(false);
-		boolean exportFile = !((org.hl7.fhir.r4.model.Binary) binary).getSecurityContext().getIdentifier().isEmpty();
+		boolean exportFile = !((Binary) binary).getSecurityContext().getIdentifier().isEmpty();
 		if (exportFile) {
 			super.applyAccessControl(binary, request); // the owner check below
 		} else if (!binaryScope) {

@@ -8,12 +8,14 @@ import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.jpa.model.util.JpaConstants;
+import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -68,8 +70,8 @@ public class BulkImportGuard {
 		IBaseResource body = request.getResource();
 		if (body == null && request.loadRequestContents() != null && request.loadRequestContents().length > 0) {
 			try {
-				body = fhirContext.newJsonParser().parseResource(new String(request.loadRequestContents(), java.nio.charset.StandardCharsets.UTF_8));
-			} catch (ca.uhn.fhir.parser.DataFormatException e) {
+				body = fhirContext.newJsonParser().parseResource(new String(request.loadRequestContents(), StandardCharsets.UTF_8));
+			} catch (DataFormatException e) {
 				body = null;
 			}
 		}

@@ -13,11 +13,14 @@ import java.net.MalformedURLException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
+import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.nssifhir.server.settings.NssiProperties;
@@ -44,7 +47,7 @@ public class CdsJwtVerifier {
 	private final Map<String, DefaultJWTProcessor<SecurityContext>> processors = new HashMap<>();
 	private final JdbcTemplate jdbc;
 
-	public CdsJwtVerifier(java.util.List<NssiProperties.CdsClient> clients, JdbcTemplate jdbc) {
+	public CdsJwtVerifier(List<NssiProperties.CdsClient> clients, JdbcTemplate jdbc) {
 		this.jdbc = jdbc;
 		for (NssiProperties.CdsClient client : clients) {
 			try {
@@ -72,7 +75,7 @@ public class CdsJwtVerifier {
 		try {
 			jwt = SignedJWT.parse(authorization.substring(7).trim());
 			issuer = jwt.getJWTClaimsSet().getIssuer();
-		} catch (java.text.ParseException e) {
+		} catch (ParseException e) {
 			throw new Refused("The JWT cannot be parsed");
 		}
 		DefaultJWTProcessor<SecurityContext> processor = issuer == null ? null : processors.get(issuer);
@@ -119,7 +122,7 @@ public class CdsJwtVerifier {
 		}
 		try {
 			return "cds:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(issuer.getBytes(StandardCharsets.UTF_8)));
-		} catch (java.security.NoSuchAlgorithmException e) {
+		} catch (NoSuchAlgorithmException e) {
 			throw new IllegalStateException(e);
 		}
 	}

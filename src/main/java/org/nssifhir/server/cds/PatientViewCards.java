@@ -7,6 +7,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.CodeableConcept;
@@ -88,7 +89,7 @@ public final class PatientViewCards {
 		if ("rising".equals(trend.direction()) && trend.recent() >= settings.minEpisodes()) {
 			cards.add(new Card("rising-frequency", Indicator.warning,
 					"Self-injury episodes are becoming more frequent",
-					String.format(java.util.Locale.ROOT, "%d episodes in the last %d days, against %.1f per %d days before.",
+					String.format(Locale.ROOT, "%d episodes in the last %d days, against %.1f per %d days before.",
 							trend.recent(), settings.windowDays(), trend.baselinePerWindow(), settings.windowDays())));
 		}
 		boolean nssiCondition = data.conditions().stream()

@@ -11,6 +11,7 @@ import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.sql.Date;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
@@ -93,7 +94,7 @@ public class PatientViewService {
 						.add(Observation.SP_SUBJECT, new ReferenceParam(patient))
 						.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "nssi-episode"))
 						.add(Observation.SP_DATE, new DateParam(ParamPrefixEnum.GREATERTHAN_OR_EQUALS,
-								java.sql.Date.valueOf(today.minusDays(PatientViewCards.RECENT_DAYS + 1L)))),
+								Date.valueOf(today.minusDays(PatientViewCards.RECENT_DAYS + 1L)))),
 				system, Observation.class));
 		List<LocalDate> days;
 		if (episodeBundle.isPresent() && episodeBundle.get().getLink(Bundle.LINK_NEXT) == null) {

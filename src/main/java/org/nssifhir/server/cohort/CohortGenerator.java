@@ -14,6 +14,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.UUID;
 import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeableConcept;
@@ -22,6 +23,7 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.Enumerations;
+import org.hl7.fhir.r4.model.HumanName;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
@@ -148,7 +150,7 @@ public final class CohortGenerator {
 		Patient patient = new Patient();
 		tag(patient);
 		patient.addIdentifier().setSystem(MRN_SYSTEM).setValue(mrn);
-		patient.addName().setUse(org.hl7.fhir.r4.model.HumanName.NameUse.OFFICIAL)
+		patient.addName().setUse(HumanName.NameUse.OFFICIAL)
 				.setFamily(FAMILY[random.nextInt(FAMILY.length)]).addGiven(GIVEN[random.nextInt(GIVEN.length)]).addGiven("Synthetic");
 		patient.setGender(new Enumerations.AdministrativeGender[] {
 			Enumerations.AdministrativeGender.FEMALE, Enumerations.AdministrativeGender.MALE, Enumerations.AdministrativeGender.OTHER
@@ -374,7 +376,7 @@ public final class CohortGenerator {
 	}
 
 	private static String uuid(SplittableRandom random) {
-		return new java.util.UUID(random.nextLong(), random.nextLong()).toString();
+		return new UUID(random.nextLong(), random.nextLong()).toString();
 	}
 
 	private static LocalDate min(LocalDate a, LocalDate b) {

@@ -33,6 +33,8 @@ import ca.uhn.fhir.rest.api.IResourceSupportedSvc;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import jakarta.persistence.EntityManagerFactory;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.hibernate.boot.model.naming.CamelCaseToUnderscoresNamingStrategy;
@@ -76,7 +78,7 @@ public class HapiJpaConfig {
 		settings.setAutoCreatePlaceholderReferenceTargets(false);
 		settings.setAllowExternalReferences(false);
 		// audit records of deletions name the deleted resource by this logical URN (see SmartAuditContext)
-		settings.setTreatReferencesAsLogical(new java.util.HashSet<>(java.util.List.of("urn:nssi-fhir:deleted:*")));
+		settings.setTreatReferencesAsLogical(new HashSet<>(List.of("urn:nssi-fhir:deleted:*")));
 		settings.setAllowMultipleDelete(false);
 		settings.setDeleteExpungeEnabled(false);
 		settings.setExpungeEnabled(false);
@@ -119,6 +121,7 @@ public class HapiJpaConfig {
 	public SubscriptionSettings subscriptionSettings() {
 		SubscriptionSettings settings = new SubscriptionSettings();
 		// rest-hook only (see notification/NotificationConfig): EHRs are told of suicide-risk Flags and urgent Tasks
+		// HAPI takes the DSTU2 model's enum here; named in full so it is not read as the R4 Subscription we store
 		settings.addSupportedSubscriptionType(org.hl7.fhir.dstu2.model.Subscription.SubscriptionChannelType.RESTHOOK);
 		return settings;
 	}

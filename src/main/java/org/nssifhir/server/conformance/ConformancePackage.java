@@ -6,6 +6,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
@@ -58,7 +60,7 @@ public final class ConformancePackage {
 			TarArchiveEntry entry;
 			while ((entry = tar.getNextEntry()) != null) {
 				if (entry.isFile()) {
-					out.put(entry.getName(), new String(tar.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+					out.put(entry.getName(), new String(tar.readAllBytes(), StandardCharsets.UTF_8));
 				}
 			}
 		} catch (IOException e) {
@@ -86,7 +88,7 @@ public final class ConformancePackage {
 
 	/** Every file of the package (manifest, indexes, resources, examples), by path inside the package. */
 	public Map<String, String> files() {
-		return java.util.Collections.unmodifiableMap(files);
+		return Collections.unmodifiableMap(files);
 	}
 
 	/** Conformance resources (not examples), by path inside the package. */

@@ -6,6 +6,7 @@ import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
 import ca.uhn.fhir.jpa.api.model.DaoMethodOutcome;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.api.server.storage.TransactionDetails;
 import ca.uhn.fhir.rest.param.DateParam;
@@ -13,15 +14,21 @@ import ca.uhn.fhir.rest.param.DateRangeParam;
 import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.util.UrlUtil;
 import jakarta.persistence.EntityManager;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.Period;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -29,8 +36,10 @@ import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.CareTeam;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
@@ -39,6 +48,7 @@ import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.labeling.QuestionnaireItemCodes;
+import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.SecurityLabels;
 import org.nssifhir.server.support.WholeHistory;
@@ -59,7 +69,7 @@ import org.slf4j.LoggerFactory;
 public class EscalationService {
 
 	/** Identifier system of Flags and Tasks raised by this server; the value names the event. */
-	public static final String EVENT_SYSTEM = org.nssifhir.server.security.policy.AccessPolicy.SERVER_EVENT_SYSTEM; // clients may not write it
+	public static final String EVENT_SYSTEM = AccessPolicy.SERVER_EVENT_SYSTEM; // clients may not write it
 
 	private static final Logger log = LoggerFactory.getLogger(EscalationService.class);
 
@@ -170,7 +180,7 @@ public class EscalationService {
 		task.setFocus(new Reference(flagId));
 		task.setReasonReference(new Reference(signal.evidence()));
 		task.setAuthoredOn(authored);
-		task.setLastModifiedElement(new org.hl7.fhir.r4.model.DateTimeType(new Date(), ca.uhn.fhir.model.api.TemporalPrecisionEnum.MILLI));
+		task.setLastModifiedElement(new DateTimeType(new Date(), TemporalPrecisionEnum.MILLI));
 		responsible(patient).ifPresent(task::setOwner);
 		@SuppressWarnings("unchecked")
 		IFhirResourceDao<Task> tasks = daoRegistry.getResourceDao(Task.class);
@@ -292,14 +302,14 @@ public class EscalationService {
 		if (!patient.hasBirthDate() || patient.getBirthDate() == null) {
 			return true;
 		}
-		java.time.LocalDate born = patient.getBirthDate().toInstant().atZone(java.time.ZoneOffset.UTC).toLocalDate();
-		return java.time.Period.between(born, java.time.LocalDate.now(java.time.ZoneOffset.UTC)).getYears() < AGE_OF_MAJORITY;
+		LocalDate born = patient.getBirthDate().toInstant().atZone(ZoneOffset.UTC).toLocalDate();
+		return Period.between(born, LocalDate.now(ZoneOffset.UTC)).getYears() < AGE_OF_MAJORITY;
 	}
 
 	private Optional<Patient> readPatient(IIdType patientId) {
 		try {
 			return Optional.of((Patient) daoRegistry.getResourceDao("Patient").read(patientId, new SystemRequestDetails()));
-		} catch (ResourceNotFoundException | ca.uhn.fhir.rest.server.exceptions.ResourceGoneException e) {
+		} catch (ResourceNotFoundException | ResourceGoneException e) {
 			return Optional.empty();
 		}
 	}
@@ -326,7 +336,7 @@ public class EscalationService {
 	 */
 	void retract(Resource wrong) {
 		String self = wrong.fhirType() + "/" + wrong.getIdElement().getIdPart();
-		Set<String> events = new java.util.LinkedHashSet<>();
+		Set<String> events = new LinkedHashSet<>();
 		events.add(self);
 		if (wrong instanceof Observation obs) {
 			obs.getDerivedFrom().stream().map(Reference::getReference)
@@ -484,7 +494,7 @@ public class EscalationService {
 				"Observation/" + self,
 				(raisedAt > 0 ? "Further rise (doubled since the last alert) in" : "Rise in") + " self-harm episodes without intent to die: "
 						+ recent.size() + " in the last " + settings.windowDays() + " days, baseline "
-						+ String.format(java.util.Locale.ROOT, "%.1f", baselinePerWindow) + " per " + settings.windowDays() + " days"));
+						+ String.format(Locale.ROOT, "%.1f", baselinePerWindow) + " per " + settings.windowDays() + " days"));
 	}
 
 	/**
@@ -498,7 +508,7 @@ public class EscalationService {
 		int highest = 0;
 		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Flag").search(map, new SystemRequestDetails()))) {
 			Flag flag = (Flag) r;
-			for (org.hl7.fhir.r4.model.Identifier id : flag.getIdentifier()) {
+			for (Identifier id : flag.getIdentifier()) {
 				String key = id.getValue();
 				if (key == null || !key.startsWith("nssi-frequency:")) {
 					continue;

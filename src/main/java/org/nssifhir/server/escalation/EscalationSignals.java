@@ -5,10 +5,12 @@ import static org.nssifhir.server.conformance.NssiCanonicals.LOINC;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.BooleanType;
@@ -22,8 +24,11 @@ import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Type;
 import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.support.Digits;
 import org.nssifhir.server.support.StandardCodes;
 
 /**
@@ -93,11 +98,11 @@ public final class EscalationSignals {
 	 * or throat. A false alarm costs a clinician's review; a miss can cost a life. Words are matched whole
 	 * (case-insensitive), so "hangout" does not match but "hanging" does.
 	 */
-	static final java.util.regex.Pattern LETHAL_TEXT = java.util.regex.Pattern.compile(
+	static final Pattern LETHAL_TEXT = Pattern.compile(
 			"\\b(overdos\\w*|od|poison\\w*|pills?|tablets?|paracetamol|acetaminophen|tylenol|bleach|antifreeze"
 					+ "|hang|hangs|hanged|hanging|ligatures?|noose|ropes?|cords?|belts?|strangl\\w*|chok(e|es|ed|ing)|suffocat\\w*|asphyx\\w*"
 					+ "|jump\\w*|drown\\w*|guns?|firearms?|shoot\\w*|shot|traffic|trains?|neck|throat)\\b",
-			java.util.regex.Pattern.CASE_INSENSITIVE | java.util.regex.Pattern.UNICODE_CASE);
+			Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
 
 	/** Whether free text names a method of high lethality ({@link #LETHAL_TEXT}). */
 	public static boolean namesLethalMethod(String text) {
@@ -335,7 +340,7 @@ public final class EscalationSignals {
 					new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION, "nssi-care:" + self, self,
 							"NSSI assessment: self-injury needed " + (care.equals("care-emergency") ? "emergency" : "medical") + " care in the past 12 months")));
 			List<String> lethal = new ArrayList<>(answerCodes(qr, "nssi-methods").stream().filter(LETHAL_METHODS::contains).toList());
-			if (answers(qr.getItem(), "nssi-methods-other").anyMatch(a -> a instanceof org.hl7.fhir.r4.model.StringType t && namesLethalMethod(t.getValue()))) {
+			if (answers(qr.getItem(), "nssi-methods-other").anyMatch(a -> a instanceof StringType t && namesLethalMethod(t.getValue()))) {
 				lethal.add("other method described in free text");
 			}
 			if (!lethal.isEmpty()) {
@@ -398,7 +403,7 @@ public final class EscalationSignals {
 
 	/** The local codes of an Observation's value and component values. */
 	private static Set<String> localCodes(Observation obs) {
-		Set<String> codes = new java.util.HashSet<>();
+		Set<String> codes = new HashSet<>();
 		Stream.concat(Stream.of(obs.getValue()), obs.getComponent().stream().map(Observation.ObservationComponentComponent::getValue))
 				.filter(v -> v != null)
 				.forEach(v -> {
@@ -413,7 +418,7 @@ public final class EscalationSignals {
 
 	/** The local codes answered to the items with this linkId. */
 	private static Set<String> answerCodes(QuestionnaireResponse qr, String linkId) {
-		Set<String> codes = new java.util.HashSet<>();
+		Set<String> codes = new HashSet<>();
 		answers(qr.getItem(), linkId).forEach(a -> localCode(a).ifPresent(codes::add));
 		return codes;
 	}
@@ -472,14 +477,14 @@ public final class EscalationSignals {
 				return Optional.of(v.signum() <= 0 ? 0 : Math.max(1, v.intValue()));
 			}
 		}
-		return org.nssifhir.server.support.Digits.of(c.getCode());
+		return Digits.of(c.getCode());
 	}
 
 	static boolean hasCode(CodeableConcept concept, String system, String code) {
 		return concept != null && concept.getCoding().stream().anyMatch(c -> StandardCodes.is(c.getSystem(), c.getCode(), system, code));
 	}
 
-	private static String ref(org.hl7.fhir.r4.model.Resource resource) {
+	private static String ref(Resource resource) {
 		return resource.fhirType() + "/" + resource.getIdElement().getIdPart();
 	}
 

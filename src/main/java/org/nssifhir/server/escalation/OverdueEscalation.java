@@ -2,6 +2,7 @@ package org.nssifhir.server.escalation;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.param.TokenOrListParam;
 import ca.uhn.fhir.rest.param.TokenParam;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.support.WholeHistory;
 import org.slf4j.Logger;
@@ -123,11 +125,11 @@ public class OverdueEscalation {
 		Duration next = period.dividedBy(2).compareTo(MIN_PERIOD) < 0 ? MIN_PERIOD : period.dividedBy(2);
 		task.setPriority(after);
 		task.getRestriction().getPeriod().setStart(Date.from(now)).setEnd(Date.from(now.plus(next)));
-		task.addNote().setTime(Date.from(now)).setAuthor(new org.hl7.fhir.r4.model.StringType(NOTE_AUTHOR))
+		task.addNote().setTime(Date.from(now)).setAuthor(new StringType(NOTE_AUTHOR))
 				.setText("Re-escalated: not started by its due time (" + new DateTimeType(due).getValueAsString() + "); priority "
 						+ before.toCode() + (before == after ? " (already the highest)" : " → " + after.toCode())
 						+ "; now due by " + new DateTimeType(Date.from(now.plus(next))).getValueAsString() + ".");
-		task.setLastModifiedElement(new DateTimeType(Date.from(now), ca.uhn.fhir.model.api.TemporalPrecisionEnum.MILLI));
+		task.setLastModifiedElement(new DateTimeType(Date.from(now), TemporalPrecisionEnum.MILLI));
 		if (!task.hasOwner() && task.getFor().getReferenceElement().hasIdPart()) {
 			escalation.responsible(new IdType("Patient", task.getFor().getReferenceElement().getIdPart())).ifPresent(task::setOwner);
 		}

@@ -4,6 +4,7 @@ import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
@@ -13,9 +14,11 @@ import java.util.Optional;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Annotation;
+import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.security.SmartAccess;
 import org.nssifhir.server.support.ErrorCode;
@@ -73,7 +76,7 @@ public class TaskClosureInterceptor {
 							+ " DocumentReference that records it."));
 		}
 		Date now = new Date();
-		after.setLastModifiedElement(new org.hl7.fhir.r4.model.DateTimeType(now, ca.uhn.fhir.model.api.TemporalPrecisionEnum.MILLI));
+		after.setLastModifiedElement(new DateTimeType(now, TemporalPrecisionEnum.MILLI));
 		Optional<SmartAccess> access = SmartAccess.current();
 		Optional<String> user = access.flatMap(SmartAccess::fhirUser);
 		Annotation note = after.addNote().setTime(now).setText("Closed as " + after.getStatus().toCode());
@@ -83,7 +86,7 @@ public class TaskClosureInterceptor {
 				after.setOwner(new Reference(user.get()));
 			}
 		} else {
-			note.setAuthor(new org.hl7.fhir.r4.model.StringType(access.map(a -> "client " + a.clientId()).orElse("system")));
+			note.setAuthor(new StringType(access.map(a -> "client " + a.clientId()).orElse("system")));
 		}
 	}
 

@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.GZIPOutputStream;
 import org.hl7.fhir.instance.model.api.IBaseConformance;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CapabilityStatement;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -285,21 +286,21 @@ public class CapabilityStatementCache {
 		}
 
 		@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_CREATED)
-		public void created(org.hl7.fhir.instance.model.api.IBaseResource resource) {
+		public void created(IBaseResource resource) {
 			changed(resource);
 		}
 
 		@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_UPDATED)
-		public void updated(org.hl7.fhir.instance.model.api.IBaseResource resource) {
+		public void updated(IBaseResource resource) {
 			changed(resource);
 		}
 
 		@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_DELETED)
-		public void deleted(org.hl7.fhir.instance.model.api.IBaseResource resource) {
+		public void deleted(IBaseResource resource) {
 			changed(resource);
 		}
 
-		private void changed(org.hl7.fhir.instance.model.api.IBaseResource resource) {
+		private void changed(IBaseResource resource) {
 			if (resource == null || !SHAPING_TYPES.contains(fhirContext.getResourceType(resource))) {
 				return;
 			}

@@ -9,6 +9,7 @@ import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.api.PreferHandlingEnum;
 import ca.uhn.fhir.rest.api.RequestTypeEnum;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.IRestfulServer;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.ResponseDetails;
@@ -32,6 +33,7 @@ import org.hl7.fhir.r4.model.Narrative;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.PrimitiveType;
+import org.hl7.fhir.r4.model.StringType;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
@@ -278,7 +280,7 @@ public class ClientCompatibilityInterceptor {
 
 	/** The resource (create, update: the entry's own instance) or the id (delete) being written now. */
 	private static void writing(RequestDetails request, Object what) {
-		if (request != null && request.getRestOperationType() == ca.uhn.fhir.rest.api.RestOperationTypeEnum.TRANSACTION) {
+		if (request != null && request.getRestOperationType() == RestOperationTypeEnum.TRANSACTION) {
 			request.getUserData().put(WRITING, what);
 		}
 	}
@@ -316,7 +318,7 @@ public class ClientCompatibilityInterceptor {
 		}
 		for (OperationOutcome.OperationOutcomeIssueComponent issue : outcome.getIssue()) {
 			issue.addLocation(path);
-			issue.getExpression().add(0, new org.hl7.fhir.r4.model.StringType(path));
+			issue.getExpression().add(0, new StringType(path));
 		}
 		OperationOutcome.OperationOutcomeIssueComponent first = outcome.getIssueFirstRep();
 		first.setDiagnostics(first.getDiagnostics() + " [" + path + (fullUrl == null || fullUrl.isBlank() ? "" : ", fullUrl " + fullUrl)

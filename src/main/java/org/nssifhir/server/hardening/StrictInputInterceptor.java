@@ -20,10 +20,19 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.net.URLDecoder;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,6 +45,7 @@ import javax.xml.stream.XMLStreamReader;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
 import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.FeatureOperations.Input;
@@ -319,7 +329,7 @@ public class StrictInputInterceptor {
 	 * The body checks on their own (also the fuzz test's entry point). {@code systemLevel}: posted to the server base,
 	 * i.e. a transaction or batch.
 	 */
-	void checkBody(byte[] body, EncodingEnum encoding, java.nio.charset.Charset charset, String operation, boolean systemLevel) {
+	void checkBody(byte[] body, EncodingEnum encoding, Charset charset, String operation, boolean systemLevel) {
 		if (encoding == EncodingEnum.JSON) {
 			checkStrictJson(body);
 		} else {
@@ -387,10 +397,10 @@ public class StrictInputInterceptor {
 			if (q >= 0) {
 				for (String pair : url.substring(q + 1).split("&")) {
 					int eq = pair.indexOf('=');
-					String name = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-					String value = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+					String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+					String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
 					String[] existing = parameters.get(name);
-					String[] values = existing == null ? new String[1] : java.util.Arrays.copyOf(existing, existing.length + 1);
+					String[] values = existing == null ? new String[1] : Arrays.copyOf(existing, existing.length + 1);
 					values[values.length - 1] = value;
 					parameters.put(name, values);
 				}
@@ -399,9 +409,9 @@ public class StrictInputInterceptor {
 				checkParameters(parameters);
 				checkSearchValues(url.split("[/?]", 2)[0], parameters);
 			} catch (InvalidRequestException problem) {
-				org.hl7.fhir.r4.model.OperationOutcome outcome = new org.hl7.fhir.r4.model.OperationOutcome();
-				outcome.addIssue().setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
-						.setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.INVALID).setDiagnostics(problem.getMessage());
+				OperationOutcome outcome = new OperationOutcome();
+				outcome.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR)
+						.setCode(OperationOutcome.IssueType.INVALID).setDiagnostics(problem.getMessage());
 				result.setStatus("400 Bad Request").setOutcome(outcome);
 			} catch (RuntimeException unparsable) {
 				// a URL this check cannot read: HAPI's answer stands
@@ -450,8 +460,8 @@ public class StrictInputInterceptor {
 		}
 	}
 
-	private static java.nio.charset.Charset charset(RequestDetails request) {
-		java.nio.charset.Charset charset = request.getCharset();
+	private static Charset charset(RequestDetails request) {
+		Charset charset = request.getCharset();
 		return charset == null ? StandardCharsets.UTF_8 : charset;
 	}
 
@@ -461,7 +471,7 @@ public class StrictInputInterceptor {
 			throw invalid(ErrorCode.DOCTYPE_NOT_ALLOWED, "XML with a document type declaration (DTD) is not accepted");
 		}
 		try {
-			XMLStreamReader reader = xml.createXMLStreamReader(new java.io.ByteArrayInputStream(body));
+			XMLStreamReader reader = xml.createXMLStreamReader(new ByteArrayInputStream(body));
 			while (reader.hasNext()) {
 				if (reader.next() == XMLStreamConstants.START_ELEMENT) {
 					if (!"http://hl7.org/fhir".equals(reader.getNamespaceURI())) {
@@ -479,10 +489,10 @@ public class StrictInputInterceptor {
 		try (JsonParser parser = json.createParser(body)) {
 			JsonToken token;
 			int roots = 0;
-			java.util.Deque<Set<String>> choices = new java.util.ArrayDeque<>();
+			Deque<Set<String>> choices = new ArrayDeque<>();
 			while ((token = parser.nextToken()) != null) {
 				if (token == JsonToken.START_OBJECT) {
-					choices.push(new java.util.HashSet<>());
+					choices.push(new HashSet<>());
 				} else if (token == JsonToken.END_OBJECT) {
 					choices.pop();
 				} else if (token == JsonToken.FIELD_NAME) {
@@ -522,10 +532,10 @@ public class StrictInputInterceptor {
 
 	/** A parse error as an OperationOutcome whose issue also names the element in {@code expression}, when HAPI said which. */
 	private static InvalidRequestException invalidContent(String message) {
-		org.hl7.fhir.r4.model.OperationOutcome outcome = new org.hl7.fhir.r4.model.OperationOutcome();
+		OperationOutcome outcome = new OperationOutcome();
 		var issue = outcome.addIssue()
-				.setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
-				.setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.STRUCTURE)
+				.setSeverity(OperationOutcome.IssueSeverity.ERROR)
+				.setCode(OperationOutcome.IssueType.STRUCTURE)
 				.setDiagnostics(ErrorCode.INVALID_RESOURCE_CONTENT.message(message));
 		var element = PARSER_ELEMENT.matcher(message);
 		if (element.find()) {
@@ -542,9 +552,9 @@ public class StrictInputInterceptor {
 	 * Bundle's own elements are wrong): the caller then reports the error without an entry.
 	 */
 	private void failingEntry(byte[] body) {
-		com.fasterxml.jackson.databind.JsonNode root;
+		JsonNode root;
 		try {
-			root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+			root = new ObjectMapper().readTree(body);
 		} catch (IOException e) {
 			return;
 		}
@@ -553,7 +563,7 @@ public class StrictInputInterceptor {
 		}
 		IParser parser = fhirContext.newJsonParser().setParserErrorHandler(new StrictErrorHandler());
 		for (int i = 0; i < root.path("entry").size(); i++) {
-			com.fasterxml.jackson.databind.JsonNode entry = root.path("entry").get(i);
+			JsonNode entry = root.path("entry").get(i);
 			if (!entry.path("resource").isObject()) {
 				continue;
 			}
@@ -577,10 +587,10 @@ public class StrictInputInterceptor {
 		String path = "Bundle.entry[" + index + "]";
 		String diagnostics = message + " [" + path + (fullUrl == null || fullUrl.isBlank() ? "" : ", fullUrl " + fullUrl)
 				+ "; nothing in the Bundle was processed]";
-		org.hl7.fhir.r4.model.OperationOutcome outcome = new org.hl7.fhir.r4.model.OperationOutcome();
+		OperationOutcome outcome = new OperationOutcome();
 		var issue = outcome.addIssue()
-				.setSeverity(org.hl7.fhir.r4.model.OperationOutcome.IssueSeverity.ERROR)
-				.setCode(org.hl7.fhir.r4.model.OperationOutcome.IssueType.STRUCTURE)
+				.setSeverity(OperationOutcome.IssueSeverity.ERROR)
+				.setCode(OperationOutcome.IssueType.STRUCTURE)
 				.setDiagnostics(diagnostics);
 		issue.addLocation(path);
 		issue.addExpression(path);

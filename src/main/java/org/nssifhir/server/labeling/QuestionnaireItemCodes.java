@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Questionnaire;
@@ -36,9 +37,9 @@ public class QuestionnaireItemCodes {
 		return codes;
 	}
 
-	private java.util.Optional<Questionnaire> questionnaire(String canonical) {
+	private Optional<Questionnaire> questionnaire(String canonical) {
 		if (canonical == null || canonical.isBlank()) {
-			return java.util.Optional.empty();
+			return Optional.empty();
 		}
 		int bar = canonical.indexOf('|');
 		String url = bar < 0 ? canonical : canonical.substring(0, bar);
@@ -46,9 +47,9 @@ public class QuestionnaireItemCodes {
 			SearchParameterMap map = SearchParameterMap.newSynchronous().add(Questionnaire.SP_URL, new UriParam(url));
 			map.setLoadSynchronousUpTo(1);
 			List<IBaseResource> found = daoRegistry.getResourceDao("Questionnaire").search(map, new SystemRequestDetails()).getResources(0, 1);
-			return found.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of((Questionnaire) found.get(0));
+			return found.isEmpty() ? Optional.empty() : Optional.of((Questionnaire) found.get(0));
 		} catch (RuntimeException e) {
-			return java.util.Optional.empty(); // an unparseable canonical: read by linkIds only
+			return Optional.empty(); // an unparseable canonical: read by linkIds only
 		}
 	}
 

@@ -5,6 +5,7 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.storage.TransactionDetails;
+import org.hl7.fhir.instance.model.api.IBaseBundle;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 
 /**
@@ -31,7 +32,7 @@ public class SecurityLabelingInterceptor {
 	 * reference to one ({@code Patient?identifier=…}) is resolved against the Bundle itself.
 	 */
 	@Hook(value = Pointcut.STORAGE_TRANSACTION_PROCESSING, order = ORDER)
-	public void transaction(org.hl7.fhir.instance.model.api.IBaseBundle bundle, RequestDetails request) {
+	public void transaction(IBaseBundle bundle, RequestDetails request) {
 		SecurityLabelingService.rememberTransaction(bundle, request);
 	}
 

@@ -3,24 +3,33 @@ package org.nssifhir.server.labeling;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.RuntimeResourceDefinition;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IDao;
+import ca.uhn.fhir.jpa.model.util.JpaConstants;
 import ca.uhn.fhir.jpa.searchparam.MatchUrlService;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId;
 import ca.uhn.fhir.rest.api.server.storage.TransactionDetails;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.Period;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Date;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.hl7.fhir.instance.model.api.IBaseBundle;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Bundle;
@@ -28,19 +37,23 @@ import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DomainResource;
 import org.hl7.fhir.r4.model.Encounter;
+import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Meta;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.conformance.NssiResourceClassifier;
 import org.nssifhir.server.escalation.EscalationService;
 import org.nssifhir.server.security.policy.AccessPolicy;
+import org.nssifhir.server.support.RequestScoped;
 import org.nssifhir.server.support.SecurityLabels;
 
 /**
@@ -124,9 +137,9 @@ public class SecurityLabelingService {
 	private static final String TRANSACTION_BUNDLE = SecurityLabelingService.class.getName() + ".transaction";
 
 	/** Keeps the transaction Bundle with the request (whose entries' sub-requests share its user data). */
-	static void rememberTransaction(org.hl7.fhir.instance.model.api.IBaseBundle bundle, RequestDetails request) {
+	static void rememberTransaction(IBaseBundle bundle, RequestDetails request) {
 		if (request != null && bundle instanceof Bundle b) {
-			org.nssifhir.server.support.RequestScoped.put(request, TRANSACTION_BUNDLE, b);
+			RequestScoped.put(request, TRANSACTION_BUNDLE, b);
 		}
 	}
 
@@ -183,8 +196,8 @@ public class SecurityLabelingService {
 		boolean ownConfidentiality = confidentiality(r) >= 0;
 		for (Coding label : previous.getMeta().getSecurity()) {
 			boolean isConfidentiality = SecurityLabels.CONFIDENTIALITY_SYSTEM.equals(label.getSystem());
-			boolean present = meta.getSecurity().stream().anyMatch(c -> java.util.Objects.equals(c.getSystem(), label.getSystem())
-					&& java.util.Objects.equals(c.getCode(), label.getCode()));
+			boolean present = meta.getSecurity().stream().anyMatch(c -> Objects.equals(c.getSystem(), label.getSystem())
+					&& Objects.equals(c.getCode(), label.getCode()));
 			if ((!isConfidentiality || !ownConfidentiality) && !present) {
 				meta.addSecurity(label.copy());
 			}
@@ -194,7 +207,7 @@ public class SecurityLabelingService {
 		}
 	}
 
-	private static final String META_SNAPSHOT_MODE = ca.uhn.fhir.jpa.model.util.JpaConstants.HEADER_META_SNAPSHOT_MODE;
+	private static final String META_SNAPSHOT_MODE = JpaConstants.HEADER_META_SNAPSHOT_MODE;
 	private static final String SNAPSHOT_SECURITY_LABELS = "SECURITY_LABEL";
 
 	/** The rules the resource's own content (and, at the top level, what it points at) matches. */
@@ -236,13 +249,13 @@ public class SecurityLabelingService {
 	}
 
 	private static boolean supportRequest(Resource r) {
-		return r instanceof org.hl7.fhir.r4.model.Task t && t.getCode().getCoding().stream()
+		return r instanceof Task t && t.getCode().getCoding().stream()
 				.anyMatch(c -> NssiCanonicals.CONCEPTS_SYSTEM.equals(c.getSystem()) && "support-request".equals(c.getCode()));
 	}
 
 	private static boolean raisedAlert(Resource r) {
-		List<Identifier> identifiers = r instanceof org.hl7.fhir.r4.model.Flag f ? f.getIdentifier()
-				: r instanceof org.hl7.fhir.r4.model.Task t ? t.getIdentifier() : List.of();
+		List<Identifier> identifiers = r instanceof Flag f ? f.getIdentifier()
+				: r instanceof Task t ? t.getIdentifier() : List.of();
 		return identifiers.stream().anyMatch(i -> EscalationService.EVENT_SYSTEM.equals(i.getSystem()));
 	}
 
@@ -393,14 +406,14 @@ public class SecurityLabelingService {
 		}
 	}
 
-	private static ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId<?> matchUrl(TransactionDetails transaction, String url) {
-		Map<String, ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId> resolved = transaction.getResolvedMatchUrls();
+	private static IResourcePersistentId<?> matchUrl(TransactionDetails transaction, String url) {
+		Map<String, IResourcePersistentId> resolved = transaction.getResolvedMatchUrls();
 		if (resolved.containsKey(url)) {
 			return resolved.get(url);
 		}
-		String decoded = java.net.URLDecoder.decode(url, java.nio.charset.StandardCharsets.UTF_8);
+		String decoded = URLDecoder.decode(url, StandardCharsets.UTF_8);
 		return resolved.entrySet().stream()
-				.filter(e -> decoded.equals(java.net.URLDecoder.decode(e.getKey(), java.nio.charset.StandardCharsets.UTF_8)))
+				.filter(e -> decoded.equals(URLDecoder.decode(e.getKey(), StandardCharsets.UTF_8)))
 				.map(Map.Entry::getValue)
 				.findFirst()
 				.orElse(null);
@@ -415,9 +428,9 @@ public class SecurityLabelingService {
 		@SuppressWarnings("unchecked")
 		private List<Resource> written() {
 			if (request == null) {
-				return new java.util.ArrayList<>();
+				return new ArrayList<>();
 			}
-			return (List<Resource>) org.nssifhir.server.support.RequestScoped.value(request, WRITTEN, () -> new java.util.concurrent.CopyOnWriteArrayList<Resource>());
+			return (List<Resource>) RequestScoped.value(request, WRITTEN, () -> new CopyOnWriteArrayList<Resource>());
 		}
 
 		void remember(Resource resource) {
@@ -427,11 +440,11 @@ public class SecurityLabelingService {
 		}
 
 		/** A resource this request wrote, by the JPA id HAPI assigned it (set on the resource once stored). */
-		Optional<Resource> writtenWithPid(ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId<?> pid) {
+		Optional<Resource> writtenWithPid(IResourcePersistentId<?> pid) {
 			Object id = pid.getId();
 			for (Resource r : written()) {
-				Object stored = r.getUserData(ca.uhn.fhir.jpa.api.dao.IDao.RESOURCE_PID_KEY);
-				if (pid.equals(stored) || (stored instanceof ca.uhn.fhir.rest.api.server.storage.IResourcePersistentId<?> p && id.equals(p.getId()))
+				Object stored = r.getUserData(IDao.RESOURCE_PID_KEY);
+				if (pid.equals(stored) || (stored instanceof IResourcePersistentId<?> p && id.equals(p.getId()))
 						|| (r.getIdElement().hasIdPart() && String.valueOf(id).equals(r.getIdElement().getIdPart()))) {
 					return Optional.of(r);
 				}
@@ -447,14 +460,14 @@ public class SecurityLabelingService {
 		Optional<Resource> conditionalEntry(String reference) {
 			Bundle bundle = request == null ? null
 					: request.getResource() instanceof Bundle b ? b
-					: org.nssifhir.server.support.RequestScoped.get(request, TRANSACTION_BUNDLE) instanceof Bundle b ? b : null;
+					: RequestScoped.get(request, TRANSACTION_BUNDLE) instanceof Bundle b ? b : null;
 			if (bundle == null) {
 				return Optional.empty();
 			}
 			int question = reference.indexOf('?');
 			String type = reference.substring(0, question);
 			String query = decode(reference.substring(question + 1));
-			List<Resource> matches = new java.util.ArrayList<>();
+			List<Resource> matches = new ArrayList<>();
 			for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
 				Resource resource = entry.getResource();
 				if (resource == null || !type.equals(resource.fhirType())) {
@@ -473,7 +486,7 @@ public class SecurityLabelingService {
 		}
 
 		private static String decode(String text) {
-			return java.net.URLDecoder.decode(text, java.nio.charset.StandardCharsets.UTF_8);
+			return URLDecoder.decode(text, StandardCharsets.UTF_8);
 		}
 
 		/** Whether the query is one {@code identifier=[system|]value} that the resource carries. */
@@ -486,7 +499,7 @@ public class SecurityLabelingService {
 			String system = bar < 0 ? null : token.substring(0, bar);
 			String value = bar < 0 ? token : token.substring(bar + 1);
 			List<Identifier> identifiers = resource instanceof Patient p ? p.getIdentifier()
-					: resource instanceof org.hl7.fhir.r4.model.Practitioner pr ? pr.getIdentifier() : List.of();
+					: resource instanceof Practitioner pr ? pr.getIdentifier() : List.of();
 			return identifiers.stream().anyMatch(i -> value.equals(i.getValue()) && (system == null || system.isEmpty() || system.equals(i.getSystem())));
 		}
 
@@ -498,7 +511,7 @@ public class SecurityLabelingService {
 			if (question > 0) {
 				// a conditional reference by identifier to a resource this request wrote (the common EHR form)
 				String type = reference.substring(0, question);
-				String query = java.net.URLDecoder.decode(reference.substring(question + 1), java.nio.charset.StandardCharsets.UTF_8);
+				String query = URLDecoder.decode(reference.substring(question + 1), StandardCharsets.UTF_8);
 				if (query.startsWith("identifier=") && !query.contains("&")) {
 					String token = query.substring("identifier=".length());
 					int bar = token.indexOf('|');

@@ -3,6 +3,7 @@ package org.nssifhir.server.security;
 import ca.uhn.fhir.context.FhirContext;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.function.Consumer;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.nssifhir.server.support.ErrorCode;
 import org.nssifhir.server.web.RequestLoggingFilter;
@@ -14,7 +15,7 @@ final class FhirSecurityErrors {
 
 	private FhirSecurityErrors() {}
 
-	static AuthenticationEntryPoint unauthorized(FhirContext fhirContext, java.util.function.Consumer<String> audit) {
+	static AuthenticationEntryPoint unauthorized(FhirContext fhirContext, Consumer<String> audit) {
 		return (request, response, exception) -> {
 			if (request.getRequestURI().startsWith("/fhir")) {
 				audit.accept(RequestLoggingFilter.redactPath(request.getRequestURI()));

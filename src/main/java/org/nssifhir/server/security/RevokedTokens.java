@@ -1,5 +1,6 @@
 package org.nssifhir.server.security;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -47,7 +48,7 @@ public class RevokedTokens implements OAuth2TokenValidator<Jwt> {
 	private boolean invalidated(String metadata) {
 		try {
 			return json.readTree(metadata).path(INVALIDATED).asBoolean(false);
-		} catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+		} catch (JsonProcessingException e) {
 			return true; // unreadable metadata: fail closed
 		}
 	}

@@ -1,9 +1,11 @@
 package org.nssifhir.server.security;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.searchparam.matcher.AuthorizationSearchParamMatcher;
 import ca.uhn.fhir.jpa.searchparam.matcher.SearchParamMatcher;
+import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKMatcher;
 import com.nimbusds.jose.jwk.JWKSelector;
@@ -26,6 +28,7 @@ import org.nssifhir.server.security.policy.RestrictedSearchNarrowing;
 import org.nssifhir.server.security.policy.SecurityEventSink;
 import org.nssifhir.server.security.policy.SubscriptionDeliveryGuard;
 import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -142,7 +145,7 @@ public class SecurityConfig {
 				return NimbusJwtDecoder.withPublicKey(rsa.toRSAPublicKey()).signatureAlgorithm(SignatureAlgorithm.RS256).build();
 			}
 			return (NimbusJwtDecoder) OAuth2AuthorizationServerConfiguration.jwtDecoder(keys);
-		} catch (com.nimbusds.jose.JOSEException e) {
+		} catch (JOSEException e) {
 			throw new IllegalStateException("The server's signing key cannot be read", e);
 		}
 	}
@@ -189,7 +192,7 @@ public class SecurityConfig {
 
 	@Bean
 	@ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
-	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(org.nssifhir.server.settings.ServerAddress address) {
+	FilterRegistrationBean<SmartConfigurationFilter> smartConfigurationFilter(ServerAddress address) {
 		FilterRegistrationBean<SmartConfigurationFilter> registration = new FilterRegistrationBean<>(new SmartConfigurationFilter(address));
 		registration.addUrlPatterns(SmartConfigurationFilter.PATH);
 		return registration;
@@ -216,7 +219,7 @@ public class SecurityConfig {
 	}
 
 	@Bean
-	RestrictedSearchNarrowing restrictedSearchNarrowing(AccessPolicy policy, ca.uhn.fhir.interceptor.api.IInterceptorService interceptors) {
+	RestrictedSearchNarrowing restrictedSearchNarrowing(AccessPolicy policy, IInterceptorService interceptors) {
 		// storage: HAPI's search coordinator calls it for every search it registers, REST and batch entries alike
 		RestrictedSearchNarrowing narrowing = new RestrictedSearchNarrowing(policy);
 		interceptors.registerInterceptor(narrowing);
@@ -225,7 +228,7 @@ public class SecurityConfig {
 
 	@Bean
 	SubscriptionDeliveryGuard subscriptionDeliveryGuard(AccessPolicy policy, DaoRegistry daos, SecurityEventSink events,
-			ca.uhn.fhir.interceptor.api.IInterceptorService interceptors) {
+			IInterceptorService interceptors) {
 		SubscriptionDeliveryGuard guard = new SubscriptionDeliveryGuard(policy.settings(), daos, events);
 		interceptors.registerInterceptor(guard);
 		return guard;

@@ -140,7 +140,7 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 	 * decides every read and write).
 	 */
 	private static final CompartmentSearchParameterModifications TASK_FOR_PATIENT =
-			CompartmentSearchParameterModifications.fromAdditionalCompartmentParamNames("Task", java.util.Set.of("patient", "subject"));
+			CompartmentSearchParameterModifications.fromAdditionalCompartmentParamNames("Task", Set.of("patient", "subject"));
 
 	private static IAuthRuleBuilderRuleOpClassifier on(SmartScope scope, IAuthRuleBuilderRuleOp op) {
 		return "*".equals(scope.resourceType()) ? op.allResources() : op.resourcesOfType(scope.resourceType());

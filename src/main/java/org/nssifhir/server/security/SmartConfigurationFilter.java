@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -20,10 +21,10 @@ public class SmartConfigurationFilter extends OncePerRequestFilter {
 
 	public static final String PATH = "/fhir/.well-known/smart-configuration";
 
-	private final org.nssifhir.server.settings.ServerAddress address;
+	private final ServerAddress address;
 	private final ObjectMapper json = new ObjectMapper();
 
-	public SmartConfigurationFilter(org.nssifhir.server.settings.ServerAddress address) {
+	public SmartConfigurationFilter(ServerAddress address) {
 		this.address = address;
 	}
 

@@ -1,10 +1,14 @@
 package org.nssifhir.server.settings;
 
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -34,7 +38,7 @@ public record NssiProperties(
 		/* On SIGTERM: readiness DOWN at once, then keep serving this long before the web server stops taking
 		   connections, so a load balancer checking readiness stops sending requests first (0 = no wait; see
 		   web.ShutdownDrainDelay). */
-		@NotNull @DefaultValue("0s") java.time.Duration shutdownDrainDelay) {
+		@NotNull @DefaultValue("0s") Duration shutdownDrainDelay) {
 
 	/**
 	 * Database. When {@code url} is blank the server starts an embedded PostgreSQL whose data lives in
@@ -86,11 +90,11 @@ public record NssiProperties(
 			String jwkSetUri,
 			/* Accepted token audiences; blank = this server's pinned FHIR base URL (see config.ServerAddress). */
 			@DefaultValue List<String> audiences,
-			@NotNull @DefaultValue("PT1H") java.time.Duration accessTokenTtl,
+			@NotNull @DefaultValue("PT1H") Duration accessTokenTtl,
 			/* Refresh tokens (offline_access / online_access, confidential app clients only). */
-			@NotNull @DefaultValue("P30D") java.time.Duration refreshTokenTtl,
+			@NotNull @DefaultValue("P30D") Duration refreshTokenTtl,
 			/* How long a launch context (EHR launch, patient picked in a standalone launch) can be used. */
-			@NotNull @DefaultValue("PT10M") java.time.Duration launchTtl,
+			@NotNull @DefaultValue("PT10M") Duration launchTtl,
 			/* BUILTIN: private JWK file for signing tokens (created if missing); blank = next to the embedded data, or per process. */
 			String signingKeyFile,
 			/* EXTERNAL: claims every token must carry (e.g. fhirUser), besides the standard ones. */
@@ -109,12 +113,12 @@ public record NssiProperties(
 			EXTERNAL
 		}
 
-		@jakarta.validation.constraints.AssertTrue(message = "nssi.security.access-token-ttl must be at most 1 hour (SMART App Launch)")
+		@AssertTrue(message = "nssi.security.access-token-ttl must be at most 1 hour (SMART App Launch)")
 		public boolean isAccessTokenTtlAtMostOneHour() {
-			return accessTokenTtl.compareTo(java.time.Duration.ofHours(1)) <= 0 && !accessTokenTtl.isNegative();
+			return accessTokenTtl.compareTo(Duration.ofHours(1)) <= 0 && !accessTokenTtl.isNegative();
 		}
 
-		@jakarta.validation.constraints.AssertTrue(message = "nssi.security.issuer is required in EXTERNAL mode")
+		@AssertTrue(message = "nssi.security.issuer is required in EXTERNAL mode")
 		public boolean isIssuerSetForExternalMode() {
 			return mode != Mode.EXTERNAL || (issuer != null && !issuer.isBlank());
 		}
@@ -131,7 +135,7 @@ public record NssiProperties(
 			@DefaultValue List<String> subscriptionClients,
 			@DefaultValue List<String> subscriptionEndpoints,
 			/* the least time a user's "not found" takes, so a hidden record (found, then refused) and a missing one answer alike */
-			@DefaultValue("PT0.15S") java.time.Duration notFoundFloor) {}
+			@DefaultValue("PT0.15S") Duration notFoundFloor) {}
 
 	/**
 	 * A registered client. Without {@code redirectUris} it is a backend-services client (client_credentials) that
@@ -149,7 +153,7 @@ public record NssiProperties(
 			@DefaultValue List<String> redirectUris,
 			String launchUrl,
 			/* private_key_jwt: the client's signing algorithm, RS384 or ES384 (SMART Backend Services) */
-			@jakarta.validation.constraints.Pattern(regexp = "RS384|ES384", message = "jwt-algorithm must be RS384 or ES384")
+			@Pattern(regexp = "RS384|ES384", message = "jwt-algorithm must be RS384 or ES384")
 					@DefaultValue("RS384") String jwtAlgorithm) {
 
 		public boolean app() {
@@ -166,7 +170,7 @@ public record NssiProperties(
 	 * value ({@code {bcrypt}...}; {@code {noop}...} only for tests). {@code fhirUser} is the FHIR resource the
 	 * person is ({@code Practitioner/..}, {@code PractitionerRole/..}, {@code Patient/..}, {@code RelatedPerson/..}).
 	 */
-	public record User(@NotBlank String username, @NotBlank String password, @NotBlank @jakarta.validation.constraints.Pattern(
+	public record User(@NotBlank String username, @NotBlank String password, @NotBlank @Pattern(
 			regexp = "(Practitioner|PractitionerRole|Patient|RelatedPerson|Person)/[A-Za-z0-9\\-.]{1,64}",
 			message = "fhirUser must be a relative reference such as Practitioner/123") String fhirUser) {}
 
@@ -187,9 +191,9 @@ public record NssiProperties(
 			@Min(1) @Max(366) @DefaultValue("28") int windowDays,
 			@Min(1) @Max(24) @DefaultValue("3") int baselineWindows,
 			@Min(1) @DefaultValue("3") int minEpisodes,
-			@jakarta.validation.constraints.DecimalMin("1.0") @DefaultValue("2.0") double riseFactor,
+			@DecimalMin("1.0") @DefaultValue("2.0") double riseFactor,
 			/* how often each node looks for escalation Tasks not started by their due time (0 = never) */
-			@NotNull @DefaultValue("PT5M") java.time.Duration overdueCheck) {}
+			@NotNull @DefaultValue("PT5M") Duration overdueCheck) {}
 
 	/**
 	 * EHR integration (see {@code bulk/}, {@code cds/}, {@code openapi/}). {@code batchJobInterval}: how often
@@ -198,7 +202,7 @@ public record NssiProperties(
 	 * embedded database (development), off with a real database (production).
 	 */
 	public record Integration(
-			@NotNull @DefaultValue("PT5S") java.time.Duration batchJobInterval,
+			@NotNull @DefaultValue("PT5S") Duration batchJobInterval,
 			Boolean openapi,
 			/* CDS Hooks: EHRs allowed to call our services, each with the JWKS its JWTs are signed with */
 			@Valid @DefaultValue List<CdsClient> cdsClients,

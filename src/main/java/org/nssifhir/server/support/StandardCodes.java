@@ -1,5 +1,7 @@
 package org.nssifhir.server.support;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -43,8 +45,8 @@ public final class StandardCodes {
 	}
 
 	/** Every URI a system is sent as: the canonical one and its known aliases (to match stored index rows). */
-	public static java.util.List<String> forms(String canonical) {
-		java.util.List<String> out = new java.util.ArrayList<>(java.util.List.of(canonical));
+	public static List<String> forms(String canonical) {
+		List<String> out = new ArrayList<>(List.of(canonical));
 		ALIASES.forEach((alias, target) -> {
 			if (target.equals(canonical)) {
 				out.add(alias);

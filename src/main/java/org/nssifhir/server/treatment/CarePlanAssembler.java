@@ -4,6 +4,7 @@ import static org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM;
 import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
 import ca.uhn.fhir.jpa.dao.tx.IHapiTransactionService;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -15,19 +16,23 @@ import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.commons.text.StringEscapeUtils;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.ActivityDefinition;
+import org.hl7.fhir.r4.model.CanonicalType;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.CareTeam;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.Duration;
 import org.hl7.fhir.r4.model.Goal;
@@ -39,6 +44,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.RequestGroup;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ServiceRequest;
+import org.hl7.fhir.r4.model.Timing;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.conformance.NssiResourceClassifier;
 import org.nssifhir.server.security.SmartAccess;
@@ -61,7 +67,7 @@ public class CarePlanAssembler {
 	private final DaoRegistry daoRegistry;
 	private final IHapiTransactionService transactions;
 	/** ActivityDefinitions by versioned canonical: package content, which does not change at run time. */
-	private final Map<String, ActivityDefinition> activityDefinitions = new java.util.concurrent.ConcurrentHashMap<>();
+	private final Map<String, ActivityDefinition> activityDefinitions = new ConcurrentHashMap<>();
 
 	public CarePlanAssembler(DaoRegistry daoRegistry, IHapiTransactionService transactions) {
 		this.daoRegistry = daoRegistry;
@@ -121,7 +127,7 @@ public class CarePlanAssembler {
 			plan.addCategory(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, dbt ? "dbt-plan" : "cbt-plan", dbt ? "DBT care plan" : "CBT care plan")));
 			plan.setTitle(definition.getTitle()).setDescription(definition.getDescription());
 			plan.setSubject(new Reference(patientId.getValue()));
-			plan.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType(today.toString()));
+			plan.getPeriod().setStartElement(new DateTimeType(today.toString()));
 			plan.setCreated(new Date());
 			if (author != null) {
 				plan.setAuthor(author);
@@ -141,7 +147,7 @@ public class CarePlanAssembler {
 	/** Creates through the caller's request; returns the new resource's relative reference (Type/id). */
 	private String create(Resource resource, RequestDetails request) {
 		@SuppressWarnings("unchecked")
-		ca.uhn.fhir.jpa.api.dao.IFhirResourceDao<Resource> dao = (ca.uhn.fhir.jpa.api.dao.IFhirResourceDao<Resource>) daoRegistry.getResourceDao(resource.fhirType());
+		IFhirResourceDao<Resource> dao = (IFhirResourceDao<Resource>) daoRegistry.getResourceDao(resource.fhirType());
 		return dao.create(resource, request).getId().toUnqualifiedVersionless().getValue();
 	}
 
@@ -225,10 +231,10 @@ public class CarePlanAssembler {
 			ServiceRequest proposed, ActivityDefinition ad, IdType patient, List<Reference> goals) {
 		CarePlan.CarePlanActivityDetailComponent detail = new CarePlan.CarePlanActivityDetailComponent();
 		detail.setKind(CarePlan.CarePlanActivityKind.SERVICEREQUEST);
-		detail.setInstantiatesCanonical(List.of(new org.hl7.fhir.r4.model.CanonicalType(proposed.getInstantiatesCanonical().get(0).getValue())));
+		detail.setInstantiatesCanonical(List.of(new CanonicalType(proposed.getInstantiatesCanonical().get(0).getValue())));
 		detail.setCode(proposed.getCode().copy());
 		detail.setStatus(CarePlan.CarePlanActivityStatus.SCHEDULED);
-		if (proposed.getOccurrence() instanceof org.hl7.fhir.r4.model.Timing timing) {
+		if (proposed.getOccurrence() instanceof Timing timing) {
 			detail.setScheduled(timing.copy());
 		} else if (ad.hasTimingTiming()) {
 			detail.setScheduled(ad.getTimingTiming().copy());
@@ -345,7 +351,7 @@ public class CarePlanAssembler {
 		plan.setTitle("My plan to stay safe");
 		plan.setDescription("What tends to set off an urge, the signs that one is building, what helps, and who to contact.");
 		plan.setSubject(new Reference(patient.getValue()));
-		plan.getPeriod().setStartElement(new org.hl7.fhir.r4.model.DateTimeType(today.toString()));
+		plan.getPeriod().setStartElement(new DateTimeType(today.toString()));
 		if (author != null) {
 			plan.setAuthor(author.copy());
 			plan.addContributor(author.copy());
@@ -387,8 +393,8 @@ public class CarePlanAssembler {
 		CarePlan.CarePlanActivityDetailComponent checkIns = plan.addActivity().getDetail();
 		checkIns.setCode(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, "increased-check-ins", "More frequent check-ins")));
 		checkIns.setStatus(CarePlan.CarePlanActivityStatus.NOTSTARTED);
-		checkIns.setScheduled(new org.hl7.fhir.r4.model.Timing().setRepeat(new org.hl7.fhir.r4.model.Timing.TimingRepeatComponent()
-				.setFrequency(2).setPeriod(1).setPeriodUnit(org.hl7.fhir.r4.model.Timing.UnitsOfTime.WK)));
+		checkIns.setScheduled(new Timing().setRepeat(new Timing.TimingRepeatComponent()
+				.setFrequency(2).setPeriod(1).setPeriodUnit(Timing.UnitsOfTime.WK)));
 		checkIns.setDescription("After any self-injury, check-ins twice a week until the urges settle, then the usual schedule.");
 		if (author != null) {
 			checkIns.addPerformer(author.copy());
@@ -433,7 +439,7 @@ public class CarePlanAssembler {
 				.map(Coding::getCode).findFirst().orElse(null);
 	}
 
-	static Narrative narrative(CarePlan plan, java.util.Collection<Goal> goals) {
+	static Narrative narrative(CarePlan plan, Collection<Goal> goals) {
 		StringBuilder html = new StringBuilder("<p><b>").append(escape(plan.getTitle())).append("</b></p><p>Goals:</p><ul>");
 		goals.forEach(g -> html.append("<li>").append(escape(g.getDescription().getText())).append("</li>"));
 		html.append("</ul><p>Activities:</p><ul>");

@@ -2,11 +2,13 @@ package org.nssifhir.server.treatment;
 
 
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.Operation;
 import ca.uhn.fhir.rest.annotation.OperationParam;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import java.sql.Date;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import org.hl7.fhir.r4.model.CarePlan;
@@ -46,7 +48,7 @@ public class CarePlanProgressProvider implements FhirOperationProvider {
 		LocalDate today = LocalDate.now(ZoneOffset.UTC);
 		LocalDate date = today;
 		if (asOf != null && asOf.getValue() != null) {
-			if (asOf.getPrecision() != ca.uhn.fhir.model.api.TemporalPrecisionEnum.DAY) {
+			if (asOf.getPrecision() != TemporalPrecisionEnum.DAY) {
 				throw new InvalidRequestException(ErrorCode.OPERATION_PARAMETER_INVALID.message("date must be a full date (YYYY-MM-DD)"));
 			}
 			date = LocalDate.parse(asOf.getValueAsString());
@@ -58,7 +60,7 @@ public class CarePlanProgressProvider implements FhirOperationProvider {
 		Parameters.ParametersParameterComponent holder = new Parameters.ParametersParameterComponent();
 		TreatmentProgress.write(p, holder);
 		Parameters out = new Parameters();
-		out.addParameter().setName("date").setValue(new DateType(java.sql.Date.valueOf(date)));
+		out.addParameter().setName("date").setValue(new DateType(Date.valueOf(date)));
 		out.getParameter().addAll(holder.getPart());
 		return out;
 	}

@@ -13,8 +13,11 @@ import ca.uhn.fhir.rest.param.TokenParam;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CarePlan;
 import org.hl7.fhir.r4.model.Observation;
@@ -40,7 +43,7 @@ public class GoalRefreshInterceptor {
 	private final DaoRegistry daoRegistry;
 	private final TreatmentProgress progress;
 	private final ExecutorService executor;
-	private final java.util.Set<String> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
+	private final Set<String> pending = ConcurrentHashMap.newKeySet();
 
 	public GoalRefreshInterceptor(DaoRegistry daoRegistry, TreatmentProgress progress) {
 		this.daoRegistry = daoRegistry;
@@ -90,7 +93,7 @@ public class GoalRefreshInterceptor {
 						pending.remove(patient.get());
 						refresh(patient.get());
 					});
-				} catch (java.util.concurrent.RejectedExecutionException e) {
+				} catch (RejectedExecutionException e) {
 					pending.remove(patient.get()); // shutting down: the write is stored; $nssi-progress will catch up
 				}
 			}

@@ -6,6 +6,7 @@ import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import java.util.Objects;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -78,7 +79,7 @@ public class RelapsePlanEditRule {
 	 * are made as the system and are not the patient's.
 	 */
 	private static boolean patientUser(RequestDetails request) {
-		if (request instanceof ca.uhn.fhir.rest.api.server.SystemRequestDetails) {
+		if (request instanceof SystemRequestDetails) {
 			return false;
 		}
 		return SmartAccess.current().map(a -> a.fhirUser()

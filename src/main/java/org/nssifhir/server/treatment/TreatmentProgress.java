@@ -10,10 +10,15 @@ import ca.uhn.fhir.rest.param.ParamPrefixEnum;
 import ca.uhn.fhir.rest.param.ReferenceOrListParam;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException;
 import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -33,13 +38,16 @@ import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Procedure;
+import org.hl7.fhir.r4.model.Range;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ServiceRequest;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Timing;
 import org.nssifhir.server.assessment.EpisodeIndex;
 import org.nssifhir.server.assessment.TreatmentPlanSummary;
 import org.nssifhir.server.support.WholeHistory;
+import org.slf4j.LoggerFactory;
 
 /**
  * How a treatment plan is going, computed from the record (never typed in): sessions delivered per component
@@ -98,7 +106,7 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 
 		// days in the last 30 with anything self-reported or recorded (a diary card, or an episode of any intent):
 		// zero episodes with zero reports is non-reporting, not success
-		Set<LocalDate> reported = new java.util.HashSet<>();
+		Set<LocalDate> reported = new HashSet<>();
 		diary.keySet().stream().filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).forEach(reported::add);
 		episodeIndex.patientPid(patient.getIdPart()).ifPresent(pid -> episodeIndex.episodes(pid).stream()
 				.map(EpisodeIndex.Episode::day).filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).forEach(reported::add));
@@ -113,17 +121,17 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 	}
 
 	/** A relative reference to one of this patient's own resources, if it resolves. */
-	private java.util.Optional<org.hl7.fhir.r4.model.Resource> readOwn(String type, Reference ref, IdType patient, SystemRequestDetails system) {
+	private Optional<Resource> readOwn(String type, Reference ref, IdType patient, SystemRequestDetails system) {
 		if (!ref.hasReference() || !ref.getReference().startsWith(type + "/")) {
-			return java.util.Optional.empty();
+			return Optional.empty();
 		}
 		try {
-			org.hl7.fhir.r4.model.Resource r = (org.hl7.fhir.r4.model.Resource) daoRegistry.getResourceDao(type)
+			Resource r = (Resource) daoRegistry.getResourceDao(type)
 					.read(new IdType(ref.getReference()).toUnqualifiedVersionless(), system);
 			Reference subject = r instanceof Goal g ? g.getSubject() : r instanceof ServiceRequest sr ? sr.getSubject() : null;
-			return subject != null && patient.getValue().equals(subject.getReference()) ? java.util.Optional.of(r) : java.util.Optional.empty();
-		} catch (ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException | ca.uhn.fhir.rest.server.exceptions.ResourceGoneException e) {
-			return java.util.Optional.empty();
+			return subject != null && patient.getValue().equals(subject.getReference()) ? Optional.of(r) : Optional.empty();
+		} catch (ResourceNotFoundException | ResourceGoneException e) {
+			return Optional.empty();
 		}
 	}
 
@@ -131,8 +139,8 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 	public void refreshGoalsQuietly(Progress progress) {
 		try {
 			refreshGoals(progress);
-		} catch (ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException e) {
-			org.slf4j.LoggerFactory.getLogger(TreatmentProgress.class).info("Goal refresh skipped: a concurrent write won");
+		} catch (ResourceVersionConflictException e) {
+			LoggerFactory.getLogger(TreatmentProgress.class).info("Goal refresh skipped: a concurrent write won");
 		}
 	}
 
@@ -163,8 +171,8 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 					daoRegistry.getResourceDao("Goal").update(goal, system);
 					changed++;
 					break;
-				} catch (ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException
-						| ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException e) {
+				} catch (ResourceVersionConflictException
+						| PreconditionFailedException e) {
 					if (attempt == 3) {
 						throw e;
 					}
@@ -342,7 +350,7 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 						: p.firstWeek().maxUrge().map(first -> compare(first - urge)).orElse("in-progress"), reason);
 			}
 			case "goal-more-skills-use" -> {
-				Double low = target.getDetail() instanceof org.hl7.fhir.r4.model.Range r && r.getLow().hasValue()
+				Double low = target.getDetail() instanceof Range r && r.getLow().hasValue()
 						? r.getLow().getValue().doubleValue() : null;
 				if (p.lastWeek().days() == 0 || low == null) {
 					yield new GoalStatus(goal, code, "in-progress", "No diary card in the last 7 days");
@@ -359,7 +367,7 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 	}
 
 	private static Double high(Goal.GoalTargetComponent target) {
-		return target.getDetail() instanceof org.hl7.fhir.r4.model.Range r && r.getHigh().hasValue()
+		return target.getDetail() instanceof Range r && r.getHigh().hasValue()
 				? r.getHigh().getValue().doubleValue() : null;
 	}
 

@@ -1,6 +1,8 @@
 package org.nssifhir.server.security.consent;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.springframework.web.context.request.RequestContextHolder;
 import org.springframework.web.context.request.ServletRequestAttributes;
@@ -42,7 +44,7 @@ public final class BreakTheGlass {
 
 	private static String decode(String value) {
 		try {
-			return java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8);
+			return URLDecoder.decode(value, StandardCharsets.UTF_8);
 		} catch (IllegalArgumentException e) {
 			return value;
 		}

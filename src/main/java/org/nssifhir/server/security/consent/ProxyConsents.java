@@ -9,6 +9,7 @@ import ca.uhn.fhir.rest.param.TokenParam;
 import java.util.Date;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Consent;
 import org.nssifhir.server.support.RequestScoped;
@@ -61,7 +62,7 @@ public class ProxyConsents {
 							&& (provision.getPeriod().getEnd() == null || provision.getPeriod().getEnd().after(now)));
 			boolean namesProxy = provision.getActor().stream()
 					.anyMatch(actor -> proxy.equals(actor.getReference().getReferenceElement().toUnqualifiedVersionless().getValue()));
-			Set<String> covered = provision.getSecurityLabel().stream().map(label -> label.getCode()).collect(java.util.stream.Collectors.toSet());
+			Set<String> covered = provision.getSecurityLabel().stream().map(label -> label.getCode()).collect(Collectors.toSet());
 			boolean coversLabels = covered.isEmpty() || covered.containsAll(labels);
 			if (privacy && permit && inPeriod && namesProxy && coversLabels) {
 				return true;

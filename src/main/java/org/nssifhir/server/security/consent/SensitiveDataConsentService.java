@@ -7,9 +7,16 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.interceptor.consent.ConsentOutcome;
 import ca.uhn.fhir.rest.server.interceptor.consent.IConsentContextServices;
 import ca.uhn.fhir.rest.server.interceptor.consent.IConsentService;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.hl7.fhir.instance.model.api.IBaseBundle;
+import org.hl7.fhir.instance.model.api.IBaseOperationOutcome;
+import org.hl7.fhir.instance.model.api.IBaseParameters;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.DomainResource;
 import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.SmartAccess;
 import org.nssifhir.server.security.SmartScope;
@@ -122,16 +129,16 @@ public class SensitiveDataConsentService implements IConsentService {
 	public ConsentOutcome willSeeResource(RequestDetails request, IBaseResource resource, IConsentContextServices context) {
 		Optional<RequestIdentity> who = RequestIdentity.of(request);
 		RestOperationTypeEnum op = request.getRestOperationType();
-		if (who.isEmpty() || resource == null || resource instanceof org.hl7.fhir.instance.model.api.IBaseBundle
-				|| resource instanceof org.hl7.fhir.instance.model.api.IBaseOperationOutcome
-				|| resource instanceof org.hl7.fhir.instance.model.api.IBaseParameters
+		if (who.isEmpty() || resource == null || resource instanceof IBaseBundle
+				|| resource instanceof IBaseOperationOutcome
+				|| resource instanceof IBaseParameters
 				|| op == RestOperationTypeEnum.CREATE || op == RestOperationTypeEnum.UPDATE
 				|| op == RestOperationTypeEnum.PATCH || op == RestOperationTypeEnum.DELETE
 				|| containedInShown(request).contains(resource)) {
 			return ConsentOutcome.PROCEED;
 		}
 		boolean shown = policy.mayRead(request, who.get(), resource);
-		if (shown && resource instanceof org.hl7.fhir.r4.model.DomainResource container) {
+		if (shown && resource instanceof DomainResource container) {
 			containedInShown(request).addAll(container.getContained());
 		}
 		return shown ? ConsentOutcome.PROCEED : ConsentOutcome.REJECT;
@@ -144,9 +151,9 @@ public class SensitiveDataConsentService implements IConsentService {
 	 * container while walking it, answered the search with a 500 (ConcurrentModificationException). By identity: a
 	 * contained resource of one record is never taken for a top-level one.
 	 */
-	private static java.util.Set<IBaseResource> containedInShown(RequestDetails request) {
-		return RequestScoped.value(request, CONTAINED, () -> java.util.Collections.synchronizedSet(
-				java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>())));
+	private static Set<IBaseResource> containedInShown(RequestDetails request) {
+		return RequestScoped.value(request, CONTAINED, () -> Collections.synchronizedSet(
+				Collections.newSetFromMap(new IdentityHashMap<>())));
 	}
 
 	private static final String CONTAINED = SensitiveDataConsentService.class.getName() + ".contained";

@@ -2,6 +2,7 @@ package org.nssifhir.server.security.enrolment;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -31,7 +32,7 @@ public class Accounts {
 		}
 		return jdbc.query("SELECT username, fhir_user, password_hash, disabled FROM nssi_account WHERE username = ?",
 				(rs, n) -> new Account(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4)),
-				username.toLowerCase(java.util.Locale.ROOT)).stream().findFirst();
+				username.toLowerCase(Locale.ROOT)).stream().findFirst();
 	}
 
 	public Optional<Account> byFhirUser(String fhirUser) {
@@ -59,7 +60,7 @@ public class Accounts {
 			return Optional.empty();
 		}
 		return jdbc.queryForList("SELECT totp_secret FROM nssi_account WHERE username = ? AND totp_secret IS NOT NULL", String.class,
-				username.toLowerCase(java.util.Locale.ROOT)).stream().findFirst();
+				username.toLowerCase(Locale.ROOT)).stream().findFirst();
 	}
 
 	boolean usernameTaken(String username) {

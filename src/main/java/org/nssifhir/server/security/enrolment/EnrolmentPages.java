@@ -10,6 +10,7 @@ import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.Pages;
 import org.nssifhir.server.security.policy.SecurityEventSink;
 import org.nssifhir.server.support.ErrorCode;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -27,7 +28,7 @@ import org.springframework.web.bind.annotation.RestController;
  * address's rate limit, so links cannot be guessed.
  */
 @RestController
-@org.springframework.boot.autoconfigure.condition.ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
+@ConditionalOnProperty(name = "nssi.security.mode", havingValue = "BUILTIN", matchIfMissing = true)
 public class EnrolmentPages {
 
 	public static final String PATH = "/enrol";

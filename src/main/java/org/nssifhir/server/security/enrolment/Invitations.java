@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -29,7 +30,7 @@ public class Invitations {
 		this.jdbc = jdbc;
 	}
 
-	Created create(String fhirUser, String invitedBy, Instant now, java.time.Duration ttl) {
+	Created create(String fhirUser, String invitedBy, Instant now, Duration ttl) {
 		revokeOpen(fhirUser, now);
 		byte[] bytes = new byte[32];
 		RANDOM.nextBytes(bytes);

@@ -6,6 +6,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
 import org.nssifhir.server.security.launch.SignInPages;
 import org.nssifhir.server.support.ErrorCode;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -46,8 +48,8 @@ public class SignInGuardFilter extends OncePerRequestFilter {
 			// the second step, for people who set it up: a wrong or missing code is a failed sign-in like a wrong
 			// password (counted, same words), decided before the password is looked at
 			String username = request.getParameter("username");
-			java.util.Optional<String> secret = accounts.totpSecret(username);
-			if (secret.isPresent() && !Totp.verify(secret.get(), request.getParameter("code"), java.time.Instant.now())) {
+			Optional<String> secret = accounts.totpSecret(username);
+			if (secret.isPresent() && !Totp.verify(secret.get(), request.getParameter("code"), Instant.now())) {
 				throttle.failed(username, request.getRemoteAddr());
 				message = "Wrong username, password or code.";
 				status = 401;

@@ -2,12 +2,14 @@ package org.nssifhir.server.security.enrolment;
 
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import org.nssifhir.server.security.policy.SecurityEventSink;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -88,11 +90,11 @@ public class SignInThrottle {
 				    locked_until = CASE WHEN f.locked_until IS NOT NULL AND f.locked_until <= EXCLUDED.last_failure_at THEN NULL ELSE f.locked_until END,
 				    last_failure_at = EXCLUDED.last_failure_at
 				RETURNING failures""", Integer.class, user, Timestamp.from(now));
-		if (java.util.concurrent.ThreadLocalRandom.current().nextInt(100) == 0) {
+		if (ThreadLocalRandom.current().nextInt(100) == 0) {
 			// now and then, forget usernames that failed long ago and are not paused (guessing at many names must not
 			// grow the table for ever; a real person's count starts again after a day)
 			jdbc.update("DELETE FROM nssi_sign_in_failure WHERE last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?)",
-					Timestamp.from(now.minus(java.time.Duration.ofDays(1))), Timestamp.from(now));
+					Timestamp.from(now.minus(Duration.ofDays(1))), Timestamp.from(now));
 		}
 		if (failures != null && failures == settings.maxFailures()) {
 			jdbc.update("UPDATE nssi_sign_in_failure SET locked_until = ? WHERE username = ?", Timestamp.from(now.plus(settings.lockout())), user);

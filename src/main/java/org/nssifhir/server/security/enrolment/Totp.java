@@ -1,6 +1,7 @@
 package org.nssifhir.server.security.enrolment;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -45,11 +46,11 @@ public final class Totp {
 			return false;
 		}
 		long step = now.getEpochSecond() / STEP_SECONDS;
-		byte[] given = code.trim().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+		byte[] given = code.trim().getBytes(StandardCharsets.US_ASCII);
 		boolean ok = false;
 		for (long s = step - 1; s <= step + 1; s++) {
 			// compared in constant time, and every step is computed whatever matched
-			ok |= MessageDigest.isEqual(code(secret, s).getBytes(java.nio.charset.StandardCharsets.US_ASCII), given);
+			ok |= MessageDigest.isEqual(code(secret, s).getBytes(StandardCharsets.US_ASCII), given);
 		}
 		return ok;
 	}

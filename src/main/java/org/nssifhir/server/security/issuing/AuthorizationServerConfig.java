@@ -1,11 +1,16 @@
 package org.nssifhir.server.security.issuing;
 
+import ca.uhn.fhir.context.FhirContext;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.SignedJWT;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +20,7 @@ import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
+import java.text.ParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +29,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.nssifhir.server.app.ClinicianApp;
+import org.nssifhir.server.app.PatientApp;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.enrolment.Accounts;
 import org.nssifhir.server.security.enrolment.EnrolmentConfig;
@@ -31,12 +38,14 @@ import org.nssifhir.server.security.enrolment.SignInGuardFilter;
 import org.nssifhir.server.security.enrolment.SignInThrottle;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.nssifhir.server.security.launch.PatientPickerRedirectFilter;
+import org.nssifhir.server.security.launch.SignInPages;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.convert.converter.Converter;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.config.Customizer;
@@ -69,8 +78,11 @@ import org.springframework.security.oauth2.server.authorization.client.Registere
 import org.springframework.security.oauth2.server.authorization.config.annotation.web.configurers.OAuth2AuthorizationServerConfigurer;
 import org.springframework.security.oauth2.server.authorization.context.AuthorizationServerContext;
 import org.springframework.security.oauth2.server.authorization.context.AuthorizationServerContextHolder;
+import org.springframework.security.oauth2.server.authorization.oidc.OidcClientRegistration;
+import org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientConfigurationAuthenticationProvider;
 import org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientRegistrationAuthenticationProvider;
 import org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientRegistrationAuthenticationToken;
+import org.springframework.security.oauth2.server.authorization.oidc.converter.RegisteredClientOidcClientRegistrationConverter;
 import org.springframework.security.oauth2.server.authorization.settings.AuthorizationServerSettings;
 import org.springframework.security.oauth2.server.authorization.settings.ClientSettings;
 import org.springframework.security.oauth2.server.authorization.settings.TokenSettings;
@@ -83,9 +95,12 @@ import org.springframework.security.oauth2.server.resource.authentication.Abstra
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AuthenticationSuccessHandler;
 import org.springframework.security.web.authentication.LoginUrlAuthenticationEntryPoint;
+import org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter;
 import org.springframework.security.web.authentication.preauth.AbstractPreAuthenticatedProcessingFilter;
 import org.springframework.security.web.csrf.CsrfFilter;
+import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * The built-in authorization server (Spring Authorization Server), on unless {@code nssi.security.mode=EXTERNAL}.
@@ -110,7 +125,7 @@ class AuthorizationServerConfig {
 	SecurityFilterChain authorizationServerSecurity(
 			HttpSecurity http, SmartAuthorizationRequestValidator requestValidator, SmartUsers users, JdbcTemplate jdbc,
 			NssiProperties properties, ServerAddress address, AuthorizationServerSettings settings, RegisteredClientRepository clients,
-			OAuth2AuthorizationService authorizations, ca.uhn.fhir.context.FhirContext fhirContext) throws Exception {
+			OAuth2AuthorizationService authorizations, FhirContext fhirContext) throws Exception {
 		OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
 		JwtClientAssertionDecoderFactory assertions = new JwtClientAssertionDecoderFactory();
 		assertions.setJwtValidatorFactory(new ClientAssertionReplayGuard(jdbc).validatorFactory());
@@ -128,13 +143,13 @@ class AuthorizationServerConfig {
 											policy.registrationConverter(security.accessTokenTtl(), security.refreshTokenTtl())));
 							// reading a client's configuration back never returns its stored secret (a hash, but still a secret)
 							providers.stream()
-									.filter(org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientConfigurationAuthenticationProvider.class::isInstance)
-									.map(org.springframework.security.oauth2.server.authorization.oidc.authentication.OidcClientConfigurationAuthenticationProvider.class::cast)
+									.filter(OidcClientConfigurationAuthenticationProvider.class::isInstance)
+									.map(OidcClientConfigurationAuthenticationProvider.class::cast)
 									.forEach(provider -> provider.setClientRegistrationConverter(withoutSecret()));
 							providers.add(0, registrarGuard(authorizations, clients));
 						})))
 						.authorizationEndpoint(endpoint -> endpoint
-								.consentPage(org.nssifhir.server.security.launch.SignInPages.CONSENT)
+								.consentPage(SignInPages.CONSENT)
 								.authenticationProviders(providers -> providers.stream()
 										.filter(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::isInstance)
 										.map(OAuth2AuthorizationCodeRequestAuthenticationProvider.class::cast)
@@ -203,7 +218,7 @@ class AuthorizationServerConfig {
 	}
 
 	/** Sets the pinned issuer for Spring Authorization Server's endpoints, after its own filter derived one from the request. */
-	private static final class PinnedIssuerFilter extends org.springframework.web.filter.OncePerRequestFilter {
+	private static final class PinnedIssuerFilter extends OncePerRequestFilter {
 		private final ServerAddress address;
 		private final AuthorizationServerSettings settings;
 
@@ -213,8 +228,8 @@ class AuthorizationServerConfig {
 		}
 
 		@Override
-		protected void doFilterInternal(jakarta.servlet.http.HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response,
-				jakarta.servlet.FilterChain chain) throws jakarta.servlet.ServletException, IOException {
+		protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response,
+				FilterChain chain) throws ServletException, IOException {
 			AuthorizationServerContextHolder.setContext(new AuthorizationServerContext() {
 				@Override
 				public String getIssuer() {
@@ -243,9 +258,9 @@ class AuthorizationServerConfig {
 				.authorizeHttpRequests(a -> a.requestMatchers("/login", EnrolmentPages.PATH).permitAll().anyRequest().authenticated())
 				.formLogin(login -> login.loginPage("/login").permitAll())
 				// rate limit and lockout before any password is checked (security/enrolment/SignInThrottle)
-				.addFilterBefore(new SignInGuardFilter(throttle, accounts), org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter.class)
+				.addFilterBefore(new SignInGuardFilter(throttle, accounts), UsernamePasswordAuthenticationFilter.class)
 				// an invitation link carries its token in the URL: never sent on as a referrer
-				.headers(h -> h.referrerPolicy(r -> r.policy(org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
+				.headers(h -> h.referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
 				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)));
 		return http.build();
 	}
@@ -299,7 +314,7 @@ class AuthorizationServerConfig {
 				if (claims.containsKey("patient")) {
 					parameters.put("need_patient_banner", true);
 				}
-			} catch (java.text.ParseException notAJwt) {
+			} catch (ParseException notAJwt) {
 				// only JWT access tokens are issued; nothing to add otherwise
 			}
 			context.getAccessTokenResponse().additionalParameters(parameters);
@@ -339,7 +354,7 @@ class AuthorizationServerConfig {
 				// rely on the directory's permissions
 			}
 			return key;
-		} catch (IOException | java.text.ParseException e) {
+		} catch (IOException | ParseException e) {
 			throw new IllegalStateException("Cannot read or create the signing key " + file, e);
 		}
 	}
@@ -378,9 +393,9 @@ class AuthorizationServerConfig {
 	 */
 	@Bean
 	RegisteredClientRepository registeredClients(
-			NssiProperties properties, DevClient devClient, ClinicianApp clinicianApp, org.nssifhir.server.app.PatientApp patientApp,
+			NssiProperties properties, DevClient devClient, ClinicianApp clinicianApp, PatientApp patientApp,
 			PasswordEncoder encoder, JdbcTemplate jdbc,
-			ca.uhn.fhir.context.FhirContext fhirContext) {
+			FhirContext fhirContext) {
 		RotatingClients repository = new RotatingClients(new JdbcRegisteredClientRepository(jdbc));
 		ClientPolicy policy = new ClientPolicy(fhirContext.getResourceTypes());
 		NssiProperties.Security security = properties.security();
@@ -492,11 +507,11 @@ class AuthorizationServerConfig {
 		return AuthorizationServerSettings.builder().build();
 	}
 
-	private static org.springframework.core.convert.converter.Converter<
-			org.springframework.security.oauth2.server.authorization.client.RegisteredClient,
-			org.springframework.security.oauth2.server.authorization.oidc.OidcClientRegistration> withoutSecret() {
-		var standard = new org.springframework.security.oauth2.server.authorization.oidc.converter.RegisteredClientOidcClientRegistrationConverter();
-		return client -> org.springframework.security.oauth2.server.authorization.oidc.OidcClientRegistration
+	private static Converter<
+			RegisteredClient,
+			OidcClientRegistration> withoutSecret() {
+		var standard = new RegisteredClientOidcClientRegistrationConverter();
+		return client -> OidcClientRegistration
 				.withClaims(standard.convert(client).getClaims())
 				.claims(claims -> {
 					claims.remove("client_secret");

@@ -11,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -106,7 +107,7 @@ final class ClientPolicy {
 				String name = eq <= 0 ? pair : pair.substring(0, eq);
 				if (eq <= 0 || !SmartAuthorizationInterceptor.ENFORCEABLE_QUERY_PARAMETERS.contains(name)
 						|| !QUERY_VALUE.matcher(pair.substring(eq + 1)).matches()) {
-					return "scope query parameters are limited to " + String.join(", ", new java.util.TreeSet<>(SmartAuthorizationInterceptor.ENFORCEABLE_QUERY_PARAMETERS))
+					return "scope query parameters are limited to " + String.join(", ", new TreeSet<>(SmartAuthorizationInterceptor.ENFORCEABLE_QUERY_PARAMETERS))
 							+ " with token values (" + printable(scope) + ")";
 				}
 			}

@@ -11,6 +11,7 @@ import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.oauth2.core.OAuth2Error;
 import org.springframework.security.oauth2.core.OAuth2ErrorCodes;
 import org.springframework.security.oauth2.core.OAuth2Token;
+import org.springframework.security.oauth2.core.oidc.OidcIdToken;
 import org.springframework.security.oauth2.server.authorization.OAuth2Authorization;
 import org.springframework.security.oauth2.server.authorization.OAuth2AuthorizationService;
 import org.springframework.security.oauth2.server.authorization.OAuth2TokenType;
@@ -84,7 +85,7 @@ final class RefreshTokenFamilies implements AuthenticationProvider {
 		}
 		OAuth2Authorization.Builder builder = OAuth2Authorization.from(authorization);
 		for (OAuth2Authorization.Token<?> token : new OAuth2Authorization.Token<?>[] {
-				authorization.getAccessToken(), authorization.getRefreshToken(), authorization.getToken(org.springframework.security.oauth2.core.oidc.OidcIdToken.class)}) {
+				authorization.getAccessToken(), authorization.getRefreshToken(), authorization.getToken(OidcIdToken.class)}) {
 			if (token != null) {
 				builder.invalidate(token.getToken());
 			}

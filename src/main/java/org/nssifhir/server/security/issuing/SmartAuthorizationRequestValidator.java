@@ -9,6 +9,7 @@ import org.nssifhir.server.security.SmartAuthorizationInterceptor;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.oauth2.core.OAuth2Error;
@@ -39,10 +40,10 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 	private final NssiProperties properties;
 	private final SmartUsers users;
 	private final LaunchContextStore launches;
-	private final org.nssifhir.server.settings.ServerAddress address;
+	private final ServerAddress address;
 
 	SmartAuthorizationRequestValidator(
-			NssiProperties properties, SmartUsers users, LaunchContextStore launches, org.nssifhir.server.settings.ServerAddress address) {
+			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address) {
 		this.address = address;
 		this.properties = properties;
 		this.users = users;

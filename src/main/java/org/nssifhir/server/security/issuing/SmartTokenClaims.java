@@ -9,6 +9,7 @@ import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.LaunchContext;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.oauth2.core.OAuth2Error;
@@ -38,10 +39,10 @@ class SmartTokenClaims implements OAuth2TokenCustomizer<JwtEncodingContext> {
 	private final SmartUsers users;
 	private final LaunchContextStore launches;
 	private final ProxyPatients proxies;
-	private final org.nssifhir.server.settings.ServerAddress address;
+	private final ServerAddress address;
 
 	SmartTokenClaims(NssiProperties properties, SmartUsers users, LaunchContextStore launches, ProxyPatients proxies,
-			org.nssifhir.server.settings.ServerAddress address) {
+			ServerAddress address) {
 		this.address = address;
 		this.properties = properties;
 		this.users = users;

@@ -15,6 +15,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -24,6 +25,7 @@ import org.nssifhir.server.app.ClinicianApp;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.settings.NssiProperties;
+import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -59,11 +61,11 @@ public class LaunchPages {
 	private final NssiProperties properties;
 	private final PatientPickerAudit pickerAudit;
 	private final ClinicianApp clinicianApp;
-	private final org.nssifhir.server.settings.ServerAddress serverAddress;
+	private final ServerAddress serverAddress;
 
 	public LaunchPages(
 			LaunchContextStore launches, SmartUsers users, DaoRegistry daos, NssiProperties properties, PatientPickerAudit pickerAudit,
-			ClinicianApp clinicianApp, org.nssifhir.server.settings.ServerAddress serverAddress) {
+			ClinicianApp clinicianApp, ServerAddress serverAddress) {
 		this.serverAddress = serverAddress;
 		this.pickerAudit = pickerAudit;
 		this.clinicianApp = clinicianApp;
@@ -203,7 +205,7 @@ public class LaunchPages {
 	}
 
 	private List<NssiProperties.Client> launchableApps() {
-		List<NssiProperties.Client> apps = new java.util.ArrayList<>();
+		List<NssiProperties.Client> apps = new ArrayList<>();
 		clinicianApp.client().ifPresent(apps::add);
 		properties.security().clients().stream().filter(c -> c.app() && c.launchUrl() != null && !c.launchUrl().isBlank()).forEach(apps::add);
 		return apps;

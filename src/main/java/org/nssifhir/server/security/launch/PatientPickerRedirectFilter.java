@@ -5,6 +5,8 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.function.Function;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
@@ -39,7 +41,7 @@ public class PatientPickerRedirectFilter extends OncePerRequestFilter {
 		boolean signedIn = user != null && user.isAuthenticated() && !(user instanceof AnonymousAuthenticationToken);
 		if (wantsPatient && request.getParameter("launch") == null && signedIn && isClinician.apply(user.getName())) {
 			response.sendRedirect(request.getContextPath() + LaunchPages.PICKER + "?request="
-					+ java.net.URLEncoder.encode(request.getQueryString(), java.nio.charset.StandardCharsets.UTF_8));
+					+ URLEncoder.encode(request.getQueryString(), StandardCharsets.UTF_8));
 			return;
 		}
 		chain.doFilter(request, response);

@@ -5,6 +5,7 @@ import java.security.Principal;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -27,7 +28,7 @@ public class SignInPages {
 
 	private final RegisteredClientRepository clients;
 
-	public SignInPages(org.springframework.beans.factory.ObjectProvider<RegisteredClientRepository> clients) {
+	public SignInPages(ObjectProvider<RegisteredClientRepository> clients) {
 		this.clients = clients.getIfAvailable();
 	}
 

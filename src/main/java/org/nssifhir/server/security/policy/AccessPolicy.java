@@ -14,9 +14,11 @@ import java.util.stream.Collectors;
 import org.hl7.fhir.instance.model.api.IBaseReference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.Binary;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.RequestIdentity.Kind;
@@ -96,7 +98,7 @@ public class AccessPolicy {
 		if (DEFINITIONAL_TYPES.contains(type)) {
 			return true;
 		}
-		if (resource instanceof org.hl7.fhir.r4.model.Binary binary && EXPORT_FILE_OWNER.equals(binary.getSecurityContext().getIdentifier().getSystem())) {
+		if (resource instanceof Binary binary && EXPORT_FILE_OWNER.equals(binary.getSecurityContext().getIdentifier().getSystem())) {
 			// a Bulk Data export file: readable by exactly the client that asked for the export (its scopes were
 			// checked when the export started, type by type: bulk/BulkExportGuard)
 			return who.kind() == Kind.BACKEND && who.clientId().equals(binary.getSecurityContext().getIdentifier().getValue());
@@ -123,7 +125,7 @@ public class AccessPolicy {
 
 	/** A Task coded safeguarding-review (nssi-concepts-cs): the safeguarding Task of a minor's alert. */
 	static boolean isSafeguardingTask(IBaseResource resource) {
-		return resource instanceof org.hl7.fhir.r4.model.Task task && task.getCode().getCoding().stream()
+		return resource instanceof Task task && task.getCode().getCoding().stream()
 				.anyMatch(c -> NssiCanonicals.CONCEPTS_SYSTEM.equals(c.getSystem()) && "safeguarding-review".equals(c.getCode()));
 	}
 

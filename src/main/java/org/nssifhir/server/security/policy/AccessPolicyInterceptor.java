@@ -19,11 +19,16 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.util.FhirTerser;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.hl7.fhir.instance.model.api.IBaseReference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
@@ -91,7 +96,7 @@ public class AccessPolicyInterceptor {
 	 */
 	private final Set<String> operations;
 
-	private static final java.util.regex.Pattern NAMED_RECORD = java.util.regex.Pattern.compile("\\b([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})\\b");
+	private static final Pattern NAMED_RECORD = Pattern.compile("\\b([A-Z][A-Za-z]+)/([A-Za-z0-9\\-.]{1,64})\\b");
 
 	private final FhirContext fhirContext;
 	private final AccessPolicy policy;
@@ -117,7 +122,7 @@ public class AccessPolicyInterceptor {
 	public Set<String> offeredOperations() {
 		return operations.stream()
 				.filter(name -> !"$meta-add".equals(name) && !"$meta-delete".equals(name))
-				.collect(java.util.stream.Collectors.toUnmodifiableSet());
+				.collect(Collectors.toUnmodifiableSet());
 	}
 
 	// ---------------------------------------------------------------- before handling
@@ -214,10 +219,10 @@ public class AccessPolicyInterceptor {
 				// a batch entry is a request like any other: the searches a filtered user may not run directly
 				// (they look into other resources or count what filtering hides) are refused inside a bundle too
 				for (String pair : url.substring(url.indexOf('?') + 1).split("&")) {
-					String name = java.net.URLDecoder.decode(pair.split("=", 2)[0], java.nio.charset.StandardCharsets.UTF_8);
-					String value = pair.contains("=") ? java.net.URLDecoder.decode(pair.split("=", 2)[1], java.nio.charset.StandardCharsets.UTF_8) : "";
+					String name = URLDecoder.decode(pair.split("=", 2)[0], StandardCharsets.UTF_8);
+					String value = pair.contains("=") ? URLDecoder.decode(pair.split("=", 2)[1], StandardCharsets.UTF_8) : "";
 					if (FilteredSearches.refused(name, value)) {
-						throw new ca.uhn.fhir.rest.server.exceptions.InvalidRequestException(ErrorCode.SEARCH_NOT_AVAILABLE_WHEN_FILTERED.message(
+						throw new InvalidRequestException(ErrorCode.SEARCH_NOT_AVAILABLE_WHEN_FILTERED.message(
 								"The search parameter '" + name.replaceAll("[^A-Za-z0-9_:.\\-]", "") + "' is not available to this user,"
 										+ " in a batch as elsewhere: it could reveal records that sensitivity labels hide"));
 					}
@@ -521,8 +526,8 @@ public class AccessPolicyInterceptor {
 	 */
 	private void checkBundleResponse(RequestDetails request, RequestIdentity who, Bundle response) {
 		@SuppressWarnings("unchecked")
-		java.util.List<Bundle.BundleEntryRequestComponent> sent =
-				(java.util.List<Bundle.BundleEntryRequestComponent>) request.getUserData().get(SENT_ENTRIES);
+		List<Bundle.BundleEntryRequestComponent> sent =
+				(List<Bundle.BundleEntryRequestComponent>) request.getUserData().get(SENT_ENTRIES);
 		for (int i = 0; i < response.getEntry().size(); i++) {
 			Bundle.BundleEntryComponent entry = response.getEntry().get(i);
 			Resource resource = entry.getResource();
@@ -588,7 +593,7 @@ public class AccessPolicyInterceptor {
 		} else {
 			// a type-level operation that read a record it was given (type-level $extract with an inline response's
 			// id): HAPI-1995 for a hidden record, HAPI-2001 for a missing one, unless answered alike here
-			java.util.regex.Matcher m = NAMED_RECORD.matcher(String.valueOf(exception.getMessage()));
+			Matcher m = NAMED_RECORD.matcher(String.valueOf(exception.getMessage()));
 			if (!m.find()) {
 				padToFloor(request);
 				return null;
@@ -623,11 +628,11 @@ public class AccessPolicyInterceptor {
 	 * The answer for a record the caller may not see: exactly the one a record that does not exist gets, so that
 	 * neither its existence nor its labels show.
 	 */
-	static ResourceNotFoundException notFound(org.hl7.fhir.instance.model.api.IIdType id) {
+	static ResourceNotFoundException notFound(IIdType id) {
 		return new ResourceNotFoundException(notFoundMessage(id));
 	}
 
-	static String notFoundMessage(org.hl7.fhir.instance.model.api.IIdType id) {
+	static String notFoundMessage(IIdType id) {
 		return Msg.code(2001) + "Resource " + id.getResourceType() + "/" + id.getIdPart() + " is not known";
 	}
 
