@@ -13,7 +13,6 @@ import static org.nssifhir.server.labeling.EhrTestData.tagged;
 import static org.nssifhir.server.labeling.EhrTestData.uuid;
 
 import ca.uhn.fhir.rest.client.api.IGenericClient;
-import ca.uhn.fhir.rest.gclient.ReferenceClientParam;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -32,7 +31,6 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
@@ -84,15 +82,11 @@ class EhrCorpusIT extends BaseIT {
 	}
 
 	private String unrelatedClinician() {
-		Practitioner p = tagged(new Practitioner());
-		p.addName().setFamily("Unrelated");
-		String id = client().create().resource(p).execute().getId().getIdPart();
-		return tokens().token().scopes("user/*.rs").claim("fhirUser", fhirBase() + "/Practitioner/" + id).sign();
+		return EhrTestData.unrelatedClinicianToken(client(), tokens(), fhirBase());
 	}
 
 	private <T extends Resource> List<T> forPatient(Class<T> type, String patientId) {
-		return client().search().forResource(type).where(new ReferenceClientParam("patient").hasId(patientId))
-				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> type.cast(e.getResource())).toList();
+		return EhrTestData.forPatient(client(), type, patientId);
 	}
 
 	private List<String> alertEvidence(String patientId) {

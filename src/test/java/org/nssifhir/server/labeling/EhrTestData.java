@@ -1,11 +1,15 @@
 package org.nssifhir.server.labeling;
 
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.gclient.ReferenceClientParam;
 import java.util.List;
 import java.util.UUID;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.support.TestTokens;
 
 /** What the EHR-style labelling tests share: code systems as EHRs send them, HTEST tagging, transaction entries. */
 final class EhrTestData {
@@ -49,5 +53,19 @@ final class EhrTestData {
 	/** A resource's security labels as system|code. */
 	static List<String> security(Resource r) {
 		return r.getMeta().getSecurity().stream().map(c -> c.getSystem() + "|" + c.getCode()).toList();
+	}
+
+	/** A clinician with a valid user token who has no care relationship with anyone: every restricted read must fail. */
+	static String unrelatedClinicianToken(IGenericClient admin, TestTokens tokens, String fhirBase) {
+		Practitioner p = tagged(new Practitioner());
+		p.addName().setFamily("Unrelated");
+		String id = admin.create().resource(p).execute().getId().getIdPart();
+		return tokens.token().scopes("user/*.rs").claim("fhirUser", fhirBase + "/Practitioner/" + id).sign();
+	}
+
+	/** Every resource of a type for one patient (first page; the tests store a handful). */
+	static <T extends Resource> List<T> forPatient(IGenericClient client, Class<T> type, String patientId) {
+		return client.search().forResource(type).where(new ReferenceClientParam("patient").hasId(patientId))
+				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> type.cast(e.getResource())).toList();
 	}
 }

@@ -35,7 +35,6 @@ import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.Questionnaire;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
@@ -84,16 +83,11 @@ class StandardCodedDataIT extends BaseIT {
 	}
 
 	private String unrelatedClinician() {
-		Practitioner p = tagged(new Practitioner());
-		p.addName().setFamily("Unrelated");
-		String id = client().create().resource(p).execute().getId().getIdPart();
-		return tokens().token().scopes("user/*.rs").claim("fhirUser", fhirBase() + "/Practitioner/" + id).sign();
+		return EhrTestData.unrelatedClinicianToken(client(), tokens(), fhirBase());
 	}
 
 	private <T extends Resource> List<T> search(Class<T> type, String patientId) {
-		String param = type == Task.class ? "patient" : "patient";
-		return client().search().forResource(type).where(new ca.uhn.fhir.rest.gclient.ReferenceClientParam(param).hasId(patientId))
-				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> type.cast(e.getResource())).toList();
+		return EhrTestData.forPatient(client(), type, patientId);
 	}
 
 	/** The alerts' own Tasks: a minor's alert also raises a safeguarding Task (issue 19, item 8), counted apart. */
