@@ -9,7 +9,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  */
 public class RelabelJobParameters extends BaseBulkModifyJobParameters {
 
-	/** Why the job was started: {@value RelabelService#REASON_OPERATION} or {@value RelabelService#REASON_RULES_CHANGED}. */
+	/** Why the job was started: {@value RelabelService#REASON_OPERATION}, {@value RelabelService#REASON_RULES_CHANGED} or
+	 * {@value RelabelService#REASON_RETRY} (the automatic run for the current rules failed or was cancelled: started again at
+	 * the next startup). */
 	@JsonProperty("reason")
 	private String reason;
 

@@ -50,6 +50,7 @@ public class RelabelService {
 	public static final String STATUS_OPERATION = "$nssi-relabel-status";
 	static final String REASON_OPERATION = "operation";
 	static final String REASON_RULES_CHANGED = "rules-changed";
+	static final String REASON_RETRY = "retry-after-failure";
 	static final String RELABEL_STEP = "relabel";
 	static final String AUDIT_TAG_SYSTEM = "urn:nssi-fhir:audit";
 	static final String AUDIT_TAG = "relabel";
@@ -105,8 +106,12 @@ public class RelabelService {
 				return new Started(null, unfinished.get().getInstanceId());
 			}
 			String jobId = submit(REASON_OPERATION, request, urls);
-			jdbc.update("UPDATE nssi_relabel_state SET fingerprint = ?, job_id = ?, submitted_at = now(), completed_at = NULL WHERE id = 1",
-					fingerprint(), jobId);
+			if (urls.isEmpty()) {
+				// a job over everything applies the current rules; one limited to some searches does not, so it must not
+				// stand in for a failed automatic run that the next start would otherwise retry
+				jdbc.update("UPDATE nssi_relabel_state SET fingerprint = ?, job_id = ?, submitted_at = now(), completed_at = NULL WHERE id = 1",
+						fingerprint(), jobId);
+			}
 			audit(kickOff(jobId, REASON_OPERATION, request));
 			return new Started(jobId, null);
 		});
@@ -116,27 +121,49 @@ public class RelabelService {
 	public record Started(String jobId, String running) {}
 
 	/**
-	 * At startup: starts a job if the rules' fingerprint differs from the one last applied (or none was). Returns the
-	 * job's id, or empty when nothing changed or another node started it.
+	 * At startup: starts a job if the rules' fingerprint differs from the one last applied (or none was), or if the job
+	 * recorded for the current rules ended without finishing. Returns the job's id, or empty when nothing needs doing or
+	 * another node started it.
 	 */
 	public Optional<String> startIfRulesChanged() {
 		return transaction.execute(status -> {
 			Map<String, Object> state = lockState();
 			String applied = (String) state.get("fingerprint");
-			if (fingerprint().equals(applied == null ? null : applied.trim())) {
+			boolean sameRules = fingerprint().equals(applied == null ? null : applied.trim());
+			if (sameRules && !endedWithoutFinishing((String) state.get("job_id"))) {
 				return Optional.<String>empty();
 			}
+			String reason = sameRules ? REASON_RETRY : REASON_RULES_CHANGED;
 			Optional<JobInstance> unfinished = unfinished();
 			// a job already running (started on request, or before the rules changed again) is cancelled: it applies
 			// rules no longer in force, and every resource will be seen again by the new job
 			unfinished.ifPresent(job -> jobs.cancelInstance(job.getInstanceId()));
-			String jobId = submit(REASON_RULES_CHANGED, new SystemRequestDetails(), List.of());
+			String jobId = submit(reason, new SystemRequestDetails(), List.of());
 			jdbc.update("UPDATE nssi_relabel_state SET fingerprint = ?, job_id = ?, submitted_at = now(), completed_at = NULL WHERE id = 1",
 					fingerprint(), jobId);
-			audit(kickOff(jobId, REASON_RULES_CHANGED, null));
-			log.info("Labelling rules changed (fingerprint {}): relabelling job {} started", fingerprint().substring(0, 12), jobId);
+			audit(kickOff(jobId, reason, null));
+			log.info("{} (fingerprint {}): relabelling job {} started",
+					sameRules ? "The last automatic relabelling did not finish" : "Labelling rules changed", fingerprint().substring(0, 12), jobId);
 			return Optional.of(jobId);
 		});
+	}
+
+	/**
+	 * Whether the automatic job recorded for the current rules ended without finishing its work (failed, or cancelled
+	 * by hand): its fingerprint is recorded at submission, so without this check a failed run would never be retried and
+	 * data stored before the rules would keep its old labels until someone ran {@code $nssi-relabel} by hand.
+	 */
+	private boolean endedWithoutFinishing(String jobId) {
+		if (jobId == null || jobId.isBlank()) {
+			return false;
+		}
+		try {
+			StatusEnum status = jobs.getInstance(jobId.trim()).getStatus();
+			return (status == StatusEnum.FAILED || status == StatusEnum.CANCELLED) && unfinished().isEmpty();
+		} catch (ResourceNotFoundException e) {
+			// HAPI purged the instance; its outcome is unknown, and running the labelling again is idempotent
+			return true;
+		}
 	}
 
 	private Map<String, Object> lockState() {

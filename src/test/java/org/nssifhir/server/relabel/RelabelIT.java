@@ -2,6 +2,7 @@ package org.nssifhir.server.relabel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ca.uhn.fhir.batch2.api.IJobCoordinator;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
@@ -43,6 +44,7 @@ import org.nssifhir.server.labeling.SecurityLabelingService;
 import org.nssifhir.server.support.BaseIT;
 import org.nssifhir.server.support.SecurityLabels;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * Relabelling stored data ({@code $nssi-relabel}): resources stored before the labelling and escalation rules (seeded
@@ -73,6 +75,12 @@ class RelabelIT extends BaseIT {
 
 	@Autowired
 	private RelabelService relabelService;
+
+	@Autowired
+	private IJobCoordinator jobCoordinator;
+
+	@Autowired
+	private JdbcTemplate jdbc;
 
 	private static <T extends Resource> T tagged(T r) {
 		r.getMeta().addSecurity(HTEST, "HTEST", null);
@@ -305,5 +313,33 @@ class RelabelIT extends BaseIT {
 		assertThat(events).extracting(AuditEvent::getOutcomeDesc)
 				.anySatisfy(d -> assertThat(d).startsWith("relabelling started (operation)"))
 				.anySatisfy(d -> assertThat(d).startsWith("relabelling completed: 5 relabelled"));
+	}
+
+	@Test
+	void anAutomaticRunThatFailed_isStartedAgainAtTheNextStartup_aFinishedOneIsNot() throws Exception {
+		Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
+		String recorded = jdbc.queryForObject("SELECT job_id FROM nssi_relabel_state WHERE id = 1", String.class);
+		// a job limited to some searches: it must not stand in for the run over everything
+		String limited = startWhenFree(List.of("Observation?_id=" + unique("none")));
+		assertThat(value(awaitEnded(limited, deadline), "status")).isEqualTo("COMPLETED");
+		assertThat(jdbc.queryForObject("SELECT job_id FROM nssi_relabel_state WHERE id = 1", String.class)).isEqualTo(recorded);
+		try {
+			// as if it were the automatic run for the current rules: finished, so nothing to do at the next start
+			jdbc.update("UPDATE nssi_relabel_state SET job_id = ? WHERE id = 1", limited);
+			assertThat(relabelService.startIfRulesChanged()).isEmpty();
+
+			// the same run failed: the next start runs it again, says why, and records the new job
+			jdbc.update("UPDATE bt2_job_instance SET stat = 'FAILED' WHERE id = ?", limited);
+			String retry = relabelService.startIfRulesChanged().orElseThrow(() -> new AssertionError("no retry after a failed run"));
+			assertThat(retry).isNotEqualTo(limited);
+			assertThat(value(status(client(), retry), "reason")).isEqualTo(RelabelService.REASON_RETRY);
+			assertThat(jdbc.queryForObject("SELECT job_id FROM nssi_relabel_state WHERE id = 1", String.class)).isEqualTo(retry);
+			assertThat(relabelService.startIfRulesChanged()).as("the retry is running: not started twice").isEmpty();
+			// the retry covers every stored resource: stop it here, the other tests relabel what they need
+			jobCoordinator.cancelInstance(retry);
+			awaitEnded(retry, deadline);
+		} finally {
+			jdbc.update("UPDATE nssi_relabel_state SET job_id = ? WHERE id = 1", recorded);
+		}
 	}
 }
