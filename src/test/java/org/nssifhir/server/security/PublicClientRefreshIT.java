@@ -72,7 +72,8 @@ class PublicClientRefreshIT extends BaseIT {
 	}
 
 	private JsonNode signIn(String scopes) throws Exception {
-		String redirect = "http://127.0.0.1:" + port + PatientApp.PATH;
+		// any loopback port for a public app (RFC 8252); not this server's, so the browser stops at the redirect
+		String redirect = "http://127.0.0.1:9" + PatientApp.PATH;
 		SmartBrowser browser = new SmartBrowser(baseUrl(), PATIENT_USER, PASSWORD);
 		Pkce pkce = Pkce.create();
 		Map<String, String> p = new LinkedHashMap<>();
