@@ -19,7 +19,10 @@ export async function loadContacts() {
 export function contactItem(contact) {
   const phone = String(contact.phone || "").replace(/[^0-9+]/g, "");
   return h("li", {},
-    h("a", { className: "call", href: "tel:" + phone, "aria-label": t("callLabel", { name: contact.name, phone: contact.phone }) },
+    // the link's name is its visible text (WCAG 2.5.3: a voice user says what they see), with "Call" before it for
+    // screen readers only
+    h("a", { className: "call", href: "tel:" + phone },
+      h("span", { className: "visually-hidden", text: t("callPrefix") + " " }),
       h("span", { className: "call-name", text: contact.name }), h("span", { className: "call-phone", text: contact.phone })),
     contact.text ? h("span", { className: "call-text", text: contact.text }) : null);
 }

@@ -2,7 +2,7 @@
 // themselves (then how, from nssi-method-vs, and the intent question, asked gently: that makes an nssi-episode
 // Observation), emotions, skills (nssi-dbt-skill-vs) and a note. Saved through the offline queue as one transaction.
 import { t } from "./i18n.js";
-import { CS, VS, APP_IDENTIFIER, HTEST, h, uuid } from "./fhir.js";
+import { CS, VS, APP_IDENTIFIER, HTEST, FhirError, h, uuid } from "./fhir.js";
 import { transaction } from "./queue.js";
 import { showCrisisNear, hideCrisisNear } from "./crisis.js";
 
@@ -11,12 +11,41 @@ const DIARY_PROFILE = "https://nssi-fhir.org/fhir/StructureDefinition/nssi-diary
 const EPISODE_PROFILE = "https://nssi-fhir.org/fhir/StructureDefinition/nssi-episode";
 const INTENTS = [["intent-none", "intentNone"], ["intent-present", "intentPresent"], ["intent-unsure", "intentUnsure"]];
 
-/** A ValueSet's codes, from the server ($expand), kept on the phone for when it is offline. */
+/**
+ * The plain-language labels of a ValueSet's concepts (designations with use plain-label, in the page's language, else
+ * English): words for the person, never the clinical display (a UK-edition SNOMED CT term such as "Cutting self").
+ * Read from the ValueSet itself: HAPI's $expand does not return these designations.
+ */
+async function plainLabels(fhir, name) {
+  const labels = new Map();
+  try {
+    const bundle = await fhir.request("ValueSet?url=" + encodeURIComponent(VS + name));
+    const vs = ((bundle.entry || [])[0] || {}).resource;
+    const lang = (document.documentElement.lang || "en").slice(0, 2);
+    for (const include of ((vs && vs.compose && vs.compose.include) || [])) {
+      for (const concept of include.concept || []) {
+        const plain = (concept.designation || []).filter(d => d.use && d.use.system === CS && d.use.code === "plain-label");
+        const label = plain.find(d => (d.language || "en").slice(0, 2) === lang) || plain.find(d => (d.language || "en").startsWith("en"));
+        if (label) labels.set(include.system + "|" + concept.code, label.value);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof FhirError)) throw error; // offline: the caller keeps the copy on the phone
+  }
+  return labels;
+}
+
+/**
+ * A ValueSet's codes, from the server ($expand), each with the label the person sees (its plain-language label
+ * when the ValueSet has one), kept on the phone for when it is offline.
+ */
 export async function expand(fhir, name) {
   const key = "nssi-patient-vs:" + name;
   try {
     const vs = await fhir.request("ValueSet/$expand?url=" + encodeURIComponent(VS + name));
-    const codes = ((vs.expansion && vs.expansion.contains) || []).map(c => ({ system: c.system, code: c.code, display: c.display || c.code }));
+    const labels = await plainLabels(fhir, name);
+    const codes = ((vs.expansion && vs.expansion.contains) || []).map(c => ({
+      system: c.system, code: c.code, display: c.display || c.code, label: labels.get(c.system + "|" + c.code) || c.display || c.code }));
     localStorage.setItem(key, JSON.stringify(codes));
     return codes;
   } catch {
@@ -41,7 +70,7 @@ function choices(name, legendKey, codes, type = "checkbox", hintKey) {
     h("legend", { text: t(legendKey) }), hintKey ? h("p", { className: "hint", id: name + "-hint", text: t(hintKey) }) : null,
     codes.map((c, i) => h("span", { className: "choice" },
       h("input", { type, name, id: name + "-" + i, value: c.code, dataset: { system: c.system || CS, display: c.display } }),
-      h("label", { for: name + "-" + i, text: c.display }))),
+      h("label", { for: name + "-" + i, text: c.label || c.display }))),
     h("p", { className: "field-error", id: name + "-error", hidden: true }));
 }
 

@@ -1,7 +1,7 @@
 // The person's app's FHIR client: the shared one (/shared/js/fhir-core.js) telling a network failure (offline)
 // apart from an answer of the server, so that entries can wait on the phone instead of being lost.
 
-import { FhirClient } from "/shared/js/fhir-core.js";
+import { FhirClient, FhirError } from "/shared/js/fhir-core.js";
 
 export { FhirError, conceptText } from "/shared/js/fhir-core.js";
 
@@ -9,6 +9,9 @@ export const CS = "https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs";
 export const VS = "https://nssi-fhir.org/fhir/ValueSet/";
 export const APP_IDENTIFIER = "urn:nssi-fhir:patient-app";
 export const HTEST = { system: "http://terminology.hl7.org/CodeSystem/v3-ActReason", code: "HTEST" };
+
+/** How long before the access token expires the app renews it. */
+const REFRESH_BEFORE_MS = 60000;
 
 /** The request never reached the server (offline, or the connection dropped). */
 export class OfflineError extends Error {}
@@ -29,6 +32,69 @@ export class Fhir extends FhirClient {
   get expired() {
     const expiresAt = this.client.state.expiresAt;
     return expiresAt && expiresAt * 1000 < Date.now();
+  }
+
+  /** Whether the sign-in can be renewed without the person (a refresh token, from offline_access). */
+  get canRefresh() {
+    return Boolean(this.client.state.tokenResponse && this.client.state.tokenResponse.refresh_token);
+  }
+
+  /**
+   * Every request first renews an access token that expires within a minute, and a 401 once more after a renewal:
+   * the person is asked to sign in again only when the refresh token itself is refused (e.g. the account was
+   * disabled, or the token was used twice).
+   */
+  async request(path, options = {}) {
+    await this.freshToken();
+    try {
+      return await super.request(path, options);
+    } catch (error) {
+      if (error instanceof FhirError && error.status === 401 && !options.retried && this.canRefresh) {
+        await this.refreshNow();
+        return this.request(path, { ...options, retried: true });
+      }
+      throw error;
+    }
+  }
+
+  async freshToken() {
+    const expiresAt = this.client.state.expiresAt;
+    if (this.canRefresh && expiresAt && expiresAt * 1000 - Date.now() < REFRESH_BEFORE_MS) {
+      await this.refreshNow();
+    }
+  }
+
+  /** Renews the tokens (the refresh token rotates); a network failure keeps the old one for a later try. */
+  async refreshNow() {
+    if (!this.refreshing) {
+      const kept = this.client.state.tokenResponse.refresh_token;
+      this.refreshing = this.client.refresh().catch(error => {
+        if (!navigator.onLine || error instanceof TypeError) {
+          // offline: fhirclient drops the refresh token on any failure; it is still good, keep it
+          this.client.state.tokenResponse.refresh_token = kept;
+          this.client.environment.getStorage().set(this.client.state.key, this.client.state);
+          throw new OfflineError(error.message);
+        }
+        throw new FhirError(401, null);
+      }).finally(() => { this.refreshing = null; });
+    }
+    return this.refreshing;
+  }
+
+  /** While the app is open, renews the sign-in a minute before it would end, so that nothing waits on it. */
+  keepSignedIn() {
+    clearTimeout(this.renewal);
+    const expiresAt = this.client.state.expiresAt;
+    if (!this.canRefresh || !expiresAt) return;
+    const wait = Math.max(5000, expiresAt * 1000 - Date.now() - REFRESH_BEFORE_MS);
+    this.renewal = setTimeout(async () => {
+      try {
+        await this.freshToken();
+      } catch {
+        // offline, or refused: the next request says so
+      }
+      this.keepSignedIn();
+    }, wait);
   }
 
   async send(url, init) {

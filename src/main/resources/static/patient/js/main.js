@@ -7,7 +7,7 @@ import { Queue } from "./queue.js";
 import { loadContacts, renderContacts } from "./crisis.js";
 import { DiaryCard } from "./diary.js";
 import { Support } from "./support.js";
-import { loadPlan, renderPlan, planEditor } from "./plan.js";
+import { loadPlan, renderPlan, planEditor, planChanger } from "./plan.js";
 import { loadProgress, renderProgress } from "./progress.js";
 import { releasedLabels, renderProxy } from "./proxy.js";
 
@@ -57,6 +57,7 @@ function signOut(fhir) {
 
 async function start(client) {
   const fhir = new Fhir(client);
+  fhir.keepSignedIn();
   const contacts = await loadContacts();
   renderContacts($("crisis-contacts"), contacts);
   const patient = await readPatient(fhir);
@@ -109,7 +110,7 @@ async function start(client) {
   try {
     const loaded = await loadPlan(fhir);
     renderPlan($("plan-body"), $("plan-print"), loaded);
-    if (loaded.plan) $("plan-edit").replaceChildren(planEditor(fhir, $("plan-body"), $("plan-print")));
+    if (loaded.plan) $("plan-edit").replaceChildren(planChanger(fhir, $("plan-body"), $("plan-print")), planEditor(fhir, $("plan-body"), $("plan-print")));
   } catch {
     renderPlan($("plan-body"), $("plan-print"), { plan: null, offlineSince: null });
   }
@@ -120,6 +121,8 @@ async function start(client) {
 }
 
 translatePage();
+// a public client identifies itself by its client_id when it refreshes (it has no secret)
+FHIR.oauth2.settings.refreshTokenWithClientId = true;
 FHIR.oauth2.ready()
   .catch(() => {
     // no sign-in in this tab yet: start one

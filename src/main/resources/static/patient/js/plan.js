@@ -1,5 +1,7 @@
-// "My plan": the person's relapse-prevention / safety plan from the record (read-only here), grouped by what each
-// step is, with its contacts as call links. Kept on the phone so it can be read offline; printable.
+// "My plan": the person's relapse-prevention / safety plan from the record, grouped by what each step is, with its
+// contacts as call links. Kept on the phone so it can be read offline; printable. The person (not a parent: the
+// access policy refuses a proxy's writes, and RelapsePlanEditRule lets a patient edit this plan and no other) adds,
+// changes and removes steps online, each change sent with If-Match so a change made meanwhile is never overwritten.
 import { t } from "./i18n.js";
 import { CS, h, conceptText, FhirError, OfflineError } from "./fhir.js";
 
@@ -76,6 +78,86 @@ export function planEditor(fhir, body, printButton) {
     }
   });
   return form;
+}
+
+const planKey = fhir => "nssi-patient-plan:" + fhir.patientId;
+
+function cachedPlan(fhir) {
+  return (JSON.parse(localStorage.getItem(planKey(fhir)) || "null") || {}).plan;
+}
+
+function stepText(activity) {
+  return (activity.detail && (activity.detail.description || conceptText(activity.detail.code))) || "";
+}
+
+/**
+ * "Change my plan": every step as a text field (grouped as shown; emptied = removed), saved as one update of the
+ * plan with If-Match. A 412 (the care team changed the plan meanwhile) shows the latest version and says so.
+ */
+export function planChanger(fhir, body, printButton) {
+  const result = h("p", { id: "plan-change-result", role: "status", "aria-live": "polite" });
+  const area = h("div", { id: "plan-change-area" });
+  const button = h("button", { type: "button", id: "plan-change", className: "secondary", text: t("planChange") });
+  const close = () => {
+    area.replaceChildren();
+    button.hidden = false;
+  };
+  const reload = async () => renderPlan(body, printButton, await loadPlan(fhir));
+  button.addEventListener("click", () => {
+    const current = cachedPlan(fhir);
+    if (!current) return;
+    if (!navigator.onLine) {
+      result.textContent = t("planChangeOffline");
+      return;
+    }
+    result.textContent = "";
+    const steps = (current.activity || []).map((a, i) => ({ a, i })).filter(({ a }) => stepText(a));
+    const counts = {};
+    const fields = steps.map(({ a, i }) => {
+      const key = GROUPS.find(([code]) => code === groupOf(a))[1];
+      counts[key] = (counts[key] || 0) + 1;
+      return h("p", { className: "plan-step" },
+        h("label", { for: "plan-step-" + i, text: t("planStepLabel", { group: t(key), n: counts[key] }) }),
+        h("input", { type: "text", id: "plan-step-" + i, maxlength: "500", value: stepText(a), dataset: { index: String(i) } }));
+    });
+    const form = h("form", { id: "plan-change-form", novalidate: true },
+      h("p", { className: "hint", id: "plan-change-hint", text: t("planChangeHint") }), fields,
+      h("button", { type: "submit", id: "plan-change-save", text: t("planChangeSave") }), " ",
+      h("button", { type: "button", id: "plan-change-cancel", className: "secondary", text: t("planChangeCancel"),
+        onClick: () => { close(); button.focus(); } }));
+    form.addEventListener("submit", async event => {
+      event.preventDefault();
+      const changed = JSON.parse(JSON.stringify(current));
+      const removed = new Set();
+      form.querySelectorAll("input[data-index]").forEach(input => {
+        const i = Number(input.dataset.index);
+        const text = input.value.trim();
+        if (!text) removed.add(i);
+        else if (text !== stepText(current.activity[i])) changed.activity[i].detail.description = text;
+      });
+      changed.activity = (changed.activity || []).filter((_, i) => !removed.has(i));
+      try {
+        const version = current.meta && current.meta.versionId;
+        await fhir.request("CarePlan/" + current.id, { method: "PUT", body: changed, headers: version ? { "If-Match": 'W/"' + version + '"' } : {} });
+        close();
+        await reload();
+        result.textContent = t("planChangesSaved");
+        button.focus();
+      } catch (error) {
+        if (error instanceof OfflineError) result.textContent = t("planChangeOffline");
+        else if (error instanceof FhirError && error.status === 412) {
+          close();
+          await reload();
+          result.textContent = t("planChangedMeanwhile");
+          button.focus();
+        } else result.textContent = t("planAddFailed", { message: error.message });
+      }
+    });
+    area.replaceChildren(form);
+    button.hidden = true;
+    form.querySelector("input")?.focus();
+  });
+  return h("div", { id: "plan-changer" }, button, area, result);
 }
 
 export function renderPlan(body, printButton, { plan, offlineSince }, shared = true) {

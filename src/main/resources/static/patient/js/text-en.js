@@ -21,7 +21,7 @@ export default {
   crisisIntro: "You do not have to cope with this on your own. You can call:",
   crisisDanger: "If you are in danger now, call your local emergency number.",
   crisisLink: "Help right now",
-  callLabel: "Call {name} on {phone}",
+  callPrefix: "Call",
 
   diaryHeading: "Today's diary card",
   diaryIntro: "A few questions about today. There are no right or wrong answers.",
@@ -78,6 +78,14 @@ export default {
   planAdded: "Added to your plan.",
   planChanged: "Your plan was changed by someone else meanwhile. The latest version is shown now: please add it again.",
   planAddFailed: "It could not be added: {message}",
+  planChange: "Change my plan",
+  planChangeHint: "Change the words of any step, or empty a box to take that step out. Your care team sees the changes.",
+  planStepLabel: "{group}, step {n}",
+  planChangeSave: "Save my changes",
+  planChangeCancel: "Cancel",
+  planChangesSaved: "Your plan is updated.",
+  planChangedMeanwhile: "Your care team changed your plan meanwhile, so your changes were not saved. The latest version is shown now: please make them again.",
+  planChangeOffline: "Changing your plan needs a connection. You can still read it here; please try again when you are online.",
   planAddOffline: "Adding to your plan needs a connection. Please try again when you are online.",
 
   progressHeading: "My progress",

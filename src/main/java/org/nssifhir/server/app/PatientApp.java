@@ -24,6 +24,9 @@ public class PatientApp {
 	public static final String PATH = "/patient/";
 	public static final List<String> SCOPES = List.of(
 			"openid", "fhirUser", "launch/patient",
+			// a refresh token (rotating, bound to this client): a person on their phone stays signed in past the
+			// access token's hour, until they sign out or the account is disabled
+			"offline_access",
 			"patient/Patient.r",
 			"patient/Observation.crs",
 			// "I need support now": the request to the care team, and whether they have answered

@@ -149,7 +149,12 @@ final class NssiSchema {
 						    job_id varchar(100),
 						    submitted_at timestamptz,
 						    completed_at timestamptz)"""),
-				sql("20261206.51", "INSERT INTO nssi_relabel_state (id) VALUES (1)"));
+				sql("20261206.51", "INSERT INTO nssi_relabel_state (id) VALUES (1)"),
+				// the authenticator secret is stored encrypted (security/enrolment/TotpSecrets: "aes-gcm:" + base64 of
+				// nonce, ciphertext and tag, 88 characters), no longer as the 32-character base32 secret itself
+				sql("20261206.52", "ALTER TABLE nssi_account ALTER COLUMN totp_secret TYPE varchar(200)"),
+				// disabling an account revokes every authorization of its username (issuing/RefreshTokenFamilies.revokeUser)
+				sql("20261206.53", "CREATE INDEX oauth2_authz_principal ON oauth2_authorization (principal_name)"));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

@@ -7,6 +7,8 @@ import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
 import ca.uhn.fhir.jpa.api.model.DaoMethodOutcome;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
 import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
+import ca.uhn.fhir.rest.api.SortOrderEnum;
+import ca.uhn.fhir.rest.api.SortSpec;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import ca.uhn.fhir.rest.api.server.storage.TransactionDetails;
 import ca.uhn.fhir.rest.param.DateParam;
@@ -40,6 +42,7 @@ import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
@@ -277,6 +280,51 @@ public class EscalationService {
 			return Optional.empty();
 		}
 		return Optional.of(new IdType("Patient", subject.getReferenceElement().getIdPart()));
+	}
+
+	// ---------------------------------------------------------------- the person's requests for support
+
+	/** The code of a person's own request for support from their app ("I need support now"). */
+	public static final String SUPPORT_REQUEST = "support-request";
+
+	/**
+	 * Routes a person's request for support as the alerts are routed: owned by the treating care team (else the
+	 * general practitioner, else the managing organisation; whatever owner the client named), and urgent when their
+	 * latest diary card's urge to die is high ({@link EscalationSignals#DIARY_URGE_TO_DIE_HIGH}), decided here from
+	 * the record rather than trusted from the phone. A priority the person chose higher is kept.
+	 */
+	public void routeSupportRequest(IBaseResource resource) {
+		if (!(resource instanceof Task task)
+				|| !task.getCode().getCoding().stream().anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && SUPPORT_REQUEST.equals(c.getCode()))
+				|| !"Patient".equals(task.getFor().getReferenceElement().getResourceType())) {
+			return;
+		}
+		IIdType patient = new IdType("Patient", task.getFor().getReferenceElement().getIdPart());
+		task.setOwner(responsible(patient).orElse(null));
+		if (latestUrgeToDie(patient).filter(v -> v >= EscalationSignals.DIARY_URGE_TO_DIE_HIGH).isPresent()) {
+			task.setPriority(Task.TaskPriority.URGENT);
+		} else if (!task.hasPriority()) {
+			task.setPriority(Task.TaskPriority.ASAP);
+		}
+	}
+
+	/** The urge to die of the person's latest diary card (by its date), if it records one. */
+	Optional<Integer> latestUrgeToDie(IIdType patientId) {
+		entityManager.flush(); // a card written earlier in the same transaction counts
+		SearchParameterMap cards = SearchParameterMap.newSynchronous()
+				.add(Observation.SP_SUBJECT, new ReferenceParam(patientId.getValue()))
+				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "diary-card"));
+		cards.setSort(new SortSpec(Observation.SP_DATE, SortOrderEnum.DESC));
+		cards.setCount(1);
+		List<IBaseResource> found = daoRegistry.getResourceDao("Observation").search(cards, new SystemRequestDetails()).getResources(0, 1);
+		if (found.isEmpty()) {
+			return Optional.empty();
+		}
+		return ((Observation) found.get(0)).getComponent().stream()
+				.filter(c -> c.getCode().getCoding().stream().anyMatch(k -> CONCEPTS_SYSTEM.equals(k.getSystem()) && "urge-to-die".equals(k.getCode())))
+				.filter(c -> c.getValue() instanceof IntegerType)
+				.map(c -> ((IntegerType) c.getValue()).getValue())
+				.findFirst();
 	}
 
 	// ---------------------------------------------------------------- withdrawal

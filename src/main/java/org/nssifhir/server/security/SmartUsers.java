@@ -58,6 +58,11 @@ public class SmartUsers implements UserDetailsService {
 		return find(username).map(NssiProperties.User::fhirUser);
 	}
 
+	/** Whether the user can sign in now: configured, or enrolled and not disabled. */
+	public boolean active(String username) {
+		return find(username).isPresent();
+	}
+
 	/** Whether the configuration names this user (enrolment must not hand out the same name). */
 	public boolean configured(String username) {
 		return username != null && users.keySet().stream().anyMatch(username::equalsIgnoreCase);

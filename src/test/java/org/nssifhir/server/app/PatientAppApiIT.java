@@ -151,6 +151,94 @@ class PatientAppApiIT extends BaseIT {
 	}
 
 	@Test
+	void aSupportRequestIsOwnedByTheCareTeamAndUrgentAfterAHighUrgeToDie() throws Exception {
+		String own = tokens().ownPatient(patient, SCOPES);
+		String team = client().search().forResource(CareTeam.class).where(CareTeam.PATIENT.hasId("Patient/" + patient))
+				.returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntryFirstRep().getResource().getIdElement().getIdPart();
+		// no diary card yet: the person's own priority stays; the owner is the treating team, whatever the phone named
+		String someoneElse = client().create().resource(tagged(new Practitioner())).execute().getId().getIdPart();
+		Task first = client().read().resource(Task.class).withId(supportRequest(own, "asap", "Practitioner/" + someoneElse)).execute();
+		assertThat(first.getOwner().getReference()).isEqualTo("CareTeam/" + team);
+		assertThat(first.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+		// a low urge to die on the latest card: still as asked
+		assertThat(post("", diaryTransaction(UUID.randomUUID().toString(), null, 2), own).statusCode()).isEqualTo(200);
+		assertThat(client().read().resource(Task.class).withId(supportRequest(own, "routine", null)).execute().getPriority())
+				.isEqualTo(Task.TaskPriority.ROUTINE);
+		// after a card with a high urge to die, the server makes the request urgent (the phone said routine)
+		assertThat(post("", diaryTransaction(UUID.randomUUID().toString(), null, 8).replace("2026-12-05", "2026-12-06"), own).statusCode()).isEqualTo(200);
+		Task urgent = client().read().resource(Task.class).withId(supportRequest(own, "routine", null)).execute();
+		assertThat(urgent.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		assertThat(urgent.getOwner().getReference()).isEqualTo("CareTeam/" + team);
+		// the treating clinician finds it by owner, as their escalation Tasks
+		String clinician = tokens().token().scopes("user/Task.rus").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
+		assertThat(search("Task?owner=CareTeam/" + team + "&code=" + CS + "|support-request", clinician)).hasSize(3);
+	}
+
+	/**
+	 * The privacy row of the person's app: a proxy's token (the app's own scopes) gets none of the adolescent's
+	 * restricted data its Consent does not release: not by search, read, include, $everything or a batch, and not
+	 * the support request; a Consent releasing R but not ADOL still hides what is labelled ADOL; one releasing both
+	 * shows it.
+	 */
+	@Test
+	void aProxyTokenGetsNoUnreleasedRestrictedData() throws Exception {
+		String own = tokens().ownPatient(patient, SCOPES);
+		String card = UUID.randomUUID().toString();
+		assertThat(post("", diaryTransaction(card, UUID.randomUUID().toString(), 7), own).statusCode()).isEqualTo(200);
+		String request = supportRequest(own, "asap", null);
+		String cardId = search("Observation?patient=" + patient + "&identifier=" + APP + "|" + card, own).get(0).path("id").asText();
+		String proxy = proxyToken();
+		// the whole answer is checked: no id, identifier or note of the young person's restricted records
+		List<String> secrets = List.of(cardId, card, request.replace("Task/", ""), "A synthetic note");
+		List<String> probes = List.of("Observation?patient=" + patient, "Observation/" + cardId, "Task?patient=" + patient, request,
+				"Flag?patient=" + patient, "Observation?patient=" + patient + "&_include=Observation:has-member",
+				"Patient/" + patient + "/$everything", "Patient?_id=" + patient + "&_revinclude=Observation:subject");
+		assertProxySeesNone(proxy, probes, secrets);
+		HttpResponse<String> batch = post("", """
+				{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Observation/%s"}},
+				 {"request":{"method":"GET","url":"Observation?patient=%s"}}]}""".formatted(cardId, patient), proxy);
+		assertThat(secrets).noneMatch(batch.body()::contains);
+
+		// a Consent releasing R but not ADOL: the adolescent's records (R and ADOL) stay hidden
+		client().create().resource(TestConsents.releaseTo(patient, parent,
+				new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null))).execute();
+		assertProxySeesNone(proxy, probes, secrets);
+		// releasing ADOL too: the diary card shows (the app's proxy view says so)
+		client().create().resource(TestConsents.releaseTo(patient, parent,
+				new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null),
+				new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "ADOL", null))).execute();
+		assertThat(get("Observation/" + cardId, proxy).statusCode()).isEqualTo(200);
+	}
+
+	private void assertProxySeesNone(String proxy, List<String> probes, List<String> secrets) throws Exception {
+		for (String probe : probes) {
+			HttpResponse<String> answer = get(probe, proxy);
+			assertThat(answer.statusCode()).as(probe).isIn(200, 400, 403, 404);
+			for (String secret : secrets) {
+				if (!probe.contains(secret)) { // a "not found" may repeat the id it was asked for
+					assertThat(answer.body()).as(probe + " must not show " + secret).doesNotContain(secret);
+				}
+			}
+		}
+	}
+
+	/** The app's support request (a conditional create in a transaction, as the phone sends it); its Task id. */
+	private String supportRequest(String token, String priority, String owner) throws Exception {
+		String id = UUID.randomUUID().toString();
+		String task = """
+				{"resourceType":"Task","meta":{"security":[%s]},"identifier":[{"system":"%s","value":"%s"}],"status":"requested",
+				 "intent":"order","priority":"%s","code":{"coding":[{"system":"%s","code":"support-request"}]},%s
+				 "for":{"reference":"Patient/%s"},"requester":{"reference":"Patient/%s"}}"""
+				.formatted(htest(), APP, id, priority, CS, owner == null ? "" : "\"owner\":{\"reference\":\"" + owner + "\"},", patient, patient);
+		String bundle = """
+				{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:%s","resource":%s,
+				 "request":{"method":"POST","url":"Task","ifNoneExist":"identifier=%s%%7C%s&patient=Patient/%s"}}]}""".formatted(id, task, APP, id, patient);
+		HttpResponse<String> created = post("", bundle, token);
+		assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+		return json.readTree(created.body()).path("entry").get(0).path("response").path("location").asText().split("/_history")[0];
+	}
+
+	@Test
 	void aProxySeesOnlyWhatTheConsentReleasesAndWritesNothing() throws Exception {
 		String own = tokens().ownPatient(patient, SCOPES);
 		assertThat(post("", diaryTransaction(UUID.randomUUID().toString(), null, 2), own).statusCode()).isEqualTo(200);

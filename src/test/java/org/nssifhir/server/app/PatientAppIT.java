@@ -21,6 +21,7 @@ import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.security.enrolment.SignInThrottle;
+import org.nssifhir.server.support.Axe;
 import org.nssifhir.server.support.BaseIT;
 import org.nssifhir.server.support.Browsers;
 import org.nssifhir.server.support.TestConsents;
@@ -41,7 +42,10 @@ import org.springframework.beans.factory.annotation.Autowired;
  * and fills a first diary card with a high urge to die (crisis contacts at once), asks for support; the clinician
  * sees both the suicide-risk alert and the support request; the team's answer shows in the person's app; a card
  * made offline is sent once when back online (and once only, even if sent again); a parent sees only what the
- * consent releases; repeated wrong passwords pause the sign-in. Screenshots: target/screenshots/patient-app-*.png.
+ * consent releases; repeated wrong passwords pause the sign-in. Every screen on the way (the invitation's page with
+ * its optional authenticator step, its error, the sign-in page, the app's diary card, plan, support, offline notice,
+ * progress, the proxy's views, the paused sign-in) is checked with axe-core at phone size: no serious or critical
+ * violation. Screenshots: target/screenshots/patient-app-*.png and axe-*.png.
  */
 class PatientAppIT extends BaseIT {
 
@@ -84,20 +88,42 @@ class PatientAppIT extends BaseIT {
 			phone.findElement(By.id("enrol-submit")).click();
 			assertThat(pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("enrol-error"))).getText())
 					.contains("NSSI-0322").contains("must not contain your username");
+			Axe.checkAsIs(phone, "patient-enrol-error");
 			assertThat(phone.findElement(By.id("username")).getDomProperty("value")).isEqualTo("kim.phone");
 			phone.findElement(By.id("password")).sendKeys(NEW_PASSWORD);
 			phone.findElement(By.id("confirm")).sendKeys(NEW_PASSWORD);
 			Browsers.screenshot(phone, "patient-app-enrol");
+			// the set-password page, with its optional second step (the authenticator key and code)
+			assertThat(phone.findElement(By.id("totp-secret")).isDisplayed()).isTrue();
+			Axe.checkAsIs(phone, "patient-enrol-set-password-and-totp");
 			phone.findElement(By.id("enrol-submit")).click();
 			assertThat(pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("enrolled-username"))).getText()).isEqualTo("kim.phone");
+			Axe.checkAsIs(phone, "patient-enrolled");
 			phone.findElement(By.id("open-app")).click();
+			// the sign-in page, with its field for the authenticator's code
+			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("code")));
+			Axe.checkAsIs(phone, "patient-sign-in");
 			signIn(phone, pw, "kim.phone", NEW_PASSWORD);
 			waitUntilReady(phone, pw);
 			assertThat(phone.findElement(By.id("hello")).getText()).isEqualTo("Hello, Kim");
+			// the sign-in renews itself: an access token about to expire is refreshed silently, the refresh token
+			// rotating (a public client's refresh token, offline_access), and the person is not asked to sign in again
+			String refreshToken = smartToken(phone, "refresh_token");
+			String accessToken = smartToken(phone, "access_token");
+			assertThat(refreshToken).isNotBlank();
+			((JavascriptExecutor) phone).executeScript("const k = JSON.parse(sessionStorage.getItem('SMART_KEY'));"
+					+ " const s = JSON.parse(sessionStorage.getItem(k)); s.expiresAt = Math.floor(Date.now() / 1000) + 20;"
+					+ " sessionStorage.setItem(k, JSON.stringify(s));");
+			phone.navigate().refresh();
+			waitUntilReady(phone, pw);
+			pw.until(d -> !refreshToken.equals(smartToken(d, "refresh_token")));
+			assertThat(smartToken(phone, "access_token")).isNotEqualTo(accessToken);
+			assertThat(smartToken(phone, "refresh_token")).isNotBlank();
 			assertThat(((JavascriptExecutor) phone).executeScript("return window.innerWidth + 'x' + window.innerHeight")).isEqualTo("390x844");
 			assertThat(phone.findElements(By.cssSelector("#crisis-contacts a.call"))).isNotEmpty();
 			assertThat(phone.findElement(By.id("crisis-contacts")).getText()).contains("Test crisis line (synthetic)");
 			Browsers.screenshot(phone, "patient-app-home");
+			Axe.checkAsIs(phone, "patient-app-home");
 			// my plan, from the record: grouped, with its contacts as call links
 			WebElement plan = phone.findElement(By.id("plan-body"));
 			assertThat(plan.getText()).contains("My plan to stay safe").contains("Things I can do").contains("ACCEPTS");
@@ -111,8 +137,36 @@ class PatientAppIT extends BaseIT {
 					.returnBundle(Bundle.class).execute().getEntry().stream()
 					.flatMap(e -> ((org.hl7.fhir.r4.model.CarePlan) e.getResource()).getActivity().stream())
 					.anyMatch(a -> "Call my cousin Sam".equals(a.getDetail().getDescription()))).isTrue();
+			// the person changes a step and takes one out ("Change my plan": every step a field, empty = removed)
+			phone.findElement(By.id("plan-change")).click();
+			WebElement sam = pw.until(d -> d.findElements(By.cssSelector("#plan-change-form input")).stream()
+					.filter(i -> "Call my cousin Sam".equals(i.getDomProperty("value"))).findFirst().orElse(null));
+			sam.clear();
+			sam.sendKeys("Call my cousin Sam or Alex");
+			List<WebElement> fields = phone.findElements(By.cssSelector("#plan-change-form input"));
+			String removed = fields.get(0).getDomProperty("value");
+			fields.get(0).clear();
+			Axe.checkAsIs(phone, "patient-app-plan-change");
+			phone.findElement(By.id("plan-change-save")).click();
+			pw.until(ExpectedConditions.textToBe(By.id("plan-change-result"), "Your plan is updated."));
+			assertThat(phone.findElement(By.id("plan-body")).getText()).contains("Call my cousin Sam or Alex").doesNotContain(removed);
+			org.hl7.fhir.r4.model.CarePlan stored = relapsePlanOf(patientId);
+			assertThat(stored.getActivity()).extracting(a -> a.getDetail().getDescription()).contains("Call my cousin Sam or Alex").doesNotContain(removed);
+			// the care team changes the plan meanwhile: the person's change is not saved over it, and they are told
+			phone.findElement(By.id("plan-change")).click();
+			WebElement first = pw.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#plan-change-form input")));
+			stored.addActivity().getDetail().setStatus(org.hl7.fhir.r4.model.CarePlan.CarePlanActivityStatus.NOTSTARTED).setDescription("Team's new step")
+					.getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "coping-strategy", "Coping strategy"));
+			client().update().resource(stored).execute();
+			first.clear();
+			first.sendKeys("A change made too late");
+			phone.findElement(By.id("plan-change-save")).click();
+			pw.until(ExpectedConditions.textToBePresentInElementLocated(By.id("plan-change-result"), "changed your plan meanwhile"));
+			assertThat(phone.findElement(By.id("plan-body")).getText()).contains("Team's new step").doesNotContain("A change made too late");
+			assertThat(relapsePlanOf(patientId).getActivity()).extracting(a -> a.getDetail().getDescription()).doesNotContain("A change made too late");
 			scrollTo(phone, plan);
 			Browsers.screenshot(phone, "patient-app-plan");
+			Axe.checkAsIs(phone, "patient-app-plan");
 
 			// a first diary card: urge to die 7 shows the crisis contacts at once, before saving. The scales work from
 			// the keyboard too (a radio group: arrow keys move the choice)
@@ -131,6 +185,7 @@ class PatientAppIT extends BaseIT {
 			phone.findElement(By.id("diary-note")).sendKeys("A synthetic note");
 			scrollTo(phone, crisisNow);
 			Browsers.screenshot(phone, "patient-app-diary-high-urge");
+			Axe.checkAsIs(phone, "patient-app-diary-high-urge");
 			phone.findElement(By.id("diary-submit")).click();
 			pw.until(ExpectedConditions.textToBe(By.id("diary-result"), "Thank you. Your diary card is saved."));
 			List<Observation> cards = diaryCards(patientId);
@@ -143,6 +198,7 @@ class PatientAppIT extends BaseIT {
 			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "sent"));
 			assertThat(phone.switchTo().activeElement().getDomAttribute("id")).isEqualTo("crisis");
 			Browsers.screenshot(phone, "patient-app-support-sent");
+			Axe.checkAsIs(phone, "patient-app-support-sent");
 			Task request = supportTasks(patientId).get(0);
 			assertThat(request.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
 
@@ -169,7 +225,10 @@ class PatientAppIT extends BaseIT {
 			choose(phone, "urge-harm", "2");
 			choose(phone, "urge-die", "0");
 			choose(phone, "self-harm", "yes");
-			check(phone, "method", "Cutting self");
+			// methods in plain words (the ValueSet's plain-label designations), never the clinical SNOMED CT terms
+			String methods = phone.findElement(By.id("method-field")).getText();
+			assertThat(methods).contains("Cutting yourself").contains("Burning yourself").doesNotContain("Cutting self").doesNotContain("Head-banging");
+			check(phone, "method", "Cutting yourself");
 			choose(phone, "intent", "intent-none");
 			phone.findElement(By.id("diary-submit")).click();
 			pw.until(ExpectedConditions.textToBe(By.id("diary-result"), "Saved on this phone. It will be sent when you are back online."));
@@ -177,6 +236,16 @@ class PatientAppIT extends BaseIT {
 			String waiting = (String) ((JavascriptExecutor) phone).executeScript(
 					"return localStorage.getItem('nssi-patient-queue:' + arguments[0])", patientId);
 			Browsers.screenshot(phone, "patient-app-offline-queued");
+			// the plan stays readable offline; changing it says it needs a connection
+			assertThat(phone.findElement(By.id("plan-body")).getText()).contains("Call my cousin Sam or Alex");
+			WebElement change = phone.findElement(By.id("plan-change"));
+			scrollTo(phone, change);
+			change.click();
+			// (said at once when the browser knows it is offline, else when the save cannot reach the server)
+			phone.findElements(By.id("plan-change-save")).forEach(WebElement::click);
+			pw.until(ExpectedConditions.textToBePresentInElementLocated(By.id("plan-change-result"), "needs a connection"));
+			phone.findElements(By.id("plan-change-cancel")).forEach(WebElement::click);
+			Axe.checkAsIs(phone, "patient-app-offline-queued");
 			assertThat(diaryCards(patientId)).hasSize(1);
 			phone.deleteNetworkConditions();
 			phone.findElement(By.id("sync-now")).click();
@@ -195,6 +264,7 @@ class PatientAppIT extends BaseIT {
 			pw.until(ExpectedConditions.textToBePresentInElementLocated(By.id("progress-lines"), "You hurt yourself once in the last 4 weeks"));
 			scrollTo(phone, phone.findElement(By.id("progress")));
 			Browsers.screenshot(phone, "patient-app-progress");
+			Axe.checkAsIs(phone, "patient-app-progress");
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(phone, "patient-app-failure-phone");
 			Browsers.screenshot(clinician, "patient-app-failure-clinician");
@@ -246,6 +316,7 @@ class PatientAppIT extends BaseIT {
 			assertThat(phone.findElement(By.id("diary")).isDisplayed()).isFalse();
 			assertThat(phone.findElement(By.id("progress-body")).getText()).isEqualTo("Not shared with you.");
 			Browsers.screenshot(phone, "patient-app-proxy-nothing-shared");
+			Axe.checkAsIs(phone, "patient-app-proxy-nothing-shared");
 
 			// the young person's consent releases their records to this parent: now the progress shows
 			client().create().resource(TestConsents.releaseTo(patientId, parentId)).execute();
@@ -254,6 +325,7 @@ class PatientAppIT extends BaseIT {
 			assertThat(phone.findElement(By.id("proxy-shared")).getText()).contains("has chosen to share").contains("all of their records");
 			assertThat(phone.findElement(By.id("progress-body")).getText()).contains("Week by week");
 			Browsers.screenshot(phone, "patient-app-proxy-shared");
+			Axe.checkAsIs(phone, "patient-app-proxy-shared");
 
 			// five wrong passwords pause the sign-in for this username (the right one then fails too)
 			phone.manage().deleteAllCookies();
@@ -270,6 +342,7 @@ class PatientAppIT extends BaseIT {
 			phone.findElement(By.cssSelector("button[type=submit]")).click();
 			assertThat(pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-error"))).getText()).contains("NSSI-0324");
 			Browsers.screenshot(phone, "patient-app-sign-in-paused");
+			Axe.checkAsIs(phone, "patient-sign-in-paused");
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(phone, "patient-app-failure-proxy");
 			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
@@ -285,6 +358,12 @@ class PatientAppIT extends BaseIT {
 		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(username);
 		browser.findElement(By.id("password")).sendKeys(password);
 		browser.findElement(By.cssSelector("button[type=submit]")).click();
+	}
+
+	/** A value of the SMART token response fhirclient keeps in the tab's sessionStorage. */
+	private static String smartToken(WebDriver browser, String name) {
+		return (String) ((JavascriptExecutor) browser).executeScript("const k = JSON.parse(sessionStorage.getItem('SMART_KEY'));"
+				+ " return k ? (JSON.parse(sessionStorage.getItem(k)).tokenResponse || {})[arguments[0]] || null : null;", name);
 	}
 
 	private static void waitUntilReady(WebDriver browser, WebDriverWait wait) {
@@ -325,6 +404,11 @@ class PatientAppIT extends BaseIT {
 
 	private static void scrollTo(WebDriver browser, WebElement element) {
 		((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'});", element);
+	}
+
+	private org.hl7.fhir.r4.model.CarePlan relapsePlanOf(String patientId) {
+		return client().search().forResource(org.hl7.fhir.r4.model.CarePlan.class).where(org.hl7.fhir.r4.model.CarePlan.PATIENT.hasId("Patient/" + patientId))
+				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> (org.hl7.fhir.r4.model.CarePlan) e.getResource()).findFirst().orElseThrow();
 	}
 
 	private List<Observation> diaryCards(String patientId) {

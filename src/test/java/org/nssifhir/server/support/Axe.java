@@ -18,7 +18,9 @@ import org.openqa.selenium.WebDriver;
  * src/test/fhirpath-js beside fhirpath.js) run in the page under test. {@link #check} runs it at the two widths the
  * clinician app is used at (a laptop, 1366x900, and a small laptop or landscape tablet, 1024x768) and fails on any
  * serious or critical violation, naming the rule and the elements; a screenshot of each width is kept under
- * target/screenshots/axe-*.png. Moderate and minor findings are printed, not failed on.
+ * target/screenshots/axe-*.png. Moderate and minor findings are printed, not failed on. {@link #checkAsIs} checks
+ * the page at the size it has (the person's app in a phone's emulated 390x844 viewport, which a window resize
+ * would not change).
  */
 public final class Axe {
 
@@ -41,6 +43,13 @@ public final class Axe {
 		} finally {
 			browser.manage().window().setSize(before);
 		}
+		assertThat(failures).as("serious or critical axe-core violations on " + screen).isEmpty();
+	}
+
+	/** Runs axe-core on the current page as it is (no resize: a phone's emulated viewport stays the phone's). */
+	public static void checkAsIs(WebDriver browser, String screen) {
+		List<String> failures = run(browser, screen);
+		Browsers.screenshot(browser, "axe-" + screen);
 		assertThat(failures).as("serious or critical axe-core violations on " + screen).isEmpty();
 	}
 

@@ -46,6 +46,8 @@ public abstract class BaseIT {
 		registry.add("nssi.policy.not-found-floor", () -> NOT_FOUND_FLOOR_MILLIS + "ms");
 		// Bulk Data $import from files the tests serve on loopback (never allowed by default)
 		registry.add("nssi.integration.import-sources", () -> "http://127.0.0.1:");
+		// the key that encrypts authenticator secrets at rest (created on first start, as in a deployment)
+		registry.add("nssi.enrolment.totp-key-file", () -> "target/test-totp-key");
 	}
 
 	/** {@code nssi.policy.not-found-floor} of the shared test server. */

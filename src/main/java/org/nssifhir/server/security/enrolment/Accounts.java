@@ -2,6 +2,7 @@ package org.nssifhir.server.security.enrolment;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -10,7 +11,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * People who enrolled by invitation: a username of their choice, the FHIR resource they act as (a Patient or a
  * RelatedPerson) and their password's hash, in {@code nssi_account}. One account per FHIR user; a new invitation
- * lets the person set a new password (the username stays).
+ * lets the person set a new password (the username stays). The authenticator secret of the optional second step is
+ * stored encrypted ({@link TotpSecrets}); without a key the second step is not offered.
  */
 public class Accounts {
 
@@ -21,9 +23,16 @@ public class Accounts {
 	public record Account(String username, String fhirUser, String passwordHash, boolean disabled) {}
 
 	private final JdbcTemplate jdbc;
+	private final Optional<TotpSecrets> secrets;
 
-	public Accounts(JdbcTemplate jdbc) {
+	public Accounts(JdbcTemplate jdbc, Optional<TotpSecrets> secrets) {
 		this.jdbc = jdbc;
+		this.secrets = secrets;
+	}
+
+	/** Whether the second step can be set up: only with a key to encrypt its secret at rest. */
+	boolean secondStepAvailable() {
+		return secrets.isPresent();
 	}
 
 	public Optional<Account> byUsername(String username) {
@@ -46,6 +55,9 @@ public class Accounts {
 	 */
 	void setPassword(String username, String fhirUser, String passwordHash, String totpSecret, Instant now) {
 		Timestamp at = Timestamp.from(now);
+		if (totpSecret != null) {
+			totpSecret = secrets.orElseThrow(() -> new IllegalStateException("No key to encrypt the authenticator secret")).seal(totpSecret, fhirUser);
+		}
 		int updated = jdbc.update("UPDATE nssi_account SET password_hash = ?, totp_secret = ?, password_set_at = ?, disabled = false WHERE fhir_user = ?",
 				passwordHash, totpSecret, at, fhirUser);
 		if (updated == 0) {
@@ -54,13 +66,45 @@ public class Accounts {
 		}
 	}
 
-	/** The authenticator secret of an enrolled username that set up the second step. */
+	/**
+	 * The authenticator secret of an enrolled username that set up the second step, decrypted. A stored secret that
+	 * does not open (no key or another key) is an empty string: the step is still required, and no code matches it.
+	 */
 	public Optional<String> totpSecret(String username) {
 		if (username == null) {
 			return Optional.empty();
 		}
-		return jdbc.queryForList("SELECT totp_secret FROM nssi_account WHERE username = ? AND totp_secret IS NOT NULL", String.class,
-				username.toLowerCase(Locale.ROOT)).stream().findFirst();
+		return jdbc.query("SELECT fhir_user, totp_secret FROM nssi_account WHERE username = ? AND totp_secret IS NOT NULL",
+						(rs, n) -> open(rs.getString(2), rs.getString(1)), username.toLowerCase(Locale.ROOT))
+				.stream().findFirst();
+	}
+
+	private String open(String stored, String fhirUser) {
+		if (!TotpSecrets.isSealed(stored)) {
+			return stored; // stored before encryption (sealPlainSecrets encrypts it at the next start with a key)
+		}
+		return secrets.flatMap(s -> s.open(stored, fhirUser)).orElse("");
+	}
+
+	/** Encrypts the authenticator secrets stored in plain before encryption at rest (run at startup); how many. */
+	int sealPlainSecrets() {
+		if (secrets.isEmpty()) {
+			return 0;
+		}
+		List<String[]> plain = jdbc.query("SELECT fhir_user, totp_secret FROM nssi_account WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE ?",
+				(rs, n) -> new String[] {rs.getString(1), rs.getString(2)}, TotpSecrets.PREFIX + "%");
+		int sealed = 0;
+		for (String[] row : plain) {
+			// only if unchanged meanwhile (another node, a new invitation): never overwrite a newer secret
+			sealed += jdbc.update("UPDATE nssi_account SET totp_secret = ? WHERE fhir_user = ? AND totp_secret = ?",
+					secrets.get().seal(row[1], row[0]), row[0], row[1]);
+		}
+		return sealed;
+	}
+
+	/** Disables the FHIR user's account: the authorization server no longer knows the username (see EnrolmentConfig.asUser). */
+	void disable(String fhirUser) {
+		jdbc.update("UPDATE nssi_account SET disabled = true WHERE fhir_user = ?", fhirUser);
 	}
 
 	boolean usernameTaken(String username) {

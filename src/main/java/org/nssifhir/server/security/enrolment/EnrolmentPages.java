@@ -103,7 +103,7 @@ public class EnrolmentPages {
 			problem = Optional.of("The two passwords are not the same.");
 		}
 		// the optional second step: set up only when the person typed a code their authenticator app made from the secret
-		boolean secondStep = totpCode != null && !totpCode.isBlank();
+		boolean secondStep = accounts.secondStepAvailable() && totpCode != null && !totpCode.isBlank();
 		if (problem.isEmpty() && secondStep && !Totp.verify(totpSecret, totpCode, now)) {
 			problem = Optional.of("The code from your authenticator app did not match. Check the key you entered and try a new code,"
 					+ " or leave the code empty to skip this step.");
@@ -145,15 +145,17 @@ public class EnrolmentPages {
 				.append(" characters; a few words you can remember work well)</label> <input id='password' name='password' type='password'"
 						+ " autocomplete='new-password' required minlength='").append(PasswordRules.MIN).append("' maxlength='").append(PasswordRules.MAX).append("'></p>")
 				.append("<p><label for='confirm'>The same password again</label> <input id='confirm' name='confirm' type='password'"
-						+ " autocomplete='new-password' required></p>")
-				.append("<fieldset class='second-step'><legend>Optional: a second step when you sign in</legend>")
-				.append("<p>For extra safety, add this key to an authenticator app on your phone (\"enter a setup key\", time-based):</p>")
-				.append("<p><code id='totp-secret'>").append(Pages.esc(totpSecret.replaceAll("(.{4})(?!$)", "$1 "))).append("</code></p>")
-				.append(Pages.hidden("totp_secret", totpSecret))
-				.append("<p><label for='totp_code'>The 6-digit code the app shows now (leave empty to skip)</label> <input id='totp_code'"
-						+ " name='totp_code' inputmode='numeric' autocomplete='one-time-code' maxlength='6'></p>")
-				.append("<p>Then you will be asked for a new code each time you sign in.</p></fieldset>")
-				.append("<button type='submit' id='enrol-submit'>Save my password</button></form>");
+						+ " autocomplete='new-password' required></p>");
+		if (accounts.secondStepAvailable()) {
+			body.append("<fieldset class='second-step'><legend>Optional: a second step when you sign in</legend>")
+					.append("<p>For extra safety, add this key to an authenticator app on your phone (\"enter a setup key\", time-based):</p>")
+					.append("<p><code id='totp-secret'>").append(Pages.esc(totpSecret.replaceAll("(.{4})(?!$)", "$1 "))).append("</code></p>")
+					.append(Pages.hidden("totp_secret", totpSecret))
+					.append("<p><label for='totp_code'>The 6-digit code the app shows now (leave empty to skip)</label> <input id='totp_code'"
+							+ " name='totp_code' inputmode='numeric' autocomplete='one-time-code' maxlength='6'></p>")
+					.append("<p>Then you will be asked for a new code each time you sign in.</p></fieldset>");
+		}
+		body.append("<button type='submit' id='enrol-submit'>Save my password</button></form>");
 		return Pages.page(status, "Set up your sign-in", body.toString());
 	}
 

@@ -17,6 +17,9 @@ import org.springframework.validation.annotation.Validated;
  * @param maxFailuresPerAddress failed sign-ins and unusable invitation links from one client address within
  *     {@code addressWindow} before that address is refused for the rest of the window (guessing across usernames)
  * @param addressWindow the window of {@code maxFailuresPerAddress}
+ * @param totpKeyFile the file holding the AES-256 key (base64) that encrypts the authenticator secrets of the optional
+ *     second step at rest (created on first start if missing, owner-readable only; every node needs the same file).
+ *     Blank: on the embedded default a file next to the data directory; otherwise the second step is not offered
  */
 @Validated
 @ConfigurationProperties("nssi.enrolment")
@@ -25,4 +28,5 @@ public record EnrolmentSettings(
 		@Min(1) @DefaultValue("5") int maxFailures,
 		@NotNull @DefaultValue("PT15M") Duration lockout,
 		@Min(1) @DefaultValue("30") int maxFailuresPerAddress,
-		@NotNull @DefaultValue("PT10M") Duration addressWindow) {}
+		@NotNull @DefaultValue("PT10M") Duration addressWindow,
+		String totpKeyFile) {}

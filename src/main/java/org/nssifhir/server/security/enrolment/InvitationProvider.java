@@ -11,6 +11,9 @@ import ca.uhn.fhir.rest.server.servlet.ServletRequestDetails;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.InstantType;
 import org.hl7.fhir.r4.model.IntegerType;
@@ -34,6 +37,10 @@ import org.nssifhir.server.support.ErrorCode;
  * revokes the open ones ({@code revoked}: how many). The link is in the answer only: it is stored as a hash,
  * never logged, and the answer is not cached. Each invitation and revocation is audited as a security event
  * ({@code urn:nssi-fhir:audit|enrolment}).
+ *
+ * <p>{@code $nssi-disable-account} (same callers) disables the person's account: sign-in is refused, the tokens it
+ * holds are revoked (so no refresh), open invitations are revoked; audited as {@code account-disabled}. A new
+ * invitation from the care team is how access is given back (the person then sets a new password).
  */
 public class InvitationProvider implements FhirOperationProvider {
 
@@ -45,10 +52,12 @@ public class InvitationProvider implements FhirOperationProvider {
 	private final ServerAddress address;
 	private final SecurityEventSink events;
 	private final Clock clock;
+	private final Consumer<AccountDisabled> disabled;
 
 	public InvitationProvider(
 			DaoRegistry daos, AccessPolicy policy, Invitations invitations, Accounts accounts, EnrolmentSettings settings,
-			ServerAddress address, SecurityEventSink events, Clock clock) {
+			ServerAddress address, SecurityEventSink events, Clock clock, Consumer<AccountDisabled> disabled) {
+		this.disabled = disabled;
 		this.daos = daos;
 		this.policy = policy;
 		this.invitations = invitations;
@@ -67,6 +76,16 @@ public class InvitationProvider implements FhirOperationProvider {
 	@Operation(name = EnrolmentOperations.INVITE, type = RelatedPerson.class, idempotent = false)
 	public Parameters inviteProxy(@IdParam IdType id, RequestDetails request) {
 		return invite(person("RelatedPerson", id, request), request);
+	}
+
+	@Operation(name = EnrolmentOperations.DISABLE, type = Patient.class, idempotent = false)
+	public Parameters disablePatient(@IdParam IdType id, RequestDetails request) {
+		return disable(person("Patient", id, request));
+	}
+
+	@Operation(name = EnrolmentOperations.DISABLE, type = RelatedPerson.class, idempotent = false)
+	public Parameters disableProxy(@IdParam IdType id, RequestDetails request) {
+		return disable(person("RelatedPerson", id, request));
 	}
 
 	@Operation(name = EnrolmentOperations.REVOKE, type = Patient.class, idempotent = false)
@@ -125,6 +144,24 @@ public class InvitationProvider implements FhirOperationProvider {
 		events.accountEvent(person.actor(), "invitation-revoked", person.fhirUser());
 		Parameters out = new Parameters();
 		out.addParameter().setName("revoked").setValue(new IntegerType(revoked));
+		return out;
+	}
+
+	/**
+	 * Disables the account (the answer says whether there is one, and its username), revokes open invitations and,
+	 * through {@link AccountDisabled}, every authorization the account holds at the authorization server.
+	 */
+	private Parameters disable(Person person) {
+		Optional<Accounts.Account> account = accounts.byFhirUser(person.fhirUser());
+		invitations.revokeOpen(person.fhirUser(), clock.instant());
+		Parameters out = new Parameters();
+		out.addParameter().setName("disabled").setValue(new BooleanType(account.isPresent()));
+		if (account.isPresent()) {
+			accounts.disable(person.fhirUser());
+			events.accountEvent(person.actor(), "account-disabled", person.fhirUser());
+			disabled.accept(new AccountDisabled(account.get().username(), person.fhirUser()));
+			out.addParameter().setName("username").setValue(new StringType(account.get().username()));
+		}
 		return out;
 	}
 

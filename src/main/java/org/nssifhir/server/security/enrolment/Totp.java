@@ -42,7 +42,7 @@ public final class Totp {
 
 	/** Whether the code is the secret's code for now or the step before or after. */
 	static boolean verify(String secret, String code, Instant now) {
-		if (secret == null || code == null || !code.trim().matches("\\d{6}")) {
+		if (secret == null || secret.isEmpty() || code == null || !code.trim().matches("\\d{6}")) {
 			return false;
 		}
 		long step = now.getEpochSecond() / STEP_SECONDS;

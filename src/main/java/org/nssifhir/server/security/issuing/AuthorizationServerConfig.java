@@ -31,6 +31,7 @@ import java.util.UUID;
 import org.nssifhir.server.app.ClinicianApp;
 import org.nssifhir.server.app.PatientApp;
 import org.nssifhir.server.security.SmartUsers;
+import org.nssifhir.server.security.enrolment.AccountDisabled;
 import org.nssifhir.server.security.enrolment.Accounts;
 import org.nssifhir.server.security.enrolment.EnrolmentConfig;
 import org.nssifhir.server.security.enrolment.EnrolmentPages;
@@ -42,6 +43,8 @@ import org.nssifhir.server.security.launch.SignInPages;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
@@ -157,7 +160,7 @@ class AuthorizationServerConfig {
 						.tokenEndpoint(endpoint -> endpoint
 								.accessTokenResponseHandler(smartTokenResponse())
 								.authenticationProviders(providers -> providers.replaceAll(provider -> provider instanceof OAuth2RefreshTokenAuthenticationProvider
-										? new RefreshTokenFamilies(provider, authorizations, jdbc)
+										? new RefreshTokenFamilies(provider, authorizations, jdbc, users::active)
 										: provider)))
 						.tokenIntrospectionEndpoint(endpoint -> endpoint.authenticationProviders(providers -> providers.replaceAll(
 								provider -> provider instanceof OAuth2TokenIntrospectionAuthenticationProvider
@@ -165,10 +168,15 @@ class AuthorizationServerConfig {
 										: provider)))
 						.clientAuthentication(clientAuth -> clientAuth
 								.authenticationConverter(new SmartClientAssertionConverter())
-								.authenticationProviders(providers -> providers.stream()
-								.filter(JwtClientAssertionAuthenticationProvider.class::isInstance)
-								.map(JwtClientAssertionAuthenticationProvider.class::cast)
-								.forEach(provider -> provider.setJwtDecoderFactory(assertions)))))
+								// a public client's refresh request: its client_id alone (see PublicClientRefresh)
+								.authenticationConverter(PublicClientRefresh.converter())
+								.authenticationProviders(providers -> {
+									providers.stream()
+											.filter(JwtClientAssertionAuthenticationProvider.class::isInstance)
+											.map(JwtClientAssertionAuthenticationProvider.class::cast)
+											.forEach(provider -> provider.setJwtDecoderFactory(assertions));
+									providers.add(0, PublicClientRefresh.provider(clients));
+								})))
 				.authorizeHttpRequests(a -> a.anyRequest().authenticated())
 				.oauth2ResourceServer(rs -> rs.jwt(Customizer.withDefaults()))
 				// a browser that must sign in first goes to the login page, then back to the authorization request
@@ -281,7 +289,8 @@ class AuthorizationServerConfig {
 
 	/**
 	 * Tokens: JWT access and ID tokens with the SMART claims, and refresh tokens only when the app asked for
-	 * {@code offline_access} (Spring Authorization Server never gives them to public clients).
+	 * {@code offline_access}, to public clients too (Spring Authorization Server gives them none: see
+	 * PublicClientRefresh).
 	 */
 	@Bean
 	OAuth2TokenGenerator<OAuth2Token> tokenGenerator(
@@ -293,9 +302,23 @@ class AuthorizationServerConfig {
 		// what the user granted decides, not what a refresh request narrows the new access token to
 		OAuth2TokenGenerator<OAuth2RefreshToken> smartRefresh = context -> {
 			Set<String> granted = context.getAuthorization() != null ? context.getAuthorization().getAuthorizedScopes() : context.getAuthorizedScopes();
-			return granted.contains("offline_access") ? refresh.generate(context) : null;
+			if (!granted.contains("offline_access")) {
+				return null;
+			}
+			OAuth2RefreshToken token = refresh.generate(context);
+			return token != null ? token : PublicClientRefresh.generate(context);
 		};
 		return new DelegatingOAuth2TokenGenerator(jwt, smartRefresh);
+	}
+
+	/**
+	 * A disabled account loses what it holds at once: every authorization of the username is revoked (its refresh
+	 * tokens, and the access tokens issued with them, which {@code RevokedTokens} then refuses).
+	 */
+	@Bean
+	ApplicationListener<PayloadApplicationEvent<AccountDisabled>> revokeDisabledAccounts(
+			OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
+		return ApplicationListener.forPayload((AccountDisabled event) -> RefreshTokenFamilies.revokeUser(event.username(), authorizations, jdbc));
 	}
 
 	/** The token response repeats the launch context (SMART App Launch 2.2 section "Launch context"). */

@@ -42,7 +42,8 @@ import org.springframework.security.oauth2.server.authorization.settings.TokenSe
  *       administrator configures ({@code nssi.security.clients}); the registration endpoint registers apps only and
  *       refuses those scopes, and the authorization endpoint never grants them, so no user can ever hold them;
  *   <li>an app is public ({@code token_endpoint_auth_method: none}) or confidential; every app uses PKCE; a public
- *       app has no secret and gets no refresh token;
+ *       app registered here has no secret and gets no refresh token (the operator's configured public apps, such as
+ *       the person's app, may: see {@link PublicClientRefresh});
  *   <li>refresh tokens are rotated for every client (see {@link RefreshTokenFamilies}).
  * </ul>
  */

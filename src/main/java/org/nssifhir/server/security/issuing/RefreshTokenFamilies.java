@@ -3,10 +3,12 @@ package org.nssifhir.server.security.issuing;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Predicate;
 import org.nssifhir.server.security.RevokedTokens;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.core.Authentication;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.oauth2.core.OAuth2Error;
 import org.springframework.security.oauth2.core.OAuth2ErrorCodes;
@@ -22,18 +24,23 @@ import org.springframework.security.oauth2.server.authorization.authentication.O
  * replaces the refresh token (all clients rotate); the spent one, and the access token issued with it, are
  * remembered (as SHA-256 hashes) for the authorization they belong to. Presenting a spent refresh token again means
  * it was copied: the whole authorization is revoked, the tokens it holds now and every access token issued in it
- * before (checked by {@link RevokedTokens}), and the request fails with {@code invalid_grant}.
+ * before (checked by {@link RevokedTokens}), and the request fails with {@code invalid_grant}. A refresh for a
+ * user who can no longer sign in (an enrolled account disabled, a user removed from the configuration) fails the
+ * same way, and its authorization is revoked.
  */
 final class RefreshTokenFamilies implements AuthenticationProvider {
 
 	private final AuthenticationProvider delegate;
 	private final OAuth2AuthorizationService authorizations;
 	private final JdbcTemplate jdbc;
+	private final Predicate<String> activeUser;
 
-	RefreshTokenFamilies(AuthenticationProvider delegate, OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
+	RefreshTokenFamilies(
+			AuthenticationProvider delegate, OAuth2AuthorizationService authorizations, JdbcTemplate jdbc, Predicate<String> activeUser) {
 		this.delegate = delegate;
 		this.authorizations = authorizations;
 		this.jdbc = jdbc;
+		this.activeUser = activeUser;
 	}
 
 	@Override
@@ -52,6 +59,12 @@ final class RefreshTokenFamilies implements AuthenticationProvider {
 			throw reused();
 		}
 		OAuth2Authorization before = authorizations.findByToken(presented, OAuth2TokenType.REFRESH_TOKEN);
+		if (before != null && AuthorizationGrantType.AUTHORIZATION_CODE.equals(before.getAuthorizationGrantType())
+				&& !activeUser.test(before.getPrincipalName())) {
+			revoke(before.getId());
+			throw new OAuth2AuthenticationException(new OAuth2Error(OAuth2ErrorCodes.INVALID_GRANT,
+					"This sign-in is no longer valid. Sign in again.", null));
+		}
 		Authentication result = delegate.authenticate(authentication);
 		if (before != null) {
 			OAuth2Authorization.Token<?> refresh = before.getRefreshToken();
@@ -78,6 +91,17 @@ final class RefreshTokenFamilies implements AuthenticationProvider {
 
 	/** Revokes the family: every access token it issued before, and the tokens it holds now. */
 	void revoke(String authorizationId) {
+		revoke(authorizationId, authorizations, jdbc);
+	}
+
+	/** Revokes every authorization of a user (an account disabled): their refresh tokens and the access tokens issued with them. */
+	static int revokeUser(String principalName, OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
+		List<String> ids = jdbc.queryForList("SELECT id FROM oauth2_authorization WHERE principal_name = ?", String.class, principalName);
+		ids.forEach(id -> revoke(id, authorizations, jdbc));
+		return ids.size();
+	}
+
+	static void revoke(String authorizationId, OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
 		jdbc.update("UPDATE nssi_token_family SET revoked = true WHERE authorization_id = ?", authorizationId);
 		OAuth2Authorization authorization = authorizations.findById(authorizationId);
 		if (authorization == null) {

@@ -78,6 +78,10 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 		if (!(request.getPrincipal() instanceof Authentication user) || !user.isAuthenticated() || user instanceof AnonymousAuthenticationToken) {
 			return; // checked again once the user has signed in
 		}
+		if (!users.active(user.getName())) {
+			// signed in earlier in this browser session, but the account has since been disabled
+			throw error(request, OAuth2ErrorCodes.ACCESS_DENIED, "this sign-in is no longer valid; sign in again");
+		}
 		Optional<String> fhirUser = users.fhirUser(user.getName());
 		SmartUsers.Kind kind = fhirUser.map(SmartUsers::kind).orElse(SmartUsers.Kind.UNKNOWN);
 		if (kind != SmartUsers.Kind.CLINICIAN) {

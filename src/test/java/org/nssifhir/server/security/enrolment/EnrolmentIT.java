@@ -1,6 +1,8 @@
 package org.nssifhir.server.security.enrolment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.nssifhir.server.support.SmartTestApps.CONFIDENTIAL_APP;
+import static org.nssifhir.server.support.SmartTestApps.CONFIDENTIAL_SECRET;
 import static org.nssifhir.server.support.SmartTestApps.PUBLIC_APP;
 import static org.nssifhir.server.support.SmartTestApps.REDIRECT_URI;
 
@@ -47,6 +49,9 @@ class EnrolmentIT extends BaseIT {
 
 	@Autowired
 	private SignInThrottle throttle;
+
+	@Autowired
+	private Accounts accounts;
 
 	private String patient;
 	private String proxy;
@@ -256,9 +261,133 @@ class EnrolmentIT extends BaseIT {
 		HttpResponse<String> callback = signIn.post("/login", refused.body(), Map.of("username", username, "password", GOOD_PASSWORD,
 				"code", Totp.code(secret, Totp.step(java.time.Instant.now()))));
 		assertThat(SmartBrowser.query(callback)).containsKey("code");
+
+		// the secret is stored encrypted (AES-GCM, key outside the database), never as the person's app shows it
+		String stored = jdbc.queryForObject("SELECT totp_secret FROM nssi_account WHERE username = ?", String.class, username);
+		assertThat(stored).startsWith(TotpSecrets.PREFIX).doesNotContain(secret);
+		// sealed for this account: copied onto another account's row it does not open (no code matches there)
+		String other = enrol("RelatedPerson/" + proxy, unique("copy").toLowerCase());
+		jdbc.update("UPDATE nssi_account SET totp_secret = ? WHERE username = ?", stored, other);
+		assertThat(accounts.totpSecret(other)).contains("");
+	}
+
+	@Test
+	void authenticatorSecretsStoredInPlainByAnEarlierVersionAreEncryptedAndStillWork() throws Exception {
+		String username = enrol("Patient/" + patient, unique("plain").toLowerCase());
+		String secret = Totp.newSecret();
+		jdbc.update("UPDATE nssi_account SET totp_secret = ? WHERE username = ?", secret, username);
+		// still readable as it is until the migration runs (at every start)
+		assertThat(accounts.totpSecret(username)).contains(secret);
+		assertThat(accounts.sealPlainSecrets()).isGreaterThanOrEqualTo(1);
+		String stored = jdbc.queryForObject("SELECT totp_secret FROM nssi_account WHERE username = ?", String.class, username);
+		assertThat(stored).startsWith(TotpSecrets.PREFIX).doesNotContain(secret);
+		assertThat(accounts.sealPlainSecrets()).isZero();
+		// and sign-in with the code works as before
+		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
+		HttpResponse<String> refused = signIn.get(authorizeUrl(Pkce.create()));
+		assertThat(refused.statusCode()).isEqualTo(401);
+		HttpResponse<String> callback = signIn.post("/login", refused.body(), Map.of("username", username, "password", GOOD_PASSWORD,
+				"code", Totp.code(secret, Totp.step(java.time.Instant.now()))));
+		assertThat(SmartBrowser.query(callback)).containsKey("code");
+	}
+
+	@Test
+	void aDisabledAccountCannotSignInOrRefreshAndItsTokensAreRevoked() throws Exception {
+		String username = enrol("Patient/" + patient, unique("gone").toLowerCase());
+		JsonNode tokens = signInConfidential(username);
+		String refresh = tokens.path("refresh_token").asText();
+		assertThat(refresh).isNotBlank();
+		String access = tokens.path("access_token").asText();
+		assertThat(read("Patient/" + patient, access)).isEqualTo(200);
+
+		// not the patient, a proxy or a clinician without a treating relationship
+		String scopes = "user/Patient.rus user/RelatedPerson.rus";
+		assertThat(disable("Patient/" + patient, clinician(unrelated, scopes)).body()).contains("NSSI-0311");
+		assertThat(disable("Patient/" + patient, tokens().ownPatient(patient, "patient/Patient.rus")).body()).contains("NSSI-0311");
+		assertThat(signIn(username, GOOD_PASSWORD).path("access_token").asText()).isNotBlank();
+
+		// the treating clinician disables it
+		HttpResponse<String> done = disable("Patient/" + patient, clinician(treating, scopes));
+		assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+		Parameters answer = fhirContext.newJsonParser().parseResource(Parameters.class, done.body());
+		assertThat(((org.hl7.fhir.r4.model.BooleanType) answer.getParameter("disabled").getValue()).booleanValue()).isTrue();
+		assertThat(answer.getParameter("username").getValue().primitiveValue()).isEqualTo(username);
+		// the password no longer signs in, the refresh token no longer refreshes, the access token no longer reads
+		assertThat(loginAttempt(username, GOOD_PASSWORD).body()).doesNotContain("code=").contains("login-error");
+		HttpResponse<String> refreshed = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/oauth2/token"))
+				.header("Content-Type", "application/x-www-form-urlencoded")
+				.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+						(CONFIDENTIAL_APP + ":" + CONFIDENTIAL_SECRET).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+				.POST(HttpRequest.BodyPublishers.ofString(SmartBrowser.encode(Map.of("grant_type", "refresh_token", "refresh_token", refresh))))
+				.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(refreshed.statusCode()).isEqualTo(400);
+		assertThat(refreshed.body()).contains("invalid_grant");
+		assertThat(read("Patient/" + patient, access)).isEqualTo(401);
+		// audited, without the password or any token
+		awaitAudit("account-disabled");
+		// a new invitation from the care team gives access back (with a new password)
+		String link = link("Patient/" + patient);
+		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = browser.get(link);
+		HttpResponse<String> reset = browser.post("/enrol", form.body(), Map.of("token", link.substring(link.indexOf("token=") + 6),
+				"password", GOOD_PASSWORD + " again", "confirm", GOOD_PASSWORD + " again"));
+		assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+		assertThat(signIn(username, GOOD_PASSWORD + " again").path("access_token").asText()).isNotBlank();
 	}
 
 	// ---------------------------------------------------------------- helpers
+
+	private int read(String path, String token) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + path)).header("Authorization", "Bearer " + token).GET().build(),
+				HttpResponse.BodyHandlers.discarding()).statusCode();
+	}
+
+	private HttpResponse<String> disable(String person, String token) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + person + "/$nssi-disable-account"))
+				.header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private void awaitAudit(String event) throws Exception {
+		for (int i = 0; i < 50; i++) {
+			Bundle found = client().search().forResource(AuditEvent.class)
+					.withTag("urn:nssi-fhir:audit", "enrolment").count(200).returnBundle(Bundle.class).execute();
+			if (found.getEntry().stream().map(e -> (AuditEvent) e.getResource())
+					.anyMatch(e -> e.getOutcomeDesc().equals("Enrolment: " + event)
+							&& e.getEntityFirstRep().getWhat().getIdentifier().getValue().equals("Patient/" + patient))) {
+				return;
+			}
+			Thread.sleep(200);
+		}
+		throw new AssertionError("no AuditEvent for " + event);
+	}
+
+	/** Signs in with the confidential test app and offline_access: access and refresh token. */
+	private JsonNode signInConfidential(String username) throws Exception {
+		SmartBrowser browser = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
+		Pkce pkce = Pkce.create();
+		Map<String, String> p = new LinkedHashMap<>();
+		p.put("response_type", "code");
+		p.put("client_id", CONFIDENTIAL_APP);
+		p.put("redirect_uri", REDIRECT_URI);
+		p.put("scope", "launch/patient openid fhirUser offline_access patient/*.rs");
+		p.put("state", "s-3");
+		p.put("aud", fhirBase());
+		p.put("code_challenge", pkce.challenge());
+		p.put("code_challenge_method", "S256");
+		Map<String, String> result = SmartBrowser.query(browser.get("/oauth2/authorize?" + SmartBrowser.encode(p)));
+		assertThat(result).containsKey("code");
+		HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/oauth2/token"))
+				.header("Content-Type", "application/x-www-form-urlencoded")
+				.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+						(CONFIDENTIAL_APP + ":" + CONFIDENTIAL_SECRET).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+				.POST(HttpRequest.BodyPublishers.ofString(SmartBrowser.encode(Map.of("grant_type", "authorization_code", "code", result.get("code"),
+						"redirect_uri", REDIRECT_URI, "code_verifier", pkce.verifier()))))
+				.build(), HttpResponse.BodyHandlers.ofString());
+		JsonNode token = json.readTree(response.body());
+		assertThat(token.path("access_token").asText()).as(response.body()).isNotBlank();
+		return token;
+	}
+
 
 	private String authorizeUrl(Pkce pkce) {
 		Map<String, String> p = new LinkedHashMap<>();
