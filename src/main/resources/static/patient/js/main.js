@@ -29,7 +29,7 @@ function personName(resource) {
 }
 
 async function readPatient(fhir) {
-  const key = "nssi-patient-self:" + fhir.patientId;
+  const key = "nssi-patient-self:" + fhir.fhirUser;
   try {
     const patient = await fhir.request("Patient/" + fhir.patientId);
     localStorage.setItem(key, JSON.stringify({ name: patient.name, meta: { security: (patient.meta && patient.meta.security) || [] } }));
@@ -55,8 +55,23 @@ function signOut(fhir) {
   $("sign-out").hidden = true;
 }
 
+/**
+ * What the app keeps on the phone is the signed-in person's only: when someone else signs in here, the copies of the
+ * previous person's record (their plan, name, support request) are removed first. Entries still waiting to be sent
+ * stay (they are that person's own, sent when they sign in again).
+ */
+function keepOnlyFor(fhirUser) {
+  const owner = "nssi-patient-user";
+  if (localStorage.getItem(owner) !== fhirUser) {
+    Object.keys(localStorage).filter(k => k.startsWith("nssi-patient") && !k.startsWith("nssi-patient-queue:") && k !== "nssi-patient-config")
+      .forEach(k => localStorage.removeItem(k));
+    localStorage.setItem(owner, fhirUser);
+  }
+}
+
 async function start(client) {
   const fhir = new Fhir(client);
+  keepOnlyFor(fhir.fhirUser);
   fhir.keepSignedIn();
   const contacts = await loadContacts();
   renderContacts($("crisis-contacts"), contacts);
@@ -121,6 +136,12 @@ async function start(client) {
 }
 
 translatePage();
+// the app's own files kept for opening it offline (sw.js; it never keeps FHIR answers or tokens)
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("sw.js").catch(() => {
+    // no worker (e.g. a private window): the app works online, and entries still wait on the phone
+  });
+}
 // a public client identifies itself by its client_id when it refreshes (it has no secret)
 FHIR.oauth2.settings.refreshTokenWithClientId = true;
 FHIR.oauth2.ready()

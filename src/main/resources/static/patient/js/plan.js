@@ -10,7 +10,7 @@ const GROUPS = [
   ["support-contact", "planContacts"]];
 
 export async function loadPlan(fhir) {
-  const key = "nssi-patient-plan:" + fhir.patientId;
+  const key = planKey(fhir);
   try {
     const plans = await fhir.search("CarePlan?patient=" + fhir.patientId + "&category=" + encodeURIComponent(CS + "|relapse-prevention-plan-category")
       + "&status=active&_sort=-_lastUpdated", 1);
@@ -56,7 +56,7 @@ export function planEditor(fhir, body, printButton) {
     event.preventDefault();
     const text = input.value.trim();
     if (!text) return;
-    const key = "nssi-patient-plan:" + fhir.patientId;
+    const key = planKey(fhir);
     const current = (JSON.parse(localStorage.getItem(key) || "null") || {}).plan;
     if (!current) return;
     const changed = JSON.parse(JSON.stringify(current));
@@ -80,7 +80,8 @@ export function planEditor(fhir, body, printButton) {
   return form;
 }
 
-const planKey = fhir => "nssi-patient-plan:" + fhir.patientId;
+// per signed-in person (a parent and their young person may share a phone and see different plans)
+const planKey = fhir => "nssi-patient-plan:" + fhir.fhirUser;
 
 function cachedPlan(fhir) {
   return (JSON.parse(localStorage.getItem(planKey(fhir)) || "null") || {}).plan;

@@ -218,10 +218,14 @@ class PatientAppIT extends BaseIT {
 			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "seen"));
 			assertThat(phone.findElement(By.id("support-status")).getText()).isEqualTo("Your care team has seen your request.");
 
+			// the app's service worker controls the page (installed at the first visit): its files are kept
+			pw.until(d -> Boolean.TRUE.equals(((JavascriptExecutor) d).executeScript("return navigator.serviceWorker.controller !== null")));
+
 			// offline: the card stays on the phone, and is sent once when the connection is back
 			ChromiumNetworkConditions offline = new ChromiumNetworkConditions();
 			offline.setOffline(true);
 			phone.setNetworkConditions(offline);
+			assertThat(Browsers.serviceWorkersOffline(phone, true)).as("the app's service worker, offline too").isPositive();
 			choose(phone, "urge-harm", "2");
 			choose(phone, "urge-die", "0");
 			choose(phone, "self-harm", "yes");
@@ -247,10 +251,48 @@ class PatientAppIT extends BaseIT {
 			phone.findElements(By.id("plan-change-cancel")).forEach(WebElement::click);
 			Axe.checkAsIs(phone, "patient-app-offline-queued");
 			assertThat(diaryCards(patientId)).hasSize(1);
+			// reopened while offline: the app comes from the service worker's copy, with the last plan, the diary
+			// card to fill and the entry still waiting
+			// (with the access token about to expire: the app's silent refresh fails for want of a network, and the
+			// refresh token is kept for later, the person not asked to sign in again)
+			String keptRefreshToken = smartToken(phone, "refresh_token");
+			((JavascriptExecutor) phone).executeScript("const k = JSON.parse(sessionStorage.getItem('SMART_KEY'));"
+					+ " const s = JSON.parse(sessionStorage.getItem(k)); s.expiresAt = Math.floor(Date.now() / 1000) + 20;"
+					+ " sessionStorage.setItem(k, JSON.stringify(s));");
+			Instant reloadedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+			phone.navigate().refresh();
+			waitUntilReady(phone, pw);
+			assertThat(smartToken(phone, "refresh_token")).isEqualTo(keptRefreshToken);
+			assertThat(phone.findElement(By.id("plan-body")).getText()).contains("Call my cousin Sam or Alex");
+			assertThat(phone.findElement(By.id("diary")).isDisplayed()).isTrue();
+			assertThat(phone.findElements(By.cssSelector("#diary-form input[name=urge-harm]"))).hasSize(11);
+			assertThat(phone.findElement(By.id("diary-submit")).isDisplayed()).isTrue();
+			assertThat(phone.findElement(By.id("queue-status")).getDomAttribute("data-waiting")).isEqualTo("1");
+			assertThat(phone.findElement(By.id("crisis-contacts")).getText()).contains("Test crisis line (synthetic)");
+			Browsers.screenshot(phone, "patient-app-offline-reopened");
+			Axe.checkAsIs(phone, "patient-app-offline-reopened");
+			// the worker keeps the app's files only: no FHIR answer, nothing of the sign-in, no token
+			@SuppressWarnings("unchecked")
+			List<String> kept = (List<String>) ((JavascriptExecutor) phone).executeAsyncScript("const done = arguments[arguments.length - 1];"
+					+ " caches.keys().then(names => Promise.all(names.map(n => caches.open(n).then(c => c.keys()))))"
+					+ ".then(lists => done(lists.flat().map(r => new URL(r.url).pathname + new URL(r.url).search)));");
+			assertThat(kept).contains("/patient/", "/patient/js/main.js", "/vendor/fhirclient-2.6.3/fhir-client.min.js")
+					.allMatch(u -> !u.startsWith("/fhir") && !u.startsWith("/oauth2") && !u.contains("?"));
+			// (and the copy it answered with is the one kept before the connection went: its Date is older)
+			String servedDate = (String) ((JavascriptExecutor) phone).executeAsyncScript("const done = arguments[arguments.length - 1];"
+					+ " fetch('config.json').then(r => done(r.headers.get('date')), e => done('failed: ' + e.message));");
+			System.out.println("[PatientAppIT] config.json while offline, Date " + servedDate + " (reopened at " + reloadedAt + ")");
+			assertThat(Instant.from(java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.parse(servedDate))).isBefore(reloadedAt);
+			assertThat(diaryCards(patientId)).hasSize(1);
+			// back online: the waiting card is sent (by the browser's online event, or the button), exactly once
 			phone.deleteNetworkConditions();
-			phone.findElement(By.id("sync-now")).click();
+			Browsers.serviceWorkersOffline(phone, false);
+			((JavascriptExecutor) phone).executeScript("const b = document.getElementById('sync-now'); if (!b.hidden) b.click();");
 			pw.until(ExpectedConditions.attributeToBe(By.id("queue-status"), "data-waiting", "0"));
 			assertThat(diaryCards(patientId)).hasSize(2);
+			// the refresh kept through the failure worked once the network was back: new tokens, no new sign-in
+			assertThat(smartToken(phone, "refresh_token")).isNotBlank().isNotEqualTo(keptRefreshToken);
+			assertThat(phone.findElement(By.id("status")).getText()).isEqualTo("Ready");
 			// the same entry sent again (as after a lost answer): still stored once, and its episode once
 			((JavascriptExecutor) phone).executeScript("localStorage.setItem('nssi-patient-queue:' + arguments[0], arguments[1]);", patientId, waiting);
 			phone.navigate().refresh();
@@ -271,6 +313,7 @@ class PatientAppIT extends BaseIT {
 			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
 			throw e;
 		} finally {
+			Browsers.serviceWorkersOffline(phone, false);
 			phone.quit();
 			clinician.quit();
 		}

@@ -1,10 +1,25 @@
 package org.nssifhir.server.support;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -79,6 +94,61 @@ public final class Browsers {
 			throw new UncheckedIOException(e);
 		}
 	}
+
+	/**
+	 * Takes the browser's service workers offline (or back online) as DevTools does. ChromeDriver's network conditions
+	 * reach the page only: a service worker's own fetches still go out, so a test of what the worker serves offline
+	 * would be answered by the network. Each worker target gets the same emulation through its own DevTools session
+	 * (the browser's debugging address that ChromeDriver reports); the session stays open while offline, since the
+	 * emulation ends with it (and a worker with DevTools attached is not stopped meanwhile). Returns how many workers.
+	 */
+	public static int serviceWorkersOffline(ChromeDriver driver, boolean offline) {
+		List<WebSocket> open = WORKER_SESSIONS.computeIfAbsent(driver, d -> new ArrayList<>());
+		open.forEach(socket -> socket.sendClose(WebSocket.NORMAL_CLOSURE, "").join());
+		open.clear();
+		if (!offline) {
+			return 0;
+		}
+		try {
+			Object chromeOptions = driver.getCapabilities().getCapability("goog:chromeOptions");
+			String address = String.valueOf(((Map<?, ?>) chromeOptions).get("debuggerAddress"));
+			HttpClient http = HttpClient.newHttpClient();
+			JsonNode targets = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://" + address + "/json/list")).build(),
+					HttpResponse.BodyHandlers.ofString()).body());
+			for (JsonNode target : targets) {
+				if (!"service_worker".equals(target.path("type").asText())) {
+					continue;
+				}
+				CompletableFuture<String> answered = new CompletableFuture<>();
+				WebSocket socket = http.newWebSocketBuilder().buildAsync(URI.create(target.path("webSocketDebuggerUrl").asText()), new WebSocket.Listener() {
+					@Override
+					public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+						if (data.toString().contains("\"id\":2")) {
+							answered.complete(data.toString());
+						}
+						ws.request(1);
+						return null;
+					}
+				}).get(10, TimeUnit.SECONDS);
+				socket.sendText("{\"id\":1,\"method\":\"Network.enable\",\"params\":{}}", true).join();
+				socket.sendText("{\"id\":2,\"method\":\"Network.emulateNetworkConditions\",\"params\":{\"offline\":true,\"latency\":0,"
+						+ "\"downloadThroughput\":-1,\"uploadThroughput\":-1}}", true).join();
+				String answer = answered.get(10, TimeUnit.SECONDS);
+				if (answer.contains("\"error\"")) {
+					throw new IllegalStateException("DevTools refused the service worker's offline emulation: " + answer);
+				}
+				open.add(socket);
+			}
+			return open.size();
+		} catch (IOException e) {
+			throw new UncheckedIOException(e);
+		} catch (InterruptedException | ExecutionException | TimeoutException e) {
+			throw new IllegalStateException("No DevTools session with the service worker", e);
+		}
+	}
+
+	private static final Map<WebDriver, List<WebSocket>> WORKER_SESSIONS = new java.util.concurrent.ConcurrentHashMap<>();
+	private static final ObjectMapper JSON = new ObjectMapper();
 
 	/** Saves a screenshot under target/screenshots (attached to issue notes). */
 	public static Path screenshot(WebDriver driver, String name) {
