@@ -3,20 +3,28 @@ package org.nssifhir.server.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.annotation.Operation;
 import ca.uhn.fhir.validation.SingleValidationMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.context.annotation.ClassPathScanningCandidateComponentProvider;
 
 /**
  * The built FHIR package, validated offline: every example has zero errors; every invalid fixture fails with the
@@ -112,6 +120,42 @@ class ConformancePackageTest {
 		java.util.Set<String> listed = new java.util.TreeSet<>();
 		ig.path("definition").path("resource").forEach(r -> listed.add(r.path("reference").path("reference").asText()));
 		assertThat(listed).isEqualTo(inPackage);
+	}
+
+	/**
+	 * Every operation of our own ({@code $nssi-...}, found on the server's classes by their {@code @Operation}) is
+	 * described by an OperationDefinition in the package, for each resource type it is bound to: a client learns its
+	 * parameters, callers and effects from the package as for any other operation.
+	 */
+	@Test
+	void everyNssiOperationHasItsOperationDefinition() throws IOException, ClassNotFoundException {
+		Map<String, Set<String>> defined = new TreeMap<>();
+		for (String json : pkg.conformanceFiles().values()) {
+			JsonNode node = JSON.readTree(json);
+			if (node.path("resourceType").asText().equals("OperationDefinition")) {
+				Set<String> types = defined.computeIfAbsent(node.path("code").asText(), k -> new TreeSet<>());
+				node.path("resource").forEach(r -> types.add(r.asText()));
+			}
+		}
+		ClassPathScanningCandidateComponentProvider scanner =
+				new ClassPathScanningCandidateComponentProvider(false);
+		scanner.addIncludeFilter((reader, factory) -> true);
+		Map<String, Set<String>> bound = new TreeMap<>();
+		for (BeanDefinition candidate : scanner.findCandidateComponents("org.nssifhir.server")) {
+			for (Method method : Class.forName(candidate.getBeanClassName()).getDeclaredMethods()) {
+				Operation operation = method.getAnnotation(Operation.class);
+				if (operation != null && operation.name().startsWith("$nssi-")) {
+					String type = operation.type() != IBaseResource.class
+							? operation.type().getSimpleName() : operation.typeName();
+					bound.computeIfAbsent(operation.name().substring(1), k -> new TreeSet<>()).add(type);
+				}
+			}
+		}
+		assertThat(bound).as("the $nssi- operations found").containsKeys("nssi-summary", "nssi-progress", "nssi-invite", "nssi-disable-account");
+		bound.forEach((code, types) -> {
+			assertThat(defined).as("OperationDefinition for $" + code).containsKey(code);
+			assertThat(defined.get(code)).as("resource types of OperationDefinition " + code).containsAll(types);
+		});
 	}
 
 	/**
