@@ -138,6 +138,8 @@ export class QuestionnaireRunner {
     this.form.hidden = false;
     this.form.dataset.questionnaire = name;
     this.dirty = false;
+    // questions not enabled yet stay hidden while $populate is asked (it is a network round trip)
+    this.applyEnableWhen();
     const prefilled = await this.prefill();
     if (prefilled) {
       this.form.querySelector("#questionnaire-title").after(h("p", { className: "prefill-note", id: "prefill-note",
