@@ -707,7 +707,7 @@ class ClinicianAppIT extends BaseIT {
 				.until(d -> "in-progress".equals(d.findElement(fewer).getDomAttribute("data-status")));
 		assertThat(browser.findElement(fewer).getText()).contains("in progress").contains("not judged as achieved")
 				.contains("intent to die present, unsure or not recorded").contains("review suicide risk");
-		scrollTo(browser, browser.findElement(By.id("plan-goals")));
+		((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", browser.findElement(By.id("plan-goals")));
 		Browsers.screenshot(browser, "clinician-app-goal-status");
 	}
 
