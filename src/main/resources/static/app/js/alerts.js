@@ -42,13 +42,55 @@ export function alertKey(item) {
   return item.kind + "/" + item.resource.id;
 }
 
+/** When an alert was raised: a Flag's period start, a Task's authoredOn (0 when not said). */
+function raisedAt(resource) {
+  const when = (resource.period && resource.period.start) || resource.authoredOn || (resource.meta && resource.meta.lastUpdated);
+  return when ? new Date(when).getTime() : 0;
+}
+
 export function order(flags, tasks) {
   const items = [
     ...flags.map(f => ({ kind: "flag", resource: f, rank: isSuicideRisk(f) ? 0 : 3 })),
     ...tasks.map(t => ({ kind: "task", resource: t, rank: isSuicideRisk(t) ? 1 : (URGENT[t.priority] ?? 3) <= 2 ? 2 : 4 })),
   ];
-  // suicide risk first, then urgent Tasks (stat before asap before urgent), then the rest
-  return items.sort((a, b) => a.rank - b.rank || (URGENT[a.resource.priority] ?? 3) - (URGENT[b.resource.priority] ?? 3));
+  // suicide risk first, then urgent Tasks (stat before asap before urgent), then the rest; the newest first within each
+  return items.sort((a, b) => a.rank - b.rank || (URGENT[a.resource.priority] ?? 3) - (URGENT[b.resource.priority] ?? 3)
+    || raisedAt(b.resource) - raisedAt(a.resource));
+}
+
+/** How many event cards show before "show all": the most urgent and newest; the rest one click away. */
+export const SHOWN_GROUPS = 3;
+let expanded = false;
+
+/**
+ * A long list (24 alerts) would push the timeline screens down: only the first SHOWN_GROUPS cards show, and a
+ * button says how many more there are and how many of them are about suicide risk. Opened, it stays open across
+ * reloads of the list (until the page is left).
+ */
+function collapse(list, groups) {
+  const more = document.getElementById("alerts-more");
+  if (!more) return;
+  const cards = [...list.children];
+  const hidden = cards.slice(SHOWN_GROUPS);
+  const suicide = groups.slice(SHOWN_GROUPS).filter(g => g.items.some(i => isSuicideRisk(i.resource))).length;
+  more.hidden = hidden.length === 0;
+  if (hidden.length === 0) return;
+  const render = () => {
+    hidden.forEach(li => { li.hidden = !expanded; });
+    more.setAttribute("aria-expanded", String(expanded));
+    more.textContent = expanded ? "Show only the first " + SHOWN_GROUPS
+      : "Show all alerts (" + hidden.length + " more" + (suicide ? ", " + suicide + " about suicide risk" : "") + ")";
+  };
+  more.onclick = () => {
+    expanded = !expanded;
+    render();
+    // opening: the first card that was hidden takes the focus, so keyboard and screen-reader users land on it
+    if (expanded) {
+      hidden[0].setAttribute("tabindex", "-1");
+      hidden[0].focus();
+    }
+  };
+  render();
 }
 
 /** Renders the open alerts; returns them (ordered) so the caller can tell which are new. */
@@ -63,9 +105,14 @@ export async function renderAlerts(fhir, list, refresh, status) {
   const flagsById = new Map(flags.map(f => ["Flag/" + f.id, f]));
   const groups = groupByEvent(items, flagsById);
   const events = await eventDates(fhir, groups.map(g => g.event).filter(Boolean));
+  // the most urgent first; among equally urgent cards, the newest event (when it happened, not when it was raised)
+  const rank = g => Math.min(...g.items.map(i => i.rank));
+  const eventTime = g => (g.event && events.has(g.event) ? events.get(g.event).date.getTime() : Math.max(...g.items.map(i => raisedAt(i.resource))));
+  groups.sort((a, b) => rank(a) - rank(b) || eventTime(b) - eventTime(a));
   list.replaceChildren();
   if (items.length === 0) {
     list.appendChild(h("li", { text: "No open alerts." }));
+    collapse(list, []);
     return items;
   }
   for (const group of groups) {
@@ -78,6 +125,7 @@ export async function renderAlerts(fhir, list, refresh, status) {
     list.appendChild(h("li", { className: "alert-group", "data-event": group.event || "" },
       h("h3", { className: "event-title", text: eventTitle(group.event, when, group.items[0]) }), inner));
   }
+  collapse(list, groups);
   return items;
 }
 

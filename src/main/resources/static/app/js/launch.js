@@ -19,8 +19,20 @@ async function launch() {
     // standalone: this server (fhirclient's fhirServiceUrl would skip authorization, as for an open server)
     options.iss = new URL("/fhir", location.origin).href;
   }
+  // "sign in again" after the sign-in ended: back to the patient this tab had open, not to the patient picker. The id
+  // comes only from this tab's session storage (set by the app itself, read once), never from the URL, so a link from
+  // elsewhere cannot choose a patient; the server honours it only for this app (LaunchPages.RELAUNCH_PATIENT)
+  const relaunch = params.has("launch") ? null : sessionStorage.getItem(RELAUNCH_KEY);
+  sessionStorage.removeItem(RELAUNCH_KEY);
+  if (relaunch) {
+    const url = await FHIR.oauth2.authorize({ ...options, noRedirect: true });
+    location.href = url + "&nssi_patient=" + encodeURIComponent(relaunch);
+    return;
+  }
   await FHIR.oauth2.authorize(options);
 }
+
+const RELAUNCH_KEY = "nssi-relaunch-patient";
 
 launch().catch(error => {
   document.getElementById("status").textContent = "Could not start the sign-in: " + error.message;

@@ -97,12 +97,18 @@ async function open(fhir, patient, firstSummary) {
 }
 
 // the sign-in ended (fhir.js says so on a 401 it could not refresh): say it plainly, once, with the way back in
+let openPatientId = null;
 window.addEventListener("nssi:signed-out", () => {
   const panel = document.getElementById("signed-out");
   if (!panel.hidden) return;
   panel.hidden = false;
   say("Signed out");
-  panel.querySelector("a").focus();
+  const again = panel.querySelector("a");
+  // signing in again comes back to this person (launch.js reads this once, in this tab only)
+  again.addEventListener("click", () => {
+    if (openPatientId) sessionStorage.setItem("nssi-relaunch-patient", openPatientId);
+  });
+  again.focus();
 });
 
 // the sticky banner stays small while scrolling (a tablet's screen is not given over to it)
@@ -115,6 +121,7 @@ window.addEventListener("scroll", () => {
 
 FHIR.oauth2.ready().then(async client => {
   const fhir = new Fhir(client);
+  openPatientId = fhir.patientId;
   say("Loading patient…");
   const patient = await fhir.request("Patient/" + fhir.patientId);
   renderBanner(patient, []);

@@ -1,5 +1,6 @@
 // Runs a Questionnaire from the server (NSSI assessment or PHQ-9): renders its items, honours enableWhen,
 // submits the QuestionnaireResponse, asks the server to $extract the scores, and shows them.
+import { ask } from "./confirm-dialog.js";
 import { QUESTIONNAIRE } from "./config.js";
 import { FhirError, conceptText } from "./fhir.js";
 import { expand } from "./terminology.js";
@@ -90,8 +91,8 @@ export class QuestionnaireRunner {
     this.items = []; // { item, wrapper, read: () => [{key, value}] }
     this.dirty = false; // answers given (by the user, not the pre-filling) and not yet submitted
     for (const button of document.querySelectorAll("[data-questionnaire]")) {
-      button.addEventListener("click", () => {
-        if (!this.mayLeave(button.textContent)) return;
+      button.addEventListener("click", async () => {
+        if (!(await this.mayLeave(button.textContent))) return;
         this.start(button.dataset.questionnaire).catch(error => {
           this.scores.textContent = "The questionnaire could not be loaded: " + error.message;
         });
@@ -106,11 +107,12 @@ export class QuestionnaireRunner {
     });
   }
 
-  /** Opening another form (or this one again) drops the answers given: asked first, never silently. */
-  mayLeave(next) {
+  /** Opening another form (or this one again) drops the answers given: asked first (in-page dialog), never silently. */
+  async mayLeave(next) {
     if (!this.dirty || this.form.hidden) return true;
     const current = (this.questionnaire && (this.questionnaire.title || this.questionnaire.name)) || "this questionnaire";
-    return window.confirm("The answers to " + current + " are not submitted yet. Discard them and open " + next + "?");
+    return ask({ title: "Discard the answers?", text: "The answers to " + current + " are not submitted yet. Discard them and open " + next + "?",
+      confirm: "Discard and open " + next, cancel: "Keep my answers" });
   }
 
   async start(name) {
@@ -136,6 +138,8 @@ export class QuestionnaireRunner {
     this.form.hidden = false;
     this.form.dataset.questionnaire = name;
     this.dirty = false;
+    // questions not enabled yet stay hidden while $populate is asked (it is a network round trip)
+    this.applyEnableWhen();
     const prefilled = await this.prefill();
     if (prefilled) {
       this.form.querySelector("#questionnaire-title").after(h("p", { className: "prefill-note", id: "prefill-note",

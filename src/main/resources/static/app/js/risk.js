@@ -47,17 +47,23 @@ export async function latestItem9(fhir) {
   return null;
 }
 
-function chip(key, label, text, level) {
+/**
+ * One figure: its label and value, and a short form of both that the compact (scrolled) banner shows instead, so that
+ * on a tablet the banner keeps every figure in two short lines rather than five long ones.
+ */
+function chip(key, label, text, level, shortLabel = label, shortText = text) {
   const li = document.createElement("li");
   li.dataset.risk = key;
   li.className = "risk-" + level;
-  const b = document.createElement("span");
-  b.className = "risk-label";
-  b.textContent = label + ": ";
-  const v = document.createElement("span");
-  v.className = "risk-value";
-  v.textContent = text;
-  li.append(b, v);
+  const span = (className, content) => {
+    const e = document.createElement("span");
+    e.className = className;
+    e.textContent = content;
+    return e;
+  };
+  li.append(span("risk-full", ""), span("risk-short", ""));
+  li.firstChild.append(span("risk-label", label + ": "), span("risk-value", text));
+  li.lastChild.append(span("risk-label", shortLabel + ": "), span("risk-value", shortText));
   return li;
 }
 
@@ -68,16 +74,20 @@ export function renderRisk(list, { episodes, alerts, item9 }) {
   const t = trend(episodes);
   const late = overdue(tasks);
   const days = withIntent ? daysAgo(withIntent.date) : null;
+  const ago = days === null ? "" : days === 0 ? "today" : days + " d ago";
   list.replaceChildren(
-    chip("suicide-alerts", "Suicide-risk alerts", flags.length === 0 ? "none open" : flags.length + " open", flags.length ? "high" : "ok"),
+    chip("suicide-alerts", "Suicide-risk alerts", flags.length === 0 ? "none open" : flags.length + " open", flags.length ? "high" : "ok",
+      "Suicide risk", flags.length === 0 ? "none open" : flags.length + " open"),
     chip("intent", "Last episode with intent", withIntent
       ? fmtTime(withIntent.date) + " (" + (days === 0 ? "today" : days + " day(s) ago") + ", " + INTENT_TEXT[withIntent.intent] + ")"
-      : "none recorded", withIntent ? (days <= 90 ? "high" : "watch") : "ok"),
+      : "none recorded", withIntent ? (days <= 90 ? "high" : "watch") : "ok",
+      "Intent", withIntent ? ago + ", " + (withIntent.intent === "intent-present" ? "present" : "unsure") : "none"),
     chip("phq9-item-9", "PHQ-9 item 9", item9 === null ? "not asked"
       : item9.value + " of 3" + (item9.date ? " on " + item9.date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }) : ""),
-    item9 === null ? "watch" : item9.value > 0 ? "high" : "ok"),
+    item9 === null ? "watch" : item9.value > 0 ? "high" : "ok", "PHQ-9 item 9", item9 === null ? "not asked" : item9.value + "/3"),
     chip("trend", "Episodes", t.direction + ": " + t.recent + " in the last 4 weeks, " + (Math.round(t.before * 10) / 10)
-      + " per 4 weeks before", t.direction === "rising" ? "high" : "ok"),
-    chip("overdue", "Overdue actions", late.length === 0 ? "none" : late.length + " past due", late.length ? "high" : "ok"));
+      + " per 4 weeks before", t.direction === "rising" ? "high" : "ok", "Episodes", t.direction + ", " + t.recent + " in 4 wk"),
+    chip("overdue", "Overdue actions", late.length === 0 ? "none" : late.length + " past due", late.length ? "high" : "ok",
+      "Overdue", late.length === 0 ? "none" : String(late.length)));
   list.hidden = false;
 }

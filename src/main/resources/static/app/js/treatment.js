@@ -180,7 +180,8 @@ export class Treatment {
     let figures = null;
     if (progress) {
       const num = name => { const v = value(params(progress, name)[0]); return v === undefined ? "–" : v; };
-      figures = h("p", { id: "plan-figures", text: `Day ${num("daysInPlan")} of the plan. Episodes: ${num("episodesBefore")} in the same `
+      // NSSI only (intent to die recorded as none), as the goal counts them: other self-harm is said by the goal
+      figures = h("p", { id: "plan-figures", text: `Day ${num("daysInPlan")} of the plan. NSSI episodes (intent to die recorded as none): ${num("episodesBefore")} in the same `
         + `time before the start, ${num("episodesSince")} since (${num("episodesLast30Days")} in the last 30 days). `
         + `Sessions delivered: ${num("sessionsDelivered")}.` });
     }
@@ -209,10 +210,14 @@ export class Treatment {
       const p = goals.get(g.reference);
       const status = p ? part(p, "achievementStatus") : goal && goal.achievementStatus && (goal.achievementStatus.coding || [])[0];
       const code = status ? status.code : "";
-      return h("li", { "data-status": code },
+      // the status as the server computes it from the record today ($nssi-progress), with the figures behind it, so
+      // the clinician can see why (a stored Goal read without progress may be older: its own reason and date say so)
+      const reason = p ? part(p, "reason") : goal && goal.statusReason
+        ? goal.statusReason + (goal.statusDate ? " (as of " + goal.statusDate + ")" : "") : null;
+      return h("li", { "data-status": code, "data-goal": (((goal && goal.description && goal.description.coding) || [])[0] || {}).code },
         h("strong", { text: goal ? conceptText(goal.description) : g.reference }),
         h("span", { className: "goal-status goal-" + code, text: " — " + (STATUS_TEXT[code] || codingText(status) || "not judged yet") }),
-        p && part(p, "reason") ? h("p", { className: "hint", text: part(p, "reason") }) : null);
+        reason ? h("p", { className: "hint goal-reason", text: reason }) : null);
     });
 
     return h("article", { className: "plan", id: "treatment-plan", "data-plan": plan.id, "aria-labelledby": "plan-title" },

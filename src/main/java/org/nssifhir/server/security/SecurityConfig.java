@@ -80,7 +80,12 @@ public class SecurityConfig {
 			throws Exception {
 		List<WebSecurityContribution> contributions = contributed.orderedStream().toList();
 		http.csrf(csrf -> csrf.disable()) // bearer tokens only; no cookies, so no CSRF
-				.sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+				// STATELESS alone makes Spring Security add a SessionManagementFilter whose session-fixation strategy changes
+				// the id of any session a request brings once its bearer token is authenticated. A browser app's fetches bring
+				// the sign-in session's cookie: each FHIR request renamed that session, and concurrent requests left the browser
+				// holding a name that no longer existed, so the next launch found no sign-in (ClinicianAppDemoIT, issue 20). The
+				// FHIR API never touches the sign-in session.
+				.sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS).sessionFixation(f -> f.none()))
 				.requestCache(c -> c.disable());
 		if (!properties.security().enabled()) {
 			http.authorizeHttpRequests(a -> a.anyRequest().permitAll());

@@ -81,7 +81,8 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 	public record Progress(
 			CarePlan plan, LocalDate start, LocalDate asOf, long daysInPlan,
 			int episodesBefore, int episodesSince, int episodesLast30Days, int reportDaysLast30Days,
-			List<Sessions> sessions, Diary lastWeek, Diary firstWeek, List<GoalStatus> goals) {}
+			List<Sessions> sessions, Diary lastWeek, Diary firstWeek, List<GoalStatus> goals,
+			int episodesPrevious30Days, int otherSelfHarmLast30Days) {}
 
 	public Progress compute(CarePlan plan, LocalDate asOf) {
 		SystemRequestDetails system = new SystemRequestDetails();
@@ -98,6 +99,9 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 		int before = (int) episodes.stream().filter(d -> !d.isBefore(beforeStart) && d.isBefore(start)).count();
 		LocalDate recentStart = asOf.minusDays(EPISODE_WINDOW_DAYS - 1L);
 		int recent = (int) episodes.stream().filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).count();
+		// the 30 days before those: whether NSSI episodes are rising now, whatever the target says
+		LocalDate previousStart = recentStart.minusDays(EPISODE_WINDOW_DAYS);
+		int previous = (int) episodes.stream().filter(d -> !d.isBefore(previousStart) && d.isBefore(recentStart)).count();
 
 		List<Sessions> sessions = sessions(plan, start, asOf, system);
 		Map<LocalDate, int[]> diary = diary(patient, start, asOf, system);
@@ -108,16 +112,21 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 		// zero episodes with zero reports is non-reporting, not success
 		Set<LocalDate> reported = new HashSet<>();
 		diary.keySet().stream().filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).forEach(reported::add);
-		episodeIndex.patientPid(patient.getIdPart()).ifPresent(pid -> episodeIndex.episodes(pid).stream()
-				.map(EpisodeIndex.Episode::day).filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).forEach(reported::add));
+		List<EpisodeIndex.Episode> all = episodeIndex.patientPid(patient.getIdPart()).map(episodeIndex::episodes).orElse(List.of());
+		all.stream().map(EpisodeIndex.Episode::day).filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).forEach(reported::add);
 		int reports = reported.size();
-		Progress partial = new Progress(plan, start, asOf, days, before, since, recent, reports, sessions, lastWeek, firstWeek, List.of());
+		// self-harm in the window whose intent to die is present, unsure or not recorded: not NSSI, so not in the
+		// goal's count, but no goal about self-injury can read "achieved" beside it
+		int other = (int) all.stream().filter(e -> !e.nonSuicidal()).map(EpisodeIndex.Episode::day)
+				.filter(d -> !d.isBefore(recentStart) && !d.isAfter(asOf)).count();
+		Progress partial = new Progress(plan, start, asOf, days, before, since, recent, reports, sessions, lastWeek, firstWeek, List.of(),
+				previous, other);
 		List<GoalStatus> goals = new ArrayList<>();
 		for (Reference ref : plan.getGoal()) {
 			// only the plan's own patient's Goals, and only ones that resolve: a bad reference costs its figure, not the answer
 			readOwn("Goal", ref, patient, system).map(Goal.class::cast).ifPresent(goal -> goals.add(status(goal, partial)));
 		}
-		return new Progress(plan, start, asOf, days, before, since, recent, reports, sessions, lastWeek, firstWeek, goals);
+		return new Progress(plan, start, asOf, days, before, since, recent, reports, sessions, lastWeek, firstWeek, goals, previous, other);
 	}
 
 	/** A relative reference to one of this patient's own resources, if it resolves. */
@@ -334,8 +343,18 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 							"nothing reported or recorded in the last %d days (no diary card, no episode): not judged as achieved; ask the person how things are",
 							EPISODE_WINDOW_DAYS));
 				}
-				String reason = String.format(Locale.ROOT, "%d episode(s) in the last %d days (target at most %s); %d since the plan started, %d in the same number of days before",
-						p.episodesLast30Days(), EPISODE_WINDOW_DAYS, number(high), p.episodesSince(), p.episodesBefore());
+				String reason = String.format(Locale.ROOT, "%d episode(s) in the last %d days (target at most %s), %d in the %d days before; %d since the plan started, %d in the same number of days before",
+						p.episodesLast30Days(), EPISODE_WINDOW_DAYS, number(high), p.episodesPrevious30Days(), EPISODE_WINDOW_DAYS, p.episodesSince(), p.episodesBefore());
+				if (p.otherSelfHarmLast30Days() > 0) {
+					// a suicidal or possibly suicidal act is not an NSSI success: never "achieved" beside one
+					yield new GoalStatus(goal, code, "in-progress", String.format(Locale.ROOT,
+							"not judged as achieved: %d self-harm episode(s) in the last %d days with intent to die present, unsure or not recorded (not counted as NSSI); review suicide risk. %s",
+							p.otherSelfHarmLast30Days(), EPISODE_WINDOW_DAYS, reason));
+				}
+				if (p.episodesLast30Days() <= high && p.episodesLast30Days() > p.episodesPrevious30Days()) {
+					// within the target but rising: "achieved" would contradict the trend the clinician sees
+					yield new GoalStatus(goal, code, "worsening", "within the target but rising, not judged as achieved: " + reason);
+				}
 				yield new GoalStatus(goal, code, p.episodesLast30Days() <= high ? "achieved"
 						: compare(p.episodesBefore() - p.episodesSince()), reason);
 			}

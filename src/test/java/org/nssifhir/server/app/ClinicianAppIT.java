@@ -142,6 +142,128 @@ class ClinicianAppIT extends BaseIT {
 		}
 	}
 
+	/**
+	 * Item 6: a long list of alerts (here 9 events, each with its Flag and Task) does not push the timeline screens
+	 * down: the first three cards show (suicide risk first, then the newest), and one button says how many more there
+	 * are and how many of those are about suicide risk.
+	 */
+	@Test
+	void aLongListOfAlertsIsCollapsedWithSuicideRiskFirst() {
+		String patientId = seedPatient("Alerttest");
+		IIdType patient = new org.hl7.fhir.r4.model.IdType("Patient", patientId);
+		// the oldest event is the suicide-risk one: it still comes first
+		client().create().resource(AssessmentFixtures.episode(patient, Date.from(Instant.now().minus(60, ChronoUnit.DAYS)), "intent-unsure", null)).execute();
+		for (int daysAgo = 50; daysAgo >= 10; daysAgo -= 5) {
+			episode(patientId, daysAgo, CUTTING, "care-medical", null);
+		}
+		String base = "http://127.0.0.1:" + port;
+		WebDriver browser = Browsers.chromium(1366, 900);
+		JavascriptExecutor js = (JavascriptExecutor) browser;
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			launch(browser, wait, base, patientId);
+			List<WebElement> cards = browser.findElements(By.cssSelector("#alert-list > li.alert-group"));
+			assertThat(cards).hasSizeGreaterThanOrEqualTo(10);
+			assertThat(cards.stream().filter(WebElement::isDisplayed)).hasSize(3);
+			assertThat(cards.get(0).findElement(By.cssSelector("li.alert")).getDomAttribute("data-code")).contains("suicide-risk");
+			// after the suicide-risk card the newest events: the episode 10 days ago shows, the one 50 days ago does not
+			java.time.format.DateTimeFormatter dayFormat = java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy", java.util.Locale.UK);
+			String shown = cards.stream().filter(WebElement::isDisplayed).map(WebElement::getText).reduce("", String::concat);
+			assertThat(shown).contains(java.time.LocalDate.now(ZoneId.systemDefault()).minusDays(10).format(dayFormat))
+					.doesNotContain(java.time.LocalDate.now(ZoneId.systemDefault()).minusDays(50).format(dayFormat));
+			WebElement more = browser.findElement(By.id("alerts-more"));
+			assertThat(more.getText()).startsWith("Show all alerts (" + (cards.size() - 3) + " more");
+			assertThat(more.getDomAttribute("aria-expanded")).isEqualTo("false");
+			// the timeline starts within the first two screens (900 px each), not screens further down
+			double collapsedTop = ((Number) js.executeScript(TIMELINE_TOP)).doubleValue();
+			assertThat(collapsedTop).isLessThan(1600);
+			scrollTo(browser, browser.findElement(By.id("alerts")));
+			Browsers.screenshot(browser, "clinician-app-alerts-collapsed");
+			Axe.check(browser, "clinician-app-alerts-collapsed");
+
+			clickCentered(browser, more);
+			assertThat(cards.stream().filter(WebElement::isDisplayed)).hasSize(cards.size());
+			assertThat(more.getDomAttribute("aria-expanded")).isEqualTo("true");
+			double expandedTop = ((Number) js.executeScript(TIMELINE_TOP)).doubleValue();
+			System.out.println("[ClinicianAppIT] timeline top at 1366x900: " + collapsedTop + " px with 3 of " + cards.size()
+					+ " alert cards shown, " + expandedTop + " px with all");
+			assertThat(expandedTop).isGreaterThan(collapsedTop * 2);
+			assertThat(browser.switchTo().activeElement()).isEqualTo(cards.get(3));
+			Axe.check(browser, "clinician-app-alerts-expanded");
+			clickCentered(browser, more);
+			assertThat(cards.stream().filter(WebElement::isDisplayed)).hasSize(3);
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-alerts-failure");
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
+	/**
+	 * Item 12 (launcher): any patient can be picked, not only the 25 most recently changed synthetic ones: the list
+	 * pages (next / previous 25), and a name search finds any patient, who is then launched from the result.
+	 */
+	@Test
+	void theLauncherPagesAndFindsAnyPatientByName() {
+		String family = "Findtest" + Long.toString(System.nanoTime(), 36).replaceAll("[0-9]", "");
+		String patientId = seedPatient(family);
+		// 26 synthetic patients changed after it: it is no longer on the launcher's first page
+		org.hl7.fhir.r4.model.Bundle batch = new org.hl7.fhir.r4.model.Bundle().setType(org.hl7.fhir.r4.model.Bundle.BundleType.TRANSACTION);
+		for (int i = 0; i < 26; i++) {
+			Patient other = new Patient();
+			other.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+			other.addName().setFamily("Pagetest").addGiven("P" + i);
+			batch.addEntry().setResource(other).getRequest().setMethod(org.hl7.fhir.r4.model.Bundle.HTTPVerb.POST).setUrl("Patient");
+		}
+		client().transaction().withBundle(batch).execute();
+
+		String base = "http://127.0.0.1:" + port;
+		WebDriver browser = Browsers.chromium(1366, 900);
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			browser.get(base + "/smart/launcher");
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(CLINICIAN);
+			browser.findElement(By.id("password")).sendKeys(PASSWORD);
+			browser.findElement(By.cssSelector("button[type=submit]")).click();
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient-picker")));
+			assertThat(browser.findElements(By.cssSelector("#patient-picker input[type=radio]"))).hasSize(25);
+			assertThat(browser.findElements(By.id("launch-p-" + patientId))).isEmpty();
+			assertThat(browser.findElements(By.id("launcher-previous"))).isEmpty();
+			// the launch button is still the page's first: the search form follows the launch form
+			assertThat(browser.findElement(By.cssSelector("button[type=submit]")).getDomAttribute("id")).isEqualTo("launch-submit");
+
+			browser.findElement(By.id("launcher-next")).click();
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("launcher-previous")));
+			assertThat(browser.findElement(By.cssSelector("#patient-picker legend")).getText()).contains("26–");
+			assertThat(browser.findElements(By.cssSelector("#patient-picker input[type=radio]"))).isNotEmpty();
+			Axe.check(browser, "launcher-page-2");
+
+			browser.findElement(By.id("launcher-name")).sendKeys(family);
+			browser.findElement(By.cssSelector("#launcher-search button[type=submit]")).click();
+			WebElement picked = wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("label[for='launch-p-" + patientId + "']")));
+			assertThat(browser.findElements(By.cssSelector("#patient-picker input[type=radio]"))).hasSize(1);
+			assertThat(browser.findElement(By.cssSelector("#patient-picker legend")).getText()).contains(family);
+			Browsers.screenshot(browser, "clinician-app-launcher-search");
+			Axe.check(browser, "launcher-search");
+			picked.click();
+			new Select(browser.findElement(By.id("app"))).selectByValue(ClinicianApp.CLIENT_ID);
+			browser.findElement(By.id("launch-submit")).click();
+			waitUntilReady(browser, wait);
+			assertThat(browser.findElement(By.id("patient-name")).getText()).isEqualTo("Ada " + family);
+
+			// nobody by that name: said, and the typed id stays available
+			browser.get(base + "/smart/launcher?name=Nobodyhasthisname");
+			assertThat(wait.until(ExpectedConditions.presenceOfElementLocated(By.id("launcher-none"))).getText()).contains("No patient named");
+			assertThat(browser.findElement(By.id("patient")).getDomAttribute("required")).isNotNull();
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-launcher-failure");
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
 	/** Launches with the patient's id typed (the launcher's fallback for a patient it does not list). */
 	private void launch(WebDriver browser, WebDriverWait wait, String base, String patientId) {
 		launch(browser, wait, base, patientId, null);
@@ -434,14 +556,26 @@ class ClinicianAppIT extends BaseIT {
 			// an answer given, then PHQ-9: asked first; "cancel" keeps the answers, "OK" opens the PHQ-9
 			clickCentered(browser, qform.findElements(By.cssSelector("input[type=radio]:not(:checked) + label")).stream().filter(WebElement::isDisplayed)
 					.findFirst().orElseThrow());
-			clickCentered(browser, browser.findElement(By.id("start-phq9")));
-			wait.until(ExpectedConditions.alertIsPresent());
-			assertThat(browser.switchTo().alert().getText()).contains("not submitted yet").contains("PHQ-9");
-			browser.switchTo().alert().dismiss();
+			// (an in-page modal dialog, not the browser's confirm(): the app's words, the safe choice focused, axe-checked)
+			WebElement phq9 = browser.findElement(By.id("start-phq9"));
+			clickCentered(browser, phq9);
+			WebElement dialog = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+			assertThat(dialog.getDomAttribute("open")).isNotNull();
+			assertThat(dialog.getText()).contains("not submitted yet").contains("PHQ-9");
+			assertThat(browser.switchTo().activeElement().getDomAttribute("id")).isEqualTo("confirm-dialog-no");
+			Browsers.screenshot(browser, "clinician-app-discard-dialog");
+			Axe.check(browser, "clinician-app-discard-dialog");
+			new Actions(browser).sendKeys(org.openqa.selenium.Keys.ESCAPE).perform();
+			wait.until(d -> d.findElements(By.id("confirm-dialog")).isEmpty());
+			assertThat(browser.switchTo().activeElement()).isEqualTo(phq9);
 			assertThat(qform.getDomAttribute("data-questionnaire")).isEqualTo("nssi-assessment");
-			clickCentered(browser, browser.findElement(By.id("start-phq9")));
-			wait.until(ExpectedConditions.alertIsPresent());
-			browser.switchTo().alert().accept();
+			assertThat(qform.findElements(By.cssSelector("input:checked"))).isNotEmpty();
+			clickCentered(browser, phq9);
+			wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog-no"))).click();
+			wait.until(d -> d.findElements(By.id("confirm-dialog")).isEmpty());
+			assertThat(qform.getDomAttribute("data-questionnaire")).isEqualTo("nssi-assessment");
+			clickCentered(browser, phq9);
+			wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog-yes"))).click();
 			wait.until(ExpectedConditions.attributeToBe(qform, "data-questionnaire", "nssi-phq9"));
 			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("q-phq9-item-1")));
 			// each choice with its words and its score
@@ -560,6 +694,21 @@ class ClinicianAppIT extends BaseIT {
 		scrollTo(browser, due);
 		Browsers.screenshot(browser, "clinician-app-plan-due");
 		Axe.check(browser, "clinician-app-plan-due");
+
+		// goal statuses follow the data, with the figures behind them: one NSSI episode in each of the last two months
+		// is steady within the target (achieved); then an episode of unsure intent: no longer "achieved"
+		By fewer = By.cssSelector("#plan-goals li[data-goal='goal-fewer-episodes']");
+		assertThat(browser.findElement(fewer).getDomAttribute("data-status")).isEqualTo("achieved");
+		assertThat(browser.findElement(fewer).getText()).contains("1 episode(s) in the last 30 days (target at most 1), 1 in the 30 days before");
+		clickCentered(browser, form.findElement(By.xpath(".//label[text()='Cutting self']")));
+		clickCentered(browser, form.findElement(By.xpath(".//label[text()='Unsure about intent to die']")));
+		clickCentered(browser, browser.findElement(By.id("episode-submit")));
+		wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+				.until(d -> "in-progress".equals(d.findElement(fewer).getDomAttribute("data-status")));
+		assertThat(browser.findElement(fewer).getText()).contains("in progress").contains("not judged as achieved")
+				.contains("intent to die present, unsure or not recorded").contains("review suicide risk");
+		((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", browser.findElement(By.id("plan-goals")));
+		Browsers.screenshot(browser, "clinician-app-goal-status");
 	}
 
 	/**
@@ -667,6 +816,18 @@ class ClinicianAppIT extends BaseIT {
 			// nothing wider than the tablet's screen (the chart redraws to the column's width)
 			wait.until(d -> ((Number) js.executeScript("return document.documentElement.scrollWidth - window.innerWidth")).intValue() <= 0);
 			Browsers.screenshot(browser, "clinician-app-tablet");
+			// item 5: scrolled on the tablet, the sticky banner keeps the name and every risk figure (in short) in little height
+			scrollTo(browser, browser.findElement(By.id("treatment")));
+			wait.until(d -> browser.findElement(By.id("banner")).getDomAttribute("class").contains("compact"));
+			double tabletBanner = ((Number) js.executeScript("return document.getElementById('banner').getBoundingClientRect().height")).doubleValue();
+			System.out.println("[ClinicianAppIT] compact banner at 768x1024: " + tabletBanner + " px");
+			assertThat(tabletBanner).isLessThanOrEqualTo(120);
+			assertThat(risk.findElements(By.cssSelector("li"))).hasSize(5).allSatisfy(li -> assertThat(li.isDisplayed()).isTrue());
+			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).isEqualTo("Episodes: rising, 4 in 4 wk");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=intent]")).getText()).isEqualTo("Intent: 3 d ago, unsure");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).isEqualTo("PHQ-9 item 9: 2/3");
+			Browsers.screenshot(browser, "clinician-app-tablet-compact-banner");
+			Axe.check(browser, "clinician-app-tablet-compact-banner");
 			browser.manage().window().setSize(new org.openqa.selenium.Dimension(1366, 900));
 
 			// the sign-in ends (the token is refused from now on): the next action says so and offers signing in again
@@ -681,6 +842,29 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("Signed out");
 			Browsers.screenshot(browser, "clinician-app-signed-out");
 			Axe.check(browser, "clinician-app-signed-out");
+
+			// item 3: signing in again comes back to this person (no patient picker), in a new, working sign-in
+			browser.executeCdpCommand("Network.setExtraHTTPHeaders", java.util.Map.of("headers", java.util.Map.of()));
+			again.click();
+			wait.ignoring(org.openqa.selenium.WebDriverException.class).until(d -> !d.findElements(By.id("username")).isEmpty()
+					|| !d.findElements(By.id("name")).isEmpty()
+					|| "true".equals(js.executeScript("return location.pathname.startsWith('/app/') && document.body ? document.body.dataset.ready || null : null")));
+			if (!browser.findElements(By.id("username")).isEmpty()) {
+				// the server's sign-in session ended too: signing in is asked, then the same person opens
+				browser.findElement(By.id("username")).sendKeys(CLINICIAN);
+				browser.findElement(By.id("password")).sendKeys(PASSWORD);
+				browser.findElement(By.cssSelector("button[type=submit]")).click();
+			}
+			assertThat(browser.findElements(By.id("name"))).as("the patient picker is not shown").isEmpty();
+			waitUntilReady(browser, wait);
+			assertThat(browser.findElements(By.id("name"))).isEmpty();
+			assertThat(browser.findElement(By.id("patient-name")).getText()).isEqualTo("Ada Glancetest");
+			assertThat(browser.findElement(By.id("signed-out")).isDisplayed()).isFalse();
+			assertThat(browser.findElement(By.id("risk-header")).findElement(By.cssSelector("[data-risk=trend]")).getText()).contains("rising");
+			// the id was handed over once: a later plain visit to the launch page is a standalone launch with the picker
+			assertThat(js.executeScript("return sessionStorage.getItem('nssi-relaunch-patient')")).isNull();
+			browser.get(base + "/app/launch.html");
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("name")));
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(browser, "clinician-app-glance-failure");
 			throw e;
@@ -688,6 +872,9 @@ class ClinicianAppIT extends BaseIT {
 			browser.quit();
 		}
 	}
+
+	/** Where the timeline section starts on the page (CSS px from the top of the document). */
+	private static final String TIMELINE_TOP = "return document.getElementById('timeline').getBoundingClientRect().top + window.scrollY;";
 
 	/** How many keyboard tab stops an element holds (visible, focusable, not tabindex -1). */
 	private static final String TAB_STOPS = "return [...arguments[0].querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]')]"
@@ -733,6 +920,27 @@ class ClinicianAppIT extends BaseIT {
 		org.hl7.fhir.r4.model.CarePlan stored = client().read().resource(org.hl7.fhir.r4.model.CarePlan.class).withId(planId).execute();
 		assertThat(stored.getActivity()).anySatisfy(a -> assertThat(a.getDetail().getDescription()).startsWith("When I notice the urge"))
 				.anySatisfy(a -> assertThat(a.getDetail().getDescription()).isEqualTo("Phone Gran; her number is on my fridge"));
+
+		// item 4: a colleague (or the young person in their app) changes the plan while it is being edited here: the save
+		// is refused (If-Match), their version is reloaded and shown, and the page says so; nothing of theirs is lost
+		browser.findElement(By.id("relapse-edit")).click();
+		WebElement step = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("relapse-step-new")));
+		org.hl7.fhir.r4.model.CarePlan theirs = client().read().resource(org.hl7.fhir.r4.model.CarePlan.class).withId(planId).execute();
+		theirs.addActivity().getDetail().setStatus(org.hl7.fhir.r4.model.CarePlan.CarePlanActivityStatus.NOTSTARTED)
+				.setDescription("Text my friend Sam before I go to bed");
+		client().update().resource(theirs).execute();
+		step.sendKeys("Put the blades in the locked box at school");
+		browser.findElement(By.id("relapse-save")).click();
+		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("relapse-status"), "a colleague changed the plan"));
+		assertThat(browser.findElement(By.id("relapse-steps")).getText()).contains("Text my friend Sam").doesNotContain("locked box");
+		org.hl7.fhir.r4.model.CarePlan afterConflict = client().read().resource(org.hl7.fhir.r4.model.CarePlan.class).withId(planId).execute();
+		assertThat(afterConflict.getActivity()).anySatisfy(a -> assertThat(a.getDetail().getDescription()).isEqualTo("Text my friend Sam before I go to bed"))
+				.noneSatisfy(a -> assertThat(a.getDetail().getDescription()).contains("locked box"));
+		// only the colleague's write since the last save here
+		assertThat(afterConflict.getMeta().getVersionId()).isEqualTo(String.valueOf(Integer.parseInt(stored.getMeta().getVersionId()) + 1));
+		scrollTo(browser, browser.findElement(By.id("relapse-plan")));
+		Browsers.screenshot(browser, "clinician-app-safety-plan-conflict");
+		Axe.check(browser, "clinician-app-safety-plan-conflict");
 
 		// printing: the plan alone (print media emulated), no alerts, timeline, forms or buttons
 		((org.openqa.selenium.chromium.ChromiumDriver) browser).executeCdpCommand("Emulation.setEmulatedMedia", java.util.Map.of("media", "print"));

@@ -95,6 +95,15 @@ class SmartLaunchIT extends BaseIT {
 		String access = token.path("access_token").asText();
 		assertStatus(fhirGet("/Observation/" + ownObservation, access), 200);
 		assertStatus(fhirGet("/Observation/" + otherObservation, access), 404); // as if missing
+		// an app in the browser sends the sign-in session's cookie with its FHIR requests: the API leaves that session
+		// alone (no new session id), so launching again needs no new sign-in (issue 20: ClinicianAppDemoIT's lost session)
+		for (int i = 0; i < 3; i++) {
+			HttpResponse<String> fromTheBrowser = browser.getWithToken(fhirBase() + "/Observation/" + ownObservation, access);
+			assertThat(fromTheBrowser.statusCode()).isEqualTo(200);
+			assertThat(fromTheBrowser.headers().allValues("Set-Cookie")).as("Set-Cookie on a FHIR response").isEmpty();
+		}
+		assertThat(browser.get("/smart/launcher").statusCode()).isEqualTo(200);
+		assertThat(browser.logins()).as("signed in once only").isEqualTo(1);
 		// the privacy officer finds what this clinician did, by user
 		awaitAuditTrail();
 		assertThat(client().search()

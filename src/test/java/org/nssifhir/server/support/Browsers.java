@@ -79,6 +79,11 @@ public final class Browsers {
 					"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 					"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
 					"--window-size=" + width + "," + height, "--user-data-dir=" + profile);
+			String netLog = System.getenv("NSSI_CHROMIUM_NETLOG");
+			if (netLog != null && !netLog.isBlank()) {
+				// debugging only: every request and response of this browser, headers included (test sessions only)
+				options.addArguments("--log-net-log=" + Path.of(netLog).resolve(profile.getFileName() + ".json"), "--net-log-capture-mode=IncludeSensitive");
+			}
 			if (mobileEmulation != null) {
 				options.setExperimentalOption("mobileEmulation", mobileEmulation);
 			}

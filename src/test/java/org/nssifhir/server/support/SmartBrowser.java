@@ -52,6 +52,14 @@ public final class SmartBrowser {
 		return follow(send(HttpRequest.newBuilder(uri(pathOrUrl)).GET().build()));
 	}
 
+	/**
+	 * A request with a bearer token and this browser's cookies (as an app's fetch in the browser sends them), not
+	 * following redirects.
+	 */
+	public HttpResponse<String> getWithToken(String url, String token) throws IOException, InterruptedException {
+		return send(HttpRequest.newBuilder(uri(url)).header("Authorization", "Bearer " + token).GET().build());
+	}
+
 	/** POST a form with the CSRF token of {@code pageWithForm}, following same-server redirects. */
 	public HttpResponse<String> post(String path, String pageWithForm, Map<String, String> form) throws IOException, InterruptedException {
 		Map<String, String> fields = new LinkedHashMap<>(form);

@@ -401,12 +401,42 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(goalStatus(silent, "goal-fewer-episodes")).as("no diary card, no episode for 30 days: " + goalReason(silent, "goal-fewer-episodes"))
 				.isEqualTo("in-progress");
 
-		// a suicidal episode reports something, but is not an NSSI episode: 0 NSSI episodes in 30 days, and reported
+		// a suicidal episode is not an NSSI episode (0 NSSI episodes in 30 days), but no goal about self-injury reads
+		// "achieved" beside it (issue 20 item 9: the status would contradict what the record shows)
 		client().create().resource(AssessmentFixtures.episode(patient, date(today.minusDays(3)), "intent-present", null)).execute();
 		Parameters reported = client().operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
 				.withNoParameters(Parameters.class).useHttpGet().execute();
 		assertThat(integer(reported, "episodesLast30Days")).isZero();
-		assertThat(goalStatus(reported, "goal-fewer-episodes")).isEqualTo("achieved");
+		assertThat(goalStatus(reported, "goal-fewer-episodes")).isEqualTo("in-progress");
+		assertThat(goalReason(reported, "goal-fewer-episodes")).contains("not judged as achieved")
+				.contains("1 self-harm episode(s) in the last 30 days with intent to die present, unsure or not recorded");
+		// the Goal itself says the same (brought up to date by $nssi-progress)
+		Goal stored = goals(plan).stream().filter(g -> g.getDescription().getCodingFirstRep().getCode().equals("goal-fewer-episodes")).findFirst().orElseThrow();
+		assertThat(stored.getAchievementStatus().getCodingFirstRep().getCode()).isEqualTo("in-progress");
+		assertThat(stored.getStatusReason()).contains("intent to die present, unsure or not recorded");
+	}
+
+	/** Issue 20 item 9: within the target but rising (one episode now, none in the 30 days before) is not "achieved". */
+	@Test
+	void fewerEpisodesGoal_isNotAchievedWhileEpisodesRise() {
+		LocalDate today = LocalDate.now(ZoneOffset.UTC);
+		IIdType patient = patient("1986-06-06");
+		condition(patient);
+		CarePlan plan = apply("nssi-dbt", patient, Map.of("persist", new BooleanType(true)));
+		plan.getPeriod().setStartElement(new DateTimeType(java.sql.Date.valueOf(today.minusDays(45))));
+		client().update().resource(plan).withId(plan.getIdElement().toUnqualifiedVersionless()).execute();
+		client().create().resource(AssessmentFixtures.episode(patient, date(today.minusDays(3)), "intent-none", null)).execute();
+		Parameters rising = client().operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withNoParameters(Parameters.class).useHttpGet().execute();
+		assertThat(integer(rising, "episodesLast30Days")).isEqualTo(1);
+		assertThat(goalStatus(rising, "goal-fewer-episodes")).isEqualTo("worsening");
+		assertThat(goalReason(rising, "goal-fewer-episodes")).contains("within the target but rising").contains("0 in the 30 days before");
+
+		// the same episode count a month earlier as well: steady within the target, achieved
+		client().create().resource(AssessmentFixtures.episode(patient, date(today.minusDays(35)), "intent-none", null)).execute();
+		Parameters steady = client().operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withNoParameters(Parameters.class).useHttpGet().execute();
+		assertThat(goalStatus(steady, "goal-fewer-episodes")).isEqualTo("achieved");
 	}
 
 	private static String goalReason(Parameters progress, String goal) {

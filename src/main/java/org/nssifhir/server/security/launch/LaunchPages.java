@@ -53,6 +53,10 @@ public class LaunchPages {
 	public static final String LAUNCHER = "/smart/launcher";
 	private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
 	private static final int SYNTHETIC_LISTED = 25;
+	/** How far the launcher pages (25 a page): 10,000 patients; a name search reaches any other. */
+	private static final int MAX_LAUNCHER_PAGE = 399;
+	/** The authorization request parameter by which the clinician app's "sign in again" names the patient it had open. */
+	public static final String RELAUNCH_PATIENT = "nssi_patient";
 	private static final Pattern REFERENCE = Pattern.compile("[A-Z][A-Za-z]{1,40}/[A-Za-z0-9\\-.]{1,64}");
 
 	private final LaunchContextStore launches;
@@ -84,6 +88,10 @@ public class LaunchPages {
 		if (!clinician(user)) {
 			return forbidden();
 		}
+		Optional<ResponseEntity<String>> relaunch = relaunch(authorizeQuery, user);
+		if (relaunch.isPresent()) {
+			return relaunch.get();
+		}
 		StringBuilder body = new StringBuilder("<h1>Choose a patient</h1>")
 				.append("<form method='get' action='").append(PICKER).append("'>")
 				.append(hidden("request", authorizeQuery))
@@ -109,6 +117,32 @@ public class LaunchPages {
 		if (!clinician(user)) {
 			return forbidden();
 		}
+		return continueWith(authorizeQuery, patientId, user);
+	}
+
+	/**
+	 * "Sign in again" in the built-in clinician app, after its sign-in ended: the app's authorization request names the
+	 * patient that was open ({@code nssi_patient}), and the clinician goes back to that person without choosing them
+	 * again. Only for the built-in clinician app, whose launch page adds the parameter only when the same browser tab
+	 * had that patient open (it passes it through the tab's own session storage, which a link from elsewhere cannot
+	 * set); the clinician's access to the patient is decided by the access policy as for any launch.
+	 */
+	private Optional<ResponseEntity<String>> relaunch(String authorizeQuery, Principal user) {
+		MultiValueMap<String, String> query = UriComponentsBuilder.newInstance().query(authorizeQuery).build().getQueryParams();
+		List<String> hint = query.getOrDefault(RELAUNCH_PATIENT, List.of());
+		List<String> clientIds = query.getOrDefault("client_id", List.of());
+		if (hint.size() != 1 || clientIds.size() != 1
+				|| !ClinicianApp.CLIENT_ID.equals(UriUtils.decode(clientIds.get(0), StandardCharsets.UTF_8))) {
+			return Optional.empty();
+		}
+		String patientId = UriUtils.decode(hint.get(0), StandardCharsets.UTF_8);
+		if (!ID.matcher(patientId).matches() || patient(patientId).isEmpty()) {
+			return Optional.empty(); // the patient is gone: the picker asks, as for any standalone launch
+		}
+		return Optional.of(continueWith(authorizeQuery, patientId, user));
+	}
+
+	private ResponseEntity<String> continueWith(String authorizeQuery, String patientId, Principal user) {
 		if (!ID.matcher(patientId).matches() || patient(patientId).isEmpty()) {
 			return badRequest("No such patient");
 		}
@@ -127,37 +161,76 @@ public class LaunchPages {
 	}
 
 	@GetMapping(value = LAUNCHER, produces = MediaType.TEXT_HTML_VALUE)
-	public ResponseEntity<String> launcher(Principal user, HttpServletRequest http) {
+	public ResponseEntity<String> launcher(
+			@RequestParam(value = "name", required = false) String name,
+			@RequestParam(value = "page", required = false) String pageParam,
+			Principal user,
+			HttpServletRequest http) {
 		if (!clinician(user)) {
 			return forbidden();
 		}
-		// synthetic (HTEST) patients to choose from, as a demo EHR's patient list; any id can still be typed
-		List<Patient> synthetic = syntheticPatients();
-		if (!synthetic.isEmpty()) {
-			audit(user, synthetic);
+		String search = name == null || name.isBlank() ? null : name.strip();
+		int page = pageParam != null && pageParam.matches("\\d{1,4}") ? Math.min(Integer.parseInt(pageParam), MAX_LAUNCHER_PAGE) : 0;
+		// a page of patients to choose from, as a demo EHR's patient list: the synthetic (HTEST) ones, most recently
+		// changed first, or any patient by name; one more than a page is read to know whether there is a next page
+		List<Patient> found = search == null ? syntheticPatients(page) : patientsNamed(search, page);
+		boolean more = found.size() > SYNTHETIC_LISTED;
+		List<Patient> listed = more ? found.subList(0, SYNTHETIC_LISTED) : found;
+		if (!listed.isEmpty()) {
+			audit(user, listed);
 		}
 		// a patient is picked from the list by name (as in an EHR's patient list); typing an id is the fallback for one
-		// not listed, in its own field ("patient-id"), so a choice and a typed id never arrive as one joined value
+		// not listed, in its own field ("patient-id"), so a choice and a typed id never arrive as one joined value. The
+		// launch form comes first (its button is the page's first): the search and the pages follow it
 		StringBuilder body = new StringBuilder("<h1>Launch a SMART app</h1><form method='post' action='").append(LAUNCHER).append("'>").append(csrf(http));
-		if (!synthetic.isEmpty()) {
-			body.append("<fieldset class='picker' id='patient-picker'><legend>Patient (synthetic patients, most recently changed first)</legend>");
-			for (Patient patient : synthetic) {
+		int first = page * SYNTHETIC_LISTED + 1;
+		String range = listed.isEmpty() ? "" : page == 0 && !more ? "" : " " + first + "–" + (first + listed.size() - 1);
+		if (!listed.isEmpty()) {
+			body.append("<fieldset class='picker' id='patient-picker'><legend>")
+					.append(search == null ? "Patient (synthetic patients, most recently changed first)" : "Patients named “" + esc(search) + "”")
+					.append(range.isEmpty() ? "" : ":" + range).append("</legend>");
+			for (Patient patient : listed) {
 				String id = esc(patient.getIdElement().getIdPart());
 				body.append("<div class='choice'><input type='radio' name='patient' id='launch-p-").append(id).append("' value='").append(id).append("'>")
 						.append("<label for='launch-p-").append(id).append("'>").append(esc(display(patient))).append("</label></div>");
 			}
 			body.append("</fieldset>");
+		} else if (search != null) {
+			body.append("<p id='launcher-none' role='status'>No patient named “").append(esc(search)).append("”")
+					.append(page > 0 ? " on this page" : "").append(".</p>");
 		}
-		body.append("<p><label for='patient'>").append(synthetic.isEmpty() ? "Patient id" : "Or a patient id not listed")
-				.append("</label> <input id='patient' name='patient-id' autocomplete='off'").append(synthetic.isEmpty() ? " required" : "").append("></p>")
+		boolean none = listed.isEmpty();
+		body.append("<p><label for='patient'>").append(none ? "Patient id" : "Or a patient id not listed")
+				.append("</label> <input id='patient' name='patient-id' autocomplete='off'").append(none ? " required" : "").append("></p>")
 				.append("<p><label for='encounter'>Encounter id (optional)</label> <input id='encounter' name='encounter'></p>")
 				.append("<p><label for='app'>App</label> <select id='app' name='app'>");
 		for (NssiProperties.Client app : launchableApps()) {
 			body.append("<option value='").append(esc(app.clientId())).append("'>")
 					.append(esc(app.clientName() == null ? app.clientId() : app.clientName())).append("</option>");
 		}
-		body.append("</select></p><button type='submit'>Launch</button></form>");
+		body.append("</select></p><button type='submit' id='launch-submit'>Launch</button></form>");
+		if (page > 0 || more) {
+			body.append("<nav class='pages' aria-label='More patients'><p>");
+			if (page > 0) {
+				body.append("<a id='launcher-previous' href='").append(esc(launcherLink(search, page - 1))).append("'>Previous ")
+						.append(SYNTHETIC_LISTED).append(" patients</a> ");
+			}
+			if (more) {
+				body.append("<a id='launcher-next' href='").append(esc(launcherLink(search, page + 1))).append("'>Next ")
+						.append(SYNTHETIC_LISTED).append(" patients</a>");
+			}
+			body.append("</p></nav>");
+		}
+		body.append("<form method='get' action='").append(LAUNCHER).append("' role='search' id='launcher-search'>")
+				.append("<h2>Find any patient by name</h2>")
+				.append("<p><label for='launcher-name'>Name (part of the family or given name)</label> <input id='launcher-name' name='name' value='")
+				.append(esc(search)).append("' autocomplete='off'></p><button type='submit' class='secondary'>Search</button>")
+				.append(search == null ? "" : " <a href='" + LAUNCHER + "'>Back to the synthetic patients</a>").append("</form>");
 		return page("Launch a SMART app", body.toString());
+	}
+
+	private static String launcherLink(String search, int page) {
+		return LAUNCHER + "?page=" + page + (search == null ? "" : "&name=" + URLEncoder.encode(search, StandardCharsets.UTF_8));
 	}
 
 	@PostMapping(value = LAUNCHER, produces = MediaType.TEXT_HTML_VALUE)
@@ -211,14 +284,23 @@ public class LaunchPages {
 		return apps;
 	}
 
-	/** The most recently changed synthetic patients (security label HTEST): demo and test data only. */
-	private List<Patient> syntheticPatients() {
-		SearchParameterMap map = SearchParameterMap.newSynchronous("_security", new TokenParam(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST"));
-		map.setSort(new SortSpec("_lastUpdated", SortOrderEnum.DESC));
-		map.setCount(SYNTHETIC_LISTED);
-		map.setLoadSynchronousUpTo(SYNTHETIC_LISTED);
-		return daos.getResourceDao(Patient.class).search(map, new SystemRequestDetails()).getResources(0, SYNTHETIC_LISTED).stream()
-				.map(Patient.class::cast).toList();
+	/** A page of the synthetic patients (security label HTEST), most recently changed first: demo and test data only. */
+	private List<Patient> syntheticPatients(int page) {
+		return launcherPage(SearchParameterMap.newSynchronous("_security", new TokenParam(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST")), page);
+	}
+
+	/** A page of any patients whose name matches (HAPI's name search: a prefix of any part of the name). */
+	private List<Patient> patientsNamed(String name, int page) {
+		return launcherPage(SearchParameterMap.newSynchronous("name", new StringParam(name)), page);
+	}
+
+	/** One page of a launcher list plus one more patient (to know whether a next page exists). */
+	private List<Patient> launcherPage(SearchParameterMap map, int page) {
+		map.setSort(new SortSpec("_lastUpdated", SortOrderEnum.DESC).setChain(new SortSpec("_id", SortOrderEnum.ASC)));
+		map.setOffset(page * SYNTHETIC_LISTED);
+		map.setCount(SYNTHETIC_LISTED + 1);
+		IBundleProvider result = daos.getResourceDao(Patient.class).search(map, new SystemRequestDetails());
+		return result.getResources(0, SYNTHETIC_LISTED + 1).stream().map(Patient.class::cast).toList();
 	}
 
 	private boolean clinician(Principal user) {
