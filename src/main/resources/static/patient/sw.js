@@ -19,9 +19,16 @@ const SHELL = [
 ];
 const KEPT = new Set(SHELL);
 
+/** Where the browser can skip this worker altogether (static routing): the FHIR API and the authorization server. */
+const STRAIGHT_TO_NETWORK = ["/fhir/*", "/oauth2/*", "/connect/*", "/login*", "/logout*"];
+
 self.addEventListener("install", event => {
+  const routed = typeof event.addRoutes === "function" && typeof URLPattern === "function"
+    ? event.addRoutes(STRAIGHT_TO_NETWORK.map(pathname => ({ condition: { urlPattern: new URLPattern({ pathname }) }, source: "network" })))
+      .catch(() => null) // a browser without static routing still sends these past the fetch handler below
+    : Promise.resolve();
   // cache: "reload" skips the browser's HTTP cache, so the kept copy is the server's current one
-  event.waitUntil(caches.open(CACHE)
+  event.waitUntil(routed.then(() => caches.open(CACHE))
     .then(cache => cache.addAll(SHELL.map(path => new Request(path, { cache: "reload" }))))
     .then(() => self.skipWaiting()));
 });

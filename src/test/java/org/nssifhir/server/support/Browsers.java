@@ -105,7 +105,9 @@ public final class Browsers {
 	 * reach the page only: a service worker's own fetches still go out, so a test of what the worker serves offline
 	 * would be answered by the network. Each worker target gets the same emulation through its own DevTools session
 	 * (the browser's debugging address that ChromeDriver reports); the session stays open while offline, since the
-	 * emulation ends with it (and a worker with DevTools attached is not stopped meanwhile). Returns how many workers.
+	 * emulation ends with it (and a worker with DevTools attached is not stopped meanwhile). The pages get the same
+	 * from their own session too, which holds across reloads of a page its service worker controls. Returns how many
+	 * targets (workers and pages).
 	 */
 	public static int serviceWorkersOffline(ChromeDriver driver, boolean offline) {
 		List<WebSocket> open = WORKER_SESSIONS.computeIfAbsent(driver, d -> new ArrayList<>());
@@ -121,7 +123,8 @@ public final class Browsers {
 			JsonNode targets = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://" + address + "/json/list")).build(),
 					HttpResponse.BodyHandlers.ofString()).body());
 			for (JsonNode target : targets) {
-				if (!"service_worker".equals(target.path("type").asText())) {
+				String type = target.path("type").asText();
+				if (!"service_worker".equals(type) && !("page".equals(type) && target.path("url").asText().startsWith("http"))) {
 					continue;
 				}
 				CompletableFuture<String> answered = new CompletableFuture<>();
