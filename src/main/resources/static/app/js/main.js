@@ -92,7 +92,7 @@ async function open(fhir, patient, firstSummary) {
     document.getElementById("invite").hidden = true;
   } else {
     new Invitation(fhir, document.getElementById("invite-button"), document.getElementById("invite-revoke"), document.getElementById("invite-result"),
-      document.getElementById("invite-family"));
+      document.getElementById("invite-family"), document.getElementById("disable-sign-in"));
   }
 }
 

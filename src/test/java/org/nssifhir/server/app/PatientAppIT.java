@@ -225,7 +225,7 @@ class PatientAppIT extends BaseIT {
 			ChromiumNetworkConditions offline = new ChromiumNetworkConditions();
 			offline.setOffline(true);
 			phone.setNetworkConditions(offline);
-			assertThat(Browsers.serviceWorkersOffline(phone, true)).as("the app's service worker, offline too").isPositive();
+			assertThat(Browsers.serviceWorkersOffline(phone, true)).as("the phone's page and the app's service worker, offline too").isGreaterThanOrEqualTo(2);
 			choose(phone, "urge-harm", "2");
 			choose(phone, "urge-die", "0");
 			choose(phone, "self-harm", "yes");
@@ -307,6 +307,31 @@ class PatientAppIT extends BaseIT {
 			scrollTo(phone, phone.findElement(By.id("progress")));
 			Browsers.screenshot(phone, "patient-app-progress");
 			Axe.checkAsIs(phone, "patient-app-progress");
+
+			// the clinician disables the person's sign-in from the clinician app, asked first in the page (the safe
+			// choice focused; keeping changes nothing), and the phone's tokens stop working at once
+			String phoneToken = smartToken(phone, "access_token");
+			assertThat(statusOf("Patient/" + patientId, phoneToken)).isEqualTo(200);
+			WebElement disable = clinician.findElement(By.id("disable-sign-in"));
+			scrollTo(clinician, disable);
+			disable.click();
+			WebElement dialog = cw.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-dialog")));
+			assertThat(dialog.getText()).contains("Disable the sign-in of this person?").contains("A new invitation link gives them access again");
+			assertThat(clinician.switchTo().activeElement().getDomAttribute("id")).isEqualTo("confirm-dialog-no");
+			Browsers.screenshot(clinician, "patient-app-clinician-disable-confirm");
+			Axe.checkAsIs(clinician, "clinician-disable-sign-in-confirm");
+			clinician.findElement(By.id("confirm-dialog-no")).click();
+			cw.until(ExpectedConditions.textToBe(By.id("invite-result"), "The sign-in was not changed."));
+			assertThat(clinician.findElements(By.id("confirm-dialog"))).isEmpty();
+			assertThat(statusOf("Patient/" + patientId, phoneToken)).isEqualTo(200);
+			disable.click();
+			cw.until(ExpectedConditions.elementToBeClickable(By.id("confirm-dialog-yes"))).click();
+			cw.until(ExpectedConditions.attributeToBe(By.id("invite-result"), "data-state", "disabled"));
+			assertThat(clinician.findElement(By.id("invite-result")).getText()).isEqualTo(
+					"The sign-in kim.phone is disabled. A new invitation link gives access again.");
+			Browsers.screenshot(clinician, "patient-app-clinician-disabled");
+			Axe.checkAsIs(clinician, "clinician-disable-sign-in-done");
+			assertThat(statusOf("Patient/" + patientId, phoneToken)).isEqualTo(401);
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(phone, "patient-app-failure-phone");
 			Browsers.screenshot(clinician, "patient-app-failure-clinician");
@@ -396,6 +421,19 @@ class PatientAppIT extends BaseIT {
 	}
 
 	// ---------------------------------------------------------------- helpers
+
+	/** The status of a GET of the FHIR API with the given bearer token. */
+	private int statusOf(String path, String token) {
+		try {
+			return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(fhirBase() + "/" + path))
+					.header("Authorization", "Bearer " + token).GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+		} catch (java.io.IOException e) {
+			throw new java.io.UncheckedIOException(e);
+		} catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(e);
+		}
+	}
 
 	private static void signIn(WebDriver browser, WebDriverWait wait, String username, String password) {
 		wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(username);
