@@ -12,15 +12,36 @@ import ca.uhn.fhir.validation.ValidationResult;
 import java.util.ArrayList;
 import java.util.List;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.DecimalType;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
+import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
  * Refuses a stored PHQ-9 response whose total contradicts its items, on every write path (REST, batch, transaction,
  * the server's own): a clinician reading the response would see one score and the extracted Observation another.
+ *
+ * <p>Since package 0.6.0 items 1-9 are answered with LOINC answers of list LL358-3 ({@link #answerCoding}); responses
+ * stored earlier with integers 0-3 are left as written (records of what was answered) and are scored the same way.
  */
 @Interceptor
 public class Phq9TotalRule {
+
+	private static final String[][] ANSWERS = {
+		{"LA6568-5", "Not at all"}, {"LA6569-3", "Several days"}, {"LA6570-1", "More than half the days"}, {"LA6571-9", "Nearly every day"}
+	};
+	private static final String ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
+
+	/**
+	 * The LL358-3 LOINC answer for a PHQ-9 item score of 0-3, as our Questionnaire offers it: with its score in the
+	 * ordinalValue extension, so SDC's ordinal() sums the stored response without a terminology server.
+	 */
+	public static Coding answerCoding(int score) {
+		Coding coding = new Coding(NssiCanonicals.LOINC, ANSWERS[score][0], ANSWERS[score][1]);
+		coding.addExtension(ORDINAL_VALUE, new DecimalType(score));
+		return coding;
+	}
 
 	@Hook(Pointcut.STORAGE_PRESTORAGE_RESOURCE_CREATED)
 	public void created(IBaseResource resource) {

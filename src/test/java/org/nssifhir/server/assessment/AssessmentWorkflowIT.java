@@ -202,6 +202,84 @@ class AssessmentWorkflowIT extends BaseIT {
 	}
 
 	@Test
+	void aPhq9AnsweredWithLoincAnswerCodes_scores_andItem9Escalates() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// 1+1+2+2+0+1+0+0 + item 9 "Several days" (LA6569-3) = 8
+		IIdType qr = client.create().resource(AssessmentFixtures.phq9(patient, 1, 1, 2, 2, 0, 1, 0, 0, 1)).execute().getId().toUnqualifiedVersionless();
+		extract(qr);
+		Observation total = withCode(observations(patient), NssiCanonicals.LOINC, "44261-6").get(0);
+		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(8);
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry())
+				.singleElement().satisfies(e -> assertThat(((Flag) e.getResource()).getCode().getCodingFirstRep().getCode()).isEqualTo("suicide-risk"));
+		assertThat(client.search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+	}
+
+	@Test
+	void aPartialPhq9_hasNoTotal_neitherTypedNorExtracted() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// items 1-4 answered, 5-8 not: a total of 4 would be a partial sum shown as a score
+		QuestionnaireResponse partial = AssessmentFixtures.phq9(patient, 1, 1, 1, 1);
+		partial.setStatus(QuestionnaireResponse.QuestionnaireResponseStatus.INPROGRESS);
+		partial.addItem().setLinkId("phq9-total-score").addAnswer().setValue(new IntegerType(4));
+		assertThatThrownBy(() -> client.create().resource(partial).execute())
+				.isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> {
+					assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(422);
+					assertThat(e.getMessage()).contains("NSSI-0404").contains("item 5 is unanswered");
+				});
+		// the same without the total is kept as a draft, and $extract gives no total for it
+		QuestionnaireResponse incomplete = AssessmentFixtures.phq9(patient, 1, 1, 1, 1);
+		incomplete.setStatus(QuestionnaireResponse.QuestionnaireResponseStatus.INPROGRESS);
+		IIdType qr = client.create().resource(incomplete).execute().getId().toUnqualifiedVersionless();
+		assertFailsWithStatus(422, () -> extract(qr));
+		assertThat(withCode(observations(patient), NssiCanonicals.LOINC, "44261-6")).isEmpty();
+	}
+
+	@Test
+	void aPhq9WrittenWithIntegerAnswersSince060_isRefusedWithA422_andNothingIsStored() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// the 0.6.0 Questionnaire answers items 1-9 with LOINC codes: an integer answer does not match it
+		assertFailsWithStatus(422, () -> client.create().resource(AssessmentFixtures.phq9Integers(patient, 1, 1, 1, 1, 1, 1, 1, 1, 0)).execute());
+		assertThat(client.search().forResource(QuestionnaireResponse.class).where(QuestionnaireResponse.SUBJECT.hasId(patient))
+				.returnBundle(Bundle.class).execute().getEntry()).isEmpty();
+	}
+
+	@org.springframework.beans.factory.annotation.Autowired
+	ca.uhn.fhir.interceptor.api.IInterceptorService interceptors;
+
+	@org.springframework.beans.factory.annotation.Autowired
+	org.nssifhir.server.conformance.NssiWriteInterceptor profileValidation;
+
+	@org.springframework.beans.factory.annotation.Autowired
+	ca.uhn.fhir.jpa.api.dao.DaoRegistry daoRegistry;
+
+	@Test
+	void aPhq9StoredWithIntegerAnswersBeforePackage060_stillScoresAndEscalates() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// as a 0.5.0 server stored it: integer answers, not checked against the 0.6.0 Questionnaire
+		interceptors.unregisterInterceptor(profileValidation);
+		IIdType qr;
+		try {
+			qr = daoRegistry.getResourceDao(QuestionnaireResponse.class)
+					.create(AssessmentFixtures.phq9Integers(patient, 2, 3, 2, 2, 1, 3, 2, 1, 2), new ca.uhn.fhir.rest.api.server.SystemRequestDetails())
+					.getId().toUnqualifiedVersionless();
+		} finally {
+			interceptors.registerInterceptor(profileValidation);
+		}
+		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(qr).execute();
+		assertThat(stored.getItem().get(8).getAnswerFirstRep().getValue()).isInstanceOf(IntegerType.class);
+		// item 9 = 2 raised the suicide-risk alert when stored
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+		extract(qr);
+		Observation total = withCode(observations(patient), NssiCanonicals.LOINC, "44261-6").get(0);
+		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(18);
+	}
+
+	@Test
 	void populateAssessment_prefillsFromEpisodesAndTheLastAssessment_butNeverTheSuicideQuestions() {
 		IGenericClient client = client();
 		IIdType patient = AssessmentFixtures.patient(client);
