@@ -238,17 +238,26 @@ class AssessmentWorkflowIT extends BaseIT {
 	}
 
 	@Test
-	void aPhq9WrittenWithIntegerAnswersSince060_isRefusedWithA422_andNothingIsStored() {
+	void aPhq9AnsweredWithIntegersByAnOlderClient_isStoredCoded_scoresTheSame_andItem9StillEscalates() {
 		IGenericClient client = client();
 		IIdType patient = AssessmentFixtures.patient(client);
-		// the 0.6.0 Questionnaire answers items 1-9 with LOINC codes: an integer answer does not match it
-		assertFailsWithStatus(422, () -> client.create().resource(AssessmentFixtures.phq9Integers(patient, 1, 1, 1, 1, 1, 1, 1, 1, 0)).execute());
-		assertThat(client.search().forResource(QuestionnaireResponse.class).where(QuestionnaireResponse.SUBJECT.hasId(patient))
-				.returnBundle(Bundle.class).execute().getEntry()).isEmpty();
+		// 2+3+2+2+1+3+2+1+2 = 18, item 9 = 2 as an integer (package 0.5.0 and earlier)
+		IIdType qr = client.create().resource(AssessmentFixtures.phq9Integers(patient, 2, 3, 2, 2, 1, 3, 2, 1, 2)).execute().getId()
+				.toUnqualifiedVersionless();
+		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(qr).execute();
+		assertThat(stored.getItem()).extracting(i -> ((Coding) i.getAnswerFirstRep().getValue()).getCode())
+				.containsExactly("LA6570-1", "LA6571-9", "LA6570-1", "LA6570-1", "LA6569-3", "LA6571-9", "LA6570-1", "LA6569-3", "LA6570-1");
+		extract(qr);
+		Observation total = withCode(observations(patient), NssiCanonicals.LOINC, "44261-6").get(0);
+		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(18);
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
 	}
 
 	@org.springframework.beans.factory.annotation.Autowired
 	ca.uhn.fhir.interceptor.api.IInterceptorService interceptors;
+
+	@org.springframework.beans.factory.annotation.Autowired
+	Phq9TotalRule phq9Rule;
 
 	@org.springframework.beans.factory.annotation.Autowired
 	org.nssifhir.server.conformance.NssiWriteInterceptor profileValidation;
@@ -260,7 +269,8 @@ class AssessmentWorkflowIT extends BaseIT {
 	void aPhq9StoredWithIntegerAnswersBeforePackage060_stillScoresAndEscalates() {
 		IGenericClient client = client();
 		IIdType patient = AssessmentFixtures.patient(client);
-		// as a 0.5.0 server stored it: integer answers, not checked against the 0.6.0 Questionnaire
+		// as a 0.5.0 server stored it: integer answers, no coding step, not checked against the 0.6.0 Questionnaire
+		interceptors.unregisterInterceptor(phq9Rule);
 		interceptors.unregisterInterceptor(profileValidation);
 		IIdType qr;
 		try {
@@ -268,6 +278,7 @@ class AssessmentWorkflowIT extends BaseIT {
 					.create(AssessmentFixtures.phq9Integers(patient, 2, 3, 2, 2, 1, 3, 2, 1, 2), new ca.uhn.fhir.rest.api.server.SystemRequestDetails())
 					.getId().toUnqualifiedVersionless();
 		} finally {
+			interceptors.registerInterceptor(phq9Rule);
 			interceptors.registerInterceptor(profileValidation);
 		}
 		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(qr).execute();

@@ -197,8 +197,8 @@ class SafetySignalsIT extends BaseIT {
 		QuestionnaireResponse qr = cleanAssessment(patient);
 		QuestionnaireResponse.QuestionnaireResponseItemComponent impact = new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("impact");
 		impact.addItem().setLinkId("nssi-current-injury-care").addAnswer().setValue(new Coding(CS, care, null));
-		int at = qr.getItem().indexOf(group(qr, "risk-protective"));
-		qr.getItem().add(at, impact);
+		// the fixture has no clinician sections when no factor is given: then the impact section is the last
+		qr.getItem().add(impact);
 		return qr;
 	}
 
