@@ -118,6 +118,8 @@ class AssessmentWorkflowIT extends BaseIT {
 		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(17);
 		assertThat(total.getComponent()).anySatisfy(c -> assertThat(((CodeableConcept) c.getValue()).getCodingFirstRep().getCode()).isEqualTo("phq9-moderately-severe"));
 		assertThat(total.getMeta().hasProfile(NssiCanonicals.profile("nssi-screening-result"))).isTrue();
+		// who answered (the response's source, else its author) is the extracted result's performer
+		assertThat(total.getPerformerFirstRep().getReference()).isEqualTo(patient.getValue());
 
 		List<Flag> flags = client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
 				.getEntry().stream().map(e -> (Flag) e.getResource()).toList();
