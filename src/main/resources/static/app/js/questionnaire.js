@@ -12,12 +12,20 @@ const CALCULATED = /\/sdc-questionnaire-calculatedExpression$/;
 // answers that call for the clinician to follow up at once: thoughts of ending their life
 const FOLLOW_UP = {
   "suicidal-ideation": v => v === true,
-  "phq9-item-9": v => v > 0,
+  "phq9-item-9": v => score(v) > 0,
 };
 const FOLLOW_UP_TEXT = "Thoughts of ending their life reported. Follow up now, before the person leaves: ask how often and "
   + "how recently, whether they have a plan or have made preparations, and what means they have access to; review their "
   + "safety plan. Submitting raises a suicide-risk alert for the care team.";
 const MIN = "http://hl7.org/fhir/StructureDefinition/minValue";
+const ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
+
+/** The score of an answer: an integer, or a coding's ordinalValue (the PHQ-9's LOINC answers); else undefined. */
+export function score(value) {
+  if (typeof value === "number") return value;
+  const ordinal = value && typeof value === "object" && (value.extension || []).find(e => e.url === ORDINAL);
+  return ordinal ? ordinal.valueDecimal : undefined;
+}
 const MAX = "http://hl7.org/fhir/StructureDefinition/maxValue";
 
 function ext(item, url) {
@@ -26,11 +34,12 @@ function ext(item, url) {
 
 /**
  * The linkIds a calculated total sums, from its FHIRPath (the forms used here: items whose linkId matches a
- * regular expression, or is one of those listed, summed with sum() or aggregate($this + $total, 0)); null for an
+ * regular expression, or is one of those listed, summed with sum() or aggregate($this + $total, 0), possibly of
+ * their ordinal() values and inside iif(…, sum, {}) for "no total until all are answered"); null for an
  * expression of another shape (then the item is left to the server).
  */
 export function summedItems(expression) {
-  if (!/(\.sum\(\)|aggregate\(\s*\$this\s*\+\s*\$total\s*,\s*0\s*\))\s*$/.test(expression || "")) return null;
+  if (!/(\.sum\(\)|aggregate\(\s*\$this\s*\+\s*\$total\s*,\s*0\s*\))\s*(,\s*\{\s*\}\s*\))?\s*$/.test(expression || "")) return null;
   const regex = /linkId\.matches\('([^']+)'\)/.exec(expression);
   if (regex) return id => new RegExp(regex[1]).test(id);
   const list = /linkId\s+in\s+\(([^)]*)\)/.exec(expression);
@@ -219,7 +228,9 @@ export class QuestionnaireRunner {
         const input = h("input", { type: item.repeats ? "checkbox" : "radio", name: item.linkId, id, value: i });
         input.option = o;
         const words = o.key === "valueInteger" ? this.scale.get(o.value) : null;
-        set.append(h("div", { className: "choice" }, input, h("label", { for: id, text: words ? o.value + " · " + words : optionLabel(o) })));
+        const ordinal = o.key === "valueCoding" ? score(o.value) : undefined; // a scored answer shows its score
+        const text = words ? o.value + " · " + words : ordinal !== undefined ? ordinal + " · " + optionLabel(o) : optionLabel(o);
+        set.append(h("div", { className: "choice" }, input, h("label", { for: id, text })));
       });
       read = () => [...set.querySelectorAll("input:checked")].map(i => i.option);
       write = values => {
@@ -289,7 +300,7 @@ export class QuestionnaireRunner {
   calculate() {
     for (const { item, output, sums } of this.calculated || []) {
       const parts = this.items.filter(e => e.item !== item && sums(e.item.linkId) && this.enabled(e));
-      const values = parts.map(e => e.read().map(a => a.value)[0]);
+      const values = parts.map(e => score(e.read().map(a => a.value)[0]));
       output.value = parts.length && values.every(v => typeof v === "number") ? String(values.reduce((a, b) => a + b, 0)) : "";
     }
   }
@@ -371,6 +382,8 @@ export class QuestionnaireRunner {
       questionnaire: this.questionnaire.url,
       status: "completed",
       subject: { reference: "Patient/" + this.fhir.patientId },
+      // the person gives the answers, the clinician records them (source: must-support in the response profiles)
+      source: { reference: "Patient/" + this.fhir.patientId },
       authored: new Date().toISOString(),
       item: this.responseItems(this.questionnaire.item),
     };

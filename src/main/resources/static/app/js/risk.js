@@ -6,6 +6,7 @@ const DAY = 86400000;
 const INTENT_RISK = new Set(["intent-present", "intent-unsure"]);
 const INTENT_TEXT = { "intent-present": "intent to die present", "intent-unsure": "unsure about intent to die" };
 const PHQ9_ITEM_9 = "phq9-item-9";
+const PHQ9_ANSWERS = { "LA6568-5": 0, "LA6569-3": 1, "LA6570-1": 2, "LA6571-9": 3 };
 
 /**
  * Frequency trend: episodes in the last 4 weeks against the average per 4 weeks over the 12 weeks before them.
@@ -42,7 +43,9 @@ export async function latestItem9(fhir) {
   for (const r of responses) {
     const item = findItem(r.item, PHQ9_ITEM_9);
     const answer = item && (item.answer || [])[0];
-    if (answer && Number.isInteger(answer.valueInteger)) return { value: answer.valueInteger, date: r.authored ? new Date(r.authored) : null };
+    // a LOINC answer of list LL358-3 (since package 0.6.0) or an integer (older responses)
+    const value = answer && (Number.isInteger(answer.valueInteger) ? answer.valueInteger : answer.valueCoding && PHQ9_ANSWERS[answer.valueCoding.code]);
+    if (Number.isInteger(value)) return { value, date: r.authored ? new Date(r.authored) : null };
   }
   return null;
 }

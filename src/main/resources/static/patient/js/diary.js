@@ -207,6 +207,7 @@ export class DiaryCard {
           category: [{ coding: [{ system: CS, code: "nssi", display: "Non-suicidal self-injury" }] }],
           code: { coding: [{ system: CS, code: "nssi-episode", display: "Self-harm episode (legacy code)" }] },
           subject: { reference: patient },
+          performer: [{ reference: patient }], // self-reported: the person recorded it (nssi-episode must-support)
           effectiveDateTime: episodeTime,
           component: [
             ...checked(this.form, "method").map(i => component("method", { valueCodeableConcept: { coding: [coding(i)] } })),

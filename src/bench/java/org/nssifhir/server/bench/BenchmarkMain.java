@@ -750,7 +750,10 @@ public final class BenchmarkMain {
 		StringBuilder items = new StringBuilder();
 		for (int item = 1; item <= 9; item++) {
 			int score = item == 9 ? 0 : random.nextInt(4);
-			items.append(item == 1 ? "" : ",").append("{\"linkId\":\"phq9-item-").append(item).append("\",\"answer\":[{\"valueInteger\":").append(score).append("}]}");
+			// the LOINC answers of list LL358-3, as the PHQ-9 asks since package 0.6.0
+			String code = new String[] {"LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"}[score];
+			items.append(item == 1 ? "" : ",").append("{\"linkId\":\"phq9-item-").append(item)
+					.append("\",\"answer\":[{\"valueCoding\":{\"system\":\"http://loinc.org\",\"code\":\"").append(code).append("\"}}]}");
 		}
 		return "{\"resourceType\":\"QuestionnaireResponse\"," + TEST_TAG + ",\"questionnaire\":\"https://nssi-fhir.org/fhir/Questionnaire/nssi-phq9\","
 				+ "\"status\":\"completed\",\"subject\":{\"reference\":\"" + subject + "\"},\"authored\":\"2025-06-01T10:00:00Z\","

@@ -21,7 +21,6 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Type;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.escalation.EscalationSignals;
-import org.nssifhir.server.support.Digits;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
@@ -51,6 +50,10 @@ public final class AssessmentExtractor {
 	public record Extracted(String key, Observation observation) {}
 
 	private AssessmentExtractor() {}
+
+	static boolean isPhq9(QuestionnaireResponse qr) {
+		return questionnaire(qr).filter(PHQ9::equals).isPresent();
+	}
 
 	public static boolean supports(QuestionnaireResponse qr) {
 		return questionnaire(qr).filter(q -> q.equals(ASSESSMENT) || q.equals(PHQ9)).isPresent();
@@ -183,6 +186,11 @@ public final class AssessmentExtractor {
 		}
 		obs.addCategory().addCoding(local("nssi", "Non-suicidal self-injury"));
 		obs.setSubject(new Reference(qr.getSubject().getReference()));
+		// who gave the answers (QuestionnaireResponse.source, else the author): a reader tells self-report from a record
+		Reference who = qr.hasSource() ? qr.getSource() : qr.hasAuthor() ? qr.getAuthor() : null;
+		if (who != null && who.hasReference()) {
+			obs.addPerformer(new Reference(who.getReference()));
+		}
 		Date when = qr.hasAuthored() ? qr.getAuthored() : new Date();
 		obs.setEffective(new DateTimeType(when));
 		obs.addDerivedFrom(new Reference("QuestionnaireResponse/" + qr.getIdElement().getIdPart()));
@@ -216,12 +224,17 @@ public final class AssessmentExtractor {
 				.toList();
 	}
 
+	/**
+	 * An answer's number: an integer (days, and PHQ-9 items in responses before package 0.6.0), or a coded PHQ-9
+	 * answer (LL358-3 LOINC answer, ordinal value or digits), read by the same rule as escalation so the score and
+	 * the alert never disagree.
+	 */
 	private static Optional<Integer> integer(Type value) {
 		if (value instanceof IntegerType i && i.getValue() != null) {
 			return Optional.of(i.getValue());
 		}
-		if (value instanceof Coding c) {
-			return Digits.of(c.getCode());
+		if (value instanceof Coding) {
+			return EscalationSignals.number(value);
 		}
 		return Optional.empty();
 	}
@@ -229,7 +242,8 @@ public final class AssessmentExtractor {
 	/**
 	 * The PHQ-9 total is computed (SDC calculatedExpression, read-only), never typed: a response to our PHQ-9 whose
 	 * total answer differs from the sum of its nine item answers contradicts itself (the stored response kept a typed
-	 * 3 while the extracted score said 12). Checked when all nine items are answered; the total may also be absent.
+	 * 3 while the extracted score said 12). A total while any item is unanswered is a partial sum shown as a score:
+	 * refused too (the calculated item gives no value until all nine are answered). The total may always be absent.
 	 */
 	static Optional<String> phq9TotalContradiction(QuestionnaireResponse qr) {
 		if (!questionnaire(qr).filter(PHQ9::equals).isPresent()) {
@@ -241,9 +255,13 @@ public final class AssessmentExtractor {
 		}
 		int sum = 0;
 		for (int item = 1; item <= 9; item++) {
+			if (first(qr, "phq9-item-" + item).isEmpty()) {
+				return Optional.of("The PHQ-9 has a total score answer (" + stated.get() + ") while item " + item
+						+ " is unanswered: a total is given only once all nine items are answered, so leave it out");
+			}
 			Optional<Integer> score = first(qr, "phq9-item-" + item).flatMap(AssessmentExtractor::integer);
 			if (score.isEmpty() || score.get() < 0 || score.get() > 3) {
-				return Optional.empty(); // incomplete or out of range: the profile's own rules answer that
+				return Optional.empty(); // out of range: the profile's own rules answer that
 			}
 			sum += score.get();
 		}

@@ -31,6 +31,7 @@ import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.Type;
+import org.nssifhir.server.assessment.Phq9TotalRule;
 import org.nssifhir.server.conformance.NssiCanonicals;
 
 /**
@@ -330,7 +331,7 @@ public final class CohortGenerator {
 			int score = item == 9
 					? (course == Course.ESCALATING && recentEpisodes > 6 && random.nextInt(10) == 0 ? 1 : 0)
 					: Math.max(0, Math.min(3, level + random.nextInt(3) - 1));
-			qr.addItem().setLinkId("phq9-item-" + item).addAnswer().setValue(new IntegerType(score));
+			qr.addItem().setLinkId("phq9-item-" + item).addAnswer().setValue(Phq9TotalRule.answerCoding(score));
 		}
 		return qr;
 	}

@@ -23,6 +23,7 @@ import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ServiceRequest;
+import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.support.StandardCodes;
 
 /**
@@ -69,18 +70,18 @@ public final class NssiResourceClassifier {
 					|| ((ServiceRequest) r).getInstantiatesCanonical().stream().anyMatch(c -> c.getValue() != null && c.getValue().startsWith(ACTIVITY_DEFINITION)), "nssi-treatment-request"),
 			new Rule(Procedure.class, r -> treatmentCode(((Procedure) r).getCode()), "nssi-treatment-session"),
 			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-assessment"), "nssi-assessment-response"),
-			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-phq9"), "nssi-phq9-response"));
+			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-phq9"), "nssi-phq9-response"),
+			// an alert's Task (not the safeguarding review raised beside a minor's alert, which has no Flag as focus);
+			// Tasks stored before 0.6.0 are given a due time at startup (escalation/EscalationTaskMigration)
+			new Rule(Task.class, r -> hasLocal(((Task) r).getCode(), "suicide-risk") || hasLocal(((Task) r).getCode(), "nssi-escalation"),
+					"nssi-escalation-task"));
 
 	/**
 	 * Profiles no content rule implies: a resource is held to them only when it claims them in {@code meta.profile}.
 	 * A profile belongs here only when its resources are not held to it by content; add it with the reason next to
 	 * it. {@code ProfileReachabilityTest} fails for a profile that is neither implied by content nor listed here.
 	 */
-	static final Set<String> CLAIM_ONLY_PROFILES = Set.of(
-			// The server creates escalation Tasks itself and enforces their one client-facing rule (completion needs
-			// a documented assessment, NSSI-0601) in escalation/; Tasks stored before the profile existed have no due
-			// time, so implying it from content would refuse clinicians' updates of old alerts. Held to it when claimed.
-			"nssi-escalation-task");
+	static final Set<String> CLAIM_ONLY_PROFILES = Set.of();
 
 	private NssiResourceClassifier() {}
 

@@ -98,8 +98,10 @@ public class NssiWriteInterceptor {
 				r.getMeta().addProfile(NssiCanonicals.profile(profile));
 			}
 		}
-		// profiles named explicitly: the validator does not pick up a profile added to meta during this hook
-		ValidationResult result = validator.validate(resource, profiles.stream().map(NssiCanonicals::profile).toList());
+		// profiles named explicitly: the validator does not pick up a profile added to meta during this hook. A copy is
+		// validated: the instance given here was validated as first parsed or read, not as changed by earlier storage
+		// hooks or by the server's own code before the write (a Task given its due time still failed as without one)
+		ValidationResult result = validator.validate(r.copy(), profiles.stream().map(NssiCanonicals::profile).toList());
 		if (NssiProfileValidator.hasErrors(result)) {
 			throw new UnprocessableEntityException(fhirContext, outcome(r, profiles, result));
 		}

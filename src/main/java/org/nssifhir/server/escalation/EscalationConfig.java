@@ -35,6 +35,11 @@ class EscalationConfig {
 	}
 
 	@Bean
+	EscalationTaskMigration escalationTaskMigration(DaoRegistry daoRegistry) {
+		return new EscalationTaskMigration(daoRegistry);
+	}
+
+	@Bean
 	ConcurrentAlertRetry concurrentAlertRetry(IInterceptorService interceptors) {
 		ConcurrentAlertRetry retry = new ConcurrentAlertRetry();
 		interceptors.registerInterceptor(retry);

@@ -96,6 +96,12 @@ public class EscalationService {
 		if (resource instanceof QuestionnaireResponse qr && !NssiCanonicals.isOurs(qr.getQuestionnaire())) {
 			signals.addAll(EscalationSignals.fromForeignResponse(qr, itemCodes.codesByLinkId(qr)));
 		}
+		if (resource instanceof QuestionnaireResponse qr && signals.stream().noneMatch(s -> s.eventKey().startsWith("current-injury:"))) {
+			// a current injury needing first aid: lower threshold for a person under 18 or of unknown age (issue 19, items 8, 12)
+			EscalationSignals.currentInjuryFirstAidForMinor(qr)
+					.filter(s -> patientOf(qr).flatMap(this::readPatient).map(EscalationService::possiblyMinor).orElse(true))
+					.ifPresent(signals::add);
+		}
 		if (resource instanceof Observation obs && EscalationSignals.isEpisode(obs) && obs.getStatus() != Observation.ObservationStatus.ENTEREDINERROR) {
 			frequencyRise(obs).ifPresent(signals::add);
 			// lower threshold for minors (issue 19, item 8): an episode that needed first aid from someone else escalates
@@ -334,7 +340,7 @@ public class EscalationService {
 	private static final Set<Task.TaskStatus> CLOSED = Set.of(
 			Task.TaskStatus.COMPLETED, Task.TaskStatus.CANCELLED, Task.TaskStatus.REJECTED, Task.TaskStatus.FAILED, Task.TaskStatus.ENTEREDINERROR);
 	private static final List<String> EVENT_PREFIXES = List.of("suicide-risk:", "nssi-care:", "lethal-method:", "suicide-function:",
-			"suicide-attempt-history:", "expected-severe-harm:", "phq9-severe:");
+			"suicide-attempt-history:", "expected-severe-harm:", "phq9-severe:", "current-injury:");
 
 	/** Time to complete an urgent escalation Task (and any Task for a minor or a person of unknown age). */
 	public static final Duration URGENT_DUE = Duration.ofHours(24);

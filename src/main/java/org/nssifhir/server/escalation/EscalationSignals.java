@@ -62,8 +62,11 @@ public final class EscalationSignals {
 	static final String PHQ9_ITEM9 = "44260-8";
 	static final String PHQ9_TOTAL = "44261-6";
 	static final String PHQ9_PANEL = "44249-1";
-	/** LOINC answer list LL358-3 (PHQ-9 items) with the scores it stands for (clinical-content.md §1.3, verified). */
-	static final Map<String, Integer> PHQ9_ANSWERS = Map.of("LA6568-5", 0, "LA6569-3", 1, "LA6570-1", 2, "LA6571-9", 3);
+	/**
+	 * LOINC answer list LL358-3 (PHQ-9 items) with the scores it stands for (clinical-content.md §1.3, verified): what
+	 * EHRs send and, since package 0.6.0, what our own PHQ-9 answers with.
+	 */
+	public static final Map<String, Integer> PHQ9_ANSWERS = Map.of("LA6568-5", 0, "LA6569-3", 1, "LA6570-1", 2, "LA6571-9", 3);
 	/** Extensions that give an answer coding its score (R5-style ordinalValue, SDC itemWeight, the older iso21090 one). */
 	static final Set<String> ORDINAL_EXTENSIONS = Set.of(
 			"http://hl7.org/fhir/StructureDefinition/ordinalValue",
@@ -162,6 +165,37 @@ public final class EscalationSignals {
 	private static String item9FollowUp(QuestionnaireResponse qr) {
 		return answerCodes(qr, "phq9-item9-followup").stream().map(ITEM9_FOLLOW_UP::get).filter(t -> t != null).findFirst()
 				.orElse("; follow-up not answered: which thoughts is not known");
+	}
+
+	/**
+	 * The yes/no items of the NSSI assessment's suicide screen that raise the suicide-risk alert, with the words the
+	 * alert uses. A wish to be dead without thoughts of acting on it is included: in people who self-injure it is a
+	 * reason to assess suicide risk now, not only a context.
+	 */
+	public static final Map<String, String> SUICIDE_SCREEN = orderedScreen();
+
+	private static Map<String, String> orderedScreen() {
+		Map<String, String> screen = new java.util.LinkedHashMap<>();
+		screen.put("passive-death-wish", "wish to be dead reported");
+		screen.put("suicidal-ideation", "thoughts of suicide reported");
+		screen.put("suicide-plan", "a way to end their life thought through or prepared for");
+		screen.put("access-to-means", "access to a means of serious self-harm or suicide");
+		return java.util.Collections.unmodifiableMap(screen);
+	}
+
+	/**
+	 * A current injury that needs first aid, reported in an NSSI assessment, as a candidate escalation for a person
+	 * under 18 or of unknown age: the same lower threshold as for episodes ({@link #firstAidForMinor}).
+	 */
+	static Optional<EscalationSignal> currentInjuryFirstAidForMinor(QuestionnaireResponse qr) {
+		if (qr.getStatus() == QuestionnaireResponse.QuestionnaireResponseStatus.ENTEREDINERROR || qr.getQuestionnaire() == null
+				|| !qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-assessment")) {
+			return Optional.empty();
+		}
+		String self = ref(qr);
+		return answerCodes(qr, "nssi-current-injury-care").stream().filter(MINOR_CARE_THRESHOLD::equals).findFirst()
+				.map(care -> new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION, "current-injury:" + self, self,
+						"NSSI assessment: a current injury needs first aid, in a person under 18 or of unknown age (lower threshold for minors)"));
 	}
 
 	/** Care level from which an episode of a person under 18 (or of unknown age) escalates: first aid from someone else. */
@@ -316,13 +350,26 @@ public final class EscalationSignals {
 				}
 			}
 		} else if (qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-assessment")) {
-			boolean ideation = answers(qr.getItem(), "suicidal-ideation").anyMatch(a -> a instanceof BooleanType b && b.booleanValue());
 			boolean intent = answers(qr.getItem(), "nssi-intent")
 					.anyMatch(a -> a instanceof Coding c && CONCEPTS_SYSTEM.equals(c.getSystem()) && c.hasCode() && RISKY_INTENT.contains(c.getCode()));
-			if (ideation || intent) {
-				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
-						"NSSI assessment: " + (ideation ? "thoughts of suicide reported" : "intent to die present or unsure")));
+			// every yes of the suicide screen, named in the one alert of this response (the notice promises one call)
+			List<String> endorsed = new ArrayList<>();
+			if (intent) {
+				endorsed.add("intent to die present or unsure");
 			}
+			SUICIDE_SCREEN.forEach((item, words) -> {
+				if (answers(qr.getItem(), item).anyMatch(a -> a instanceof BooleanType b && b.booleanValue())) {
+					endorsed.add(words);
+				}
+			});
+			if (!endorsed.isEmpty()) {
+				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
+						"NSSI assessment: " + String.join("; ", endorsed)));
+			}
+			// an injury that needs medical or emergency care now, whatever the age (first aid: minors, EscalationService)
+			answerCodes(qr, "nssi-current-injury-care").stream().filter(HIGH_CARE::contains).findFirst().ifPresent(care -> signals.add(
+					new EscalationSignal(EscalationSignal.Kind.NSSI_ESCALATION, "current-injury:" + self, self,
+							"NSSI assessment: a current injury needs " + (care.equals("care-emergency") ? "emergency" : "medical") + " care")));
 			// the on-screen notice promises a call for this answer: the Task is that call
 			if (answers(qr.getItem(), "nssi-expected-minor-harm").anyMatch(a -> a instanceof BooleanType b && Boolean.FALSE.equals(b.getValue()))) {
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "expected-severe-harm:" + self, self,
@@ -449,7 +496,11 @@ public final class EscalationSignals {
 		return Optional.empty();
 	}
 
-	static Optional<Integer> number(Type value) {
+	/**
+	 * The score an answer stands for, in every form a PHQ-9 item is answered: an integer (our responses before 0.6.0),
+	 * an LL358-3 LOINC answer, a coding with an ordinal value, a code of digits, a quantity.
+	 */
+	public static Optional<Integer> number(Type value) {
 		if (value instanceof IntegerType i && i.getValue() != null) {
 			return Optional.of(i.getValue());
 		}

@@ -31,7 +31,7 @@ public enum ErrorCode {
 	RESPONSE_NOT_EXTRACTABLE(401, 422, "QuestionnaireResponse not extractable (status, subject, incomplete PHQ-9)"),
 	QUESTIONNAIRE_NOT_SUPPORTED(402, 422, "questionnaire not supported by `$extract`"),
 	OPERATION_PARAMETER_INVALID(403, 400, "invalid or repeated operation parameter"),
-	PHQ9_TOTAL_CONTRADICTS_ITEMS(404, 422, "a PHQ-9 response whose total score answer is not the sum of its items 1-9"),
+	PHQ9_TOTAL_CONTRADICTS_ITEMS(404, 422, "a PHQ-9 response whose total score answer is not the sum of its items 1-9, or is given while an item is unanswered"),
 	// treatment (treatment/)
 	NO_NSSI_CONDITION(501, 422, "`$apply` with `persist=true`: the patient has no active NSSI Condition"),
 	NOT_A_TREATMENT_PLAN(502, 400, "not a DBT/CBT PlanDefinition (`$apply`) or CarePlan (`$nssi-progress`)"),

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import java.util.List;
 import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
@@ -38,6 +39,28 @@ class AssessmentExtractorTest {
 		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(21);
 		assertThat(total.getDerivedFromFirstRep().getReference()).isEqualTo("QuestionnaireResponse/q1");
 		assertThat(total.getIdentifierFirstRep().getValue()).isEqualTo("QuestionnaireResponse/q1#phq9-total");
+	}
+
+	@Test
+	void phq9Total_scoresLoincAnswersAndTheIntegersOfOlderResponsesAlike() {
+		QuestionnaireResponse coded = AssessmentFixtures.phq9(PATIENT, 3, 3, 3, 3, 3, 3, 2, 1, 2);
+		coded.setId("QuestionnaireResponse/q1");
+		QuestionnaireResponse integers = AssessmentFixtures.phq9Integers(PATIENT, 3, 3, 3, 3, 3, 3, 2, 1, 2);
+		integers.setId("QuestionnaireResponse/q2");
+		assertThat(((Coding) coded.getItem().get(8).getAnswerFirstRep().getValue()).getCode()).isEqualTo("LA6570-1");
+		for (QuestionnaireResponse qr : List.of(coded, integers)) {
+			Observation total = AssessmentExtractor.extract(qr).get(0).observation();
+			assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(23);
+			assertThat(total.getComponent()).anySatisfy(c -> assertThat(c.getValue()).isInstanceOfSatisfying(IntegerType.class, v -> assertThat(v.getValue()).isEqualTo(2)));
+		}
+	}
+
+	@Test
+	void phq9TotalWhileAnItemIsUnanswered_isAContradiction() {
+		QuestionnaireResponse partial = AssessmentFixtures.phq9(PATIENT, 1, 1, 1, 1);
+		partial.addItem().setLinkId("phq9-total-score").addAnswer().setValue(new IntegerType(4));
+		assertThat(AssessmentExtractor.phq9TotalContradiction(partial)).hasValueSatisfying(m -> assertThat(m).contains("item 5 is unanswered"));
+
 	}
 
 	@Test
@@ -98,14 +121,14 @@ class AssessmentExtractorTest {
 	}
 
 	@Test
-	void phq9TotalContradiction_onlyWhenAllItemsAreAnsweredAndTheStatedTotalDiffers() {
+	void phq9TotalContradiction_whenTheStatedTotalDiffers_orIsGivenWhileAnItemIsUnanswered() {
 		QuestionnaireResponse qr = AssessmentFixtures.phq9(new IdType("Patient", "p"), 3, 3, 3, 1, 1, 1, 0, 0, 0);
 		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).isEmpty(); // no total: nothing to contradict
 		qr.addItem().setLinkId("phq9-total-score").addAnswer().setValue(new IntegerType(12));
 		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).isEmpty();
 		qr.getItem().get(9).getAnswerFirstRep().setValue(new IntegerType(13));
 		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).get().asString().contains("(13)").contains("(12)");
-		qr.getItem().remove(8); // item 9 unanswered: incomplete, left to the profile
-		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).isEmpty();
+		qr.getItem().remove(8); // item 9 unanswered: any total is a partial sum (package 0.6.0)
+		assertThat(AssessmentExtractor.phq9TotalContradiction(qr)).get().asString().contains("item 9 is unanswered");
 	}
 }

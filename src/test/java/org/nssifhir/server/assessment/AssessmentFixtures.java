@@ -54,8 +54,17 @@ public final class AssessmentFixtures {
 		return c;
 	}
 
-	/** A completed PHQ-9 response with the given nine item scores. */
+	/** A completed PHQ-9 response with the given item scores, answered as the PHQ-9 asks: LOINC answers of list LL358-3. */
 	public static QuestionnaireResponse phq9(IIdType patient, int... items) {
+		QuestionnaireResponse qr = response(patient, "nssi-phq9");
+		for (int i = 0; i < items.length; i++) {
+			qr.addItem().setLinkId("phq9-item-" + (i + 1)).addAnswer().setValue(Phq9TotalRule.answerCoding(items[i]));
+		}
+		return qr;
+	}
+
+	/** The same answered with integers 0-3, as responses to package versions before 0.6.0 are. */
+	public static QuestionnaireResponse phq9Integers(IIdType patient, int... items) {
 		QuestionnaireResponse qr = response(patient, "nssi-phq9");
 		for (int i = 0; i < items.length; i++) {
 			qr.addItem().setLinkId("phq9-item-" + (i + 1)).addAnswer().setValue(new IntegerType(items[i]));

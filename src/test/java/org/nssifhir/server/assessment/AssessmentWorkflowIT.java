@@ -118,6 +118,8 @@ class AssessmentWorkflowIT extends BaseIT {
 		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(17);
 		assertThat(total.getComponent()).anySatisfy(c -> assertThat(((CodeableConcept) c.getValue()).getCodingFirstRep().getCode()).isEqualTo("phq9-moderately-severe"));
 		assertThat(total.getMeta().hasProfile(NssiCanonicals.profile("nssi-screening-result"))).isTrue();
+		// who answered (the response's source, else its author) is the extracted result's performer
+		assertThat(total.getPerformerFirstRep().getReference()).isEqualTo(patient.getValue());
 
 		List<Flag> flags = client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
 				.getEntry().stream().map(e -> (Flag) e.getResource()).toList();
@@ -199,6 +201,95 @@ class AssessmentWorkflowIT extends BaseIT {
 		QuestionnaireResponse changed = client.read().resource(QuestionnaireResponse.class).withId(stored).execute();
 		changed.getItem().get(0).getAnswerFirstRep().setValue(new IntegerType(0));
 		assertFailsWithStatus(422, () -> client.update().resource(changed).execute());
+	}
+
+	@Test
+	void aPhq9AnsweredWithLoincAnswerCodes_scores_andItem9Escalates() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// 1+1+2+2+0+1+0+0 + item 9 "Several days" (LA6569-3) = 8
+		IIdType qr = client.create().resource(AssessmentFixtures.phq9(patient, 1, 1, 2, 2, 0, 1, 0, 0, 1)).execute().getId().toUnqualifiedVersionless();
+		extract(qr);
+		Observation total = withCode(observations(patient), NssiCanonicals.LOINC, "44261-6").get(0);
+		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(8);
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry())
+				.singleElement().satisfies(e -> assertThat(((Flag) e.getResource()).getCode().getCodingFirstRep().getCode()).isEqualTo("suicide-risk"));
+		assertThat(client.search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+	}
+
+	@Test
+	void aPartialPhq9_hasNoTotal_neitherTypedNorExtracted() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// items 1-4 answered, 5-8 not: a total of 4 would be a partial sum shown as a score
+		QuestionnaireResponse partial = AssessmentFixtures.phq9(patient, 1, 1, 1, 1);
+		partial.setStatus(QuestionnaireResponse.QuestionnaireResponseStatus.INPROGRESS);
+		partial.addItem().setLinkId("phq9-total-score").addAnswer().setValue(new IntegerType(4));
+		assertThatThrownBy(() -> client.create().resource(partial).execute())
+				.isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> {
+					assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(422);
+					assertThat(e.getMessage()).contains("NSSI-0404").contains("item 5 is unanswered");
+				});
+		// the same without the total is kept as a draft, and $extract gives no total for it
+		QuestionnaireResponse incomplete = AssessmentFixtures.phq9(patient, 1, 1, 1, 1);
+		incomplete.setStatus(QuestionnaireResponse.QuestionnaireResponseStatus.INPROGRESS);
+		IIdType qr = client.create().resource(incomplete).execute().getId().toUnqualifiedVersionless();
+		assertFailsWithStatus(422, () -> extract(qr));
+		assertThat(withCode(observations(patient), NssiCanonicals.LOINC, "44261-6")).isEmpty();
+	}
+
+	@Test
+	void aPhq9AnsweredWithIntegersByAnOlderClient_isStoredCoded_scoresTheSame_andItem9StillEscalates() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// 2+3+2+2+1+3+2+1+2 = 18, item 9 = 2 as an integer (package 0.5.0 and earlier)
+		IIdType qr = client.create().resource(AssessmentFixtures.phq9Integers(patient, 2, 3, 2, 2, 1, 3, 2, 1, 2)).execute().getId()
+				.toUnqualifiedVersionless();
+		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(qr).execute();
+		assertThat(stored.getItem()).extracting(i -> ((Coding) i.getAnswerFirstRep().getValue()).getCode())
+				.containsExactly("LA6570-1", "LA6571-9", "LA6570-1", "LA6570-1", "LA6569-3", "LA6571-9", "LA6570-1", "LA6569-3", "LA6570-1");
+		extract(qr);
+		Observation total = withCode(observations(patient), NssiCanonicals.LOINC, "44261-6").get(0);
+		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(18);
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+	}
+
+	@org.springframework.beans.factory.annotation.Autowired
+	ca.uhn.fhir.interceptor.api.IInterceptorService interceptors;
+
+	@org.springframework.beans.factory.annotation.Autowired
+	Phq9TotalRule phq9Rule;
+
+	@org.springframework.beans.factory.annotation.Autowired
+	org.nssifhir.server.conformance.NssiWriteInterceptor profileValidation;
+
+	@org.springframework.beans.factory.annotation.Autowired
+	ca.uhn.fhir.jpa.api.dao.DaoRegistry daoRegistry;
+
+	@Test
+	void aPhq9StoredWithIntegerAnswersBeforePackage060_stillScoresAndEscalates() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		// as a 0.5.0 server stored it: integer answers, no coding step, not checked against the 0.6.0 Questionnaire
+		interceptors.unregisterInterceptor(phq9Rule);
+		interceptors.unregisterInterceptor(profileValidation);
+		IIdType qr;
+		try {
+			qr = daoRegistry.getResourceDao(QuestionnaireResponse.class)
+					.create(AssessmentFixtures.phq9Integers(patient, 2, 3, 2, 2, 1, 3, 2, 1, 2), new ca.uhn.fhir.rest.api.server.SystemRequestDetails())
+					.getId().toUnqualifiedVersionless();
+		} finally {
+			interceptors.registerInterceptor(phq9Rule);
+			interceptors.registerInterceptor(profileValidation);
+		}
+		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(qr).execute();
+		assertThat(stored.getItem().get(8).getAnswerFirstRep().getValue()).isInstanceOf(IntegerType.class);
+		// item 9 = 2 raised the suicide-risk alert when stored
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+		extract(qr);
+		Observation total = withCode(observations(patient), NssiCanonicals.LOINC, "44261-6").get(0);
+		assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(18);
 	}
 
 	@Test

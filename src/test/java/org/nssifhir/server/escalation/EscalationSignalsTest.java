@@ -130,6 +130,13 @@ class EscalationSignalsTest {
 			assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
 			assertThat(s.taskPriority()).isEqualTo("asap");
 		});
+		// responses stored before package 0.6.0 answer with integers: the same rules read them
+		QuestionnaireResponse old = AssessmentFixtures.phq9Integers(PATIENT, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+		old.setId("QuestionnaireResponse/q4");
+		assertThat(EscalationSignals.find(old)).singleElement().satisfies(s -> assertThat(s.eventKey()).isEqualTo("suicide-risk:QuestionnaireResponse/q4"));
+		QuestionnaireResponse oldSevere = AssessmentFixtures.phq9Integers(PATIENT, 3, 3, 3, 3, 3, 3, 3, 3, 0);
+		oldSevere.setId("QuestionnaireResponse/q5");
+		assertThat(EscalationSignals.find(oldSevere)).singleElement().satisfies(s -> assertThat(s.eventKey()).isEqualTo("phq9-severe:QuestionnaireResponse/q5"));
 	}
 
 	@Test

@@ -27,6 +27,57 @@ class OverdueEscalationIT extends BaseIT {
 	@Autowired
 	OverdueEscalation overdue;
 
+	@Autowired
+	EscalationTaskMigration migration;
+
+	@Autowired
+	ca.uhn.fhir.interceptor.api.IInterceptorService interceptors;
+
+	@Autowired
+	org.nssifhir.server.conformance.NssiWriteInterceptor profileValidation;
+
+	@Autowired
+	ca.uhn.fhir.jpa.api.dao.DaoRegistry daoRegistry;
+
+	@Test
+	void anAlertTaskStoredBeforeItsProfile_isMigrated_andThenHeldToTheProfileOnEveryUpdate() {
+		Task task = alertTask();
+		// as stored before package 0.6.0: no due time (written with the profile check off, as the old server did)
+		Task old = read(task);
+		old.setRestriction(null);
+		interceptors.unregisterInterceptor(profileValidation);
+		try {
+			daoRegistry.getResourceDao(Task.class).update(old, new ca.uhn.fhir.rest.api.server.SystemRequestDetails());
+		} finally {
+			interceptors.registerInterceptor(profileValidation);
+		}
+		Task stored = read(task);
+		assertThat(stored.getRestriction().getPeriod().hasEnd()).isFalse();
+		// before the migration the profile, implied by the Task's code, refuses a client's update of it
+		stored.setStatus(Task.TaskStatus.RECEIVED);
+		assertFailsWithStatus(422, () -> client().update().resource(stored).execute());
+
+		assertThat(migration.migrate()).isGreaterThanOrEqualTo(1);
+		Task migrated = read(task);
+		assertThat(migrated.getRestriction().getPeriod().getEnd())
+				.isEqualTo(Date.from(migrated.getAuthoredOn().toInstant().plus(EscalationService.URGENT_DUE)));
+		assertThat(migrated.getNoteFirstRep().getText()).contains("package 0.6.0");
+		assertThat(migrated.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-escalation-task"));
+		// idempotent: nothing left to migrate for this Task
+		String version = migrated.getMeta().getVersionId();
+		migration.migrate();
+		assertThat(read(task).getMeta().getVersionId()).isEqualTo(version);
+
+		// a client's update that keeps the profile is taken; one that breaks it (no due time, no priority) is refused
+		migrated.setStatus(Task.TaskStatus.RECEIVED);
+		client().update().resource(migrated).execute();
+		Task broken = read(task);
+		broken.setRestriction(null);
+		broken.setPriority(null);
+		assertFailsWithStatus(422, () -> client().update().resource(broken).execute());
+		assertThat(read(task).getRestriction().getPeriod().hasEnd()).isTrue();
+	}
+
 	@Test
 	void anOverdueTaskNotStarted_isRaisedOnceForEachDuePeriod() throws Exception {
 		Task task = alertTask();

@@ -95,12 +95,14 @@ class RiskContentCoverageTest {
 
 	/** Items read by an escalation rule. */
 	private static final Set<String> WIRED_ITEMS = Set.of("nssi-intent", "suicidal-ideation", "nssi-expected-minor-harm", "nssi-methods",
-			"nssi-methods-other", "nssi-care-level");
+			"nssi-methods-other", "nssi-care-level", "passive-death-wish", "suicide-plan", "access-to-means", "nssi-current-injury-care");
 
 	private static final Map<String, String> EXEMPT_ITEMS = Map.ofEntries(
 			Map.entry("behaviours-definition", "display text"),
 			Map.entry("safety-escalation-notice", "display text: its promise is kept by the rules on the items it depends on"),
 			Map.entry("nssi-any-past-year", "gate for the items below; never pre-answered no by $populate"),
+			Map.entry("nssi-lifetime", "history (self-injury before the past 12 months): context for the clinician, not a current risk"),
+			Map.entry("nssi-age-onset", "history (age self-injury began): context, no validated cut-off to alert on"),
 			Map.entry("nssi-days-past-year", "frequency criterion (extracted); episodes drive the frequency rule"),
 			Map.entry("nssi-last-occurrence", "context"),
 			Map.entry("nssi-distress", "severity context for the clinician; no validated cut-off to alert on"),
@@ -134,10 +136,44 @@ class RiskContentCoverageTest {
 				section.path("item").forEach(i -> items.add(i.path("linkId").asText()));
 			}
 		}
-		assertThat(items).contains("nssi-intent", "nssi-expected-minor-harm");
+		assertThat(items).contains("nssi-intent", "nssi-expected-minor-harm", "passive-death-wish", "suicide-plan", "access-to-means",
+				"nssi-current-injury-care", "nssi-lifetime", "nssi-age-onset");
+		// the suicide screen's yes/no items are exactly the ones the rule reads
+		assertThat(EscalationSignals.SUICIDE_SCREEN.keySet()).containsExactlyInAnyOrder("passive-death-wish", "suicidal-ideation", "suicide-plan", "access-to-means");
+		assertThat(items).containsAll(WIRED_ITEMS).containsAll(EXEMPT_ITEMS.keySet());
 		for (String item : items) {
 			assertThat(WIRED_ITEMS.contains(item) || EXEMPT_ITEMS.containsKey(item))
 					.as("assessment item %s is neither wired to an escalation rule nor listed as exempt with a reason", item).isTrue();
+		}
+	}
+
+	/**
+	 * PHQ-9 item 9 is answered with LOINC codes (package 0.6.0): each answer above "Not at all" must be scored above 0
+	 * by the escalation rule (which raises the suicide-risk alert), and its score must be the Questionnaire's ordinal.
+	 */
+	@Test
+	void everyPhq9Item9AnswerIsScoredByTheEscalationRule() throws IOException {
+		JsonNode q = new ObjectMapper().readTree(Path.of("profiles/questionnaires/Questionnaire-nssi-phq9.json").toFile());
+		JsonNode item9 = null;
+		for (JsonNode item : q.path("item")) {
+			if ("phq9-item-9".equals(item.path("linkId").asText())) {
+				item9 = item;
+			}
+		}
+		assertThat(item9).isNotNull();
+		assertThat(item9.path("answerOption")).hasSize(4);
+		for (JsonNode option : item9.path("answerOption")) {
+			JsonNode coding = option.path("valueCoding");
+			int ordinal = -1;
+			for (JsonNode ext : coding.path("extension")) {
+				if ("http://hl7.org/fhir/StructureDefinition/ordinalValue".equals(ext.path("url").asText())) {
+					ordinal = ext.path("valueDecimal").asInt();
+				}
+			}
+			org.hl7.fhir.r4.model.Coding answer = new org.hl7.fhir.r4.model.Coding(coding.path("system").asText(), coding.path("code").asText(), null);
+			assertThat(EscalationSignals.number(answer)).as("score of %s", answer.getCode()).contains(ordinal);
+			// exempt: only "Not at all" (0), which is no signal
+			assertThat(ordinal > 0 || "LA6568-5".equals(answer.getCode())).as("%s scores 0 but is not Not at all", answer.getCode()).isTrue();
 		}
 	}
 

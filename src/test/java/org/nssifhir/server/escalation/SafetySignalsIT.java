@@ -114,6 +114,95 @@ class SafetySignalsIT extends BaseIT {
 	}
 
 	@Test
+	void suicideScreen_wishToBeDead_plan_orAccessToMeans_eachRaisesTheSuicideRiskAlert_andNoneRaisesNothing() {
+		IGenericClient client = client();
+		IIdType none = AssessmentFixtures.patient(client);
+		QuestionnaireResponse clean = cleanAssessment(none);
+		screen(clean, 1, "passive-death-wish", false);
+		client.create().resource(clean).execute();
+		assertThat(flags(none)).isEmpty();
+
+		IIdType passive = AssessmentFixtures.patient(client);
+		QuestionnaireResponse wish = cleanAssessment(passive);
+		screen(wish, 1, "passive-death-wish", true);
+		client.create().resource(wish).execute();
+		assertThat(onlySuicideRiskAlert(passive, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT).getDescription())
+				.contains("wish to be dead");
+
+		IIdType means = AssessmentFixtures.patient(client);
+		QuestionnaireResponse access = cleanAssessment(means);
+		screen(access, 1, "passive-death-wish", true);
+		screen(access, 3, "access-to-means", true);
+		client.create().resource(access).execute();
+		assertThat(onlySuicideRiskAlert(means, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT).getDescription())
+				.contains("access to a means");
+
+		IIdType planned = AssessmentFixtures.patient(client);
+		QuestionnaireResponse plan = AssessmentFixtures.assessment(planned, true, "intent-none", 2, List.of("function-relief-distress"), List.of(), List.of());
+		screen(plan, 3, "suicide-plan", true);
+		client.create().resource(plan).execute();
+		assertThat(onlySuicideRiskAlert(planned, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT).getDescription())
+				.contains("thoughts of suicide").contains("thought through or prepared for");
+	}
+
+	@Test
+	void currentInjuryNeedingCare_escalates_firstAidOnlyForAMinor() {
+		IGenericClient client = client();
+		IIdType adult = AssessmentFixtures.patient(client);
+		client.create().resource(currentInjury(adult, "care-first-aid")).execute();
+		assertThat(flags(adult)).as("first aid, adult").isEmpty();
+
+		IIdType hurt = AssessmentFixtures.patient(client);
+		client.create().resource(currentInjury(hurt, "care-medical")).execute();
+		assertThat(flags(hurt)).singleElement().satisfies(f -> assertThat(key(f)).startsWith("current-injury:QuestionnaireResponse/"));
+
+		org.hl7.fhir.r4.model.Patient teen = new org.hl7.fhir.r4.model.Patient();
+		teen.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		teen.setBirthDateElement(new org.hl7.fhir.r4.model.DateType(java.time.LocalDate.now().minusYears(14).toString()));
+		IIdType minor = client.create().resource(teen).execute().getId().toUnqualifiedVersionless();
+		client.create().resource(currentInjury(minor, "care-first-aid")).execute();
+		assertThat(flags(minor)).singleElement().satisfies(f -> assertThat(key(f)).startsWith("current-injury:QuestionnaireResponse/"));
+	}
+
+	@Test
+	void aSelfCompletedAssessment_isNotBlockedByTheClinicianItems() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse self = AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of("function-relief-distress"), List.of(), List.of());
+		self.getItem().removeIf(i -> "risk-protective".equals(i.getLinkId()));
+		QuestionnaireResponse.QuestionnaireResponseItemComponent respondent = new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("respondent");
+		respondent.addAnswer().setValue(new Coding(CS, "respondent-self", null));
+		self.getItem().add(0, respondent);
+		self.setSource(new org.hl7.fhir.r4.model.Reference(patient));
+		IIdType qr = client.create().resource(self).execute().getId();
+		assertThat(qr.getIdPart()).isNotBlank();
+		// a clinician item in a self-completed response is not enabled: refused, so the person is never asked it
+		QuestionnaireResponse withClinicianItem = self.copy();
+		QuestionnaireResponse.QuestionnaireResponseItemComponent risk = new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("risk-protective");
+		risk.addItem().setLinkId("nssi-risk-factors").addAnswer().setValue(new Coding(CS, "risk-depression", null));
+		withClinicianItem.addItem(risk);
+		assertFailsWithStatus(422, () -> client.create().resource(withClinicianItem).execute());
+	}
+
+	/** Adds a yes/no answer to the intent-screening group at the Questionnaire's position. */
+	private static void screen(QuestionnaireResponse qr, int index, String linkId, boolean yes) {
+		QuestionnaireResponse.QuestionnaireResponseItemComponent item = new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId(linkId);
+		item.addAnswer().setValue(new BooleanType(yes));
+		List<QuestionnaireResponse.QuestionnaireResponseItemComponent> items = group(qr, "intent-screening").getItem();
+		items.add(Math.min(index, items.size()), item);
+	}
+
+	/** A clean assessment with a current injury needing the given care (impact section, before the clinician sections). */
+	private static QuestionnaireResponse currentInjury(IIdType patient, String care) {
+		QuestionnaireResponse qr = cleanAssessment(patient);
+		QuestionnaireResponse.QuestionnaireResponseItemComponent impact = new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("impact");
+		impact.addItem().setLinkId("nssi-current-injury-care").addAnswer().setValue(new Coding(CS, care, null));
+		// the fixture has no clinician sections when no factor is given: then the impact section is the last
+		qr.getItem().add(impact);
+		return qr;
+	}
+
+	@Test
 	void assessmentWithPreviousSuicideAttempt_raisesSuicideRisk() {
 		IGenericClient client = client();
 		IIdType patient = AssessmentFixtures.patient(client);

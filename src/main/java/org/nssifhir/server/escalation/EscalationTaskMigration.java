@@ -1,0 +1,113 @@
+package org.nssifhir.server.escalation;
+
+import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
+
+import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.param.TokenOrListParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import java.time.Duration;
+import java.util.Date;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.Task;
+import org.nssifhir.server.support.WholeHistory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.core.annotation.Order;
+
+/**
+ * Gives the open escalation Tasks stored before package 0.6.0 what the {@code nssi-escalation-task} profile requires,
+ * so the profile can be implied from content (a Task coded {@code suicide-risk} or {@code nssi-escalation}) and every
+ * later write is held to it: a due time ({@code restriction.period.end}), and a priority and authoredOn where missing.
+ *
+ * <p>Choice and reason: a startup migration rather than the relabel job, because it must have run before the first
+ * client update of an old Task is validated against the profile, whatever the rules fingerprint says (it is an
+ * ApplicationRunner after the package install, ConformanceStartup, so readiness waits for it); it is
+ * idempotent (a migrated Task has a due time and is skipped), cheap when nothing is left (one indexed search) and
+ * safe on several nodes (each update is conditional on the version read). The due time is the one the alert would
+ * have had when raised: authoredOn plus 24 h for an urgent Task, 72 h otherwise. An old alert past that time is
+ * therefore overdue at once and the next overdue check re-escalates it, as it does for any alert no one started.
+ * Closed Tasks are left as stored: they are records, and no rule needs their due time.
+ */
+@Order(10)
+public class EscalationTaskMigration implements ApplicationRunner {
+
+	private static final Logger log = LoggerFactory.getLogger(EscalationTaskMigration.class);
+	static final String NOTE_AUTHOR = "NSSI server (package 0.6.0 migration)";
+
+	private final DaoRegistry daoRegistry;
+
+	public EscalationTaskMigration(DaoRegistry daoRegistry) {
+		this.daoRegistry = daoRegistry;
+	}
+
+	@Override
+	public void run(ApplicationArguments args) {
+		try {
+			int migrated = migrate();
+			if (migrated > 0) {
+				log.info("Escalation Tasks given a due time (package 0.6.0 migration): {}", migrated);
+			}
+		} catch (RuntimeException e) {
+			// by type only; the next start tries again, and until then an old Task's update is refused with a 422
+			log.warn("Escalation Task migration failed: {}", e.getClass().getSimpleName());
+		}
+	}
+
+	/** Migrates every open escalation Task without a due time; returns how many were changed. */
+	public int migrate() {
+		SystemRequestDetails system = new SystemRequestDetails();
+		SearchParameterMap map = WholeHistory.search()
+				.add(Task.SP_CODE, new TokenOrListParam()
+						.add(new TokenParam(CONCEPTS_SYSTEM, EscalationSignal.Kind.SUICIDE_RISK.code()))
+						.add(new TokenParam(CONCEPTS_SYSTEM, EscalationSignal.Kind.NSSI_ESCALATION.code())))
+				.add(Task.SP_STATUS, new TokenOrListParam().add(new TokenParam("draft")).add(new TokenParam("requested"))
+						.add(new TokenParam("received")).add(new TokenParam("accepted")).add(new TokenParam("ready"))
+						.add(new TokenParam("in-progress")).add(new TokenParam("on-hold")));
+		int changed = 0;
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Task").search(map, system))) {
+			IdType id = (IdType) r.getIdElement().toUnqualifiedVersionless();
+			try {
+				Task task = (Task) daoRegistry.getResourceDao("Task").read(id, system);
+				if (migrate(task)) {
+					daoRegistry.getResourceDao(Task.class).update(task, new SystemRequestDetails());
+					changed++;
+				}
+			} catch (BaseServerResponseException | org.springframework.dao.DataAccessException e) {
+				// changed or deleted meanwhile, or still not valid: counted as not migrated, tried again next start
+				log.warn("Escalation Task/{} not migrated: {}", id.getIdPart(), e.getClass().getSimpleName());
+			}
+		}
+		return changed;
+	}
+
+	/** Adds what the profile needs to an old Task; false when it has a due time already. */
+	static boolean migrate(Task task) {
+		if (task.getRestriction().getPeriod().hasEnd()) {
+			return false;
+		}
+		Date now = new Date();
+		if (!task.hasAuthoredOn()) {
+			task.setAuthoredOn(task.getMeta().hasLastUpdated() ? task.getMeta().getLastUpdated() : now);
+		}
+		if (!task.hasPriority()) {
+			boolean suicideRisk = task.getCode().getCoding().stream()
+					.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && EscalationSignal.Kind.SUICIDE_RISK.code().equals(c.getCode()));
+			task.setPriority(suicideRisk ? Task.TaskPriority.URGENT : Task.TaskPriority.ASAP);
+		}
+		Duration due = task.getPriority() == Task.TaskPriority.ROUTINE || task.getPriority() == Task.TaskPriority.ASAP
+				? EscalationService.ASAP_DUE
+				: EscalationService.URGENT_DUE;
+		Date start = task.getAuthoredOn();
+		task.getRestriction().getPeriod().setStart(start).setEnd(Date.from(start.toInstant().plus(due)));
+		task.addNote().setTime(now).setAuthor(new StringType(NOTE_AUTHOR))
+				.setText("Due time added when the server moved to package 0.6.0: this alert was raised before alerts had one.");
+		return true;
+	}
+}
