@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.core.annotation.Order;
+import org.springframework.dao.DataAccessException;
 
 /**
  * Gives the open escalation Tasks stored before package 0.6.0 what the {@code nssi-escalation-task} profile requires,
@@ -79,7 +80,7 @@ public class EscalationTaskMigration implements ApplicationRunner {
 					daoRegistry.getResourceDao(Task.class).update(task, new SystemRequestDetails());
 					changed++;
 				}
-			} catch (BaseServerResponseException | org.springframework.dao.DataAccessException e) {
+			} catch (BaseServerResponseException | DataAccessException e) {
 				// changed or deleted meanwhile, or still not valid: counted as not migrated, tried again next start
 				log.warn("Escalation Task/{} not migrated: {}", id.getIdPart(), e.getClass().getSimpleName());
 			}
