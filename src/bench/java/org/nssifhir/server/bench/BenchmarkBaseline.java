@@ -3,7 +3,9 @@ package org.nssifhir.server.bench;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import org.nssifhir.server.conformance.NssiWriteInterceptor;
+import org.nssifhir.server.escalation.EscalationInterceptor;
 import org.nssifhir.server.hardening.StrictInputInterceptor;
+import org.nssifhir.server.labeling.SecurityLabelingInterceptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +27,12 @@ public class BenchmarkBaseline {
 
 	/** The interceptors exist (and are registered) before this bean, which depends on them, is created. */
 	public BenchmarkBaseline(IInterceptorService storageInterceptors, NssiWriteInterceptor validation, RestfulServer server,
-			StrictInputInterceptor strictInput) {
+			StrictInputInterceptor strictInput, SecurityLabelingInterceptor labelling, EscalationInterceptor escalation) {
 		storageInterceptors.unregisterInterceptor(validation);
+		// labelling and escalation are storage hooks of ours too: off, so the baseline's writes (and its $import) are HAPI's
+		storageInterceptors.unregisterInterceptor(labelling);
+		storageInterceptors.unregisterInterceptor(escalation);
 		server.unregisterInterceptor(strictInput);
-		log.warn("BENCHMARK BASELINE: NSSI profile validation, labelling and strict input checks are OFF");
+		log.warn("BENCHMARK BASELINE: NSSI profile validation, labelling, escalation and strict input checks are OFF");
 	}
 }
