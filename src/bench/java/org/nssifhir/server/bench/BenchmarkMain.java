@@ -208,6 +208,11 @@ public final class BenchmarkMain {
 			}
 		}
 		report(ours, baseline);
+		if (files != null) {
+			// its dispatcher and pool threads are not daemons: the harness would not exit
+			files.stop(0);
+			((ExecutorService) files.getExecutor()).shutdown();
+		}
 	}
 
 	/**
