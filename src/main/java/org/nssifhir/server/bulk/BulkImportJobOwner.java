@@ -16,8 +16,10 @@ import org.nssifhir.server.security.SmartAccess;
  * <p>It also sets the job's chunk size where the kick-off left it open ({@code storageDetail.maxBatchResourceCount},
  * HAPI's own job parameter, so the job stays HAPI's and resumes as HAPI's): {@code batchSize} resources per database
  * transaction instead of HAPI's 800. Every alert an imported resource raises flushes the transaction's session, whose
- * cost grows with what the transaction already holds; measured on the cohort (60 people, 5,600 resources, about one
- * alert per eight resources): 7 resources/s at HAPI's default, 29/s at 100.
+ * cost grows with what the transaction already holds. Measured on the cohort (60 people, about 5,500 resources, one
+ * alert per eight resources; one server, imports one after another on a shared machine): 7 resources/s at HAPI's
+ * default (800 or 2 MB), 29-37/s at 100, 44-57/s at 50, 70-76/s at 25, 64/s at 10 (the job's own bookkeeping per
+ * chunk starts to count).
  */
 @Interceptor
 public class BulkImportJobOwner {
