@@ -2,10 +2,12 @@
 # Benchmark harness: builds the server, starts it against PostgreSQL, runs the workloads on our server and then on the
 # baseline (same data, our validation/labelling/authorization/audit off: security disabled, and BenchmarkBaseline from
 # src/bench/java on the baseline server's class path) and prints one table with the ratios.
-#   src/bench/run.sh                                             # small: 50 patients x 20 observations
-#   src/bench/run.sh --patients 20 --obs-per-patient 1000 --scale-to-observations 1000000
-#       # one million observations: the API-loaded seed copied inside PostgreSQL (BenchScale: loading a million
-#       # through the validated API takes about 4 hours here), checked over the API, then the workloads
+#   src/bench/run.sh                                             # 100 cohort people through $import + 50 x 20 over REST
+#   src/bench/run.sh --import-people 12500                       # about a million Observations, loaded through $import
+#       # (the cohort generator's people as NDJSON, CohortNdjson, served by the harness on loopback and allow-listed;
+#       # the baseline imports --baseline-import-people of another seed, default a fifth, with our layers off)
+#   src/bench/run.sh --patients 20 --obs-per-patient 1000 --scale-to-observations 1000000 --import-people 0
+#       # the older way to a million: the API-loaded seed copied inside PostgreSQL (BenchScale)
 #   (data: the synthetic cohort generator, cohort/; bulk $export throughput is reported at the largest size)
 #   src/bench/run.sh --cds ...                                    # the servers start from an AppCDS archive
 #   src/bench/run.sh --cds --startup-runs 3                       # startup only: packaged jar vs AppCDS, alternately

@@ -2,8 +2,11 @@ package org.nssifhir.server.bench;
 
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import org.nssifhir.server.bulk.BulkImportJobOwner;
 import org.nssifhir.server.conformance.NssiWriteInterceptor;
+import org.nssifhir.server.escalation.EscalationInterceptor;
 import org.nssifhir.server.hardening.StrictInputInterceptor;
+import org.nssifhir.server.labeling.SecurityLabelingInterceptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +28,15 @@ public class BenchmarkBaseline {
 
 	/** The interceptors exist (and are registered) before this bean, which depends on them, is created. */
 	public BenchmarkBaseline(IInterceptorService storageInterceptors, NssiWriteInterceptor validation, RestfulServer server,
-			StrictInputInterceptor strictInput) {
+			StrictInputInterceptor strictInput, SecurityLabelingInterceptor labelling, EscalationInterceptor escalation,
+			BulkImportJobOwner importSettings) {
 		storageInterceptors.unregisterInterceptor(validation);
+		// labelling and escalation are storage hooks of ours too: off, so the baseline's writes (and its $import) are HAPI's
+		storageInterceptors.unregisterInterceptor(labelling);
+		storageInterceptors.unregisterInterceptor(escalation);
+		// and HAPI's own chunk size for $import (ours is tuned for our hooks), so the baseline import is HAPI's as shipped
+		storageInterceptors.unregisterInterceptor(importSettings);
 		server.unregisterInterceptor(strictInput);
-		log.warn("BENCHMARK BASELINE: NSSI profile validation, labelling and strict input checks are OFF");
+		log.warn("BENCHMARK BASELINE: NSSI profile validation, labelling, escalation and strict input checks are OFF");
 	}
 }

@@ -24,8 +24,11 @@ import java.util.function.IntFunction;
 /**
  * Benchmark harness (run with {@code src/bench/run.sh}). Starts the packaged server as a child process against
  * PostgreSQL (NSSI_DB_URL, or the embedded PostgreSQL in a fresh directory), measures time to readiness and RSS,
- * loads synthetic patients with observations through transaction bundles, then runs each workload and prints a
- * table. Everything is measured in this one run, so figures can be compared as ratios.
+ * imports {@code --import-people} (default 100) people of the synthetic cohort generator through Bulk Data
+ * {@code $import} (NDJSON written by {@code CohortNdjson}, served by this harness on loopback), loads a few more
+ * through REST transaction bundles (the rate the import is compared with), then runs each workload and prints a
+ * table, and a table of the issue's targets (ours, baseline, ratio, met or not). The baseline imports
+ * {@code --baseline-import-people} people of another seed (default a fifth, at least 20) with our layers off. Everything is measured in this one run, so figures can be compared as ratios.
  *
  * <p>Arguments: {@code --reuse-data true} (the data of the previous run, kept by run.sh: no load), {@code --patients N} (default 50), {@code --obs-per-patient M} (default 20; every tenth is a
  * validated nssi-episode), {@code --scale-to-observations N} (then copies the loaded data inside PostgreSQL until
@@ -108,6 +111,15 @@ public final class BenchmarkMain {
 				patientIds.addAll(lines.subList(1, lines.size()));
 				System.out.printf(Locale.ROOT, "reusing the loaded data: %d patients%n", patientIds.size());
 			} else {
+				// the bulk of the data: the cohort generator's people as NDJSON through $import (the same labelling,
+				// validation and escalation as a REST write); the REST loads below are the rate it is compared with
+				int importPeople = intArg("import-people", 100);
+				if (importPeople > 0) {
+					ours.imported = importCohort(IMPORT_SEED, importPeople);
+					for (int n = 1; n <= importPeople; n++) {
+						patientIds.add("Patient/" + org.nssifhir.server.cohort.CohortNdjson.patientId(IMPORT_SEED, n));
+					}
+				}
 				loadChunk = intArg("load-chunk", loadChunk);
 				ours.load = loadCohort(patients, obsPerPatient, patientIds);
 				if (args.containsKey("load-only")) {
@@ -183,6 +195,11 @@ public final class BenchmarkMain {
 				baseline.startupSeconds = awaitReady(port, readyTimeout());
 				baseline.rssAfterStartup = rssKb(open.pid());
 				authorization = null;
+				int baselinePeople = intArg("baseline-import-people", Math.max(20, intArg("import-people", 100) / 5));
+				if (baselinePeople > 0 && !args.containsKey("reuse-data")) {
+					// HAPI's own import with our layers off: people of another seed (new ids), so it stores as ours did
+					baseline.imported = importCohort(IMPORT_SEED + 1, baselinePeople);
+				}
 				baseline.results = workloads(patientIds, summaryPatient, requests, false);
 				baseline.rssAfterLoad = rssKb(open.pid());
 			} finally {
@@ -191,6 +208,11 @@ public final class BenchmarkMain {
 			}
 		}
 		report(ours, baseline);
+		if (files != null) {
+			// its dispatcher and pool threads are not daemons: the harness would not exit
+			files.stop(0);
+			((ExecutorService) files.getExecutor()).shutdown();
+		}
 	}
 
 	/**
@@ -252,6 +274,7 @@ public final class BenchmarkMain {
 		long rssAfterLoad;
 		final Stats firstRequest = new Stats();
 		Stats load;
+		Imported imported;
 		BenchScale.Result scaled;
 		boolean startupAfterScale;
 		long observationsInDatabase;
@@ -288,6 +311,13 @@ public final class BenchmarkMain {
 		} else {
 			System.out.println("| data | reused from an earlier run (--reuse-data) | |");
 		}
+		if (ours.imported != null) {
+			Imported b = baseline == null ? null : baseline.imported;
+			System.out.printf(Locale.ROOT, "| bulk $import, cohort generator NDJSON (ours: %d people, %d resources in %.0f s; baseline: %s) | %.0f resources/s | %s |%n",
+					ours.imported.people(), ours.imported.resources(), ours.imported.seconds(),
+					b == null ? na : String.format(Locale.ROOT, "%d people, %d resources in %.0f s", b.people(), b.resources(), b.seconds()),
+					ours.imported.perSecond(), b == null ? na : String.format(Locale.ROOT, "%.0f resources/s", b.perSecond()));
+		}
 		if (ours.scaled != null) {
 			System.out.printf(Locale.ROOT, "| scaled in PostgreSQL (BenchScale): %d copies of the %d-Observation seed, %.0f s | %d Observations | |%n",
 					ours.scaled.copies(), ours.scaled.seedObservations(), ours.scaled.seconds(), ours.scaled.observationsAfter());
@@ -314,6 +344,84 @@ public final class BenchmarkMain {
 					b == null ? na : String.format(Locale.ROOT, "%.2f", s.percentileMillis(95) / b.percentileMillis(95)),
 					Double.isNaN(s.auditDrainSeconds) ? na : String.format(Locale.ROOT, "%.2f", s.auditDrainSeconds));
 		}
+		targets(ours, baseline);
+	}
+
+	/** The issue's targets, each with ours, the baseline (same run) and the ratio, and whether it is met. */
+	private void targets(Run ours, Run baseline) {
+		System.out.println();
+		System.out.println("| target (issue 21) | ours | baseline | ratio ours/baseline | target | met |");
+		System.out.println("| --- | --- | --- | --- | --- | --- |");
+		Map<String, Stats> o = ours.results;
+		Map<String, Stats> b = baseline == null ? Map.of() : baseline.results;
+		Stats metadata = o.get("GET /metadata @1");
+		Stats read = o.get("read Patient (system token) @1");
+		if (metadata != null && read != null) {
+			double m = metadata.percentileMillis(50);
+			row("/metadata median", m, b.get("GET /metadata @1") == null ? Double.NaN : b.get("GET /metadata @1").percentileMillis(50), "ms",
+					"<= 20 ms and <= 2x a Patient read (" + fmt(read.percentileMillis(50)) + " ms here: " + fmt(m / read.percentileMillis(50)) + "x)",
+					m <= 20 && m <= 2 * read.percentileMillis(50));
+		}
+		for (String clients : new String[] {"@1", "@8"}) {
+			throughput(o, b, "SMART patient token: read own Patient " + clients, "patient-token read throughput " + clients + " (" + ours.observationsInDatabase + " Observations)",
+					clients.equals("@8") ? 0.7 : Double.NaN);
+		}
+		p95(o, b, "episode timeline search (patient, code, _sort=-date) @1", "timeline search p95 serial", 60);
+		p95(o, b, "$nssi-summary, 260 weekly episodes @1", "$nssi-summary p95 serial", 50);
+		for (String clients : new String[] {"@1", "@8"}) {
+			throughput(o, b, "create nssi-episode (validated + labelled) " + clients, "validated NSSI create throughput " + clients, 0.8);
+			throughput(o, b, "submit PHQ-9 response + $extract " + clients, "PHQ-9 + $extract throughput " + clients, 0.8);
+		}
+		double lag = 0;
+		for (String w : List.of("create nssi-episode (validated + labelled) @8", "submit PHQ-9 response + $extract @8", "transaction ingest, 1 patient + 10 obs @8")) {
+			if (o.get(w) != null && !Double.isNaN(o.get(w).auditDrainSeconds)) {
+				lag = Math.max(lag, o.get(w).auditDrainSeconds);
+			}
+		}
+		row("audit lag after the 8-client write workloads", lag, Double.NaN, "s", "<= 5 s", lag <= 5);
+		row("startup to readiness", ours.startupSeconds, baseline == null ? Double.NaN : baseline.startupSeconds, "s", "<= 35 s on an existing database", ours.startupSeconds <= 35);
+		row("RSS after the workloads", ours.rssAfterLoad / 1024.0, baseline == null ? Double.NaN : baseline.rssAfterLoad / 1024.0, "MiB", "<= 1.2 GiB (1229 MiB)", ours.rssAfterLoad / 1024.0 <= 1229);
+		if (ours.imported != null) {
+			double rest = ours.load == null ? Double.NaN : ours.load.perSecond();
+			double restCohort = ours.generated == null ? Double.NaN : ours.generated.perSecond();
+			Imported bi = baseline == null ? null : baseline.imported;
+			double ratio = bi == null ? Double.NaN : ours.imported.perSecond() / bi.perSecond();
+			row("bulk $import rate vs the baseline's (HAPI's import, our layers off)", ours.imported.perSecond(), bi == null ? Double.NaN : bi.perSecond(), "resources/s",
+					">= 0.5x baseline", ratio >= 0.5);
+			System.out.printf(Locale.ROOT, "| bulk $import rate vs REST load in this run (ours) | %.0f resources/s | REST: %.0f resources/s (transactions of %d, 8 clients), %.0f resources/s (cohort people, transaction + $extract, 4 clients) | %.1fx REST, %.1fx REST cohort | >= 10x REST | %s |%n",
+					ours.imported.perSecond(), rest, loadChunk, restCohort, ours.imported.perSecond() / rest, ours.imported.perSecond() / restCohort,
+					ours.imported.perSecond() >= 10 * rest ? "yes" : "no");
+		}
+	}
+
+	private static String fmt(double v) {
+		return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, v < 10 ? "%.2f" : "%.1f", v);
+	}
+
+	private static void row(String name, double ours, double baseline, String unit, String target, boolean met) {
+		System.out.printf(Locale.ROOT, "| %s | %s %s | %s | %s | %s | %s |%n", name, fmt(ours), unit,
+				Double.isNaN(baseline) ? "n/a" : fmt(baseline) + " " + unit, Double.isNaN(baseline) ? "n/a" : fmt(ours / baseline), target, met ? "yes" : "no");
+	}
+
+	private static void throughput(Map<String, Stats> o, Map<String, Stats> b, String workload, String name, double minRatio) {
+		Stats s = o.get(workload);
+		if (s == null) {
+			return;
+		}
+		double base = b.get(workload) == null ? Double.NaN : b.get(workload).perSecond();
+		double ratio = s.perSecond() / base;
+		System.out.printf(Locale.ROOT, "| %s | %.1f req/s (p95 %.1f ms) | %s | %s | %s | %s |%n", name, s.perSecond(), s.percentileMillis(95),
+				Double.isNaN(base) ? "n/a" : String.format(Locale.ROOT, "%.1f req/s (p95 %.1f ms)", base, b.get(workload).percentileMillis(95)),
+				fmt(ratio), Double.isNaN(minRatio) ? "(reported)" : ">= " + minRatio + "x", Double.isNaN(minRatio) ? "" : ratio >= minRatio ? "yes" : "no");
+	}
+
+	private static void p95(Map<String, Stats> o, Map<String, Stats> b, String workload, String name, double maxMillis) {
+		Stats s = o.get(workload);
+		if (s == null) {
+			return;
+		}
+		double base = b.get(workload) == null ? Double.NaN : b.get(workload).percentileMillis(95);
+		row(name, s.percentileMillis(95), base, "ms", "<= " + (int) maxMillis + " ms", s.percentileMillis(95) <= maxMillis);
 	}
 
 	/** The issue's workloads, each serially and with 8 clients. {@code smart}: patient-scoped SMART tokens for the SMART rows. */
@@ -333,6 +441,8 @@ public final class BenchmarkMain {
 				+ treated.get(i) + "\"}]}";
 		for (int clients : new int[] {1, 8}) {
 			String at = " @" + clients;
+			out.put("GET /metadata" + at, repeat(requests, clients, i -> () -> getAs("/metadata", null)));
+			out.put("read Patient (system token)" + at, repeat(requests, clients, i -> () -> get("/" + pick(patientIds, i))));
 			out.put("create nssi-episode (validated + labelled)" + at,
 					repeat(requests, clients, i -> () -> post("/Observation", episode(pick(patientIds, i), offset + i))));
 			out.put("transaction ingest, 1 patient + 10 obs" + at, repeat(Math.max(16, requests / 10), clients, i -> () -> post("", transaction(10))));
@@ -410,7 +520,9 @@ public final class BenchmarkMain {
 				"--nssi.security.clients[0].client-id=nssi-bench",
 				"--nssi.security.clients[0].client-secret=" + BENCH_SECRET,
 				"--nssi.security.clients[0].scopes[0]=system/*.cruds",
-				"--nssi.security.signing-key-file=" + signingKeyFile().toAbsolutePath()));
+				"--nssi.security.signing-key-file=" + signingKeyFile().toAbsolutePath(),
+				// $import fetches the cohort's NDJSON from the bench's own file server on loopback
+				"--nssi.integration.import-sources=" + ndjsonBase()));
 		String dataDir = args.get("data-dir");
 		if (dataDir != null) {
 			command.add("--nssi.db.embedded-data-dir=" + dataDir);
@@ -890,4 +1002,116 @@ public final class BenchmarkMain {
 	}
 
 	private long loadedResources;
+
+	// ---- bulk import -----------------------------------------------------------------------------------------------
+
+	/** Seed of the cohort our server imports; the baseline imports seed + 1 (other ids, same kind of people). */
+	private static final long IMPORT_SEED = 101;
+
+	/** What one $import stored: resources, seconds from kick-off to the completed report, HAPI's report. */
+	record Imported(int people, long resources, double seconds, String report) {
+		double perSecond() {
+			return resources / seconds;
+		}
+	}
+
+	private com.sun.net.httpserver.HttpServer files;
+	private final Path ndjsonRoot = Path.of("target/bench/ndjson");
+
+	/** The bench's NDJSON file server on loopback (started once): the import source the servers are allowed to read. */
+	private synchronized String ndjsonBase() {
+		if (files == null) {
+			try {
+				files = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+			} catch (IOException e) {
+				throw new java.io.UncheckedIOException(e);
+			}
+			files.createContext("/", exchange -> {
+				Path file = ndjsonRoot.resolve(exchange.getRequestURI().getPath().substring(1)).normalize();
+				if (!file.startsWith(ndjsonRoot) || !Files.isRegularFile(file)) {
+					exchange.sendResponseHeaders(404, -1);
+					exchange.close();
+					return;
+				}
+				exchange.getResponseHeaders().add("Content-Type", "application/fhir+ndjson");
+				exchange.sendResponseHeaders(200, Files.size(file));
+				try (java.io.OutputStream out = exchange.getResponseBody()) {
+					Files.copy(file, out);
+				}
+			});
+			files.setExecutor(Executors.newFixedThreadPool(4));
+			files.start();
+		}
+		return "http://127.0.0.1:" + files.getAddress().getPort() + "/";
+	}
+
+	/**
+	 * Writes people 1..{@code people} of {@code seed} from the cohort generator as NDJSON (one file per type), then
+	 * imports them with {@code $import} (system token on our server, none on the baseline) and waits for the report.
+	 * The rate is resources stored / seconds from kick-off to the completed report (the fetch, every chunk's
+	 * transaction and the job's step changes included).
+	 */
+	private Imported importCohort(long seed, int people) throws Exception {
+		Path dir = ndjsonRoot.resolve("seed-" + seed + "-" + people);
+		Map<String, Integer> counts;
+		if (Files.isDirectory(dir) && Files.exists(dir.resolve("counts.txt"))) {
+			counts = new LinkedHashMap<>();
+			for (String line : Files.readAllLines(dir.resolve("counts.txt"))) {
+				String[] kv = line.split("=");
+				counts.put(kv[0], Integer.parseInt(kv[1]));
+			}
+		} else {
+			long t0 = System.nanoTime();
+			counts = new org.nssifhir.server.cohort.CohortNdjson(
+					new org.nssifhir.server.cohort.CohortGenerator(java.time.LocalDate.now(java.time.ZoneOffset.UTC), intArg("years", 4)),
+					ca.uhn.fhir.context.FhirContext.forR4Cached()).write(seed, 1, people, dir);
+			List<String> lines = new ArrayList<>();
+			counts.forEach((k, v) -> lines.add(k + "=" + v));
+			Files.write(dir.resolve("counts.txt"), lines);
+			System.out.printf(Locale.ROOT, "cohort NDJSON for %d people written in %.1f s: %s%n", people, (System.nanoTime() - t0) / 1e9, counts);
+		}
+		long resources = counts.values().stream().mapToLong(Integer::longValue).sum();
+		StringBuilder manifest = new StringBuilder("{\"resourceType\":\"Parameters\",\"parameter\":["
+				+ "{\"name\":\"inputFormat\",\"valueString\":\"application/fhir+ndjson\"},"
+				+ "{\"name\":\"inputSource\",\"valueUri\":\"" + ndjsonBase() + "\"},"
+				+ "{\"name\":\"storageDetail\",\"part\":[{\"name\":\"type\",\"valueString\":\"https\"}]}");
+		for (String type : counts.keySet()) {
+			manifest.append(",{\"name\":\"input\",\"part\":[{\"name\":\"type\",\"valueString\":\"").append(type)
+					.append("\"},{\"name\":\"url\",\"valueUri\":\"").append(ndjsonBase()).append(dir.getFileName()).append('/').append(type).append(".ndjson\"}]}");
+		}
+		manifest.append("]}");
+		long t0 = System.nanoTime();
+		HttpRequest.Builder kick = request("/$import", authorization).header("Content-Type", JSON).header("Prefer", "respond-async")
+				.POST(HttpRequest.BodyPublishers.ofString(manifest.toString()));
+		HttpResponse<String> started = http.send(kick.build(), HttpResponse.BodyHandlers.ofString());
+		if (started.statusCode() != 202) {
+			throw new IllegalStateException("$import -> " + started.statusCode() + ": " + started.body());
+		}
+		String poll = started.headers().firstValue("Content-Location").orElseThrow();
+		HttpResponse<String> status;
+		long lastPrint = System.nanoTime();
+		do {
+			Thread.sleep(1000);
+			HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(poll)).timeout(Duration.ofMinutes(2));
+			if (authorization != null) {
+				r.header("Authorization", authorization);
+			}
+			status = http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+			if (System.nanoTime() - lastPrint > 60e9) {
+				lastPrint = System.nanoTime();
+				System.out.printf(Locale.ROOT, "import of %d resources running for %.0f s%n", resources, (lastPrint - t0) / 1e9);
+			}
+		} while (status.statusCode() == 202);
+		double seconds = (System.nanoTime() - t0) / 1e9;
+		String report = status.body();
+		java.util.regex.Matcher stored = java.util.regex.Pattern.compile("Storage Actions : (\\d+)").matcher(report);
+		if (status.statusCode() != 200) {
+			System.out.println("WARNING: $import ended with " + status.statusCode() + ": "
+					+ report.substring(0, Math.min(2000, report.length())));
+		}
+		long storedCount = stored.find() ? Long.parseLong(stored.group(1)) : resources;
+		System.out.printf(Locale.ROOT, "$import of %d people (%d resources in the files, %d stored) in %.1f s: %.0f resources/s%n",
+				people, resources, storedCount, seconds, storedCount / seconds);
+		return new Imported(people, storedCount, seconds, report);
+	}
 }

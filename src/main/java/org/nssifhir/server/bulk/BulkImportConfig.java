@@ -48,8 +48,8 @@ public class BulkImportConfig {
 
 	/** On HAPI's global interceptor service: HAPI announces a new batch job there, not to the REST server. */
 	@Bean
-	BulkImportJobOwner bulkImportJobOwner(IInterceptorService interceptors) {
-		BulkImportJobOwner owner = new BulkImportJobOwner();
+	BulkImportJobOwner bulkImportJobOwner(IInterceptorService interceptors, NssiProperties properties) {
+		BulkImportJobOwner owner = new BulkImportJobOwner(properties.integration().importBatchSize());
 		interceptors.registerInterceptor(owner);
 		return owner;
 	}

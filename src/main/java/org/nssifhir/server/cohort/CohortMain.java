@@ -23,6 +23,8 @@ import java.util.Map;
  * then {@code $extract} its QuestionnaireResponses). {@code --server} loads them straight into a running server
  * with a bearer token that may write ({@code system/*.cruds}); people already there are skipped.
  * {@code --today YYYY-MM-DD} fixes the date histories end on (default: today), for byte-identical output.
+ * {@code --ndjson DIR} writes the cohort as Bulk Data NDJSON instead, one file per type, for {@code $import}
+ * ({@link CohortNdjson}; people are written one at a time, so it scales to a million resources).
  */
 public final class CohortMain {
 
@@ -33,13 +35,19 @@ public final class CohortMain {
 		for (int i = 0; i + 1 < argv.length; i += 2) {
 			args.put(argv[i].replaceFirst("^--", ""), argv[i + 1]);
 		}
-		if (!args.containsKey("out") && !args.containsKey("server")) {
-			System.err.println("usage: CohortMain --patients N --seed S [--today YYYY-MM-DD] (--out DIR | --server FHIR_BASE --token TOKEN)");
+		if (!args.containsKey("out") && !args.containsKey("server") && !args.containsKey("ndjson")) {
+			System.err.println("usage: CohortMain --patients N --seed S [--today YYYY-MM-DD] (--out DIR | --ndjson DIR | --server FHIR_BASE --token TOKEN)");
 			System.exit(2);
 		}
 		int patients = Integer.parseInt(args.getOrDefault("patients", "10"));
 		long seed = Long.parseLong(args.getOrDefault("seed", "1"));
 		LocalDate today = args.containsKey("today") ? LocalDate.parse(args.get("today")) : LocalDate.now(ZoneOffset.UTC);
+		if (args.containsKey("ndjson")) {
+			Map<String, Integer> counts = new CohortNdjson(new CohortGenerator(today), FhirContext.forR4())
+					.write(seed, 1, patients, Path.of(args.get("ndjson")));
+			System.out.printf("%d people as NDJSON in %s: %s%n", patients, args.get("ndjson"), counts);
+			return;
+		}
 		List<CohortGenerator.PatientHistory> people = new CohortGenerator(today).generate(patients, seed);
 		FhirContext fhir = FhirContext.forR4();
 		int resources = people.stream().mapToInt(CohortGenerator.PatientHistory::resourceCount).sum();
