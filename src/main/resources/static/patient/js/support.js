@@ -51,7 +51,7 @@ export class Support {
       identifier: [{ system: APP_IDENTIFIER, value: id }],
       status: "requested",
       intent: "order",
-      priority: urgent ? "urgent" : "asap",
+      priority: urgent ? "asap" : "urgent", // FHIR: urgent < asap
       code: { coding: [{ system: CS, code: "support-request", display: "Request for support" }] },
       description: t(urgent ? "supportDescriptionUrgent" : "supportDescription"),
       for: { reference: patient },

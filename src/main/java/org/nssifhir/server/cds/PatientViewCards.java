@@ -23,7 +23,7 @@ import org.nssifhir.server.settings.NssiProperties;
  * The cards of the {@code patient-view} service, decided from a patient's data however it was obtained (sent
  * by the EHR as prefetch, or read here). Pure: no I/O, so the rules are easy to test and the same either way.
  * <ul>
- *   <li>critical: an open suicide-risk Flag, or an open urgent Task (what escalation raises);</li>
+ *   <li>critical: an open suicide-risk Flag, or an open asap or stat Task (what escalation raises for suicide risk);</li>
  *   <li>warning: an episode in the last 30 days that needed medical or emergency care;</li>
  *   <li>warning: episodes rising (the trend of {@code $nssi-summary}, with at least the escalation rule's
  *       minimum number of episodes in the window, so one recent episode after a quiet spell is not a "rise");</li>
@@ -51,8 +51,9 @@ public final class PatientViewCards {
 	private static final Set<Task.TaskStatus> OPEN_TASK = Set.of(
 			Task.TaskStatus.DRAFT, Task.TaskStatus.REQUESTED, Task.TaskStatus.RECEIVED, Task.TaskStatus.ACCEPTED,
 			Task.TaskStatus.READY, Task.TaskStatus.INPROGRESS, Task.TaskStatus.ONHOLD);
-	// urgent as escalation raises for suicide risk (an NSSI escalation's Task is 'asap' and has its own cards)
-	private static final Set<Task.TaskPriority> URGENT = Set.of(Task.TaskPriority.URGENT, Task.TaskPriority.STAT);
+	// asap as escalation raises for suicide risk, or stat once re-escalated (FHIR: routine < urgent < asap < stat; an
+	// NSSI escalation's Task is 'urgent' and has its own cards)
+	private static final Set<Task.TaskPriority> URGENT = Set.of(Task.TaskPriority.ASAP, Task.TaskPriority.STAT);
 
 	private PatientViewCards() {}
 

@@ -181,9 +181,9 @@ public class EscalationService {
 					+ " (not automatically the family where abuse, neglect or family conflict is recorded).";
 		}
 		task.setDescription(description);
-		// due: urgent within 24 h, asap within 72 h (24 h for a minor or a person of unknown age)
+		// due: asap (suicide risk) within 24 h, urgent within 72 h (24 h for a minor or a person of unknown age)
 		Date authored = new Date();
-		Duration due = "urgent".equals(signal.taskPriority()) || possiblyMinor ? URGENT_DUE : ASAP_DUE;
+		Duration due = highPriority(Task.TaskPriority.fromCode(signal.taskPriority())) || possiblyMinor ? PROMPT_DUE : STANDARD_DUE;
 		task.getRestriction().getPeriod().setStart(authored).setEnd(Date.from(authored.toInstant().plus(due)));
 		task.setFor(new Reference(patient));
 		task.setFocus(new Reference(flagId));
@@ -293,9 +293,23 @@ public class EscalationService {
 	/** The code of a person's own request for support from their app ("I need support now"). */
 	public static final String SUPPORT_REQUEST = "support-request";
 
+	private static int rank(Task.TaskPriority priority) {
+		return switch (priority) {
+			case STAT -> 3;
+			case ASAP -> 2;
+			case URGENT -> 1;
+			default -> 0;
+		};
+	}
+
+	/** asap or stat: above urgent in FHIR's request priorities (routine < urgent < asap < stat). */
+	static boolean highPriority(Task.TaskPriority priority) {
+		return priority == Task.TaskPriority.ASAP || priority == Task.TaskPriority.STAT;
+	}
+
 	/**
 	 * Routes a person's request for support as the alerts are routed: owned by the treating care team (else the
-	 * general practitioner, else the managing organisation; whatever owner the client named), and urgent when their
+	 * general practitioner, else the managing organisation; whatever owner the client named), and asap when their
 	 * latest diary card's urge to die is high ({@link EscalationSignals#DIARY_URGE_TO_DIE_HIGH}), decided here from
 	 * the record rather than trusted from the phone. A priority the person chose higher is kept.
 	 */
@@ -307,10 +321,13 @@ public class EscalationService {
 		}
 		IIdType patient = new IdType("Patient", task.getFor().getReferenceElement().getIdPart());
 		task.setOwner(responsible(patient).orElse(null));
-		if (latestUrgeToDie(patient).filter(v -> v >= EscalationSignals.DIARY_URGE_TO_DIE_HIGH).isPresent()) {
-			task.setPriority(Task.TaskPriority.URGENT);
-		} else if (!task.hasPriority()) {
+		// a high urge to die makes it at least asap (as a suicide-risk alert; FHIR ranks routine < urgent < asap < stat),
+		// a higher priority the person chose is kept; otherwise the person's own priority, urgent when they gave none
+		boolean highUrge = latestUrgeToDie(patient).filter(v -> v >= EscalationSignals.DIARY_URGE_TO_DIE_HIGH).isPresent();
+		if (highUrge && (!task.hasPriority() || rank(task.getPriority()) < rank(Task.TaskPriority.ASAP))) {
 			task.setPriority(Task.TaskPriority.ASAP);
+		} else if (!task.hasPriority()) {
+			task.setPriority(Task.TaskPriority.URGENT);
 		}
 	}
 
@@ -342,10 +359,13 @@ public class EscalationService {
 	private static final List<String> EVENT_PREFIXES = List.of("suicide-risk:", "nssi-care:", "lethal-method:", "suicide-function:",
 			"suicide-attempt-history:", "expected-severe-harm:", "phq9-severe:", "current-injury:");
 
-	/** Time to complete an urgent escalation Task (and any Task for a minor or a person of unknown age). */
-	public static final Duration URGENT_DUE = Duration.ofHours(24);
-	/** Time to complete an asap escalation Task for an adult. */
-	public static final Duration ASAP_DUE = Duration.ofHours(72);
+	/**
+	 * Time to complete a suicide-risk Task (priority asap or stat), and any escalation Task for a minor or a person of
+	 * unknown age. FHIR's request priorities rank routine &lt; urgent &lt; asap &lt; stat.
+	 */
+	public static final Duration PROMPT_DUE = Duration.ofHours(24);
+	/** Time to complete an urgent (NSSI escalation, severe PHQ-9 without item 9) Task for an adult. */
+	public static final Duration STANDARD_DUE = Duration.ofHours(72);
 	private static final int AGE_OF_MAJORITY = 18;
 
 	/**

@@ -21,8 +21,8 @@ public record EscalationSignal(Kind kind, String eventKey, String evidence, Stri
 
 	/** The two alert kinds of the IG (nssi-suicide-risk-flag, nssi-escalation-flag). */
 	public enum Kind {
-		SUICIDE_RISK("suicide-risk", "Suicide risk", "urgent"),
-		NSSI_ESCALATION("nssi-escalation", "NSSI escalation", "asap");
+		SUICIDE_RISK("suicide-risk", "Suicide risk", "asap"),
+		NSSI_ESCALATION("nssi-escalation", "NSSI escalation", "urgent");
 
 		private final String code;
 		private final String display;

@@ -32,7 +32,8 @@ import org.springframework.dao.DataAccessException;
  * ApplicationRunner after the package install, ConformanceStartup, so readiness waits for it); it is
  * idempotent (a migrated Task has a due time and is skipped), cheap when nothing is left (one indexed search) and
  * safe on several nodes (each update is conditional on the version read). The due time is the one the alert would
- * have had when raised: authoredOn plus 24 h for an urgent Task, 72 h otherwise. An old alert past that time is
+ * have had when raised: authoredOn plus 24 h for a suicide-risk Task, 72 h otherwise (and the old, inverted priorities
+ * are put right: suicide risk asap, NSSI escalation urgent). An old alert past that time is
  * therefore overdue at once and the next overdue check re-escalates it, as it does for any alert no one started.
  * Closed Tasks are left as stored: they are records, and no rule needs their due time.
  */
@@ -97,14 +98,18 @@ public class EscalationTaskMigration implements ApplicationRunner {
 		if (!task.hasAuthoredOn()) {
 			task.setAuthoredOn(task.getMeta().hasLastUpdated() ? task.getMeta().getLastUpdated() : now);
 		}
-		if (!task.hasPriority()) {
-			boolean suicideRisk = task.getCode().getCoding().stream()
-					.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && EscalationSignal.Kind.SUICIDE_RISK.code().equals(c.getCode()));
-			task.setPriority(suicideRisk ? Task.TaskPriority.URGENT : Task.TaskPriority.ASAP);
+		boolean suicideRisk = task.getCode().getCoding().stream()
+				.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && EscalationSignal.Kind.SUICIDE_RISK.code().equals(c.getCode()));
+		// before 0.6.0 suicide risk was raised "urgent" and NSSI escalation "asap", the wrong way round for FHIR's
+		// request priorities (routine < urgent < asap < stat): put these old alerts in the right order too
+		if (!task.hasPriority() || suicideRisk && task.getPriority() == Task.TaskPriority.URGENT) {
+			task.setPriority(suicideRisk ? Task.TaskPriority.ASAP : Task.TaskPriority.URGENT);
+		} else if (!suicideRisk && task.getPriority() == Task.TaskPriority.ASAP) {
+			task.setPriority(Task.TaskPriority.URGENT);
 		}
-		Duration due = task.getPriority() == Task.TaskPriority.ROUTINE || task.getPriority() == Task.TaskPriority.ASAP
-				? EscalationService.ASAP_DUE
-				: EscalationService.URGENT_DUE;
+		Duration due = suicideRisk || EscalationService.highPriority(task.getPriority())
+				? EscalationService.PROMPT_DUE
+				: EscalationService.STANDARD_DUE;
 		Date start = task.getAuthoredOn();
 		task.getRestriction().getPeriod().setStart(start).setEnd(Date.from(start.toInstant().plus(due)));
 		task.addNote().setTime(now).setAuthor(new StringType(NOTE_AUTHOR))

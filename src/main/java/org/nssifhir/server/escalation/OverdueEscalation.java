@@ -121,7 +121,7 @@ public class OverdueEscalation {
 		Task.TaskPriority after = raised(before);
 		Date due = task.getRestriction().getPeriod().getEnd();
 		Date start = task.getRestriction().getPeriod().getStart();
-		Duration period = start == null ? EscalationService.URGENT_DUE : Duration.between(start.toInstant(), due.toInstant());
+		Duration period = start == null ? EscalationService.PROMPT_DUE : Duration.between(start.toInstant(), due.toInstant());
 		Duration next = period.dividedBy(2).compareTo(MIN_PERIOD) < 0 ? MIN_PERIOD : period.dividedBy(2);
 		task.setPriority(after);
 		task.getRestriction().getPeriod().setStart(Date.from(now)).setEnd(Date.from(now.plus(next)));

@@ -86,7 +86,7 @@ class PatientAppApiIT extends BaseIT {
 		assertThat(flags).anySatisfy(f -> assertThat(f.path("identifier").toString()).contains("diary-urge-to-die:Observation/"));
 		List<JsonNode> tasks = search("Task?patient=" + patient + "&status=requested", clinician);
 		assertThat(tasks).anySatisfy(t -> {
-			assertThat(t.path("priority").asText()).isEqualTo("urgent");
+			assertThat(t.path("priority").asText()).isEqualTo("asap");
 			assertThat(t.path("description").asText() + t.path("reasonCode").toString()).containsIgnoringCase("urge to die");
 		});
 		// the episode with intent "unsure" raised its own
@@ -167,7 +167,7 @@ class PatientAppApiIT extends BaseIT {
 		// after a card with a high urge to die, the server makes the request urgent (the phone said routine)
 		assertThat(post("", diaryTransaction(UUID.randomUUID().toString(), null, 8).replace("2026-12-05", "2026-12-06"), own).statusCode()).isEqualTo(200);
 		Task urgent = client().read().resource(Task.class).withId(supportRequest(own, "routine", null)).execute();
-		assertThat(urgent.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		assertThat(urgent.getPriority()).as("asap: above urgent in FHIR").isEqualTo(Task.TaskPriority.ASAP);
 		assertThat(urgent.getOwner().getReference()).isEqualTo("CareTeam/" + team);
 		// the treating clinician finds it by owner, as their escalation Tasks
 		String clinician = tokens().token().scopes("user/Task.rus").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();

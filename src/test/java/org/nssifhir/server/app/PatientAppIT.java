@@ -200,7 +200,7 @@ class PatientAppIT extends BaseIT {
 			Browsers.screenshot(phone, "patient-app-support-sent");
 			Axe.checkAsIs(phone, "patient-app-support-sent");
 			Task request = supportTasks(patientId).get(0);
-			assertThat(request.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+			assertThat(request.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
 
 			// the clinician sees the suicide-risk alert from the diary card and the support request
 			clinician.navigate().refresh();

@@ -134,7 +134,7 @@ class NssiSummaryIT extends BaseIT {
 		assertThat(part(phq, "value").castToQuantity(part(phq, "value")).getValue().intValue()).isEqualTo(17);
 		assertThat(((Coding) part(phq, "band")).getCode()).isEqualTo("phq9-moderately-severe");
 		assertThat(all(s, "openFlag")).singleElement().satisfies(f -> assertThat(((Coding) part(f, "code")).getCode()).isEqualTo("suicide-risk"));
-		assertThat(all(s, "openTask")).singleElement().satisfies(t -> assertThat(part(t, "priority").primitiveValue()).isEqualTo("urgent"));
+		assertThat(all(s, "openTask")).singleElement().satisfies(t -> assertThat(part(t, "priority").primitiveValue()).isEqualTo("asap"));
 		ParametersParameterComponent active = s.getParameter("activeCarePlan");
 		assertThat(((Reference) part(active, "carePlan")).getReference()).isEqualTo(planId.getValue());
 		assertThat(((IntegerType) part(active, "activities")).getValue()).isEqualTo(3);

@@ -76,7 +76,7 @@ class EscalationIT extends BaseIT {
 		List<Task> tasks = tasks(patient);
 		assertThat(tasks).hasSize(1);
 		Task task = tasks.get(0);
-		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
 		assertThat(task.getStatus()).isEqualTo(Task.TaskStatus.REQUESTED);
 		assertThat(task.getFocus().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
 		assertThat(task.getOwner().getReference()).isEqualTo(gpId.getValue());
@@ -176,7 +176,7 @@ class EscalationIT extends BaseIT {
 			assertThat(hasCode(f.getCode(), "suicide-risk")).isTrue();
 			assertThat(((Reference) f.getExtensionByUrl(FLAG_DETAIL).getValue()).getReference()).isEqualTo("QuestionnaireResponse/" + qr.getIdPart());
 		});
-		assertThat(tasks(risky)).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.URGENT));
+		assertThat(tasks(risky)).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.ASAP));
 	}
 
 	@Test
@@ -203,7 +203,7 @@ class EscalationIT extends BaseIT {
 			assertThat(f.getMeta().hasProfile(NssiCanonicals.profile("nssi-escalation-flag"))).isTrue();
 		});
 		assertThat(tasks(patient)).singleElement().satisfies(t -> {
-			assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+			assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
 			assertThat(hasCode(t.getCode(), "nssi-escalation")).isTrue();
 		});
 	}

@@ -67,7 +67,7 @@ class EscalationSignalsTest {
 		for (int urge : new int[] {5, 10}) {
 			assertThat(EscalationSignals.find(diaryCard(urge))).singleElement().satisfies(s -> {
 				assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
-				assertThat(s.taskPriority()).isEqualTo("urgent");
+				assertThat(s.taskPriority()).isEqualTo("asap");
 				assertThat(s.eventKey()).isEqualTo("diary-urge-to-die:Observation/d1");
 				assertThat(s.reason()).contains("urge to die " + urge + " of 10");
 			});
@@ -114,7 +114,7 @@ class EscalationSignalsTest {
 							.setValue(new org.hl7.fhir.r4.model.Coding(AssessmentFixtures.CS, answer, null))));
 			assertThat(EscalationSignals.find(followed)).as(answer).singleElement().satisfies(s -> {
 				assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
-				assertThat(s.taskPriority()).isEqualTo("urgent");
+				assertThat(s.taskPriority()).isEqualTo("asap");
 				assertThat(s.reason()).isEqualTo("PHQ-9 item 9 (thoughts of being better off dead or of self-harm) above 0"
 						+ EscalationSignals.ITEM9_FOLLOW_UP.get(answer));
 			});
@@ -128,7 +128,7 @@ class EscalationSignalsTest {
 		assertThat(EscalationSignals.find(severe)).singleElement().satisfies(s -> {
 			assertThat(s.eventKey()).isEqualTo("phq9-severe:QuestionnaireResponse/q3");
 			assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
-			assertThat(s.taskPriority()).isEqualTo("asap");
+			assertThat(s.taskPriority()).isEqualTo("urgent");
 		});
 		// responses stored before package 0.6.0 answer with integers: the same rules read them
 		QuestionnaireResponse old = AssessmentFixtures.phq9Integers(PATIENT, 0, 0, 0, 0, 0, 0, 0, 0, 1);

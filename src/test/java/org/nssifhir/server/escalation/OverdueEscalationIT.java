@@ -45,6 +45,7 @@ class OverdueEscalationIT extends BaseIT {
 		// as stored before package 0.6.0: no due time (written with the profile check off, as the old server did)
 		Task old = read(task);
 		old.setRestriction(null);
+		old.setPriority(Task.TaskPriority.URGENT); // the old server's (inverted) priority for suicide risk
 		interceptors.unregisterInterceptor(profileValidation);
 		try {
 			daoRegistry.getResourceDao(Task.class).update(old, new ca.uhn.fhir.rest.api.server.SystemRequestDetails());
@@ -60,8 +61,9 @@ class OverdueEscalationIT extends BaseIT {
 		assertThat(migration.migrate()).isGreaterThanOrEqualTo(1);
 		Task migrated = read(task);
 		assertThat(migrated.getRestriction().getPeriod().getEnd())
-				.isEqualTo(Date.from(migrated.getAuthoredOn().toInstant().plus(EscalationService.URGENT_DUE)));
+				.isEqualTo(Date.from(migrated.getAuthoredOn().toInstant().plus(EscalationService.PROMPT_DUE)));
 		assertThat(migrated.getNoteFirstRep().getText()).contains("package 0.6.0");
+		assertThat(migrated.getPriority()).as("suicide risk above urgent, as FHIR ranks them").isEqualTo(Task.TaskPriority.ASAP);
 		assertThat(migrated.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-escalation-task"));
 		// idempotent: nothing left to migrate for this Task
 		String version = migrated.getMeta().getVersionId();
@@ -81,7 +83,7 @@ class OverdueEscalationIT extends BaseIT {
 	@Test
 	void anOverdueTaskNotStarted_isRaisedOnceForEachDuePeriod() throws Exception {
 		Task task = alertTask();
-		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
 		makeOverdue(task);
 
 		// two nodes (here two threads) running the job at once: the Task is re-escalated once
@@ -96,10 +98,10 @@ class OverdueEscalationIT extends BaseIT {
 			pool.shutdown();
 		}
 		Task raised = read(task);
-		assertThat(raised.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+		assertThat(raised.getPriority()).isEqualTo(Task.TaskPriority.STAT);
 		assertThat(raised.getStatus()).isEqualTo(Task.TaskStatus.REQUESTED);
 		assertThat(raised.getNote()).hasSize(1);
-		assertThat(raised.getNoteFirstRep().getText()).startsWith("Re-escalated: not started by its due time").contains("urgent → asap");
+		assertThat(raised.getNoteFirstRep().getText()).startsWith("Re-escalated: not started by its due time").contains("asap → stat");
 		assertThat(raised.getRestriction().getPeriod().getEnd()).isInTheFuture();
 		assertThat(raised.getOwner().getReference()).as("still the team it was routed to").isEqualTo(task.getOwner().getReference());
 
@@ -107,7 +109,7 @@ class OverdueEscalationIT extends BaseIT {
 		overdue.reescalateOverdue();
 		assertThat(read(raised).getMeta().getVersionId()).isEqualTo(raised.getMeta().getVersionId());
 
-		// overdue again: asap → stat
+		// overdue again: stat stays stat, with another note
 		makeOverdue(raised);
 		overdue.reescalateOverdue();
 		Task stat = read(raised);
@@ -128,7 +130,7 @@ class OverdueEscalationIT extends BaseIT {
 
 		Task after = read(before);
 		assertThat(after.getMeta().getVersionId()).isEqualTo(before.getMeta().getVersionId());
-		assertThat(after.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		assertThat(after.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
 		assertThat(after.getNote()).isEmpty();
 	}
 

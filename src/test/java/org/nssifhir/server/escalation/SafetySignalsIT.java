@@ -110,7 +110,7 @@ class SafetySignalsIT extends BaseIT {
 		QuestionnaireResponse qr = cleanAssessment(patient);
 		group(qr, "behaviours").addItem().setLinkId("nssi-expected-minor-harm").addAnswer().setValue(new BooleanType(false));
 		client.create().resource(qr).execute();
-		onlySuicideRiskAlert(patient, "expected-severe-harm:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+		onlySuicideRiskAlert(patient, "expected-severe-harm:QuestionnaireResponse/", Task.TaskPriority.ASAP);
 	}
 
 	@Test
@@ -126,7 +126,7 @@ class SafetySignalsIT extends BaseIT {
 		QuestionnaireResponse wish = cleanAssessment(passive);
 		screen(wish, 1, "passive-death-wish", true);
 		client.create().resource(wish).execute();
-		assertThat(onlySuicideRiskAlert(passive, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT).getDescription())
+		assertThat(onlySuicideRiskAlert(passive, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.ASAP).getDescription())
 				.contains("wish to be dead");
 
 		IIdType means = AssessmentFixtures.patient(client);
@@ -134,14 +134,14 @@ class SafetySignalsIT extends BaseIT {
 		screen(access, 1, "passive-death-wish", true);
 		screen(access, 3, "access-to-means", true);
 		client.create().resource(access).execute();
-		assertThat(onlySuicideRiskAlert(means, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT).getDescription())
+		assertThat(onlySuicideRiskAlert(means, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.ASAP).getDescription())
 				.contains("access to a means");
 
 		IIdType planned = AssessmentFixtures.patient(client);
 		QuestionnaireResponse plan = AssessmentFixtures.assessment(planned, true, "intent-none", 2, List.of("function-relief-distress"), List.of(), List.of());
 		screen(plan, 3, "suicide-plan", true);
 		client.create().resource(plan).execute();
-		assertThat(onlySuicideRiskAlert(planned, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT).getDescription())
+		assertThat(onlySuicideRiskAlert(planned, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.ASAP).getDescription())
 				.contains("thoughts of suicide").contains("thought through or prepared for");
 	}
 
@@ -208,7 +208,7 @@ class SafetySignalsIT extends BaseIT {
 		IIdType patient = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of(),
 				List.of("risk-previous-suicide-attempt", "risk-depression"), List.of())).execute();
-		onlySuicideRiskAlert(patient, "suicide-attempt-history:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+		onlySuicideRiskAlert(patient, "suicide-attempt-history:QuestionnaireResponse/", Task.TaskPriority.ASAP);
 	}
 
 	@Test
@@ -217,13 +217,13 @@ class SafetySignalsIT extends BaseIT {
 		IIdType assessed = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.assessment(assessed, false, "intent-none", 2,
 				List.of("function-relief-distress", "function-resist-suicidal-thoughts"), List.of(), List.of())).execute();
-		onlySuicideRiskAlert(assessed, "suicide-function:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+		onlySuicideRiskAlert(assessed, "suicide-function:QuestionnaireResponse/", Task.TaskPriority.ASAP);
 
 		IIdType recorded = AssessmentFixtures.patient(client);
 		Observation episode = AssessmentFixtures.episode(recorded, daysAgo(1), "intent-none", "care-self");
 		episode.addComponent(AssessmentFixtures.component("function", new CodeableConcept(new Coding(CS, "function-resist-suicidal-thoughts", null))));
 		client.create().resource(episode).execute();
-		onlySuicideRiskAlert(recorded, "suicide-function:Observation/", Task.TaskPriority.URGENT);
+		onlySuicideRiskAlert(recorded, "suicide-function:Observation/", Task.TaskPriority.ASAP);
 	}
 
 	@Test
@@ -236,7 +236,7 @@ class SafetySignalsIT extends BaseIT {
 		for (String text : List.of("took an overdose of my tablets", "used a ligature", "Hanging")) {
 			IIdType patient = AssessmentFixtures.patient(client);
 			client.create().resource(otherMethod(patient, text)).execute();
-			onlySuicideRiskAlert(patient, "lethal-method:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+			onlySuicideRiskAlert(patient, "lethal-method:QuestionnaireResponse/", Task.TaskPriority.ASAP);
 		}
 	}
 
@@ -254,7 +254,7 @@ class SafetySignalsIT extends BaseIT {
 			// escalating self-injury is a clinical flag; the safety category is for suicide risk
 			assertThat(f.getCategory()).flatExtracting(CodeableConcept::getCoding).extracting(c -> c.getCode()).containsExactly("clinical");
 		});
-		assertThat(tasks(patient)).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.ASAP));
+		assertThat(tasks(patient)).singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.URGENT));
 	}
 
 	@Test
@@ -266,7 +266,7 @@ class SafetySignalsIT extends BaseIT {
 
 		IIdType severe = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.phq9(severe, 3, 3, 3, 3, 2, 2, 2, 2, 0)).execute();
-		Task task = onlySuicideRiskAlert(severe, "phq9-severe:QuestionnaireResponse/", Task.TaskPriority.ASAP);
+		Task task = onlySuicideRiskAlert(severe, "phq9-severe:QuestionnaireResponse/", Task.TaskPriority.URGENT);
 		assertThat(task.getDescription()).contains("PHQ-9 total of 20 or more");
 	}
 
@@ -284,21 +284,21 @@ class SafetySignalsIT extends BaseIT {
 			Observation episode = AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-self");
 			episode.getComponent().stream().filter(c -> hasCode(c.getCode(), "method")).forEach(c -> c.setValue(new CodeableConcept(new Coding(CS, method, null))));
 			client.create().resource(episode).execute();
-			onlySuicideRiskAlert(patient, "lethal-method:Observation/", Task.TaskPriority.URGENT);
+			onlySuicideRiskAlert(patient, "lethal-method:Observation/", Task.TaskPriority.ASAP);
 		}
 
 		IIdType neck = AssessmentFixtures.patient(client);
 		Observation episode = AssessmentFixtures.episode(neck, daysAgo(1), "intent-none", "care-self");
 		episode.addComponent(AssessmentFixtures.component("body-site", new CodeableConcept(new Coding(CS, "site-neck", null))));
 		client.create().resource(episode).execute();
-		onlySuicideRiskAlert(neck, "lethal-method:Observation/", Task.TaskPriority.URGENT);
+		onlySuicideRiskAlert(neck, "lethal-method:Observation/", Task.TaskPriority.ASAP);
 
 		IIdType text = AssessmentFixtures.patient(client);
 		Observation other = AssessmentFixtures.episode(text, daysAgo(1), "intent-none", "care-self");
 		other.getComponent().stream().filter(c -> hasCode(c.getCode(), "method"))
 				.forEach(c -> c.setValue(new CodeableConcept(new Coding(CS, "method-other", null)).setText("overdose")));
 		client.create().resource(other).execute();
-		onlySuicideRiskAlert(text, "lethal-method:Observation/", Task.TaskPriority.URGENT);
+		onlySuicideRiskAlert(text, "lethal-method:Observation/", Task.TaskPriority.ASAP);
 	}
 
 	@Test
@@ -337,7 +337,7 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(task.getOwner().getReference()).isEqualTo(teamId.getValue());
 		Date due = task.getRestriction().getPeriod().getEnd();
 		assertThat(due).isNotNull();
-		assertThat(due.getTime() - before.getTime()).isLessThanOrEqualTo(EscalationService.URGENT_DUE.toMillis() + 60_000);
+		assertThat(due.getTime() - before.getTime()).isLessThanOrEqualTo(EscalationService.PROMPT_DUE.toMillis() + 60_000);
 		assertThat(due).isAfter(before);
 	}
 
@@ -409,10 +409,10 @@ class SafetySignalsIT extends BaseIT {
 		Task task = tasks(patient).stream().filter(t -> hasCode(t.getCode(), "nssi-escalation")).findFirst().orElseThrow();
 		assertThat(tasks(patient)).as("a person of unknown age gets the safeguarding Task too")
 				.anySatisfy(t -> assertThat(hasCode(t.getCode(), "safeguarding-review")).isTrue());
-		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+		assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
 		assertThat(task.getDescription()).contains("treated as possibly under 18");
 		assertThat(task.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
-				.as("a minor's asap Task is due as fast as an urgent one").isLessThanOrEqualTo(EscalationService.URGENT_DUE.toMillis() + 60_000);
+				.as("a minor's urgent Task is due as fast as a suicide-risk one").isLessThanOrEqualTo(EscalationService.PROMPT_DUE.toMillis() + 60_000);
 
 		IIdType adult = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.episode(adult, daysAgo(1), "intent-none", "care-medical")).execute();
@@ -428,7 +428,7 @@ class SafetySignalsIT extends BaseIT {
 		qr.getItem().add(9, new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("phq9-item9-followup")
 				.addAnswer(new QuestionnaireResponse.QuestionnaireResponseItemAnswerComponent().setValue(new Coding(CS, "item9-thoughts-self-harm", null))));
 		client.create().resource(qr).execute();
-		Task task = onlySuicideRiskAlert(patient, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.URGENT);
+		Task task = onlySuicideRiskAlert(patient, "suicide-risk:QuestionnaireResponse/", Task.TaskPriority.ASAP);
 		assertThat(task.getDescription()).contains("NSSI thoughts");
 		assertThat(flags(patient).get(0).getCode().getText()).contains("without wanting to die");
 	}
@@ -464,7 +464,7 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(safeguarding.hasFocus()).as("its completion must not end the alert").isFalse();
 		assertThat(safeguarding.getReasonReference().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
 		assertThat(safeguarding.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
-				.isLessThanOrEqualTo(EscalationService.URGENT_DUE.toMillis() + 60_000);
+				.isLessThanOrEqualTo(EscalationService.PROMPT_DUE.toMillis() + 60_000);
 
 		// a parent with a Consent releasing everything still never sees the safeguarding Task (the concern may be the family)
 		org.hl7.fhir.r4.model.RelatedPerson rp = new org.hl7.fhir.r4.model.RelatedPerson();
