@@ -26,7 +26,7 @@ class RiskContentCoverageTest {
 	/** Concepts wired to an escalation rule (EscalationSignals). */
 	private static final Set<String> WIRED_CONCEPTS = union(
 			EscalationSignals.RISKY_INTENT, EscalationSignals.HIGH_CARE, Set.of(EscalationSignals.MINOR_CARE_THRESHOLD), EscalationSignals.LETHAL_METHODS, EscalationSignals.LETHAL_SITES,
-			Set.of(EscalationSignals.SUICIDE_FUNCTION, EscalationSignals.PREVIOUS_ATTEMPT),
+			Set.of(EscalationSignals.SUICIDE_FUNCTION, EscalationSignals.PREVIOUS_ATTEMPT, EscalationSignals.PREVIOUS_ATTEMPT_ITEM),
 			// the PHQ-9 item 9 follow-up: every answer names the thoughts in the item 9 alert, which fires whatever it says
 			EscalationSignals.ITEM9_FOLLOW_UP.keySet(),
 			// free text of an "other" method is checked by the keyword rule
@@ -95,7 +95,8 @@ class RiskContentCoverageTest {
 
 	/** Items read by an escalation rule. */
 	private static final Set<String> WIRED_ITEMS = Set.of("nssi-intent", "suicidal-ideation", "nssi-expected-minor-harm", "nssi-methods",
-			"nssi-methods-other", "nssi-care-level", "passive-death-wish", "suicide-plan", "access-to-means", "nssi-current-injury-care");
+			"nssi-methods-other", "nssi-care-level", "passive-death-wish", "suicide-plan", "access-to-means", "nssi-current-injury-care",
+			EscalationSignals.PREVIOUS_ATTEMPT_ITEM);
 
 	private static final Map<String, String> EXEMPT_ITEMS = Map.ofEntries(
 			Map.entry("behaviours-definition", "display text"),
@@ -136,7 +137,7 @@ class RiskContentCoverageTest {
 				section.path("item").forEach(i -> items.add(i.path("linkId").asText()));
 			}
 		}
-		assertThat(items).contains("nssi-intent", "nssi-expected-minor-harm", "passive-death-wish", "suicide-plan", "access-to-means",
+		assertThat(items).contains("nssi-intent", "nssi-expected-minor-harm", "passive-death-wish", "suicide-plan", "access-to-means", "previous-suicide-attempt",
 				"nssi-current-injury-care", "nssi-lifetime", "nssi-age-onset");
 		// the suicide screen's yes/no items are exactly the ones the rule reads
 		assertThat(EscalationSignals.SUICIDE_SCREEN.keySet()).containsExactlyInAnyOrder("passive-death-wish", "suicidal-ideation", "suicide-plan", "access-to-means");
