@@ -26,7 +26,7 @@ class RiskContentCoverageTest {
 	/** Concepts wired to an escalation rule (EscalationSignals). */
 	private static final Set<String> WIRED_CONCEPTS = union(
 			EscalationSignals.RISKY_INTENT, EscalationSignals.HIGH_CARE, Set.of(EscalationSignals.MINOR_CARE_THRESHOLD), EscalationSignals.LETHAL_METHODS, EscalationSignals.LETHAL_SITES,
-			Set.of(EscalationSignals.SUICIDE_FUNCTION, EscalationSignals.PREVIOUS_ATTEMPT, EscalationSignals.PREVIOUS_ATTEMPT_ITEM),
+			Set.of(EscalationSignals.SUICIDE_FUNCTION, EscalationSignals.PREVIOUS_ATTEMPT),
 			// the PHQ-9 item 9 follow-up: every answer names the thoughts in the item 9 alert, which fires whatever it says
 			EscalationSignals.ITEM9_FOLLOW_UP.keySet(),
 			// free text of an "other" method is checked by the keyword rule
