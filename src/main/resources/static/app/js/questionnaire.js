@@ -387,6 +387,13 @@ export class QuestionnaireRunner {
       authored: new Date().toISOString(),
       item: this.responseItems(this.questionnaire.item),
     };
+    // this app is the clinician's, filling in with the person: say so unless the clinician answered it, or the
+    // server reads the person (the source) as the respondent and refuses the clinician sections
+    const respondent = (this.questionnaire.item || []).find(i => i.linkId === "respondent");
+    const clinician = respondent && (respondent.answerOption || []).map(o => o.valueCoding).find(c => c && c.code === "respondent-clinician");
+    if (clinician && !response.item.some(i => i.linkId === "respondent")) {
+      response.item.unshift({ linkId: "respondent", text: respondent.text, answer: [{ valueCoding: clinician }] });
+    }
     const test = ((this.patient.meta && this.patient.meta.security) || []).find(s => s.code === "HTEST");
     if (test) response.meta = { security: [{ system: test.system, code: test.code }] };
     const button = this.form.querySelector("#questionnaire-submit");

@@ -30,6 +30,13 @@ class AssessmentConfig {
 	}
 
 	@Bean
+	AssessmentRespondentRule assessmentRespondentRule(IInterceptorService interceptors) {
+		AssessmentRespondentRule rule = new AssessmentRespondentRule();
+		interceptors.registerInterceptor(rule); // storage: every write path, the server's own included
+		return rule;
+	}
+
+	@Bean
 	ExtractOperationProvider extractOperationProvider(DaoRegistry daoRegistry, IFhirSystemDao<Bundle, ?> systemDao) {
 		return new ExtractOperationProvider(daoRegistry, systemDao);
 	}

@@ -51,6 +51,10 @@ public final class AssessmentExtractor {
 
 	private AssessmentExtractor() {}
 
+	static boolean isAssessment(QuestionnaireResponse qr) {
+		return questionnaire(qr).filter(ASSESSMENT::equals).isPresent();
+	}
+
 	static boolean isPhq9(QuestionnaireResponse qr) {
 		return questionnaire(qr).filter(PHQ9::equals).isPresent();
 	}

@@ -290,6 +290,11 @@ public final class CohortGenerator {
 	private static QuestionnaireResponse assessment(
 			SplittableRandom random, String patient, LocalDate when, int days, String[] method, int[] functions, int[] risks, int[] protective) {
 		QuestionnaireResponse qr = response(patient, "nssi-assessment", when, random);
+		// filled in by a clinician with the person (it has the clinician sections): the person is the source of the
+		// answers, and the respondent says so (the server would otherwise read the person as the respondent)
+		qr.setAuthor(null);
+		qr.setSource(new Reference(patient));
+		qr.addItem().setLinkId("respondent").addAnswer().setValue(new Coding(CONCEPTS_SYSTEM, "respondent-clinician", null));
 		QuestionnaireResponse.QuestionnaireResponseItemComponent behaviours = qr.addItem().setLinkId("behaviours");
 		behaviours.addItem().setLinkId("nssi-any-past-year").addAnswer().setValue(new BooleanType(days > 0));
 		// With no self-injury in the past year (someone in remission for a year) the form asks nothing more about

@@ -87,6 +87,7 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "RelapsePlanEditRule", "always", "treatment/TreatmentConfig"),
 			new Stage(Where.STORAGE, "GoalRefreshInterceptor", "always", "treatment/TreatmentConfig"),
 			new Stage(Where.STORAGE, "Phq9TotalRule", "always", "assessment/AssessmentConfig"),
+			new Stage(Where.STORAGE, "AssessmentRespondentRule", "always", "assessment/AssessmentConfig"),
 			new Stage(Where.STORAGE, "EscalationInterceptor", "always", "escalation/EscalationConfig"),
 			new Stage(Where.STORAGE, "TaskClosureInterceptor", "always", "escalation/EscalationConfig"),
 			// after escalation: it reacts to the suicide-risk Flag escalation writes

@@ -84,6 +84,9 @@ public final class EscalationSignals {
 	/** The function "to resist suicidal thoughts": the CodeSystem calls it a reason to check suicide risk. */
 	static final String SUICIDE_FUNCTION = "function-resist-suicidal-thoughts";
 	static final String PREVIOUS_ATTEMPT = "risk-previous-suicide-attempt";
+
+	/** The person's own item on a previous suicide attempt (intent screen); the same signal as the clinician's risk factor. */
+	static final String PREVIOUS_ATTEMPT_ITEM = "previous-suicide-attempt";
 	/** PHQ-9 total from which depression is "severe" (published cut-point 20). */
 	static final int PHQ9_SEVERE = 20;
 
@@ -375,7 +378,9 @@ public final class EscalationSignals {
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "expected-severe-harm:" + self, self,
 						"NSSI assessment: did not expect the injury to stay minor or moderate (the form promised a safety conversation)"));
 			}
-			if (answerCodes(qr, "nssi-risk-factors").contains(PREVIOUS_ATTEMPT)) {
+			// the clinician's risk factor or the person's own answer: one event key, so both together raise one alert
+			if (answerCodes(qr, "nssi-risk-factors").contains(PREVIOUS_ATTEMPT)
+					|| answers(qr.getItem(), PREVIOUS_ATTEMPT_ITEM).anyMatch(a -> a instanceof BooleanType b && b.booleanValue())) {
 				signals.add(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-attempt-history:" + self, self,
 						"NSSI assessment: previous suicide attempt"));
 			}

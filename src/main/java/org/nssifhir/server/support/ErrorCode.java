@@ -32,6 +32,7 @@ public enum ErrorCode {
 	QUESTIONNAIRE_NOT_SUPPORTED(402, 422, "questionnaire not supported by `$extract`"),
 	OPERATION_PARAMETER_INVALID(403, 400, "invalid or repeated operation parameter"),
 	PHQ9_TOTAL_CONTRADICTS_ITEMS(404, 422, "a PHQ-9 response whose total score answer is not the sum of its items 1-9, or is given while an item is unanswered"),
+	ASSESSMENT_RESPONDENT_CONTRADICTS_AUTHOR(405, 422, "an NSSI assessment response whose `respondent` answer contradicts its author (or, without an author, its source): a Patient or RelatedPerson with `respondent-clinician`, a Practitioner or PractitionerRole with `respondent-self`"),
 	// treatment (treatment/)
 	NO_NSSI_CONDITION(501, 422, "`$apply` with `persist=true`: the patient has no active NSSI Condition"),
 	NOT_A_TREATMENT_PLAN(502, 400, "not a DBT/CBT PlanDefinition (`$apply`) or CarePlan (`$nssi-progress`)"),

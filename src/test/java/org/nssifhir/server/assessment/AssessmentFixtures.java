@@ -99,6 +99,13 @@ public final class AssessmentFixtures {
 		}
 		if (rp.getItem().isEmpty()) {
 			qr.getItem().remove(rp);
+		} else {
+			// risk and protective factors are clinician items: filled in by a clinician with the person, as the
+			// clinician app records it (the person is the source; the server refuses them from the person alone)
+			qr.getItem().add(0, new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("respondent")
+					.addAnswer(new QuestionnaireResponse.QuestionnaireResponseItemAnswerComponent().setValue(new Coding(CS, "respondent-clinician", null))));
+			qr.setAuthor(null);
+			qr.setSource(new Reference(patient));
 		}
 		return qr;
 	}

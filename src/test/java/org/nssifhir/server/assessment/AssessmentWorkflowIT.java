@@ -379,4 +379,56 @@ class AssessmentWorkflowIT extends BaseIT {
 	private static List<Type> answers(QuestionnaireResponse qr, String linkId) {
 		return EscalationSignals.answers(qr.getItem(), linkId).toList();
 	}
+
+	/**
+	 * Issue 19 review: the clinician sections show when {@code respondent} is unanswered, so the server sets it from
+	 * the author (else the source) and refuses a contradiction (422 NSSI-0405).
+	 */
+	@Test
+	void respondent_isSetFromTheAuthor_andAContradictionIsRefused() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+
+		// the person's own response without respondent: stored as self-completed
+		QuestionnaireResponse own = AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of(), List.of(), List.of());
+		IIdType ownId = client.create().resource(own).execute().getId().toUnqualifiedVersionless();
+		assertThat(respondent(client.read().resource(QuestionnaireResponse.class).withId(ownId).execute())).isEqualTo("respondent-self");
+
+		// ... so a clinician item in it is not enabled: refused, nothing stored
+		QuestionnaireResponse ownWithRisk = AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of(), List.of("risk-depression"), List.of());
+		ownWithRisk.getItem().removeIf(item -> "respondent".equals(item.getLinkId()));
+		ownWithRisk.setSource(null);
+		ownWithRisk.setAuthor(new Reference(patient));
+		assertFailsWithStatus(422, () -> client.create().resource(ownWithRisk).execute());
+
+		// the person as author, answering that a clinician filled it in: a contradiction
+		QuestionnaireResponse contradiction = AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of(), List.of("risk-depression"), List.of());
+		contradiction.setAuthor(new Reference(patient));
+		assertThatThrownBy(() -> client.create().resource(contradiction).execute()).isInstanceOf(BaseServerResponseException.class)
+				.satisfies(e -> {
+					assertThat(((BaseServerResponseException) e).getStatusCode()).isEqualTo(422);
+					assertThat(e.getMessage()).contains("NSSI-0405").contains("respondent");
+				});
+
+		// the clinician app: the person is the source, respondent-clinician, clinician items accepted
+		QuestionnaireResponse withClinician = AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of(), List.of("risk-depression"), List.of());
+		IIdType clinicianId = client.create().resource(withClinician).execute().getId().toUnqualifiedVersionless();
+		assertThat(respondent(client.read().resource(QuestionnaireResponse.class).withId(clinicianId).execute())).isEqualTo("respondent-clinician");
+
+		// a Practitioner as author, respondent unanswered: set to the clinician
+		org.hl7.fhir.r4.model.Practitioner practitioner = new org.hl7.fhir.r4.model.Practitioner();
+		practitioner.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		practitioner.addName().setFamily("Synthetic");
+		IIdType practitionerId = client.create().resource(practitioner).execute().getId().toUnqualifiedVersionless();
+		QuestionnaireResponse byPractitioner = AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of(), List.of("risk-depression"), List.of());
+		byPractitioner.getItem().removeIf(item -> "respondent".equals(item.getLinkId()));
+		byPractitioner.setAuthor(new Reference(practitionerId));
+		IIdType byPractitionerId = client.create().resource(byPractitioner).execute().getId().toUnqualifiedVersionless();
+		assertThat(respondent(client.read().resource(QuestionnaireResponse.class).withId(byPractitionerId).execute())).isEqualTo("respondent-clinician");
+	}
+
+	private static String respondent(QuestionnaireResponse qr) {
+		return qr.getItem().stream().filter(item -> "respondent".equals(item.getLinkId())).findFirst()
+				.map(item -> ((Coding) item.getAnswerFirstRep().getValue()).getCode()).orElse(null);
+	}
 }

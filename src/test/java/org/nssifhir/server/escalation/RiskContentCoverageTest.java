@@ -95,7 +95,8 @@ class RiskContentCoverageTest {
 
 	/** Items read by an escalation rule. */
 	private static final Set<String> WIRED_ITEMS = Set.of("nssi-intent", "suicidal-ideation", "nssi-expected-minor-harm", "nssi-methods",
-			"nssi-methods-other", "nssi-care-level", "passive-death-wish", "suicide-plan", "access-to-means", "nssi-current-injury-care");
+			"nssi-methods-other", "nssi-care-level", "passive-death-wish", "suicide-plan", "access-to-means", "nssi-current-injury-care",
+			EscalationSignals.PREVIOUS_ATTEMPT_ITEM);
 
 	private static final Map<String, String> EXEMPT_ITEMS = Map.ofEntries(
 			Map.entry("behaviours-definition", "display text"),
@@ -136,7 +137,7 @@ class RiskContentCoverageTest {
 				section.path("item").forEach(i -> items.add(i.path("linkId").asText()));
 			}
 		}
-		assertThat(items).contains("nssi-intent", "nssi-expected-minor-harm", "passive-death-wish", "suicide-plan", "access-to-means",
+		assertThat(items).contains("nssi-intent", "nssi-expected-minor-harm", "passive-death-wish", "suicide-plan", "access-to-means", "previous-suicide-attempt",
 				"nssi-current-injury-care", "nssi-lifetime", "nssi-age-onset");
 		// the suicide screen's yes/no items are exactly the ones the rule reads
 		assertThat(EscalationSignals.SUICIDE_SCREEN.keySet()).containsExactlyInAnyOrder("passive-death-wish", "suicidal-ideation", "suicide-plan", "access-to-means");

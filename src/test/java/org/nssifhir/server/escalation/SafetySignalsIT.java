@@ -211,6 +211,24 @@ class SafetySignalsIT extends BaseIT {
 		onlySuicideRiskAlert(patient, "suicide-attempt-history:QuestionnaireResponse/", Task.TaskPriority.ASAP);
 	}
 
+	/** Issue 19 review: the person is asked about a previous suicide attempt too, not only the clinician. */
+	@Test
+	void personReportsAPreviousSuicideAttempt_raisesSuicideRisk_andNoRaisesNothing() {
+		IGenericClient client = client();
+		IIdType never = AssessmentFixtures.patient(client);
+		QuestionnaireResponse no = cleanAssessment(never);
+		screen(no, 99, "previous-suicide-attempt", false);
+		client.create().resource(no).execute();
+		assertThat(flags(never)).isEmpty();
+
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse yes = cleanAssessment(patient);
+		screen(yes, 99, "previous-suicide-attempt", true);
+		client.create().resource(yes).execute();
+		assertThat(onlySuicideRiskAlert(patient, "suicide-attempt-history:QuestionnaireResponse/", Task.TaskPriority.URGENT).getDescription())
+				.contains("previous suicide attempt");
+	}
+
 	@Test
 	void functionResistSuicidalThoughts_onAnAssessmentOrAnEpisode_raisesSuicideRisk() {
 		IGenericClient client = client();

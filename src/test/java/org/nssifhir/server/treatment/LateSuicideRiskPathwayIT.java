@@ -59,6 +59,9 @@ class LateSuicideRiskPathwayIT extends BaseIT {
 		assertThat(assessment.getSubject().getReference()).isEqualTo(patient.getValue());
 		assertThat(assessment.getReasonReference()).isNotEmpty();
 		assertThat(byCode(requests, "safety-plan").getPriority()).isEqualTo(ServiceRequest.ServiceRequestPriority.URGENT);
+		// lethal-means counselling is ordered by the pathway (issue 19 review: it was promised, nothing ordered it)
+		assertThat(codes(requests).stream().filter("lethal-means-counselling"::equals)).hasSize(1);
+		assertThat(categories(byCode(requests, "lethal-means-counselling"))).contains("suicide-risk-pathway");
 		// check-ins were already ordered by relapse prevention: still once, now tagged with both modules
 		assertThat(codes(requests).stream().filter("increased-check-ins"::equals)).hasSize(1);
 		assertThat(categories(byCode(requests, "increased-check-ins"))).containsExactlyInAnyOrder("relapse-prevention", "suicide-risk-pathway");

@@ -215,7 +215,7 @@ class TreatmentPlanIT extends BaseIT {
 
 		CarePlan plan = apply("nssi-dbt", patient, Map.of("persist", new BooleanType(true)));
 		Map<String, ServiceRequest> requests = byCode(requests(plan));
-		assertThat(requests.keySet()).containsAll(DBT_CORE).contains("suicide-risk-assessment", "safety-plan")
+		assertThat(requests.keySet()).containsAll(DBT_CORE).contains("suicide-risk-assessment", "safety-plan", "lethal-means-counselling")
 				.doesNotContain("family-sessions");
 		ServiceRequest assessment = requests.get("suicide-risk-assessment");
 		assertThat(assessment.getCode().getCoding()).extracting(Coding::getSystem, Coding::getCode)
