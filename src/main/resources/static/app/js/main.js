@@ -66,7 +66,7 @@ async function open(fhir, patient, firstSummary) {
     if (episodeForm) episodeForm.setEpisodes(episodes);
     renderStats(summary, episodes);
     const items = await renderAlerts(fhir, document.getElementById("alert-list"), refresh, document.getElementById("alerts-status"));
-    renderRisk(document.getElementById("risk-header"), { episodes, alerts: items, item9 });
+    renderRisk(document.getElementById("risk-header"), { episodes, alerts: items, item9, summary });
     const fresh = loaded ? items.filter(i => !known.has(alertKey(i))) : [];
     items.forEach(i => known.add(alertKey(i)));
     loaded = true;

@@ -725,7 +725,7 @@ class ClinicianAppIT extends BaseIT {
 		// 21:30 in New York three days ago: already the next day in UTC
 		ZonedDateTime evening = LocalDate.now(newYork).minusDays(3).atTime(21, 30).atZone(newYork);
 		client().create().resource(AssessmentFixtures.episode(patient, Date.from(evening.toInstant()), "intent-unsure", null)).execute();
-		// 4 episodes in the last 4 weeks against 3 in the 12 weeks before (1 per 4 weeks): rising
+		// 4 episodes in the last 28 days against 3 in the 84 days before (1 per 28 days): rising
 		for (int daysAgo : new int[] {8, 15, 22, 40, 70, 100}) {
 			episode(patientId, daysAgo, CUTTING, null, 5);
 		}
@@ -759,7 +759,9 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(risk.findElement(By.cssSelector("[data-risk=intent]")).getText()).contains(day).contains("21:30")
 					.contains("3 day(s) ago").contains("unsure about intent to die");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).contains("2 of 3");
-			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).contains("rising: 4 in the last 4 weeks");
+			// one figure (the server's) in the banner and the tile, the window said the same way
+			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).contains("rising: 4 in the last 28 days, baseline 1 per 28 days");
+			assertThat(browser.findElement(By.id("frequency-trend")).getText()).isEqualTo("rising: 4 in the last 28 days, baseline 1 per 28 days");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=overdue]")).getText()).contains("1 past due");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getDomAttribute("class")).isEqualTo("risk-high");
 			Browsers.screenshot(browser, "clinician-app-risk-header");
@@ -823,7 +825,7 @@ class ClinicianAppIT extends BaseIT {
 			System.out.println("[ClinicianAppIT] compact banner at 768x1024: " + tabletBanner + " px");
 			assertThat(tabletBanner).isLessThanOrEqualTo(120);
 			assertThat(risk.findElements(By.cssSelector("li"))).hasSize(5).allSatisfy(li -> assertThat(li.isDisplayed()).isTrue());
-			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).isEqualTo("Episodes: rising, 4 in 4 wk");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).isEqualTo("Episodes: rising, 4 in 28 d");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=intent]")).getText()).isEqualTo("Intent: 3 d ago, unsure");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).isEqualTo("PHQ-9 item 9: 2/3");
 			Browsers.screenshot(browser, "clinician-app-tablet-compact-banner");
