@@ -107,8 +107,10 @@ export async function renderAlerts(fhir, list, refresh, status) {
   const events = await eventDates(fhir, groups.map(g => g.event).filter(Boolean));
   // the most urgent first; among equally urgent cards, the newest event (when it happened, not when it was raised)
   const rank = g => Math.min(...g.items.map(i => i.rank));
-  const eventTime = g => (g.event && events.has(g.event) ? events.get(g.event).date.getTime() : Math.max(...g.items.map(i => raisedAt(i.resource))));
-  groups.sort((a, b) => rank(a) - rank(b) || eventTime(b) - eventTime(a));
+  const time = g => (g.event && events.has(g.event) ? eventTime(events.get(g.event)) : Math.max(...g.items.map(i => raisedAt(i.resource))));
+  groups.sort((a, b) => rank(a) - rank(b) || time(b) - time(a));
+  // what raised an alert, in clinical words; a diary card's Observation is the young person's own entry
+  const source = reference => (events.has(reference) && events.get(reference).diary ? "the young person's diary card" : sourceText(reference));
   list.replaceChildren();
   if (items.length === 0) {
     list.appendChild(h("li", { text: "No open alerts." }));
@@ -118,8 +120,8 @@ export async function renderAlerts(fhir, list, refresh, status) {
   for (const group of groups) {
     const inner = h("ul", { className: "alerts" });
     for (const item of group.items) {
-      inner.appendChild(item.kind === "flag" ? flagItem(item.resource)
-        : taskItem(fhir, item.resource, flagsById, refresh, status, fhir.glassBroken));
+      inner.appendChild(item.kind === "flag" ? flagItem(item.resource, source)
+        : taskItem(fhir, item.resource, flagsById, refresh, status, fhir.glassBroken, source));
     }
     const when = group.event ? events.get(group.event) : null;
     list.appendChild(h("li", { className: "alert-group", "data-event": group.event || "" },
@@ -160,6 +162,26 @@ export function groupByEvent(items, flagsById) {
   return groups;
 }
 
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * When an event happened, for sorting the cards. A date-only value (a diary card is for a day) is that day, and within
+ * the day the time it was recorded (issued, else meta.lastUpdated): midnight would put a card sent this evening below
+ * this morning's events.
+ */
+export function eventTime(when) {
+  if (!when.dateOnly) return when.date.getTime();
+  const start = when.date.getTime();
+  const end = new Date(when.date.getFullYear(), when.date.getMonth(), when.date.getDate() + 1).getTime() - 1;
+  return when.recorded ? Math.min(Math.max(when.recorded.getTime(), start), end) : start;
+}
+
+/** "2026-12-06" → that day in the browser's time zone (new Date() would read it as UTC midnight: the day before in New York) */
+function parseWhen(value) {
+  const m = DATE_ONLY.exec(value);
+  return m ? { date: new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])), dateOnly: true } : { date: new Date(value), dateOnly: false };
+}
+
 /** When each event happened (an episode's own date, an answer's authored time), by reference; one search per type. */
 async function eventDates(fhir, references) {
   const dates = new Map();
@@ -175,8 +197,12 @@ async function eventDates(fhir, references) {
       const found = await fhir.search(type + "?patient=" + encodeURIComponent(fhir.patientId) + "&_id=" + ids.join(","), 2);
       for (const r of found) {
         const when = r.effectiveDateTime || (r.effectivePeriod && r.effectivePeriod.start) || r.authored || r.issued;
-        const episode = ((r.code && r.code.coding) || []).some(c => c.code === "nssi-episode");
-        if (when) dates.set(type + "/" + r.id, { date: new Date(when), episode });
+        const codes = ((r.code && r.code.coding) || []).map(c => c.code);
+        const recorded = r.issued || (r.meta && r.meta.lastUpdated);
+        if (when) {
+          dates.set(type + "/" + r.id, { ...parseWhen(when), recorded: recorded ? new Date(recorded) : null,
+            episode: codes.includes("nssi-episode"), diary: codes.includes("diary-card") });
+        }
       }
     } catch (e) {
       // the cards still show, with the day each alert was raised
@@ -185,11 +211,17 @@ async function eventDates(fhir, references) {
   return dates;
 }
 
+const DAY_FORMAT = { day: "numeric", month: "short", year: "numeric" };
+
 function eventTitle(event, when, first) {
   if (!event) return alertTitle(first);
   const what = event.startsWith("QuestionnaireResponse/") ? "Questionnaire answers"
-    : when && when.episode ? "Episode" : event.startsWith("Observation/") ? "Recorded result" : "Record";
-  return what + (when ? " on " + when.date.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "");
+    : when && when.episode ? "Episode" : when && when.diary ? "From the young person's diary card"
+    : event.startsWith("Observation/") ? "Recorded result" : "Record";
+  if (!when) return what;
+  // a date-only value has no time of day: "00:00" would be invented
+  return what + (when.diary ? ", " : " on ") + (when.dateOnly ? when.date.toLocaleDateString("en-GB", DAY_FORMAT)
+    : when.date.toLocaleString("en-GB", { ...DAY_FORMAT, hour: "2-digit", minute: "2-digit" }));
 }
 
 function line(text, className) {
@@ -205,23 +237,23 @@ export function alertTitle(item) {
   return r.description || conceptText(r.code) || "Task";
 }
 
-function flagItem(flag) {
+function flagItem(flag, source = sourceText) {
   const li = h("li", { className: "alert " + (isSuicideRisk(flag) ? "alert-critical" : "alert-warning"), "data-kind": "flag",
     "data-flag": flag.id, "data-code": ((flag.code && flag.code.coding) || []).map(c => c.code).join(" ") });
   li.append(
     line(alertTitle({ kind: "flag", resource: flag }), "alert-title"),
     line(conceptText(flag.code)),
-    line("Raised by " + sourceText(evidenceOf(flag)) + (flag.period && flag.period.start ? " on " + day(flag.period.start) : ""), "alert-source"));
+    line("Raised by " + source(evidenceOf(flag)) + (flag.period && flag.period.start ? " on " + day(flag.period.start) : ""), "alert-source"));
   return li;
 }
 
-function taskItem(fhir, task, flagsById, refresh, status, readOnly) {
+function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sourceText) {
   const li = h("li", { className: "alert " + ((URGENT[task.priority] ?? 3) <= 2 ? "alert-urgent" : "alert-info"), "data-kind": "task",
     "data-task": task.id });
   const focus = task.focus && task.focus.reference;
   const flag = focus ? flagsById.get(focus) : null;
   const about = flag ? (isSuicideRisk(flag) ? "the suicide-risk alert" : "the alert “" + alertTitle({ kind: "flag", resource: flag }) + "”")
-    : focus ? sourceText(focus) : null;
+    : focus ? source(focus) : null;
   const reason = task.reasonReference && task.reasonReference.reference;
   // (a Task with neither focus nor reason, such as a person's request for support from their app, has no "about" line:
   // append() would print a null as text)
@@ -229,7 +261,7 @@ function taskItem(fhir, task, flagsById, refresh, status, readOnly) {
     line(alertTitle({ kind: "task", resource: task }), "alert-title"),
     line([PRIORITY_TEXT[task.priority] || "Routine", STATUS_TEXT[task.status] || task.status,
       task.authoredOn ? "raised " + day(task.authoredOn) : null].filter(Boolean).join(" · "), "alert-source"),
-    about || reason ? line([about ? "About " + about : null, reason ? "raised by " + sourceText(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
+    about || reason ? line([about ? "About " + about : null, reason ? "raised by " + source(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
   ].filter(Boolean));
   if (readOnly) return li;
   const button = h("button", { type: "button", className: "close-task", "aria-expanded": "false",
