@@ -13,11 +13,26 @@ const STATUS_TEXT = { draft: "draft", requested: "not started", received: "recei
   "in-progress": "in progress", "on-hold": "on hold" };
 const SOURCE_TEXT = { Observation: "a recorded episode or result", QuestionnaireResponse: "a questionnaire answer",
   Condition: "a diagnosis", Flag: "an alert" };
-const OUTCOMES = [
+const RISK_OUTCOMES = [
   { id: "acted", status: "completed", text: "Reviewed: risk assessed and action taken" },
   { id: "no-action", status: "completed", text: "Reviewed: no further action needed" },
   { id: "not-needed", status: "cancelled", text: "Not needed: raised in error or already handled" },
 ];
+
+// a request from the person's app ("I need support now"): answered by a call or a message, not by a risk review
+const SUPPORT_OUTCOMES = [
+  { id: "called-back", status: "completed", text: "Called back" },
+  { id: "message-sent", status: "completed", text: "Message sent" },
+  { id: "not-needed", status: "cancelled", text: "Not needed: already answered another way" },
+];
+
+export function isSupportRequest(resource) {
+  return resource.resourceType === "Task" && ((resource.code && resource.code.coding) || []).some(c => c.code === "support-request");
+}
+
+function dayAndTime(dateTime) {
+  return new Date(dateTime).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}
 
 function isSuicideRisk(resource) {
   return ((resource.code && resource.code.coding) || []).some(c => c.code === "suicide-risk");
@@ -94,14 +109,17 @@ function collapse(list, groups) {
 }
 
 /** Renders the open alerts; returns them (ordered) so the caller can tell which are new. */
-export async function renderAlerts(fhir, list, refresh, status) {
+export async function renderAlerts(fhir, list, refresh, status, supportList = document.getElementById("support-list")) {
   const patient = encodeURIComponent(fhir.patientId);
   const [flags, tasks] = await Promise.all([
     // Flag has no standard status search parameter in R4; the package defines nssi-status
     fhir.search("Flag?patient=" + patient + "&nssi-status=active"),
     fhir.search("Task?patient=" + patient + "&status=" + OPEN_TASK),
   ]);
-  const items = order(flags, tasks);
+  const all = order(flags, tasks);
+  // open support requests are never behind "Show all": each has a card of its own above the list, the newest first
+  const support = all.filter(i => i.kind === "task" && isSupportRequest(i.resource));
+  const items = all.filter(i => !support.includes(i));
   const flagsById = new Map(flags.map(f => ["Flag/" + f.id, f]));
   const groups = groupByEvent(items, flagsById);
   const events = await eventDates(fhir, groups.map(g => g.event).filter(Boolean));
@@ -112,10 +130,17 @@ export async function renderAlerts(fhir, list, refresh, status) {
   // what raised an alert, in clinical words; a diary card's Observation is the young person's own entry
   const source = reference => (events.has(reference) && events.get(reference).diary ? "the young person's diary card" : sourceText(reference));
   list.replaceChildren();
+  if (supportList) {
+    supportList.replaceChildren(...support.sort((a, b) => raisedAt(b.resource) - raisedAt(a.resource)).map(i => h("li",
+      { className: "alert-group support-request", "data-event": "" },
+      h("h3", { className: "event-title", text: "Support request from the young person's app, " + dayAndTime(raisedAt(i.resource)) }),
+      h("ul", { className: "alerts" }, taskItem(fhir, i.resource, flagsById, refresh, status, fhir.glassBroken)))));
+    supportList.hidden = support.length === 0;
+  }
   if (items.length === 0) {
-    list.appendChild(h("li", { text: "No open alerts." }));
+    list.appendChild(h("li", { text: support.length ? "No other open alerts." : "No open alerts." }));
     collapse(list, []);
-    return items;
+    return all;
   }
   for (const group of groups) {
     const inner = h("ul", { className: "alerts" });
@@ -128,7 +153,7 @@ export async function renderAlerts(fhir, list, refresh, status) {
       h("h3", { className: "event-title", text: eventTitle(group.event, when, group.items[0]) }), inner));
   }
   collapse(list, groups);
-  return items;
+  return all;
 }
 
 /** What raised an alert: a Flag's evidence, a Task's Flag's evidence, else the Task's reason or focus. */
@@ -260,7 +285,8 @@ function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sou
   li.append(...[
     line(alertTitle({ kind: "task", resource: task }), "alert-title"),
     line([PRIORITY_TEXT[task.priority] || "Routine", STATUS_TEXT[task.status] || task.status,
-      task.authoredOn ? "raised " + day(task.authoredOn) : null].filter(Boolean).join(" · "), "alert-source"),
+      task.authoredOn ? (isSupportRequest(task) ? "asked " + dayAndTime(task.authoredOn) : "raised " + day(task.authoredOn)) : null]
+      .filter(Boolean).join(" · "), "alert-source"),
     about || reason ? line([about ? "About " + about : null, reason ? "raised by " + source(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
   ].filter(Boolean));
   if (readOnly) return li;
@@ -283,6 +309,7 @@ function focus(element) {
 
 function closeForm(fhir, task, flag, refresh, status, cancelled) {
   const name = "outcome-" + task.id;
+  const OUTCOMES = isSupportRequest(task) ? SUPPORT_OUTCOMES : RISK_OUTCOMES;
   const outcomes = h("fieldset", { className: "choices" }, h("legend", { text: "Outcome (required)" }),
     ...OUTCOMES.map(o => h("div", { className: "choice" },
       h("input", { type: "radio", name, id: name + "-" + o.id, value: o.id }),
@@ -317,7 +344,7 @@ function closeForm(fhir, task, flag, refresh, status, cancelled) {
       // completing an escalation Task needs a documented risk assessment (the server refuses it otherwise, and
       // then resolves the Task's alert itself): the clinician's review is recorded as a ClinicalImpression
       const output = [...(task.output || [])];
-      if (chosen.status === "completed") {
+      if (chosen.status === "completed" && !isSupportRequest(task)) {
         const review = await fhir.create({ resourceType: "ClinicalImpression", status: "completed",
           subject: task.for, date: now, description: "Suicide-risk review. " + text });
         output.push({ type: { text: "Risk assessment" }, valueReference: { reference: "ClinicalImpression/" + review.id } });

@@ -80,6 +80,9 @@ export function renderRisk(list, { episodes, alerts, item9, summary }) {
   const withIntent = episodes.filter(e => INTENT_RISK.has(e.intent)).sort((a, b) => b.date - a.date)[0];
   const t = trend(summary);
   const late = overdue(tasks);
+  // a support request from the person's app is due at once: open, it is an action outstanding (it has no due time)
+  const waiting = tasks.filter(t => ((t.code && t.code.coding) || []).some(c => c.code === "support-request") && !late.includes(t));
+  const outstanding = late.length + waiting.length;
   const days = withIntent ? daysAgo(withIntent.date) : null;
   const ago = days === null ? "" : days === 0 ? "today" : days + " d ago";
   list.replaceChildren(
@@ -95,7 +98,8 @@ export function renderRisk(list, { episodes, alerts, item9, summary }) {
     chip("trend", "Episodes", t === null ? "not available" : t.direction + ": " + t.recent + " in the last " + t.windowDays + " days, baseline "
       + baselineText(t) + " per " + t.windowDays + " days", t && t.direction === "rising" ? "high" : "ok",
       "Episodes", t === null ? "n/a" : t.direction + ", " + t.recent + " in " + t.windowDays + " d"),
-    chip("overdue", "Overdue actions", late.length === 0 ? "none" : late.length + " past due", late.length ? "high" : "ok",
-      "Overdue", late.length === 0 ? "none" : String(late.length)));
+    chip("overdue", "Overdue actions", outstanding === 0 ? "none" : [late.length ? late.length + " past due" : null,
+      waiting.length ? waiting.length + " support request(s) waiting" : null].filter(Boolean).join(", "), outstanding ? "high" : "ok",
+      "Overdue", outstanding === 0 ? "none" : String(outstanding)));
   list.hidden = false;
 }
