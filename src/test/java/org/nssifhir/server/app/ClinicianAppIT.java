@@ -201,6 +201,74 @@ class ClinicianAppIT extends BaseIT {
 	}
 
 	/**
+	 * Review s6: a support request from the person's app shows above the collapsed alert list with its time, its title
+	 * once, counted in "Overdue actions", and closes with fitting outcomes; a diary card's alert says so, shows its day
+	 * without an invented time and sorts by when it was recorded (above an episode earlier the same day).
+	 */
+	@Test
+	void aSupportRequestAndADiaryCardAlertAreShownAsWhatTheyAre() {
+		String patientId = seedPatient("Supporttest");
+		IIdType patient = new org.hl7.fhir.r4.model.IdType("Patient", patientId);
+		// a suicide-risk episode a minute ago, then the diary card for today (date only) with a high urge to die
+		client().create().resource(AssessmentFixtures.episode(patient, Date.from(Instant.now().minus(1, ChronoUnit.MINUTES)), "intent-unsure", null)).execute();
+		for (int daysAgo : new int[] {5, 10, 15}) {
+			episode(patientId, daysAgo, CUTTING, "care-medical", null);
+		}
+		Observation card = new Observation();
+		card.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		card.setStatus(Observation.ObservationStatus.FINAL);
+		card.addCategory().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "nssi", null));
+		card.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "diary-card", "Diary card entry"));
+		card.setSubject(new Reference("Patient/" + patientId));
+		card.setEffective(new org.hl7.fhir.r4.model.DateTimeType(LocalDate.now(ZoneId.systemDefault()).toString()));
+		card.addComponent(AssessmentFixtures.component("urge-to-die", new IntegerType(8)));
+		client().create().resource(card).execute();
+		Task support = new Task();
+		support.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		support.setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER).setPriority(Task.TaskPriority.URGENT);
+		support.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "support-request", "Request for support"));
+		support.setDescription("The person asked for support now (phone coaching) from their app");
+		support.setFor(new Reference("Patient/" + patientId)).setRequester(new Reference("Patient/" + patientId)).setAuthoredOn(new Date());
+		String supportId = client().create().resource(support).execute().getId().getIdPart();
+
+		String base = "http://127.0.0.1:" + port;
+		WebDriver browser = Browsers.chromium(1366, 900);
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			launch(browser, wait, base, patientId);
+			WebElement request = browser.findElement(By.cssSelector("#support-list > li.alert-group"));
+			assertThat(request.isDisplayed()).isTrue();
+			assertThat(request.findElement(By.cssSelector("h3")).getText()).startsWith("Support request from the young person's app, ")
+					.matches(".*\\d{2}:\\d{2}$");
+			assertThat(request.getText().split("asked for support now", -1)).hasSize(2);
+			assertThat(request.findElement(By.cssSelector(".alert-source")).getText()).contains("asked ").containsPattern("\\d{2}:\\d{2}");
+			assertThat(browser.findElement(By.cssSelector("#risk-header [data-risk=overdue]")).getText()).contains("1 support request(s) waiting");
+
+			List<WebElement> cards = browser.findElements(By.cssSelector("#alert-list > li.alert-group"));
+			assertThat(cards.get(0).findElement(By.cssSelector("h3")).getText()).startsWith("From the young person's diary card, ").doesNotContain(":");
+			assertThat(cards.get(0).getText()).contains("Raised by the young person's diary card");
+			assertThat(cards.get(1).findElement(By.cssSelector("h3")).getText()).startsWith("Episode on ");
+			scrollTo(browser, browser.findElement(By.id("alerts")));
+			Browsers.screenshot(browser, "clinician-app-support-request");
+			Axe.check(browser, "clinician-app-support-request");
+
+			clickCentered(browser, request.findElement(By.cssSelector("button.close-task")));
+			WebElement form = request.findElement(By.cssSelector(".close-form"));
+			assertThat(form.getText()).contains("Called back").contains("Message sent").doesNotContain("risk assessed");
+			form.findElement(By.xpath(".//label[text()='Called back']")).click();
+			form.findElement(By.cssSelector("button.confirm-close")).click();
+			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-status"), "Called back"));
+			wait.until(d -> !d.findElement(By.id("support-list")).isDisplayed());
+			assertThat(client().read().resource(Task.class).withId(supportId).execute().getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-support-failure");
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
+	/**
 	 * Item 12 (launcher): any patient can be picked, not only the 25 most recently changed synthetic ones: the list
 	 * pages (next / previous 25), and a name search finds any patient, who is then launched from the result.
 	 */
