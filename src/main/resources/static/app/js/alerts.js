@@ -6,7 +6,7 @@ import { conceptText, FhirError } from "./fhir.js";
 import { h } from "./form-kit.js";
 
 const FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail";
-const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";
+export const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";
 const URGENT = { stat: 0, asap: 1, urgent: 2, routine: 3 };
 const PRIORITY_TEXT = { stat: "Immediately", asap: "As soon as possible", urgent: "Urgent", routine: "Routine" };
 const STATUS_TEXT = { draft: "draft", requested: "not started", received: "received", accepted: "accepted", ready: "ready",

@@ -260,6 +260,17 @@ class ClinicianAppIT extends BaseIT {
 			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-status"), "Called back"));
 			wait.until(d -> !d.findElement(By.id("support-list")).isDisplayed());
 			assertThat(client().read().resource(Task.class).withId(supportId).execute().getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+
+			// the open page notices a new request without a reload (it checks every minute while visible, and at once
+			// when the tab becomes visible again) and says so politely
+			support.setId((String) null);
+			support.setAuthoredOn(new Date());
+			client().create().resource(support).execute();
+			assertThat(browser.findElement(By.id("alerts-new")).getDomAttribute("aria-live")).isEqualTo("polite");
+			((JavascriptExecutor) browser).executeScript("document.dispatchEvent(new Event('visibilitychange'))");
+			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-new"), "New alert"));
+			assertThat(browser.findElement(By.cssSelector("#support-list > li.alert-group")).isDisplayed()).isTrue();
+			Axe.check(browser, "clinician-app-new-alert");
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(browser, "clinician-app-support-failure");
 			throw e;
