@@ -221,7 +221,11 @@ class ClinicianAppIT extends BaseIT {
 		card.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "diary-card", "Diary card entry"));
 		card.setSubject(new Reference("Patient/" + patientId));
 		card.setEffective(new org.hl7.fhir.r4.model.DateTimeType(LocalDate.now(ZoneId.systemDefault()).toString()));
+		// the profile's required items, as the person's app sends them
+		card.addComponent(AssessmentFixtures.component("urge-intensity", new IntegerType(6)));
 		card.addComponent(AssessmentFixtures.component("urge-to-die", new IntegerType(8)));
+		card.addComponent(AssessmentFixtures.component("self-harm-today", new org.hl7.fhir.r4.model.BooleanType(false)));
+		card.addComponent(AssessmentFixtures.component("skills-used", new IntegerType(0)));
 		client().create().resource(card).execute();
 		Task support = new Task();
 		support.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
