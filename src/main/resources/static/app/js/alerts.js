@@ -6,18 +6,33 @@ import { conceptText, FhirError } from "./fhir.js";
 import { h } from "./form-kit.js";
 
 const FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail";
-const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";
+export const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";
 const URGENT = { stat: 0, asap: 1, urgent: 2, routine: 3 };
 const PRIORITY_TEXT = { stat: "Immediately", asap: "As soon as possible", urgent: "Urgent", routine: "Routine" };
 const STATUS_TEXT = { draft: "draft", requested: "not started", received: "received", accepted: "accepted", ready: "ready",
   "in-progress": "in progress", "on-hold": "on hold" };
 const SOURCE_TEXT = { Observation: "a recorded episode or result", QuestionnaireResponse: "a questionnaire answer",
   Condition: "a diagnosis", Flag: "an alert" };
-const OUTCOMES = [
+const RISK_OUTCOMES = [
   { id: "acted", status: "completed", text: "Reviewed: risk assessed and action taken" },
   { id: "no-action", status: "completed", text: "Reviewed: no further action needed" },
   { id: "not-needed", status: "cancelled", text: "Not needed: raised in error or already handled" },
 ];
+
+// a request from the person's app ("I need support now"): answered by a call or a message, not by a risk review
+const SUPPORT_OUTCOMES = [
+  { id: "called-back", status: "completed", text: "Called back" },
+  { id: "message-sent", status: "completed", text: "Message sent" },
+  { id: "not-needed", status: "cancelled", text: "Not needed: already answered another way" },
+];
+
+export function isSupportRequest(resource) {
+  return resource.resourceType === "Task" && ((resource.code && resource.code.coding) || []).some(c => c.code === "support-request");
+}
+
+function dayAndTime(dateTime) {
+  return new Date(dateTime).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}
 
 function isSuicideRisk(resource) {
   return ((resource.code && resource.code.coding) || []).some(c => c.code === "suicide-risk");
@@ -94,39 +109,51 @@ function collapse(list, groups) {
 }
 
 /** Renders the open alerts; returns them (ordered) so the caller can tell which are new. */
-export async function renderAlerts(fhir, list, refresh, status) {
+export async function renderAlerts(fhir, list, refresh, status, supportList = document.getElementById("support-list")) {
   const patient = encodeURIComponent(fhir.patientId);
   const [flags, tasks] = await Promise.all([
     // Flag has no standard status search parameter in R4; the package defines nssi-status
     fhir.search("Flag?patient=" + patient + "&nssi-status=active"),
     fhir.search("Task?patient=" + patient + "&status=" + OPEN_TASK),
   ]);
-  const items = order(flags, tasks);
+  const all = order(flags, tasks);
+  // open support requests are never behind "Show all": each has a card of its own above the list, the newest first
+  const support = all.filter(i => i.kind === "task" && isSupportRequest(i.resource));
+  const items = all.filter(i => !support.includes(i));
   const flagsById = new Map(flags.map(f => ["Flag/" + f.id, f]));
   const groups = groupByEvent(items, flagsById);
   const events = await eventDates(fhir, groups.map(g => g.event).filter(Boolean));
   // the most urgent first; among equally urgent cards, the newest event (when it happened, not when it was raised)
   const rank = g => Math.min(...g.items.map(i => i.rank));
-  const eventTime = g => (g.event && events.has(g.event) ? events.get(g.event).date.getTime() : Math.max(...g.items.map(i => raisedAt(i.resource))));
-  groups.sort((a, b) => rank(a) - rank(b) || eventTime(b) - eventTime(a));
+  const time = g => (g.event && events.has(g.event) ? eventTime(events.get(g.event)) : Math.max(...g.items.map(i => raisedAt(i.resource))));
+  groups.sort((a, b) => rank(a) - rank(b) || time(b) - time(a));
+  // what raised an alert, in clinical words; a diary card's Observation is the young person's own entry
+  const source = reference => (events.has(reference) && events.get(reference).diary ? "the young person's diary card" : sourceText(reference));
   list.replaceChildren();
+  if (supportList) {
+    supportList.replaceChildren(...support.sort((a, b) => raisedAt(b.resource) - raisedAt(a.resource)).map(i => h("li",
+      { className: "alert-group support-request", "data-event": "" },
+      h("h3", { className: "event-title", text: "Support request from the young person's app, " + dayAndTime(raisedAt(i.resource)) }),
+      h("ul", { className: "alerts" }, taskItem(fhir, i.resource, flagsById, refresh, status, fhir.glassBroken)))));
+    supportList.hidden = support.length === 0;
+  }
   if (items.length === 0) {
-    list.appendChild(h("li", { text: "No open alerts." }));
+    list.appendChild(h("li", { text: support.length ? "No other open alerts." : "No open alerts." }));
     collapse(list, []);
-    return items;
+    return all;
   }
   for (const group of groups) {
     const inner = h("ul", { className: "alerts" });
     for (const item of group.items) {
-      inner.appendChild(item.kind === "flag" ? flagItem(item.resource)
-        : taskItem(fhir, item.resource, flagsById, refresh, status, fhir.glassBroken));
+      inner.appendChild(item.kind === "flag" ? flagItem(item.resource, source)
+        : taskItem(fhir, item.resource, flagsById, refresh, status, fhir.glassBroken, source));
     }
     const when = group.event ? events.get(group.event) : null;
     list.appendChild(h("li", { className: "alert-group", "data-event": group.event || "" },
       h("h3", { className: "event-title", text: eventTitle(group.event, when, group.items[0]) }), inner));
   }
   collapse(list, groups);
-  return items;
+  return all;
 }
 
 /** What raised an alert: a Flag's evidence, a Task's Flag's evidence, else the Task's reason or focus. */
@@ -160,6 +187,26 @@ export function groupByEvent(items, flagsById) {
   return groups;
 }
 
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * When an event happened, for sorting the cards. A date-only value (a diary card is for a day) is that day, and within
+ * the day the time it was recorded (issued, else meta.lastUpdated): midnight would put a card sent this evening below
+ * this morning's events.
+ */
+export function eventTime(when) {
+  if (!when.dateOnly) return when.date.getTime();
+  const start = when.date.getTime();
+  const end = new Date(when.date.getFullYear(), when.date.getMonth(), when.date.getDate() + 1).getTime() - 1;
+  return when.recorded ? Math.min(Math.max(when.recorded.getTime(), start), end) : start;
+}
+
+/** "2026-12-06" → that day in the browser's time zone (new Date() would read it as UTC midnight: the day before in New York) */
+function parseWhen(value) {
+  const m = DATE_ONLY.exec(value);
+  return m ? { date: new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])), dateOnly: true } : { date: new Date(value), dateOnly: false };
+}
+
 /** When each event happened (an episode's own date, an answer's authored time), by reference; one search per type. */
 async function eventDates(fhir, references) {
   const dates = new Map();
@@ -175,8 +222,12 @@ async function eventDates(fhir, references) {
       const found = await fhir.search(type + "?patient=" + encodeURIComponent(fhir.patientId) + "&_id=" + ids.join(","), 2);
       for (const r of found) {
         const when = r.effectiveDateTime || (r.effectivePeriod && r.effectivePeriod.start) || r.authored || r.issued;
-        const episode = ((r.code && r.code.coding) || []).some(c => c.code === "nssi-episode");
-        if (when) dates.set(type + "/" + r.id, { date: new Date(when), episode });
+        const codes = ((r.code && r.code.coding) || []).map(c => c.code);
+        const recorded = r.issued || (r.meta && r.meta.lastUpdated);
+        if (when) {
+          dates.set(type + "/" + r.id, { ...parseWhen(when), recorded: recorded ? new Date(recorded) : null,
+            episode: codes.includes("nssi-episode"), diary: codes.includes("diary-card") });
+        }
       }
     } catch (e) {
       // the cards still show, with the day each alert was raised
@@ -185,11 +236,17 @@ async function eventDates(fhir, references) {
   return dates;
 }
 
+const DAY_FORMAT = { day: "numeric", month: "short", year: "numeric" };
+
 function eventTitle(event, when, first) {
   if (!event) return alertTitle(first);
   const what = event.startsWith("QuestionnaireResponse/") ? "Questionnaire answers"
-    : when && when.episode ? "Episode" : event.startsWith("Observation/") ? "Recorded result" : "Record";
-  return what + (when ? " on " + when.date.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "");
+    : when && when.episode ? "Episode" : when && when.diary ? "From the young person's diary card"
+    : event.startsWith("Observation/") ? "Recorded result" : "Record";
+  if (!when) return what;
+  // a date-only value has no time of day: "00:00" would be invented
+  return what + (when.diary ? ", " : " on ") + (when.dateOnly ? when.date.toLocaleDateString("en-GB", DAY_FORMAT)
+    : when.date.toLocaleString("en-GB", { ...DAY_FORMAT, hour: "2-digit", minute: "2-digit" }));
 }
 
 function line(text, className) {
@@ -205,31 +262,32 @@ export function alertTitle(item) {
   return r.description || conceptText(r.code) || "Task";
 }
 
-function flagItem(flag) {
+function flagItem(flag, source = sourceText) {
   const li = h("li", { className: "alert " + (isSuicideRisk(flag) ? "alert-critical" : "alert-warning"), "data-kind": "flag",
     "data-flag": flag.id, "data-code": ((flag.code && flag.code.coding) || []).map(c => c.code).join(" ") });
   li.append(
     line(alertTitle({ kind: "flag", resource: flag }), "alert-title"),
     line(conceptText(flag.code)),
-    line("Raised by " + sourceText(evidenceOf(flag)) + (flag.period && flag.period.start ? " on " + day(flag.period.start) : ""), "alert-source"));
+    line("Raised by " + source(evidenceOf(flag)) + (flag.period && flag.period.start ? " on " + day(flag.period.start) : ""), "alert-source"));
   return li;
 }
 
-function taskItem(fhir, task, flagsById, refresh, status, readOnly) {
+function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sourceText) {
   const li = h("li", { className: "alert " + ((URGENT[task.priority] ?? 3) <= 2 ? "alert-urgent" : "alert-info"), "data-kind": "task",
     "data-task": task.id });
   const focus = task.focus && task.focus.reference;
   const flag = focus ? flagsById.get(focus) : null;
   const about = flag ? (isSuicideRisk(flag) ? "the suicide-risk alert" : "the alert “" + alertTitle({ kind: "flag", resource: flag }) + "”")
-    : focus ? sourceText(focus) : null;
+    : focus ? source(focus) : null;
   const reason = task.reasonReference && task.reasonReference.reference;
   // (a Task with neither focus nor reason, such as a person's request for support from their app, has no "about" line:
   // append() would print a null as text)
   li.append(...[
     line(alertTitle({ kind: "task", resource: task }), "alert-title"),
     line([PRIORITY_TEXT[task.priority] || "Routine", STATUS_TEXT[task.status] || task.status,
-      task.authoredOn ? "raised " + day(task.authoredOn) : null].filter(Boolean).join(" · "), "alert-source"),
-    about || reason ? line([about ? "About " + about : null, reason ? "raised by " + sourceText(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
+      task.authoredOn ? (isSupportRequest(task) ? "asked " + dayAndTime(task.authoredOn) : "raised " + day(task.authoredOn)) : null]
+      .filter(Boolean).join(" · "), "alert-source"),
+    about || reason ? line([about ? "About " + about : null, reason ? "raised by " + source(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
   ].filter(Boolean));
   if (readOnly) return li;
   const button = h("button", { type: "button", className: "close-task", "aria-expanded": "false",
@@ -251,6 +309,7 @@ function focus(element) {
 
 function closeForm(fhir, task, flag, refresh, status, cancelled) {
   const name = "outcome-" + task.id;
+  const OUTCOMES = isSupportRequest(task) ? SUPPORT_OUTCOMES : RISK_OUTCOMES;
   const outcomes = h("fieldset", { className: "choices" }, h("legend", { text: "Outcome (required)" }),
     ...OUTCOMES.map(o => h("div", { className: "choice" },
       h("input", { type: "radio", name, id: name + "-" + o.id, value: o.id }),
@@ -285,7 +344,7 @@ function closeForm(fhir, task, flag, refresh, status, cancelled) {
       // completing an escalation Task needs a documented risk assessment (the server refuses it otherwise, and
       // then resolves the Task's alert itself): the clinician's review is recorded as a ClinicalImpression
       const output = [...(task.output || [])];
-      if (chosen.status === "completed") {
+      if (chosen.status === "completed" && !isSupportRequest(task)) {
         const review = await fhir.create({ resourceType: "ClinicalImpression", status: "completed",
           subject: task.for, date: now, description: "Suicide-risk review. " + text });
         output.push({ type: { text: "Risk assessment" }, valueReference: { reference: "ClinicalImpression/" + review.id } });

@@ -3,7 +3,7 @@ import { Fhir, FhirError } from "./fhir.js";
 import { renderBanner } from "./banner.js";
 import { Timeline, loadEpisodes } from "./timeline.js";
 import { renderStats } from "./stats.js";
-import { renderAlerts, alertKey } from "./alerts.js";
+import { renderAlerts, alertKey, OPEN_TASK } from "./alerts.js";
 import { EpisodeForm } from "./episode-form.js";
 import { QuestionnaireRunner } from "./questionnaire.js";
 import { Treatment } from "./treatment.js";
@@ -66,7 +66,7 @@ async function open(fhir, patient, firstSummary) {
     if (episodeForm) episodeForm.setEpisodes(episodes);
     renderStats(summary, episodes);
     const items = await renderAlerts(fhir, document.getElementById("alert-list"), refresh, document.getElementById("alerts-status"));
-    renderRisk(document.getElementById("risk-header"), { episodes, alerts: items, item9 });
+    renderRisk(document.getElementById("risk-header"), { episodes, alerts: items, item9, summary });
     const fresh = loaded ? items.filter(i => !known.has(alertKey(i))) : [];
     items.forEach(i => known.add(alertKey(i)));
     loaded = true;
@@ -76,6 +76,7 @@ async function open(fhir, patient, firstSummary) {
   }
 
   await refresh();
+  watchForNew(fhir, known, refresh);
   treatment = new Treatment(fhir, document.getElementById("treatment-body"), refresh, { readOnly: fhir.glassBroken });
   if (fhir.glassBroken) {
     const note = "Read-only under break-the-glass: recording for this person needs a treating relationship.";
@@ -94,6 +95,44 @@ async function open(fhir, patient, firstSummary) {
     new Invitation(fhir, document.getElementById("invite-button"), document.getElementById("invite-revoke"), document.getElementById("invite-result"),
       document.getElementById("invite-family"), document.getElementById("disable-sign-in"));
   }
+}
+
+const POLL_MS = 60000;
+
+/**
+ * An open page notices alerts and support requests raised meanwhile (a colleague's entry, the person's app): every
+ * minute while the tab is visible, and at once when it becomes visible again, it asks for the ids of this person's
+ * open Flags and Tasks only; anything new is announced politely and the page reloaded, unless the clinician is closing
+ * a task (a reload would take their half-filled form away: then it is said, and picked up on the next check).
+ */
+function watchForNew(fhir, known, refresh) {
+  const slot = document.getElementById("alerts-new");
+  const patient = encodeURIComponent(fhir.patientId);
+  let busy = false;
+  async function check() {
+    if (busy || document.visibilityState !== "visible") return;
+    busy = true;
+    try {
+      const [flags, tasks] = await Promise.all([
+        fhir.search("Flag?patient=" + patient + "&nssi-status=active"),
+        fhir.search("Task?patient=" + patient + "&status=" + OPEN_TASK),
+      ]);
+      const fresh = [...flags.map(f => "flag/" + f.id), ...tasks.map(t => "task/" + t.id)].filter(k => !known.has(k));
+      if (fresh.length === 0) return;
+      if (document.querySelector("#alerts .close-form")) {
+        slot.textContent = "New alert: it shows in Alerts once you have closed or cancelled this task.";
+        return;
+      }
+      await refresh();
+      slot.textContent = "New alert" + (fresh.length > 1 ? "s (" + fresh.length + ")" : "") + ": see Alerts.";
+    } catch (e) {
+      // offline or signed out (fhir.js says that): the next check tries again
+    } finally {
+      busy = false;
+    }
+  }
+  setInterval(check, POLL_MS);
+  document.addEventListener("visibilitychange", check);
 }
 
 // the sign-in ended (fhir.js says so on a 401 it could not refresh): say it plainly, once, with the way back in

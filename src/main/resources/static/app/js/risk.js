@@ -1,6 +1,7 @@
 // The risk header in the banner: what a clinician must see at a glance before anything else, from data the page
 // already loaded (episodes, open alerts) plus the latest PHQ-9 answer to item 9. Each figure says what it counts.
 import { daysAgo, fmtTime } from "./timeline.js";
+import { params, part } from "./fhir.js";
 
 const DAY = 86400000;
 const INTENT_RISK = new Set(["intent-present", "intent-unsure"]);
@@ -9,16 +10,19 @@ const PHQ9_ITEM_9 = "phq9-item-9";
 const PHQ9_ANSWERS = { "LA6568-5": 0, "LA6569-3": 1, "LA6570-1": 2, "LA6571-9": 3 };
 
 /**
- * Frequency trend: episodes in the last 4 weeks against the average per 4 weeks over the 12 weeks before them.
- * "rising" from half as many again (and at least one more), "falling" at half or less (and at least one fewer).
+ * Frequency trend: the server's figure (Patient/$nssi-summary, the one the "Episode frequency" tile shows), so that
+ * the banner and the tile never disagree; counting here again would give a second definition (and other days).
  */
-export function trend(episodes, now = new Date()) {
-  const t = now.getTime();
-  const recent = episodes.filter(e => t - e.date.getTime() <= 28 * DAY).length;
-  const before = episodes.filter(e => t - e.date.getTime() > 28 * DAY && t - e.date.getTime() <= 112 * DAY).length / 3;
-  const direction = recent >= before * 1.5 && recent - before >= 1 ? "rising"
-    : recent <= before * 0.5 && before - recent >= 1 ? "falling" : "stable";
-  return { direction, recent, before };
+export function trend(summary) {
+  const p = params(summary, "trend")[0];
+  if (!p) return null;
+  return { direction: part(p, "direction"), recent: part(p, "recentCount"), windowDays: part(p, "windowDays"),
+    before: Number(part(p, "baselinePerWindow")) };
+}
+
+/** "1.33" → "1.3", "1.00" → "1": the baseline as the tile and the banner both say it */
+export function baselineText(t) {
+  return String(Math.round(t.before * 10) / 10);
 }
 
 /** An open Task is overdue once its due time (restriction.period.end, set by the escalation) has passed. */
@@ -70,12 +74,15 @@ function chip(key, label, text, level, shortLabel = label, shortText = text) {
   return li;
 }
 
-export function renderRisk(list, { episodes, alerts, item9 }) {
+export function renderRisk(list, { episodes, alerts, item9, summary }) {
   const flags = alerts.filter(a => a.kind === "flag" && ((a.resource.code && a.resource.code.coding) || []).some(c => c.code === "suicide-risk"));
   const tasks = alerts.filter(a => a.kind === "task").map(a => a.resource);
   const withIntent = episodes.filter(e => INTENT_RISK.has(e.intent)).sort((a, b) => b.date - a.date)[0];
-  const t = trend(episodes);
+  const t = trend(summary);
   const late = overdue(tasks);
+  // a support request from the person's app is due at once: open, it is an action outstanding (it has no due time)
+  const waiting = tasks.filter(t => ((t.code && t.code.coding) || []).some(c => c.code === "support-request") && !late.includes(t));
+  const outstanding = late.length + waiting.length;
   const days = withIntent ? daysAgo(withIntent.date) : null;
   const ago = days === null ? "" : days === 0 ? "today" : days + " d ago";
   list.replaceChildren(
@@ -88,9 +95,11 @@ export function renderRisk(list, { episodes, alerts, item9 }) {
     chip("phq9-item-9", "PHQ-9 item 9", item9 === null ? "not asked"
       : item9.value + " of 3" + (item9.date ? " on " + item9.date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }) : ""),
     item9 === null ? "watch" : item9.value > 0 ? "high" : "ok", "PHQ-9 item 9", item9 === null ? "not asked" : item9.value + "/3"),
-    chip("trend", "Episodes", t.direction + ": " + t.recent + " in the last 4 weeks, " + (Math.round(t.before * 10) / 10)
-      + " per 4 weeks before", t.direction === "rising" ? "high" : "ok", "Episodes", t.direction + ", " + t.recent + " in 4 wk"),
-    chip("overdue", "Overdue actions", late.length === 0 ? "none" : late.length + " past due", late.length ? "high" : "ok",
-      "Overdue", late.length === 0 ? "none" : String(late.length)));
+    chip("trend", "Episodes", t === null ? "not available" : t.direction + ": " + t.recent + " in the last " + t.windowDays + " days, baseline "
+      + baselineText(t) + " per " + t.windowDays + " days", t && t.direction === "rising" ? "high" : "ok",
+      "Episodes", t === null ? "n/a" : t.direction + ", " + t.recent + " in " + t.windowDays + " d"),
+    chip("overdue", "Overdue actions", outstanding === 0 ? "none" : [late.length ? late.length + " past due" : null,
+      waiting.length ? waiting.length + " support request(s) waiting" : null].filter(Boolean).join(", "), outstanding ? "high" : "ok",
+      "Overdue", outstanding === 0 ? "none" : String(outstanding)));
   list.hidden = false;
 }

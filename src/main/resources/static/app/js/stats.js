@@ -22,8 +22,10 @@ export function renderStats(summary, episodes) {
 
   const trend = params(summary, "trend")[0];
   if (trend) {
-    set("frequency-trend", `${part(trend, "direction")}: ${part(trend, "recentCount")} in the last ${part(trend, "windowDays")} days `
-      + `(baseline ${part(trend, "baselinePerWindow")})`);
+    // said as the banner says it (risk.js): the same figure, the same window
+    const days = part(trend, "windowDays");
+    set("frequency-trend", `${part(trend, "direction")}: ${part(trend, "recentCount")} in the last ${days} days, `
+      + `baseline ${Math.round(Number(part(trend, "baselinePerWindow")) * 10) / 10} per ${days} days`);
   }
 
   const urges = episodes.filter(e => e.urge !== null).sort((a, b) => a.date - b.date).map(e => e.urge);

@@ -201,6 +201,89 @@ class ClinicianAppIT extends BaseIT {
 	}
 
 	/**
+	 * Review s6: a support request from the person's app shows above the collapsed alert list with its time, its title
+	 * once, counted in "Overdue actions", and closes with fitting outcomes; a diary card's alert says so, shows its day
+	 * without an invented time and sorts by when it was recorded (above an episode earlier the same day).
+	 */
+	@Test
+	void aSupportRequestAndADiaryCardAlertAreShownAsWhatTheyAre() {
+		String patientId = seedPatient("Supporttest");
+		IIdType patient = new org.hl7.fhir.r4.model.IdType("Patient", patientId);
+		// a suicide-risk episode a minute ago, then the diary card for today (date only) with a high urge to die
+		client().create().resource(AssessmentFixtures.episode(patient, Date.from(Instant.now().minus(1, ChronoUnit.MINUTES)), "intent-unsure", null)).execute();
+		for (int daysAgo : new int[] {5, 10, 15}) {
+			episode(patientId, daysAgo, CUTTING, "care-medical", null);
+		}
+		Observation card = new Observation();
+		card.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		card.setStatus(Observation.ObservationStatus.FINAL);
+		card.addCategory().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "nssi", null));
+		card.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "diary-card", "Diary card entry"));
+		card.setSubject(new Reference("Patient/" + patientId));
+		card.setEffective(new org.hl7.fhir.r4.model.DateTimeType(LocalDate.now(ZoneId.systemDefault()).toString()));
+		// the profile's required items, as the person's app sends them
+		card.addComponent(AssessmentFixtures.component("urge-intensity", new IntegerType(6)));
+		card.addComponent(AssessmentFixtures.component("urge-to-die", new IntegerType(8)));
+		card.addComponent(AssessmentFixtures.component("self-harm-today", new org.hl7.fhir.r4.model.BooleanType(false)));
+		card.addComponent(AssessmentFixtures.component("skills-used", new IntegerType(0)));
+		client().create().resource(card).execute();
+		Task support = new Task();
+		support.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		support.setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER).setPriority(Task.TaskPriority.URGENT);
+		support.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "support-request", "Request for support"));
+		support.setDescription("The person asked for support now (phone coaching) from their app");
+		support.setFor(new Reference("Patient/" + patientId)).setRequester(new Reference("Patient/" + patientId)).setAuthoredOn(new Date());
+		String supportId = client().create().resource(support).execute().getId().getIdPart();
+
+		String base = "http://127.0.0.1:" + port;
+		WebDriver browser = Browsers.chromium(1366, 900);
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			launch(browser, wait, base, patientId);
+			WebElement request = browser.findElement(By.cssSelector("#support-list > li.alert-group"));
+			assertThat(request.isDisplayed()).isTrue();
+			assertThat(request.findElement(By.cssSelector("h3")).getText()).startsWith("Support request from the young person's app, ")
+					.matches(".*\\d{2}:\\d{2}$");
+			assertThat(request.getText().split("asked for support now", -1)).hasSize(2);
+			assertThat(request.findElement(By.cssSelector(".alert-source")).getText()).contains("asked ").containsPattern("\\d{2}:\\d{2}");
+			assertThat(browser.findElement(By.cssSelector("#risk-header [data-risk=overdue]")).getText()).contains("1 support request(s) waiting");
+
+			List<WebElement> cards = browser.findElements(By.cssSelector("#alert-list > li.alert-group"));
+			assertThat(cards.get(0).findElement(By.cssSelector("h3")).getText()).startsWith("From the young person's diary card, ").doesNotContain(":");
+			assertThat(cards.get(0).getText()).contains("Raised by the young person's diary card");
+			assertThat(cards.get(1).findElement(By.cssSelector("h3")).getText()).startsWith("Episode on ");
+			scrollTo(browser, browser.findElement(By.id("alerts")));
+			Browsers.screenshot(browser, "clinician-app-support-request");
+			Axe.check(browser, "clinician-app-support-request");
+
+			clickCentered(browser, request.findElement(By.cssSelector("button.close-task")));
+			WebElement form = request.findElement(By.cssSelector(".close-form"));
+			assertThat(form.getText()).contains("Called back").contains("Message sent").doesNotContain("risk assessed");
+			form.findElement(By.xpath(".//label[text()='Called back']")).click();
+			form.findElement(By.cssSelector("button.confirm-close")).click();
+			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-status"), "Called back"));
+			wait.until(d -> !d.findElement(By.id("support-list")).isDisplayed());
+			assertThat(client().read().resource(Task.class).withId(supportId).execute().getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+
+			// the open page notices a new request without a reload (it checks every minute while visible, and at once
+			// when the tab becomes visible again) and says so politely
+			support.setId((String) null);
+			support.setAuthoredOn(new Date());
+			client().create().resource(support).execute();
+			assertThat(browser.findElement(By.id("alerts-new")).getDomAttribute("aria-live")).isEqualTo("polite");
+			((JavascriptExecutor) browser).executeScript("document.dispatchEvent(new Event('visibilitychange'))");
+			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-new"), "New alert"));
+			assertThat(browser.findElement(By.cssSelector("#support-list > li.alert-group")).isDisplayed()).isTrue();
+			Axe.check(browser, "clinician-app-new-alert");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-support-failure");
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
+	/**
 	 * Item 12 (launcher): any patient can be picked, not only the 25 most recently changed synthetic ones: the list
 	 * pages (next / previous 25), and a name search finds any patient, who is then launched from the result.
 	 */
@@ -725,7 +808,7 @@ class ClinicianAppIT extends BaseIT {
 		// 21:30 in New York three days ago: already the next day in UTC
 		ZonedDateTime evening = LocalDate.now(newYork).minusDays(3).atTime(21, 30).atZone(newYork);
 		client().create().resource(AssessmentFixtures.episode(patient, Date.from(evening.toInstant()), "intent-unsure", null)).execute();
-		// 4 episodes in the last 4 weeks against 3 in the 12 weeks before (1 per 4 weeks): rising
+		// 4 episodes in the last 28 days against 3 in the 84 days before (1 per 28 days): rising
 		for (int daysAgo : new int[] {8, 15, 22, 40, 70, 100}) {
 			episode(patientId, daysAgo, CUTTING, null, 5);
 		}
@@ -759,7 +842,9 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(risk.findElement(By.cssSelector("[data-risk=intent]")).getText()).contains(day).contains("21:30")
 					.contains("3 day(s) ago").contains("unsure about intent to die");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).contains("2 of 3");
-			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).contains("rising: 4 in the last 4 weeks");
+			// one figure (the server's) in the banner and the tile, the window said the same way
+			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).contains("rising: 4 in the last 28 days, baseline 1 per 28 days");
+			assertThat(browser.findElement(By.id("frequency-trend")).getText()).isEqualTo("rising: 4 in the last 28 days, baseline 1 per 28 days");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=overdue]")).getText()).contains("1 past due");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getDomAttribute("class")).isEqualTo("risk-high");
 			Browsers.screenshot(browser, "clinician-app-risk-header");
@@ -823,7 +908,7 @@ class ClinicianAppIT extends BaseIT {
 			System.out.println("[ClinicianAppIT] compact banner at 768x1024: " + tabletBanner + " px");
 			assertThat(tabletBanner).isLessThanOrEqualTo(120);
 			assertThat(risk.findElements(By.cssSelector("li"))).hasSize(5).allSatisfy(li -> assertThat(li.isDisplayed()).isTrue());
-			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).isEqualTo("Episodes: rising, 4 in 4 wk");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).isEqualTo("Episodes: rising, 4 in 28 d");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=intent]")).getText()).isEqualTo("Intent: 3 d ago, unsure");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).isEqualTo("PHQ-9 item 9: 2/3");
 			Browsers.screenshot(browser, "clinician-app-tablet-compact-banner");
