@@ -35,6 +35,7 @@ import org.nssifhir.server.security.enrolment.AccountDisabled;
 import org.nssifhir.server.security.enrolment.Accounts;
 import org.nssifhir.server.security.enrolment.EnrolmentConfig;
 import org.nssifhir.server.security.enrolment.EnrolmentPages;
+import org.nssifhir.server.security.enrolment.PasswordReset;
 import org.nssifhir.server.security.enrolment.SignInGuardFilter;
 import org.nssifhir.server.security.enrolment.SignInThrottle;
 import org.nssifhir.server.security.launch.LaunchContextStore;
@@ -264,7 +265,8 @@ class AuthorizationServerConfig {
 	SecurityFilterChain signInSecurity(HttpSecurity http, SignInThrottle throttle, Accounts accounts) throws Exception {
 		http.securityMatcher("/login", "/logout", "/smart/**", EnrolmentPages.PATH)
 				.authorizeHttpRequests(a -> a.requestMatchers("/login", EnrolmentPages.PATH).permitAll().anyRequest().authenticated())
-				.formLogin(login -> login.loginPage("/login").permitAll())
+				// the session remembers when its user signed in (SignInSessions: a newer password ends it)
+				.formLogin(login -> login.loginPage("/login").permitAll().successHandler(SignInSessions.successHandler()))
 				// rate limit and lockout before any password is checked (security/enrolment/SignInThrottle)
 				.addFilterBefore(new SignInGuardFilter(throttle, accounts), UsernamePasswordAuthenticationFilter.class)
 				// an invitation link carries its token in the URL: never sent on as a referrer
@@ -283,8 +285,8 @@ class AuthorizationServerConfig {
 
 	@Bean
 	SmartAuthorizationRequestValidator smartAuthorizationRequestValidator(
-			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address) {
-		return new SmartAuthorizationRequestValidator(properties, users, launches, address);
+			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address, Accounts accounts) {
+		return new SmartAuthorizationRequestValidator(properties, users, launches, address, new SignInSessions(accounts));
 	}
 
 	/**
@@ -319,6 +321,16 @@ class AuthorizationServerConfig {
 	ApplicationListener<PayloadApplicationEvent<AccountDisabled>> revokeDisabledAccounts(
 			OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
 		return ApplicationListener.forPayload((AccountDisabled event) -> RefreshTokenFamilies.revokeUser(event.username(), authorizations, jdbc));
+	}
+
+	/**
+	 * A new password set through an invitation (a lost phone) revokes what the account held, as disabling does; the
+	 * sign-in sessions opened before it are refused by {@link SignInSessions}.
+	 */
+	@Bean
+	ApplicationListener<PayloadApplicationEvent<PasswordReset>> revokeOnPasswordReset(
+			OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
+		return ApplicationListener.forPayload((PasswordReset event) -> RefreshTokenFamilies.revokeUser(event.username(), authorizations, jdbc));
 	}
 
 	/** The token response repeats the launch context (SMART App Launch 2.2 section "Launch context"). */

@@ -41,9 +41,11 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 	private final SmartUsers users;
 	private final LaunchContextStore launches;
 	private final ServerAddress address;
+	private final SignInSessions sessions;
 
 	SmartAuthorizationRequestValidator(
-			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address) {
+			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address, SignInSessions sessions) {
+		this.sessions = sessions;
 		this.address = address;
 		this.properties = properties;
 		this.users = users;
@@ -80,6 +82,10 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 		}
 		if (!users.active(user.getName())) {
 			// signed in earlier in this browser session, but the account has since been disabled
+			throw error(request, OAuth2ErrorCodes.ACCESS_DENIED, "this sign-in is no longer valid; sign in again");
+		}
+		if (!sessions.currentSessionValid(user.getName())) {
+			// signed in before the account's password was set anew (a lost phone): that session has been ended
 			throw error(request, OAuth2ErrorCodes.ACCESS_DENIED, "this sign-in is no longer valid; sign in again");
 		}
 		Optional<String> fhirUser = users.fhirUser(user.getName());
