@@ -185,8 +185,12 @@ class AuthorizationServerConfig {
 						new LoginUrlAuthenticationEntryPoint("/login"), PathPatternRequestMatcher.withDefaults().matcher("/oauth2/authorize")))
 				// the issuer is pinned (ServerAddress), never derived from the request's Host header
 				.addFilterBefore(new PinnedIssuerFilter(address, settings), CsrfFilter.class)
+				// refusals without a redirect: a page that says why (AuthorizationErrorPage)
+				.addFilterBefore(new AuthorizationErrorPage(), CsrfFilter.class)
 				.addFilterBefore(
-						new PatientPickerRedirectFilter(username -> users.fhirUser(username).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN),
+						new PatientPickerRedirectFilter(username -> users.fhirUser(username).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN
+								// the person's app is refused to clinicians (SmartAuthorizationRequestValidator): no picker for it
+								&& !PatientApp.CLIENT_ID.equals(currentClientId())),
 						AbstractPreAuthenticatedProcessingFilter.class)
 				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)))
 				.csrf(csrf -> csrf.ignoringRequestMatchers(as.getEndpointsMatcher()));
@@ -224,6 +228,14 @@ class AuthorizationServerConfig {
 				return OidcClientRegistrationAuthenticationToken.class.isAssignableFrom(authentication);
 			}
 		};
+	}
+
+	/** The client_id of the request being served (the authorization request the picker filter looks at). */
+	private static String currentClientId() {
+		return org.springframework.web.context.request.RequestContextHolder.getRequestAttributes()
+						instanceof org.springframework.web.context.request.ServletRequestAttributes attributes
+				? attributes.getRequest().getParameter("client_id")
+				: null;
 	}
 
 	/** Sets the pinned issuer for Spring Authorization Server's endpoints, after its own filter derived one from the request. */
