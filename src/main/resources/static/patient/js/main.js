@@ -47,7 +47,43 @@ function queueStatus(items) {
   $("sync-now").hidden = items.length === 0;
 }
 
-function signOut(fhir) {
+/**
+ * Ends the sign-in on the server too, not only on the phone: the refresh token is revoked (RFC 7009, the app's
+ * client_id alone, as for its refresh) and the browser's sign-in session ends (POST /logout with the CSRF token of the
+ * server's own sign-in page), so the next launch asks for the password. Best effort: offline, the phone is still
+ * cleared, and the refresh token dies with the account's next password or its expiry.
+ */
+async function endServerSignIn(fhir) {
+  const state = fhir.client.state || {};
+  const refreshToken = state.tokenResponse && state.tokenResponse.refresh_token;
+  const origin = location.origin;
+  try {
+    if (refreshToken) {
+      await fetch(origin + "/oauth2/revoke", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: refreshToken, token_type_hint: "refresh_token", client_id: state.clientId || "nssi-patient-app" }),
+        credentials: "omit"
+      });
+    }
+    const page = await fetch(origin + "/login", { credentials: "same-origin", cache: "no-store" });
+    const csrf = new DOMParser().parseFromString(await page.text(), "text/html").querySelector("input[name=_csrf]");
+    if (csrf) {
+      await fetch(origin + "/logout", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: csrf.value }),
+        credentials: "same-origin",
+        redirect: "manual"
+      });
+    }
+  } catch (error) {
+    // offline: what is on the phone is removed anyway
+  }
+}
+
+async function signOut(fhir) {
+  await endServerSignIn(fhir);
   Object.keys(localStorage).filter(k => k.startsWith("nssi-patient")).forEach(k => localStorage.removeItem(k));
   sessionStorage.clear();
   document.querySelectorAll("main section").forEach(s => { s.hidden = s.id !== "crisis"; });

@@ -67,13 +67,30 @@ class PublicClientRefreshIT extends BaseIT {
 	}
 
 	@Test
+	void thePersonsAppRevokesItsOwnRefreshTokenWithItsClientId() throws Exception {
+		JsonNode signedIn = signIn("launch/patient openid fhirUser offline_access patient/Patient.r");
+		String refresh = signedIn.path("refresh_token").asText();
+		// another public client cannot revoke it (RFC 7009: only the client it was issued to)
+		HttpResponse<String> other = revoke(Map.of("token", refresh, "client_id", PUBLIC_APP));
+		assertThat(other.statusCode()).isIn(400, 401);
+		// "Sign out on this phone": the app revokes its refresh token with its client_id alone
+		HttpResponse<String> revoked = revoke(Map.of("token", refresh, "token_type_hint", "refresh_token", "client_id", PatientApp.CLIENT_ID));
+		assertThat(revoked.statusCode()).as(revoked.body()).isEqualTo(200);
+		HttpResponse<String> after = token(Map.of("grant_type", "refresh_token", "refresh_token", refresh, "client_id", PatientApp.CLIENT_ID));
+		assertThat(after.statusCode()).isEqualTo(400);
+		assertThat(after.body()).contains("invalid_grant");
+		// a confidential client still needs its secret to revoke
+		assertThat(revoke(Map.of("token", refresh, "client_id", CONFIDENTIAL_APP)).statusCode()).isEqualTo(401);
+	}
+
+	@Test
 	void withoutOfflineAccessAPublicClientGetsNoRefreshToken() throws Exception {
 		assertThat(signIn("launch/patient openid fhirUser patient/Patient.r").has("refresh_token")).isFalse();
 	}
 
 	private JsonNode signIn(String scopes) throws Exception {
-		// any loopback port for a public app (RFC 8252); not this server's, so the browser stops at the redirect
-		String redirect = "http://127.0.0.1:9" + PatientApp.PATH;
+		// the app's exact redirect: this server's own port (a web app, not a native one: no other loopback port)
+		String redirect = "http://127.0.0.1:" + URI.create(baseUrl()).getPort() + PatientApp.PATH;
 		SmartBrowser browser = new SmartBrowser(baseUrl(), PATIENT_USER, PASSWORD);
 		Pkce pkce = Pkce.create();
 		Map<String, String> p = new LinkedHashMap<>();
@@ -85,7 +102,9 @@ class PublicClientRefreshIT extends BaseIT {
 		p.put("aud", fhirBase());
 		p.put("code_challenge", pkce.challenge());
 		p.put("code_challenge_method", "S256");
-		Map<String, String> result = SmartBrowser.query(browser.get("/oauth2/authorize?" + SmartBrowser.encode(p)));
+		// the redirect is on this server, so the browser follows it: the code is in the last address it opened
+		HttpResponse<String> landed = browser.get("/oauth2/authorize?" + SmartBrowser.encode(p));
+		Map<String, String> result = landed.headers().firstValue("Location").isPresent() ? SmartBrowser.query(landed) : SmartBrowser.queryOf(landed.uri());
 		assertThat(result).containsKey("code");
 		HttpResponse<String> response = token(Map.of("grant_type", "authorization_code", "code", result.get("code"), "redirect_uri", redirect,
 				"code_verifier", pkce.verifier(), "client_id", PatientApp.CLIENT_ID));
@@ -95,6 +114,12 @@ class PublicClientRefreshIT extends BaseIT {
 
 	private HttpResponse<String> token(Map<String, String> form) throws Exception {
 		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/oauth2/token"))
+				.header("Content-Type", "application/x-www-form-urlencoded")
+				.POST(HttpRequest.BodyPublishers.ofString(SmartBrowser.encode(form))).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private HttpResponse<String> revoke(Map<String, String> form) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/oauth2/revoke"))
 				.header("Content-Type", "application/x-www-form-urlencoded")
 				.POST(HttpRequest.BodyPublishers.ofString(SmartBrowser.encode(form))).build(), HttpResponse.BodyHandlers.ofString());
 	}

@@ -107,8 +107,28 @@ public class Accounts {
 		jdbc.update("UPDATE nssi_account SET disabled = true WHERE fhir_user = ?", fhirUser);
 	}
 
+	/** When the enrolled username last set a password (a sign-in session opened before then is no longer valid). */
+	public Optional<Instant> passwordSetAt(String username) {
+		if (username == null) {
+			return Optional.empty();
+		}
+		return jdbc.query("SELECT password_set_at FROM nssi_account WHERE username = ?", (rs, n) -> rs.getTimestamp(1).toInstant(),
+				username.toLowerCase(Locale.ROOT)).stream().findFirst();
+	}
+
 	boolean usernameTaken(String username) {
 		Integer n = jdbc.queryForObject("SELECT count(*) FROM nssi_account WHERE username = ?", Integer.class, username);
+		return n != null && n > 0;
+	}
+
+	/**
+	 * Whether a registered client (configured ones are written to the same table at every start) has this id,
+	 * ignoring case and surrounding blanks. Usernames and client ids end up in one namespace (the principal name of
+	 * an authorization), so a person must never be given a client's id: disabling them would reach the client.
+	 */
+	boolean clientIdTaken(String username) {
+		Integer n = jdbc.queryForObject("SELECT count(*) FROM oauth2_registered_client WHERE lower(trim(client_id)) = ?", Integer.class,
+				username.trim().toLowerCase(Locale.ROOT));
 		return n != null && n > 0;
 	}
 }

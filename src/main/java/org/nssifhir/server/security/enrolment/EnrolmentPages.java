@@ -9,8 +9,10 @@ import java.util.function.Predicate;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.Pages;
 import org.nssifhir.server.security.policy.SecurityEventSink;
+import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.ErrorCode;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -40,16 +42,23 @@ public class EnrolmentPages {
 	private final SignInThrottle throttle;
 	private final SecurityEventSink events;
 	private final Predicate<String> configuredUsername;
+	private final Predicate<String> configuredClients;
 	private final Clock clock;
+	private final ApplicationEventPublisher publisher;
 	private final BCryptPasswordEncoder bcrypt = new BCryptPasswordEncoder(12);
 
 	public EnrolmentPages(
-			Invitations invitations, Accounts accounts, SignInThrottle throttle, SecurityEventSink events, SmartUsers users) {
+			Invitations invitations, Accounts accounts, SignInThrottle throttle, SecurityEventSink events, SmartUsers users,
+			NssiProperties properties, ApplicationEventPublisher publisher) {
+		this.publisher = publisher;
 		this.invitations = invitations;
 		this.accounts = accounts;
 		this.throttle = throttle;
 		this.events = events;
 		this.configuredUsername = users::configured;
+		// also before the configured clients reach the database (they are written there at start)
+		this.configuredClients = username -> properties.security().clients().stream()
+				.anyMatch(client -> client.clientId() != null && client.clientId().trim().equalsIgnoreCase(username));
 		this.clock = Clock.systemUTC();
 	}
 
@@ -93,7 +102,8 @@ public class EnrolmentPages {
 				return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, null, ErrorCode.PASSWORD_RULES_NOT_MET.message(
 						"Choose a username of 3 to 64 characters: lower-case letters, digits and . _ @ - (starting with a letter or digit)."), totpSecret);
 			}
-			if (accounts.usernameTaken(username) || configuredUsername.test(username)) {
+			if (accounts.usernameTaken(username) || configuredUsername.test(username) || accounts.clientIdTaken(username)
+					|| configuredClients.test(username)) {
 				return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, null,
 						ErrorCode.PASSWORD_RULES_NOT_MET.message("That username is taken. Choose another."), totpSecret);
 			}
@@ -118,6 +128,8 @@ public class EnrolmentPages {
 		}
 		accounts.setPassword(username, fhirUser, "{bcrypt}" + bcrypt.encode(password), secondStep ? totpSecret : null, now);
 		throttle.cleared(username);
+		// a new password ends what the old one opened (the lost phone): its tokens and its sign-in sessions
+		publisher.publishEvent(new PasswordReset(username, fhirUser));
 		events.accountEvent(username, "invitation-redeemed", fhirUser);
 		return Pages.page("You are signed up", "<h1>You are signed up</h1>"
 				+ "<p role='status' id='enrolled'>Your password is set. Your username is <strong id='enrolled-username'>" + Pages.esc(username)

@@ -35,6 +35,7 @@ import org.nssifhir.server.security.enrolment.AccountDisabled;
 import org.nssifhir.server.security.enrolment.Accounts;
 import org.nssifhir.server.security.enrolment.EnrolmentConfig;
 import org.nssifhir.server.security.enrolment.EnrolmentPages;
+import org.nssifhir.server.security.enrolment.PasswordReset;
 import org.nssifhir.server.security.enrolment.SignInGuardFilter;
 import org.nssifhir.server.security.enrolment.SignInThrottle;
 import org.nssifhir.server.security.launch.LaunchContextStore;
@@ -184,8 +185,12 @@ class AuthorizationServerConfig {
 						new LoginUrlAuthenticationEntryPoint("/login"), PathPatternRequestMatcher.withDefaults().matcher("/oauth2/authorize")))
 				// the issuer is pinned (ServerAddress), never derived from the request's Host header
 				.addFilterBefore(new PinnedIssuerFilter(address, settings), CsrfFilter.class)
+				// refusals without a redirect: a page that says why (AuthorizationErrorPage)
+				.addFilterBefore(new AuthorizationErrorPage(), CsrfFilter.class)
 				.addFilterBefore(
-						new PatientPickerRedirectFilter(username -> users.fhirUser(username).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN),
+						new PatientPickerRedirectFilter(username -> users.fhirUser(username).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN
+								// the person's app is refused to clinicians (SmartAuthorizationRequestValidator): no picker for it
+								&& !PatientApp.CLIENT_ID.equals(currentClientId())),
 						AbstractPreAuthenticatedProcessingFilter.class)
 				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)))
 				.csrf(csrf -> csrf.ignoringRequestMatchers(as.getEndpointsMatcher()));
@@ -223,6 +228,14 @@ class AuthorizationServerConfig {
 				return OidcClientRegistrationAuthenticationToken.class.isAssignableFrom(authentication);
 			}
 		};
+	}
+
+	/** The client_id of the request being served (the authorization request the picker filter looks at). */
+	private static String currentClientId() {
+		return org.springframework.web.context.request.RequestContextHolder.getRequestAttributes()
+						instanceof org.springframework.web.context.request.ServletRequestAttributes attributes
+				? attributes.getRequest().getParameter("client_id")
+				: null;
 	}
 
 	/** Sets the pinned issuer for Spring Authorization Server's endpoints, after its own filter derived one from the request. */
@@ -264,7 +277,8 @@ class AuthorizationServerConfig {
 	SecurityFilterChain signInSecurity(HttpSecurity http, SignInThrottle throttle, Accounts accounts) throws Exception {
 		http.securityMatcher("/login", "/logout", "/smart/**", EnrolmentPages.PATH)
 				.authorizeHttpRequests(a -> a.requestMatchers("/login", EnrolmentPages.PATH).permitAll().anyRequest().authenticated())
-				.formLogin(login -> login.loginPage("/login").permitAll())
+				// the session remembers when its user signed in (SignInSessions: a newer password ends it)
+				.formLogin(login -> login.loginPage("/login").permitAll().successHandler(SignInSessions.successHandler()))
 				// rate limit and lockout before any password is checked (security/enrolment/SignInThrottle)
 				.addFilterBefore(new SignInGuardFilter(throttle, accounts), UsernamePasswordAuthenticationFilter.class)
 				// an invitation link carries its token in the URL: never sent on as a referrer
@@ -283,8 +297,8 @@ class AuthorizationServerConfig {
 
 	@Bean
 	SmartAuthorizationRequestValidator smartAuthorizationRequestValidator(
-			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address) {
-		return new SmartAuthorizationRequestValidator(properties, users, launches, address);
+			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address, Accounts accounts) {
+		return new SmartAuthorizationRequestValidator(properties, users, launches, address, new SignInSessions(accounts));
 	}
 
 	/**
@@ -319,6 +333,16 @@ class AuthorizationServerConfig {
 	ApplicationListener<PayloadApplicationEvent<AccountDisabled>> revokeDisabledAccounts(
 			OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
 		return ApplicationListener.forPayload((AccountDisabled event) -> RefreshTokenFamilies.revokeUser(event.username(), authorizations, jdbc));
+	}
+
+	/**
+	 * A new password set through an invitation (a lost phone) revokes what the account held, as disabling does; the
+	 * sign-in sessions opened before it are refused by {@link SignInSessions}.
+	 */
+	@Bean
+	ApplicationListener<PayloadApplicationEvent<PasswordReset>> revokeOnPasswordReset(
+			OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
+		return ApplicationListener.forPayload((PasswordReset event) -> RefreshTokenFamilies.revokeUser(event.username(), authorizations, jdbc));
 	}
 
 	/** The token response repeats the launch context (SMART App Launch 2.2 section "Launch context"). */

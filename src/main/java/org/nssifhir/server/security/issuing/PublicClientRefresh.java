@@ -45,6 +45,8 @@ final class PublicClientRefresh {
 
 	private static final StringKeyGenerator TOKENS = new Base64StringKeyGenerator(Base64.getUrlEncoder().withoutPadding(), 96);
 	private static final String PUBLIC_REFRESH = "nssi-public-refresh";
+	/** Spring Authorization Server's revocation endpoint (its default, which this server keeps). */
+	static final String REVOCATION_PATH = "/oauth2/revoke";
 
 	private PublicClientRefresh() {}
 
@@ -64,11 +66,19 @@ final class PublicClientRefresh {
 				issuedAt.plus(context.getRegisteredClient().getTokenSettings().getRefreshTokenTimeToLive()));
 	}
 
-	/** A public client's refresh request: {@code grant_type=refresh_token}, one {@code client_id}, no credentials. */
+	/**
+	 * A public client's refresh request ({@code grant_type=refresh_token}) or revocation request ({@code token} at the
+	 * revocation endpoint): one {@code client_id}, no credentials.
+	 */
 	static AuthenticationConverter converter() {
 		return (HttpServletRequest request) -> {
+			boolean refresh = AuthorizationGrantType.REFRESH_TOKEN.getValue().equals(request.getParameter(OAuth2ParameterNames.GRANT_TYPE));
+			// RFC 7009 revocation by the same public client, authenticated the same way as its refresh ("sign out"):
+			// Spring's revocation provider then revokes only a token issued to that client
+			boolean revocation = REVOCATION_PATH.equals(request.getRequestURI().substring(request.getContextPath().length()))
+					&& request.getParameter(OAuth2ParameterNames.TOKEN) != null;
 			if (!"POST".equals(request.getMethod())
-					|| !AuthorizationGrantType.REFRESH_TOKEN.getValue().equals(request.getParameter(OAuth2ParameterNames.GRANT_TYPE))
+					|| !(refresh || revocation)
 					|| request.getHeader("Authorization") != null
 					|| request.getParameter(OAuth2ParameterNames.CLIENT_SECRET) != null
 					|| request.getParameter(OAuth2ParameterNames.CLIENT_ASSERTION) != null) {

@@ -94,9 +94,14 @@ final class RefreshTokenFamilies implements AuthenticationProvider {
 		revoke(authorizationId, authorizations, jdbc);
 	}
 
-	/** Revokes every authorization of a user (an account disabled): their refresh tokens and the access tokens issued with them. */
+	/**
+	 * Revokes every authorization of a user (an account disabled): their refresh tokens and the access tokens issued
+	 * with them. Only the user's sign-ins: a client's own {@code client_credentials} authorizations carry its client id
+	 * as principal name too, and a username equal to a client id must never reach the client's tokens.
+	 */
 	static int revokeUser(String principalName, OAuth2AuthorizationService authorizations, JdbcTemplate jdbc) {
-		List<String> ids = jdbc.queryForList("SELECT id FROM oauth2_authorization WHERE principal_name = ?", String.class, principalName);
+		List<String> ids = jdbc.queryForList("SELECT id FROM oauth2_authorization WHERE principal_name = ? AND authorization_grant_type IN (?, ?)",
+				String.class, principalName, AuthorizationGrantType.AUTHORIZATION_CODE.getValue(), AuthorizationGrantType.REFRESH_TOKEN.getValue());
 		ids.forEach(id -> revoke(id, authorizations, jdbc));
 		return ids.size();
 	}

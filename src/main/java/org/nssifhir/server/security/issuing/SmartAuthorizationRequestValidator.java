@@ -1,10 +1,14 @@
 package org.nssifhir.server.security.issuing;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.nssifhir.server.app.ClinicianApp;
+import org.nssifhir.server.app.PatientApp;
 import org.nssifhir.server.security.SmartAuthorizationInterceptor;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.LaunchContextStore;
@@ -18,6 +22,8 @@ import org.springframework.security.oauth2.server.authorization.authentication.O
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationException;
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationToken;
 import org.springframework.security.oauth2.server.authorization.authentication.OAuth2AuthorizationCodeRequestAuthenticationValidator;
+import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
 
 /**
  * SMART App Launch rules for {@code /oauth2/authorize}, on top of Spring Authorization Server's own checks
@@ -33,6 +39,9 @@ import org.springframework.security.oauth2.server.authorization.authentication.O
  */
 class SmartAuthorizationRequestValidator implements Consumer<OAuth2AuthorizationCodeRequestAuthenticationContext> {
 
+	/** The web apps this server serves itself (app/): public clients, but held to their exact redirect URIs. */
+	static final Set<String> BUILT_IN_WEB_APPS = Set.of(ClinicianApp.CLIENT_ID, PatientApp.CLIENT_ID);
+
 	static final Set<String> PATIENT_USER_SCOPES = Set.of("openid", "fhirUser", "profile", "launch/patient", "offline_access", "online_access");
 
 	private final Consumer<OAuth2AuthorizationCodeRequestAuthenticationContext> standard =
@@ -41,9 +50,11 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 	private final SmartUsers users;
 	private final LaunchContextStore launches;
 	private final ServerAddress address;
+	private final SignInSessions sessions;
 
 	SmartAuthorizationRequestValidator(
-			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address) {
+			NssiProperties properties, SmartUsers users, LaunchContextStore launches, ServerAddress address, SignInSessions sessions) {
+		this.sessions = sessions;
 		this.address = address;
 		this.properties = properties;
 		this.users = users;
@@ -82,8 +93,18 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 			// signed in earlier in this browser session, but the account has since been disabled
 			throw error(request, OAuth2ErrorCodes.ACCESS_DENIED, "this sign-in is no longer valid; sign in again");
 		}
+		if (!sessions.currentSessionValid(user.getName())) {
+			// signed in before the account's password was set anew (a lost phone): that session has been ended
+			throw error(request, OAuth2ErrorCodes.ACCESS_DENIED, "this sign-in is no longer valid; sign in again");
+		}
 		Optional<String> fhirUser = users.fhirUser(user.getName());
 		SmartUsers.Kind kind = fhirUser.map(SmartUsers::kind).orElse(SmartUsers.Kind.UNKNOWN);
+		if (PatientApp.CLIENT_ID.equals(request.getClientId()) && kind != SmartUsers.Kind.PATIENT && kind != SmartUsers.Kind.PROXY) {
+			// the person's app is for patients and their proxies: a clinician there could pick any patient and keep a
+			// refresh token on a phone. Refused without a redirect (the app would only start the sign-in again)
+			throw noRedirect(request, OAuth2ErrorCodes.ACCESS_DENIED,
+					"The person's app is for patients and their families only. Clinicians use the clinician app at " + ClinicianApp.PATH);
+		}
 		if (kind != SmartUsers.Kind.CLINICIAN) {
 			// an allow-list, not a deny-list: a patient or proxy gets patient-level data scopes and sign-in scopes only
 			List<String> refused = scopes.stream().filter(scope -> !scope.startsWith("patient/") && !PATIENT_USER_SCOPES.contains(scope)).toList();
@@ -111,14 +132,54 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 	private static void checkLoopbackRedirect(OAuth2AuthorizationCodeRequestAuthenticationContext context) {
 		OAuth2AuthorizationCodeRequestAuthenticationToken request = context.getAuthentication();
 		String requested = request.getRedirectUri();
-		if (requested == null || ClientPolicy.isPublic(context.getRegisteredClient()) || context.getRegisteredClient().getRedirectUris().contains(requested)) {
+		// the server's own apps are public clients but web apps, not native ones: no any-port loopback for them either
+		boolean builtInWebApp = BUILT_IN_WEB_APPS.contains(request.getClientId());
+		if (requested == null || (ClientPolicy.isPublic(context.getRegisteredClient()) && !builtInWebApp)
+				|| context.getRegisteredClient().getRedirectUris().contains(requested)
+				|| (builtInWebApp && onThisServer(context.getRegisteredClient().getRedirectUris(), requested))) {
 			return;
 		}
+		throw noRedirect(request, OAuth2ErrorCodes.INVALID_REQUEST,
+				"redirect_uri must be exactly a registered one (any-port loopback redirects are for public native apps only)");
+	}
+
+	/**
+	 * The embedded default registers the built-in apps at a port-less loopback URI ({@code http://127.0.0.1/app/}:
+	 * the port is known only once the server listens). Such a URI means this server's own port, the one that
+	 * answers this request, and no other: another program on another loopback port never gets the app's codes.
+	 */
+	private static boolean onThisServer(Set<String> registered, String requested) {
+		if (!(RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes)) {
+			return false;
+		}
+		int port = attributes.getRequest().getLocalPort();
+		URI asked;
+		try {
+			asked = new URI(requested);
+		} catch (URISyntaxException e) {
+			return false;
+		}
+		if (asked.getPort() != port) {
+			return false;
+		}
+		for (String uri : registered) {
+			URI candidate = URI.create(uri);
+			if (candidate.getPort() == -1 && ("127.0.0.1".equals(candidate.getHost()) || "[::1]".equals(candidate.getHost()))
+					&& requested.equals(candidate.getScheme() + "://" + candidate.getHost() + ":" + port + candidate.getRawPath()
+							+ (candidate.getRawQuery() == null ? "" : "?" + candidate.getRawQuery()))) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/** An error shown by the server itself, never sent to the redirect URI. */
+	private static OAuth2AuthorizationCodeRequestAuthenticationException noRedirect(
+			OAuth2AuthorizationCodeRequestAuthenticationToken request, String code, String description) {
 		OAuth2AuthorizationCodeRequestAuthenticationToken noRedirect = new OAuth2AuthorizationCodeRequestAuthenticationToken(
 				request.getAuthorizationUri(), request.getClientId(), (Authentication) request.getPrincipal(), null, request.getState(),
 				request.getScopes(), request.getAdditionalParameters());
-		throw new OAuth2AuthorizationCodeRequestAuthenticationException(new OAuth2Error(OAuth2ErrorCodes.INVALID_REQUEST,
-				"redirect_uri must be exactly a registered one (any-port loopback redirects are for public native apps only)", null), noRedirect);
+		return new OAuth2AuthorizationCodeRequestAuthenticationException(new OAuth2Error(code, description, null), noRedirect);
 	}
 
 	private static OAuth2AuthorizationCodeRequestAuthenticationException error(

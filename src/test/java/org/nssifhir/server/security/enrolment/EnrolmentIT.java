@@ -335,6 +335,74 @@ class EnrolmentIT extends BaseIT {
 		assertThat(signIn(username, GOOD_PASSWORD + " again").path("access_token").asText()).isNotBlank();
 	}
 
+	@Test
+	void aUsernameCannotBeAClientIdAndDisablingAPersonNeverReachesAClientsTokens() throws Exception {
+		// enrolment refuses any registered or configured client id, whatever the case and surrounding blanks
+		for (String clientId : new String[] {" " + org.nssifhir.server.support.SmartTestApps.BACKEND_BULK.toUpperCase() + " ", PUBLIC_APP,
+				org.nssifhir.server.app.PatientApp.CLIENT_ID}) {
+			String link = link("Patient/" + patient);
+			SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+			HttpResponse<String> form = browser.get(link);
+			HttpResponse<String> refused = browser.post("/enrol", form.body(), Map.of("token", link.substring(link.indexOf("token=") + 6),
+					"username", clientId, "password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD));
+			assertThat(refused.statusCode()).as(clientId).isEqualTo(400);
+			assertThat(refused.body()).contains("NSSI-0322").contains("taken");
+		}
+		assertThat(accounts.byFhirUser("Patient/" + patient)).isEmpty();
+
+		// an account that already has a client's id (made before this rule): disabling it leaves the client's tokens alone
+		String clientId = org.nssifhir.server.support.SmartTestApps.BACKEND_BULK;
+		String backend = org.nssifhir.server.support.BackendTokens.token(http, baseUrl(), clientId, "system/Patient.rs");
+		assertThat(read("Patient/" + patient, backend)).isEqualTo(200);
+		jdbc.update("INSERT INTO nssi_account (username, fhir_user, password_hash, created_at, password_set_at) VALUES (?, ?, ?, now(), now())",
+				clientId, "Patient/" + patient, "{noop}unused");
+		try {
+			HttpResponse<String> done = disable("Patient/" + patient, treatingToken());
+			assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+			assertThat(read("Patient/" + patient, backend)).isEqualTo(200);
+		} finally {
+			jdbc.update("DELETE FROM nssi_account WHERE fhir_user = ?", "Patient/" + patient);
+		}
+	}
+
+	@Test
+	void aNewPasswordFromANewInvitationSignsTheOldPhoneOut() throws Exception {
+		String username = enrol("Patient/" + patient, unique("lost").toLowerCase());
+		SmartBrowser oldPhone = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
+		JsonNode tokens = signInConfidential(oldPhone);
+		String access = tokens.path("access_token").asText();
+		String refresh = tokens.path("refresh_token").asText();
+		assertThat(read("Patient/" + patient, access)).isEqualTo(200);
+		// the refresh token works before (and rotates)
+		HttpResponse<String> rotated = refresh(refresh);
+		assertThat(rotated.statusCode()).as(rotated.body()).isEqualTo(200);
+		refresh = json.readTree(rotated.body()).path("refresh_token").asText();
+		access = json.readTree(rotated.body()).path("access_token").asText();
+		int loginsBefore = oldPhone.logins();
+
+		// the phone is lost: the care team sends a new link, the person sets a new password
+		String link = link("Patient/" + patient);
+		SmartBrowser newPhone = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = newPhone.get(link);
+		HttpResponse<String> reset = newPhone.post("/enrol", form.body(), Map.of("token", link.substring(link.indexOf("token=") + 6),
+				"password", GOOD_PASSWORD + " anew", "confirm", GOOD_PASSWORD + " anew"));
+		assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+
+		// the old phone's access token, refresh token and browser session are all gone
+		assertThat(read("Patient/" + patient, access)).isEqualTo(401);
+		HttpResponse<String> refused = refresh(refresh);
+		assertThat(refused.statusCode()).isEqualTo(400);
+		assertThat(refused.body()).contains("invalid_grant");
+		HttpResponse<String> again = oldPhone.get(confidentialAuthorizeUrl(Pkce.create()));
+		assertThat(again.headers().firstValue("Location").orElse("")).doesNotContain("code=");
+		// and the next launch asks for the password again (the old one no longer signs in)
+		HttpResponse<String> relaunch = oldPhone.get(confidentialAuthorizeUrl(Pkce.create()));
+		assertThat(oldPhone.logins()).isGreaterThan(loginsBefore);
+		assertThat(relaunch.headers().firstValue("Location").orElse("")).doesNotContain("code=");
+		// the new password signs in
+		assertThat(signIn(username, GOOD_PASSWORD + " anew").path("access_token").asText()).isNotBlank();
+	}
+
 	// ---------------------------------------------------------------- helpers
 
 	private int read(String path, String token) throws Exception {
@@ -363,7 +431,10 @@ class EnrolmentIT extends BaseIT {
 
 	/** Signs in with the confidential test app and offline_access: access and refresh token. */
 	private JsonNode signInConfidential(String username) throws Exception {
-		SmartBrowser browser = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
+		return signInConfidential(new SmartBrowser(baseUrl(), username, GOOD_PASSWORD));
+	}
+
+	private JsonNode signInConfidential(SmartBrowser browser) throws Exception {
 		Pkce pkce = Pkce.create();
 		Map<String, String> p = new LinkedHashMap<>();
 		p.put("response_type", "code");
@@ -374,7 +445,7 @@ class EnrolmentIT extends BaseIT {
 		p.put("aud", fhirBase());
 		p.put("code_challenge", pkce.challenge());
 		p.put("code_challenge_method", "S256");
-		Map<String, String> result = SmartBrowser.query(browser.get("/oauth2/authorize?" + SmartBrowser.encode(p)));
+		Map<String, String> result = SmartBrowser.query(browser.get(confidentialAuthorizeUrl(pkce)));
 		assertThat(result).containsKey("code");
 		HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/oauth2/token"))
 				.header("Content-Type", "application/x-www-form-urlencoded")
@@ -388,6 +459,28 @@ class EnrolmentIT extends BaseIT {
 		return token;
 	}
 
+
+	private String confidentialAuthorizeUrl(Pkce pkce) {
+		Map<String, String> p = new LinkedHashMap<>();
+		p.put("response_type", "code");
+		p.put("client_id", CONFIDENTIAL_APP);
+		p.put("redirect_uri", REDIRECT_URI);
+		p.put("scope", "launch/patient openid fhirUser offline_access patient/*.rs");
+		p.put("state", "s-3");
+		p.put("aud", fhirBase());
+		p.put("code_challenge", pkce.challenge());
+		p.put("code_challenge_method", "S256");
+		return "/oauth2/authorize?" + SmartBrowser.encode(p);
+	}
+
+	private HttpResponse<String> refresh(String refreshToken) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/oauth2/token"))
+				.header("Content-Type", "application/x-www-form-urlencoded")
+				.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+						(CONFIDENTIAL_APP + ":" + CONFIDENTIAL_SECRET).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+				.POST(HttpRequest.BodyPublishers.ofString(SmartBrowser.encode(Map.of("grant_type", "refresh_token", "refresh_token", refreshToken))))
+				.build(), HttpResponse.BodyHandlers.ofString());
+	}
 
 	private String authorizeUrl(Pkce pkce) {
 		Map<String, String> p = new LinkedHashMap<>();

@@ -1,0 +1,79 @@
+package org.nssifhir.server.security.issuing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.nssifhir.server.app.ClinicianApp;
+import org.nssifhir.server.app.PatientApp;
+import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.SmartBrowser;
+import org.nssifhir.server.support.SmartBrowser.Pkce;
+import org.nssifhir.server.support.SmartTestApps;
+
+/**
+ * The server's own web apps at the authorization endpoint: the person's app signs in patients and proxies only (a
+ * clinician gets an error page, no code), and both apps get their codes only at their exact redirect URI (this
+ * server's own port), never at another loopback port as a native app would.
+ */
+class BuiltInAppSignInIT extends BaseIT {
+
+	@Test
+	void thePersonsAppIsForPatientsAndProxiesOnly() throws Exception {
+		HttpResponse<String> clinician = authorize(SmartTestApps.CLINICIAN, PatientApp.CLIENT_ID, ownRedirect(PatientApp.PATH),
+				String.join(" ", PatientApp.SCOPES));
+		assertThat(clinician.statusCode()).as(clinician.body()).isEqualTo(400);
+		assertThat(clinician.headers().firstValue("Location")).isEmpty();
+		assertThat(clinician.body()).contains("authorize-error").contains("patients and their families");
+
+		HttpResponse<String> patient = authorize(SmartTestApps.PATIENT_USER, PatientApp.CLIENT_ID, ownRedirect(PatientApp.PATH),
+				String.join(" ", PatientApp.SCOPES));
+		assertThat(codeOf(patient)).containsKey("code");
+	}
+
+	@Test
+	void theBuiltInWebAppsGetCodesOnlyAtTheirOwnRedirect() throws Exception {
+		int port = URI.create(baseUrl()).getPort();
+		int other = port == 65000 ? 65001 : 65000;
+		HttpResponse<String> elsewhere = authorize(SmartTestApps.PATIENT_USER, PatientApp.CLIENT_ID,
+				"http://127.0.0.1:" + other + PatientApp.PATH, String.join(" ", PatientApp.SCOPES));
+		assertThat(elsewhere.headers().firstValue("Location").orElse("")).doesNotContain("code=");
+		assertThat(elsewhere.statusCode()).isEqualTo(400);
+
+		HttpResponse<String> clinicianElsewhere = authorize(SmartTestApps.CLINICIAN, ClinicianApp.CLIENT_ID,
+				"http://127.0.0.1:" + other + ClinicianApp.PATH, "openid fhirUser patient/Patient.ru");
+		assertThat(clinicianElsewhere.headers().firstValue("Location").orElse("")).doesNotContain("code=");
+		assertThat(clinicianElsewhere.statusCode()).isEqualTo(400);
+
+		HttpResponse<String> clinicianHere = authorize(SmartTestApps.CLINICIAN, ClinicianApp.CLIENT_ID,
+				ownRedirect(ClinicianApp.PATH), "openid fhirUser patient/Patient.ru");
+		assertThat(codeOf(clinicianHere)).containsKey("code");
+	}
+
+	/** The app's own redirect is on this server, so the browser follows it: the code is in the last address it opened. */
+	private static Map<String, String> codeOf(HttpResponse<String> response) {
+		return response.headers().firstValue("Location").isPresent() ? SmartBrowser.query(response) : SmartBrowser.queryOf(response.uri());
+	}
+
+	private String ownRedirect(String path) {
+		return "http://127.0.0.1:" + URI.create(baseUrl()).getPort() + path;
+	}
+
+	private HttpResponse<String> authorize(String user, String clientId, String redirect, String scopes) throws Exception {
+		SmartBrowser browser = new SmartBrowser(baseUrl(), user, SmartTestApps.PASSWORD);
+		Pkce pkce = Pkce.create();
+		Map<String, String> p = new LinkedHashMap<>();
+		p.put("response_type", "code");
+		p.put("client_id", clientId);
+		p.put("redirect_uri", redirect);
+		p.put("scope", scopes);
+		p.put("state", "s-1");
+		p.put("aud", fhirBase());
+		p.put("code_challenge", pkce.challenge());
+		p.put("code_challenge_method", "S256");
+		return browser.get("/oauth2/authorize?" + SmartBrowser.encode(p));
+	}
+}
