@@ -21,6 +21,7 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.util.FhirTerser;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -228,10 +229,12 @@ public class AccessPolicyInterceptor {
 					}
 				}
 			}
-			if (r.getMethod() == Bundle.HTTPVerb.DELETE && who.kind() != RequestIdentity.Kind.BACKEND && !url.contains("?")) {
-				// HAPI answers a batch DELETE of a missing record 204 and our check 404 for a hidden one: a user's
-				// DELETE entry must name a record they may see, else the bundle is answered as a missing record is
-				requireVisibleForDelete(request, who, url);
+			if (CHANGES_ONE_RECORD.contains(r.getMethod()) && who.kind() != RequestIdentity.Kind.BACKEND && !url.contains("?")) {
+				// HAPI answers a batch DELETE of a missing record 204 and our check 404 for a hidden one; a PATCH entry
+				// on a hidden record answered "200, version 2" (nothing stored) where a missing one got 404: a user's
+				// DELETE, PATCH or PUT entry must name a record they may see, else the bundle is answered as a
+				// missing record is (as a plain DELETE, PATCH or PUT already is)
+				requireVisibleEntryTarget(request, who, url);
 			}
 			if (r.hasIfNoneExist()) {
 				checkMatch(request, who, type + "?" + stripType(r.getIfNoneExist()));
@@ -245,7 +248,10 @@ public class AccessPolicyInterceptor {
 		}
 	}
 
-	private void requireVisibleForDelete(RequestDetails request, RequestIdentity who, String url) {
+	/** Entries that change the one record their URL names (conditional forms are decided by {@code checkMatch}). */
+	private static final Set<Bundle.HTTPVerb> CHANGES_ONE_RECORD = EnumSet.of(Bundle.HTTPVerb.DELETE, Bundle.HTTPVerb.PATCH, Bundle.HTTPVerb.PUT);
+
+	private void requireVisibleEntryTarget(RequestDetails request, RequestIdentity who, String url) {
 		IdType id = new IdType(url);
 		if (id.hasResourceType() && id.hasIdPart() && fhirContext.getResourceTypes().contains(id.getResourceType())) {
 			requireReadable(request, who, id.toUnqualifiedVersionless()); // (HAPI refuses a malformed entry itself)
