@@ -447,6 +447,33 @@ class PrivacyAttacksIT extends BaseIT {
 	}
 
 	/**
+	 * A proxy's token stands for its RelatedPerson: once a clinician sets it inactive, points it at another patient
+	 * or deletes it, the token in hand is refused at the next request (it kept reading the patient until it expired,
+	 * the external review's third round), not only at the next sign-in or refresh.
+	 */
+	@Test
+	void aProxysTokenEndsWithItsRelationship() throws Exception {
+		String token = proxy(parent, "patient/*.rs");
+		assertThat(send("GET", "/Patient/" + victim, token, null, Map.of()).statusCode()).isEqualTo(200);
+		RelatedPerson rp = client().read().resource(RelatedPerson.class).withId(parent).execute();
+		rp.setActive(false);
+		client().update().resource(rp).execute();
+		HttpResponse<String> inactive = send("GET", "/Patient/" + victim, token, null, Map.of());
+		assertThat(inactive.statusCode()).as(inactive.body()).isEqualTo(401);
+		assertThat(inactive.body()).contains("NSSI-0301").doesNotContain(victim);
+		assertThat(inactive.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+		assertThat(send("GET", "/Observation?patient=" + victim, token, null, Map.of()).statusCode()).isEqualTo(401);
+		rp.setActive(true);
+		client().update().resource(rp).execute();
+		assertThat(send("GET", "/Patient/" + victim, token, null, Map.of()).statusCode()).isEqualTo(200);
+		rp.setPatient(new Reference("Patient/" + attackerPatient));
+		client().update().resource(rp).execute();
+		assertThat(send("GET", "/Patient/" + victim, token, null, Map.of()).statusCode()).isEqualTo(401);
+		client().delete().resourceById("RelatedPerson", parent).execute();
+		assertThat(send("GET", "/Patient/" + victim, token, null, Map.of()).statusCode()).isEqualTo(401);
+	}
+
+	/**
 	 * Every entry verb, in a batch and in a transaction, on a hidden record and on a missing one: the same answer
 	 * (status and body, ids aside) and nothing stored. A FHIRPath PATCH entry on a hidden record answered "200,
 	 * Observation/x/_history/2" where a missing one got 404 (the external review's third round).
