@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.nssifhir.server.fhir.OfferedOperations;
 import org.nssifhir.server.security.consent.ProxyConsents;
+import org.nssifhir.server.security.consent.ProxyPatients;
 import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.security.consent.SensitiveDataConsentService;
 import org.nssifhir.server.security.consent.TreatingRelationships;
@@ -213,8 +214,8 @@ public class SecurityConfig {
 	@Bean
 	AccessPolicyInterceptor accessPolicyInterceptor(
 			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events,
-			List<FeatureOperations> features) {
-		return new AccessPolicyInterceptor(fhirContext, policy, relationships, daos, events, FeatureOperations.names(features));
+			ProxyPatients proxies, List<FeatureOperations> features) {
+		return new AccessPolicyInterceptor(fhirContext, policy, relationships, daos, events, proxies, FeatureOperations.names(features));
 	}
 
 	/** What the CapabilityStatement may list: the operations the access policy can allow (fhir owns the interface). */

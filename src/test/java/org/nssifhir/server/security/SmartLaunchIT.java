@@ -220,6 +220,31 @@ class SmartLaunchIT extends BaseIT {
 		assertStatus(fhirGet("/Observation/" + episode, proxyToken), 404);
 	}
 
+	/**
+	 * A proxy signed in for real loses its token's access as soon as a clinician sets its RelatedPerson inactive;
+	 * a Patient record closed as inactive (a duplicate, merged) gives its person no new token at sign-in.
+	 */
+	@Test
+	void anEndedRelationshipOrAClosedRecordGetsNoAccess() throws Exception {
+		String proxyToken = signIn(PROXY_USER, "launch/patient openid fhirUser patient/*.rs");
+		assertStatus(fhirGet("/Patient/" + PATIENT_ID, proxyToken), 200);
+		RelatedPerson proxy = client().read().resource(RelatedPerson.class).withId(PROXY_ID).execute();
+		proxy.setActive(false);
+		client().update().resource(proxy).execute();
+		assertStatus(fhirGet("/Patient/" + PATIENT_ID, proxyToken), 401);
+
+		Patient closed = client().read().resource(Patient.class).withId(PATIENT_ID).execute();
+		closed.setActive(false);
+		client().update().resource(closed).execute();
+		SmartBrowser browser = new SmartBrowser(baseUrl(), PATIENT_USER, PASSWORD);
+		Pkce pkce = Pkce.create();
+		Map<String, String> result = SmartBrowser.query(browser.get(authorize(PUBLIC_APP, "launch/patient openid fhirUser patient/*.rs", null, pkce, "S256", fhirBase())));
+		HttpResponse<String> refused = token(Map.of("grant_type", "authorization_code", "code", String.valueOf(result.get("code")),
+				"redirect_uri", REDIRECT_URI, "code_verifier", pkce.verifier(), "client_id", PUBLIC_APP), null, null);
+		assertStatus(refused, 400);
+		assertThat(refused.body()).contains("invalid_grant").doesNotContain("access_token");
+	}
+
 	private String signIn(String user, String scopes) throws Exception {
 		SmartBrowser browser = new SmartBrowser(baseUrl(), user, PASSWORD);
 		Pkce pkce = Pkce.create();

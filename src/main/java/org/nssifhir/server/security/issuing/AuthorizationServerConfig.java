@@ -31,6 +31,7 @@ import java.util.UUID;
 import org.nssifhir.server.app.ClinicianApp;
 import org.nssifhir.server.app.PatientApp;
 import org.nssifhir.server.security.SmartUsers;
+import org.nssifhir.server.security.consent.ProxyPatients;
 import org.nssifhir.server.security.enrolment.AccountDisabled;
 import org.nssifhir.server.security.enrolment.Accounts;
 import org.nssifhir.server.security.enrolment.EnrolmentConfig;

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.nssifhir.server.security.SmartUsers;
+import org.nssifhir.server.security.consent.ProxyPatients;
 import org.nssifhir.server.security.launch.LaunchContext;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.nssifhir.server.settings.NssiProperties;
@@ -89,7 +90,13 @@ class SmartTokenClaims implements OAuth2TokenCustomizer<JwtEncodingContext> {
 		// patients and proxies: the context is derived afresh at every token (also on refresh), so a proxy whose
 		// RelatedPerson was deactivated or re-pointed loses the patient at the next refresh
 		if (kind == SmartUsers.Kind.PATIENT) {
-			claims.put("patient", fhirUser.get().substring("Patient/".length()));
+			String patient = fhirUser.get().substring("Patient/".length());
+			// a record closed as inactive (a duplicate, merged into another) gives no new tokens; tokens already
+			// issued run out (at most 1 h), and $nssi-disable-account ends them at once (README, Security)
+			if (!proxies.patientRecordActive(patient)) {
+				throw new OAuth2AuthenticationException(new OAuth2Error(OAuth2ErrorCodes.INVALID_GRANT, "The patient record is no longer active", null));
+			}
+			claims.put("patient", patient);
 			return claims;
 		}
 		if (kind == SmartUsers.Kind.PROXY) {

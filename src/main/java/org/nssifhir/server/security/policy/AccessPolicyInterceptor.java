@@ -13,6 +13,7 @@ import ca.uhn.fhir.rest.api.RestSearchParameterTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
+import ca.uhn.fhir.rest.server.exceptions.AuthenticationException;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
@@ -21,6 +22,7 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import ca.uhn.fhir.util.FhirTerser;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -39,6 +41,7 @@ import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Resource;
 import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.RequestIdentity;
+import org.nssifhir.server.security.consent.ProxyPatients;
 import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.nssifhir.server.support.ErrorCode;
 import org.nssifhir.server.support.SecurityLabels;
@@ -103,10 +106,12 @@ public class AccessPolicyInterceptor {
 	private final TreatingRelationships relationships;
 	private final DaoRegistry daos;
 	private final SecurityEventSink events;
+	private final ProxyPatients proxies;
 
 	public AccessPolicyInterceptor(
 			FhirContext fhirContext, AccessPolicy policy, TreatingRelationships relationships, DaoRegistry daos, SecurityEventSink events,
-			Set<String> operations) {
+			ProxyPatients proxies, Set<String> operations) {
+		this.proxies = proxies;
 		this.operations = Set.copyOf(operations);
 		this.fhirContext = fhirContext;
 		this.policy = policy;
@@ -136,6 +141,9 @@ public class AccessPolicyInterceptor {
 			return; // no token: the authorization rules refuse it (or security is off)
 		}
 		RequestIdentity who = identity.get();
+		if (who.kind() == RequestIdentity.Kind.PROXY) {
+			requireStandingProxy(who);
+		}
 		if ("AuditEvent".equals(request.getResourceName()) && (handling(op) == Handling.READ || handling(op) == Handling.META
 				|| handling(op) == Handling.OPERATION) && !policy.mayReadAuditTrail(who)) {
 			// entries are filtered on the way out, but a count (_summary=count, which backends may use) or a page's
@@ -175,6 +183,26 @@ public class AccessPolicyInterceptor {
 			}
 			case WRITE -> checkConditionalRequest(request, who, op);
 			case BUNDLE -> checkBundleEntries(request, who);
+		}
+	}
+
+	/**
+	 * A proxy's token stands for a relationship (RelatedPerson to patient) that a clinician may end before the token
+	 * expires: set inactive, deleted, or pointed at another patient. Sign-in and refresh already refuse such a proxy;
+	 * the token in hand is refused here, at each request (one read of the RelatedPerson; no cache, so a change holds
+	 * from the next request on every node). A proxy named by a Person is left to its scopes and consents.
+	 */
+	private void requireStandingProxy(RequestIdentity who) {
+		String user = who.fhirUser().orElse("");
+		if (!user.startsWith("RelatedPerson/")) {
+			return;
+		}
+		Optional<String> patient = proxies.patientOf(user);
+		if (patient.isEmpty() || (who.patientId().isPresent() && !who.patientId().get().equals(patient.get()))) {
+			AuthenticationException refused = new AuthenticationException(
+					ErrorCode.UNAUTHENTICATED.message("The proxy relationship this token was issued for is no longer active"));
+			refused.addResponseHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+			throw refused;
 		}
 	}
 
@@ -228,10 +256,12 @@ public class AccessPolicyInterceptor {
 					}
 				}
 			}
-			if (r.getMethod() == Bundle.HTTPVerb.DELETE && who.kind() != RequestIdentity.Kind.BACKEND && !url.contains("?")) {
-				// HAPI answers a batch DELETE of a missing record 204 and our check 404 for a hidden one: a user's
-				// DELETE entry must name a record they may see, else the bundle is answered as a missing record is
-				requireVisibleForDelete(request, who, url);
+			if (CHANGES_ONE_RECORD.contains(r.getMethod()) && who.kind() != RequestIdentity.Kind.BACKEND && !url.contains("?")) {
+				// HAPI answers a batch DELETE of a missing record 204 and our check 404 for a hidden one; a PATCH entry
+				// on a hidden record answered "200, version 2" (nothing stored) where a missing one got 404: a user's
+				// DELETE, PATCH or PUT entry must name a record they may see, else the bundle is answered as a
+				// missing record is (as a plain DELETE, PATCH or PUT already is)
+				requireVisibleEntryTarget(request, who, url);
 			}
 			if (r.hasIfNoneExist()) {
 				checkMatch(request, who, type + "?" + stripType(r.getIfNoneExist()));
@@ -245,7 +275,10 @@ public class AccessPolicyInterceptor {
 		}
 	}
 
-	private void requireVisibleForDelete(RequestDetails request, RequestIdentity who, String url) {
+	/** Entries that change the one record their URL names (conditional forms are decided by {@code checkMatch}). */
+	private static final Set<Bundle.HTTPVerb> CHANGES_ONE_RECORD = EnumSet.of(Bundle.HTTPVerb.DELETE, Bundle.HTTPVerb.PATCH, Bundle.HTTPVerb.PUT);
+
+	private void requireVisibleEntryTarget(RequestDetails request, RequestIdentity who, String url) {
 		IdType id = new IdType(url);
 		if (id.hasResourceType() && id.hasIdPart() && fhirContext.getResourceTypes().contains(id.getResourceType())) {
 			requireReadable(request, who, id.toUnqualifiedVersionless()); // (HAPI refuses a malformed entry itself)

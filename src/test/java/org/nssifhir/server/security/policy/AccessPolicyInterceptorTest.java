@@ -17,6 +17,7 @@ import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.junit.jupiter.api.Test;
+import org.nssifhir.server.security.consent.ProxyPatients;
 import org.nssifhir.server.security.consent.TreatingRelationships;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.support.ErrorCode;
@@ -54,7 +55,7 @@ class AccessPolicyInterceptorTest {
 		when(policy.mayRead(any(), any(), any())).thenAnswer(call -> !restricted(call.getArgument(2)));
 		server = new InMemoryFhirServer(
 				new AccessPolicyInterceptor(InMemoryFhirServer.FHIR, policy, mock(TreatingRelationships.class), mock(DaoRegistry.class),
-						mock(SecurityEventSink.class), Set.of("$declared")),
+						mock(SecurityEventSink.class), mock(ProxyPatients.class), Set.of("$declared")),
 				new InMemoryFhirServer.Provider(new Operations()));
 		server.store(new Patient().setId("p1"));
 		server.store(new Observation().setSubject(new Reference("Patient/p1")).setId("open"));

@@ -446,6 +446,104 @@ class PrivacyAttacksIT extends BaseIT {
 		assertThat(iterate.body()).contains("NSSI-0308");
 	}
 
+	/**
+	 * A proxy's token stands for its RelatedPerson: once a clinician sets it inactive, points it at another patient
+	 * or deletes it, the token in hand is refused at the next request (it kept reading the patient until it expired,
+	 * the external review's third round), not only at the next sign-in or refresh.
+	 */
+	@Test
+	void aProxysTokenEndsWithItsRelationship() throws Exception {
+		String token = proxy(parent, "patient/*.rs");
+		assertThat(send("GET", "/Patient/" + victim, token, null, Map.of()).statusCode()).isEqualTo(200);
+		RelatedPerson rp = client().read().resource(RelatedPerson.class).withId(parent).execute();
+		rp.setActive(false);
+		client().update().resource(rp.setId(rp.getIdElement().toUnqualifiedVersionless())).execute(); // (no If-Match)
+		HttpResponse<String> inactive = send("GET", "/Patient/" + victim, token, null, Map.of());
+		assertThat(inactive.statusCode()).as(inactive.body()).isEqualTo(401);
+		assertThat(inactive.body()).contains("NSSI-0301").doesNotContain(victim);
+		assertThat(inactive.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+		assertThat(send("GET", "/Observation?patient=" + victim, token, null, Map.of()).statusCode()).isEqualTo(401);
+		rp.setActive(true);
+		client().update().resource(rp.setId(rp.getIdElement().toUnqualifiedVersionless())).execute(); // (no If-Match)
+		assertThat(send("GET", "/Patient/" + victim, token, null, Map.of()).statusCode()).isEqualTo(200);
+		rp.setPatient(new Reference("Patient/" + attackerPatient));
+		client().update().resource(rp.setId(rp.getIdElement().toUnqualifiedVersionless())).execute(); // (no If-Match)
+		assertThat(send("GET", "/Patient/" + victim, token, null, Map.of()).statusCode()).isEqualTo(401);
+		client().delete().resourceById("RelatedPerson", parent).execute();
+		assertThat(send("GET", "/Patient/" + victim, token, null, Map.of()).statusCode()).isEqualTo(401);
+	}
+
+	/**
+	 * Every entry verb, in a batch and in a transaction, on a hidden record and on a missing one: the same answer
+	 * (status and body, ids aside) and nothing stored. A FHIRPath PATCH entry on a hidden record answered "200,
+	 * Observation/x/_history/2" where a missing one got 404 (the external review's third round).
+	 */
+	@Test
+	void everyBundleEntryVerbAnswersAHiddenRecordLikeAMissingOne() throws Exception {
+		String stranger = clinician(unrelated, "user/*.cruds");
+		String missing = "9" + episode + "9";
+		String fhirPathPatch = "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"operation\",\"part\":["
+				+ "{\"name\":\"type\",\"valueCode\":\"replace\"},{\"name\":\"path\",\"valueString\":\"Observation.status\"},"
+				+ "{\"name\":\"value\",\"valueCode\":\"entered-in-error\"}]}]}";
+		String jsonPatch = "{\"resourceType\":\"Binary\",\"contentType\":\"application/json-patch+json\",\"data\":\""
+				+ java.util.Base64.getEncoder().encodeToString("[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"entered-in-error\"}]"
+						.getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "\"}";
+		String task = "{\"resourceType\":\"Task\",\"status\":\"requested\",\"intent\":\"order\",\"for\":{\"reference\":\"Patient/"
+				+ attackerPatient + "\"},\"focus\":{\"reference\":\"Observation/%1$s\"}}";
+		// each entry: method, url, resource (or null), ifNoneExist (or null); %1$s is the record's id
+		List<String[]> entries = List.of(
+				new String[] {"GET", "Observation/%1$s", null, null},
+				new String[] {"GET", "Observation/%1$s/_history/1", null, null},
+				new String[] {"GET", "Observation/%1$s/_history", null, null},
+				new String[] {"GET", "Observation/%1$s/$meta", null, null},
+				new String[] {"GET", "Observation?_id=%1$s", null, null},
+				new String[] {"HEAD", "Observation/%1$s", null, null},
+				new String[] {"POST", "Task", task, null},
+				new String[] {"POST", "Observation", vital(victim), "_id=%1$s"},
+				new String[] {"PUT", "Observation/%1$s", vitalWithId(victim, "%1$s"), null},
+				new String[] {"PUT", "Observation?_id=%1$s", vital(victim), null},
+				new String[] {"PATCH", "Observation/%1$s", fhirPathPatch, null},
+				new String[] {"PATCH", "Observation/%1$s", jsonPatch, null},
+				new String[] {"PATCH", "Observation?_id=%1$s", fhirPathPatch, null},
+				new String[] {"DELETE", "Observation/%1$s", null, null},
+				new String[] {"DELETE", "Observation?_id=%1$s", null, null});
+		String versionBefore = client().read().resource(Observation.class).withId(episode).execute().getMeta().getVersionId();
+		for (String type : List.of("batch", "transaction")) {
+			for (String[] e : entries) {
+				HttpResponse<String> hidden = send("POST", "/", stranger, entryBundle(type, e, episode), Map.of());
+				HttpResponse<String> absent = send("POST", "/", stranger, entryBundle(type, e, missing), Map.of());
+				String what = type + " " + e[0] + " " + e[1] + (e[2] == null ? "" : " " + e[2].substring(0, 30));
+				assertThat(hidden.statusCode()).as(what + ": " + hidden.body() + " / " + absent.body()).isEqualTo(absent.statusCode());
+				assertThat(comparable(hidden.body(), episode)).as(what).isEqualTo(comparable(absent.body(), missing));
+				assertThat(hidden.body()).as(what).doesNotContain(secret).doesNotContain("_history/2");
+			}
+		}
+		Observation after = client().read().resource(Observation.class).withId(episode).execute();
+		assertThat(after.getMeta().getVersionId()).isEqualTo(versionBefore);
+		assertThat(after.getStatus()).isNotEqualTo(Observation.ObservationStatus.ENTEREDINERROR);
+		assertThat(send("GET", "/Observation/" + missing, tokens().system(FULL_ACCESS), null, Map.of()).statusCode()).isEqualTo(404);
+	}
+
+	private static String entryBundle(String type, String[] e, String id) {
+		StringBuilder entry = new StringBuilder("{");
+		if (e[2] != null) {
+			entry.append("\"resource\":").append(e[2].replace("%1$s", id)).append(',');
+		}
+		entry.append("\"request\":{\"method\":\"").append(e[0]).append("\",\"url\":\"").append(e[1].replace("%1$s", id)).append('"');
+		if (e[3] != null) {
+			entry.append(",\"ifNoneExist\":\"").append(e[3].replace("%1$s", id)).append('"');
+		}
+		entry.append("}}");
+		return "{\"resourceType\":\"Bundle\",\"type\":\"" + type + "\",\"entry\":[" + entry + "]}";
+	}
+
+	/** Ids, server-made bundle ids and times aside, two answers compare equal. */
+	private static String comparable(String body, String id) {
+		return body.replace(id, "X")
+				.replaceAll("\"lastUpdated\"\\s*:\\s*\"[^\"]*\"", "")
+				.replaceAll("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "U");
+	}
+
 	private static void assertSame(HttpResponse<String> hidden, HttpResponse<String> missing, String hiddenId, String missingId) {
 		assertThat(hidden.statusCode()).as(hidden.body()).isEqualTo(missing.statusCode()).isEqualTo(404);
 		assertThat(hidden.body().replace(hiddenId, "X")).isEqualTo(missing.body().replace(missingId, "X"));
