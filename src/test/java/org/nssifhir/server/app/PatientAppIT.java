@@ -206,7 +206,9 @@ class PatientAppIT extends BaseIT {
 			clinician.navigate().refresh();
 			waitUntilReadyClinician(clinician, cw);
 			String alerts = clinician.findElement(By.id("alert-list")).getText();
-			assertThat(alerts).contains("urge to die").contains("asked for support now").doesNotContain("null");
+			assertThat(alerts).contains("urge to die").doesNotContain("null");
+			// open support requests have their own list above the alerts, never collapsed away
+			assertThat(clinician.findElement(By.id("support-list")).getText()).contains("asked for support now").doesNotContain("null");
 			scrollTo(clinician, clinician.findElement(By.id("alerts")));
 			Browsers.screenshot(clinician, "patient-app-clinician-sees-alert-and-request");
 

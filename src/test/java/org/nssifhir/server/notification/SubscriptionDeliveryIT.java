@@ -107,7 +107,7 @@ class SubscriptionDeliveryIT extends BaseIT {
 	@Test
 	void suicideRiskFlagAndUrgentTask_areDelivered_afterTheReceiverRecoversFromFailures(CapturedOutput output) {
 		IIdType flagSubscription = subscribe("Flag?nssi-code=" + NssiCanonicals.CONCEPTS_SYSTEM + "|suicide-risk");
-		IIdType taskSubscription = subscribe("Task?priority=urgent");
+		IIdType taskSubscription = subscribe("Task?priority=asap"); // a suicide-risk alert's Task (FHIR: urgent < asap)
 		refuseFirst = 2;
 
 		IGenericClient client = client();
