@@ -16,7 +16,8 @@
 # Database: NSSI_DB_URL (+ NSSI_DB_USERNAME/NSSI_DB_PASSWORD) if set; otherwise Debian's PostgreSQL (installed with
 # apt-get if missing, cluster started with pg_ctlcluster) with a fresh database nssi_bench; BENCH_EMBEDDED=1 uses the
 # server's embedded PostgreSQL instead. Other options: --requests R (per timed workload), --port P, --server-heap 2g,
-# --no-baseline true, --no-export true (skip bulk $export, e.g. on reruns with --reuse-data).
+# --no-baseline true, --no-export true (skip bulk $export, e.g. on reruns with --reuse-data), --workloads REGEX (only the
+# workloads whose name matches, e.g. to profile one on a loaded database: --workloads "patient token").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

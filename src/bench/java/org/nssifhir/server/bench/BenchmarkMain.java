@@ -424,6 +424,14 @@ public final class BenchmarkMain {
 		row(name, s.percentileMillis(95), base, "ms", "<= " + (int) maxMillis + " ms", s.percentileMillis(95) <= maxMillis);
 	}
 
+	/** Runs a workload unless {@code --workloads REGEX} leaves it out (to profile one workload on a loaded database). */
+	private void put(Map<String, Stats> out, String name, java.util.concurrent.Callable<Stats> workload) throws Exception {
+		String only = args.get("workloads");
+		if (only == null || java.util.regex.Pattern.compile(only).matcher(name).find()) {
+			out.put(name, workload.call());
+		}
+	}
+
 	/** The issue's workloads, each serially and with 8 clients. {@code smart}: patient-scoped SMART tokens for the SMART rows. */
 	private Map<String, Stats> workloads(List<String> patientIds, String summaryPatient, int requests, boolean smart) throws Exception {
 		Map<String, Stats> out = new LinkedHashMap<>();
@@ -441,28 +449,28 @@ public final class BenchmarkMain {
 				+ treated.get(i) + "\"}]}";
 		for (int clients : new int[] {1, 8}) {
 			String at = " @" + clients;
-			out.put("GET /metadata" + at, repeat(requests, clients, i -> () -> getAs("/metadata", null)));
-			out.put("read Patient (system token)" + at, repeat(requests, clients, i -> () -> get("/" + pick(patientIds, i))));
-			out.put("create nssi-episode (validated + labelled)" + at,
+			put(out, "GET /metadata" + at, () -> repeat(requests, clients, i -> () -> getAs("/metadata", null)));
+			put(out, "read Patient (system token)" + at, () -> repeat(requests, clients, i -> () -> get("/" + pick(patientIds, i))));
+			put(out, "create nssi-episode (validated + labelled)" + at, () ->
 					repeat(requests, clients, i -> () -> post("/Observation", episode(pick(patientIds, i), offset + i))));
-			out.put("transaction ingest, 1 patient + 10 obs" + at, repeat(Math.max(16, requests / 10), clients, i -> () -> post("", transaction(10))));
-			out.put("episode timeline search (patient, code, _sort=-date)" + at, repeat(requests, clients,
+			put(out, "transaction ingest, 1 patient + 10 obs" + at, () -> repeat(Math.max(16, requests / 10), clients, i -> () -> post("", transaction(10))));
+			put(out, "episode timeline search (patient, code, _sort=-date)" + at, () -> repeat(requests, clients,
 					i -> () -> get("/Observation?subject=" + pick(patientIds, i) + "&code=" + cs + "%7Cnssi-episode&_sort=-date&_count=50")));
-			out.put("$nssi-summary, 260 weekly episodes" + at, repeat(requests, clients, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
-			out.put("Patient/$everything (_count=50)" + at, repeat(Math.max(16, requests / 4), clients,
+			put(out, "$nssi-summary, 260 weekly episodes" + at, () -> repeat(requests, clients, i -> () -> get("/" + summaryPatient + "/$nssi-summary")));
+			put(out, "Patient/$everything (_count=50)" + at, () -> repeat(Math.max(16, requests / 4), clients,
 					i -> () -> get("/" + pick(patientIds, i) + "/$everything?_count=50")));
-			out.put("submit PHQ-9 response + $extract" + at, repeat(Math.max(16, requests / 4), clients, i -> () -> {
+			put(out, "submit PHQ-9 response + $extract" + at, () -> repeat(Math.max(16, requests / 4), clients, i -> () -> {
 				String qr = postForLocation("/QuestionnaireResponse", phq9(pick(patientIds, i), offset + i));
 				post("/" + qr + "/$extract", "{\"resourceType\":\"Parameters\"}");
 			}));
 			int firstPatient = clients == 1 ? 0 : applies;
-			out.put("PlanDefinition/$apply DBT, proposal (CQL)" + at, repeat(applies, clients,
+			put(out, "PlanDefinition/$apply DBT, proposal (CQL)" + at, () -> repeat(applies, clients,
 					i -> () -> post("/PlanDefinition/nssi-dbt/$apply", applyBody.apply(firstPatient + i % applies))));
-			out.put("PlanDefinition/$apply DBT, persist=true" + at, repeat(applies, clients, i -> () -> post("/PlanDefinition/nssi-dbt/$apply",
+			put(out, "PlanDefinition/$apply DBT, persist=true" + at, () -> repeat(applies, clients, i -> () -> post("/PlanDefinition/nssi-dbt/$apply",
 					applyBody.apply(firstPatient + i % applies).replace("]}", ",{\"name\":\"persist\",\"valueBoolean\":true}]}"))));
-			out.put("SMART patient token: read own Patient" + at, repeat(requests, clients,
+			put(out, "SMART patient token: read own Patient" + at, () -> repeat(requests, clients,
 					i -> () -> getAs("/" + pick(patientIds, i), smart ? patientToken(pick(patientIds, i)) : null)));
-			out.put("SMART patient token: search own Observations" + at, repeat(requests, clients,
+			put(out, "SMART patient token: search own Observations" + at, () -> repeat(requests, clients,
 					i -> () -> getAs("/Observation?patient=" + pick(patientIds, i) + "&_count=50", smart ? patientToken(pick(patientIds, i)) : null)));
 		}
 		return out;
