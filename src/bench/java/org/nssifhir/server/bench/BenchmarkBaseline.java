@@ -5,6 +5,7 @@ import ca.uhn.fhir.rest.server.RestfulServer;
 import org.nssifhir.server.bulk.BulkImportJobOwner;
 import org.nssifhir.server.conformance.NssiWriteInterceptor;
 import org.nssifhir.server.escalation.EscalationInterceptor;
+import org.nssifhir.server.fhir.PatientSearchPaging;
 import org.nssifhir.server.hardening.StrictInputInterceptor;
 import org.nssifhir.server.labeling.SecurityLabelingInterceptor;
 import org.slf4j.Logger;
@@ -29,7 +30,7 @@ public class BenchmarkBaseline {
 	/** The interceptors exist (and are registered) before this bean, which depends on them, is created. */
 	public BenchmarkBaseline(IInterceptorService storageInterceptors, NssiWriteInterceptor validation, RestfulServer server,
 			StrictInputInterceptor strictInput, SecurityLabelingInterceptor labelling, EscalationInterceptor escalation,
-			BulkImportJobOwner importSettings) {
+			BulkImportJobOwner importSettings, PatientSearchPaging patientSearchPaging) {
 		storageInterceptors.unregisterInterceptor(validation);
 		// labelling and escalation are storage hooks of ours too: off, so the baseline's writes (and its $import) are HAPI's
 		storageInterceptors.unregisterInterceptor(labelling);
@@ -37,6 +38,8 @@ public class BenchmarkBaseline {
 		// and HAPI's own chunk size for $import (ours is tuned for our hooks), so the baseline import is HAPI's as shipped
 		storageInterceptors.unregisterInterceptor(importSettings);
 		server.unregisterInterceptor(strictInput);
-		log.warn("BENCHMARK BASELINE: NSSI profile validation, labelling, escalation and strict input checks are OFF");
+		// HAPI's default paging (a stored snapshot per search), the tuning ours is compared against
+		storageInterceptors.unregisterInterceptor(patientSearchPaging);
+		log.warn("BENCHMARK BASELINE: NSSI profile validation, labelling, escalation and strict input checks are OFF; one-patient searches page as HAPI does by default");
 	}
 }

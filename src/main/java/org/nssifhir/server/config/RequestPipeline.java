@@ -98,6 +98,8 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "CapabilityStatementInvalidation", "always", "fhir/CapabilityStatementConfig"),
 			// AuditEvents out of $everything and reverse includes, in the query (system history: audit/ClinicalHistory)
 			new Stage(Where.STORAGE, "ClinicalReadsInterceptor", "always", "audit/AuditSeparationConfig"),
+			// a client's search about one patient pages by offset, without a stored snapshot (issue 21)
+			new Stage(Where.STORAGE, "PatientSearchPaging", "always", "fhir/PatientSearchPagingConfig"),
 			// the client that started a bulk import, recorded in the job as HAPI creates it
 			new Stage(Where.STORAGE, "BulkImportJobOwner", "always", "bulk/BulkImportConfig"),
 			// the audit outbox's own requests only

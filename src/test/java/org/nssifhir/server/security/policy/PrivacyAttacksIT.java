@@ -126,17 +126,23 @@ class PrivacyAttacksIT extends BaseIT {
 	@Test
 	void anotherUsersPagingLinkShowsOnlyWhatTheFollowerMaySee() throws Exception {
 		client().create().resource(episodeOf(victim, unique("second"))).execute();
-		HttpResponse<String> first = send("GET", "/Observation?subject=Patient/" + victim + "&_count=1", clinician(treating, "user/*.rs"), null, Map.of());
-		assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
-		Bundle page1 = fhirContext.newJsonParser().parseResource(Bundle.class, first.body());
-		String next = page1.getLink("next").getUrl();
-		assertThat(next).contains("_getpages");
-		HttpResponse<String> followed = http.send(HttpRequest.newBuilder(URI.create(next))
-				.header("Authorization", "Bearer " + clinician(unrelated, "user/*.rs")).GET().build(), HttpResponse.BodyHandlers.ofString());
-		assertThat(followed.body()).doesNotContain("\"R\"").doesNotContain(victim.equals("") ? "x" : "\"ADOL\"");
-		if (followed.statusCode() == 200) {
-			Bundle page2 = fhirContext.newJsonParser().parseResource(Bundle.class, followed.body());
-			assertThat(page2.getEntry()).allSatisfy(e -> assertThat(e.getResource().getMeta().getSecurity()).extracting(Coding::getCode).doesNotContain("R"));
+		// a search about one patient pages by offset (PatientSearchPaging); one across patients by a stored search
+		Map<String, String> searches = Map.of("/Observation?subject=Patient/" + victim + "&_count=1", "_offset=1",
+				"/Observation?_sort=-_lastUpdated&_count=1", "_getpages");
+		for (Map.Entry<String, String> search : searches.entrySet()) {
+			String owner = search.getValue().equals("_offset=1") ? clinician(treating, "user/*.rs") : tokens().system(FULL_ACCESS);
+			HttpResponse<String> first = send("GET", search.getKey(), owner, null, Map.of());
+			assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+			Bundle page1 = fhirContext.newJsonParser().parseResource(Bundle.class, first.body());
+			String next = page1.getLink("next").getUrl();
+			assertThat(next).as(search.getKey()).contains(search.getValue());
+			HttpResponse<String> followed = http.send(HttpRequest.newBuilder(URI.create(next))
+					.header("Authorization", "Bearer " + clinician(unrelated, "user/*.rs")).GET().build(), HttpResponse.BodyHandlers.ofString());
+			assertThat(followed.body()).as(search.getKey()).doesNotContain("\"R\"").doesNotContain("\"ADOL\"");
+			if (followed.statusCode() == 200) {
+				Bundle page2 = fhirContext.newJsonParser().parseResource(Bundle.class, followed.body());
+				assertThat(page2.getEntry()).allSatisfy(e -> assertThat(e.getResource().getMeta().getSecurity()).extracting(Coding::getCode).doesNotContain("R"));
+			}
 		}
 	}
 
