@@ -188,7 +188,8 @@ export class Treatment {
   }
 
   planView(plan, byRef, progress, hasRelapsePlan = true) {
-    const { due, overdue } = progress ? this.dueItems(plan, byRef, progress, hasRelapsePlan) : { due: [], overdue: new Set() };
+    // (without the plan's figures, the open suicide-risk alerts are still listed: they come from the alerts)
+    const { due, overdue } = progress ? this.dueItems(plan, byRef, progress, hasRelapsePlan) : { due: suicideRiskDue(this.alerts), overdue: new Set() };
     const components = new Map(params(progress, "component").map(c => [(part(c, "request") || {}).reference, c]));
     const goals = new Map(params(progress, "goal").map(g => [(part(g, "goal") || {}).reference, g]));
     let figures = null;

@@ -923,7 +923,8 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(card.findElement(By.cssSelector("li[data-kind=task]")).getText()).containsPattern("raised \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}");
 			assertThat(card.findElement(By.cssSelector("li[data-kind=flag]")).getText()).containsPattern(" on \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}");
 			assertThat(browser.findElement(By.id("main")).getText()).doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}").doesNotContainPattern("\\d (AM|PM)\\b");
-			assertThat(browser.findElement(By.id("latest-phq9")).getText()).containsPattern(" on \\d{1,2} [A-Z][a-z]{2,3} \\d{4}");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).containsPattern("2 of 3 on \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}");
+			assertThat(browser.findElement(By.id("patient-details")).getText()).containsPattern("born \\d{1,2} [A-Z][a-z]{2,3} \\d{4}$");
 
 			// local days: the evening episode is 3 days ago on its New York day, with intent marked on the chart
 			assertThat(browser.findElement(By.id("days-since")).getText()).startsWith("3 ").contains(day);
