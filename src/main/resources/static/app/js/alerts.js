@@ -4,6 +4,7 @@
 // overwritten), and a suicide-risk Flag the Task is about can be resolved with it.
 import { conceptText, FhirError } from "./fhir.js";
 import { h } from "./form-kit.js";
+import { formatDate, formatDateTime } from "./dates.js";
 
 const FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail";
 export const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";
@@ -31,7 +32,7 @@ export function isSupportRequest(resource) {
 }
 
 function dayAndTime(dateTime) {
-  return new Date(dateTime).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  return formatDateTime(new Date(dateTime));
 }
 
 function isSuicideRisk(resource) {
@@ -49,8 +50,9 @@ export function sourceText(reference) {
   return SOURCE_TEXT[reference.split("/")[0]] || "a " + reference.split("/")[0] + " record";
 }
 
+/** When an alert was raised: its date and time as everywhere in the app (a date-only value stays a date). */
 function day(dateTime) {
-  return dateTime ? new Date(dateTime).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" }) : "";
+  return formatDateTime(dateTime);
 }
 
 export function alertKey(item) {
@@ -236,8 +238,6 @@ async function eventDates(fhir, references) {
   return dates;
 }
 
-const DAY_FORMAT = { day: "numeric", month: "short", year: "numeric" };
-
 function eventTitle(event, when, first) {
   if (!event) return alertTitle(first);
   const what = event.startsWith("QuestionnaireResponse/") ? "Questionnaire answers"
@@ -245,8 +245,7 @@ function eventTitle(event, when, first) {
     : event.startsWith("Observation/") ? "Recorded result" : "Record";
   if (!when) return what;
   // a date-only value has no time of day: "00:00" would be invented
-  return what + (when.diary ? ", " : " on ") + (when.dateOnly ? when.date.toLocaleDateString("en-GB", DAY_FORMAT)
-    : when.date.toLocaleString("en-GB", { ...DAY_FORMAT, hour: "2-digit", minute: "2-digit" }));
+  return what + (when.diary ? ", " : " on ") + (when.dateOnly ? formatDate(when.date) : formatDateTime(when.date));
 }
 
 function line(text, className) {
@@ -307,6 +306,18 @@ function focus(element) {
   element.focus();
 }
 
+/** The alert cards shown (support requests, then the event cards not collapsed away), top to bottom. */
+function visibleCards() {
+  return [...document.querySelectorAll("#support-list > li, #alert-list > li.alert-group")]
+    .filter(li => !li.hidden && li.getClientRects().length > 0);
+}
+
+/** After a task is closed: the card now at its place in the list (else the last one), or the Alerts heading. */
+function focusAfterClose(position) {
+  const cards = visibleCards();
+  focus(cards.length ? cards[Math.min(Math.max(position, 0), cards.length - 1)] : document.getElementById("alerts-heading"));
+}
+
 function closeForm(fhir, task, flag, refresh, status, cancelled) {
   const name = "outcome-" + task.id;
   const OUTCOMES = isSupportRequest(task) ? SUPPORT_OUTCOMES : RISK_OUTCOMES;
@@ -338,6 +349,8 @@ function closeForm(fhir, task, flag, refresh, status, cancelled) {
       return;
     }
     confirm.disabled = true;
+    // where this card is in the list: after closing, the focus goes to the card now in its place (the next alert)
+    const position = visibleCards().indexOf(form.closest("#support-list > li, #alert-list > li"));
     const now = new Date().toISOString();
     const text = "Outcome: " + chosen.text + (note.value.trim() ? ". " + note.value.trim() : "");
     try {
@@ -366,9 +379,12 @@ function closeForm(fhir, task, flag, refresh, status, cancelled) {
             : " The alert could not be resolved: " + e.message;
         }
       }
-      status.textContent = message;
+      status.textContent = "";
       await refresh();
-      focus(status);
+      // said once the list is drawn again (a polite live region), while the focus goes to the next alert, or to the
+      // Alerts heading when none is left: never to the page's body, where a keyboard user would have to start over
+      status.textContent = message;
+      focusAfterClose(position);
     } catch (e) {
       if (e instanceof FhirError && e.status === 412) {
         status.textContent = "This task was not closed: a colleague changed it after you opened it. "
@@ -391,11 +407,15 @@ function closeForm(fhir, task, flag, refresh, status, cancelled) {
  */
 export function announceRaised(slot, newAlerts) {
   slot.replaceChildren();
-  slot.classList.remove("raised");
+  slot.classList.remove("raised", "resolved");
+  delete slot.dataset.alerts;
   const raised = newAlerts.filter(i => i.kind === "flag" || !newAlerts.some(j => j.kind === "flag"));
   if (raised.length === 0) return false;
   const suicide = newAlerts.some(i => isSuicideRisk(i.resource));
   slot.classList.add("raised");
+  // which alerts this box is about: it follows them (followRaised) as they are closed
+  slot.dataset.alerts = raised.map(alertKey).join(" ");
+  slot.dataset.suicide = String(suicide);
   slot.append(
     h("p", {}, h("strong", { text: suicide ? "Suicide-risk alert raised by this entry." : "Alert raised by this entry." })),
     h("ul", {}, ...raised.map(i => h("li", { text: alertTitle(i) + (i.kind === "flag" && conceptText(i.resource.code) && conceptText(i.resource.code) !== alertTitle(i)
@@ -404,4 +424,19 @@ export function announceRaised(slot, newAlerts) {
       + "thoughts of suicide, plans and access to means, and go through their safety plan." : "A task was created for the care team." }),
     h("p", {}, h("a", { href: "#alerts-heading", text: "See it in Alerts" })));
   return true;
+}
+
+/**
+ * A box saying an entry raised an alert follows that alert's state: once none of its alerts is open any more (the
+ * task closed and the alert resolved, here or by a colleague), it says the alert has been resolved, out of the alarm
+ * colours, instead of urging a review that has been done.
+ */
+export function followRaised(slot, open) {
+  if (!slot || !slot.dataset.alerts || !slot.classList.contains("raised")) return;
+  const openKeys = new Set(open.map(alertKey));
+  if (slot.dataset.alerts.split(" ").some(k => openKeys.has(k))) return;
+  slot.classList.remove("raised");
+  slot.classList.add("resolved");
+  slot.replaceChildren(h("p", { text: (slot.dataset.suicide === "true" ? "The suicide-risk alert" : "The alert")
+    + " raised by this entry has been resolved." }));
 }

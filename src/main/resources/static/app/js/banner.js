@@ -1,4 +1,5 @@
 // Patient banner: name, age, sex, and a notice when the record carries sensitivity labels.
+import { formatDate } from "./dates.js";
 const LABELS = {
   "http://terminology.hl7.org/CodeSystem/v3-Confidentiality|R": "restricted (R)",
   "http://terminology.hl7.org/CodeSystem/v3-ActCode|ADOL": "adolescent information (ADOL)",
@@ -33,7 +34,7 @@ export function renderBanner(patient, episodes) {
   const details = [];
   if (years !== null) details.push(years + " years");
   if (patient.gender) details.push(patient.gender);
-  if (patient.birthDate) details.push("born " + patient.birthDate);
+  if (patient.birthDate) details.push("born " + formatDate(patient.birthDate));
   const ageEl = document.getElementById("patient-details");
   ageEl.textContent = details.join(" · ");
   ageEl.dataset.age = years === null ? "" : String(years);

@@ -4,7 +4,8 @@ import { CS, EPISODE_PROFILE } from "./config.js";
 import { FhirError } from "./fhir.js";
 import { expand } from "./terminology.js";
 import { announceRaised } from "./alerts.js";
-import { fmtTime } from "./timeline.js";
+import { episodeWhen } from "./timeline.js";
+import { formatDateTime } from "./dates.js";
 import { h, field, choices, checked, select, selected, clearErrors, showError } from "./form-kit.js";
 
 // which field an issue belongs to: its expression/location or the profile's constraint key in the message
@@ -122,7 +123,7 @@ export class EpisodeForm {
     if (!pick) return;
     const current = pick.value;
     pick.replaceChildren(new Option("Choose an episode…", ""), ...[...episodes].sort((a, b) => b.date - a.date).slice(0, 50)
-      .map(e => new Option(fmtTime(e.date) + " · " + e.methods.map(m => m.label).join(", "), e.id)));
+      .map(e => new Option(episodeWhen(e) + " · " + e.methods.map(m => m.label).join(", "), e.id)));
     pick.value = current;
   }
 
@@ -182,7 +183,7 @@ export class EpisodeForm {
     c.note.value = (obs.note || []).map(n => n.text).filter(Boolean).join("\n");
     if (comps("body-site").length || comps("trigger").length || comps("function").length) this.form.querySelector("details").open = true;
     this.form.querySelector("#episode-editing-text").textContent = "Editing the episode of "
-      + (when ? new Date(when).toLocaleString(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "an unknown date")
+      + (when ? formatDateTime(when) : "an unknown date")
       + ". Saving replaces it; a colleague's change made meanwhile is never overwritten.";
     this.form.querySelector("#episode-editing").hidden = false;
     this.form.querySelector("#episode-submit").textContent = "Save changes";
@@ -276,8 +277,7 @@ export class EpisodeForm {
       const editing = Boolean(this.editing);
       if (editing) await this.fhir.update(observation);
       else await this.fhir.create(observation);
-      const when = observation.effectiveDateTime ? new Date(observation.effectiveDateTime).toLocaleString(undefined,
-        { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
+      const when = formatDateTime(observation.effectiveDateTime);
       const methods = checked(this.form, "method").map(o => o.display).join(", ");
       this.result.textContent = (editing ? "Episode updated: " : "Episode recorded: ") + methods + (when ? ", " + when : "") + ".";
       this.newEpisode(false);

@@ -2,6 +2,7 @@
 // the person: it is not stored anywhere readable) and when it expires; $nssi-revoke-invitation withdraws open
 // links; $nssi-disable-account ends the person's sign-in (asked first, in the page). Who may do any of it is the
 // server's access policy (a clinician treating the patient).
+import { formatDateTime } from "./dates.js";
 import { h } from "./form-kit.js";
 import { FhirError, params, value } from "./fhir.js";
 import { ask } from "./confirm-dialog.js";
@@ -85,7 +86,7 @@ export class Invitation {
       const field = h("input", { id: "invite-link", type: "text", readonly: true, value: link, "aria-label": "Invitation link" });
       this.result.replaceChildren(
         h("p", { text: "Give this link to the person (in person, or by a channel only they read). It works once, until "
-          + expires.toLocaleString() + "." + (username ? " They already have the username " + value(username) + ": the link sets a new password." : "") }),
+          + formatDateTime(expires) + "." + (username ? " They already have the username " + value(username) + ": the link sets a new password." : "") }),
         field);
       field.focus();
       field.select();

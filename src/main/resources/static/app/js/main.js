@@ -3,7 +3,7 @@ import { Fhir, FhirError } from "./fhir.js";
 import { renderBanner } from "./banner.js";
 import { Timeline, loadEpisodes } from "./timeline.js";
 import { renderStats } from "./stats.js";
-import { renderAlerts, alertKey, OPEN_TASK } from "./alerts.js";
+import { renderAlerts, alertKey, OPEN_TASK, followRaised } from "./alerts.js";
 import { EpisodeForm } from "./episode-form.js";
 import { QuestionnaireRunner } from "./questionnaire.js";
 import { Treatment } from "./treatment.js";
@@ -51,6 +51,7 @@ async function open(fhir, patient, firstSummary) {
   let treatment = null;
   let episodeForm = null;
   let firstEpisodes = [];
+  let openAlerts = [];
 
   /** Reloads everything; returns the alerts that appeared since the previous load (what the user's action raised). */
   async function refresh() {
@@ -67,17 +68,24 @@ async function open(fhir, patient, firstSummary) {
     renderStats(summary, episodes);
     const items = await renderAlerts(fhir, document.getElementById("alert-list"), refresh, document.getElementById("alerts-status"));
     renderRisk(document.getElementById("risk-header"), { episodes, alerts: items, item9, summary });
+    openAlerts = items;
+    // a box saying "alert raised by this entry" follows that alert: once resolved it says so, it does not linger
+    ["episode-raised", "assessment-raised"].forEach(id => followRaised(document.getElementById(id), items));
     const fresh = loaded ? items.filter(i => !known.has(alertKey(i))) : [];
     items.forEach(i => known.add(alertKey(i)));
     loaded = true;
     // the plan's figures and what is due follow a new episode or answer (not stale until the page is reloaded)
-    if (treatment) await treatment.reload().catch(() => {});
+    if (treatment) {
+      treatment.setAlerts(items);
+      await treatment.reload().catch(() => {});
+    }
     return { newAlerts: fresh };
   }
 
   await refresh();
   watchForNew(fhir, known, refresh);
   treatment = new Treatment(fhir, document.getElementById("treatment-body"), refresh, { readOnly: fhir.glassBroken });
+  treatment.setAlerts(openAlerts);
   if (fhir.glassBroken) {
     const note = "Read-only under break-the-glass: recording for this person needs a treating relationship.";
     readOnly(document.getElementById("record"), note);

@@ -1,6 +1,7 @@
 // The risk header in the banner: what a clinician must see at a glance before anything else, from data the page
 // already loaded (episodes, open alerts) plus the latest PHQ-9 answer to item 9. Each figure says what it counts.
-import { daysAgo, fmtTime } from "./timeline.js";
+import { daysAgo, episodeWhen } from "./timeline.js";
+import { formatDateTime } from "./dates.js";
 import { params, part } from "./fhir.js";
 
 const DAY = 86400000;
@@ -89,11 +90,11 @@ export function renderRisk(list, { episodes, alerts, item9, summary }) {
     chip("suicide-alerts", "Suicide-risk alerts", flags.length === 0 ? "none open" : flags.length + " open", flags.length ? "high" : "ok",
       "Suicide risk", flags.length === 0 ? "none open" : flags.length + " open"),
     chip("intent", "Last episode with intent", withIntent
-      ? fmtTime(withIntent.date) + " (" + (days === 0 ? "today" : days + " day(s) ago") + ", " + INTENT_TEXT[withIntent.intent] + ")"
+      ? episodeWhen(withIntent) + " (" + (days === 0 ? "today" : days + " day(s) ago") + ", " + INTENT_TEXT[withIntent.intent] + ")"
       : "none recorded", withIntent ? (days <= 90 ? "high" : "watch") : "ok",
       "Intent", withIntent ? ago + ", " + (withIntent.intent === "intent-present" ? "present" : "unsure") : "none"),
     chip("phq9-item-9", "PHQ-9 item 9", item9 === null ? "not asked"
-      : item9.value + " of 3" + (item9.date ? " on " + item9.date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }) : ""),
+      : item9.value + " of 3" + (item9.date ? " on " + formatDateTime(item9.date) : ""),
     item9 === null ? "watch" : item9.value > 0 ? "high" : "ok", "PHQ-9 item 9", item9 === null ? "not asked" : item9.value + "/3"),
     chip("trend", "Episodes", t === null ? "not available" : t.direction + ": " + t.recent + " in the last " + t.windowDays + " days, baseline "
       + baselineText(t) + " per " + t.windowDays + " days", t && t.direction === "rising" ? "high" : "ok",

@@ -1,6 +1,7 @@
 // The figures next to the timeline: from Patient/$nssi-summary, and the urge trend from the episodes themselves.
 import { params, part, value, codingText } from "./fhir.js";
-import { daysAgo } from "./timeline.js";
+import { daysAgo, fmt } from "./timeline.js";
+import { formatDateTime } from "./dates.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const PHQ9_TOTAL = "44261-6";
@@ -18,7 +19,7 @@ export function renderStats(summary, episodes) {
   // would read as the next day)
   const last = episodes.reduce((a, e) => (!a || e.date > a ? e.date : a), null);
   set("days-since", last === null ? "No episodes recorded"
-    : `${daysAgo(last)} (last on ${last.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })})`);
+    : `${daysAgo(last)} (last on ${fmt(last)})`);
 
   const trend = params(summary, "trend")[0];
   if (trend) {
@@ -45,7 +46,7 @@ export function renderStats(summary, episodes) {
   if (phq9) {
     const band = part(phq9, "band");
     const date = part(phq9, "date");
-    set("latest-phq9", `${quantity(part(phq9, "value"))}${band ? " (" + codingText(band) + ")" : ""}${date ? " on " + String(date).substring(0, 10) : ""}`);
+    set("latest-phq9", `${quantity(part(phq9, "value"))}${band ? " (" + codingText(band) + ")" : ""}${date ? " on " + formatDateTime(date) : ""}`);
   } else {
     set("latest-phq9", "None recorded");
   }

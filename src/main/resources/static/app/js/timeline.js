@@ -3,6 +3,7 @@
 // Plain SVG drawn here (no chart library).
 import { CS } from "./config.js";
 import { displays } from "./terminology.js";
+import { formatDate, formatDateTime, formatMonth, isDateOnly, toDate } from "./dates.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DAY = 86400000;
@@ -83,7 +84,9 @@ export function parseEpisode(obs, mapped = new Map()) {
   return {
     id: obs.id,
     resource: obs,
-    date: when ? new Date(when) : null,
+    date: when ? toDate(when) : null,
+    // a date without a time (an EHR's, a diary card's): shown as that day only, never with an invented 00:00
+    dateOnly: when ? isDateOnly(when) : false,
     methods: methods.length ? methods : [{ key: "unknown", label: "Method not recorded" }],
     care: care ? care.code : null,
     // another system's episode: intent only when its code states it (suicide attempt), never NSSI by default
@@ -109,15 +112,20 @@ export function daysAgo(date, now = new Date()) {
 }
 
 export function fmtTime(date) {
-  return date.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  return formatDateTime(date);
 }
 
 export function fmt(date) {
-  return date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" });
+  return formatDate(date);
+}
+
+/** When an episode happened, as everywhere in the app: date and time, or the date only when no time was recorded. */
+export function episodeWhen(e) {
+  return e.dateOnly ? fmt(e.date) : fmtTime(e.date);
 }
 
 export function describe(e) {
-  const parts = [fmtTime(e.date), e.methods.map(m => m.label).join(", ")];
+  const parts = [episodeWhen(e), e.methods.map(m => m.label).join(", ")];
   if (e.care) parts.push(CARE[e.care] || e.care);
   if (e.urge !== null) parts.push("urge " + e.urge + "/10");
   if (e.intent) parts.push(INTENT[e.intent] || e.intent);
@@ -212,7 +220,7 @@ export class Timeline {
         const x = m.left + w * colW;
         if (x - lastLabelX > 48) {
           el("text", { x, y: height - 12, class: "tick" }, svg).textContent =
-            d.toLocaleDateString("en-GB", { month: "short", year: "2-digit" });
+            formatMonth(d);
           lastLabelX = x;
         }
       }
@@ -280,7 +288,7 @@ export class Timeline {
     body.replaceChildren(...[...shown].sort((a, b) => b.date - a.date).map(e => {
       const tr = document.createElement("tr");
       tr.dataset.episode = e.id;
-      for (const text of [fmtTime(e.date), e.methods.map(m => m.label).join(", "), e.care ? CARE[e.care] || e.care : "–",
+      for (const text of [episodeWhen(e), e.methods.map(m => m.label).join(", "), e.care ? CARE[e.care] || e.care : "–",
         e.intent ? INTENT[e.intent] || e.intent : e.external ? RECORDED_ELSEWHERE : "not recorded", e.urge === null ? "–" : e.urge + "/10"]) {
         const td = document.createElement("td");
         td.textContent = text;

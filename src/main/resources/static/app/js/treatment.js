@@ -3,9 +3,13 @@
 import { FhirError, params, part, value, codingText, conceptText, outcomeText } from "./fhir.js";
 import { h } from "./form-kit.js";
 import { displays } from "./terminology.js";
+import { formatDate, formatDateTime } from "./dates.js";
 
 const RELAPSE = "relapse-prevention-plan-category";
 const STATUS_TEXT = { achieved: "achieved", improving: "improving", worsening: "worsening", "no-change": "no change", "in-progress": "in progress" };
+// how many days of a plan a goal's status needs before it can say anything (as $nssi-progress judges them): the
+// episodes goal compares 30-day windows, the diary goals the last week with the plan's first week
+const JUDGED_AFTER_DAYS = { "goal-fewer-episodes": 30, "goal-lower-urge-intensity": 14, "goal-more-skills-use": 14 };
 
 function hasCategory(plan, code) {
   return (plan.category || []).some(c => (c.coding || []).some(k => k.code === code));
@@ -21,6 +25,14 @@ export class Treatment {
     this.container = container;
     this.refresh = refresh;
     this.readOnly = readOnly;
+    this.alerts = [];
+    this.progress = null;
+    this.byRef = new Map();
+  }
+
+  /** The open alerts the page shows (alerts.js's ordered items): "What is due" lists the suicide-risk ones first. */
+  setAlerts(items) {
+    this.alerts = items || [];
   }
 
   async plansWithParts() {
@@ -57,6 +69,8 @@ export class Treatment {
       return;
     }
     const progress = await this.fhir.request("CarePlan/" + main.id + "/$nssi-progress").catch(() => null);
+    this.progress = progress;
+    this.byRef = byRef;
     // the relapse-prevention plan is part of the treatment plan: ask for exactly that, in this patient's record
     let relapse;
     try {
@@ -147,7 +161,7 @@ export class Treatment {
    * session for over two weeks, safety planning not done, no relapse-prevention plan.
    */
   dueItems(plan, byRef, progress, hasRelapsePlan) {
-    const due = [];
+    const due = suicideRiskDue(this.alerts);
     const overdue = new Set();
     const today = new Date();
     const days = Number(value(params(progress, "daysInPlan")[0])) || 0;
@@ -174,7 +188,8 @@ export class Treatment {
   }
 
   planView(plan, byRef, progress, hasRelapsePlan = true) {
-    const { due, overdue } = progress ? this.dueItems(plan, byRef, progress, hasRelapsePlan) : { due: [], overdue: new Set() };
+    // (without the plan's figures, the open suicide-risk alerts are still listed: they come from the alerts)
+    const { due, overdue } = progress ? this.dueItems(plan, byRef, progress, hasRelapsePlan) : { due: suicideRiskDue(this.alerts), overdue: new Set() };
     const components = new Map(params(progress, "component").map(c => [(part(c, "request") || {}).reference, c]));
     const goals = new Map(params(progress, "goal").map(g => [(part(g, "goal") || {}).reference, g]));
     let figures = null;
@@ -197,8 +212,8 @@ export class Treatment {
       const who = a.reference ? "Sessions" : "The person's own practice";
       return h("tr", { className: a.reference && overdue.has(a.reference.reference) ? "overdue" : null },
         h("th", { scope: "row", text: name }),
-        h("td", { text: who === "Sessions" ? String(delivered ?? 0) + (expected !== undefined && expected !== null ? " of " + expected + " expected" : "") : who }),
-        h("td", { text: last || "–" }),
+        h("td", { text: who === "Sessions" ? sessionsText(delivered, expected) : who }),
+        h("td", { text: last ? formatDate(last) : "–" }),
         h("td", { text: String(request ? request.status : (a.detail && a.detail.status) || "").replace(/-/g, " ") }));
     });
     const table = h("table", { id: "plan-activities" },
@@ -213,17 +228,24 @@ export class Treatment {
       // the status as the server computes it from the record today ($nssi-progress), with the figures behind it, so
       // the clinician can see why (a stored Goal read without progress may be older: its own reason and date say so)
       const reason = p ? part(p, "reason") : goal && goal.statusReason
-        ? goal.statusReason + (goal.statusDate ? " (as of " + goal.statusDate + ")" : "") : null;
-      return h("li", { "data-status": code, "data-goal": (((goal && goal.description && goal.description.coding) || [])[0] || {}).code },
+        ? goal.statusReason + (goal.statusDate ? " (as of " + formatDate(goal.statusDate) + ")" : "") : null;
+      const goalCode = (((goal && goal.description && goal.description.coding) || [])[0] || {}).code;
+      // too little of the plan has passed to judge this goal: said so, with the start, instead of "no change" on day one
+      const days = Number(value(params(progress, "daysInPlan")[0]));
+      const early = progress && Number.isFinite(days) && days < (JUDGED_AFTER_DAYS[goalCode] || 0) && (code === "in-progress" || code === "no-change");
+      const statusText = early ? "too early to tell, started " + formatDate(plan.period && plan.period.start || value(params(progress, "start")[0]))
+        : STATUS_TEXT[code] || codingText(status) || "not judged yet";
+      return h("li", { "data-status": code, "data-goal": goalCode, "data-early": early ? "true" : null },
         h("strong", { text: goal ? conceptText(goal.description) : g.reference }),
-        h("span", { className: "goal-status goal-" + code, text: " — " + (STATUS_TEXT[code] || codingText(status) || "not judged yet") }),
+        h("span", { className: "goal-status goal-" + (early ? "early" : code), text: " — " + statusText }),
         reason ? h("p", { className: "hint goal-reason", text: reason }) : null);
     });
 
     return h("article", { className: "plan", id: "treatment-plan", "data-plan": plan.id, "aria-labelledby": "plan-title" },
       h("h3", { id: "plan-title", text: plan.title || "Treatment plan" }),
-      h("p", { text: [plan.status, plan.period && plan.period.start ? "started " + plan.period.start.substring(0, 10) : null].filter(Boolean).join(" · ") }),
-      plan.description ? h("p", { text: plan.description }) : null,
+      // clinical words only: the plan's description is its definition's (how the content was built, its draft and
+      // experimental status, internal ids), written for implementers, not for the clinician at the point of care
+      plan.period && plan.period.start ? h("p", { id: "plan-started", text: "Started " + formatDate(plan.period.start) }) : null,
       h("section", { className: due.length ? "due due-on" : "due", id: "plan-due", "aria-labelledby": "plan-due-title" },
         h("h4", { id: "plan-due-title", text: due.length ? "What is due (" + due.length + ")" : "What is due" }),
         due.length ? h("ul", {}, ...due.map(([level, text]) => h("li", { className: "due-" + level, text })))
@@ -262,6 +284,32 @@ export class Treatment {
   }
 
   /**
+   * Saving the safety plan with the young person is a safety-planning session: when the plan orders safety planning
+   * (the suicide-risk pathway's ServiceRequest) it is recorded as a completed Procedure based on that order, so
+   * $nssi-progress counts it delivered and "What is due" stops asking for it. Once a day at most: saving twice in one
+   * sitting is one session.
+   */
+  async recordSafetyPlanning() {
+    const component = params(this.progress, "component").find(c => (part(c, "code") || {}).code === "safety-plan");
+    if (!component) return;
+    const reference = (part(component, "request") || {}).reference;
+    const last = part(component, "lastDelivered");
+    const now = new Date();
+    const today = [now.getFullYear(), String(now.getMonth() + 1).padStart(2, "0"), String(now.getDate()).padStart(2, "0")].join("-");
+    if (!reference || last === today) return;
+    const request = this.byRef.get(reference);
+    await this.fhir.create({
+      resourceType: "Procedure",
+      status: "completed",
+      code: request && request.code ? request.code : { text: "Safety planning" },
+      subject: { reference: "Patient/" + this.fhir.patientId },
+      basedOn: [{ reference }],
+      performedDateTime: now.toISOString(),
+      note: [{ text: "Safety plan made or reviewed with the young person and saved in the clinician app." }],
+    });
+  }
+
+  /**
    * The plan's steps as text fields (a step emptied is removed, one more can be added); saved with If-Match, so a
    * colleague's change made meanwhile is never overwritten (a 412 reloads the plan and says so).
    */
@@ -287,9 +335,10 @@ export class Treatment {
       save.disabled = true;
       try {
         await this.fhir.update({ ...plan, activity });
+        const session = await this.recordSafetyPlanning().then(() => "", e => " The safety-planning session could not be recorded: " + e.message);
         await this.load(true);
         const saved = document.getElementById("relapse-status");
-        if (saved) { saved.textContent = "Plan saved."; saved.setAttribute("tabindex", "-1"); saved.focus(); }
+        if (saved) { saved.textContent = "Plan saved." + session; saved.setAttribute("tabindex", "-1"); saved.focus(); }
       } catch (e) {
         if (e instanceof FhirError && e.status === 412) {
           await this.load(true);
@@ -305,6 +354,40 @@ export class Treatment {
     queueMicrotask(() => steps.length ? steps[0].area.focus() : extra.focus());
     return form;
   }
+}
+
+/** A component's sessions: "3 of 4 expected"; none expected yet is said in words, never "0 of 0 expected". */
+function sessionsText(delivered, expected) {
+  const n = Number(delivered || 0);
+  if (expected === undefined || expected === null) return String(n);
+  if (Number(expected) === 0) return n > 0 ? String(n) : "nothing due yet";
+  return n + " of " + expected + " expected";
+}
+
+function isSuicideRisk(resource) {
+  return ((resource.code && resource.code.coding) || []).some(c => c.code === "suicide-risk");
+}
+
+/**
+ * Open suicide-risk alerts first in "What is due": each review Task with its due time (restriction.period.end, said
+ * "overdue since" once past), and a suicide-risk Flag that has no open Task of its own.
+ */
+export function suicideRiskDue(alerts, now = new Date()) {
+  const tasks = alerts.filter(a => a.kind === "task" && isSuicideRisk(a.resource)).map(a => a.resource);
+  const withTask = new Set(tasks.map(t => t.focus && t.focus.reference).filter(Boolean));
+  const due = tasks.map(t => {
+    const end = t.restriction && t.restriction.period && t.restriction.period.end;
+    const when = !end ? "review now (no due time set)"
+      : new Date(end) < now ? "review overdue since " + formatDateTime(end) : "review due by " + formatDateTime(end);
+    return { at: end ? new Date(end).getTime() : 0, item: ["critical", "Open suicide-risk alert: " + when + "."] };
+  }).sort((a, b) => a.at - b.at).map(d => d.item);
+  for (const a of alerts) {
+    if (a.kind === "flag" && isSuicideRisk(a.resource) && !withTask.has("Flag/" + a.resource.id)) {
+      const since = a.resource.period && a.resource.period.start;
+      due.push(["critical", "Open suicide-risk alert" + (since ? " since " + formatDateTime(since) : "") + ": review it with the person."]);
+    }
+  }
+  return due;
 }
 
 let contactsCache;

@@ -47,6 +47,9 @@ public class ClinicianApp {
 			"patient/CarePlan.rus",
 			"patient/Goal.rs",
 			"patient/ServiceRequest.rs",
+			// saving the safety plan with the young person records the safety-planning session (a completed Procedure
+			// based on the plan's order; r: HAPI returns a created resource only to a token that may read it)
+			"patient/Procedure.cr",
 			// Task is not in the R4 Patient compartment: the Tasks this user may see, searched by patient
 			"user/Task.rus",
 			// PlanDefinition/$apply is refused to patient-context scopes; it stores a CarePlan with its Goals and requests

@@ -14,6 +14,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CarePlan;
@@ -23,6 +25,7 @@ import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.RelatedPerson;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 import org.nssifhir.server.assessment.ExtractOperationProvider;
@@ -41,8 +44,9 @@ import org.springframework.core.annotation.Order;
  * Demo mode: loads a small synthetic cohort when the server starts on the embedded database, after the
  * conformance content is installed (so every resource is validated and labelled as over HTTP) and before the
  * server reports ready. The same seed gives the same people; those already present are skipped. The development
- * clinician ({@code dev-clinician}) is on the care team of every other person ({@link #related(int)}), so the clinician
- * app shows real data for some and the refusal (with break-the-glass) for the others.
+ * clinician ({@code dev-clinician}) is on the care team of every other person and of at least one young person under
+ * 18 ({@link #related(List, LocalDate)}), so the clinician app shows real data for some (the adolescent notice and
+ * a parent on record among them) and the refusal (with break-the-glass) for the others.
  */
 @Order(10)
 public class DemoData implements ApplicationRunner {
@@ -94,11 +98,35 @@ public class DemoData implements ApplicationRunner {
 	}
 
 	/**
-	 * Whether the demo's clinician treats the n-th person (0-based) of the cohort: the 1st, 3rd, 5th... do, the
-	 * others do not, so that both the clinician's own patients and the refusal (and break-the-glass) can be tried.
+	 * Which people of the cohort (0-based) the demo's clinician treats: the 1st, 3rd, 5th..., so that both the
+	 * clinician's own patients and the refusal (and break-the-glass) can be tried; and, when none of those is under
+	 * 18, the first young person as well (a child and adolescent clinician sees the adolescent notice and family
+	 * involvement), as long as someone is left unrelated for the refusal.
 	 */
-	public static boolean related(int index) {
-		return index % 2 == 0;
+	public static Set<Integer> related(List<CohortGenerator.PatientHistory> people, LocalDate today) {
+		Set<Integer> related = new TreeSet<>();
+		for (int i = 0; i < people.size(); i += 2) {
+			related.add(i);
+		}
+		if (related.stream().noneMatch(i -> minor(people.get(i), today)) && related.size() + 1 < people.size()) {
+			// (never the last unrelated person: the refusal must stay visible)
+			for (int i = 0; i < people.size(); i++) {
+				if (minor(people.get(i), today)) {
+					related.add(i);
+					break;
+				}
+			}
+		}
+		return related;
+	}
+
+	/** Whether the person is under 18 on the given day (by the Patient in their history's transaction). */
+	public static boolean minor(CohortGenerator.PatientHistory person, LocalDate today) {
+		return person.transaction().getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+				.filter(Patient.class::isInstance).map(Patient.class::cast).findFirst()
+				.filter(Patient::hasBirthDate)
+				.map(p -> LocalDate.parse(p.getBirthDateElement().getValueAsString()).plusYears(18).isAfter(today))
+				.orElse(false);
 	}
 
 	/**
@@ -119,8 +147,10 @@ public class DemoData implements ApplicationRunner {
 			practitioners.update(p, new SystemRequestDetails());
 		}
 		int related = 0;
+		LocalDate today = LocalDate.now(ZoneOffset.UTC);
+		Set<Integer> treated = related(people, today);
 		for (int i = 0; i < people.size(); i++) {
-			if (!related(i)) {
+			if (!treated.contains(i)) {
 				continue;
 			}
 			Optional<String> patient = patientId(people.get(i).mrn());
@@ -128,6 +158,9 @@ public class DemoData implements ApplicationRunner {
 				continue;
 			}
 			related++;
+			if (minor(people.get(i), today)) {
+				parent(patient.get());
+			}
 			SearchParameterMap existing = SearchParameterMap.newSynchronous()
 					.add(CareTeam.SP_PATIENT, new ReferenceParam(patient.get()))
 					.add(CareTeam.SP_PARTICIPANT, new ReferenceParam(practitioner.getValue()))
@@ -146,6 +179,26 @@ public class DemoData implements ApplicationRunner {
 			daoRegistry.getResourceDao(CareTeam.class).create(team, new SystemRequestDetails());
 		}
 		return related;
+	}
+
+	/**
+	 * A parent on record for a young person the clinician treats (synthetic, tagged as test data), so the app's
+	 * family parts (inviting a parent, disabling their sign-in) have someone to show; never twice.
+	 */
+	private void parent(String patient) {
+		IFhirResourceDao<RelatedPerson> dao = daoRegistry.getResourceDao(RelatedPerson.class);
+		SearchParameterMap existing = SearchParameterMap.newSynchronous(RelatedPerson.SP_PATIENT, new ReferenceParam(patient));
+		if (!dao.search(existing, new SystemRequestDetails()).isEmpty()) {
+			return;
+		}
+		RelatedPerson parent = new RelatedPerson();
+		parent.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", "test health data");
+		parent.setActive(true);
+		parent.setPatient(new Reference(patient));
+		// words only: no relationship code is verified for this project (clinical-content.md)
+		parent.addRelationship().setText("Parent");
+		parent.addName().setFamily("Synthetic").addGiven("Parent");
+		dao.create(parent, new SystemRequestDetails());
 	}
 
 	private Optional<String> patientId(String mrn) {

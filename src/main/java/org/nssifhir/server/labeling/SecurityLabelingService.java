@@ -95,7 +95,7 @@ public class SecurityLabelingService {
 	 * labelled differently: with the sensitive-category ValueSets it makes the rules' fingerprint
 	 * ({@link SensitiveCategories#fingerprint()}), and a new fingerprint relabels the stored data at startup.
 	 */
-	public static final String RULES_VERSION = "2026-12-06.1";
+	public static final String RULES_VERSION = "2026-12-06.2"; // .2: a minor's entries of in-process transactions get ADOL
 
 	/** v3-Confidentiality, lowest to highest. */
 	private static final List<String> CONFIDENTIALITY_ORDER = List.of("U", "L", "M", "N", "R", "V");
@@ -533,7 +533,12 @@ public class SecurityLabelingService {
 					return Optional.of(r);
 				}
 			}
-			if (!(request.getResource() instanceof Bundle bundle)) {
+			// the request's own Bundle over REST; a transaction the server runs itself (demo data, $extract) has none on
+			// its request, only the one STORAGE_TRANSACTION_PROCESSING remembered: without it a minor's entries that
+			// name their Patient by urn:uuid were labelled without ADOL
+			Bundle bundle = request.getResource() instanceof Bundle b ? b
+					: RequestScoped.get(request, TRANSACTION_BUNDLE) instanceof Bundle b ? b : null;
+			if (bundle == null) {
 				return Optional.empty();
 			}
 			String versionless = new IdType(reference).toUnqualifiedVersionless().getValue();

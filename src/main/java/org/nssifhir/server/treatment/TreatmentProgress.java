@@ -61,6 +61,11 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 
 	static final String GOAL_ACHIEVEMENT = CarePlanAssembler.GOAL_ACHIEVEMENT;
 	private static final int EPISODE_WINDOW_DAYS = 30;
+	/**
+	 * The diary goals compare the last 7 days with the plan's first week: before day 14 the two weeks overlap (on day
+	 * one they are the same days), so any difference would be "no change" by construction, not a finding.
+	 */
+	static final int DIARY_COMPARED_FROM_DAY = 14;
 
 	private final DaoRegistry daoRegistry;
 	private final EpisodeIndex episodeIndex;
@@ -365,6 +370,9 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 				}
 				int urge = p.lastWeek().maxUrge().get();
 				String reason = String.format(Locale.ROOT, "Strongest urge in the last 7 days: %d/10 (target at most %s)", urge, number(high));
+				if (urge > high && p.daysInPlan() < DIARY_COMPARED_FROM_DAY) {
+					yield new GoalStatus(goal, code, "in-progress", tooEarly(p, reason));
+				}
 				yield new GoalStatus(goal, code, urge <= high ? "achieved"
 						: p.firstWeek().maxUrge().map(first -> compare(first - urge)).orElse("in-progress"), reason);
 			}
@@ -376,6 +384,9 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 				}
 				int daysWithSkills = p.lastWeek().daysWithSkills();
 				String reason = String.format(Locale.ROOT, "Skills used on %d of the last 7 days (target at least %s)", daysWithSkills, number(low));
+				if (daysWithSkills < low && p.daysInPlan() < DIARY_COMPARED_FROM_DAY) {
+					yield new GoalStatus(goal, code, "in-progress", tooEarly(p, reason));
+				}
 				yield new GoalStatus(goal, code, daysWithSkills >= low ? "achieved"
 						: compare(daysWithSkills - p.firstWeek().daysWithSkills()), reason);
 			}
@@ -383,6 +394,11 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 					.filter(c -> GOAL_ACHIEVEMENT.equals(c.getSystem())).map(Coding::getCode).findFirst().orElse("in-progress"),
 					goal.hasStatusReason() ? goal.getStatusReason() : "Not measured by the server");
 		};
+	}
+
+	private static String tooEarly(Progress p, String reason) {
+		return String.format(Locale.ROOT, "too early to tell: day %d of the plan, compared with its first week from day %d. %s",
+				p.daysInPlan(), DIARY_COMPARED_FROM_DAY, reason);
 	}
 
 	private static Double high(Goal.GoalTargetComponent target) {

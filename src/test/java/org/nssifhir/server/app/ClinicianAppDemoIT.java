@@ -63,10 +63,12 @@ class ClinicianAppDemoIT extends BaseIT {
 
 	@Test
 	void theDemoClinicianSeesTheirPatientsAndBreaksTheGlassForAnother() {
-		// a cohort of its own whose first (related) person is in treatment
+		// a cohort of its own whose first (related) person is a young person in treatment (issue 20 review, item 6: a
+		// child and adolescent clinician must meet a minor among their demo patients)
 		LocalDate today = LocalDate.now(ZoneOffset.UTC);
 		long seed = System.nanoTime();
-		while (new CohortGenerator(today).generate(2, seed).get(0).treatment() == null) {
+		while (new CohortGenerator(today).generate(2, seed).get(0).treatment() == null
+				|| !DemoData.minor(new CohortGenerator(today).generate(2, seed).get(0), today)) {
 			seed++;
 		}
 		NssiProperties demo = new NssiProperties(properties.db(), properties.fhir(), properties.limits(), properties.cors(),
@@ -75,8 +77,7 @@ class ClinicianAppDemoIT extends BaseIT {
 		// the demo's clinician is the signed-in test clinician here (dev-clinician when the server runs)
 		new DemoData(demo, systemDao, daoRegistry, extract, planApply, restfulServer, "Practitioner/" + PRACTITIONER_ID).run(null);
 		List<CohortGenerator.PatientHistory> people = new CohortGenerator(today).generate(2, seed);
-		assertThat(DemoData.related(0)).isTrue();
-		assertThat(DemoData.related(1)).isFalse();
+		assertThat(DemoData.related(people, today)).containsExactly(0);
 		String related = patientId(people.get(0).mrn());
 		String unrelated = patientId(people.get(1).mrn());
 
@@ -91,6 +92,16 @@ class ClinicianAppDemoIT extends BaseIT {
 			assertThat(browser.findElement(By.id("alerts")).isDisplayed()).isTrue();
 			assertThat(browser.findElement(By.id("treatment-body")).getText()).isNotEqualTo("Loading…");
 			assertThat(browser.findElement(By.id("treatment-plan")).isDisplayed()).isTrue();
+			// a young person: the adolescent notice, and the parent the demo put on record, who can be invited
+			assertThat(browser.findElement(By.id("sensitivity")).getText()).contains("adolescent information (ADOL)");
+			String family = wait.until(d -> {
+				String text = d.findElement(By.id("invite-family")).getText();
+				return text.contains("Parent Synthetic") ? text : null;
+			});
+			assertThat(family).contains("(Parent)").contains("Invite Parent Synthetic");
+			// clinical words only in the plan: no definition notes ("Status draft, experimental"), no internal ids, no "0 of 0"
+			assertThat(browser.findElement(By.id("treatment-plan")).getText()).doesNotContain("Status draft").doesNotContain("experimental")
+					.doesNotContainPattern("nssi-[a-z]").doesNotContain("0 of 0");
 			// clinical words, not codes: the demo's episodes carry trigger codes without displays
 			assertThat(browser.findElement(By.id("relapse-plan")).getText()).containsPattern("led to self-injury before: [A-Z]")
 					.doesNotContainPattern("trigger-[a-z]");

@@ -535,6 +535,14 @@ class ClinicianAppIT extends BaseIT {
 		reloaded.findElement(By.cssSelector("button.confirm-close")).click();
 		wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-status"), "suicide-risk alert was resolved"));
 		wait.until(d -> d.findElements(By.cssSelector("#alert-list li.alert[data-kind=task]")).size() == tasks - 1);
+		// issue 20 review, item 4: the focus is on the next alert (the card now in the closed one's place), not the
+		// page's body, and the outcome is said in the polite status region
+		WebElement focused = browser.switchTo().activeElement();
+		assertThat(focused.getTagName()).isEqualTo("li");
+		assertThat(focused.getDomAttribute("class")).contains("alert-group");
+		assertThat(focused.findElement(By.xpath("ancestor::ul[1]")).getDomAttribute("id")).isEqualTo("alert-list");
+		assertThat(browser.findElement(By.id("alerts-status")).getDomAttribute("role")).isEqualTo("status");
+		assertThat(browser.findElement(By.id("alerts-status")).getText()).startsWith("Task closed: Reviewed: risk assessed and action taken.");
 		Task closed = client().read().resource(Task.class).withId(taskId).execute();
 		assertThat(closed.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
 		assertThat(closed.getNote()).anySatisfy(n -> assertThat(n.getText()).startsWith("Colleague:"))
@@ -542,6 +550,15 @@ class ClinicianAppIT extends BaseIT {
 		Flag flag = client().read().resource(Flag.class).withId(new org.hl7.fhir.r4.model.IdType(closed.getFocus().getReference()).getIdPart()).execute();
 		assertThat(flag.getStatus()).isEqualTo(Flag.FlagStatus.INACTIVE);
 		assertThat(flag.getPeriod().hasEnd()).isTrue();
+		// item 5: the box where that alert was announced ("raised by this entry") follows it: now resolved, calmly
+		WebElement box = browser.findElement(By.xpath("//div[contains(@class, 'raised-slot')][contains(concat(' ', @data-alerts, ' '), ' flag/"
+				+ flag.getIdElement().getIdPart() + " ') or contains(concat(' ', @data-alerts, ' '), ' task/" + taskId + " ')]"));
+		wait.until(d -> box.getDomAttribute("class").contains("resolved"));
+		assertThat(box.getDomAttribute("class")).doesNotContain("raised ");
+		assertThat(box.getText()).isEqualTo("The suicide-risk alert raised by this entry has been resolved.");
+		scrollTo(browser, box);
+		Browsers.screenshot(browser, "clinician-app-raised-alert-resolved");
+		Axe.check(browser, "clinician-app-raised-alert-resolved");
 		scrollTo(browser, browser.findElement(By.id("alerts")));
 		Browsers.screenshot(browser, "clinician-app-task-closed");
 	}
@@ -684,6 +701,8 @@ class ClinicianAppIT extends BaseIT {
 		String family = "Plantest" + Long.toString(System.nanoTime(), 36).replaceAll("[0-9]", "");
 		String patientId = seedPatient(family);
 		episode(patientId, 40, CUTTING, "care-self", 6);
+		// today's diary card: a strong urge, no skills, on the plan's first day (the diary goals cannot be judged yet)
+		client().create().resource(diaryCard(patientId, 6, 0)).execute();
 		String base = "http://127.0.0.1:" + port;
 		WebDriver browser = Browsers.chromium(1366, 900);
 		try {
@@ -735,6 +754,21 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(plan.findElement(By.id("plan-activities")).getText()).contains("Parent coaching");
 		assertThat(plan.findElements(By.cssSelector("#plan-goals li"))).isNotEmpty();
 		assertThat(plan.findElement(By.id("plan-figures")).getText()).contains("Sessions delivered: 0");
+		// issue 20 review, item 2: clinical words only (no definition notes, no internal ids), no "0 of 0 expected"
+		String today = (String) ((JavascriptExecutor) browser).executeScript(
+				"return new Intl.DateTimeFormat(navigator.languages, { day: 'numeric', month: 'short', year: 'numeric' }).format(new Date())");
+		assertThat(plan.getText()).doesNotContain("Status draft").doesNotContain("experimental").doesNotContainPattern("nssi-[a-z]")
+				.doesNotContain("0 of 0").contains("nothing due yet");
+		assertThat(plan.findElement(By.id("plan-started")).getText()).isEqualTo("Started " + today);
+		// item 3: on day one no goal reads "no change": too early to tell, with the start; the diary goals too, with
+		// today's card above their targets (the server no longer compares the first week with itself)
+		assertThat(plan.findElements(By.cssSelector("#plan-goals li"))).hasSize(3).allSatisfy(li -> {
+			assertThat(li.getText()).contains("too early to tell, started " + today).doesNotContain("no change");
+			assertThat(li.getDomAttribute("data-status")).isEqualTo("in-progress");
+		});
+		scrollTo(browser, plan);
+		Browsers.screenshot(browser, "clinician-app-plan-day-one");
+		Axe.check(browser, "clinician-app-plan-day-one");
 		// the relapse-prevention plan (its own CarePlan, partOf the treatment plan) is shown with its parts
 		WebElement relapse = browser.findElement(By.id("relapse-plan"));
 		assertThat(relapse.findElement(By.id("relapse-title")).getText()).startsWith("Relapse-prevention plan");
@@ -792,6 +826,34 @@ class ClinicianAppIT extends BaseIT {
 				.contains("intent to die present, unsure or not recorded").contains("review suicide risk");
 		((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", browser.findElement(By.id("plan-goals")));
 		Browsers.screenshot(browser, "clinician-app-goal-status");
+
+		// issue 20 review, item 1: the unsure episode raised a suicide-risk alert, which "What is due" lists first with
+		// its due time, and its pathway ordered safety planning, which is due
+		By firstDue = By.cssSelector("#plan-due li:first-child");
+		String first = wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+			List<WebElement> items = d.findElements(firstDue);
+			return !items.isEmpty() && items.get(0).getText().startsWith("Open suicide-risk alert") ? items.get(0).getText() : null;
+		});
+		assertThat(first).containsPattern("review (due by|overdue since) \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}");
+		assertThat(browser.findElement(By.id("plan-due")).getText()).contains("Safety planning not done");
+		scrollTo(browser, browser.findElement(By.id("plan-due")));
+		Browsers.screenshot(browser, "clinician-app-plan-due-suicide-risk");
+		Axe.check(browser, "clinician-app-plan-due-suicide-risk");
+		// the safety plan saved with the young person is the safety-planning session: no longer due, recorded once
+		clickCentered(browser, browser.findElement(By.id("relapse-edit")));
+		wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("relapse-step-0")));
+		clickCentered(browser, browser.findElement(By.id("relapse-save")));
+		wait.until(ExpectedConditions.textToBe(By.id("relapse-status"), "Plan saved."));
+		wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+				.until(d -> !d.findElement(By.id("plan-due")).getText().contains("Safety planning not done"));
+		assertThat(browser.findElement(firstDue).getText()).startsWith("Open suicide-risk alert");
+		assertThat(client().search().byUrl("Procedure?subject=" + plan.getSubject().getReference() + "&status=completed")
+				.returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntry()).hasSize(1);
+		// item 7: one date format in the plan, no ISO dates
+		assertThat(browser.findElement(By.id("treatment")).getText()).doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}");
+		scrollTo(browser, browser.findElement(By.id("plan-due")));
+		Browsers.screenshot(browser, "clinician-app-plan-due-safety-planning-done");
+		Axe.check(browser, "clinician-app-plan-due-safety-planning-done");
 	}
 
 	/**
@@ -856,6 +918,13 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(card.findElements(By.cssSelector("li[data-kind=task]"))).isNotEmpty();
 			assertThat(browser.findElements(By.cssSelector("#alert-list > li.alert-group"))).hasSizeLessThan(
 					browser.findElements(By.cssSelector("#alert-list li.alert")).size());
+			// issue 20 review, item 7: one local format everywhere ("6 Dec 2026, 21:30" in this English (UK) browser),
+			// the alerts' raised times included; no ISO dates, no 12-hour times anywhere on the page
+			assertThat(card.findElement(By.cssSelector("li[data-kind=task]")).getText()).containsPattern("raised \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}");
+			assertThat(card.findElement(By.cssSelector("li[data-kind=flag]")).getText()).containsPattern(" on \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}");
+			assertThat(browser.findElement(By.id("main")).getText()).doesNotContainPattern("\\d{4}-\\d{2}-\\d{2}").doesNotContainPattern("\\d (AM|PM)\\b");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).containsPattern("2 of 3 on \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}");
+			assertThat(browser.findElement(By.id("patient-details")).getText()).containsPattern("born \\d{1,2} [A-Z][a-z]{2,3} \\d{4}$");
 
 			// local days: the evening episode is 3 days ago on its New York day, with intent marked on the chart
 			assertThat(browser.findElement(By.id("days-since")).getText()).startsWith("3 ").contains(day);
@@ -1075,6 +1144,22 @@ class ClinicianAppIT extends BaseIT {
 		condition.setRecordedDate(new Date());
 		client().create().resource(condition).execute();
 		return id;
+	}
+
+	/** Today's diary card (date only, as the person's app sends it) with the profile's required items; no urge to die. */
+	private static Observation diaryCard(String patientId, int urge, int skills) {
+		Observation card = new Observation();
+		card.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		card.setStatus(Observation.ObservationStatus.FINAL);
+		card.addCategory().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "nssi", null));
+		card.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "diary-card", "Diary card entry"));
+		card.setSubject(new Reference("Patient/" + patientId));
+		card.setEffective(new org.hl7.fhir.r4.model.DateTimeType(LocalDate.now(ZoneId.systemDefault()).toString()));
+		card.addComponent(AssessmentFixtures.component("urge-intensity", new IntegerType(urge)));
+		card.addComponent(AssessmentFixtures.component("urge-to-die", new IntegerType(0)));
+		card.addComponent(AssessmentFixtures.component("self-harm-today", new org.hl7.fhir.r4.model.BooleanType(false)));
+		card.addComponent(AssessmentFixtures.component("skills-used", new IntegerType(skills)));
+		return card;
 	}
 
 	private void episode(String patientId, int daysAgo, String method, String careLevel, Integer urge) {

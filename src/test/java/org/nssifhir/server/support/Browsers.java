@@ -84,6 +84,9 @@ public final class Browsers {
 				// debugging only: every request and response of this browser, headers included (test sessions only)
 				options.addArguments("--log-net-log=" + Path.of(netLog).resolve(profile.getFileName() + ".json"), "--net-log-capture-mode=IncludeSensitive");
 			}
+			// the browser's language is English (UK): the clinician app writes dates in the browser's language
+			// (navigator.languages), and the tests read them as "6 Dec 2026, 14:05"
+			options.setExperimentalOption("prefs", java.util.Map.of("intl.accept_languages", "en-GB,en"));
 			if (mobileEmulation != null) {
 				options.setExperimentalOption("mobileEmulation", mobileEmulation);
 			}

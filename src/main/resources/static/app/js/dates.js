@@ -1,0 +1,41 @@
+// One way of writing dates and times everywhere in the app: the browser's own language (navigator.languages, so a
+// clinician's browser set to English (UK) reads "6 Dec 2026, 14:05") and its own time zone. A FHIR date without a
+// time ("2026-12-06") is that calendar day, shown as a date only: no invented "00:00", never shifted a day by UTC.
+
+const DATE = { day: "numeric", month: "short", year: "numeric" };
+const DATE_TIME = { ...DATE, hour: "2-digit", minute: "2-digit" };
+const DATE_ONLY = /^(\d{4})-(\d{2})(?:-(\d{2}))?$/;
+
+function locales() {
+  return navigator.languages && navigator.languages.length ? navigator.languages : undefined;
+}
+
+/** A FHIR date, dateTime or instant (or a Date) as a Date; a date without a time is that local day, at its start. */
+export function toDate(value) {
+  if (value instanceof Date) return value;
+  const m = DATE_ONLY.exec(String(value));
+  return m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3] || 1)) : new Date(value);
+}
+
+/** Whether a FHIR value has no time of day (a date, "2026-12-06"). */
+export function isDateOnly(value) {
+  return !(value instanceof Date) && DATE_ONLY.test(String(value));
+}
+
+/** "6 Dec 2026" */
+export function formatDate(value) {
+  if (value === null || value === undefined || value === "") return "";
+  return new Intl.DateTimeFormat(locales(), DATE).format(toDate(value));
+}
+
+/** "6 Dec 2026, 14:05"; a FHIR date without a time is written as a date only. */
+export function formatDateTime(value) {
+  if (value === null || value === undefined || value === "") return "";
+  if (isDateOnly(value)) return formatDate(value);
+  return new Intl.DateTimeFormat(locales(), DATE_TIME).format(toDate(value));
+}
+
+/** A month on the chart's axis: "Dec 26". */
+export function formatMonth(value) {
+  return new Intl.DateTimeFormat(locales(), { month: "short", year: "2-digit" }).format(toDate(value));
+}
