@@ -154,7 +154,7 @@ public final class BenchmarkMain {
 					ours.startupAfterScale = true;
 					ours.rssAfterStartup = rssKb(server.pid());
 					authorization = "Bearer " + token(port);
-					verifyCopies(patientIds, scaled.copies());
+					verifyCopies(patientIds, scaled);
 				}
 				List<String> lines = new ArrayList<>(List.of(summaryPatient));
 				lines.addAll(patientIds);
@@ -598,10 +598,11 @@ public final class BenchmarkMain {
 	 * Over the API, on the scaled database: the last copy of the first seed patient has exactly the seed patient's
 	 * Observations, episodes and $everything size, so the copies are data the server reads as it reads what it wrote.
 	 */
-	private void verifyCopies(List<String> patientIds, int copies) throws Exception {
-		int seedCount = patientIds.size() / (copies + 1);
-		String seed = patientIds.get(0);
-		String copy = patientIds.get(copies * seedCount);
+	private void verifyCopies(List<String> patientIds, BenchScale.Result scaled) throws Exception {
+		// the first patient with a server-assigned id: imported people keep their own ids and are not copied
+		String seed = patientIds.stream().filter(ref -> ref.matches("Patient/\\d+")).findFirst()
+				.orElseThrow(() -> new IllegalStateException("No copied patient to verify"));
+		String copy = "Patient/" + (scaled.copies() * scaled.idShift() + Long.parseLong(seed.substring("Patient/".length())));
 		for (String query : List.of("/Observation?subject=%s&_summary=count",
 				"/Observation?subject=%s&code=https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs%%7Cnssi-episode&_summary=count")) {
 			long a = total(get(String.format(Locale.ROOT, query, seed)));
