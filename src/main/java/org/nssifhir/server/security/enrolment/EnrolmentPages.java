@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Predicate;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.Pages;
@@ -114,7 +115,8 @@ public class EnrolmentPages {
 		}
 		// the optional second step: set up only when the person typed a code their authenticator app made from the secret
 		boolean secondStep = accounts.secondStepAvailable() && totpCode != null && !totpCode.isBlank();
-		if (problem.isEmpty() && secondStep && !Totp.verify(totpSecret, totpCode, now)) {
+		OptionalLong confirmed = secondStep ? Totp.matchingStep(totpSecret, totpCode, now) : OptionalLong.empty();
+		if (problem.isEmpty() && secondStep && confirmed.isEmpty()) {
 			problem = Optional.of("The code from your authenticator app did not match. Check the key you entered and try a new code,"
 					+ " or leave the code empty to skip this step.");
 		}
@@ -126,7 +128,8 @@ public class EnrolmentPages {
 		if (invitations.redeem(token, now).isEmpty()) {
 			return unusable();
 		}
-		accounts.setPassword(username, fhirUser, "{bcrypt}" + bcrypt.encode(password), secondStep ? totpSecret : null, now);
+		accounts.setPassword(username, fhirUser, "{bcrypt}" + bcrypt.encode(password), secondStep ? totpSecret : null,
+				secondStep ? confirmed.getAsLong() : null, now);
 		throttle.cleared(username);
 		// a new password ends what the old one opened (the lost phone): its tokens and its sign-in sessions
 		publisher.publishEvent(new PasswordReset(username, fhirUser));

@@ -7,9 +7,13 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Optional;
 import org.nssifhir.server.security.launch.SignInPages;
 import org.nssifhir.server.support.ErrorCode;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.security.authentication.BadCredentialsException;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.authentication.event.AuthenticationFailureBadCredentialsEvent;
+import org.springframework.security.web.authentication.WebAuthenticationDetails;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -22,10 +26,12 @@ public class SignInGuardFilter extends OncePerRequestFilter {
 
 	private final SignInThrottle throttle;
 	private final Accounts accounts;
+	private final ApplicationEventPublisher publisher;
 
-	public SignInGuardFilter(SignInThrottle throttle, Accounts accounts) {
+	public SignInGuardFilter(SignInThrottle throttle, Accounts accounts, ApplicationEventPublisher publisher) {
 		this.throttle = throttle;
 		this.accounts = accounts;
+		this.publisher = publisher;
 	}
 
 	@Override
@@ -48,9 +54,12 @@ public class SignInGuardFilter extends OncePerRequestFilter {
 			// the second step, for people who set it up: a wrong or missing code is a failed sign-in like a wrong
 			// password (counted, same words), decided before the password is looked at
 			String username = request.getParameter("username");
-			Optional<String> secret = accounts.totpSecret(username);
-			if (secret.isPresent() && !Totp.verify(secret.get(), request.getParameter("code"), Instant.now())) {
-				throttle.failed(username, request.getRemoteAddr());
+			// (a code is good once: the same code again is refused like a wrong one)
+			if (accounts.hasSecondStep(username) && !accounts.acceptCode(username, request.getParameter("code"), Instant.now())) {
+				// a failed sign-in like a wrong password: counted towards the pause (SignInThrottle) and audited (SignInAuditor)
+				UsernamePasswordAuthenticationToken attempt = UsernamePasswordAuthenticationToken.unauthenticated(username, "");
+				attempt.setDetails(new WebAuthenticationDetails(request));
+				publisher.publishEvent(new AuthenticationFailureBadCredentialsEvent(attempt, new BadCredentialsException("Wrong code")));
 				message = "Wrong username, password or code.";
 				status = 401;
 			}

@@ -45,6 +45,7 @@ import org.nssifhir.server.security.launch.SignInPages;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.context.annotation.Bean;
@@ -275,13 +276,14 @@ class AuthorizationServerConfig {
 	 */
 	@Bean
 	@Order(2)
-	SecurityFilterChain signInSecurity(HttpSecurity http, SignInThrottle throttle, Accounts accounts) throws Exception {
+	SecurityFilterChain signInSecurity(HttpSecurity http, SignInThrottle throttle, Accounts accounts, ApplicationEventPublisher publisher)
+			throws Exception {
 		http.securityMatcher("/login", "/logout", "/smart/**", EnrolmentPages.PATH)
 				.authorizeHttpRequests(a -> a.requestMatchers("/login", EnrolmentPages.PATH).permitAll().anyRequest().authenticated())
 				// the session remembers when its user signed in (SignInSessions: a newer password ends it)
 				.formLogin(login -> login.loginPage("/login").permitAll().successHandler(SignInSessions.successHandler()))
 				// rate limit and lockout before any password is checked (security/enrolment/SignInThrottle)
-				.addFilterBefore(new SignInGuardFilter(throttle, accounts), UsernamePasswordAuthenticationFilter.class)
+				.addFilterBefore(new SignInGuardFilter(throttle, accounts, publisher), UsernamePasswordAuthenticationFilter.class)
 				// an invitation link carries its token in the URL: never sent on as a referrer
 				.headers(h -> h.referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
 				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)));

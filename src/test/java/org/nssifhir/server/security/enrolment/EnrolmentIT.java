@@ -238,28 +238,24 @@ class EnrolmentIT extends BaseIT {
 		String link = link("Patient/" + patient);
 		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
 		HttpResponse<String> form = browser.get(link);
-		java.util.regex.Matcher m = java.util.regex.Pattern.compile("name='totp_secret' value='([A-Z2-7]{32})'").matcher(form.body());
-		assertThat(m.find()).as(form.body()).isTrue();
-		String secret = m.group(1);
+		String secret = shownSecret(form.body());
 		String username = unique("two").toLowerCase();
 		Map<String, String> fields = new LinkedHashMap<>(Map.of("token", link.substring(link.indexOf("token=") + 6), "username", username,
-				"password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD, "totp_secret", secret, "totp_code", "000000"));
+				"password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD, "totp_code", "000000", "totp_secret", secret));
 		// a wrong code: nothing set up, nothing spent
 		HttpResponse<String> wrong = browser.post("/enrol", form.body(), fields);
 		assertThat(wrong.statusCode()).isEqualTo(400);
-		assertThat(wrong.body()).contains("NSSI-0322").contains("did not match").contains(secret.substring(0, 4));
+		assertThat(wrong.body()).contains("did not match").contains(secret.substring(0, 4));
 		fields.put("totp_code", Totp.code(secret, Totp.step(java.time.Instant.now())));
 		assertThat(browser.post("/enrol", wrong.body(), fields).statusCode()).isEqualTo(200);
 
 		// the password alone is not enough any more
-		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
-		Pkce pkce = Pkce.create();
-		HttpResponse<String> refused = signIn.get(authorizeUrl(pkce));
+		HttpResponse<String> refused = signInWithCode(username, null);
 		assertThat(refused.statusCode()).isEqualTo(401);
 		assertThat(refused.body()).contains("Wrong username, password or code.");
-		// with the code the app shows now
-		HttpResponse<String> callback = signIn.post("/login", refused.body(), Map.of("username", username, "password", GOOD_PASSWORD,
-				"code", Totp.code(secret, Totp.step(java.time.Instant.now()))));
+		// the code that confirmed the key at enrolment is spent; the app's next code signs in
+		assertThat(signInWithCode(username, Totp.code(secret, Totp.step(java.time.Instant.now()))).statusCode()).isEqualTo(401);
+		HttpResponse<String> callback = signInWithCode(username, Totp.code(secret, Totp.step(java.time.Instant.now()) + 1));
 		assertThat(SmartBrowser.query(callback)).containsKey("code");
 
 		// the secret is stored encrypted (AES-GCM, key outside the database), never as the person's app shows it
@@ -283,12 +279,44 @@ class EnrolmentIT extends BaseIT {
 		assertThat(stored).startsWith(TotpSecrets.PREFIX).doesNotContain(secret);
 		assertThat(accounts.sealPlainSecrets()).isZero();
 		// and sign-in with the code works as before
-		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
-		HttpResponse<String> refused = signIn.get(authorizeUrl(Pkce.create()));
-		assertThat(refused.statusCode()).isEqualTo(401);
-		HttpResponse<String> callback = signIn.post("/login", refused.body(), Map.of("username", username, "password", GOOD_PASSWORD,
-				"code", Totp.code(secret, Totp.step(java.time.Instant.now()))));
+		HttpResponse<String> callback = signInWithCode(username, Totp.code(secret, Totp.step(java.time.Instant.now())));
 		assertThat(SmartBrowser.query(callback)).containsKey("code");
+	}
+
+	@Test
+	void anAuthenticatorCodeSignsInOnceAndTheSameCodeAgainIsAFailedSignIn() throws Exception {
+		String link = link("Patient/" + patient);
+		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = browser.get(link);
+		String secret = shownSecret(form.body());
+		String username = unique("replay").toLowerCase();
+		long step = Totp.step(java.time.Instant.now());
+		HttpResponse<String> enrolled = browser.post("/enrol", form.body(), Map.of("token", link.substring(link.indexOf("token=") + 6),
+				"username", username, "password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD, "totp_code", Totp.code(secret, step), "totp_secret", secret));
+		assertThat(enrolled.statusCode()).as(enrolled.body()).isEqualTo(200);
+
+		String code = Totp.code(secret, step + 1);
+		assertThat(SmartBrowser.query(signInWithCode(username, code))).containsKey("code");
+		// the same code again, still within its 90 seconds, from another browser: refused like a wrong code
+		HttpResponse<String> replayed = signInWithCode(username, code);
+		assertThat(replayed.statusCode()).isEqualTo(401);
+		assertThat(replayed.body()).contains("Wrong username, password or code.");
+		// an older code than the last one accepted too
+		assertThat(signInWithCode(username, Totp.code(secret, step)).statusCode()).isEqualTo(401);
+		// both counted towards the pause, and the step is kept with the account (every node, every restart)
+		assertThat(jdbc.queryForObject("SELECT failures FROM nssi_sign_in_failure WHERE username = ?", Integer.class, username)).isGreaterThanOrEqualTo(2);
+		assertThat(jdbc.queryForObject("SELECT totp_last_step FROM nssi_account WHERE username = ?", Long.class, username)).isEqualTo(step + 1);
+		// and audited as failed sign-ins of that username
+		awaitAuditTrail();
+		long refusals = client().search().forResource(AuditEvent.class).withTag("urn:nssi-fhir:audit", "refused-authentication").sort().descending("_lastUpdated").count(200)
+				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> (AuditEvent) e.getResource())
+				.filter(e -> e.getAgentFirstRep().getWho().getIdentifier().getValue().equals(username)).count();
+		assertThat(refusals).isGreaterThanOrEqualTo(2);
+		// three more and sign-in is paused, even with a good code
+		for (int i = 0; i < 3; i++) {
+			signInWithCode(username, code);
+		}
+		assertThat(signInWithCode(username, Totp.code(secret, Totp.step(java.time.Instant.now()) + 1)).statusCode()).isEqualTo(429);
 	}
 
 	@Test
@@ -531,6 +559,23 @@ class EnrolmentIT extends BaseIT {
 		JsonNode token = json.readTree(response.body());
 		assertThat(token.path("access_token").asText()).as(response.body()).isNotBlank();
 		return token;
+	}
+
+	/** The authenticator key the enrolment page shows (as text, in groups of four). */
+	private static String shownSecret(String page) {
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("id='totp-secret'>([A-Z2-7 ]+)<").matcher(page);
+		assertThat(m.find()).as(page).isTrue();
+		return m.group(1).replace(" ", "");
+	}
+
+	/** Signs in to the public test app with the password and then this authenticator code (null: none). */
+	private HttpResponse<String> signInWithCode(String username, String code) throws Exception {
+		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
+		HttpResponse<String> asked = signIn.get(authorizeUrl(Pkce.create()));
+		if (code == null || asked.statusCode() != 401) {
+			return asked;
+		}
+		return signIn.post("/login", asked.body(), Map.of("username", username, "password", GOOD_PASSWORD, "code", code));
 	}
 
 	private HttpResponse<String> loginAttempt(String username, String password) throws Exception {
