@@ -20,6 +20,9 @@ public class Accounts {
 	/** Usernames: short, plain, case-insensitive (stored lower case), so that nothing hostile reaches a page or log. */
 	static final Pattern USERNAME = Pattern.compile("[a-z0-9][a-z0-9._@-]{2,63}");
 
+	/** The bcrypt cost of enrolled people's passwords (also of the stand-in hash an unknown username is checked against). */
+	static final int BCRYPT_STRENGTH = 12;
+
 	/** One enrolled person. */
 	public record Account(String username, String fhirUser, String passwordHash, boolean disabled) {}
 
