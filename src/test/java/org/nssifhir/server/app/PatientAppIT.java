@@ -392,6 +392,54 @@ class PatientAppIT extends BaseIT {
 	}
 
 	@Test
+	void theAuthenticatorCodeIsAskedForOnItsOwnPageAfterTheRightPassword() {
+		throttle.resetAddresses();
+		String patientId = seedPatient("Codeuser");
+		Parameters invited = client(tokens().system("system/Patient.rus")).operation().onInstance("Patient/" + patientId)
+				.named("$nssi-invite").withNoParameters(Parameters.class).execute();
+		ChromeDriver phone = Browsers.phone();
+		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
+		try {
+			// the invitation's page: the deployment's app name, and the server's key for an authenticator app
+			phone.get(invited.getParameter("link").getValue().primitiveValue());
+			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys("kim.code");
+			assertThat(phone.findElement(By.cssSelector("header.site")).getText()).isEqualTo("My support app");
+			assertThat(phone.findElement(By.id("totp-uri")).getDomAttribute("href")).startsWith("otpauth://totp/My%20support%20app?secret=");
+			String secret = phone.findElement(By.id("totp-secret")).getText().replace(" ", "");
+			long step = org.nssifhir.server.security.enrolment.Totp.step(Instant.now());
+			phone.findElement(By.id("password")).sendKeys(NEW_PASSWORD);
+			phone.findElement(By.id("confirm")).sendKeys(NEW_PASSWORD);
+			phone.findElement(By.id("totp_code")).sendKeys(org.nssifhir.server.security.enrolment.Totp.code(secret, step));
+			phone.findElement(By.id("enrol-submit")).click();
+			pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("open-app"))).click();
+			// the password first (the sign-in page has no code field), then a page asking for the code alone
+			signIn(phone, pw, "kim.code", NEW_PASSWORD);
+			WebElement code = pw.until(ExpectedConditions.presenceOfElementLocated(By.id("code")));
+			assertThat(phone.findElements(By.id("password"))).isEmpty();
+			Browsers.screenshot(phone, "patient-app-sign-in-code");
+			Axe.checkAsIs(phone, "patient-sign-in-code");
+			// the code that confirmed the key is spent: said in plain words, and asked again
+			code.sendKeys(org.nssifhir.server.security.enrolment.Totp.code(secret, step));
+			phone.findElement(By.cssSelector("button[type=submit]")).click();
+			WebElement wrong = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-error")));
+			assertThat(wrong.getText()).contains("That code did not work").doesNotContain("NSSI");
+			Axe.checkAsIs(phone, "patient-sign-in-code-wrong");
+			// (a later step than the spent one, and never older than the window around now)
+			long next = Math.max(step + 1, org.nssifhir.server.security.enrolment.Totp.step(Instant.now()));
+			phone.findElement(By.id("code")).sendKeys(org.nssifhir.server.security.enrolment.Totp.code(secret, next));
+			phone.findElement(By.cssSelector("button[type=submit]")).click();
+			waitUntilReady(phone, pw);
+			assertThat(phone.findElement(By.id("hello")).getText()).isEqualTo("Hello, Kim");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(phone, "patient-app-failure-code");
+			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
+			throw e;
+		} finally {
+			phone.quit();
+		}
+	}
+
+	@Test
 	void aParentSeesOnlyWhatTheConsentReleasesAndWrongPasswordsPauseSignIn() {
 		throttle.resetAddresses();
 		String patientId = seedPatient("Proxyview");
