@@ -2,7 +2,7 @@
 // themselves (then how, from nssi-method-vs, and the intent question, asked gently: that makes an nssi-episode
 // Observation), emotions, skills (nssi-dbt-skill-vs) and a note. Saved through the offline queue as one transaction.
 import { t } from "./i18n.js";
-import { CS, VS, APP_IDENTIFIER, HTEST, FhirError, h, uuid } from "./fhir.js";
+import { CS, VS, APP_IDENTIFIER, HTEST, FhirError, h, uuid, plainError, sayError } from "./fhir.js";
 import { transaction } from "./queue.js";
 import { showCrisisNear, hideCrisisNear } from "./crisis.js";
 
@@ -232,7 +232,7 @@ export class DiaryCard {
       localStorage.setItem("nssi-patient-last-urge-to-die:" + this.fhir.patientId, String(entry.urgeToDie));
       const outcome = await this.queue.add(entry);
       if (outcome && !outcome.ok) {
-        this.result.textContent = t("sendFailed", { message: outcome.error.message });
+        sayError(this.result, t("sendFailed", { message: plainError(outcome.error) }), outcome.error);
         return;
       }
       this.result.textContent = outcome ? t("savedOnline") : t("savedOffline");

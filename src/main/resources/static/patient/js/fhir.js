@@ -13,6 +13,24 @@ export const HTEST = { system: "http://terminology.hl7.org/CodeSystem/v3-ActReas
 /** How long before the access token expires the app renews it. */
 const REFRESH_BEFORE_MS = 60000;
 
+const ERROR_CODE = /\b(?:NSSI|HAPI)-\d{4}\b/g;
+
+/** A server's error in plain words for the person: its error codes (NSSI-…, HAPI-…) taken out. */
+export function plainError(error) {
+  return String((error && error.message) || "").replace(/\b(?:NSSI|HAPI)-\d{4}:?\s*/g, "").trim();
+}
+
+/**
+ * Shows a message about a failure: plain words only; the server's error codes, which support may ask for, are kept
+ * in the element's data-error-code attribute, never in the words.
+ */
+export function sayError(element, text, error) {
+  element.textContent = text;
+  const codes = String((error && error.message) || "").match(ERROR_CODE);
+  if (codes) element.dataset.errorCode = [...new Set(codes)].join(" ");
+  else delete element.dataset.errorCode;
+}
+
 /** The request never reached the server (offline, or the connection dropped). */
 export class OfflineError extends Error {}
 

@@ -2,7 +2,7 @@
 // they may see and do is the server's access policy's decision. A patient gets the diary card, support, their
 // plan and progress; a parent (a RelatedPerson proxy) gets what the young person's Consent releases.
 import { t, translatePage } from "./i18n.js";
-import { Fhir, FhirError, h } from "./fhir.js";
+import { Fhir, FhirError, h, plainError, sayError } from "./fhir.js";
 import { Queue } from "./queue.js";
 import { loadContacts, renderContacts } from "./crisis.js";
 import { DiaryCard } from "./diary.js";
@@ -145,7 +145,7 @@ async function start(client) {
   };
   const queue = new Queue(fhir, queueStatus, (entry, error) => {
     // an entry the server refused (it would be refused again): said where the queue is, never silently dropped
-    $("queue-refused").textContent = t("sendFailed", { message: error.message });
+    sayError($("queue-refused"), t("sendFailed", { message: plainError(error) }), error);
     $("queue-refused").hidden = false;
   });
   queue.onSignedOut = signInAgain;
@@ -194,7 +194,7 @@ FHIR.oauth2.ready()
       document.body.dataset.ready = "true";
     } catch (error) {
       if (error instanceof FhirError && error.status === 401) signInAgain();
-      else say(error.message);
+      else sayError($("status"), plainError(error), error);
       document.body.dataset.ready = "error";
     }
   });

@@ -3,7 +3,7 @@
 // access policy refuses a proxy's writes, and RelapsePlanEditRule lets a patient edit this plan and no other) adds,
 // changes and removes steps online, each change sent with If-Match so a change made meanwhile is never overwritten.
 import { t } from "./i18n.js";
-import { CS, h, conceptText, FhirError, OfflineError } from "./fhir.js";
+import { CS, h, conceptText, FhirError, OfflineError, uuid, plainError, sayError } from "./fhir.js";
 
 const GROUPS = [
   ["personal-trigger", "planTriggers"], ["warning-sign", "planWarningSigns"], ["coping-strategy", "planCoping"],
@@ -39,7 +39,7 @@ function phoneOf(resource) {
 function nameOf(resource) {
   if (resource.name && typeof resource.name === "string") return resource.name;
   const n = (resource.name || [])[0];
-  return n ? [...(n.given || []), n.family].filter(Boolean).join(" ") : "";
+  return n ? n.text || [...(n.given || []), n.family].filter(Boolean).join(" ") : "";
 }
 
 /**
@@ -63,21 +63,69 @@ export function planEditor(fhir, body, printButton) {
     changed.activity = [...(changed.activity || []), { detail: {
       code: { coding: [{ system: CS, code: "coping-strategy", display: "Coping strategy" }] },
       status: "not-started", description: text } }];
-    try {
-      const version = current.meta && current.meta.versionId;
-      await fhir.request("CarePlan/" + current.id, { method: "PUT", body: changed, headers: version ? { "If-Match": 'W/"' + version + '"' } : {} });
-      input.value = "";
-      renderPlan(body, printButton, await loadPlan(fhir));
-      result.textContent = t("planAdded");
-    } catch (error) {
-      if (error instanceof OfflineError) result.textContent = t("planAddOffline");
-      else if (error instanceof FhirError && error.status === 412) {
-        renderPlan(body, printButton, await loadPlan(fhir));
-        result.textContent = t("planChanged");
-      } else result.textContent = t("planAddFailed", { message: error.message });
+    if (await sendPlan(fhir, current, changed, body, printButton, result, t("planAdded"))) input.value = "";
+  });
+  return h("div", {}, form, contactEditor(fhir, body, printButton));
+}
+
+/**
+ * "Add someone I can contact": a name and a phone number, kept in the plan as a contained RelatedPerson (the
+ * person's own contact, not a record of its own) that a "support-contact" step names as its performer, so it is
+ * shown with the plan's people and places, as a call link.
+ */
+function contactEditor(fhir, body, printButton) {
+  const name = h("input", { type: "text", id: "plan-contact-name", maxlength: "100", autocomplete: "off" });
+  const phone = h("input", { type: "tel", id: "plan-contact-phone", maxlength: "30", autocomplete: "off" });
+  const result = h("p", { id: "plan-contact-result", role: "status", "aria-live": "polite" });
+  const form = h("form", { id: "plan-contact", novalidate: true },
+    h("h3", { text: t("planContactHeading") }),
+    h("p", {}, h("label", { for: "plan-contact-name", text: t("planContactName") }), name),
+    h("p", {}, h("label", { for: "plan-contact-phone", text: t("planContactPhone") }), phone),
+    h("button", { type: "submit", id: "plan-contact-button", className: "secondary", text: t("planContactButton") }), result);
+  form.addEventListener("submit", async event => {
+    event.preventDefault();
+    const who = name.value.trim();
+    const number = phone.value.trim();
+    if (!who || !/[0-9]/.test(number)) {
+      result.textContent = t("planContactMissing");
+      return;
+    }
+    const current = cachedPlan(fhir);
+    if (!current) return;
+    const changed = JSON.parse(JSON.stringify(current));
+    const id = "contact-" + uuid().slice(0, 8);
+    changed.contained = [...(changed.contained || []), { resourceType: "RelatedPerson", id,
+      patient: { reference: "Patient/" + fhir.patientId }, name: [{ text: who }], telecom: [{ system: "phone", value: number }] }];
+    changed.activity = [...(changed.activity || []), { detail: {
+      code: { coding: [{ system: CS, code: "support-contact", display: "Support contact" }] },
+      status: "not-started", performer: [{ reference: "#" + id, display: who }], description: who } }];
+    if (await sendPlan(fhir, current, changed, body, printButton, result, t("planContactAdded"))) {
+      name.value = "";
+      phone.value = "";
     }
   });
   return form;
+}
+
+/**
+ * Sends a changed plan with If-Match (never over a change the care team made meanwhile) and shows the latest
+ * version; says in {@code result} what happened: saved, changed meanwhile (412), offline, or refused. Whether saved.
+ */
+async function sendPlan(fhir, current, changed, body, printButton, result, savedText) {
+  try {
+    const version = current.meta && current.meta.versionId;
+    await fhir.request("CarePlan/" + current.id, { method: "PUT", body: changed, headers: version ? { "If-Match": 'W/"' + version + '"' } : {} });
+    renderPlan(body, printButton, await loadPlan(fhir));
+    result.textContent = savedText;
+    return true;
+  } catch (error) {
+    if (error instanceof OfflineError) result.textContent = t("planAddOffline");
+    else if (error instanceof FhirError && error.status === 412) {
+      renderPlan(body, printButton, await loadPlan(fhir));
+      result.textContent = t("planChanged");
+    } else sayError(result, t("planAddFailed", { message: plainError(error) }), error);
+    return false;
+  }
 }
 
 // per signed-in person (a parent and their young person may share a phone and see different plans)
@@ -151,7 +199,7 @@ export function planChanger(fhir, body, printButton) {
           await reload();
           result.textContent = t("planChangedMeanwhile");
           button.focus();
-        } else result.textContent = t("planAddFailed", { message: error.message });
+        } else sayError(result, t("planAddFailed", { message: plainError(error) }), error);
       }
     });
     area.replaceChildren(form);
@@ -162,6 +210,7 @@ export function planChanger(fhir, body, printButton) {
 }
 
 export function renderPlan(body, printButton, { plan, offlineSince }, shared = true) {
+  renderCoping(shared ? plan : null);
   if (!shared) {
     body.replaceChildren(h("p", { className: "hidden-note", text: t("proxyHiddenSection") }));
     return;
@@ -173,15 +222,39 @@ export function renderPlan(body, printButton, { plan, offlineSince }, shared = t
   const parts = [h("h3", { text: plan.title || t("planHeading") })];
   if (plan.description) parts.push(h("p", { text: plan.description }));
   if (offlineSince) parts.push(h("p", { className: "hint", text: t("planOffline", { time: new Date(offlineSince).toLocaleString() }) }));
+  const contained = plan.contained || [];
+  const callLink = r => h("a", { className: "call", href: "tel:" + phoneOf(r).replace(/[^0-9+]/g, "") },
+    h("span", { className: "call-name", text: nameOf(r) }), h("span", { className: "call-phone", text: phoneOf(r) }));
+  // a contact step names its person (a contained resource with a phone): shown as that person's call link, once
+  const contactOf = a => {
+    const ref = ((a.detail && a.detail.performer) || []).map(p => p.reference).find(r => r && r.startsWith("#"));
+    return ref ? contained.find(r => "#" + r.id === ref && phoneOf(r)) : null;
+  };
   for (const [code, key] of GROUPS) {
     const items = (plan.activity || []).filter(a => groupOf(a) === code);
-    const contacts = code === "support-contact" ? (plan.contained || []).filter(r => phoneOf(r)) : [];
+    const linked = code === "support-contact" ? items.map(contactOf).filter(Boolean) : [];
+    const contacts = code === "support-contact" ? contained.filter(r => phoneOf(r) && !linked.includes(r)) : [];
     if (!items.length && !contacts.length) continue;
     parts.push(h("h4", { text: t(key) }), h("ul", { className: "plan-list" },
-      items.map(a => h("li", { text: (a.detail && (a.detail.description || conceptText(a.detail.code))) || "" })),
-      contacts.map(r => h("li", {}, h("a", { className: "call", href: "tel:" + phoneOf(r).replace(/[^0-9+]/g, "") },
-        h("span", { className: "call-name", text: nameOf(r) }), h("span", { className: "call-phone", text: phoneOf(r) }))))));
+      items.map(a => {
+        const contact = code === "support-contact" ? contactOf(a) : null;
+        return contact ? h("li", {}, callLink(contact)) : h("li", { text: stepText(a) });
+      }),
+      contacts.map(r => h("li", {}, callLink(r)))));
   }
   body.replaceChildren(...parts);
   printButton.hidden = false;
+}
+
+/**
+ * "While you wait, these can help right away": the person's own coping steps from their plan, on the support page;
+ * hidden when the plan has none (or is not theirs to see).
+ */
+function renderCoping(plan) {
+  const list = document.getElementById("support-coping");
+  const intro = document.getElementById("support-coping-intro");
+  if (!list || !intro) return;
+  const steps = ((plan && plan.activity) || []).filter(a => groupOf(a) === "coping-strategy").map(stepText).filter(Boolean);
+  list.replaceChildren(...steps.map(text => h("li", { text })));
+  list.hidden = intro.hidden = steps.length === 0;
 }

@@ -2,7 +2,7 @@
 // urgent when the latest diary card's urge to die was high) sent through the offline queue; then whether the team
 // has seen or answered it (the Task's status, read back).
 import { t } from "./i18n.js";
-import { CS, APP_IDENTIFIER, HTEST, uuid } from "./fhir.js";
+import { CS, APP_IDENTIFIER, HTEST, uuid, plainError, sayError } from "./fhir.js";
 import { transaction, locations } from "./queue.js";
 import { URGE_TO_DIE_HIGH } from "./diary.js";
 
@@ -69,7 +69,7 @@ export class Support {
         this.status.dataset.state = "sent";
         this.poll();
       } else if (outcome) {
-        this.status.textContent = t("sendFailed", { message: outcome.error.message });
+        sayError(this.status, t("sendFailed", { message: plainError(outcome.error) }), outcome.error);
       } else {
         this.status.textContent = t("supportQueued");
         this.status.dataset.state = "queued";

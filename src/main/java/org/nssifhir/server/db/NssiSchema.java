@@ -154,7 +154,10 @@ final class NssiSchema {
 				// nonce, ciphertext and tag, 88 characters), no longer as the 32-character base32 secret itself
 				sql("20261206.52", "ALTER TABLE nssi_account ALTER COLUMN totp_secret TYPE varchar(200)"),
 				// disabling an account revokes every authorization of its username (issuing/RefreshTokenFamilies.revokeUser)
-				sql("20261206.53", "CREATE INDEX oauth2_authz_principal ON oauth2_authorization (principal_name)"));
+				sql("20261206.53", "CREATE INDEX oauth2_authz_principal ON oauth2_authorization (principal_name)"),
+				// the last 30-second step whose authenticator code was accepted (security/enrolment/Accounts.acceptCode):
+				// with the account, so a code used once is refused on every node and after a restart
+				sql("20261206.70", "ALTER TABLE nssi_account ADD COLUMN totp_last_step bigint"));
 	}
 
 	private static ExecuteRawSqlTask sql(String version, String sql) {

@@ -86,8 +86,10 @@ class PatientAppIT extends BaseIT {
 			phone.findElement(By.id("password")).sendKeys("kim.phone and more");
 			phone.findElement(By.id("confirm")).sendKeys("kim.phone and more");
 			phone.findElement(By.id("enrol-submit")).click();
-			assertThat(pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("enrol-error"))).getText())
-					.contains("NSSI-0322").contains("must not contain your username");
+			WebElement enrolError = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("enrol-error")));
+			// plain words; the error code only for support, in the page but not in what the person reads
+			assertThat(enrolError.getText()).contains("must not contain your username").doesNotContain("NSSI");
+			assertThat(enrolError.getDomAttribute("data-error-code")).isEqualTo("NSSI-0322");
 			Axe.checkAsIs(phone, "patient-enrol-error");
 			assertThat(phone.findElement(By.id("username")).getDomProperty("value")).isEqualTo("kim.phone");
 			phone.findElement(By.id("password")).sendKeys(NEW_PASSWORD);
@@ -100,8 +102,9 @@ class PatientAppIT extends BaseIT {
 			assertThat(pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("enrolled-username"))).getText()).isEqualTo("kim.phone");
 			Axe.checkAsIs(phone, "patient-enrolled");
 			phone.findElement(By.id("open-app")).click();
-			// the sign-in page, with its field for the authenticator's code
-			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("code")));
+			// the sign-in page (the authenticator's code, for those who set one up, only after a right password)
+			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("username")));
+			assertThat(phone.findElements(By.id("code"))).isEmpty();
 			Axe.checkAsIs(phone, "patient-sign-in");
 			signIn(phone, pw, "kim.phone", NEW_PASSWORD);
 			waitUntilReady(phone, pw);
@@ -137,6 +140,18 @@ class PatientAppIT extends BaseIT {
 					.returnBundle(Bundle.class).execute().getEntry().stream()
 					.flatMap(e -> ((org.hl7.fhir.r4.model.CarePlan) e.getResource()).getActivity().stream())
 					.anyMatch(a -> "Call my cousin Sam".equals(a.getDetail().getDescription()))).isTrue();
+			// someone to contact: under the people and places, as a call link (not under "Things I can do")
+			phone.findElement(By.id("plan-contact-name")).sendKeys("Cousin Sam");
+			phone.findElement(By.id("plan-contact-phone")).sendKeys("555 0123");
+			phone.findElement(By.id("plan-contact-button")).click();
+			pw.until(ExpectedConditions.textToBe(By.id("plan-contact-result"), "Added to the people you can contact."));
+			WebElement samCall = phone.findElement(By.xpath("//*[@id='plan-body']//h4[.='People and places I can contact']"
+					+ "/following-sibling::ul[1]//a[contains(@class,'call')][contains(.,'Cousin Sam')]"));
+			assertThat(samCall.getDomAttribute("href")).isEqualTo("tel:5550123");
+			assertThat(phone.findElement(By.xpath("//*[@id='plan-body']//h4[.='Things I can do']/following-sibling::ul[1]")).getText())
+					.doesNotContain("Cousin Sam");
+			// while waiting for the team, the support page offers the person's own coping steps from their plan
+			assertThat(phone.findElement(By.id("support-coping")).getText()).contains("Call my cousin Sam").doesNotContain("555 0123");
 			// the person changes a step and takes one out ("Change my plan": every step a field, empty = removed)
 			phone.findElement(By.id("plan-change")).click();
 			WebElement sam = pw.until(d -> d.findElements(By.cssSelector("#plan-change-form input")).stream()
@@ -313,6 +328,33 @@ class PatientAppIT extends BaseIT {
 			Browsers.screenshot(phone, "patient-app-progress");
 			Axe.checkAsIs(phone, "patient-app-progress");
 
+			// signing out on the phone ends the sign-in on the server too: the refresh token is refused afterwards, the
+			// phone keeps nothing of the record, the back button shows none of it, and the app asks for the password
+			// (the refresh token the phone holds now, unused: good until the sign-out)
+			String signedOutRefresh = smartToken(phone, "refresh_token");
+			assertThat(signedOutRefresh).isNotBlank();
+			WebElement signOut = phone.findElement(By.id("sign-out"));
+			scrollTo(phone, signOut);
+			signOut.click();
+			pw.until(ExpectedConditions.textToBe(By.id("status"), "You are signed out, and the app's data has been removed from this phone."));
+			assertThat(refreshStatus(signedOutRefresh)).isEqualTo(400);
+			assertThat(phone.findElement(By.id("plan")).isDisplayed()).isFalse();
+			assertThat(((JavascriptExecutor) phone).executeScript("return Object.keys(localStorage).filter(k => k.startsWith('nssi-patient')).length"
+					+ " + sessionStorage.length")).isEqualTo(0L);
+			Browsers.screenshot(phone, "patient-app-signed-out");
+			Axe.checkAsIs(phone, "patient-app-signed-out");
+			phone.navigate().back();
+			pw.until(d -> "complete".equals(((JavascriptExecutor) d).executeScript("return document.readyState")));
+			String afterBack = (String) ((JavascriptExecutor) phone).executeScript("return document.body ? document.body.innerText : ''");
+			assertThat(afterBack).doesNotContain("Hello, Kim").doesNotContain("Call my cousin Sam").doesNotContain("Cousin Sam");
+			assertThat(smartToken(phone, "access_token")).isNull();
+			phone.get(base + "/patient/");
+			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("username")));
+			assertThat(phone.getCurrentUrl()).contains("/login");
+			Axe.checkAsIs(phone, "patient-sign-in-after-sign-out");
+			signIn(phone, pw, "kim.phone", NEW_PASSWORD);
+			waitUntilReady(phone, pw);
+
 			// the clinician disables the person's sign-in from the clinician app, asked first in the page (the safe
 			// choice focused; keeping changes nothing), and the phone's tokens stop working at once
 			String phoneToken = smartToken(phone, "access_token");
@@ -346,6 +388,54 @@ class PatientAppIT extends BaseIT {
 			Browsers.serviceWorkersOffline(phone, false);
 			phone.quit();
 			clinician.quit();
+		}
+	}
+
+	@Test
+	void theAuthenticatorCodeIsAskedForOnItsOwnPageAfterTheRightPassword() {
+		throttle.resetAddresses();
+		String patientId = seedPatient("Codeuser");
+		Parameters invited = client(tokens().system("system/Patient.rus")).operation().onInstance("Patient/" + patientId)
+				.named("$nssi-invite").withNoParameters(Parameters.class).execute();
+		ChromeDriver phone = Browsers.phone();
+		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
+		try {
+			// the invitation's page: the deployment's app name, and the server's key for an authenticator app
+			phone.get(invited.getParameter("link").getValue().primitiveValue());
+			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys("kim.code");
+			assertThat(phone.findElement(By.cssSelector("header.site")).getText()).isEqualTo("My support app");
+			assertThat(phone.findElement(By.id("totp-uri")).getDomAttribute("href")).startsWith("otpauth://totp/My%20support%20app?secret=");
+			String secret = phone.findElement(By.id("totp-secret")).getText().replace(" ", "");
+			long step = org.nssifhir.server.security.enrolment.Totp.step(Instant.now());
+			phone.findElement(By.id("password")).sendKeys(NEW_PASSWORD);
+			phone.findElement(By.id("confirm")).sendKeys(NEW_PASSWORD);
+			phone.findElement(By.id("totp_code")).sendKeys(org.nssifhir.server.security.enrolment.Totp.code(secret, step));
+			phone.findElement(By.id("enrol-submit")).click();
+			pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("open-app"))).click();
+			// the password first (the sign-in page has no code field), then a page asking for the code alone
+			signIn(phone, pw, "kim.code", NEW_PASSWORD);
+			WebElement code = pw.until(ExpectedConditions.presenceOfElementLocated(By.id("code")));
+			assertThat(phone.findElements(By.id("password"))).isEmpty();
+			Browsers.screenshot(phone, "patient-app-sign-in-code");
+			Axe.checkAsIs(phone, "patient-sign-in-code");
+			// the code that confirmed the key is spent: said in plain words, and asked again
+			code.sendKeys(org.nssifhir.server.security.enrolment.Totp.code(secret, step));
+			phone.findElement(By.cssSelector("button[type=submit]")).click();
+			WebElement wrong = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-error")));
+			assertThat(wrong.getText()).contains("That code did not work").doesNotContain("NSSI");
+			Axe.checkAsIs(phone, "patient-sign-in-code-wrong");
+			// (a later step than the spent one, and never older than the window around now)
+			long next = Math.max(step + 1, org.nssifhir.server.security.enrolment.Totp.step(Instant.now()));
+			phone.findElement(By.id("code")).sendKeys(org.nssifhir.server.security.enrolment.Totp.code(secret, next));
+			phone.findElement(By.cssSelector("button[type=submit]")).click();
+			waitUntilReady(phone, pw);
+			assertThat(phone.findElement(By.id("hello")).getText()).isEqualTo("Hello, Kim");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(phone, "patient-app-failure-code");
+			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
+			throw e;
+		} finally {
+			phone.quit();
 		}
 	}
 
@@ -413,7 +503,9 @@ class PatientAppIT extends BaseIT {
 			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys("parent.proxyview");
 			phone.findElement(By.id("password")).sendKeys(NEW_PASSWORD);
 			phone.findElement(By.cssSelector("button[type=submit]")).click();
-			assertThat(pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-error"))).getText()).contains("NSSI-0324");
+			WebElement paused = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-error")));
+			assertThat(paused.getText()).contains("Sign-in for this username is paused").doesNotContain("NSSI");
+			assertThat(paused.getDomAttribute("data-error-code")).isEqualTo("NSSI-0324");
 			Browsers.screenshot(phone, "patient-app-sign-in-paused");
 			Axe.checkAsIs(phone, "patient-sign-in-paused");
 		} catch (RuntimeException | AssertionError e) {
@@ -432,6 +524,22 @@ class PatientAppIT extends BaseIT {
 		try {
 			return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(fhirBase() + "/" + path))
 					.header("Authorization", "Bearer " + token).GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+		} catch (java.io.IOException e) {
+			throw new java.io.UncheckedIOException(e);
+		} catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(e);
+		}
+	}
+
+	/** Uses a refresh token at the token endpoint as the app does (a public client: its client_id alone); the status. */
+	private int refreshStatus(String refreshToken) {
+		try {
+			return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/oauth2/token"))
+					.header("Content-Type", "application/x-www-form-urlencoded")
+					.POST(java.net.http.HttpRequest.BodyPublishers.ofString("grant_type=refresh_token&client_id=nssi-patient-app&refresh_token="
+							+ java.net.URLEncoder.encode(refreshToken, java.nio.charset.StandardCharsets.UTF_8)))
+					.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
 		} catch (java.io.IOException e) {
 			throw new java.io.UncheckedIOException(e);
 		} catch (InterruptedException e) {

@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.app.PatientApp;
 import org.nssifhir.server.support.BaseIT;
@@ -29,6 +30,19 @@ import org.nssifhir.server.support.SmartBrowser.Pkce;
 class PublicClientRefreshIT extends BaseIT {
 
 	private final ObjectMapper json = new ObjectMapper();
+
+	/**
+	 * The test patient user's record: a patient gets tokens only while their Patient record exists and is active
+	 * (SmartTokenClaims), and this class must not depend on another test having created it.
+	 */
+	@BeforeEach
+	void patientRecord() {
+		org.hl7.fhir.r4.model.Patient patient = new org.hl7.fhir.r4.model.Patient();
+		patient.setId(PATIENT_ID);
+		patient.getMeta().addSecurity("http://terminology.hl7.org/CodeSystem/v3-ActReason", "HTEST", null);
+		patient.addName().setFamily("Refreshtest").addGiven("Robin");
+		client().update().resource(patient).execute();
+	}
 
 	@Test
 	void thePersonsAppRefreshesWithItsClientIdAloneRotatingAndBoundToIt() throws Exception {

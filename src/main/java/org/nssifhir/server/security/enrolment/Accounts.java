@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -18,6 +19,9 @@ public class Accounts {
 
 	/** Usernames: short, plain, case-insensitive (stored lower case), so that nothing hostile reaches a page or log. */
 	static final Pattern USERNAME = Pattern.compile("[a-z0-9][a-z0-9._@-]{2,63}");
+
+	/** The bcrypt cost of enrolled people's passwords (also of the stand-in hash an unknown username is checked against). */
+	static final int BCRYPT_STRENGTH = 12;
 
 	/** One enrolled person. */
 	public record Account(String username, String fhirUser, String passwordHash, boolean disabled) {}
@@ -53,17 +57,39 @@ public class Accounts {
 	 * Creates the account, or sets a new password for the FHIR user's existing one, with the authenticator secret of
 	 * the optional second step (null: none; a new invitation sets both afresh, so it also resets a lost phone).
 	 */
-	void setPassword(String username, String fhirUser, String passwordHash, String totpSecret, Instant now) {
+	void setPassword(String username, String fhirUser, String passwordHash, String totpSecret, Long totpConfirmedStep, Instant now) {
 		Timestamp at = Timestamp.from(now);
 		if (totpSecret != null) {
 			totpSecret = secrets.orElseThrow(() -> new IllegalStateException("No key to encrypt the authenticator secret")).seal(totpSecret, fhirUser);
 		}
-		int updated = jdbc.update("UPDATE nssi_account SET password_hash = ?, totp_secret = ?, password_set_at = ?, disabled = false WHERE fhir_user = ?",
-				passwordHash, totpSecret, at, fhirUser);
+		// the code that confirmed the secret counts as used: it cannot also sign in
+		Long lastStep = totpSecret == null ? null : totpConfirmedStep;
+		int updated = jdbc.update("UPDATE nssi_account SET password_hash = ?, totp_secret = ?, totp_last_step = ?, password_set_at = ?, disabled = false"
+				+ " WHERE fhir_user = ?", passwordHash, totpSecret, lastStep, at, fhirUser);
 		if (updated == 0) {
-			jdbc.update("INSERT INTO nssi_account (username, fhir_user, password_hash, totp_secret, created_at, password_set_at) VALUES (?, ?, ?, ?, ?, ?)",
-					username, fhirUser, passwordHash, totpSecret, at, at);
+			jdbc.update("INSERT INTO nssi_account (username, fhir_user, password_hash, totp_secret, totp_last_step, created_at, password_set_at)"
+					+ " VALUES (?, ?, ?, ?, ?, ?, ?)", username, fhirUser, passwordHash, totpSecret, lastStep, at, at);
 		}
+	}
+
+	/** Whether the username set up the second step (its code is asked for after the password). */
+	public boolean hasSecondStep(String username) {
+		return totpSecret(username).isPresent();
+	}
+
+	/**
+	 * Accepts the authenticator code of an enrolled username once: it must be the code of a 30-second step later than
+	 * the last one accepted, which is stored with the account in the same statement that checks it, so the same
+	 * code (or an older one) is refused afterwards, by every node and after a restart (RFC 6238, section 5.2).
+	 */
+	public boolean acceptCode(String username, String code, Instant now) {
+		Optional<String> secret = totpSecret(username);
+		if (secret.isEmpty()) {
+			return false;
+		}
+		OptionalLong step = Totp.matchingStep(secret.get(), code, now);
+		return step.isPresent() && jdbc.update("UPDATE nssi_account SET totp_last_step = ? WHERE username = ? AND totp_secret IS NOT NULL"
+				+ " AND (totp_last_step IS NULL OR totp_last_step < ?)", step.getAsLong(), username.toLowerCase(Locale.ROOT), step.getAsLong()) == 1;
 	}
 
 	/**

@@ -1,10 +1,12 @@
 package org.nssifhir.server.security.enrolment;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Predicate;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.launch.Pages;
@@ -21,6 +23,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.util.UriUtils;
 
 /**
  * The page a one-time invitation link opens ({@code /enrol?token=…}): the person chooses a username (or sees the
@@ -45,12 +48,14 @@ public class EnrolmentPages {
 	private final Predicate<String> configuredClients;
 	private final Clock clock;
 	private final ApplicationEventPublisher publisher;
-	private final BCryptPasswordEncoder bcrypt = new BCryptPasswordEncoder(12);
+	private final EnrolmentSettings settings;
+	private final BCryptPasswordEncoder bcrypt = new BCryptPasswordEncoder(Accounts.BCRYPT_STRENGTH);
 
 	public EnrolmentPages(
 			Invitations invitations, Accounts accounts, SignInThrottle throttle, SecurityEventSink events, SmartUsers users,
-			NssiProperties properties, ApplicationEventPublisher publisher) {
+			NssiProperties properties, ApplicationEventPublisher publisher, EnrolmentSettings settings) {
 		this.publisher = publisher;
+		this.settings = settings;
 		this.invitations = invitations;
 		this.accounts = accounts;
 		this.throttle = throttle;
@@ -72,7 +77,7 @@ public class EnrolmentPages {
 			throttle.addressFailed(http.getRemoteAddr());
 			return unusable();
 		}
-		return form(HttpStatus.OK, http, token, person.get(), null, null, null);
+		return form(HttpStatus.OK, http, token, person.get(), null, null);
 	}
 
 	@PostMapping(value = PATH, produces = MediaType.TEXT_HTML_VALUE)
@@ -81,7 +86,6 @@ public class EnrolmentPages {
 			@RequestParam(value = "username", required = false) String requestedUsername,
 			@RequestParam(value = "password", required = false) String password,
 			@RequestParam(value = "confirm", required = false) String confirm,
-			@RequestParam(value = "totp_secret", required = false) String totpSecret,
 			@RequestParam(value = "totp_code", required = false) String totpCode,
 			HttpServletRequest http) {
 		if (throttle.addressLimited(http.getRemoteAddr())) {
@@ -94,18 +98,21 @@ public class EnrolmentPages {
 			return unusable();
 		}
 		String fhirUser = person.get();
+		// the authenticator key is the one this server made and showed with this link in this browser session, never
+		// one the browser sends (a key the client chose could be known to someone else, or be too short)
+		String totpSecret = pendingSecret(http, token, false);
 		Optional<Accounts.Account> existing = accounts.byFhirUser(fhirUser);
 		String username = existing.map(Accounts.Account::username)
 				.orElse(requestedUsername == null ? "" : requestedUsername.trim().toLowerCase(Locale.ROOT));
 		if (existing.isEmpty()) {
 			if (!Accounts.USERNAME.matcher(username).matches()) {
-				return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, null, ErrorCode.PASSWORD_RULES_NOT_MET.message(
-						"Choose a username of 3 to 64 characters: lower-case letters, digits and . _ @ - (starting with a letter or digit)."), totpSecret);
+				return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, null,
+						"Choose a username of 3 to 64 characters: lower-case letters, digits and . _ @ - (starting with a letter or digit).");
 			}
 			if (accounts.usernameTaken(username) || configuredUsername.test(username) || accounts.clientIdTaken(username)
 					|| configuredClients.test(username)) {
 				return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, null,
-						ErrorCode.PASSWORD_RULES_NOT_MET.message("That username is taken. Choose another."), totpSecret);
+						"That username is taken. Choose another.");
 			}
 		}
 		Optional<String> problem = PasswordRules.problem(password, username);
@@ -113,38 +120,48 @@ public class EnrolmentPages {
 			problem = Optional.of("The two passwords are not the same.");
 		}
 		// the optional second step: set up only when the person typed a code their authenticator app made from the secret
-		boolean secondStep = accounts.secondStepAvailable() && totpCode != null && !totpCode.isBlank();
-		if (problem.isEmpty() && secondStep && !Totp.verify(totpSecret, totpCode, now)) {
+		boolean secondStep = accounts.secondStepAvailable() && totpCode != null && !totpCode.isBlank() && totpSecret != null;
+		OptionalLong confirmed = secondStep ? Totp.matchingStep(totpSecret, totpCode, now) : OptionalLong.empty();
+		if (problem.isEmpty() && secondStep && confirmed.isEmpty()) {
 			problem = Optional.of("The code from your authenticator app did not match. Check the key you entered and try a new code,"
+					+ " or leave the code empty to skip this step.");
+		}
+		if (problem.isEmpty() && accounts.secondStepAvailable() && totpCode != null && !totpCode.isBlank() && totpSecret == null) {
+			// a code without a key shown in this session (an expired session, a form posted from elsewhere)
+			problem = Optional.of("This page was open too long. Add the new key below to your authenticator app and type its code,"
 					+ " or leave the code empty to skip this step.");
 		}
 		if (problem.isPresent()) {
 			return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, existing.isEmpty() ? username : null,
-					ErrorCode.PASSWORD_RULES_NOT_MET.message(problem.get()), totpSecret);
+					problem.get());
 		}
+		http.getSession().removeAttribute(PENDING_SECRET);
 		// spend the link first: of two submissions at once, only one sets a password
 		if (invitations.redeem(token, now).isEmpty()) {
 			return unusable();
 		}
-		accounts.setPassword(username, fhirUser, "{bcrypt}" + bcrypt.encode(password), secondStep ? totpSecret : null, now);
+		accounts.setPassword(username, fhirUser, "{bcrypt}" + bcrypt.encode(password), secondStep ? totpSecret : null,
+				secondStep ? confirmed.getAsLong() : null, now);
 		throttle.cleared(username);
 		// a new password ends what the old one opened (the lost phone): its tokens and its sign-in sessions
 		publisher.publishEvent(new PasswordReset(username, fhirUser));
 		events.accountEvent(username, "invitation-redeemed", fhirUser);
-		return Pages.page("You are signed up", "<h1>You are signed up</h1>"
+		return Pages.page(HttpStatus.OK, settings.appName(), "You are signed up", "<h1>You are signed up</h1>"
 				+ "<p role='status' id='enrolled'>Your password is set. Your username is <strong id='enrolled-username'>" + Pages.esc(username)
 				+ "</strong>.</p><p>Keep your password to yourself. If you forget it, your care team can send you a new link.</p>"
 				+ "<p><a class='button' id='open-app' href='" + APP + "'>Open your app and sign in</a></p>");
 	}
 
 	private ResponseEntity<String> form(
-			HttpStatus status, HttpServletRequest http, String token, String fhirUser, String username, String error, String secret) {
-		String totpSecret = secret != null && secret.matches("[A-Z2-7]{32}") ? secret : Totp.newSecret();
+			HttpStatus status, HttpServletRequest http, String token, String fhirUser, String username, String error) {
+		String totpSecret = accounts.secondStepAvailable() ? pendingSecret(http, token, true) : null;
 		Optional<Accounts.Account> existing = accounts.byFhirUser(fhirUser);
 		StringBuilder body = new StringBuilder("<h1>").append(existing.isPresent() ? "Choose a new password" : "Welcome: set up your sign-in").append("</h1>");
-		body.append("<p>Your care team invited you to the NSSI care app. This link works once.</p>");
+		body.append("<p>Your care team invited you to ").append(Pages.esc(settings.appName())).append(". This link works once.</p>");
 		if (error != null) {
-			body.append("<p class='error' role='alert' id='enrol-error'>").append(Pages.esc(error)).append("</p>");
+			// plain words for the person; the code stays in the page for support (NSSI-0322: the password or username)
+			body.append("<p class='error' role='alert' id='enrol-error' data-error-code='").append(ErrorCode.PASSWORD_RULES_NOT_MET.code())
+					.append("'>").append(Pages.esc(error)).append("</p>");
 		}
 		body.append("<form method='post' action='").append(PATH).append("'>").append(Pages.csrf(http)).append(Pages.hidden("token", token));
 		if (existing.isPresent()) {
@@ -160,29 +177,62 @@ public class EnrolmentPages {
 						+ " autocomplete='new-password' required></p>");
 		if (accounts.secondStepAvailable()) {
 			body.append("<fieldset class='second-step'><legend>Optional: a second step when you sign in</legend>")
-					.append("<p>For extra safety, add this key to an authenticator app on your phone (\"enter a setup key\", time-based):</p>")
+					.append("<p>For extra safety, add this key to an authenticator app on your phone: <a id='totp-uri' href='")
+					.append(Pages.esc(otpauthUri(totpSecret, existing.map(Accounts.Account::username).orElse(null))))
+					.append("'>open it in your authenticator app</a>, or choose \"enter a setup key\" (time-based) and type:</p>")
 					.append("<p><code id='totp-secret'>").append(Pages.esc(totpSecret.replaceAll("(.{4})(?!$)", "$1 "))).append("</code></p>")
-					.append(Pages.hidden("totp_secret", totpSecret))
 					.append("<p><label for='totp_code'>The 6-digit code the app shows now (leave empty to skip)</label> <input id='totp_code'"
 							+ " name='totp_code' inputmode='numeric' autocomplete='one-time-code' maxlength='6'></p>")
 					.append("<p>Then you will be asked for a new code each time you sign in.</p></fieldset>");
 		}
 		body.append("<button type='submit' id='enrol-submit'>Save my password</button></form>");
-		return Pages.page(status, "Set up your sign-in", body.toString());
+		return Pages.page(status, settings.appName(), "Set up your sign-in", body.toString());
 	}
 
-	private static ResponseEntity<String> unusable() {
+	/** The session attribute holding the authenticator key made for an invitation link (by the link's hash). */
+	static final String PENDING_SECRET = EnrolmentPages.class.getName() + ".pendingSecret";
+
+	/** An authenticator key this server made for the link, kept in the browser's session until the password is set. */
+	record PendingSecret(String tokenHash, String secret) implements java.io.Serializable {}
+
+	/**
+	 * The key made for this link in this session; with {@code create}, a new one (160 random bits, RFC 4226's
+	 * recommended length) when there is none yet or the session's is for another link.
+	 */
+	private static String pendingSecret(HttpServletRequest http, String token, boolean create) {
+		String tokenHash = Invitations.hash(token == null ? "" : token);
+		jakarta.servlet.http.HttpSession session = http.getSession(create);
+		if (session != null && session.getAttribute(PENDING_SECRET) instanceof PendingSecret pending && pending.tokenHash().equals(tokenHash)) {
+			return pending.secret();
+		}
+		if (!create) {
+			return null;
+		}
+		String secret = Totp.newSecret();
+		session.setAttribute(PENDING_SECRET, new PendingSecret(tokenHash, secret));
+		return secret;
+	}
+
+	/** The key as an otpauth:// URI (the Key Uri Format authenticator apps open from a link or a QR code). */
+	private String otpauthUri(String secret, String username) {
+		String issuer = settings.appName();
+		String label = username == null ? issuer : issuer + ":" + username;
+		return "otpauth://totp/" + UriUtils.encodePathSegment(label, StandardCharsets.UTF_8) + "?secret=" + secret
+				+ "&issuer=" + UriUtils.encodeQueryParam(issuer, StandardCharsets.UTF_8) + "&algorithm=SHA1&digits=6&period=30";
+	}
+
+	private ResponseEntity<String> unusable() {
 		return error(HttpStatus.GONE, ErrorCode.INVITATION_NOT_USABLE, "This link cannot be used. It may have been used already, have"
 				+ " expired, or been replaced by a newer one. Please ask your care team for a new link.");
 	}
 
-	private static ResponseEntity<String> rateLimited() {
+	private ResponseEntity<String> rateLimited() {
 		return error(HttpStatus.TOO_MANY_REQUESTS, ErrorCode.SIGN_IN_RATE_LIMITED, "There have been too many attempts from here."
 				+ " Please wait a few minutes and try again.");
 	}
 
-	private static ResponseEntity<String> error(HttpStatus status, ErrorCode code, String text) {
-		return Pages.page(status, "Link not usable", "<h1>This link cannot be used</h1><p class='error' role='alert' id='enrol-error'>"
-				+ Pages.esc(code.message(text)) + "</p>");
+	private ResponseEntity<String> error(HttpStatus status, ErrorCode code, String text) {
+		return Pages.page(status, settings.appName(), "Link not usable", "<h1>This link cannot be used</h1><p class='error' role='alert' id='enrol-error'"
+				+ " data-error-code='" + code.code() + "'>" + Pages.esc(text) + "</p>");
 	}
 }

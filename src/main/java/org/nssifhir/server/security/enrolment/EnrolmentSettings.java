@@ -20,6 +20,8 @@ import org.springframework.validation.annotation.Validated;
  * @param totpKeyFile the file holding the AES-256 key (base64) that encrypts the authenticator secrets of the optional
  *     second step at rest (created on first start if missing, owner-readable only; every node needs the same file).
  *     Blank: on the embedded default a file next to the data directory; otherwise the second step is not offered
+ * @param appName what the person knows the app as, on the invitation's page and in their authenticator app
+ *     (the deployment's own name; never the server's technical one)
  */
 @Validated
 @ConfigurationProperties("nssi.enrolment")
@@ -29,4 +31,5 @@ public record EnrolmentSettings(
 		@NotNull @DefaultValue("PT15M") Duration lockout,
 		@Min(1) @DefaultValue("30") int maxFailuresPerAddress,
 		@NotNull @DefaultValue("PT10M") Duration addressWindow,
-		String totpKeyFile) {}
+		String totpKeyFile,
+		@NotNull @DefaultValue("My support app") String appName) {}

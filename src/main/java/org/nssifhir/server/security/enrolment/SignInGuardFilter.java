@@ -6,62 +6,54 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.util.Optional;
 import org.nssifhir.server.security.launch.SignInPages;
 import org.nssifhir.server.support.ErrorCode;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Before a password is checked at {@code POST /login}: an address over its failure limit, or a username whose
- * sign-in is paused, is answered 429 with the sign-in form and the reason ({@code NSSI-0323}, {@code NSSI-0324}),
- * without checking the password at all (so a paused account cannot be probed, and the answer is the same for a
- * username that has no account).
+ * Before a password or an authenticator code is checked ({@code POST /login}, {@code POST /login/code}): an address
+ * over its failure limit, or a username whose sign-in is paused, is answered 429 with the sign-in form and the
+ * reason ({@code NSSI-0323}, {@code NSSI-0324}, kept in the page for support, the words plain), without checking the
+ * password at all (so a paused account cannot be probed, and the answer is the same for a username that has no
+ * account). The second step is asked for only after a right password ({@link PasswordFirst}, {@link SecondStep}).
  */
 public class SignInGuardFilter extends OncePerRequestFilter {
 
 	private final SignInThrottle throttle;
-	private final Accounts accounts;
 
-	public SignInGuardFilter(SignInThrottle throttle, Accounts accounts) {
+	public SignInGuardFilter(SignInThrottle throttle) {
 		this.throttle = throttle;
-		this.accounts = accounts;
 	}
 
 	@Override
 	protected boolean shouldNotFilter(HttpServletRequest request) {
-		return !("POST".equals(request.getMethod()) && "/login".equals(request.getServletPath()));
+		return !("POST".equals(request.getMethod())
+				&& ("/login".equals(request.getServletPath()) || SecondStep.PATH.equals(request.getServletPath())));
 	}
 
 	@Override
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
+		// the code's page names no username: it is the one whose password this browser gave
+		String username = SecondStep.PATH.equals(request.getServletPath()) ? SecondStep.pendingUsername(request) : request.getParameter("username");
+		ErrorCode code = null;
 		String message = null;
 		if (throttle.addressLimited(request.getRemoteAddr())) {
-			message = ErrorCode.SIGN_IN_RATE_LIMITED.message("There have been too many failed sign-ins from here. Please wait a few minutes and try again.");
-		} else if (throttle.locked(request.getParameter("username"))) {
-			message = ErrorCode.SIGN_IN_LOCKED.message("Sign-in for this username is paused for a while after several failed attempts."
-					+ " Please try again later, or ask your care team for a new link to set a new password.");
+			code = ErrorCode.SIGN_IN_RATE_LIMITED;
+			message = "There have been too many failed sign-ins from here. Please wait a few minutes and try again.";
+		} else if (throttle.locked(username)) {
+			code = ErrorCode.SIGN_IN_LOCKED;
+			message = "Sign-in for this username is paused for a while after several failed attempts."
+					+ " Please try again later, or ask your care team for a new link to set a new password.";
 		}
-		int status = 429;
-		if (message == null) {
-			// the second step, for people who set it up: a wrong or missing code is a failed sign-in like a wrong
-			// password (counted, same words), decided before the password is looked at
-			String username = request.getParameter("username");
-			Optional<String> secret = accounts.totpSecret(username);
-			if (secret.isPresent() && !Totp.verify(secret.get(), request.getParameter("code"), Instant.now())) {
-				throttle.failed(username, request.getRemoteAddr());
-				message = "Wrong username, password or code.";
-				status = 401;
-			}
-		}
-		if (message == null) {
+		if (code == null) {
 			chain.doFilter(request, response);
 			return;
 		}
-		response.setStatus(status);
+		SecondStep.clear(request);
+		response.setStatus(429);
 		response.setHeader("Cache-Control", "no-store");
 		response.setContentType("text/html;charset=UTF-8");
-		response.getOutputStream().write(SignInPages.loginPage(request, message).getBytes(StandardCharsets.UTF_8));
+		response.getOutputStream().write(SignInPages.loginPage(request, message, code.code()).getBytes(StandardCharsets.UTF_8));
 	}
 }

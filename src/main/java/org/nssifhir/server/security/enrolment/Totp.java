@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.OptionalLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -42,17 +43,27 @@ public final class Totp {
 
 	/** Whether the code is the secret's code for now or the step before or after. */
 	static boolean verify(String secret, String code, Instant now) {
+		return matchingStep(secret, code, now).isPresent();
+	}
+
+	/**
+	 * The 30-second step whose code this is (now, or the step before or after), if any: the caller remembers the
+	 * last accepted step so that a code is good once (RFC 6238, section 5.2), never again within its window.
+	 */
+	static OptionalLong matchingStep(String secret, String code, Instant now) {
 		if (secret == null || secret.isEmpty() || code == null || !code.trim().matches("\\d{6}")) {
-			return false;
+			return OptionalLong.empty();
 		}
 		long step = now.getEpochSecond() / STEP_SECONDS;
 		byte[] given = code.trim().getBytes(StandardCharsets.US_ASCII);
-		boolean ok = false;
+		long matched = -1;
 		for (long s = step - 1; s <= step + 1; s++) {
 			// compared in constant time, and every step is computed whatever matched
-			ok |= MessageDigest.isEqual(code(secret, s).getBytes(StandardCharsets.US_ASCII), given);
+			if (MessageDigest.isEqual(code(secret, s).getBytes(StandardCharsets.US_ASCII), given)) {
+				matched = s;
+			}
 		}
-		return ok;
+		return matched < 0 ? OptionalLong.empty() : OptionalLong.of(matched);
 	}
 
 	/** The code of a 30-second step (public for tests, which play the authenticator app). */

@@ -36,7 +36,10 @@ import org.nssifhir.server.security.enrolment.AccountDisabled;
 import org.nssifhir.server.security.enrolment.Accounts;
 import org.nssifhir.server.security.enrolment.EnrolmentConfig;
 import org.nssifhir.server.security.enrolment.EnrolmentPages;
+import org.nssifhir.server.security.enrolment.PasswordFirst;
 import org.nssifhir.server.security.enrolment.PasswordReset;
+import org.nssifhir.server.security.enrolment.SecondStep;
+import org.nssifhir.server.security.enrolment.SecondStepFilter;
 import org.nssifhir.server.security.enrolment.SignInGuardFilter;
 import org.nssifhir.server.security.enrolment.SignInThrottle;
 import org.nssifhir.server.security.launch.LaunchContextStore;
@@ -45,6 +48,7 @@ import org.nssifhir.server.security.launch.SignInPages;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.context.annotation.Bean;
@@ -53,6 +57,8 @@ import org.springframework.core.annotation.Order;
 import org.springframework.core.convert.converter.Converter;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.security.authentication.AuthenticationProvider;
+import org.springframework.security.authentication.DefaultAuthenticationEventPublisher;
+import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.core.Authentication;
@@ -275,13 +281,21 @@ class AuthorizationServerConfig {
 	 */
 	@Bean
 	@Order(2)
-	SecurityFilterChain signInSecurity(HttpSecurity http, SignInThrottle throttle, Accounts accounts) throws Exception {
-		http.securityMatcher("/login", "/logout", "/smart/**", EnrolmentPages.PATH)
-				.authorizeHttpRequests(a -> a.requestMatchers("/login", EnrolmentPages.PATH).permitAll().anyRequest().authenticated())
+	SecurityFilterChain signInSecurity(
+			HttpSecurity http, SignInThrottle throttle, Accounts accounts, SmartUsers users, PasswordEncoder passwords,
+			ApplicationEventPublisher publisher) throws Exception {
+		// the password first, the same way for every username; the authenticator code after it (security/enrolment)
+		ProviderManager passwordFirst = new ProviderManager(new PasswordFirst(users, passwords, accounts));
+		passwordFirst.setAuthenticationEventPublisher(new DefaultAuthenticationEventPublisher(publisher));
+		http.securityMatcher("/login", "/logout", "/smart/**", EnrolmentPages.PATH, SecondStep.PATH)
+				.authorizeHttpRequests(a -> a.requestMatchers("/login", EnrolmentPages.PATH, SecondStep.PATH).permitAll().anyRequest().authenticated())
+				.authenticationManager(passwordFirst)
 				// the session remembers when its user signed in (SignInSessions: a newer password ends it)
-				.formLogin(login -> login.loginPage("/login").permitAll().successHandler(SignInSessions.successHandler()))
-				// rate limit and lockout before any password is checked (security/enrolment/SignInThrottle)
-				.addFilterBefore(new SignInGuardFilter(throttle, accounts), UsernamePasswordAuthenticationFilter.class)
+				.formLogin(login -> login.loginPage("/login").permitAll().successHandler(SignInSessions.successHandler())
+						.failureHandler(SecondStep.passwordFailureHandler()))
+				// rate limit and lockout before any password or code is checked (security/enrolment/SignInThrottle)
+				.addFilterBefore(new SignInGuardFilter(throttle), UsernamePasswordAuthenticationFilter.class)
+				.addFilterAfter(new SecondStepFilter(accounts, users, publisher, SignInSessions.successHandler()), UsernamePasswordAuthenticationFilter.class)
 				// an invitation link carries its token in the URL: never sent on as a referrer
 				.headers(h -> h.referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
 				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)));

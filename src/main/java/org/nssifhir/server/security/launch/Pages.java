@@ -23,10 +23,15 @@ public final class Pages {
 	}
 
 	public static ResponseEntity<String> page(HttpStatus status, String title, String body) {
+		return page(status, "NSSI FHIR Server", title, body);
+	}
+
+	/** A page under another name than the server's (a page for the people in care says their app's name). */
+	public static ResponseEntity<String> page(HttpStatus status, String site, String title, String body) {
 		String html = "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-				+ "<title>" + esc(title) + " - NSSI FHIR Server</title>"
+				+ "<title>" + esc(title) + " - " + esc(site) + "</title>"
 				+ "<link rel='stylesheet' href='" + STYLESHEET + "'>"
-				+ "</head><body><header class='site'><p>NSSI FHIR Server</p></header><main>" + body + "</main></body></html>";
+				+ "</head><body><header class='site'><p>" + esc(site) + "</p></header><main>" + body + "</main></body></html>";
 		return ResponseEntity.status(status).header("Cache-Control", "no-store").contentType(MediaType.TEXT_HTML).body(html);
 	}
 

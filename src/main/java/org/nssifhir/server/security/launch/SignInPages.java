@@ -38,14 +38,21 @@ public class SignInPages {
 	}
 
 	/** The whole sign-in page with an error message (escaped), for refusals made before the password is checked. */
-	public static String loginPage(HttpServletRequest http, String error) {
-		return Pages.page("Sign in", loginBody(http, error)).getBody();
+	public static String loginPage(HttpServletRequest http, String error, String errorCode) {
+		return Pages.page("Sign in", loginBody(http, error, errorCode)).getBody();
 	}
 
 	private static String loginBody(HttpServletRequest http, String error) {
+		return loginBody(http, error, null);
+	}
+
+	/** The error in plain words; its code (NSSI-…) only in an attribute, for support, never in the words a person reads. */
+	private static String loginBody(HttpServletRequest http, String error, String errorCode) {
 		StringBuilder body = new StringBuilder("<h1>Sign in</h1>");
 		if (error != null) {
-			body.append("<p class='error' role='alert' id='login-error'>").append(Pages.esc(error)).append("</p>");
+			body.append("<p class='error' role='alert' id='login-error'")
+					.append(errorCode == null ? "" : " data-error-code='" + Pages.esc(errorCode) + "'")
+					.append(">").append(Pages.esc(error)).append("</p>");
 		}
 		if (http.getParameter("logout") != null) {
 			body.append("<p role='status'>You have signed out.</p>");
@@ -53,8 +60,6 @@ public class SignInPages {
 		body.append("<form method='post' action='/login'>").append(Pages.csrf(http))
 				.append("<p><label for='username'>Username</label> <input id='username' name='username' autocomplete='username' required autofocus></p>")
 				.append("<p><label for='password'>Password</label> <input id='password' name='password' type='password' autocomplete='current-password' required></p>")
-				.append("<p><label for='code'>Code from your authenticator app (only if you set one up)</label> <input id='code' name='code'"
-						+ " inputmode='numeric' autocomplete='one-time-code' maxlength='6'></p>")
 				.append("<button type='submit'>Sign in</button></form>");
 		return body.toString();
 	}

@@ -227,6 +227,40 @@ class EnrolmentIT extends BaseIT {
 	}
 
 	@Test
+	void aWrongPasswordGetsTheSameAnswerWhateverTheAccount() throws Exception {
+		String unknown = unique("nobody").toLowerCase();
+		String plain = enrol("Patient/" + patient, unique("plain").toLowerCase());
+		String withCode = unique("coded").toLowerCase();
+		enrolWithSecondStep("RelatedPerson/" + proxy, withCode, Totp.step(java.time.Instant.now()));
+		Map<String, HttpResponse<String>> answers = new LinkedHashMap<>();
+		Map<String, Long> millis = new LinkedHashMap<>();
+		for (String username : java.util.List.of(unknown, plain, withCode)) {
+			long[] times = new long[3];
+			for (int i = 0; i < times.length; i++) {
+				long start = System.nanoTime();
+				answers.put(username, wrongPassword(username));
+				times[i] = (System.nanoTime() - start) / 1_000_000;
+			}
+			java.util.Arrays.sort(times);
+			millis.put(username, times[1]);
+		}
+		HttpResponse<String> first = answers.get(unknown);
+		assertThat(first.statusCode()).isEqualTo(302);
+		assertThat(first.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).endsWith("/login?error"));
+		for (HttpResponse<String> answer : answers.values()) {
+			assertThat(answer.statusCode()).isEqualTo(first.statusCode());
+			assertThat(answer.body()).isEqualTo(first.body());
+			assertThat(withoutDate(answer)).isEqualTo(withoutDate(first));
+		}
+		// and about the time: an unknown username's password is hashed as long as an enrolled person's (bcrypt, cost 12)
+		System.out.println("[EnrolmentIT] wrong password, median ms: unknown " + millis.get(unknown) + ", no second step "
+				+ millis.get(plain) + ", second step " + millis.get(withCode));
+		assertThat(millis.get(unknown)).isGreaterThan(Math.min(millis.get(plain), millis.get(withCode)) / 2);
+		// the right password of the account with a second step goes on to the code; the others are signed in
+		assertThat(signInWithCode(withCode, null).uri().getPath()).isEqualTo(SecondStep.PATH);
+	}
+
+	@Test
 	void anInvitedProxySignsInInTheContextOfTheirPatient() throws Exception {
 		String username = enrol("RelatedPerson/" + proxy, unique("parent").toLowerCase());
 		JsonNode token = signIn(username, GOOD_PASSWORD);
@@ -238,28 +272,27 @@ class EnrolmentIT extends BaseIT {
 		String link = link("Patient/" + patient);
 		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
 		HttpResponse<String> form = browser.get(link);
-		java.util.regex.Matcher m = java.util.regex.Pattern.compile("name='totp_secret' value='([A-Z2-7]{32})'").matcher(form.body());
-		assertThat(m.find()).as(form.body()).isTrue();
-		String secret = m.group(1);
+		String secret = shownSecret(form.body());
 		String username = unique("two").toLowerCase();
 		Map<String, String> fields = new LinkedHashMap<>(Map.of("token", link.substring(link.indexOf("token=") + 6), "username", username,
-				"password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD, "totp_secret", secret, "totp_code", "000000"));
+				"password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD, "totp_code", "000000"));
 		// a wrong code: nothing set up, nothing spent
 		HttpResponse<String> wrong = browser.post("/enrol", form.body(), fields);
 		assertThat(wrong.statusCode()).isEqualTo(400);
-		assertThat(wrong.body()).contains("NSSI-0322").contains("did not match").contains(secret.substring(0, 4));
+		assertThat(wrong.body()).contains("did not match").contains(secret.substring(0, 4));
 		fields.put("totp_code", Totp.code(secret, Totp.step(java.time.Instant.now())));
 		assertThat(browser.post("/enrol", wrong.body(), fields).statusCode()).isEqualTo(200);
 
-		// the password alone is not enough any more
-		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
-		Pkce pkce = Pkce.create();
-		HttpResponse<String> refused = signIn.get(authorizeUrl(pkce));
-		assertThat(refused.statusCode()).isEqualTo(401);
-		assertThat(refused.body()).contains("Wrong username, password or code.");
-		// with the code the app shows now
-		HttpResponse<String> callback = signIn.post("/login", refused.body(), Map.of("username", username, "password", GOOD_PASSWORD,
-				"code", Totp.code(secret, Totp.step(java.time.Instant.now()))));
+		// the password alone is not enough any more: after it, a page asks for the code (and only for it)
+		HttpResponse<String> asked = signInWithCode(username, null);
+		assertThat(asked.statusCode()).isEqualTo(200);
+		assertThat(asked.uri().getPath()).isEqualTo(SecondStep.PATH);
+		assertThat(asked.body()).contains("id='code'").doesNotContain("id='password'");
+		// the code that confirmed the key at enrolment is spent; the app's next code signs in
+		HttpResponse<String> spent = signInWithCode(username, Totp.code(secret, Totp.step(java.time.Instant.now())));
+		assertThat(spent.statusCode()).isEqualTo(401);
+		assertThat(spent.body()).contains("That code did not work");
+		HttpResponse<String> callback = signInWithCode(username, Totp.code(secret, Totp.step(java.time.Instant.now()) + 1));
 		assertThat(SmartBrowser.query(callback)).containsKey("code");
 
 		// the secret is stored encrypted (AES-GCM, key outside the database), never as the person's app shows it
@@ -283,12 +316,76 @@ class EnrolmentIT extends BaseIT {
 		assertThat(stored).startsWith(TotpSecrets.PREFIX).doesNotContain(secret);
 		assertThat(accounts.sealPlainSecrets()).isZero();
 		// and sign-in with the code works as before
-		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
-		HttpResponse<String> refused = signIn.get(authorizeUrl(Pkce.create()));
-		assertThat(refused.statusCode()).isEqualTo(401);
-		HttpResponse<String> callback = signIn.post("/login", refused.body(), Map.of("username", username, "password", GOOD_PASSWORD,
-				"code", Totp.code(secret, Totp.step(java.time.Instant.now()))));
+		HttpResponse<String> callback = signInWithCode(username, Totp.code(secret, Totp.step(java.time.Instant.now())));
 		assertThat(SmartBrowser.query(callback)).containsKey("code");
+	}
+
+	@Test
+	void theServerMakesTheAuthenticatorKeyAndABrowserCannotChooseIt() throws Exception {
+		String link = link("Patient/" + patient);
+		String token = link.substring(link.indexOf("token=") + 6);
+		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = browser.get(link);
+		String shown = shownSecret(form.body());
+		// 160 random bits (RFC 4226), as text and as an otpauth:// URI an authenticator app opens; never a form field
+		assertThat(Totp.decode(shown)).hasSize(20);
+		assertThat(form.body()).contains("otpauth://totp/My%20support%20app?secret=" + shown + "&amp;issuer=My%20support%20app")
+				.doesNotContain("name='totp_secret'");
+		// the page speaks of the person's app by the deployment's name for it, never the server's technical one
+		assertThat(form.body()).contains("<header class='site'><p>My support app</p></header>").contains("invited you to My support app")
+				.doesNotContain("NSSI FHIR Server");
+		// the same key while the page is reloaded in this browser; another browser gets another key
+		assertThat(shownSecret(browser.get(link).body())).isEqualTo(shown);
+		assertThat(shownSecret(new SmartBrowser(baseUrl(), "x", "x").get(link).body())).isNotEqualTo(shown);
+
+		// a key of the browser's choosing (a short one here), with a code made from it: ignored, so the code does not match
+		String chosen = "JBSWY3DPEHPK3PXP";
+		String username = unique("chosen").toLowerCase();
+		Map<String, String> fields = new LinkedHashMap<>(Map.of("token", token, "username", username, "password", GOOD_PASSWORD,
+				"confirm", GOOD_PASSWORD, "totp_secret", chosen, "totp_code", Totp.code(chosen, Totp.step(java.time.Instant.now()))));
+		HttpResponse<String> refused = browser.post("/enrol", form.body(), fields);
+		assertThat(refused.statusCode()).isEqualTo(400);
+		assertThat(refused.body()).contains("did not match");
+		assertThat(accounts.byUsername(username)).isEmpty();
+		// a code without a key shown in this session (the form posted from another browser): refused too
+		SmartBrowser elsewhere = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> elsewhereForm = elsewhere.get("/login");
+		fields.put("totp_code", Totp.code(shown, Totp.step(java.time.Instant.now())));
+		assertThat(elsewhere.post("/enrol", elsewhereForm.body(), fields).statusCode()).isEqualTo(400);
+		// the server's own key confirms, and is what the account keeps
+		fields.put("totp_code", Totp.code(shown, Totp.step(java.time.Instant.now())));
+		assertThat(browser.post("/enrol", refused.body(), fields).statusCode()).isEqualTo(200);
+		assertThat(accounts.totpSecret(username)).contains(shown);
+	}
+
+	@Test
+	void anAuthenticatorCodeSignsInOnceAndTheSameCodeAgainIsAFailedSignIn() throws Exception {
+		String username = unique("replay").toLowerCase();
+		long step = Totp.step(java.time.Instant.now());
+		String secret = enrolWithSecondStep("Patient/" + patient, username, step);
+
+		String code = Totp.code(secret, step + 1);
+		assertThat(SmartBrowser.query(signInWithCode(username, code))).containsKey("code");
+		// the same code again, still within its 90 seconds, from another browser: refused like a wrong code
+		HttpResponse<String> replayed = signInWithCode(username, code);
+		assertThat(replayed.statusCode()).isEqualTo(401);
+		assertThat(replayed.body()).contains("That code did not work");
+		// an older code than the last one accepted too
+		assertThat(signInWithCode(username, Totp.code(secret, step)).statusCode()).isEqualTo(401);
+		// both counted towards the pause, and the step is kept with the account (every node, every restart)
+		assertThat(jdbc.queryForObject("SELECT failures FROM nssi_sign_in_failure WHERE username = ?", Integer.class, username)).isEqualTo(2);
+		assertThat(jdbc.queryForObject("SELECT totp_last_step FROM nssi_account WHERE username = ?", Long.class, username)).isEqualTo(step + 1);
+		// and audited as failed sign-ins of that username
+		awaitAuditTrail();
+		long refusals = client().search().forResource(AuditEvent.class).withTag("urn:nssi-fhir:audit", "refused-authentication").sort().descending("_lastUpdated").count(200)
+				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> (AuditEvent) e.getResource())
+				.filter(e -> username.equals(e.getAgentFirstRep().getWho().getIdentifier().getValue())).count();
+		assertThat(refusals).isEqualTo(2);
+		// three more and sign-in is paused, even with a good code
+		for (int i = 0; i < 3; i++) {
+			signInWithCode(username, code);
+		}
+		assertThat(signInWithCode(username, Totp.code(secret, Totp.step(java.time.Instant.now()) + 1)).statusCode()).isEqualTo(429);
 	}
 
 	@Test
@@ -531,6 +628,52 @@ class EnrolmentIT extends BaseIT {
 		JsonNode token = json.readTree(response.body());
 		assertThat(token.path("access_token").asText()).as(response.body()).isNotBlank();
 		return token;
+	}
+
+	/** Enrols with the optional second step, confirmed with the code of this 30-second step; the authenticator key. */
+	private String enrolWithSecondStep(String person, String username, long step) throws Exception {
+		String link = link(person);
+		SmartBrowser browser = new SmartBrowser(baseUrl(), "x", "x");
+		HttpResponse<String> form = browser.get(link);
+		String secret = shownSecret(form.body());
+		HttpResponse<String> done = browser.post("/enrol", form.body(), Map.of("token", link.substring(link.indexOf("token=") + 6),
+				"username", username, "password", GOOD_PASSWORD, "confirm", GOOD_PASSWORD,
+				"totp_code", Totp.code(secret, step)));
+		assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+		return secret;
+	}
+
+	/** A wrong password at the sign-in form, the answer as it comes (redirects not followed). */
+	private HttpResponse<String> wrongPassword(String username) throws Exception {
+		java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder().cookieHandler(new java.net.CookieManager())
+				.followRedirects(java.net.http.HttpClient.Redirect.NEVER).build();
+		HttpResponse<String> page = browser.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/login")).GET().build(), HttpResponse.BodyHandlers.ofString());
+		return browser.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/login")).header("Content-Type", "application/x-www-form-urlencoded")
+				.POST(HttpRequest.BodyPublishers.ofString(SmartBrowser.encode(Map.of("username", username, "password", "not my password at all",
+						"_csrf", SmartBrowser.csrf(page.body()))))).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private static Map<String, java.util.List<String>> withoutDate(HttpResponse<String> response) {
+		Map<String, java.util.List<String>> headers = new java.util.TreeMap<>(response.headers().map());
+		headers.remove("date");
+		return headers;
+	}
+
+	/** The authenticator key the enrolment page shows (as text, in groups of four). */
+	private static String shownSecret(String page) {
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("id='totp-secret'>([A-Z2-7 ]+)<").matcher(page);
+		assertThat(m.find()).as(page).isTrue();
+		return m.group(1).replace(" ", "");
+	}
+
+	/** Signs in to the public test app with the password and then this authenticator code (null: none). */
+	private HttpResponse<String> signInWithCode(String username, String code) throws Exception {
+		SmartBrowser signIn = new SmartBrowser(baseUrl(), username, GOOD_PASSWORD);
+		HttpResponse<String> asked = signIn.get(authorizeUrl(Pkce.create()));
+		if (code == null || !SecondStep.PATH.equals(asked.uri().getPath())) {
+			return asked;
+		}
+		return signIn.post(SecondStep.PATH, asked.body(), Map.of("code", code));
 	}
 
 	private HttpResponse<String> loginAttempt(String username, String password) throws Exception {
