@@ -74,6 +74,9 @@ public class SecondStepFilter extends AbstractAuthenticationProcessingFilter {
 		} catch (UsernameNotFoundException gone) {
 			throw new NoPendingStep(); // disabled meanwhile: no sign-in
 		}
+		if (!user.isEnabled() || !user.isAccountNonLocked() || !user.isAccountNonExpired() || !user.isCredentialsNonExpired()) {
+			throw new NoPendingStep(); // the password form checks these; the account may have changed since it was given
+		}
 		UsernamePasswordAuthenticationToken signedIn = UsernamePasswordAuthenticationToken.authenticated(user, null, user.getAuthorities());
 		signedIn.setDetails(attempt.getDetails());
 		// what the password form's success publishes: audited as a sign-in, the failure count cleared
