@@ -11,6 +11,8 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import java.time.Duration;
 import java.util.Date;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
@@ -90,8 +92,9 @@ public class EscalationTaskMigration implements ApplicationRunner {
 			IdType id = (IdType) r.getIdElement().toUnqualifiedVersionless();
 			try {
 				Task task = (Task) daoRegistry.getResourceDao("Task").read(id, system);
+				boolean recoded = recodeSevereDepression(task);
 				boolean dueTime = isAlertTask(task) && migrate(task);
-				if (dueTime | giveOwner(task)) {
+				if (recoded | dueTime | giveOwner(task)) {
 					daoRegistry.getResourceDao(Task.class).update(task, new SystemRequestDetails());
 					changed++;
 				}
@@ -101,6 +104,41 @@ public class EscalationTaskMigration implements ApplicationRunner {
 			}
 		}
 		return changed;
+	}
+
+	/**
+	 * Package 0.6.0 coded the alert for a PHQ-9 total of 20 or more with item 9 at 0 (event {@code phq9-severe:})
+	 * suicide-risk; since 0.7.0 it is {@code severe-depression-score}, because it is not a sign of ideation (issue 19
+	 * review, item 3). An open one is recoded with its Flag (which loses the safety category and the suicide-risk Flag
+	 * profile), so the clinician's list shows it for what it is.
+	 */
+	private boolean recodeSevereDepression(Task task) {
+		String suicide = EscalationSignal.Kind.SUICIDE_RISK.code();
+		boolean severeEvent = task.getIdentifier().stream().anyMatch(i -> EscalationService.EVENT_SYSTEM.equals(i.getSystem())
+				&& i.getValue() != null && i.getValue().startsWith("phq9-severe:"));
+		if (!severeEvent || task.getCode().getCoding().stream().noneMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && suicide.equals(c.getCode()))) {
+			return false;
+		}
+		EscalationSignal.Kind kind = EscalationSignal.Kind.SEVERE_DEPRESSION_SCORE;
+		task.getCode().getCoding().removeIf(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && suicide.equals(c.getCode()));
+		task.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, kind.code(), kind.display()));
+		task.getMeta().getProfile().removeIf(p -> p.getValue() != null && !p.getValue().endsWith("/nssi-escalation-task"));
+		task.addNote().setTime(new Date()).setAuthor(new StringType(OWNER_NOTE_AUTHOR))
+				.setText("Recoded from suicide-risk to severe-depression-score when the server moved to package 0.7.0: a PHQ-9 total of 20 or"
+						+ " more with item 9 at 0 is a risk factor to review, not a sign of suicidal ideation.");
+		if (task.getFocus().getReferenceElement().hasIdPart() && "Flag".equals(task.getFocus().getReferenceElement().getResourceType())) {
+			SystemRequestDetails system = new SystemRequestDetails();
+			IdType flagId = new IdType("Flag", task.getFocus().getReferenceElement().getIdPart());
+			Flag flag = (Flag) daoRegistry.getResourceDao("Flag").read(flagId, system);
+			if (flag.getCode().getCoding().stream().anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && suicide.equals(c.getCode()))) {
+				flag.getCode().getCoding().removeIf(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && suicide.equals(c.getCode()));
+				flag.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, kind.code(), kind.display()));
+				flag.getCategory().removeIf(cc -> cc.getCoding().stream().anyMatch(c -> "safety".equals(c.getCode())));
+				flag.getMeta().getProfile().removeIf(p -> p.getValue() != null && p.getValue().endsWith("/nssi-suicide-risk-flag"));
+				daoRegistry.getResourceDao(Flag.class).update(flag, system);
+			}
+		}
+		return true;
 	}
 
 	private static boolean isAlertTask(Task task) {

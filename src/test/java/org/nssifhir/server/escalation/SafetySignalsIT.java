@@ -276,7 +276,7 @@ class SafetySignalsIT extends BaseIT {
 	}
 
 	@Test
-	void severePhq9WithItem9AtZero_raisesALowerPrioritySuicideRiskAlert_andModerateRaisesNothing() {
+	void severePhq9WithItem9AtZero_raisesAnUrgentSevereDepressionAlert_notSuicideRisk_andModerateRaisesNothing() {
 		IGenericClient client = client();
 		IIdType moderate = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.phq9(moderate, 2, 2, 2, 2, 2, 2, 2, 2, 0)).execute();
@@ -284,8 +284,21 @@ class SafetySignalsIT extends BaseIT {
 
 		IIdType severe = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.phq9(severe, 3, 3, 3, 3, 2, 2, 2, 2, 0)).execute();
-		Task task = onlySuicideRiskAlert(severe, "phq9-severe:QuestionnaireResponse/", Task.TaskPriority.URGENT);
-		assertThat(task.getDescription()).contains("PHQ-9 total of 20 or more");
+		// not a sign of ideation (issue 19 review, item 3): its own code, never suicide-risk, and no safety category
+		assertThat(flags(severe)).singleElement().satisfies(f -> {
+			assertThat(hasCode(f.getCode(), "severe-depression-score")).isTrue();
+			assertThat(hasCode(f.getCode(), "suicide-risk")).isFalse();
+			assertThat(key(f)).startsWith("phq9-severe:QuestionnaireResponse/");
+			assertThat(f.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-escalation-flag"));
+			assertThat(f.getCategory()).flatExtracting(CodeableConcept::getCoding).extracting(Coding::getCode).containsExactly("clinical");
+		});
+		assertThat(tasks(severe)).singleElement().satisfies(task -> {
+			assertThat(hasCode(task.getCode(), "severe-depression-score")).isTrue();
+			assertThat(hasCode(task.getCode(), "suicide-risk")).isFalse();
+			assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+			assertThat(task.getDescription()).contains("PHQ-9 total of 20 or more");
+			assertThat(task.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-escalation-task"));
+		});
 	}
 
 	@Test
