@@ -76,7 +76,9 @@ public final class NssiResourceClassifier {
 			// Tasks stored before 0.6.0 are given a due time at startup (escalation/EscalationTaskMigration)
 			new Rule(Task.class, r -> hasLocal(((Task) r).getCode(), "suicide-risk") || hasLocal(((Task) r).getCode(), "nssi-escalation")
 					|| hasLocal(((Task) r).getCode(), "severe-depression-score"),
-					"nssi-escalation-task"));
+					"nssi-escalation-task"),
+			// the safeguarding review raised beside a minor's alert (since 0.7.0; the server has always made it this way)
+			new Rule(Task.class, r -> hasLocal(((Task) r).getCode(), "safeguarding-review"), "nssi-safeguarding-task"));
 
 	/**
 	 * Profiles no content rule implies: a resource is held to them only when it claims them in {@code meta.profile}.

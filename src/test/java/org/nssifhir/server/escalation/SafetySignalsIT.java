@@ -501,6 +501,9 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(safeguarding.getReasonReference().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
 		assertThat(safeguarding.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
 				.isLessThanOrEqualTo(EscalationService.PROMPT_DUE.toMillis() + 60_000);
+		// held to its own profile (issue 19 review, item 5), with the alert's owner
+		assertThat(safeguarding.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-safeguarding-task"));
+		assertThat(safeguarding.getOwner().getReference()).isEqualTo(escalation.getOwner().getReference());
 
 		// a parent with a Consent releasing everything still never sees the safeguarding Task (the concern may be the family)
 		org.hl7.fhir.r4.model.RelatedPerson rp = new org.hl7.fhir.r4.model.RelatedPerson();
@@ -526,6 +529,12 @@ class SafetySignalsIT extends BaseIT {
 		IIdType decided = client.create().resource(decision).execute().getId().toUnqualifiedVersionless();
 		Task done = client.read().resource(Task.class).withId(safeguarding.getIdElement().toUnqualifiedVersionless()).execute();
 		done.setStatus(Task.TaskStatus.COMPLETED);
+		// not without the decision recorded, nor with a focus that would make completing it end the alert
+		assertFailsWithStatus(422, () -> client.update().resource(done).execute());
+		Task focused = done.copy();
+		focused.setStatus(Task.TaskStatus.RECEIVED);
+		focused.setFocus(new Reference("Flag/" + flag.getIdElement().getIdPart()));
+		assertFailsWithStatus(422, () -> client.update().resource(focused).execute());
 		done.addOutput().setType(new CodeableConcept().setText("Safeguarding decision")).setValue(new Reference(decided.getValue()));
 		client.update().resource(done).execute();
 		assertThat(flags(patient)).singleElement().satisfies(f -> assertThat(f.getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE));
