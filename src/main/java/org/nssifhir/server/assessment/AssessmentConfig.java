@@ -1,5 +1,6 @@
 package org.nssifhir.server.assessment;
 
+import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
@@ -7,6 +8,7 @@ import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.conformance.ConformancePackage;
+import org.nssifhir.server.conformance.NssiProfileValidator;
 import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.settings.NssiProperties;
@@ -26,6 +28,14 @@ class AssessmentConfig {
 	Phq9TotalRule phq9TotalRule(IInterceptorService interceptors) {
 		Phq9TotalRule rule = new Phq9TotalRule();
 		interceptors.registerInterceptor(rule); // storage: every write path, the server's own included
+		return rule;
+	}
+
+	@Bean
+	ResponseAsWritten responseAsWritten(IInterceptorService interceptors, FhirContext fhirContext, NssiProfileValidator validator,
+			ConformancePackage conformancePackage) {
+		ResponseAsWritten rule = new ResponseAsWritten(fhirContext, validator, conformancePackage);
+		interceptors.registerInterceptor(rule); // storage (every write path) and $validate
 		return rule;
 	}
 

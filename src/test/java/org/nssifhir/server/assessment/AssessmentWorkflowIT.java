@@ -18,6 +18,7 @@ import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
@@ -144,6 +145,41 @@ class AssessmentWorkflowIT extends BaseIT {
 		assertThat(((BooleanType) componentValue(summary, "suicidal-thoughts-past-month")).booleanValue()).isTrue();
 		assertThat(((CodeableConcept) componentValue(summary, "current-injury-care")).getCodingFirstRep().getCode()).isEqualTo("care-medical");
 		assertThat(summary.getMeta().hasProfile(NssiCanonicals.profile("nssi-screening-result"))).isTrue();
+	}
+
+	@Test
+	void validatePhq9WithIntegers_saysPerItemWhichLoincCodeToSend_asTheWriteWouldStoreIt() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse integers = AssessmentFixtures.phq9Integers(patient, 0, 1, 2, 3, 0, 0, 0, 0, 0);
+		// $validate answers what the write would do (issue 19 review, item 6): no error, one warning per integer item
+		OperationOutcome outcome = (OperationOutcome) client.validate().resource(integers).execute().getOperationOutcome();
+		assertThat(outcome.getIssue()).noneMatch(i -> i.getSeverity() == OperationOutcome.IssueSeverity.ERROR
+				|| i.getSeverity() == OperationOutcome.IssueSeverity.FATAL);
+		List<String> warnings = outcome.getIssue().stream().filter(i -> i.getSeverity() == OperationOutcome.IssueSeverity.WARNING)
+				.map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics).filter(d -> d != null && d.startsWith("PHQ-9 item phq9-item-")).toList();
+		assertThat(warnings).hasSize(9);
+		assertThat(warnings).anySatisfy(d -> assertThat(d).contains("phq9-item-4").contains("LA6571-9").contains("integer 3"));
+		// and the write takes it, stored as LOINC answers
+		IIdType id = client.create().resource(integers).execute().getId().toUnqualifiedVersionless();
+		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(id).execute();
+		assertThat(((Coding) stored.getItem().get(3).getAnswerFirstRep().getValue()).getCode()).isEqualTo("LA6571-9");
+	}
+
+	@Test
+	void aResponseWithTheOldTextOfARewordedItem_isStoredWithTheCurrentText_theLinkIdIdentifiesTheQuestion() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse old = AssessmentFixtures.phq9(patient, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+		old.getItem().get(0).setText("Had little interest or pleasure in doing things (an older wording)");
+		OperationOutcome outcome = (OperationOutcome) client.validate().resource(old).execute().getOperationOutcome();
+		assertThat(outcome.getIssue()).noneMatch(i -> i.getSeverity() == OperationOutcome.IssueSeverity.ERROR);
+		assertThat(outcome.getIssue()).anySatisfy(i -> assertThat(i.getDiagnostics()).contains("phq9-item-1").contains("current wording"));
+
+		IIdType id = client.create().resource(old).execute().getId().toUnqualifiedVersionless();
+		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(id).execute();
+		assertThat(stored.getItem().get(0).getText()).isEqualTo("Little interest or pleasure in doing things");
+		assertThat(((Coding) stored.getItem().get(0).getAnswerFirstRep().getValue()).getCode()).isEqualTo("LA6569-3");
 	}
 
 	@Test
