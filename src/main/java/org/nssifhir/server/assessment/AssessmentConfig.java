@@ -5,6 +5,7 @@ import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
+import ca.uhn.fhir.rest.server.RestfulServer;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.conformance.ConformancePackage;
@@ -32,10 +33,11 @@ class AssessmentConfig {
 	}
 
 	@Bean
-	ResponseAsWritten responseAsWritten(IInterceptorService interceptors, FhirContext fhirContext, NssiProfileValidator validator,
-			ConformancePackage conformancePackage) {
+	ResponseAsWritten responseAsWritten(IInterceptorService interceptors, RestfulServer server, FhirContext fhirContext,
+			NssiProfileValidator validator, ConformancePackage conformancePackage) {
 		ResponseAsWritten rule = new ResponseAsWritten(fhirContext, validator, conformancePackage);
-		interceptors.registerInterceptor(rule); // storage (every write path) and $validate
+		interceptors.registerInterceptor(rule); // storage (every write path) and the validator's result
+		server.registerInterceptor(new ResponseAsWritten.ValidateBody(rule)); // the $validate request and answer
 		return rule;
 	}
 

@@ -4,10 +4,15 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
+import ca.uhn.fhir.parser.IParser;
 import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ca.uhn.fhir.rest.api.server.RequestDetails;
+import ca.uhn.fhir.rest.api.server.ResponseDetails;
 import ca.uhn.fhir.validation.ResultSeverityEnum;
 import ca.uhn.fhir.validation.SingleValidationMessage;
 import ca.uhn.fhir.validation.ValidationResult;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,6 +21,8 @@ import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IntegerType;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Questionnaire;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.nssifhir.server.conformance.ConformancePackage;
@@ -120,9 +127,112 @@ public class ResponseAsWritten {
 		}
 	}
 
+	private static final String NOTES = ResponseAsWritten.class.getName() + ".notes";
+
 	/**
-	 * {@code $validate} of a response to our Questionnaires: when the write would change it (PHQ-9 integers, old item
-	 * text), the result is that of the response as it would be stored, with a note per changed item.
+	 * {@code $validate} of a response to our Questionnaires (as the body, or the {@code resource} parameter of a
+	 * Parameters body): the body is replaced, before HAPI reads it, by the response as a write would store it, and the
+	 * notes saying what changed are added to the answer ({@link #annotate}). Converting first is needed: HAPI's
+	 * validator does not report integer answers to our coded PHQ-9 items, it fails outright ("Expected answer and
+	 * actual answer have incompatible types", a 422 naming neither the item nor the fix).
+	 */
+	public boolean convertValidateBody(RequestDetails request) {
+		// HAPI types $validate as an extended operation here (VALIDATE only in some versions): the name decides
+		boolean validate = request.getRestOperationType() == RestOperationTypeEnum.VALIDATE || "$validate".equals(request.getOperation());
+		if (!validate || !"QuestionnaireResponse".equals(request.getResourceName())) {
+			return true;
+		}
+		byte[] body = request.loadRequestContents();
+		if (body == null || body.length == 0) {
+			return true;
+		}
+		String raw = new String(body, StandardCharsets.UTF_8);
+		IParser parser;
+		IBaseResource parsed;
+		try {
+			EncodingEnum encoding = EncodingEnum.detectEncodingNoDefault(raw);
+			if (encoding == null) {
+				return true;
+			}
+			parser = encoding.newParser(fhirContext);
+			parsed = parser.parseResource(raw);
+		} catch (RuntimeException e) {
+			return true; // HAPI answers a body it cannot parse
+		}
+		QuestionnaireResponse qr = parsed instanceof QuestionnaireResponse r ? r
+				: parsed instanceof Parameters p && p.getParameter("resource") != null && p.getParameter("resource").getResource() instanceof QuestionnaireResponse inner ? inner
+				: null;
+		if (qr == null || !AssessmentExtractor.supports(qr)) {
+			return true;
+		}
+		List<SingleValidationMessage> notes = asWritten(qr);
+		if (!notes.isEmpty()) {
+			// both the body (the raw resource HAPI's validator reads) and the parsed resource (HAPI takes one already
+			// parsed rather than parsing the body again)
+			request.setRequestContents(parser.encodeResourceToString(parsed).getBytes(StandardCharsets.UTF_8));
+			request.setResource(parsed);
+			request.getUserData().put(NOTES, notes);
+		}
+		return true;
+	}
+
+	/** The notes of {@link #convertValidateBody}, added to the OperationOutcome {@code $validate} answers with. */
+	public boolean annotate(RequestDetails request, ResponseDetails response) {
+		if (request.getUserData().get(NOTES) instanceof List<?> notes && response.getResponseResource() instanceof OperationOutcome outcome) {
+			// HAPI's "all OK" information issue says nothing once there are notes
+			outcome.getIssue().removeIf(i -> i.getSeverity() == OperationOutcome.IssueSeverity.INFORMATION && "All OK".equals(i.getDiagnostics()));
+			List<OperationOutcome.OperationOutcomeIssueComponent> added = new ArrayList<>();
+			for (Object o : notes) {
+				SingleValidationMessage note = (SingleValidationMessage) o;
+				OperationOutcome.OperationOutcomeIssueComponent issue = new OperationOutcome.OperationOutcomeIssueComponent()
+						.setSeverity(note.getSeverity() == ResultSeverityEnum.WARNING ? OperationOutcome.IssueSeverity.WARNING : OperationOutcome.IssueSeverity.INFORMATION)
+						.setCode(OperationOutcome.IssueType.INFORMATIONAL)
+						.setDiagnostics(note.getMessage());
+				issue.addExpression(note.getLocationString());
+				added.add(issue);
+			}
+			outcome.getIssue().addAll(0, added);
+		}
+		return true;
+	}
+
+	/**
+	 * The REST-server half: registered with the FHIR endpoint (server pointcuts reach only interceptors registered
+	 * there; the storage and validation hooks above are on HAPI's global interceptor service).
+	 */
+	@Interceptor
+	public static final class ValidateBody {
+		private final ResponseAsWritten rule;
+
+		public ValidateBody(ResponseAsWritten rule) {
+			this.rule = rule;
+		}
+
+		@Hook(Pointcut.SERVER_INCOMING_REQUEST_POST_PROCESSED)
+		public boolean convert(RequestDetails request) {
+			return rule.convertValidateBody(request);
+		}
+
+		@Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
+		public boolean annotate(RequestDetails request, ResponseDetails response) {
+			return rule.annotate(request, response);
+		}
+	}
+
+	/** Changes the response as a write would (PHQ-9 integers to LOINC answers, current item texts); a note per change. */
+	List<SingleValidationMessage> asWritten(QuestionnaireResponse qr) {
+		List<SingleValidationMessage> notes = new ArrayList<>();
+		if (AssessmentExtractor.isPhq9(qr)) {
+			integerAnswers(qr.getItem(), "QuestionnaireResponse", notes);
+			Phq9TotalRule.codeIntegerAnswers(qr);
+		}
+		currentTexts(qr, notes);
+		return notes;
+	}
+
+	/**
+	 * {@code $validate} of a response to our Questionnaires the body conversion did not reach (validated by id): when
+	 * the write would change it, the result is that of the response as it would be stored, with a note per change.
 	 */
 	@Hook(value = Pointcut.VALIDATION_COMPLETED, order = AFTER_OTHER_VALIDATION_HOOKS)
 	public void validated(IBaseResource resource, String rawResource, ValidationResult result) {
@@ -138,12 +248,7 @@ public class ResponseAsWritten {
 			return;
 		}
 		QuestionnaireResponse asWritten = original.copy();
-		List<SingleValidationMessage> notes = new ArrayList<>();
-		if (AssessmentExtractor.isPhq9(asWritten)) {
-			integerAnswers(asWritten.getItem(), "QuestionnaireResponse", notes);
-			Phq9TotalRule.codeIntegerAnswers(asWritten);
-		}
-		currentTexts(asWritten, notes);
+		List<SingleValidationMessage> notes = asWritten(asWritten);
 		if (notes.isEmpty()) {
 			return; // stored as sent: HAPI's result stands
 		}

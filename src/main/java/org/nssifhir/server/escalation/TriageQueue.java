@@ -66,7 +66,13 @@ public class TriageQueue implements ApplicationRunner {
 			log.warn("nssi.escalation.fallback-owner {} does not exist: escalation Tasks with no other owner go to the built-in clinical triage queue until it does",
 					configured);
 		}
-		log.info("Escalation fallback owner: {} (built-in; set nssi.escalation.fallback-owner to the deployment's staffed triage queue)", builtInQueue());
+		try {
+			log.info("Escalation fallback owner: {} (built-in; set nssi.escalation.fallback-owner to the deployment's staffed triage queue)", builtInQueue());
+		} catch (RuntimeException e) {
+			// another node starting at the same moment made it first (the conditional create's unique row): found
+			// by the next alert that needs it; never a reason to fail startup
+			log.warn("Built-in clinical triage queue not made at startup ({}): made or found when first needed", e.getClass().getSimpleName());
+		}
 	}
 
 	/** Who owns an escalation Task no one else can be found for: the configured queue if it exists, else the built-in one. */
