@@ -35,6 +35,10 @@ function dayAndTime(dateTime) {
   return formatDateTime(new Date(dateTime));
 }
 
+// alert codes shown by a plainer title than the code's display; a severe depression score is not a suicide-risk sign
+// (PHQ-9 item 9 at 0), so it is listed with the other urgent alerts, below suicide risk
+const FLAG_TITLE = { "severe-depression-score": "Severe depression (PHQ-9 20 or more, item 9 at 0)" };
+
 function isSuicideRisk(resource) {
   return ((resource.code && resource.code.coding) || []).some(c => c.code === "suicide-risk");
 }
@@ -256,7 +260,7 @@ export function alertTitle(item) {
   const r = item.resource;
   if (item.kind === "flag") {
     const coding = ((r.code && r.code.coding) || [])[0];
-    return isSuicideRisk(r) ? "Suicide risk" : (coding && coding.display) || "Alert";
+    return isSuicideRisk(r) ? "Suicide risk" : (coding && (FLAG_TITLE[coding.code] || coding.display)) || "Alert";
   }
   return r.description || conceptText(r.code) || "Task";
 }

@@ -3,7 +3,7 @@
 import { ask } from "./confirm-dialog.js";
 import { QUESTIONNAIRE } from "./config.js";
 import { FhirError, conceptText } from "./fhir.js";
-import { expand } from "./terminology.js";
+import { expand, plainLabels } from "./terminology.js";
 import { h, field, clearErrors, showError } from "./form-kit.js";
 import { announceRaised } from "./alerts.js";
 
@@ -62,7 +62,8 @@ function optionValue(option) {
   return { key, value: option[key] };
 }
 
-function optionLabel({ value }) {
+function optionLabel({ value, label }) {
+  if (label) return label; // the ValueSet's plain-language designation: the words shown, never stored as the display
   if (value && typeof value === "object") return value.display || value.code;
   return String(value);
 }
@@ -218,9 +219,11 @@ export class QuestionnaireRunner {
     } else if (item.type === "display") {
       wrapper = h("p", { className: "q-display", "data-link-id": item.linkId, text: item.text || "" });
     } else if (item.answerOption || item.answerValueSet) {
+      const plain = item.answerValueSet ? await plainLabels(this.fhir, item.answerValueSet) : new Map();
       const options = item.answerOption
         ? item.answerOption.map(optionValue)
-        : (await expand(this.fhir, item.answerValueSet)).map(c => ({ key: "valueCoding", value: { system: c.system, code: c.code, display: c.display } }));
+        : (await expand(this.fhir, item.answerValueSet)).map(c => ({ key: "valueCoding", value: { system: c.system, code: c.code, display: c.display },
+          label: plain.get(c.system + "|" + c.code) }));
       const set = h("fieldset", { className: "choices", id: "q-" + item.linkId });
       set.append(h("legend", { text: label }));
       options.forEach((o, i) => {

@@ -1,12 +1,15 @@
 package org.nssifhir.server.assessment;
 
+import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.model.config.PartitionSettings;
+import ca.uhn.fhir.rest.server.RestfulServer;
 import javax.sql.DataSource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.nssifhir.server.conformance.ConformancePackage;
+import org.nssifhir.server.conformance.NssiProfileValidator;
 import org.nssifhir.server.security.FeatureOperations;
 import org.nssifhir.server.security.consent.RestrictedRecordAccess;
 import org.nssifhir.server.settings.NssiProperties;
@@ -26,6 +29,15 @@ class AssessmentConfig {
 	Phq9TotalRule phq9TotalRule(IInterceptorService interceptors) {
 		Phq9TotalRule rule = new Phq9TotalRule();
 		interceptors.registerInterceptor(rule); // storage: every write path, the server's own included
+		return rule;
+	}
+
+	@Bean
+	ResponseAsWritten responseAsWritten(IInterceptorService interceptors, RestfulServer server, FhirContext fhirContext,
+			NssiProfileValidator validator, ConformancePackage conformancePackage) {
+		ResponseAsWritten rule = new ResponseAsWritten(fhirContext, validator, conformancePackage);
+		interceptors.registerInterceptor(rule); // storage (every write path) and the validator's result
+		server.registerInterceptor(new ResponseAsWritten.ValidateBody(rule)); // the $validate request and answer
 		return rule;
 	}
 

@@ -93,12 +93,45 @@ public final class AssessmentExtractor {
 		obs.getCode().addCoding(new Coding(LOINC, "44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"));
 		obs.setValue(new Quantity().setValue(new BigDecimal(total)).setUnit("{score}").setSystem("http://unitsofmeasure.org").setCode("{score}"));
 		obs.addComponent(component(new Coding(CONCEPTS_SYSTEM, "phq9-severity", "PHQ-9 severity band"), severity(total)));
-		int item9 = first(qr, "phq9-item-9").flatMap(AssessmentExtractor::integer).orElseThrow();
 		obs.addComponent(component(
 				new Coding(LOINC, "44260-8", "Thoughts that you would be better off dead, or of hurting yourself in some way in last 2 weeks [Reported.PHQ]"),
-				new IntegerType(item9)));
+				new CodeableConcept(item9Answer(qr))));
 		return List.of(new Extracted("phq9-total", obs));
 	}
+
+	/**
+	 * Item 9 as answered: its LL358-3 LOINC answer, kept as the response has it (issue 19 review, item 2: the answer
+	 * code, not only its score, as the standard PHQ-9 item Observation carries it), with the score as ordinalValue; an
+	 * integer of a response stored before 0.6.0 becomes the LOINC answer of that score, as a write of it would now.
+	 * Readers score it by the same rule as every PHQ-9 answer ({@link EscalationSignals#number}).
+	 */
+	private static Coding item9Answer(QuestionnaireResponse qr) {
+		Type answer = first(qr, "phq9-item-9").orElseThrow();
+		int score = integer(answer).orElseThrow();
+		if (answer instanceof Coding coded && NssiCanonicals.LOINC.equals(coded.getSystem()) && coded.hasCode()) {
+			Coding kept = coded.copy();
+			if (!kept.hasExtension(ORDINAL_VALUE)) {
+				kept.addExtension(ORDINAL_VALUE, new org.hl7.fhir.r4.model.DecimalType(score));
+			}
+			return kept;
+		}
+		return Phq9TotalRule.answerCoding(score);
+	}
+
+	private static final String ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
+
+	/**
+	 * The suicide-screen and injury answers that must reach the summary, not only the response (issue 19 review,
+	 * item 2): a reader of extracted results (a registry, an EHR importing Observations) must see a wish to be dead, a
+	 * plan, access to means, a previous attempt and a current injury needing care. linkId → the item's own local code
+	 * (its {@code item.code} in the Questionnaire).
+	 */
+	private static final String[][] SCREEN_ITEMS = {
+		{"passive-death-wish", "passive-death-wish", "Wish to be dead without thoughts of acting on it (question)"},
+		{"suicide-plan", "suicide-plan", "A way of ending one's life thought through or prepared for (question)"},
+		{"access-to-means", "access-to-means", "Access to a means of serious self-harm or suicide (question)"},
+		{"previous-suicide-attempt", "previous-suicide-attempt", "Previous suicide attempt, asked of the person (question)"},
+	};
 
 	/** Band of a PHQ-9 total by the published cut-points 5, 10, 15, 20. */
 	public static CodeableConcept severity(int total) {
@@ -165,6 +198,12 @@ public final class AssessmentExtractor {
 		// would read as a finding recorded and negated in the same place (issue 19, item 9)
 		first(qr, "suicidal-ideation").filter(BooleanType.class::isInstance).ifPresent(b -> summary.addComponent(
 				component(local("suicidal-thoughts-past-month", "Thoughts of ending one's life in the past month (question)"), ((BooleanType) b).copy())));
+		for (String[] item : SCREEN_ITEMS) {
+			first(qr, item[0]).filter(BooleanType.class::isInstance)
+					.ifPresent(b -> summary.addComponent(component(local(item[1], item[2]), ((BooleanType) b).copy())));
+		}
+		codings(qr, "nssi-current-injury-care").stream().findFirst().ifPresent(care -> summary.addComponent(
+				component(local("current-injury-care", "Care a current self-injury needs (question)"), new CodeableConcept(care))));
 		summary.addComponent(component(local("function-count", "Number of functions endorsed"), new IntegerType(functions.size())));
 		summary.addComponent(component(local("risk-factor-count", "Number of risk factors"), new IntegerType(risks.size())));
 		summary.addComponent(component(local("protective-factor-count", "Number of protective factors"), new IntegerType(protective.size())));

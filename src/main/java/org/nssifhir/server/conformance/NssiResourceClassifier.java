@@ -61,7 +61,8 @@ public final class NssiResourceClassifier {
 			new Rule(Condition.class, r -> hasAny(((Condition) r).getCode(), NSSI_CONDITION_CODES)
 					&& ((Condition) r).getCode().getCoding().stream().noneMatch(c -> StandardCodes.isSuicidality(c.getSystem(), c.getCode())), "nssi-condition"),
 			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "suicide-risk"), "nssi-suicide-risk-flag"),
-			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "nssi-escalation"), "nssi-escalation-flag"),
+			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "nssi-escalation") || hasLocal(((Flag) r).getCode(), "severe-depression-score"),
+					"nssi-escalation-flag"),
 			new Rule(Goal.class, r -> hasLocalPrefix(((Goal) r).getDescription(), "goal-"), "nssi-goal"),
 			new Rule(CarePlan.class, r -> ((CarePlan) r).getCategory().stream().anyMatch(c -> hasLocal(c, "dbt-plan")), "nssi-dbt-careplan"),
 			new Rule(CarePlan.class, r -> ((CarePlan) r).getCategory().stream().anyMatch(c -> hasLocal(c, "cbt-plan")), "nssi-cbt-careplan"),
@@ -73,8 +74,11 @@ public final class NssiResourceClassifier {
 			new Rule(QuestionnaireResponse.class, r -> questionnaire(r, "nssi-phq9"), "nssi-phq9-response"),
 			// an alert's Task (not the safeguarding review raised beside a minor's alert, which has no Flag as focus);
 			// Tasks stored before 0.6.0 are given a due time at startup (escalation/EscalationTaskMigration)
-			new Rule(Task.class, r -> hasLocal(((Task) r).getCode(), "suicide-risk") || hasLocal(((Task) r).getCode(), "nssi-escalation"),
-					"nssi-escalation-task"));
+			new Rule(Task.class, r -> hasLocal(((Task) r).getCode(), "suicide-risk") || hasLocal(((Task) r).getCode(), "nssi-escalation")
+					|| hasLocal(((Task) r).getCode(), "severe-depression-score"),
+					"nssi-escalation-task"),
+			// the safeguarding review raised beside a minor's alert (since 0.7.0; the server has always made it this way)
+			new Rule(Task.class, r -> hasLocal(((Task) r).getCode(), "safeguarding-review"), "nssi-safeguarding-task"));
 
 	/**
 	 * Profiles no content rule implies: a resource is held to them only when it claims them in {@code meta.profile}.

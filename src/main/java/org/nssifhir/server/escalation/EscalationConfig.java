@@ -15,11 +15,16 @@ import org.springframework.orm.jpa.SharedEntityManagerCreator;
 class EscalationConfig {
 
 	@Bean
-	EscalationService escalationService(
-			DaoRegistry daoRegistry, EntityManagerFactory entityManagerFactory, NssiProperties properties, QuestionnaireItemCodes itemCodes) {
+	TriageQueue triageQueue(DaoRegistry daoRegistry, NssiProperties properties) {
+		return new TriageQueue(daoRegistry, properties.escalation().fallbackOwner());
+	}
+
+	@Bean
+	EscalationService escalationService(DaoRegistry daoRegistry, EntityManagerFactory entityManagerFactory, NssiProperties properties,
+			QuestionnaireItemCodes itemCodes, TriageQueue triageQueue) {
 		// the shared (transaction-bound) EntityManager: the one HAPI's DAOs use in the current transaction
 		EntityManager entityManager = SharedEntityManagerCreator.createSharedEntityManager(entityManagerFactory);
-		return new EscalationService(daoRegistry, entityManager, properties.escalation(), itemCodes);
+		return new EscalationService(daoRegistry, entityManager, properties.escalation(), itemCodes, triageQueue);
 	}
 
 	@Bean
@@ -35,8 +40,8 @@ class EscalationConfig {
 	}
 
 	@Bean
-	EscalationTaskMigration escalationTaskMigration(DaoRegistry daoRegistry) {
-		return new EscalationTaskMigration(daoRegistry);
+	EscalationTaskMigration escalationTaskMigration(DaoRegistry daoRegistry, EscalationService service) {
+		return new EscalationTaskMigration(daoRegistry, service);
 	}
 
 	@Bean

@@ -81,13 +81,15 @@ public class EscalationService {
 
 	private final EntityManager entityManager;
 	private final QuestionnaireItemCodes itemCodes;
+	private final TriageQueue triageQueue;
 
-	public EscalationService(
-			DaoRegistry daoRegistry, EntityManager entityManager, NssiProperties.Escalation settings, QuestionnaireItemCodes itemCodes) {
+	public EscalationService(DaoRegistry daoRegistry, EntityManager entityManager, NssiProperties.Escalation settings,
+			QuestionnaireItemCodes itemCodes, TriageQueue triageQueue) {
 		this.daoRegistry = daoRegistry;
 		this.entityManager = entityManager;
 		this.settings = settings;
 		this.itemCodes = itemCodes;
+		this.triageQueue = triageQueue;
 	}
 
 	/** Every signal of the resource, including a rise in episode frequency (which needs the patient's history). */
@@ -190,7 +192,7 @@ public class EscalationService {
 		task.setReasonReference(new Reference(signal.evidence()));
 		task.setAuthoredOn(authored);
 		task.setLastModifiedElement(new DateTimeType(new Date(), TemporalPrecisionEnum.MILLI));
-		responsible(patient).ifPresent(task::setOwner);
+		task.setOwner(responsible(patient));
 		@SuppressWarnings("unchecked")
 		IFhirResourceDao<Task> tasks = daoRegistry.getResourceDao(Task.class);
 		DaoMethodOutcome taskOutcome = tasks.create(task, matchUrl(signal.eventKey()), true, system, details);
@@ -199,9 +201,7 @@ public class EscalationService {
 			if (open.isEmpty()) {
 				Task safeguarding = safeguardingTask(signal, patient, flagId, minorNote, authored, task.getRestriction().getPeriod().getEnd());
 				copyTestTag(trigger, safeguarding);
-				if (task.hasOwner()) {
-					safeguarding.setOwner(task.getOwner().copy());
-				}
+				safeguarding.setOwner(task.getOwner().copy());
 				tasks.create(safeguarding, matchUrl(SAFEGUARDING_PREFIX + signal.eventKey()), true, system, details);
 			} else if (Boolean.TRUE.equals(flagOutcome.getCreated()) && !open.get().getReasonReference().getReference().equals(flagId.getValue())) {
 				// one open safeguarding review per person: a further alert is added to it rather than a Task of its own
@@ -309,7 +309,8 @@ public class EscalationService {
 
 	/**
 	 * Routes a person's request for support as the alerts are routed: owned by the treating care team (else the
-	 * general practitioner, else the managing organisation; whatever owner the client named), and asap when their
+	 * general practitioner, else the managing organisation, else the clinical triage queue; whatever owner the client
+	 * named), and asap when their
 	 * latest diary card's urge to die is high ({@link EscalationSignals#DIARY_URGE_TO_DIE_HIGH}), decided here from
 	 * the record rather than trusted from the phone. A priority the person chose higher is kept.
 	 */
@@ -320,7 +321,7 @@ public class EscalationService {
 			return;
 		}
 		IIdType patient = new IdType("Patient", task.getFor().getReferenceElement().getIdPart());
-		task.setOwner(responsible(patient).orElse(null));
+		task.setOwner(responsible(patient));
 		// a high urge to die makes it at least asap (as a suicide-risk alert; FHIR ranks routine < urgent < asap < stat),
 		// a higher priority the person chose is kept; otherwise the person's own priority, urgent when they gave none
 		boolean highUrge = latestUrgeToDie(patient).filter(v -> v >= EscalationSignals.DIARY_URGE_TO_DIE_HIGH).isPresent();
@@ -494,10 +495,11 @@ public class EscalationService {
 
 	/**
 	 * Who the Task is for: the treating care team first (the first active CareTeam of the patient), then the
-	 * patient's general practitioner, then the patient's managing organization; none only when none of these is
-	 * recorded (the Task then waits in the unassigned work queue, and the README says so).
+	 * patient's general practitioner, then the patient's managing organization, and when none of these is recorded
+	 * the clinical triage queue ({@link TriageQueue}): never nobody, because an ownerless Task is in no one's work
+	 * list (issue 19 review, item 6).
 	 */
-	Optional<Reference> responsible(IIdType patientId) {
+	Reference responsible(IIdType patientId) {
 		SystemRequestDetails system = new SystemRequestDetails();
 		SearchParameterMap teams = WholeHistory.search()
 				.add(CareTeam.SP_PATIENT, new ReferenceParam(patientId.getValue()))
@@ -505,19 +507,16 @@ public class EscalationService {
 		teams.setCount(1);
 		List<IBaseResource> found = daoRegistry.getResourceDao("CareTeam").search(teams, system).getResources(0, 1);
 		if (!found.isEmpty()) {
-			return Optional.of(new Reference("CareTeam/" + found.get(0).getIdElement().getIdPart()));
+			return new Reference("CareTeam/" + found.get(0).getIdElement().getIdPart());
 		}
 		Optional<Patient> patient = readPatient(patientId);
-		if (patient.isEmpty()) {
-			return Optional.empty();
+		if (patient.isPresent() && patient.get().hasGeneralPractitioner() && patient.get().getGeneralPractitionerFirstRep().hasReference()) {
+			return new Reference(patient.get().getGeneralPractitionerFirstRep().getReference());
 		}
-		if (patient.get().hasGeneralPractitioner() && patient.get().getGeneralPractitionerFirstRep().hasReference()) {
-			return Optional.of(new Reference(patient.get().getGeneralPractitionerFirstRep().getReference()));
+		if (patient.isPresent() && patient.get().hasManagingOrganization() && patient.get().getManagingOrganization().hasReference()) {
+			return new Reference(patient.get().getManagingOrganization().getReference());
 		}
-		if (patient.get().hasManagingOrganization() && patient.get().getManagingOrganization().hasReference()) {
-			return Optional.of(new Reference(patient.get().getManagingOrganization().getReference()));
-		}
-		return Optional.empty();
+		return triageQueue.owner();
 	}
 
 	/**

@@ -19,10 +19,17 @@ public record EscalationSignal(Kind kind, String eventKey, String evidence, Stri
 		this(kind, eventKey, evidence, reason, kind.taskPriority());
 	}
 
-	/** The two alert kinds of the IG (nssi-suicide-risk-flag, nssi-escalation-flag). */
+	/** The alert kinds of the IG (nssi-suicide-risk-flag; nssi-escalation-flag for the other two). */
 	public enum Kind {
 		SUICIDE_RISK("suicide-risk", "Suicide risk", "asap"),
-		NSSI_ESCALATION("nssi-escalation", "NSSI escalation", "urgent");
+		NSSI_ESCALATION("nssi-escalation", "NSSI escalation", "urgent"),
+		/**
+		 * A PHQ-9 total of 20 or more with item 9 at 0 (issue 19 review, item 3): severe depression is a risk factor for
+		 * suicide, not a sign of ideation, so it is not coded suicide-risk (which would count it among suicide-risk
+		 * alerts, add the suicide-risk pathway to an active plan and colour it as such in the clinician app); it still
+		 * asks for a prompt review (urgent).
+		 */
+		SEVERE_DEPRESSION_SCORE("severe-depression-score", "Severe depression score", "urgent");
 
 		private final String code;
 		private final String display;
@@ -43,7 +50,7 @@ public record EscalationSignal(Kind kind, String eventKey, String evidence, Stri
 			return display;
 		}
 
-		/** Task.priority: suicide risk is urgent; NSSI escalation asap. */
+		/** Task.priority: suicide risk asap; NSSI escalation and a severe depression score urgent. */
 		public String taskPriority() {
 			return taskPriority;
 		}

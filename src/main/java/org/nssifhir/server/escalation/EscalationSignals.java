@@ -417,8 +417,8 @@ public final class EscalationSignals {
 	}
 
 	private static EscalationSignal severeDepression(String event, String self) {
-		return new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "phq9-severe:" + event, self,
-				"PHQ-9 total of " + PHQ9_SEVERE + " or more (severe depression) with item 9 at 0: check suicide risk", "urgent");
+		return new EscalationSignal(EscalationSignal.Kind.SEVERE_DEPRESSION_SCORE, "phq9-severe:" + event, self,
+				"PHQ-9 total of " + PHQ9_SEVERE + " or more (severe depression) with item 9 at 0: review depression and check suicide risk");
 	}
 
 	/** The response an Observation was extracted from (the event), or the Observation itself. */

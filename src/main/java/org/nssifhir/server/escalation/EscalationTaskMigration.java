@@ -11,6 +11,8 @@ import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import java.time.Duration;
 import java.util.Date;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Coding;
+import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
@@ -36,6 +38,11 @@ import org.springframework.dao.DataAccessException;
  * are put right: suicide risk asap, NSSI escalation urgent). An old alert past that time is
  * therefore overdue at once and the next overdue check re-escalates it, as it does for any alert no one started.
  * Closed Tasks are left as stored: they are records, and no rule needs their due time.
+ *
+ * <p>It also gives every open escalation Task without an owner (alert, safeguarding review, support request; raised
+ * when the person had no care team, general practitioner or managing organisation on record) the owner the server
+ * would choose now, the clinical triage queue at worst ({@link TriageQueue}; issue 19 review, item 6): an ownerless
+ * Task is in no one's work list, and the profile requires an owner since package 0.7.0.
  */
 @Order(10)
 public class EscalationTaskMigration implements ApplicationRunner {
@@ -43,10 +50,14 @@ public class EscalationTaskMigration implements ApplicationRunner {
 	private static final Logger log = LoggerFactory.getLogger(EscalationTaskMigration.class);
 	static final String NOTE_AUTHOR = "NSSI server (package 0.6.0 migration)";
 
-	private final DaoRegistry daoRegistry;
+	static final String OWNER_NOTE_AUTHOR = "NSSI server (package 0.7.0 migration)";
 
-	public EscalationTaskMigration(DaoRegistry daoRegistry) {
+	private final DaoRegistry daoRegistry;
+	private final EscalationService escalation;
+
+	public EscalationTaskMigration(DaoRegistry daoRegistry, EscalationService escalation) {
 		this.daoRegistry = daoRegistry;
+		this.escalation = escalation;
 	}
 
 	@Override
@@ -54,7 +65,7 @@ public class EscalationTaskMigration implements ApplicationRunner {
 		try {
 			int migrated = migrate();
 			if (migrated > 0) {
-				log.info("Escalation Tasks given a due time (package 0.6.0 migration): {}", migrated);
+				log.info("Escalation Tasks given a due time or an owner (package 0.6.0 and 0.7.0 migrations): {}", migrated);
 			}
 		} catch (RuntimeException e) {
 			// by type only; the next start tries again, and until then an old Task's update is refused with a 422
@@ -62,13 +73,17 @@ public class EscalationTaskMigration implements ApplicationRunner {
 		}
 	}
 
-	/** Migrates every open escalation Task without a due time; returns how many were changed. */
+	/** Migrates every open escalation Task without a due time or an owner; returns how many were changed. */
 	public int migrate() {
 		SystemRequestDetails system = new SystemRequestDetails();
+		TokenOrListParam codes = new TokenOrListParam();
+		for (EscalationSignal.Kind kind : EscalationSignal.Kind.values()) {
+			codes.add(new TokenParam(CONCEPTS_SYSTEM, kind.code()));
+		}
+		codes.add(new TokenParam(CONCEPTS_SYSTEM, EscalationService.SAFEGUARDING_CODE));
+		codes.add(new TokenParam(CONCEPTS_SYSTEM, EscalationService.SUPPORT_REQUEST));
 		SearchParameterMap map = WholeHistory.search()
-				.add(Task.SP_CODE, new TokenOrListParam()
-						.add(new TokenParam(CONCEPTS_SYSTEM, EscalationSignal.Kind.SUICIDE_RISK.code()))
-						.add(new TokenParam(CONCEPTS_SYSTEM, EscalationSignal.Kind.NSSI_ESCALATION.code())))
+				.add(Task.SP_CODE, codes)
 				.add(Task.SP_STATUS, new TokenOrListParam().add(new TokenParam("draft")).add(new TokenParam("requested"))
 						.add(new TokenParam("received")).add(new TokenParam("accepted")).add(new TokenParam("ready"))
 						.add(new TokenParam("in-progress")).add(new TokenParam("on-hold")));
@@ -77,7 +92,9 @@ public class EscalationTaskMigration implements ApplicationRunner {
 			IdType id = (IdType) r.getIdElement().toUnqualifiedVersionless();
 			try {
 				Task task = (Task) daoRegistry.getResourceDao("Task").read(id, system);
-				if (migrate(task)) {
+				boolean recoded = recodeSevereDepression(task);
+				boolean dueTime = isAlertTask(task) && migrate(task);
+				if (recoded | dueTime | giveOwner(task)) {
 					daoRegistry.getResourceDao(Task.class).update(task, new SystemRequestDetails());
 					changed++;
 				}
@@ -87,6 +104,58 @@ public class EscalationTaskMigration implements ApplicationRunner {
 			}
 		}
 		return changed;
+	}
+
+	/**
+	 * Package 0.6.0 coded the alert for a PHQ-9 total of 20 or more with item 9 at 0 (event {@code phq9-severe:})
+	 * suicide-risk; since 0.7.0 it is {@code severe-depression-score}, because it is not a sign of ideation (issue 19
+	 * review, item 3). An open one is recoded with its Flag (which loses the safety category and the suicide-risk Flag
+	 * profile), so the clinician's list shows it for what it is.
+	 */
+	private boolean recodeSevereDepression(Task task) {
+		String suicide = EscalationSignal.Kind.SUICIDE_RISK.code();
+		boolean severeEvent = task.getIdentifier().stream().anyMatch(i -> EscalationService.EVENT_SYSTEM.equals(i.getSystem())
+				&& i.getValue() != null && i.getValue().startsWith("phq9-severe:"));
+		if (!severeEvent || task.getCode().getCoding().stream().noneMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && suicide.equals(c.getCode()))) {
+			return false;
+		}
+		EscalationSignal.Kind kind = EscalationSignal.Kind.SEVERE_DEPRESSION_SCORE;
+		task.getCode().getCoding().removeIf(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && suicide.equals(c.getCode()));
+		task.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, kind.code(), kind.display()));
+		task.getMeta().getProfile().removeIf(p -> p.getValue() != null && !p.getValue().endsWith("/nssi-escalation-task"));
+		task.addNote().setTime(new Date()).setAuthor(new StringType(OWNER_NOTE_AUTHOR))
+				.setText("Recoded from suicide-risk to severe-depression-score when the server moved to package 0.7.0: a PHQ-9 total of 20 or"
+						+ " more with item 9 at 0 is a risk factor to review, not a sign of suicidal ideation.");
+		if (task.getFocus().getReferenceElement().hasIdPart() && "Flag".equals(task.getFocus().getReferenceElement().getResourceType())) {
+			SystemRequestDetails system = new SystemRequestDetails();
+			IdType flagId = new IdType("Flag", task.getFocus().getReferenceElement().getIdPart());
+			Flag flag = (Flag) daoRegistry.getResourceDao("Flag").read(flagId, system);
+			if (flag.getCode().getCoding().stream().anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && suicide.equals(c.getCode()))) {
+				flag.getCode().getCoding().removeIf(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && suicide.equals(c.getCode()));
+				flag.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, kind.code(), kind.display()));
+				flag.getCategory().removeIf(cc -> cc.getCoding().stream().anyMatch(c -> "safety".equals(c.getCode())));
+				flag.getMeta().getProfile().removeIf(p -> p.getValue() != null && p.getValue().endsWith("/nssi-suicide-risk-flag"));
+				daoRegistry.getResourceDao(Flag.class).update(flag, system);
+			}
+		}
+		return true;
+	}
+
+	private static boolean isAlertTask(Task task) {
+		return task.getCode().getCoding().stream().anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem())
+				&& java.util.Arrays.stream(EscalationSignal.Kind.values()).anyMatch(k -> k.code().equals(c.getCode())));
+	}
+
+	/** Gives an ownerless Task the owner an alert would get now; false when it has one (or names no patient). */
+	private boolean giveOwner(Task task) {
+		if (task.hasOwner() || !"Patient".equals(task.getFor().getReferenceElement().getResourceType())) {
+			return false;
+		}
+		task.setOwner(escalation.responsible(new IdType("Patient", task.getFor().getReferenceElement().getIdPart())));
+		task.addNote().setTime(new Date()).setAuthor(new StringType(OWNER_NOTE_AUTHOR))
+				.setText("Owner added when the server moved to package 0.7.0: this Task had none (no care team, general practitioner or"
+						+ " managing organisation was recorded when it was raised), so it was in no one's work list.");
+		return true;
 	}
 
 	/** Adds what the profile needs to an old Task; false when it has a due time already. */

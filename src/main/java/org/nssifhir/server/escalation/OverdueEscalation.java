@@ -131,7 +131,7 @@ public class OverdueEscalation {
 						+ "; now due by " + new DateTimeType(Date.from(now.plus(next))).getValueAsString() + ".");
 		task.setLastModifiedElement(new DateTimeType(Date.from(now), TemporalPrecisionEnum.MILLI));
 		if (!task.hasOwner() && task.getFor().getReferenceElement().hasIdPart()) {
-			escalation.responsible(new IdType("Patient", task.getFor().getReferenceElement().getIdPart())).ifPresent(task::setOwner);
+			task.setOwner(escalation.responsible(new IdType("Patient", task.getFor().getReferenceElement().getIdPart())));
 		}
 		// the id carries the version read: HAPI refuses the update if another node changed the Task since
 		daoRegistry.getResourceDao(Task.class).update(task, new SystemRequestDetails());

@@ -193,7 +193,11 @@ public record NssiProperties(
 			@Min(1) @DefaultValue("3") int minEpisodes,
 			@DecimalMin("1.0") @DefaultValue("2.0") double riseFactor,
 			/* how often each node looks for escalation Tasks not started by their due time (0 = never) */
-			@NotNull @DefaultValue("PT5M") Duration overdueCheck) {}
+			@NotNull @DefaultValue("PT5M") Duration overdueCheck,
+			/* owner of an escalation Task when no care team, GP or managing organisation is recorded: the deployment's
+			   clinical triage queue; blank = the server's own "Clinical triage queue" Organization (escalation/TriageQueue) */
+			@Pattern(regexp = "^$|^(Organization|PractitionerRole|CareTeam)/[A-Za-z0-9\\-.]{1,64}$",
+					message = "must be Organization/<id>, PractitionerRole/<id> or CareTeam/<id>") String fallbackOwner) {}
 
 	/**
 	 * EHR integration (see {@code bulk/}, {@code cds/}, {@code openapi/}). {@code batchJobInterval}: how often

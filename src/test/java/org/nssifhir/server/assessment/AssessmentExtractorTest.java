@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import java.util.List;
 import org.hl7.fhir.r4.model.BooleanType;
+import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.IntegerType;
@@ -13,6 +14,8 @@ import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.junit.jupiter.api.Test;
+import org.nssifhir.server.conformance.NssiCanonicals;
+import org.nssifhir.server.escalation.EscalationSignals;
 
 /** Scoring and extraction rules of the NSSI assessment and PHQ-9 (no database). */
 class AssessmentExtractorTest {
@@ -51,7 +54,16 @@ class AssessmentExtractorTest {
 		for (QuestionnaireResponse qr : List.of(coded, integers)) {
 			Observation total = AssessmentExtractor.extract(qr).get(0).observation();
 			assertThat(((Quantity) total.getValue()).getValue().intValue()).isEqualTo(23);
-			assertThat(total.getComponent()).anySatisfy(c -> assertThat(c.getValue()).isInstanceOfSatisfying(IntegerType.class, v -> assertThat(v.getValue()).isEqualTo(2)));
+			// item 9 keeps its LOINC answer code (issue 19 review, item 2), an integer of an older response becomes it, the score as ordinalValue
+			assertThat(total.getComponent()).anySatisfy(c -> {
+				assertThat(c.getCode().getCodingFirstRep().getCode()).isEqualTo("44260-8");
+				assertThat(c.getValue()).isInstanceOfSatisfying(CodeableConcept.class, v -> {
+					assertThat(v.getCodingFirstRep().getSystem()).isEqualTo(NssiCanonicals.LOINC);
+					assertThat(v.getCodingFirstRep().getCode()).isEqualTo("LA6570-1");
+					assertThat(v.getCodingFirstRep().getExtensionByUrl("http://hl7.org/fhir/StructureDefinition/ordinalValue").getValue().primitiveValue()).isEqualTo("2");
+				});
+				assertThat(EscalationSignals.number(c.getValue())).contains(2);
+			});
 		}
 	}
 

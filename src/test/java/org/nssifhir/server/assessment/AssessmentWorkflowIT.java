@@ -18,6 +18,7 @@ import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IntegerType;
 import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
@@ -105,6 +106,82 @@ class AssessmentWorkflowIT extends BaseIT {
 				.orElseThrow();
 	}
 
+	/** A yes/no answer in the intent-screening group, at the Questionnaire's position. */
+	private static void screen(QuestionnaireResponse qr, String linkId) {
+		QuestionnaireResponse.QuestionnaireResponseItemComponent group =
+				qr.getItem().stream().filter(i -> "intent-screening".equals(i.getLinkId())).findFirst().orElseThrow();
+		group.addItem().setLinkId(linkId).addAnswer().setValue(new BooleanType(true));
+	}
+
+	private static Type componentValue(Observation obs, String code) {
+		return obs.getComponent().stream()
+				.filter(c -> c.getCode().getCoding().stream().anyMatch(k -> CS.equals(k.getSystem()) && code.equals(k.getCode())))
+				.map(Observation.ObservationComponentComponent::getValue).findFirst().orElseThrow(() -> new AssertionError("no component " + code));
+	}
+
+	@Test
+	void extractAssessment_carriesTheSuicideScreenAndCurrentInjuryAnswersIntoTheSummary() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse qr = AssessmentFixtures.assessment(patient, true, "intent-none", 2, List.of("function-relief-distress"), List.of(), List.of());
+		// in the Questionnaire's order: intent, wish to be dead, thoughts of suicide, plan, means
+		QuestionnaireResponse.QuestionnaireResponseItemComponent group =
+				qr.getItem().stream().filter(i -> "intent-screening".equals(i.getLinkId())).findFirst().orElseThrow();
+		QuestionnaireResponse.QuestionnaireResponseItemComponent wish = new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("passive-death-wish");
+		wish.addAnswer().setValue(new BooleanType(true));
+		group.getItem().add(1, wish);
+		screen(qr, "suicide-plan");
+		screen(qr, "access-to-means");
+		QuestionnaireResponse.QuestionnaireResponseItemComponent impact = new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("impact");
+		impact.addItem().setLinkId("nssi-current-injury-care").addAnswer().setValue(new Coding(CS, "care-medical", null));
+		qr.getItem().add(impact);
+		IIdType id = client.create().resource(qr).execute().getId().toUnqualifiedVersionless();
+		extract(id);
+
+		Observation summary = withCode(observations(patient), CS, "nssi-assessment-summary").get(0);
+		assertThat(((BooleanType) componentValue(summary, "passive-death-wish")).booleanValue()).isTrue();
+		assertThat(((BooleanType) componentValue(summary, "suicide-plan")).booleanValue()).isTrue();
+		assertThat(((BooleanType) componentValue(summary, "access-to-means")).booleanValue()).isTrue();
+		assertThat(((BooleanType) componentValue(summary, "suicidal-thoughts-past-month")).booleanValue()).isTrue();
+		assertThat(((CodeableConcept) componentValue(summary, "current-injury-care")).getCodingFirstRep().getCode()).isEqualTo("care-medical");
+		assertThat(summary.getMeta().hasProfile(NssiCanonicals.profile("nssi-screening-result"))).isTrue();
+	}
+
+	@Test
+	void validatePhq9WithIntegers_saysPerItemWhichLoincCodeToSend_asTheWriteWouldStoreIt() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse integers = AssessmentFixtures.phq9Integers(patient, 0, 1, 2, 3, 0, 0, 0, 0, 0);
+		// $validate answers what the write would do (issue 19 review, item 6): no error, one warning per integer item
+		OperationOutcome outcome = (OperationOutcome) client.validate().resource(integers).execute().getOperationOutcome();
+		assertThat(outcome.getIssue()).noneMatch(i -> i.getSeverity() == OperationOutcome.IssueSeverity.ERROR
+				|| i.getSeverity() == OperationOutcome.IssueSeverity.FATAL);
+		List<String> warnings = outcome.getIssue().stream().filter(i -> i.getSeverity() == OperationOutcome.IssueSeverity.WARNING)
+				.map(OperationOutcome.OperationOutcomeIssueComponent::getDiagnostics).filter(d -> d != null && d.startsWith("PHQ-9 item phq9-item-")).toList();
+		assertThat(warnings).hasSize(9);
+		assertThat(warnings).anySatisfy(d -> assertThat(d).contains("phq9-item-4").contains("LA6571-9").contains("integer 3"));
+		// and the write takes it, stored as LOINC answers
+		IIdType id = client.create().resource(integers).execute().getId().toUnqualifiedVersionless();
+		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(id).execute();
+		assertThat(((Coding) stored.getItem().get(3).getAnswerFirstRep().getValue()).getCode()).isEqualTo("LA6571-9");
+	}
+
+	@Test
+	void aResponseWithTheOldTextOfARewordedItem_isStoredWithTheCurrentText_theLinkIdIdentifiesTheQuestion() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse old = AssessmentFixtures.phq9(patient, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+		old.getItem().get(0).setText("Had little interest or pleasure in doing things (an older wording)");
+		OperationOutcome outcome = (OperationOutcome) client.validate().resource(old).execute().getOperationOutcome();
+		assertThat(outcome.getIssue()).noneMatch(i -> i.getSeverity() == OperationOutcome.IssueSeverity.ERROR);
+		assertThat(outcome.getIssue()).anySatisfy(i -> assertThat(i.getDiagnostics()).contains("phq9-item-1").contains("current wording"));
+
+		IIdType id = client.create().resource(old).execute().getId().toUnqualifiedVersionless();
+		QuestionnaireResponse stored = client.read().resource(QuestionnaireResponse.class).withId(id).execute();
+		assertThat(stored.getItem().get(0).getText()).isEqualTo("Little interest or pleasure in doing things");
+		assertThat(((Coding) stored.getItem().get(0).getAnswerFirstRep().getValue()).getCode()).isEqualTo("LA6569-3");
+	}
+
 	@Test
 	void extractPhq9_storesTotalAndSeverityBand_andItem9RaisesExactlyOneAlertAcrossStoreAndExtract() {
 		IGenericClient client = client();
@@ -120,6 +197,12 @@ class AssessmentWorkflowIT extends BaseIT {
 		assertThat(total.getMeta().hasProfile(NssiCanonicals.profile("nssi-screening-result"))).isTrue();
 		// who answered (the response's source, else its author) is the extracted result's performer
 		assertThat(total.getPerformerFirstRep().getReference()).isEqualTo(patient.getValue());
+		// item 9 keeps its LOINC answer code, not only its score (issue 19 review, item 2)
+		assertThat(total.getComponent()).anySatisfy(c -> {
+			assertThat(c.getCode().getCodingFirstRep().getCode()).isEqualTo("44260-8");
+			assertThat(((CodeableConcept) c.getValue()).getCodingFirstRep().getCode()).isEqualTo("LA6569-3");
+			assertThat(EscalationSignals.number(c.getValue())).contains(1);
+		});
 
 		List<Flag> flags = client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute()
 				.getEntry().stream().map(e -> (Flag) e.getResource()).toList();

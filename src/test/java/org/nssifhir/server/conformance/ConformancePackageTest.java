@@ -190,7 +190,7 @@ class ConformancePackageTest {
 			snapshot.forEach(e -> ids.add(e.path("id").asText()));
 			sd.path("differential").path("element").forEach(e -> assertThat(ids).as(file.getKey()).contains(e.path("id").asText()));
 		}
-		assertThat(profiles).isEqualTo(17);
+		assertThat(profiles).isEqualTo(18);
 	}
 
 	/**
@@ -233,7 +233,7 @@ class ConformancePackageTest {
 	@Test
 	void hl7PackageReaderReadsTheIndex() throws IOException {
 		org.hl7.fhir.utilities.npm.NpmPackage npm = org.hl7.fhir.utilities.npm.NpmPackage.fromPackage(new java.io.ByteArrayInputStream(pkg.bytes()));
-		assertThat(npm.listResources("StructureDefinition")).hasSize(17);
+		assertThat(npm.listResources("StructureDefinition")).hasSize(18);
 		assertThat(npm.listResources("Questionnaire", "ValueSet", "CodeSystem")).isNotEmpty();
 		assertThat(npm.getFolders().get("example").getTypes().values().stream().mapToInt(List::size).sum())
 				.as("examples indexed").isEqualTo(pkg.exampleFiles().size());

@@ -14,6 +14,7 @@ import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
@@ -81,6 +82,47 @@ class EscalationIT extends BaseIT {
 		assertThat(task.getFocus().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
 		assertThat(task.getOwner().getReference()).isEqualTo(gpId.getValue());
 		assertThat(task.getReasonReference().getReference()).isEqualTo("Observation/" + episode.getIdPart());
+	}
+
+	@Test
+	void aPersonWithNoCareTeamGpOrOrganisation_getsTasksOwnedByTheClinicalTriageQueue() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-present", null)).execute();
+
+		Task task = tasks(patient).get(0);
+		assertThat(task.getMeta().hasProfile(NssiCanonicals.profile("nssi-escalation-task"))).isTrue();
+		Organization queue = client.read().resource(Organization.class).withId(task.getOwner().getReference()).execute();
+		assertThat(queue.getName()).isEqualTo(TriageQueue.NAME);
+		assertThat(queue.getIdentifierFirstRep().getSystem()).isEqualTo(TriageQueue.IDENTIFIER_SYSTEM);
+		assertThat(queue.getMeta().getTag()).anyMatch(t -> TriageQueue.SYSTEM_MADE_TAG_SYSTEM.equals(t.getSystem()));
+		// one queue for every such person: made once (at startup), found by its identifier afterwards
+		assertThat(client.search().forResource(Organization.class)
+				.where(Organization.IDENTIFIER.exactly().systemAndCode(TriageQueue.IDENTIFIER_SYSTEM, TriageQueue.IDENTIFIER_VALUE))
+				.returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+
+		// the person's own request for support from their app goes to the same queue
+		Task request = new Task();
+		request.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		request.setStatus(Task.TaskStatus.REQUESTED);
+		request.setIntent(Task.TaskIntent.ORDER);
+		request.getCode().addCoding(new Coding(CS, "support-request", null));
+		request.setFor(new Reference(patient));
+		request.setDescription("I need support now");
+		Task stored = client.read().resource(Task.class)
+				.withId(client.create().resource(request).execute().getId().toUnqualifiedVersionless()).execute();
+		assertThat(stored.getOwner().getReference()).isEqualTo(task.getOwner().getReference());
+
+		// an escalation Task without an owner is refused (the profile requires one since 0.7.0)
+		Task ownerless = task.copy();
+		ownerless.setOwner(null);
+		ownerless.setStatus(Task.TaskStatus.RECEIVED);
+		try {
+			client.update().resource(ownerless).execute();
+			org.assertj.core.api.Assertions.fail("an ownerless escalation Task was stored");
+		} catch (ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException e) {
+			assertThat(e.getStatusCode()).isEqualTo(422);
+		}
 	}
 
 	@Test
@@ -249,7 +291,9 @@ class EscalationIT extends BaseIT {
 		IIdType patient = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-present", null)).execute();
 		Task task = tasks(patient).get(0);
-		assertThat(task.hasOwner()).isFalse();
+		// no care team, GP or organisation yet: the clinical triage queue holds it (never nobody)
+		String queue = task.getOwner().getReference();
+		assertThat(queue).startsWith("Organization/");
 		// the Task is restricted data: only a clinician treating the patient may change it (asserted by the EHR)
 		org.hl7.fhir.r4.model.CareTeam team = new org.hl7.fhir.r4.model.CareTeam();
 		team.setStatus(org.hl7.fhir.r4.model.CareTeam.CareTeamStatus.ACTIVE);
@@ -271,7 +315,7 @@ class EscalationIT extends BaseIT {
 
 		Task closed = client().read().resource(Task.class).withId(task.getIdElement().toUnqualifiedVersionless()).execute();
 		assertThat(closed.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
-		assertThat(closed.getOwner().getReference()).isEqualTo(clinicianId.getValue());
+		assertThat(closed.getOwner().getReference()).as("the owner it was routed to stays; the note says who closed it").isEqualTo(queue);
 		assertThat(closed.getNoteFirstRep().getAuthorReference().getReference()).isEqualTo(clinicianId.getValue());
 		assertThat(closed.getLastModified()).isAfter(task.getLastModified());
 		// the event that raised it, written again, does not open a new Task

@@ -122,12 +122,12 @@ class EscalationSignalsTest {
 		QuestionnaireResponse clean = AssessmentFixtures.phq9(PATIENT, 2, 2, 2, 2, 2, 2, 3, 3, 0);
 		clean.setId("QuestionnaireResponse/q2");
 		assertThat(EscalationSignals.find(clean)).as("total 18").isEmpty();
-		// total 24 with item 9 at 0: severe depression, a suicide-risk alert of lower priority
+		// total 24 with item 9 at 0: severe depression, its own alert (not suicide risk: no sign of ideation), urgent
 		QuestionnaireResponse severe = AssessmentFixtures.phq9(PATIENT, 3, 3, 3, 3, 3, 3, 3, 3, 0);
 		severe.setId("QuestionnaireResponse/q3");
 		assertThat(EscalationSignals.find(severe)).singleElement().satisfies(s -> {
 			assertThat(s.eventKey()).isEqualTo("phq9-severe:QuestionnaireResponse/q3");
-			assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
+			assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SEVERE_DEPRESSION_SCORE);
 			assertThat(s.taskPriority()).isEqualTo("urgent");
 		});
 		// responses stored before package 0.6.0 answer with integers: the same rules read them

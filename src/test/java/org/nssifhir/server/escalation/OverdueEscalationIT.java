@@ -135,6 +135,58 @@ class OverdueEscalationIT extends BaseIT {
 	}
 
 	/** A real alert: an episode with suicidal intent raises a Flag and an urgent Task, owned by the care team. */
+	/** Stores the resource as the server before 0.7.0 did, without the profile check it would now fail. */
+	private void storeAsBefore(org.hl7.fhir.r4.model.Resource resource) {
+		interceptors.unregisterInterceptor(profileValidation);
+		try {
+			daoRegistry.getResourceDao(resource.fhirType()).update(resource, new ca.uhn.fhir.rest.api.server.SystemRequestDetails());
+		} finally {
+			interceptors.registerInterceptor(profileValidation);
+		}
+	}
+
+	@Test
+	void ownerlessOpenTasksAndSevereDepressionAlertsCodedSuicideRisk_arePutRightByTheStartupMigration() {
+		// an alert for a person with no care team, GP or organisation, stored by 0.6.0 without an owner
+		IIdType alone = AssessmentFixtures.patient(client());
+		client().create().resource(AssessmentFixtures.episode(alone, Date.from(Instant.now().minus(Duration.ofHours(1))), "intent-present", null)).execute();
+		Task ownerless = client().search().forResource(Task.class).where(Task.PATIENT.hasId(alone)).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(e -> (Task) e.getResource()).findFirst().orElseThrow();
+		String queue = ownerless.getOwner().getReference();
+		ownerless.setOwner(null);
+		storeAsBefore(ownerless);
+		assertThat(read(ownerless).hasOwner()).isFalse();
+
+		// a severe PHQ-9 with item 9 at 0, alerted by 0.6.0 as suicide risk (Flag with the safety category)
+		IIdType severe = AssessmentFixtures.patient(client());
+		client().create().resource(AssessmentFixtures.phq9(severe, 3, 3, 3, 3, 2, 2, 2, 2, 0)).execute();
+		Task depression = client().search().forResource(Task.class).where(Task.PATIENT.hasId(severe)).returnBundle(Bundle.class).execute()
+				.getEntry().stream().map(e -> (Task) e.getResource()).findFirst().orElseThrow();
+		org.hl7.fhir.r4.model.Flag flag = client().read().resource(org.hl7.fhir.r4.model.Flag.class).withId(depression.getFocus().getReference()).execute();
+		String cs = org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
+		depression.getCode().getCodingFirstRep().setCode("suicide-risk").setDisplay("Suicide risk");
+		storeAsBefore(depression);
+		flag.getCode().getCodingFirstRep().setCode("suicide-risk").setDisplay("Suicide risk");
+		flag.addCategory().addCoding(new org.hl7.fhir.r4.model.Coding(EscalationService.FLAG_CATEGORY, "safety", "Safety"));
+		storeAsBefore(flag);
+
+		assertThat(migration.migrate()).isGreaterThanOrEqualTo(2);
+		Task owned = read(ownerless);
+		assertThat(owned.getOwner().getReference()).as("the clinical triage queue").isEqualTo(queue);
+		assertThat(owned.getNote()).anySatisfy(n -> assertThat(n.getText()).contains("Owner added"));
+		Task recoded = read(depression);
+		assertThat(recoded.getCode().getCoding()).extracting(c -> c.getSystem() + "#" + c.getCode()).containsExactly(cs + "#severe-depression-score");
+		assertThat(recoded.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		org.hl7.fhir.r4.model.Flag recodedFlag = client().read().resource(org.hl7.fhir.r4.model.Flag.class).withId(flag.getIdElement().toUnqualifiedVersionless()).execute();
+		assertThat(recodedFlag.getCode().getCoding()).extracting(c -> c.getCode()).containsExactly("severe-depression-score");
+		assertThat(recodedFlag.getCategory()).flatExtracting(org.hl7.fhir.r4.model.CodeableConcept::getCoding).extracting(c -> c.getCode()).containsExactly("clinical");
+		assertThat(recodedFlag.getStatus()).isEqualTo(org.hl7.fhir.r4.model.Flag.FlagStatus.ACTIVE);
+		// idempotent
+		String version = recoded.getMeta().getVersionId();
+		migration.migrate();
+		assertThat(read(depression).getMeta().getVersionId()).isEqualTo(version);
+	}
+
 	private Task alertTask() {
 		IIdType patient = AssessmentFixtures.patient(client());
 		org.hl7.fhir.r4.model.CareTeam team = new org.hl7.fhir.r4.model.CareTeam();

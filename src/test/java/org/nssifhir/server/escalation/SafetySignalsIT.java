@@ -276,7 +276,7 @@ class SafetySignalsIT extends BaseIT {
 	}
 
 	@Test
-	void severePhq9WithItem9AtZero_raisesALowerPrioritySuicideRiskAlert_andModerateRaisesNothing() {
+	void severePhq9WithItem9AtZero_raisesAnUrgentSevereDepressionAlert_notSuicideRisk_andModerateRaisesNothing() {
 		IGenericClient client = client();
 		IIdType moderate = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.phq9(moderate, 2, 2, 2, 2, 2, 2, 2, 2, 0)).execute();
@@ -284,8 +284,21 @@ class SafetySignalsIT extends BaseIT {
 
 		IIdType severe = AssessmentFixtures.patient(client);
 		client.create().resource(AssessmentFixtures.phq9(severe, 3, 3, 3, 3, 2, 2, 2, 2, 0)).execute();
-		Task task = onlySuicideRiskAlert(severe, "phq9-severe:QuestionnaireResponse/", Task.TaskPriority.URGENT);
-		assertThat(task.getDescription()).contains("PHQ-9 total of 20 or more");
+		// not a sign of ideation (issue 19 review, item 3): its own code, never suicide-risk, and no safety category
+		assertThat(flags(severe)).singleElement().satisfies(f -> {
+			assertThat(hasCode(f.getCode(), "severe-depression-score")).isTrue();
+			assertThat(hasCode(f.getCode(), "suicide-risk")).isFalse();
+			assertThat(key(f)).startsWith("phq9-severe:QuestionnaireResponse/");
+			assertThat(f.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-escalation-flag"));
+			assertThat(f.getCategory()).flatExtracting(CodeableConcept::getCoding).extracting(Coding::getCode).containsExactly("clinical");
+		});
+		assertThat(tasks(severe)).singleElement().satisfies(task -> {
+			assertThat(hasCode(task.getCode(), "severe-depression-score")).isTrue();
+			assertThat(hasCode(task.getCode(), "suicide-risk")).isFalse();
+			assertThat(task.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+			assertThat(task.getDescription()).contains("PHQ-9 total of 20 or more");
+			assertThat(task.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-escalation-task"));
+		});
 	}
 
 	@Test
@@ -488,6 +501,9 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(safeguarding.getReasonReference().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
 		assertThat(safeguarding.getRestriction().getPeriod().getEnd().getTime() - before.getTime())
 				.isLessThanOrEqualTo(EscalationService.PROMPT_DUE.toMillis() + 60_000);
+		// held to its own profile (issue 19 review, item 5), with the alert's owner
+		assertThat(safeguarding.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-safeguarding-task"));
+		assertThat(safeguarding.getOwner().getReference()).isEqualTo(escalation.getOwner().getReference());
 
 		// a parent with a Consent releasing everything still never sees the safeguarding Task (the concern may be the family)
 		org.hl7.fhir.r4.model.RelatedPerson rp = new org.hl7.fhir.r4.model.RelatedPerson();
@@ -513,6 +529,12 @@ class SafetySignalsIT extends BaseIT {
 		IIdType decided = client.create().resource(decision).execute().getId().toUnqualifiedVersionless();
 		Task done = client.read().resource(Task.class).withId(safeguarding.getIdElement().toUnqualifiedVersionless()).execute();
 		done.setStatus(Task.TaskStatus.COMPLETED);
+		// not without the decision recorded, nor with a focus that would make completing it end the alert
+		assertFailsWithStatus(422, () -> client.update().resource(done).execute());
+		Task focused = done.copy();
+		focused.setStatus(Task.TaskStatus.RECEIVED);
+		focused.setFocus(new Reference("Flag/" + flag.getIdElement().getIdPart()));
+		assertFailsWithStatus(422, () -> client.update().resource(focused).execute());
 		done.addOutput().setType(new CodeableConcept().setText("Safeguarding decision")).setValue(new Reference(decided.getValue()));
 		client.update().resource(done).execute();
 		assertThat(flags(patient)).singleElement().satisfies(f -> assertThat(f.getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE));
