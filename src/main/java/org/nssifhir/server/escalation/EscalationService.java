@@ -332,23 +332,40 @@ public class EscalationService {
 		}
 	}
 
-	/** The urge to die of the person's latest diary card (by its date), if it records one. */
+	/**
+	 * The highest urge to die recorded on the person's diary cards of the latest day that has one, if any records it.
+	 * A day can hold two cards (the person's own and one made elsewhere, or a second one the app accepted): the
+	 * highest counts, so a card without the scale never hides a high urge recorded the same day (review s7).
+	 */
 	Optional<Integer> latestUrgeToDie(IIdType patientId) {
 		entityManager.flush(); // a card written earlier in the same transaction counts
 		SearchParameterMap cards = SearchParameterMap.newSynchronous()
 				.add(Observation.SP_SUBJECT, new ReferenceParam(patientId.getValue()))
 				.add(Observation.SP_CODE, new TokenParam(CONCEPTS_SYSTEM, "diary-card"));
 		cards.setSort(new SortSpec(Observation.SP_DATE, SortOrderEnum.DESC));
-		cards.setCount(1);
-		List<IBaseResource> found = daoRegistry.getResourceDao("Observation").search(cards, new SystemRequestDetails()).getResources(0, 1);
+		cards.setCount(LATEST_CARDS);
+		List<IBaseResource> found = daoRegistry.getResourceDao("Observation").search(cards, new SystemRequestDetails()).getResources(0, LATEST_CARDS);
 		if (found.isEmpty()) {
 			return Optional.empty();
 		}
-		return ((Observation) found.get(0)).getComponent().stream()
+		String latestDay = day((Observation) found.get(0));
+		return found.stream().map(Observation.class::cast)
+				.filter(card -> card.getStatus() != Observation.ObservationStatus.ENTEREDINERROR && latestDay.equals(day(card)))
+				.flatMap(card -> card.getComponent().stream())
 				.filter(c -> c.getCode().getCoding().stream().anyMatch(k -> CONCEPTS_SYSTEM.equals(k.getSystem()) && "urge-to-die".equals(k.getCode())))
 				.filter(c -> c.getValue() instanceof IntegerType)
 				.map(c -> ((IntegerType) c.getValue()).getValue())
-				.findFirst();
+				.max(Integer::compare);
+	}
+
+	/** How many of the newest cards are looked at for the latest day (a day has one or two). */
+	private static final int LATEST_CARDS = 10;
+
+	/** The calendar day a card is for, as written (a diary card is dated with a day, or a time on that day). */
+	private static String day(Observation card) {
+		String effective = card.hasEffectiveDateTimeType() ? card.getEffectiveDateTimeType().getValueAsString()
+				: card.hasEffectivePeriod() && card.getEffectivePeriod().hasStart() ? card.getEffectivePeriod().getStartElement().getValueAsString() : "";
+		return effective.length() >= 10 ? effective.substring(0, 10) : effective;
 	}
 
 	// ---------------------------------------------------------------- withdrawal

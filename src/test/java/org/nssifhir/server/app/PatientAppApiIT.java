@@ -169,9 +169,14 @@ class PatientAppApiIT extends BaseIT {
 		Task urgent = client().read().resource(Task.class).withId(supportRequest(own, "routine", null)).execute();
 		assertThat(urgent.getPriority()).as("asap: above urgent in FHIR").isEqualTo(Task.TaskPriority.ASAP);
 		assertThat(urgent.getOwner().getReference()).isEqualTo("CareTeam/" + team);
+		// a second card the same day with a low urge does not hide the high one (review s7: a demo card of that day
+		// without the scale made a later request urgent instead of asap)
+		assertThat(post("", diaryTransaction(UUID.randomUUID().toString(), null, 1).replace("2026-12-05", "2026-12-06"), own).statusCode()).isEqualTo(200);
+		assertThat(client().read().resource(Task.class).withId(supportRequest(own, "routine", null)).execute().getPriority())
+				.isEqualTo(Task.TaskPriority.ASAP);
 		// the treating clinician finds it by owner, as their escalation Tasks
 		String clinician = tokens().token().scopes("user/Task.rus").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
-		assertThat(search("Task?owner=CareTeam/" + team + "&code=" + CS + "|support-request", clinician)).hasSize(3);
+		assertThat(search("Task?owner=CareTeam/" + team + "&code=" + CS + "|support-request", clinician)).hasSize(4);
 	}
 
 	/**
