@@ -3,6 +3,7 @@ package org.nssifhir.server.audit;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import jakarta.persistence.EntityManagerFactory;
+import org.nssifhir.server.settings.NssiProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
@@ -18,8 +19,8 @@ import org.springframework.orm.jpa.SharedEntityManagerCreator;
 class AuditSeparationConfig {
 
 	@Bean
-	ClinicalReadsInterceptor clinicalReadsInterceptor(FhirContext fhirContext, IInterceptorService interceptors) {
-		ClinicalReadsInterceptor interceptor = new ClinicalReadsInterceptor(fhirContext);
+	ClinicalReadsInterceptor clinicalReadsInterceptor(FhirContext fhirContext, IInterceptorService interceptors, NssiProperties properties) {
+		ClinicalReadsInterceptor interceptor = new ClinicalReadsInterceptor(fhirContext, properties.fhir().maxPageSize());
 		interceptors.registerInterceptor(interceptor);
 		return interceptor;
 	}

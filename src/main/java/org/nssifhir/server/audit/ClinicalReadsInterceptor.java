@@ -21,12 +21,14 @@ import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.util.ICachedSearchDetails;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Period;
+import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.support.ErrorCode;
 
 /**
@@ -59,9 +61,12 @@ public class ClinicalReadsInterceptor {
 
 	private final FhirContext fhirContext;
 	private final Set<String> clinicalTypes;
+	/** The largest synchronous $everything answer (the server's maximum page size). */
+	private final int maxSynchronous;
 
-	public ClinicalReadsInterceptor(FhirContext fhirContext) {
+	public ClinicalReadsInterceptor(FhirContext fhirContext, int maxSynchronous) {
 		this.fhirContext = fhirContext;
+		this.maxSynchronous = maxSynchronous;
 		Set<String> types = new TreeSet<>(fhirContext.getResourceTypes());
 		types.remove(AUDIT_EVENT);
 		this.clinicalTypes = Set.copyOf(types);
@@ -103,12 +108,33 @@ public class ClinicalReadsInterceptor {
 		map.remove(Constants.PARAM_TYPE);
 		map.add(Constants.PARAM_TYPE, new StringAndListParam().addAnd(new StringOrListParam().add(new StringParam(String.join(",", types)))));
 
+		boolean seesAll = seesTheWholeCompartment(request);
+		if (map.getOffset() != null && !seesAll) {
+			// in offset mode HAPI takes the page from the whole compartment and the consent check removes hidden records
+			// afterwards: an empty page at an offset told a clinician without a relationship (or a proxy) how many
+			// hidden records there were and where (review s7, F2). A stored search is checked before it is paged.
+			throw new InvalidRequestException(ErrorCode.INVALID_PARAMETER.message("_offset is not supported on $everything"
+					+ " for this caller: page with the Bundle's next links"));
+		}
 		if (dateFilter(request) != null && map.getOffset() == null) {
 			// HAPI's $everything query has no condition on dates (it ignores even _lastUpdated): the dates are checked
 			// on each page (beforeAccess). Offset paging keeps them in every next link (a stored search's page links
-			// would drop them), as HAPI's ForceOffsetSearchModeInterceptor does for all searches
-			map.setOffset(0);
+			// would drop them), as HAPI's ForceOffsetSearchModeInterceptor does for all searches. For a caller from whom
+			// records may be hidden, offset pages would count the hidden ones (above): one synchronous answer instead
+			if (seesAll) {
+				map.setOffset(0);
+			} else {
+				map.setLoadSynchronousUpTo(maxSynchronous);
+			}
 		}
+	}
+
+	/** Backend systems, the patient's own token and a server without security see every record of the compartment. */
+	private static boolean seesTheWholeCompartment(RequestDetails request) {
+		Optional<RequestIdentity> who = RequestIdentity.of(request);
+		return who.isEmpty() || who.get().kind() == RequestIdentity.Kind.BACKEND
+				|| (who.get().kind() == RequestIdentity.Kind.PATIENT && request.getId() != null
+						&& who.get().ownPatient().map(request.getId().getIdPart()::equals).orElse(false));
 	}
 
 	/**

@@ -111,6 +111,9 @@ public class EnrolmentPages {
 			}
 			if (accounts.usernameTaken(username) || configuredUsername.test(username) || accounts.clientIdTaken(username)
 					|| configuredClients.test(username)) {
+				// counted like a failed sign-in from this address: one invitation link was an unlimited oracle of
+				// which usernames exist (review s7, F6); the pause after repeated failures bounds it
+				throttle.addressFailed(http.getRemoteAddr());
 				return form(HttpStatus.BAD_REQUEST, http, token, fhirUser, null,
 						"That username is taken. Choose another.");
 			}

@@ -105,6 +105,12 @@ class SmartAuthorizationRequestValidator implements Consumer<OAuth2Authorization
 			throw noRedirect(request, OAuth2ErrorCodes.ACCESS_DENIED,
 					"The person's app is for patients and their families only. Clinicians use the clinician app at " + ClinicianApp.PATH);
 		}
+		if (ClinicianApp.CLIENT_ID.equals(request.getClientId()) && kind != SmartUsers.Kind.CLINICIAN) {
+			// the clinician app asks for patient-level scopes for the patient a clinician opens (Flags, Procedures):
+			// a patient or proxy signed in there held scopes meant for a clinician's acts on their own record
+			throw noRedirect(request, OAuth2ErrorCodes.ACCESS_DENIED,
+					"The clinician app is for clinicians. Young people and their families use the person's app at " + PatientApp.PATH);
+		}
 		if (kind != SmartUsers.Kind.CLINICIAN) {
 			// an allow-list, not a deny-list: a patient or proxy gets patient-level data scopes and sign-in scopes only
 			List<String> refused = scopes.stream().filter(scope -> !scope.startsWith("patient/") && !PATIENT_USER_SCOPES.contains(scope)).toList();

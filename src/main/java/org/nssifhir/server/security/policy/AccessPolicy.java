@@ -276,6 +276,14 @@ public class AccessPolicy {
 			return Optional.of(Refusal.forbidden("Identifiers in " + SERVER_EVENT_SYSTEM + " are the server's own (its alerts):"
 					+ " no client may add, change or remove them"));
 		}
+		if (who.kind() != Kind.BACKEND && who.kind() != Kind.CLINICIAN && !admin && clinicalAct(type, before, after)) {
+			// a patient token closed its own suicide-risk Task with a Procedure it had recorded itself, set the Flag
+			// inactive and moved the due time past the overdue re-escalation: alerts and the acts that close them are
+			// a clinician's record (the person's app writes Observations, support requests and its plan only)
+			return Optional.of(Refusal.forbidden("Alerts, their Tasks and clinical acts (" + String.join(", ", CLINICIANS_RECORD)
+					+ ", Tasks other than a request for support) are recorded by clinicians and the EHR's backend client,"
+					+ " not by the patient, a proxy or an app whose user is unknown"));
+		}
 		switch (type) {
 			case "CareTeam" -> {
 				if (who.kind() != Kind.BACKEND && !admin) {
@@ -351,6 +359,28 @@ public class AccessPolicy {
 				String.valueOf(patient.getManagingOrganization().getReference()),
 				patient.getLink().stream().map(l -> l.getOther().getReference() + "|" + l.getType()).toList().toString(),
 				String.valueOf(patient.hasDeceased() ? patient.getDeceased().primitiveValue() : null));
+	}
+
+	/** Types that record a clinician's judgement or act, which escalation, "what is due" and Task closure rely on. */
+	static final List<String> CLINICIANS_RECORD = List.of("Flag", "Procedure", "RiskAssessment", "ClinicalImpression", "DetectedIssue");
+
+	/** The Task the person's app makes ("I need support now"): the one Task a patient or proxy may write. */
+	static final String SUPPORT_REQUEST = "support-request";
+
+	private boolean clinicalAct(String type, IBaseResource before, IBaseResource after) {
+		if (CLINICIANS_RECORD.contains(type)) {
+			return true;
+		}
+		if (!"Task".equals(type)) {
+			return false;
+		}
+		for (IBaseResource version : new IBaseResource[] {before, after}) {
+			if (version instanceof Task task && (!serverMarkers(task).isEmpty() || task.getCode().getCoding().stream()
+					.noneMatch(c -> NssiCanonicals.CONCEPTS_SYSTEM.equals(c.getSystem()) && SUPPORT_REQUEST.equals(c.getCode())))) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/** The server's alert identifiers a resource carries (empty for none, or no resource). */

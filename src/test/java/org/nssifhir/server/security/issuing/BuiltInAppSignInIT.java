@@ -35,6 +35,22 @@ class BuiltInAppSignInIT extends BaseIT {
 	}
 
 	@Test
+	void theClinicianAppIsForClinicians() throws Exception {
+		// its patient-level scopes are for a clinician's acts on the patient they open (review s7, F1): a patient or
+		// proxy signed in there held patient/Flag.rus and patient/Procedure.cr on their own record
+		for (String user : java.util.List.of(SmartTestApps.PATIENT_USER, SmartTestApps.PROXY_USER)) {
+			HttpResponse<String> refused = authorize(user, ClinicianApp.CLIENT_ID, ownRedirect(ClinicianApp.PATH),
+					"openid fhirUser launch/patient patient/Patient.ru patient/Flag.rus patient/Procedure.cr");
+			assertThat(refused.statusCode()).as(user + ": " + refused.body()).isEqualTo(400);
+			assertThat(refused.headers().firstValue("Location")).isEmpty();
+			assertThat(refused.body()).contains("authorize-error").contains("for clinicians");
+		}
+		HttpResponse<String> clinician = authorize(SmartTestApps.CLINICIAN, ClinicianApp.CLIENT_ID, ownRedirect(ClinicianApp.PATH),
+				"openid fhirUser patient/Patient.ru");
+		assertThat(codeOf(clinician)).containsKey("code");
+	}
+
+	@Test
 	void theBuiltInWebAppsGetCodesOnlyAtTheirOwnRedirect() throws Exception {
 		int port = URI.create(baseUrl()).getPort();
 		int other = port == 65000 ? 65001 : 65000;

@@ -10,20 +10,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CareTeam;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.Consent;
 import org.hl7.fhir.r4.model.DateType;
+import org.hl7.fhir.r4.model.Flag;
+import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Practitioner;
+import org.hl7.fhir.r4.model.Procedure;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.RelatedPerson;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.nssifhir.server.assessment.AssessmentFixtures;
 import org.nssifhir.server.support.BaseIT;
 import org.nssifhir.server.support.TestConsents;
 
@@ -156,7 +162,7 @@ class PrivacyAttacksIT extends BaseIT {
 		}
 		String stranger = clinician(unrelated, "user/*.rs");
 		for (String search : List.of("/Observation?subject=Patient/" + victim + "&_count=1", "/Observation?patient=" + victim + "&_count=2",
-				"/Patient/" + victim + "/$everything?_count=2")) {
+				"/Patient/" + victim + "/$everything?_count=2", "/Patient/" + victim + "/$everything?_since=2000-01-01T00:00:00Z&_count=2")) {
 			List<Bundle> pages = allPages(search, stranger);
 			int shown = pages.stream().mapToInt(p -> p.getEntry().size()).sum();
 			int count = Integer.parseInt(search.replaceAll(".*_count=", ""));
@@ -171,6 +177,10 @@ class PrivacyAttacksIT extends BaseIT {
 				assertThat(pages.get(0).getTotal()).as(search).isEqualTo(shown);
 			}
 		}
+		// an offset into $everything would count the hidden records (review s7, F2): only by its next links
+		HttpResponse<String> offset = send("GET", "/Patient/" + victim + "/$everything?_count=1&_offset=1", stranger, null, Map.of());
+		assertThat(offset.statusCode()).as(offset.body()).isEqualTo(400);
+		assertThat(offset.body()).contains("NSSI-0906");
 		// history is cut by time, not by what a user may see (a page would be empty where a hidden version sits):
 		// across patients it is for backend systems only, also as a batch entry
 		for (String history : List.of("/Observation/_history?_count=1", "/_history?_count=1")) {
@@ -200,6 +210,78 @@ class PrivacyAttacksIT extends BaseIT {
 			response = http.send(HttpRequest.newBuilder(URI.create(page.getLink("next").getUrl())).header("Authorization", "Bearer " + token)
 					.GET().build(), HttpResponse.BodyHandlers.ofString());
 		}
+	}
+
+	@Test
+	void theYoungPersonAndTheirParentCannotCloseSilenceOrRerouteAnAlert() throws Exception {
+		// an episode with intent unsure raises a suicide-risk Flag and Task (and, for a minor, a safeguarding Task)
+		IIdType raised = client().create().resource(AssessmentFixtures.episode(new IdType("Patient", victim),
+				new java.util.Date(), "intent-unsure", null)).execute().getId();
+		Bundle flags = client().search().byUrl("Flag?patient=Patient/" + victim).returnBundle(Bundle.class).execute();
+		Bundle tasks = client().search().byUrl("Task?patient=Patient/" + victim).returnBundle(Bundle.class).execute();
+		assertThat(flags.getEntry()).as("alert raised by " + raised).isNotEmpty();
+		assertThat(tasks.getEntry()).isNotEmpty();
+		Flag flag = (Flag) flags.getEntryFirstRep().getResource();
+		Task task = (Task) tasks.getEntryFirstRep().getResource();
+		for (String token : List.of(ownPatient(victim), proxy(parent, "patient/*.cruds"))) {
+			Flag off = flag.copy().setStatus(Flag.FlagStatus.INACTIVE);
+			HttpResponse<String> silenced = send("PUT", "/Flag/" + flag.getIdElement().getIdPart(), token, json(off), Map.of());
+			Task cancelled = task.copy().setStatus(Task.TaskStatus.CANCELLED);
+			cancelled.getRestriction().getPeriod().setEnd(new java.util.Date(4_102_444_800_000L));
+			HttpResponse<String> closed = send("PUT", "/Task/" + task.getIdElement().getIdPart(), token, json(cancelled), Map.of());
+			HttpResponse<String> patched = send("PATCH", "/Task/" + task.getIdElement().getIdPart(), token,
+					"[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"on-hold\"}]", Map.of("Content-Type", "application/json-patch+json"));
+			Procedure evidence = tagged(new Procedure());
+			evidence.setStatus(Procedure.ProcedureStatus.COMPLETED);
+			evidence.getCode().addCoding().setSystem("http://snomed.info/sct").setCode("225337009");
+			evidence.setSubject(new Reference("Patient/" + victim));
+			HttpResponse<String> procedure = send("POST", "/Procedure", token, json(evidence), Map.of());
+			Flag ownFlag = tagged(new Flag()).setStatus(Flag.FlagStatus.ACTIVE).setSubject(new Reference("Patient/" + victim));
+			ownFlag.getCode().setText("made up");
+			HttpResponse<String> newFlag = send("POST", "/Flag", token, json(ownFlag), Map.of());
+			Task forged = tagged(new Task()).setStatus(Task.TaskStatus.COMPLETED).setIntent(Task.TaskIntent.ORDER)
+					.setFor(new Reference("Patient/" + victim));
+			// any Task but a request for support (an allow-list); one coded as an alert is refused too (by its profile first)
+			forged.getCode().setText("Please mark my review as done");
+			HttpResponse<String> forgedTask = send("POST", "/Task", token, json(forged), Map.of());
+			Task alertLike = forged.copy();
+			alertLike.getCode().addCoding().setSystem("https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs").setCode("nssi-escalation");
+			HttpResponse<String> alertTask = send("POST", "/Task", token, json(alertLike), Map.of());
+			assertThat(alertTask.statusCode()).as(alertTask.body()).isIn(403, 404, 422);
+			for (HttpResponse<String> r : List.of(silenced, closed, patched, procedure, newFlag, forgedTask)) {
+				assertThat(r.statusCode()).as(r.request().method() + " " + r.request().uri() + ": " + r.body()).isIn(403, 404);
+			}
+		}
+		// nothing changed
+		assertThat(client().read().resource(Flag.class).withId(flag.getIdElement().getIdPart()).execute().getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE);
+		assertThat(client().read().resource(Task.class).withId(task.getIdElement().getIdPart()).execute().getStatus()).isEqualTo(task.getStatus());
+		assertThat(client().search().byUrl("Procedure?patient=Patient/" + victim).returnBundle(Bundle.class).execute().getEntry()).isEmpty();
+		// what the person's app does stays possible: asking for support
+		Task support = tagged(new Task()).setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER)
+				.setFor(new Reference("Patient/" + victim)).setRequester(new Reference("Patient/" + victim));
+		support.getCode().addCoding().setSystem("https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs").setCode("support-request");
+		HttpResponse<String> asked = send("POST", "/Task", ownPatient(victim), json(support), Map.of());
+		assertThat(asked.statusCode()).as(asked.body()).isEqualTo(201);
+	}
+
+	@Test
+	void aConditionalReferenceToAPatientAnswersAlikeWhetherAHiddenPatientMatches() throws Exception {
+		// a restricted Patient an unrelated clinician may not see, found by identifier in a reference (review s7, F3)
+		String mrn = unique("hidden-mrn");
+		Patient hidden = tagged(new Patient());
+		hidden.getMeta().addSecurity("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R", null);
+		hidden.addIdentifier().setSystem("urn:test:mrn").setValue(mrn);
+		String hiddenId = client().create().resource(hidden).execute().getId().getIdPart();
+		assertThat(send("GET", "/Patient/" + hiddenId, clinician(unrelated, "user/*.cruds"), null, Map.of()).statusCode()).isEqualTo(404);
+		for (String token : List.of(clinician(unrelated, "user/*.cruds"), clinician(treating, "user/*.cruds"))) {
+			for (String value : List.of(mrn, unique("no-such-mrn"))) {
+				String body = vital(victim).replace("\"Patient/" + victim + "\"", "\"Patient?identifier=urn:test:mrn%7C" + value + "\"");
+				HttpResponse<String> r = send("POST", "/Observation", token, body, Map.of());
+				assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+				assertThat(r.body()).contains("NSSI-0310").doesNotContain(hiddenId);
+			}
+		}
+		assertThat(client().search().byUrl("Observation?subject=Patient/" + hiddenId).returnBundle(Bundle.class).execute().getEntry()).isEmpty();
 	}
 
 	// ---------------------------------------------------------------- 3. self-granted relationships
