@@ -75,6 +75,8 @@ public final class RequestPipeline {
 			// typed page links, compartment searches, Prefer: handling=lenient, $validate's body profile: mapped onto
 			// ordinary requests before HAPI picks a method, so every hook above sees an ordinary request
 			new Stage(Where.REST_SERVER, "ClientCompatibilityInterceptor", "always", "fhir/ClientCompatibilityConfig"),
+			// $validate of a response to our Questionnaires validates it as a write would store it, with a note per change
+			new Stage(Where.REST_SERVER, "ValidateBody", "always", "assessment/AssessmentConfig"),
 			new Stage(Where.REST_SERVER, "StrictInputInterceptor", "always", "hardening/HardeningConfig"),
 			new Stage(Where.REST_SERVER, "ClientErrorMappingInterceptor", "always", "hardening/HardeningConfig"),
 			new Stage(Where.REST_SERVER, "BulkImportGuard", "always (token checks: security on)", "bulk/BulkImportConfig"),
@@ -98,6 +100,8 @@ public final class RequestPipeline {
 			new Stage(Where.STORAGE, "CapabilityStatementInvalidation", "always", "fhir/CapabilityStatementConfig"),
 			// AuditEvents out of $everything and reverse includes, in the query (system history: audit/ClinicalHistory)
 			new Stage(Where.STORAGE, "ClinicalReadsInterceptor", "always", "audit/AuditSeparationConfig"),
+			// a response to our Questionnaires is stored as written (PHQ-9 integers as LOINC answers, current item texts)
+			new Stage(Where.STORAGE, "ResponseAsWritten", "always", "assessment/AssessmentConfig"),
 			// a client's search about one patient pages by offset, without a stored snapshot (issue 21)
 			new Stage(Where.STORAGE, "PatientSearchPaging", "always", "fhir/PatientSearchPagingConfig"),
 			// the client that started a bulk import, recorded in the job as HAPI creates it
