@@ -360,8 +360,14 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 					// within the target but rising: "achieved" would contradict the trend the clinician sees
 					yield new GoalStatus(goal, code, "worsening", "within the target but rising, not judged as achieved: " + reason);
 				}
-				yield new GoalStatus(goal, code, p.episodesLast30Days() <= high ? "achieved"
-						: compare(p.episodesBefore() - p.episodesSince()), reason);
+				if (p.episodesLast30Days() <= high) {
+					yield new GoalStatus(goal, code, "achieved", reason);
+				}
+				// above the target: the recent trend first (the last 30 days against the 30 before, the figures the
+				// clinician reads beside it), the plan's whole span only when those are level. "Improving" beside 2
+				// episodes in the last 30 days against 1 before contradicted the data (clinician review s7, defect 9)
+				int recent = p.episodesPrevious30Days() - p.episodesLast30Days();
+				yield new GoalStatus(goal, code, recent != 0 ? compare(recent) : compare(p.episodesBefore() - p.episodesSince()), reason);
 			}
 			case "goal-lower-urge-intensity" -> {
 				Double high = high(target);
