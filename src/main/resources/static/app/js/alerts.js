@@ -419,6 +419,7 @@ export function announceRaised(slot, newAlerts) {
   slot.classList.add("raised");
   // which alerts this box is about: it follows them (followRaised) as they are closed
   slot.dataset.alerts = raised.map(alertKey).join(" ");
+  slot.dataset.suicideAlerts = raised.filter(i => isSuicideRisk(i.resource)).map(alertKey).join(" ");
   slot.dataset.suicide = String(suicide);
   slot.append(
     h("p", {}, h("strong", { text: suicide ? "Suicide-risk alert raised by this entry." : "Alert raised by this entry." })),
@@ -438,9 +439,16 @@ export function announceRaised(slot, newAlerts) {
 export function followRaised(slot, open) {
   if (!slot || !slot.dataset.alerts || !slot.classList.contains("raised")) return;
   const openKeys = new Set(open.map(alertKey));
-  if (slot.dataset.alerts.split(" ").some(k => openKeys.has(k))) return;
+  const stillOpen = slot.dataset.alerts.split(" ").filter(k => openKeys.has(k));
+  const suicideKeys = (slot.dataset.suicideAlerts || "").split(" ").filter(Boolean);
+  // the alarm is about suicide risk: once that alert is resolved the box leaves the alarm colours, and says what
+  // else the entry raised is still open (review s7: it stayed red until the NSSI escalation task was closed too)
+  const suicideResolved = suicideKeys.length > 0 && suicideKeys.every(k => !openKeys.has(k));
+  if (stillOpen.length > 0 && !suicideResolved) return;
   slot.classList.remove("raised");
   slot.classList.add("resolved");
+  const others = stillOpen.length;
   slot.replaceChildren(h("p", { text: (slot.dataset.suicide === "true" ? "The suicide-risk alert" : "The alert")
-    + " raised by this entry has been resolved." }));
+    + " raised by this entry has been resolved." + (others > 0 ? " " + others + " other alert" + (others > 1 ? "s" : "")
+    + " from it still open: see Alerts." : "") }));
 }

@@ -395,7 +395,9 @@ public class CarePlanAssembler {
 		checkIns.setStatus(CarePlan.CarePlanActivityStatus.NOTSTARTED);
 		checkIns.setScheduled(new Timing().setRepeat(new Timing.TimingRepeatComponent()
 				.setFrequency(2).setPeriod(1).setPeriodUnit(Timing.UnitsOfTime.WK)));
-		checkIns.setDescription("After any self-injury, check-ins twice a week until the urges settle, then the usual schedule.");
+		// in the person's voice, as the rest of "My plan to stay safe": the young person reads this plan in their app
+		// (review s7: the team's instruction read as one of their own coping steps)
+		checkIns.setDescription("After any self-harm, my care team and I check in twice a week until the urges settle.");
 		if (author != null) {
 			checkIns.addPerformer(author.copy());
 		}

@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.nssifhir.server.security.launch.SignInPages;
 import org.nssifhir.server.support.ErrorCode;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -20,9 +21,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
 public class SignInGuardFilter extends OncePerRequestFilter {
 
 	private final SignInThrottle throttle;
+	/** The deployment's crisis contacts: a pause must never leave someone in crisis with nothing to turn to. */
+	private final String crisisContacts;
 
-	public SignInGuardFilter(SignInThrottle throttle) {
+	public SignInGuardFilter(SignInThrottle throttle, List<String> crisisContacts) {
 		this.throttle = throttle;
+		this.crisisContacts = crisisContacts.isEmpty() ? "" : " If you need help now: " + String.join("; ", crisisContacts) + ".";
 	}
 
 	@Override
@@ -51,6 +55,8 @@ public class SignInGuardFilter extends OncePerRequestFilter {
 			return;
 		}
 		SecondStep.clear(request);
+		// a young person may be signing in because they need support now (review s7): the pause says where to turn
+		message += crisisContacts;
 		response.setStatus(429);
 		response.setHeader("Cache-Control", "no-store");
 		response.setContentType("text/html;charset=UTF-8");

@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.nssifhir.server.app.ClinicianApp;
 import org.nssifhir.server.app.PatientApp;
+import org.nssifhir.server.app.PatientAppSettings;
 import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.consent.ProxyPatients;
 import org.nssifhir.server.security.enrolment.AccountDisabled;
@@ -283,7 +284,7 @@ class AuthorizationServerConfig {
 	@Order(2)
 	SecurityFilterChain signInSecurity(
 			HttpSecurity http, SignInThrottle throttle, Accounts accounts, SmartUsers users, PasswordEncoder passwords,
-			ApplicationEventPublisher publisher) throws Exception {
+			ApplicationEventPublisher publisher, PatientAppSettings patientApp) throws Exception {
 		// the password first, the same way for every username; the authenticator code after it (security/enrolment)
 		ProviderManager passwordFirst = new ProviderManager(new PasswordFirst(users, passwords, accounts));
 		passwordFirst.setAuthenticationEventPublisher(new DefaultAuthenticationEventPublisher(publisher));
@@ -294,7 +295,9 @@ class AuthorizationServerConfig {
 				.formLogin(login -> login.loginPage("/login").permitAll().successHandler(SignInSessions.successHandler())
 						.failureHandler(SecondStep.passwordFailureHandler()))
 				// rate limit and lockout before any password or code is checked (security/enrolment/SignInThrottle)
-				.addFilterBefore(new SignInGuardFilter(throttle), UsernamePasswordAuthenticationFilter.class)
+				.addFilterBefore(new SignInGuardFilter(throttle, patientApp.contactsToShow().stream()
+						.map(c -> c.name() + ": " + c.phone() + (c.text() == null || c.text().isBlank() ? "" : " (" + c.text() + ")")).toList()),
+						UsernamePasswordAuthenticationFilter.class)
 				.addFilterAfter(new SecondStepFilter(accounts, users, publisher, SignInSessions.successHandler()), UsernamePasswordAuthenticationFilter.class)
 				// an invitation link carries its token in the URL: never sent on as a referrer
 				.headers(h -> h.referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))

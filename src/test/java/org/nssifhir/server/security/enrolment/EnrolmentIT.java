@@ -191,6 +191,8 @@ class EnrolmentIT extends BaseIT {
 		HttpResponse<String> locked = loginAttempt(username, GOOD_PASSWORD);
 		assertThat(locked.statusCode()).isEqualTo(429);
 		assertThat(locked.body()).contains("NSSI-0324");
+		// someone locked out may be signing in because they need help now: the pause names the crisis contacts
+		assertThat(locked.body()).contains("If you need help now").contains("Test crisis line (synthetic)");
 		// the same answer for a username that has no account (a pause tells nothing about who is enrolled)
 		String nobody = unique("nobody").toLowerCase();
 		for (int i = 0; i < 5; i++) {
