@@ -295,7 +295,7 @@ public final class EscalationSignals {
 						? obs.getComponent().stream().filter(c -> hasCode(c.getCode(), LOINC, PHQ9_TOTAL)).findFirst().flatMap(c -> number(c.getValue()))
 						: Optional.empty();
 		if (item9.filter(v -> v > 0).isEmpty() && total.filter(t -> t >= PHQ9_SEVERE).isPresent()) {
-			signals.add(severeDepression(event, self));
+			signals.add(severeDepression(event, self, item9.isPresent()));
 			return signals;
 		}
 		if (item9.filter(v -> v > 0).isPresent()) {
@@ -349,7 +349,7 @@ public final class EscalationSignals {
 					total += answers(qr.getItem(), "phq9-item-" + i).map(EscalationSignals::number).flatMap(Optional::stream).findFirst().orElse(0);
 				}
 				if (total >= PHQ9_SEVERE) {
-					signals.add(severeDepression(self, self));
+					signals.add(severeDepression(self, self, true));
 				}
 			}
 		} else if (qr.getQuestionnaire().startsWith(NssiCanonicals.QUESTIONNAIRE + "nssi-assessment")) {
@@ -416,9 +416,16 @@ public final class EscalationSignals {
 		});
 	}
 
-	private static EscalationSignal severeDepression(String event, String self) {
+	/**
+	 * A total of 20 or more without item 9 above 0. {@code item9Known}: item 9 was answered 0; otherwise the total came
+	 * alone (an EHR's 44261-6 without its 44260-8 component), and the alert says so and asks for item 9 now rather than
+	 * claiming it was 0 (informaticist review s7, W2).
+	 */
+	private static EscalationSignal severeDepression(String event, String self, boolean item9Known) {
 		return new EscalationSignal(EscalationSignal.Kind.SEVERE_DEPRESSION_SCORE, "phq9-severe:" + event, self,
-				"PHQ-9 total of " + PHQ9_SEVERE + " or more (severe depression) with item 9 at 0: review depression and check suicide risk");
+				"PHQ-9 total of " + PHQ9_SEVERE + " or more (severe depression) with " + (item9Known
+						? "item 9 at 0: review depression and check suicide risk"
+						: "item 9 not reported: ask item 9 (thoughts of being better off dead or of self-harm) now, review depression and check suicide risk"));
 	}
 
 	/** The response an Observation was extracted from (the event), or the Observation itself. */

@@ -165,6 +165,21 @@ class EscalationSignalsTest {
 	}
 
 	@Test
+	void aSevereTotalSentAloneSaysItem9WasNotReported_notThatItWas0() {
+		Observation alone = new Observation();
+		alone.setId("Observation/t2");
+		alone.setStatus(Observation.ObservationStatus.FINAL);
+		alone.getCode().addCoding(new Coding(NssiCanonicals.LOINC, "44261-6", null));
+		alone.setValue(new Quantity(22));
+		assertThat(EscalationSignals.find(alone)).singleElement().satisfies(s -> {
+			assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SEVERE_DEPRESSION_SCORE);
+			assertThat(s.reason()).contains("item 9 not reported").contains("ask item 9").doesNotContain("item 9 at 0");
+		});
+		alone.addComponent().setValue(new IntegerType(0)).getCode().addCoding(new Coding(NssiCanonicals.LOINC, "44260-8", null));
+		assertThat(EscalationSignals.find(alone)).singleElement().satisfies(s -> assertThat(s.reason()).contains("item 9 at 0"));
+	}
+
+	@Test
 	void assessmentWithIdeationOrRiskyIntent_isASuicideRiskSignal() {
 		QuestionnaireResponse ideation = AssessmentFixtures.assessment(PATIENT, true, "intent-none", 2, List.of(), List.of(), List.of());
 		ideation.setId("QuestionnaireResponse/a1");
