@@ -330,6 +330,11 @@ public class EscalationService {
 		} else if (!task.hasPriority()) {
 			task.setPriority(Task.TaskPriority.URGENT);
 		}
+		// the app tells the person the team will contact them: a due time the server sets (24 h, whatever the phone
+		// sent), so OverdueEscalation raises a request nobody has picked up as it does an alert (informaticist review
+		// s7, H2: no due time, nothing chased it)
+		Date now = new Date();
+		task.getRestriction().getPeriod().setStart(now).setEnd(Date.from(now.toInstant().plus(PROMPT_DUE)));
 	}
 
 	/**

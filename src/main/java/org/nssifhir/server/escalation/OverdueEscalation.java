@@ -12,6 +12,9 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceVersionConflictException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +23,7 @@ import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
+import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.support.WholeHistory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,12 +90,21 @@ public class OverdueEscalation {
 	/** Re-escalates every overdue escalation Task that has not started; returns how many this call changed. */
 	public int reescalateOverdue() {
 		SystemRequestDetails system = new SystemRequestDetails();
-		SearchParameterMap map = WholeHistory.search()
+		SearchParameterMap alerts = WholeHistory.search()
 				.add(Task.SP_IDENTIFIER, new TokenParam(EscalationService.EVENT_SYSTEM, null))
 				.add(Task.SP_STATUS, new TokenOrListParam().add(new TokenParam("requested")).add(new TokenParam("received")));
+		// a person's request for support is chased like an alert (it is the client's Task, without the server's identifier)
+		SearchParameterMap supportRequests = WholeHistory.search()
+				.add(Task.SP_CODE, new TokenParam(NssiCanonicals.CONCEPTS_SYSTEM, EscalationService.SUPPORT_REQUEST))
+				.add(Task.SP_STATUS, new TokenOrListParam().add(new TokenParam("requested")).add(new TokenParam("received")));
+		Map<String, IBaseResource> open = new LinkedHashMap<>();
+		for (SearchParameterMap map : List.of(alerts, supportRequests)) {
+			WholeHistory.all(daoRegistry.getResourceDao("Task").search(map, system))
+					.forEach(r -> open.putIfAbsent(r.getIdElement().toUnqualifiedVersionless().getValue(), r));
+		}
 		Instant now = Instant.now();
 		int changed = 0;
-		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Task").search(map, system))) {
+		for (IBaseResource r : open.values()) {
 			IdType id = (IdType) r.getIdElement().toUnqualifiedVersionless();
 			try {
 				// read again: the current version, which the update below is conditional on

@@ -118,6 +118,30 @@ class OverdueEscalationIT extends BaseIT {
 	}
 
 	@Test
+	void aRequestForSupportNobodyPicksUp_isChasedLikeAnAlert() {
+		IIdType patient = AssessmentFixtures.patient(client());
+		Task request = new Task();
+		request.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		request.setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER).setPriority(Task.TaskPriority.URGENT);
+		request.getCode().addCoding().setSystem(org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM).setCode("support-request");
+		request.setFor(new org.hl7.fhir.r4.model.Reference(patient)).setRequester(new org.hl7.fhir.r4.model.Reference(patient));
+		// the phone cannot postpone it: the server sets the due time (informaticist review s7, H2)
+		request.getRestriction().getPeriod().setEnd(Date.from(Instant.now().plus(Duration.ofDays(3650))));
+		IIdType id = client().create().resource(request).execute().getId();
+		Task stored = client().read().resource(Task.class).withId(id.toUnqualifiedVersionless()).execute();
+		assertThat(stored.getRestriction().getPeriod().getEnd()).isInTheFuture()
+				.isBefore(Date.from(Instant.now().plus(Duration.ofHours(25))));
+		assertThat(stored.hasOwner()).isTrue();
+
+		makeOverdue(stored);
+		overdue.reescalateOverdue();
+		Task raised = read(stored);
+		assertThat(raised.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+		assertThat(raised.getNoteFirstRep().getText()).startsWith("Re-escalated: not started by its due time").contains("urgent → asap");
+		assertThat(raised.getRestriction().getPeriod().getEnd()).isInTheFuture();
+	}
+
+	@Test
 	void aStartedTask_isLeftAlone() {
 		Task task = alertTask();
 		task.setStatus(Task.TaskStatus.INPROGRESS);
