@@ -108,6 +108,8 @@ export class DiaryCard {
       expand(this.fhir, "nssi-method-vs"), expand(this.fhir, "nssi-emotion-vs"), expand(this.fhir, "nssi-dbt-skill-vs")]);
     const day = h("p", {}, h("label", { for: "diary-day", text: t("diaryDay") }),
       h("input", { type: "date", id: "diary-day", value: today(), max: today(), required: true }));
+    // a card already sent for the day is said, not silently doubled (review s7): saving again adds a second entry
+    this.already = h("p", { id: "diary-already", className: "hint", role: "status", hidden: true });
     const urgeDie = scale("urge-die", "urgeDieLegend");
     this.urgeDieNote = h("div", { id: "urge-die-note" });
     const harm = choices("self-harm", "selfHarmLegend", [{ code: "no", display: t("no") }, { code: "yes", display: t("yes") }], "radio");
@@ -116,15 +118,32 @@ export class DiaryCard {
       choices("intent", "intentLegend", INTENTS.map(([code, key]) => ({ code, display: t(key) })), "radio", "intentHint"),
       h("div", { id: "intent-note" }));
     this.form.replaceChildren(
-      day, scale("urge-harm", "urgeHarmLegend"), urgeDie, this.urgeDieNote, harm, this.details,
+      day, this.already, scale("urge-harm", "urgeHarmLegend"), urgeDie, this.urgeDieNote, harm, this.details,
       choices("emotion", "emotionsLegend", emotions), choices("skill", "skillsLegend", skills),
       h("p", {}, h("label", { for: "diary-note", text: t("noteLabel") }), h("textarea", { id: "diary-note", rows: "3", maxlength: "2000" })),
       h("button", { type: "submit", id: "diary-submit", className: "big", text: t("saveDiary") }));
     this.form.addEventListener("change", event => this.changed(event));
+    this.checkDay(today());
     this.form.addEventListener("submit", event => { event.preventDefault(); this.save(); });
   }
 
+  /** Says whether a card for this day is already on record (offline or on error: says nothing). */
+  async checkDay(day) {
+    this.already.hidden = true;
+    try {
+      const cards = await this.fhir.search("Observation?patient=" + this.fhir.patientId + "&code="
+        + encodeURIComponent(CS + "|diary-card") + "&date=" + day + "&_count=5", 1);
+      if (cards.length && this.form.querySelector("#diary-day").value === day) {
+        this.already.textContent = t("diaryAlready");
+        this.already.hidden = false;
+      }
+    } catch {
+      // offline or refused: the card can still be filled in and sent later
+    }
+  }
+
   changed(event) {
+    if (event.target.id === "diary-day") this.checkDay(event.target.value);
     const name = event.target.name;
     if (name === "urge-die") {
       // at once, before anything is saved: who to call
@@ -241,6 +260,7 @@ export class DiaryCard {
       this.form.querySelector("#diary-day").value = today();
       this.details.hidden = true;
       if (outcome) this.onSaved();
+      if (outcome) this.checkDay(today());
     } finally {
       button.disabled = false;
     }

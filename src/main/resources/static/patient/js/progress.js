@@ -57,8 +57,9 @@ export function renderProgress(body, { cards, episodes }, shared = true) {
     rows.push(h("tr", {},
       h("th", { scope: "row", text: start.toLocaleDateString([], { day: "numeric", month: "short" }) }),
       h("td", { text: String(average(week.map(c => value(c, "urge-intensity")).filter(v => v !== undefined)) ?? "–") }),
-      h("td", { text: String(week.filter(c => (value(c, "skills-used") || 0) > 0).length) }),
-      h("td", { text: String(week.length) })));
+      // days, not cards: a day can hold two entries (review s7: "8 cards" in a 7-day week)
+      h("td", { text: String(days(week.filter(c => (value(c, "skills-used") || 0) > 0))) }),
+      h("td", { text: String(days(week)) })));
   }
   body.replaceChildren(
     h("ul", { className: "progress-lines", id: "progress-lines" }, lines.map(l => h("li", { text: l }))),
@@ -66,4 +67,9 @@ export function renderProgress(body, { cards, episodes }, shared = true) {
       h("caption", { text: t("progressTableCaption") }),
       h("thead", {}, h("tr", {}, ["progressWeek", "progressAvgUrge", "progressSkillDays", "progressCards"].map(k => h("th", { scope: "col", text: t(k) })))),
       h("tbody", {}, rows)));
+}
+
+/** How many different days these cards are for. */
+function days(cards) {
+  return new Set(cards.map(c => String(c.effectiveDateTime || (c.effectivePeriod && c.effectivePeriod.start) || "").slice(0, 10))).size;
 }

@@ -26,6 +26,7 @@ export default {
   diaryHeading: "Today's diary card",
   diaryIntro: "A few questions about today. There are no right or wrong answers.",
   diaryDay: "Which day is this card for?",
+  diaryAlready: "You have already filled in a card for this day. Saving this one adds a second entry for the same day (your care team sees both).",
   urgeHarmLegend: "How strong was your urge to hurt yourself today?",
   urgeDieLegend: "How strong was your urge to die today?",
   scaleHint: "0 means none at all, 10 means the strongest you have ever felt.",
@@ -110,7 +111,7 @@ export default {
   progressWeek: "Week starting",
   progressAvgUrge: "Average urge (0-10)",
   progressSkillDays: "Days with skills",
-  progressCards: "Cards filled in",
+  progressCards: "Days with a card",
 
   proxyHeading: "What {name} shares with you",
   proxyShared: "{name} has chosen to share some of their records with you: {labels}.",

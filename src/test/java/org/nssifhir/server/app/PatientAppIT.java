@@ -207,6 +207,9 @@ class PatientAppIT extends BaseIT {
 			assertThat(cards).hasSize(1);
 			assertThat(cards.get(0).getComponent().stream().filter(c -> c.getCode().getCodingFirstRep().getCode().equals("urge-to-die")).findFirst()
 					.orElseThrow().getValueIntegerType().getValue()).isEqualTo(7);
+			// once a day: the form now says today's card is already on record (a second one is a deliberate entry)
+			WebElement already = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("diary-already")));
+			assertThat(already.getText()).startsWith("You have already filled in a card for this day.");
 
 			// "I need support now": the crisis contacts come into view, the request goes to the care team (urgent)
 			phone.findElement(By.id("support-button")).click();
