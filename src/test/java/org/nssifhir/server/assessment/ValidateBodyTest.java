@@ -38,11 +38,8 @@ class ValidateBodyTest {
 	@Test
 	void integerPhq9AnswersAreValidatedAsTheirLoincAnswersWithANotePerItem() throws Exception {
 		RecordingValidator validator = new RecordingValidator();
-		// the profile validator serves the storage hooks only; the REST half needs the package's Questionnaires
-		ResponseAsWritten rule = new ResponseAsWritten(InMemoryFhirServer.FHIR, null, ConformancePackage.fromClasspath());
-		InMemoryFhirServer server = new InMemoryFhirServer(new ResponseAsWritten.ValidateBody(rule), new InMemoryFhirServer.Provider(validator));
-		QuestionnaireResponse qr = InMemoryFhirServer.FHIR.newJsonParser().parseResource(QuestionnaireResponse.class,
-				Files.readString(Path.of("profiles/examples/QuestionnaireResponse-nssi-example-phq9-adolescent.json")));
+		InMemoryFhirServer server = server(validator);
+		QuestionnaireResponse qr = examplePhq9();
 		qr.getItem().stream().filter(i -> i.getLinkId().equals("phq9-item-9")).forEach(i -> i.getAnswerFirstRep().setValue(new IntegerType(1)));
 		qr.getItem().stream().filter(i -> i.getLinkId().equals("phq9-item-2")).forEach(i -> i.getAnswerFirstRep().setValue(new IntegerType(3)));
 
@@ -63,15 +60,23 @@ class ValidateBodyTest {
 
 	@Test
 	void otherRequestsPassUntouched() throws Exception {
-		RecordingValidator validator = new RecordingValidator();
-		ResponseAsWritten rule = new ResponseAsWritten(InMemoryFhirServer.FHIR, null, ConformancePackage.fromClasspath());
-		InMemoryFhirServer server = new InMemoryFhirServer(new ResponseAsWritten.ValidateBody(rule), new InMemoryFhirServer.Provider(validator));
-		QuestionnaireResponse qr = InMemoryFhirServer.FHIR.newJsonParser().parseResource(QuestionnaireResponse.class,
-				Files.readString(Path.of("profiles/examples/QuestionnaireResponse-nssi-example-phq9-adolescent.json")));
+		InMemoryFhirServer server = server(new RecordingValidator());
+		QuestionnaireResponse qr = examplePhq9();
 		InMemoryFhirServer.Response answer = server.send("POST", "/QuestionnaireResponse/$validate",
 				InMemoryFhirServer.FHIR.newJsonParser().encodeResourceToString(qr), Map.of("Content-Type", "application/fhir+json"));
 		assertThat(answer.status()).as(answer.body()).isEqualTo(200);
 		assertThat(((OperationOutcome) answer.resource()).getIssue()).noneMatch(i -> i.getSeverity() == OperationOutcome.IssueSeverity.WARNING);
 		assertThat(server.get("/Patient?_count=1").status()).isEqualTo(200);
+	}
+
+	private static InMemoryFhirServer server(RecordingValidator validator) {
+		// the profile validator serves the storage hooks only; the REST half needs the package's Questionnaires
+		ResponseAsWritten rule = new ResponseAsWritten(InMemoryFhirServer.FHIR, null, ConformancePackage.fromClasspath());
+		return new InMemoryFhirServer(new ResponseAsWritten.ValidateBody(rule), new InMemoryFhirServer.Provider(validator));
+	}
+
+	private static QuestionnaireResponse examplePhq9() throws java.io.IOException {
+		return InMemoryFhirServer.FHIR.newJsonParser().parseResource(QuestionnaireResponse.class,
+				Files.readString(Path.of("profiles/examples/QuestionnaireResponse-nssi-example-phq9-adolescent.json")));
 	}
 }
