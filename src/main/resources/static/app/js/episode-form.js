@@ -226,7 +226,7 @@ export class EpisodeForm {
       meta: { profile: [EPISODE_PROFILE] },
       status: "final",
       category: [{ coding: [{ system: CS, code: "nssi", display: "Non-suicidal self-injury" }] }],
-      code: { coding: [{ system: CS, code: "nssi-episode", display: "Non-suicidal self-injury episode" }] },
+      code: { coding: [{ system: CS, code: "nssi-episode", display: "Self-harm episode (legacy code)" }] },
       subject: { reference: "Patient/" + this.fhir.patientId },
       component: [],
     };

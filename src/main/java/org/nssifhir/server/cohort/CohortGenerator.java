@@ -245,7 +245,7 @@ public final class CohortGenerator {
 		tag(obs);
 		obs.setStatus(Observation.ObservationStatus.FINAL);
 		obs.addCategory(local("nssi", "Non-suicidal self-injury"));
-		obs.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, "nssi-episode", "Non-suicidal self-injury episode"));
+		obs.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, "nssi-episode", "Self-harm episode (legacy code)"));
 		obs.getCode().addCoding(new Coding(SNOMED, "248062006", "Self-injurious behavior"));
 		obs.setSubject(new Reference(patient));
 		obs.setEffective(new DateTimeType(Date.from(day.atTime(LocalTime.of(random.nextInt(24), random.nextInt(4) * 15)).toInstant(ZoneOffset.UTC))));
