@@ -150,6 +150,12 @@ export class Treatment {
       // the page's refresh reloads this plan too (once, not a second load racing the first)
       this.container.replaceChildren();
       await this.refresh();
+      // the form the focus was in is gone: to the treatment heading, with the plan now under it (review s7)
+      const heading = document.getElementById("treatment-heading");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
     } catch (error) {
       result.textContent = "The plan was not started: " + (error instanceof FhirError ? outcomeText(error.outcome) || error.message : error.message);
       buttons.forEach(b => { b.disabled = false; });

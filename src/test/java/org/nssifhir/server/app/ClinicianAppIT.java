@@ -748,6 +748,8 @@ class ClinicianAppIT extends BaseIT {
 		clickCentered(browser, start);
 		WebElement plan = new WebDriverWait(browser, Duration.ofSeconds(120)).until(ExpectedConditions.visibilityOfElementLocated(By.id("treatment-plan")));
 		assertThat(plan.findElement(By.id("plan-title")).getText()).contains("DBT");
+		// the options form the focus was in is gone: focus on the treatment heading, not the page's body (review s7)
+		new WebDriverWait(browser, Duration.ofSeconds(10)).until(d -> "treatment-heading".equals(d.switchTo().activeElement().getDomAttribute("id")));
 		assertThat(plan.findElements(By.cssSelector("#plan-activities tbody tr"))).isNotEmpty();
 		assertThat(plan.findElement(By.id("plan-activities")).getText()).contains("Sessions").contains("skills");
 		// family involvement chosen: the adolescent DBT family activities are in the plan
