@@ -236,14 +236,7 @@ public class ResponseAsWritten {
 	 */
 	@Hook(value = Pointcut.VALIDATION_COMPLETED, order = AFTER_OTHER_VALIDATION_HOOKS)
 	public void validated(IBaseResource resource, String rawResource, ValidationResult result) {
-		IBaseResource subject = resource;
-		if (subject == null && rawResource != null) {
-			try {
-				subject = EncodingEnum.detectEncodingNoDefault(rawResource).newParser(fhirContext).parseResource(rawResource);
-			} catch (RuntimeException e) {
-				return; // the validator has already said why it does not parse
-			}
-		}
+		IBaseResource subject = NssiProfileValidator.validatedResource(fhirContext, resource, rawResource).orElse(null);
 		if (!(subject instanceof QuestionnaireResponse original) || !AssessmentExtractor.supports(original)) {
 			return;
 		}

@@ -1,12 +1,14 @@
 package org.nssifhir.server.conformance;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.validation.FhirValidator;
 import ca.uhn.fhir.validation.IInstanceValidatorModule;
 import ca.uhn.fhir.validation.ResultSeverityEnum;
 import ca.uhn.fhir.validation.ValidationOptions;
 import ca.uhn.fhir.validation.ValidationResult;
 import java.util.Collection;
+import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,21 @@ public class NssiProfileValidator {
 		ValidationOptions options = new ValidationOptions();
 		profileUrls.forEach(options::addProfile);
 		return validator.validateWithResult(resource, options);
+	}
+
+	/**
+	 * What a {@code VALIDATION_COMPLETED} hook validated: the parsed resource HAPI gives, else its raw body parsed;
+	 * empty when the body does not parse (the validator has already said why).
+	 */
+	public static Optional<IBaseResource> validatedResource(FhirContext fhirContext, IBaseResource resource, String rawResource) {
+		if (resource != null || rawResource == null) {
+			return Optional.ofNullable(resource);
+		}
+		try {
+			return Optional.of(EncodingEnum.detectEncodingNoDefault(rawResource).newParser(fhirContext).parseResource(rawResource));
+		} catch (RuntimeException e) {
+			return Optional.empty();
+		}
 	}
 
 	public static boolean hasErrors(ValidationResult result) {

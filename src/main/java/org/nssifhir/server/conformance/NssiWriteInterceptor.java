@@ -4,7 +4,6 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.Hook;
 import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
-import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException;
 import ca.uhn.fhir.validation.ResultSeverityEnum;
 import ca.uhn.fhir.validation.SingleValidationMessage;
@@ -56,14 +55,7 @@ public class NssiWriteInterceptor {
 	 */
 	@Hook(Pointcut.VALIDATION_COMPLETED)
 	public void validated(IBaseResource resource, String rawResource, ValidationResult result) {
-		IBaseResource subject = resource;
-		if (subject == null && rawResource != null) {
-			try {
-				subject = EncodingEnum.detectEncodingNoDefault(rawResource).newParser(fhirContext).parseResource(rawResource);
-			} catch (RuntimeException e) {
-				return; // the validator has already reported why it does not parse
-			}
-		}
+		IBaseResource subject = NssiProfileValidator.validatedResource(fhirContext, resource, rawResource).orElse(null);
 		Set<String> profiles = subject == null ? Set.of() : NssiResourceClassifier.profilesToEnforce(subject);
 		if (profiles.isEmpty()) {
 			return;
