@@ -8,11 +8,8 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.rest.api.server.IPreResourceShowDetails;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.read.ListAppender;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -26,6 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.CapturedLogs;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -35,20 +33,16 @@ import org.springframework.beans.factory.annotation.Autowired;
  */
 class NoQueryValuesInLogsIT extends BaseIT {
 
-	private final ListAppender<ILoggingEvent> captured = new ListAppender<>();
-	private Logger root;
+	private CapturedLogs captured;
 
 	@BeforeEach
 	void capture() {
-		root = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-		captured.start();
-		root.addAppender(captured);
+		captured = CapturedLogs.attach();
 	}
 
 	@AfterEach
 	void release() {
-		root.detachAppender(captured);
-		captured.stop();
+		captured.close();
 	}
 
 	@Autowired
@@ -154,7 +148,7 @@ class NoQueryValuesInLogsIT extends BaseIT {
 		awaitAuditTrail();
 
 		List<String> lines = new ArrayList<>();
-		for (ILoggingEvent event : List.copyOf(captured.list)) {
+		for (ILoggingEvent event : captured.lines()) {
 			lines.add(event.getLoggerName() + " " + event.getFormattedMessage());
 			for (IThrowableProxy t = event.getThrowableProxy(); t != null; t = t.getCause()) {
 				lines.add(event.getLoggerName() + " " + t.getClassName() + ": " + t.getMessage());

@@ -3,6 +3,7 @@ package org.nssifhir.server.security.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -30,6 +31,7 @@ import org.hl7.fhir.r4.model.RelatedPerson;
 import org.hl7.fhir.r4.model.Resource;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.support.BaseIT;
+import org.nssifhir.server.support.CapturedLogs;
 import org.nssifhir.server.support.TestConsents;
 
 /**
@@ -77,17 +79,13 @@ class PrivacyMatrixIT extends BaseIT {
 	@Test
 	void everyActorTimesEveryInteractionTimesEveryKindOfData() throws Exception {
 		// every log line written while the matrix runs, from every logger: none may quote a query value or a record
-		ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-		ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs = new ch.qos.logback.core.read.ListAppender<>();
-		logs.start();
-		root.addAppender(logs);
-		try {
+		List<ILoggingEvent> lines;
+		try (CapturedLogs logs = CapturedLogs.attach()) {
 			runMatrix();
-		} finally {
-			root.detachAppender(logs);
+			lines = logs.lines();
 		}
 		List<String> quoted = new ArrayList<>();
-		for (ch.qos.logback.classic.spi.ILoggingEvent event : logs.list) {
+		for (ILoggingEvent event : lines) {
 			String line = event.getFormattedMessage() + (event.getThrowableProxy() == null ? "" : " " + event.getThrowableProxy().getMessage());
 			for (String value : secrets.values()) {
 				if (line.contains(value)) {
@@ -101,7 +99,7 @@ class PrivacyMatrixIT extends BaseIT {
 				}
 			}
 		}
-		assertThat(logs.list).as("log lines captured").isNotEmpty();
+		assertThat(lines).as("log lines captured").isNotEmpty();
 		assertThat(quoted).as("log lines quoting a query value or a record").isEmpty();
 	}
 
