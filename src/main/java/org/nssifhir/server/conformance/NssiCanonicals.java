@@ -12,6 +12,15 @@ public final class NssiCanonicals {
 	/** Test-data tag every synthetic example carries. */
 	public static final String ACT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 
+	/**
+	 * Tag of resources the server made for itself and keeps (the built-in clinical triage queue): no client may
+	 * create, change or delete a resource carrying it.
+	 */
+	public static final String SYSTEM_MADE_TAG_SYSTEM = "urn:nssi-fhir:system-made";
+
+	/** Identifier system of the built-in clinical triage queue, which the server finds by it. */
+	public static final String TRIAGE_QUEUE_IDENTIFIER_SYSTEM = BASE + "/triage-queue";
+
 	public static final String SNOMED = "http://snomed.info/sct";
 	public static final String LOINC = "http://loinc.org";
 	public static final String ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm";

@@ -35,12 +35,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 public class TriageQueue implements ApplicationRunner {
 
 	/** The built-in queue's identifier (a conditional create on it makes it once). */
-	public static final String IDENTIFIER_SYSTEM = NssiCanonicals.BASE + "/triage-queue";
+	public static final String IDENTIFIER_SYSTEM = NssiCanonicals.TRIAGE_QUEUE_IDENTIFIER_SYSTEM;
 
 	public static final String IDENTIFIER_VALUE = "clinical-triage-queue";
 
-	/** Tag of resources the server made for itself, not recorded by anyone. */
-	public static final String SYSTEM_MADE_TAG_SYSTEM = "urn:nssi-fhir:system-made";
+	/** Tag of resources the server made for itself, not recorded by anyone (kept by the server: AccessPolicy). */
+	public static final String SYSTEM_MADE_TAG_SYSTEM = NssiCanonicals.SYSTEM_MADE_TAG_SYSTEM;
 
 	public static final String NAME = "Clinical triage queue";
 

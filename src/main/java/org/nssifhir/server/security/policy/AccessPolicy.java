@@ -276,6 +276,15 @@ public class AccessPolicy {
 			return Optional.of(Refusal.forbidden("Identifiers in " + SERVER_EVENT_SYSTEM + " are the server's own (its alerts):"
 					+ " no client may add, change or remove them"));
 		}
+		if (serverMade(before) || serverMade(after)) {
+			// the built-in triage queue owns the alerts of people nobody else is recorded for: a client that renamed,
+			// deactivated or deleted it, or planted a second resource with its identifier (the server's conditional
+			// create then matched two, or the planted one), could hide or stop those alerts. The server's own
+			// records are kept by the server; a deployment points nssi.escalation.fallback-owner at its real queue.
+			return Optional.of(Refusal.forbidden("Resources the server made for itself (tag " + NssiCanonicals.SYSTEM_MADE_TAG_SYSTEM
+					+ ", identifier system " + NssiCanonicals.TRIAGE_QUEUE_IDENTIFIER_SYSTEM + ") are kept by the server: no client"
+					+ " may create, change or delete them"));
+		}
 		if (who.kind() != Kind.BACKEND && who.kind() != Kind.CLINICIAN && !admin && clinicalAct(type, before, after)) {
 			// a patient token closed its own suicide-risk Task with a Procedure it had recorded itself, set the Flag
 			// inactive and moved the due time past the overdue re-escalation: alerts and the acts that close them are
@@ -381,6 +390,19 @@ public class AccessPolicy {
 			}
 		}
 		return false;
+	}
+
+	/** Whether a version carries the server's own tag or the built-in triage queue's identifier. */
+	private boolean serverMade(IBaseResource resource) {
+		if (resource == null) {
+			return false;
+		}
+		if (resource.getMeta().getTag().stream().anyMatch(tag -> NssiCanonicals.SYSTEM_MADE_TAG_SYSTEM.equals(tag.getSystem()))) {
+			return true;
+		}
+		return fhirContext.getResourceDefinition(resource).getChildByName("identifier") != null
+				&& fhirContext.newTerser().getValues(resource, fhirContext.getResourceType(resource) + ".identifier", Identifier.class)
+						.stream().anyMatch(identifier -> NssiCanonicals.TRIAGE_QUEUE_IDENTIFIER_SYSTEM.equals(identifier.getSystem()));
 	}
 
 	/** The server's alert identifiers a resource carries (empty for none, or no resource). */

@@ -20,6 +20,7 @@ import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.Flag;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Organization;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Practitioner;
 import org.hl7.fhir.r4.model.Procedure;
@@ -30,6 +31,7 @@ import org.hl7.fhir.r4.model.Task;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nssifhir.server.assessment.AssessmentFixtures;
+import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.support.BaseIT;
 import org.nssifhir.server.support.TestConsents;
 
@@ -503,16 +505,63 @@ class PrivacyAttacksIT extends BaseIT {
 			assertThat(r.body()).contains("NSSI-0311");
 		}
 		// the server's own alert Task: a client may close it but not change what identifies it
-		Observation suicidal = episodeOf(victim, unique("intent"));
-		String observation = client().create().resource(suicidal).execute().getId().toUnqualifiedVersionless().getValue();
-		Bundle tasks = client().search().byUrl("Task?identifier=" + system + "|").returnBundle(Bundle.class).execute();
-		if (!tasks.getEntry().isEmpty()) {
-			org.hl7.fhir.r4.model.Task task = (org.hl7.fhir.r4.model.Task) tasks.getEntryFirstRep().getResource();
-			task.getIdentifierFirstRep().setValue("something-else");
-			HttpResponse<String> r = send("PUT", "/Task/" + task.getIdPart(), tokens().system(FULL_ACCESS), json(task), Map.of());
-			assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+		IIdType person = AssessmentFixtures.patient(client());
+		client().create().resource(AssessmentFixtures.episode(person, java.util.Date.from(java.time.Instant.now().minusSeconds(3600)), "intent-present", null)).execute();
+		Bundle tasks = client().search().byUrl("Task?patient=" + person.getIdPart() + "&identifier=" + system + "|").returnBundle(Bundle.class).execute();
+		assertThat(tasks.getEntry()).as("the suicide-risk alert's Task carries the server's identifier").isNotEmpty();
+		Task task = (Task) tasks.getEntryFirstRep().getResource();
+		String version = task.getMeta().getVersionId();
+		task.getIdentifierFirstRep().setValue("something-else");
+		HttpResponse<String> r = send("PUT", "/Task/" + task.getIdPart(), tokens().system(FULL_ACCESS), json(task), Map.of());
+		assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+		assertThat(client().read().resource(Task.class).withId(task.getIdPart()).execute().getMeta().getVersionId()).isEqualTo(version);
+	}
+
+	@Test
+	void noClientCanRenameRetireDeleteOrImpersonateTheServersTriageQueue() throws Exception {
+		// the queue owns the alerts of people no one else is recorded for: whoever could change it could hide them
+		String queueSearch = "/Organization?identifier=" + NssiCanonicals.TRIAGE_QUEUE_IDENTIFIER_SYSTEM + "%7C";
+		Bundle found = client().search().byUrl(queueSearch.substring(1)).returnBundle(Bundle.class).execute();
+		assertThat(found.getEntry()).as("the built-in queue made at startup").hasSize(1);
+		Organization queue = (Organization) found.getEntryFirstRep().getResource();
+		String id = queue.getIdPart();
+		String version = queue.getMeta().getVersionId();
+		Organization renamed = queue.copy();
+		renamed.setName("Nobody");
+		renamed.setActive(false);
+		Organization planted = tagged(new Organization());
+		planted.setName("Clinical triage queue");
+		planted.addIdentifier().setSystem(NssiCanonicals.TRIAGE_QUEUE_IDENTIFIER_SYSTEM).setValue("clinical-triage-queue");
+		Organization taggedCopy = tagged(new Organization());
+		taggedCopy.setName("Looks made by the server");
+		taggedCopy.getMeta().addTag(NssiCanonicals.SYSTEM_MADE_TAG_SYSTEM, "triage-queue", null);
+		String patch = "[{\"op\":\"replace\",\"path\":\"/name\",\"value\":\"Nobody\"}]";
+		String conditionalUpdate = "/Organization?identifier=" + NssiCanonicals.TRIAGE_QUEUE_IDENTIFIER_SYSTEM + "%7Cclinical-triage-queue";
+		String transaction = "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"resource\":" + json(renamed)
+				+ ",\"request\":{\"method\":\"PUT\",\"url\":\"Organization/" + id + "\"}}]}";
+		// every kind of caller that may write Organizations, the EHR's backend client included
+		for (String token : List.of(tokens().system(FULL_ACCESS), clinician(treating, "user/*.cruds"), clinician(unrelated, "user/Organization.cruds"))) {
+			List<HttpResponse<String>> answers = List.of(
+					send("PUT", "/Organization/" + id, token, json(renamed), Map.of()),
+					send("PATCH", "/Organization/" + id, token, patch, Map.of("Content-Type", "application/json-patch+json")),
+					send("DELETE", "/Organization/" + id, token, null, Map.of()),
+					send("PUT", conditionalUpdate, token, json(renamed.copy().setId((String) null)), Map.of()),
+					send("DELETE", conditionalUpdate, token, null, Map.of()),
+					send("POST", "/Organization", token, json(planted), Map.of()),
+					send("POST", "/Organization", token, json(taggedCopy), Map.of()),
+					send("POST", "/", token, transaction, Map.of()));
+			for (HttpResponse<String> r : answers) {
+				assertThat(r.statusCode()).as(r.request().method() + " " + r.request().uri().getPath() + ": " + r.body()).isEqualTo(403);
+				assertThat(r.body()).contains("NSSI-0311").doesNotContain("Exception");
+			}
 		}
-		assertThat(observation).startsWith("Observation/");
+		Organization after = client().read().resource(Organization.class).withId(id).execute();
+		assertThat(after.getMeta().getVersionId()).as("unchanged").isEqualTo(version);
+		assertThat(after.getName()).isEqualTo(queue.getName());
+		assertThat(after.getActive()).isTrue();
+		assertThat(client().search().byUrl(queueSearch.substring(1)).returnBundle(Bundle.class).execute().getEntry()).hasSize(1);
+		assertThat(client().search().byUrl("Organization?_tag=" + NssiCanonicals.SYSTEM_MADE_TAG_SYSTEM + "%7Ctriage-queue").returnBundle(Bundle.class)
+				.execute().getEntry()).hasSize(1);
 	}
 
 	@Test
