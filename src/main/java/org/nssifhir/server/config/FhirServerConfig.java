@@ -17,6 +17,7 @@ import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import java.util.List;
 import org.nssifhir.server.audit.AuditEventWriter;
+import org.nssifhir.server.audit.OperationAndHistoryAuditor;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.audit.SmartAuditContext;
 import org.nssifhir.server.bulk.BulkExportConfig;
@@ -104,13 +105,14 @@ public class FhirServerConfig {
 			SensitiveDataConsentService consentService,
 			AuditEventWriter auditWriter,
 			SmartAuditContext auditContext,
+			OperationAndHistoryAuditor operationAuditor,
 			RefusedAccessAuditor refusedAccessAuditor,
 			CapabilityStatementInterceptor capabilityStatementInterceptor,
 			ErrorLoggingInterceptor errorLoggingInterceptor,
 			IfMatchPreconditionInterceptor ifMatchInterceptor) {
 		CorsInterceptor cors = properties.cors().enabled() ? corsInterceptor(properties.cors().allowedOrigins()) : null;
 		return new RequestPipeline(properties, bulkExport, limitsInterceptor, searchNarrowing, authorization, accessPolicy,
-				consentService, auditWriter, auditContext, refusedAccessAuditor, capabilityStatementInterceptor,
+				consentService, auditWriter, auditContext, operationAuditor, refusedAccessAuditor, capabilityStatementInterceptor,
 				errorLoggingInterceptor, ifMatchInterceptor, cors);
 	}
 

@@ -6,6 +6,7 @@ import ca.uhn.fhir.storage.interceptor.balp.BalpAuditCaptureInterceptor;
 import java.util.List;
 import org.nssifhir.server.audit.AuditEventWriter;
 import org.nssifhir.server.audit.AuditTrailProtectionInterceptor;
+import org.nssifhir.server.audit.OperationAndHistoryAuditor;
 import org.nssifhir.server.audit.RefusedAccessAuditor;
 import org.nssifhir.server.audit.SmartAuditContext;
 import org.nssifhir.server.bulk.BulkExportConfig;
@@ -64,6 +65,8 @@ public final class RequestPipeline {
 			new Stage(Where.REST_SERVER, "AccessPolicyInterceptor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "SensitiveDataConsentInterceptor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "BalpAuditCaptureInterceptor", "security on", "RequestPipeline"),
+			// what BALP's capture leaves unaudited: history, $meta, named operations ($everything, computed answers)
+			new Stage(Where.REST_SERVER, "OperationAndHistoryAuditor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "RefusedAccessAuditor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "AuditTrailProtectionInterceptor", "security on", "RequestPipeline"),
 			new Stage(Where.REST_SERVER, "CapabilityStatementInterceptor", "always", "RequestPipeline"),
@@ -118,6 +121,7 @@ public final class RequestPipeline {
 	private final SensitiveDataConsentService consentService;
 	private final AuditEventWriter auditWriter;
 	private final SmartAuditContext auditContext;
+	private final OperationAndHistoryAuditor operationAuditor;
 	private final RefusedAccessAuditor refusedAccessAuditor;
 	private final CapabilityStatementInterceptor capabilityStatement;
 	private final ErrorLoggingInterceptor errorLogging;
@@ -134,6 +138,7 @@ public final class RequestPipeline {
 			SensitiveDataConsentService consentService,
 			AuditEventWriter auditWriter,
 			SmartAuditContext auditContext,
+			OperationAndHistoryAuditor operationAuditor,
 			RefusedAccessAuditor refusedAccessAuditor,
 			CapabilityStatementInterceptor capabilityStatement,
 			ErrorLoggingInterceptor errorLogging,
@@ -148,6 +153,7 @@ public final class RequestPipeline {
 		this.consentService = consentService;
 		this.auditWriter = auditWriter;
 		this.auditContext = auditContext;
+		this.operationAuditor = operationAuditor;
 		this.refusedAccessAuditor = refusedAccessAuditor;
 		this.capabilityStatement = capabilityStatement;
 		this.errorLogging = errorLogging;
@@ -173,8 +179,9 @@ public final class RequestPipeline {
 			server.registerInterceptor(accessPolicy);
 			// sensitivity labels and consent, per returned resource; before the audit, so it records what was shown
 			server.registerInterceptor(new SensitiveDataConsentInterceptor(consentService));
-			// IHE BALP AuditEvents for every read, search, write and operation; refusals audited separately
+			// IHE BALP AuditEvents for every read, search and write, and ours for history, $meta and operations; refusals separately
 			server.registerInterceptor(new BalpAuditCaptureInterceptor(auditWriter, auditContext));
+			server.registerInterceptor(operationAuditor);
 			server.registerInterceptor(refusedAccessAuditor);
 			server.registerInterceptor(new AuditTrailProtectionInterceptor());
 		}

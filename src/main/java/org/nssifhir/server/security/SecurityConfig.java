@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.nssifhir.server.fhir.OfferedOperations;
+import org.nssifhir.server.security.consent.ComputedReadAudit;
 import org.nssifhir.server.security.consent.ProxyConsents;
 import org.nssifhir.server.security.consent.ProxyPatients;
 import org.nssifhir.server.security.consent.RestrictedRecordAccess;
@@ -246,8 +247,8 @@ public class SecurityConfig {
 	}
 
 	@Bean
-	RestrictedRecordAccess restrictedRecordAccess(AccessPolicy policy) {
-		return new RestrictedRecordAccess(policy);
+	RestrictedRecordAccess restrictedRecordAccess(AccessPolicy policy, ComputedReadAudit audit) {
+		return new RestrictedRecordAccess(policy, audit);
 	}
 
 	@Bean

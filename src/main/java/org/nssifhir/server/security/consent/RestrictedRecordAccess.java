@@ -17,15 +17,18 @@ import org.nssifhir.server.support.SecurityLabels;
 public class RestrictedRecordAccess {
 
 	private final AccessPolicy policy;
+	private final ComputedReadAudit audit;
 
-	public RestrictedRecordAccess(AccessPolicy policy) {
+	public RestrictedRecordAccess(AccessPolicy policy, ComputedReadAudit audit) {
 		this.policy = policy;
+		this.audit = audit;
 	}
 
 	/**
 	 * For operations that compute answers from a patient's NSSI record instead of returning resources (the
 	 * summary, pre-filled assessments): the same rule as for the restricted resources they draw on. Returns
-	 * normally if this user may see the patient's restricted data, otherwise refuses with a 403.
+	 * normally if this user may see the patient's restricted data, and the access is audited (the answer shows no
+	 * stored resource for HAPI's audit capture to record), otherwise refuses with a 403 (audited as a refusal).
 	 */
 	public void require(RequestDetails request, String patientId) {
 		Optional<RequestIdentity> who = RequestIdentity.of(request);
@@ -38,5 +41,6 @@ public class RestrictedRecordAccess {
 					"This operation reads the patient's restricted record: it needs a treating relationship, the patient's "
 							+ "Consent for a proxy, or break-the-glass"));
 		}
+		audit.recordComputedRead(request, patientId);
 	}
 }

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.AuditEvent;
 import org.hl7.fhir.r4.model.BooleanType;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CarePlan;
@@ -121,9 +122,14 @@ class OperationsPrivacyIT extends BaseIT {
 		String treating = tokens().token().scopes("user/*.cruds").claim("fhirUser", fhirBase() + "/Practitioner/" + treatingId).sign();
 		for (Map.Entry<String, Probe> entry : probes.entrySet()) {
 			if (entry.getValue().treatingMaySucceed()) {
+				int audited = auditedFor(treatingId);
 				HttpResponse<String> r = send(entry.getValue(), treating);
 				// past the access rules: answered, or refused for a clinical reason ($apply: a plan is already active)
 				assertThat(r.statusCode()).as("the treating clinician: " + entry.getKey() + " " + r.body()).isNotIn(401, 403, 404).isLessThan(500);
+				// and every access to the person's record is in the audit trail, whatever the path
+				if (touchesTheRecord(entry.getValue())) {
+					assertThat(auditedFor(treatingId)).as("an audit record of " + entry.getKey()).isGreaterThan(audited);
+				}
 			}
 		}
 	}
@@ -175,6 +181,7 @@ class OperationsPrivacyIT extends BaseIT {
 	}
 
 	private String treatingId;
+	private String started;
 
 	private Map<String, Probe> probes() {
 		String parameters = "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"subject\",\"valueReference\":{\"reference\":\"Patient/"
@@ -219,6 +226,7 @@ class OperationsPrivacyIT extends BaseIT {
 	// ---------------------------------------------------------------- fixture
 
 	private void fixture() throws Exception {
+		started = java.time.Instant.now().minusSeconds(5).toString();
 		Patient adolescent = tagged(new Patient());
 		adolescent.setBirthDateElement(new DateType("2011-05-01"));
 		IIdType victimId = client().create().resource(adolescent).execute().getId().toUnqualifiedVersionless();
@@ -260,6 +268,31 @@ class OperationsPrivacyIT extends BaseIT {
 		plan = client().operation().onInstance(new IdType("PlanDefinition", "nssi-dbt")).named("$apply").withParameters(in)
 				.returnResourceType(CarePlan.class).execute().getIdElement().getIdPart();
 		assertThat(client().read().resource(CarePlan.class).withId(plan).execute().getSubject().getReference()).isEqualTo("Patient/" + victim);
+	}
+
+	/** Whether the probe names one of the person's records (terminology probes name none). */
+	private boolean touchesTheRecord(Probe probe) {
+		String request = probe.path() + (probe.body() == null ? "" : probe.body());
+		return List.of(victim, episode, response, plan).stream().anyMatch(id -> request.contains("/" + id));
+	}
+
+	/** How many audit records name this practitioner as the one who acted (the agent's identifier is the fhirUser). */
+	private int auditedFor(String practitioner) {
+		awaitAuditTrail();
+		int count = 0;
+		Bundle page = client().search().byUrl("AuditEvent?_lastUpdated=ge" + started + "&_count=200").returnBundle(Bundle.class).execute();
+		while (true) {
+			for (Bundle.BundleEntryComponent e : page.getEntry()) {
+				if (((AuditEvent) e.getResource()).getAgent().stream()
+						.anyMatch(a -> ("Practitioner/" + practitioner).equals(a.getWho().getIdentifier().getValue()))) {
+					count++;
+				}
+			}
+			if (page.getLink(Bundle.LINK_NEXT) == null) {
+				return count;
+			}
+			page = client().loadPage().next(page).execute();
+		}
 	}
 
 	/** How many records of each kind the person has, as the EHR's backend sees them. */
