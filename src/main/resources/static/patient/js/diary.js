@@ -5,6 +5,7 @@ import { t } from "./i18n.js";
 import { CS, VS, APP_IDENTIFIER, HTEST, FhirError, h, uuid, plainError, sayError } from "./fhir.js";
 import { transaction } from "./queue.js";
 import { showCrisisNear, hideCrisisNear } from "./crisis.js";
+import { formatDate } from "/shared/js/dates.js";
 
 export const URGE_TO_DIE_HIGH = 5; // the server's EscalationSignals.DIARY_URGE_TO_DIE_HIGH
 const DIARY_PROFILE = "https://nssi-fhir.org/fhir/StructureDefinition/nssi-diary-card";
@@ -134,7 +135,7 @@ export class DiaryCard {
       const cards = await this.fhir.search("Observation?patient=" + this.fhir.patientId + "&code="
         + encodeURIComponent(CS + "|diary-card") + "&date=" + day + "&_count=5", 1);
       if (cards.length && this.form.querySelector("#diary-day").value === day) {
-        this.already.textContent = t("diaryAlready");
+        this.already.textContent = t("diaryAlready", { day: formatDate(day) });
         this.already.hidden = false;
       }
     } catch {

@@ -5,6 +5,7 @@ import { t } from "./i18n.js";
 import { CS, APP_IDENTIFIER, HTEST, uuid, plainError, sayError } from "./fhir.js";
 import { transaction, locations } from "./queue.js";
 import { URGE_TO_DIE_HIGH } from "./diary.js";
+import { formatDateTime } from "/shared/js/dates.js";
 
 const SECURITY = [
   { system: "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", code: "R" },
@@ -65,7 +66,7 @@ export class Support {
       if (outcome && outcome.ok) {
         const location = locations(outcome.answer)[0];
         localStorage.setItem(this.key, JSON.stringify({ location, at: task.authoredOn }));
-        this.status.textContent = t("supportSent", { time: new Date(task.authoredOn).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+        this.status.textContent = t("supportSent", { time: formatDateTime(task.authoredOn) });
         this.status.dataset.state = "sent";
         this.poll();
       } else if (outcome) {
@@ -88,7 +89,7 @@ export class Support {
       const task = await this.fhir.request(saved.location);
       if (task.status === "completed") {
         const when = task.lastModified || (task.meta && task.meta.lastUpdated);
-        this.status.textContent = t("supportAnswered", { time: when ? new Date(when).toLocaleString() : "" });
+        this.status.textContent = t("supportAnswered", { time: when ? formatDateTime(when) : "" });
         this.status.dataset.state = "answered";
         return;
       }
@@ -96,7 +97,7 @@ export class Support {
         this.status.textContent = t("supportSeen");
         this.status.dataset.state = "seen";
       } else if (!this.status.textContent) {
-        this.status.textContent = t("supportSent", { time: new Date(saved.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+        this.status.textContent = t("supportSent", { time: formatDateTime(saved.at) });
         this.status.dataset.state = "sent";
       }
     } catch {

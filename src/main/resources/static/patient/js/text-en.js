@@ -26,7 +26,7 @@ export default {
   diaryHeading: "Today's diary card",
   diaryIntro: "A few questions about today. There are no right or wrong answers.",
   diaryDay: "Which day is this card for?",
-  diaryAlready: "You have already filled in a card for this day. Saving this one adds a second entry for the same day (your care team sees both).",
+  diaryAlready: "You have already filled in a card for {day}. Saving this one adds a second entry for the same day (your care team sees both).",
   urgeHarmLegend: "How strong was your urge to hurt yourself today?",
   urgeDieLegend: "How strong was your urge to die today?",
   scaleHint: "0 means none at all, 10 means the strongest you have ever felt.",
