@@ -43,6 +43,8 @@ export default {
   intentSupportNote: "Thank you for being honest. Your care team will get in touch. If you are not safe right now, please call:",
   emotionsLegend: "Which feelings were strong today?",
   skillsLegend: "Which skills did you use?",
+  skillsOther: "Other skills",
+  skillsAll: "Skills",
   noteLabel: "Anything else you want to note (optional)",
   saveDiary: "Save my diary card",
   saving: "Saving…",

@@ -546,6 +546,9 @@ class PatientAppIT extends BaseIT {
 		card.setSubject(new Reference("Patient/" + patientId));
 		card.setEffective(new org.hl7.fhir.r4.model.DateTimeType(day.toString())); // a day, no time
 		card.addComponent().setValue(new org.hl7.fhir.r4.model.IntegerType(2)).getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "urge-intensity", null));
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.IntegerType(0)).getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "urge-to-die", null));
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.BooleanType(false)).getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "self-harm-today", null));
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.IntegerType(0)).getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skills-used", null));
 		client().create().resource(card).execute();
 		ChromeDriver phone = Browsers.phone("America/New_York");
 		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
@@ -572,6 +575,50 @@ class PatientAppIT extends BaseIT {
 			Axe.checkAsIs(phone, "patient-app-dates-new-york");
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(phone, "patient-app-failure-dates");
+			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
+			throw e;
+		} finally {
+			phone.quit();
+		}
+	}
+
+	/**
+	 * The diary card's skills: the DBT modules (Mindfulness, Distress tolerance...) are headings, each skill a choice
+	 * under its module (its part-of in nssi-concepts-cs); a module is never offered as a skill used.
+	 */
+	@Test
+	void theSkillsAreGroupedUnderTheirModulesAndOnlySkillsAreChoices() {
+		throttle.resetAddresses();
+		String patientId = seedPatient("Skilluser");
+		ChromeDriver phone = Browsers.phone();
+		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
+		try {
+			enrolAndSignIn(phone, pw, patientId, "kim.skills");
+			WebElement skills = phone.findElement(By.id("skill-field"));
+			assertThat(skills.findElements(By.cssSelector("fieldset.skill-module > legend"))).extracting(WebElement::getText)
+					.containsExactly("Mindfulness skills", "Distress tolerance skills", "Emotion regulation skills", "Interpersonal effectiveness skills");
+			assertThat(skills.findElements(By.cssSelector("input[name=skill]"))).extracting(i -> i.getDomAttribute("value"))
+					.contains("skill-tipp", "dbt-accepts", "skill-wise-mind")
+					.doesNotContain("dbt-mindfulness", "dbt-distress-tolerance", "dbt-emotion-regulation", "dbt-interpersonal-effectiveness");
+			WebElement distress = skills.findElement(By.xpath(".//fieldset[legend='Distress tolerance skills']"));
+			assertThat(distress.findElements(By.cssSelector("label"))).extracting(WebElement::getText).contains("TIPP", "STOP", "ACCEPTS distraction skill")
+					.doesNotContain("Wise mind");
+			assertThat(skills.findElements(By.id("skill-module-other"))).isEmpty();
+			scrollTo(phone, distress);
+			Browsers.screenshot(phone, "patient-app-skills");
+			Axe.checkAsIs(phone, "patient-app-skills");
+			// a skill chosen is stored as before: one skill-practised component, the count of skills
+			choose(phone, "urge-harm", "1");
+			choose(phone, "urge-die", "0");
+			choose(phone, "self-harm", "no");
+			check(phone, "skill", "TIPP");
+			phone.findElement(By.id("diary-submit")).click();
+			pw.until(ExpectedConditions.textToBe(By.id("diary-result"), "Thank you. Your diary card is saved."));
+			Observation card = diaryCards(patientId).get(0);
+			assertThat(card.getComponent()).filteredOn(c -> c.getCode().getCodingFirstRep().getCode().equals("skill-practised"))
+					.extracting(c -> c.getValueCodeableConcept().getCodingFirstRep().getCode()).containsExactly("skill-tipp");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(phone, "patient-app-failure-skills");
 			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
 			throw e;
 		} finally {
