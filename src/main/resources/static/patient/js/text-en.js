@@ -65,6 +65,11 @@ export default {
   supportQueued: "Your request is saved on this phone and will be sent when you are back online. If you cannot wait, please call one of the numbers above.",
   supportSeen: "Your care team has seen your request.",
   supportAnswered: "Your care team has answered your request ({time}).",
+  supportSeenButton: "I have seen the answer",
+  supportSeenDone: "Thank you. Your care team can see that you have read their answer.",
+  supportSeenOffline: "This needs a connection. Please try again when you are online.",
+  supportSeenFailed: "That did not work: {message}",
+  supportSeenNote: "The person has seen the care team's answer (from their app).",
   supportDescription: "The person asked for support now (phone coaching) from their app",
   supportDescriptionUrgent: "The person asked for support now (phone coaching) from their app; their latest diary card shows a high urge to die",
 

@@ -227,6 +227,33 @@ class PatientAppApiIT extends BaseIT {
 		}
 	}
 
+	/**
+	 * Once the team has answered (completed) a request, the person says they have seen the answer: a note of theirs
+	 * added to the Task with their own token (the app's Task.u), which the team reads; the app then no longer shows
+	 * the answer as new.
+	 */
+	@Test
+	void thePersonSaysTheyHaveSeenTheTeamsAnswerWithANoteOfTheirOwn() throws Exception {
+		String own = tokens().ownPatient(patient, SCOPES);
+		String location = supportRequest(own, "urgent", null);
+		Task answered = client().read().resource(Task.class).withId(location).execute();
+		answered.setStatus(Task.TaskStatus.COMPLETED);
+		client().update().resource(answered).execute();
+
+		com.fasterxml.jackson.databind.node.ObjectNode mine = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(get(location, own).body());
+		assertThat(mine.path("status").asText()).isEqualTo("completed");
+		mine.withArray("note").addObject().put("text", "The person has seen the care team's answer (from their app).")
+				.put("time", "2026-12-06T15:00:00Z").putObject("authorReference").put("reference", "Patient/" + patient);
+		HttpResponse<String> seen = put(location, mine.toString(), own, mine.path("meta").path("versionId").asText());
+		assertThat(seen.statusCode()).as(seen.body()).isEqualTo(200);
+
+		String clinician = tokens().token().scopes("user/Task.rus").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
+		JsonNode read = json.readTree(get(location, clinician).body());
+		assertThat(read.path("status").asText()).isEqualTo("completed");
+		assertThat(read.path("note").get(0).path("authorReference").path("reference").asText()).isEqualTo("Patient/" + patient);
+		assertThat(read.path("note").get(0).path("text").asText()).contains("has seen");
+	}
+
 	/** The app's support request (a conditional create in a transaction, as the phone sends it); its Task id. */
 	private String supportRequest(String token, String priority, String owner) throws Exception {
 		String id = UUID.randomUUID().toString();
@@ -322,6 +349,12 @@ class PatientAppApiIT extends BaseIT {
 	private HttpResponse<String> post(String path, String body, String token) throws Exception {
 		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + path)).header("Authorization", "Bearer " + token)
 				.header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private HttpResponse<String> put(String path, String body, String token, String version) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + path)).header("Authorization", "Bearer " + token)
+				.header("Content-Type", "application/fhir+json").header("If-Match", "W/\"" + version + "\"")
+				.PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
 	}
 
 	private HttpResponse<String> get(String path, String token) throws Exception {

@@ -626,6 +626,57 @@ class PatientAppIT extends BaseIT {
 		}
 	}
 
+	/**
+	 * The team's answer to a support request is new until the person says they have seen it ("I have seen the
+	 * answer": a note of theirs on the Task, which the team reads); then the app no longer shows it as new, also
+	 * after a reload.
+	 */
+	@Test
+	void thePersonSaysTheyHaveSeenTheTeamsAnswer() {
+		throttle.resetAddresses();
+		String patientId = seedPatient("Seenuser");
+		ChromeDriver phone = Browsers.phone();
+		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
+		try {
+			enrolAndSignIn(phone, pw, patientId, "kim.seen");
+			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+			phone.findElement(By.id("support-button")).click();
+			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "sent"));
+			Task request = supportTasks(patientId).get(0);
+			request.setStatus(Task.TaskStatus.COMPLETED);
+			client().update().resource(request).execute();
+			phone.navigate().refresh();
+			waitUntilReady(phone, pw);
+			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "answered"));
+			assertThat(phone.findElement(By.id("support-status")).getText()).startsWith("Your care team has answered your request (");
+			WebElement seen = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("support-seen")));
+			assertThat(seen.getText()).isEqualTo("I have seen the answer");
+			scrollTo(phone, seen);
+			Browsers.screenshot(phone, "patient-app-support-answered");
+			Axe.checkAsIs(phone, "patient-app-support-answered");
+			seen.click();
+			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "acknowledged"));
+			assertThat(phone.findElement(By.id("support-status")).getText()).isEqualTo("Thank you. Your care team can see that you have read their answer.");
+			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+			Axe.checkAsIs(phone, "patient-app-support-acknowledged");
+			Task stored = supportTasks(patientId).get(0);
+			assertThat(stored.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+			assertThat(stored.getNote()).hasSize(1);
+			assertThat(stored.getNoteFirstRep().getAuthorReference().getReference()).isEqualTo("Patient/" + patientId);
+			// no longer new: nothing said about it after a reload
+			phone.navigate().refresh();
+			waitUntilReady(phone, pw);
+			assertThat(phone.findElement(By.id("support-status")).getText()).isEmpty();
+			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(phone, "patient-app-failure-seen");
+			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
+			throw e;
+		} finally {
+			phone.quit();
+		}
+	}
+
 	// ---------------------------------------------------------------- helpers
 
 	/** Invites the patient (the EHR's backend client), sets a password from the link and signs in to the app. */
