@@ -54,11 +54,13 @@ export async function expand(fhir, name) {
   }
 }
 
+const SKILLS_GROUP = "dbt-skills-group"; // the DBT skills training group the modules are part of (nssi-concepts-cs)
+
 /**
  * The skills grouped by their DBT module, as the terminology says (each skill's part-of property in nssi-concepts-cs
  * names its module): the modules are headings, never choices (a module is not a skill the person used). Kept on the
  * phone for offline use. A skill whose module is unknown (a server holding an older copy of the CodeSystem) is
- * listed after the groups, still a choice; a module code is never one.
+ * listed after the groups, still a choice; a module code (part of the skills training group) is never one.
  */
 export async function skillGroups(fhir, codes) {
   const key = "nssi-patient-skill-modules";
@@ -77,9 +79,10 @@ export async function skillGroups(fhir, codes) {
     partOf = JSON.parse(localStorage.getItem(key) || "{}");
   }
   const ours = codes.filter(c => (c.system || CS) === CS);
-  const modules = ours.filter(c => ours.some(s => partOf[s.code] === c.code));
+  // a module: part of the skills training group, or the whole a skill is part of
+  const modules = ours.filter(c => partOf[c.code] === SKILLS_GROUP || ours.some(s => partOf[s.code] === c.code));
   const skills = codes.filter(c => !modules.includes(c));
-  const groups = modules.map(m => ({ module: m, skills: skills.filter(s => partOf[s.code] === m.code) }));
+  const groups = modules.map(m => ({ module: m, skills: skills.filter(s => partOf[s.code] === m.code) })).filter(g => g.skills.length);
   const other = skills.filter(s => !modules.some(m => partOf[s.code] === m.code));
   return { groups, other };
 }
