@@ -7,7 +7,7 @@
 //
 // Network first: online, the person always gets the app as deployed now (and the copy is renewed); the kept copy
 // is used only when the network fails. A new version of this file replaces the cache on activation.
-const CACHE = "nssi-patient-shell-v1";
+const CACHE = "nssi-patient-shell-v2";
 
 const APP = new URL("./", self.location).pathname; // /patient/
 const SHELL = [
@@ -15,6 +15,7 @@ const SHELL = [
   ...["main", "launch", "i18n", "text-en", "fhir", "queue", "crisis", "diary", "support", "plan", "progress", "proxy"]
     .map(name => APP + "js/" + name + ".js"),
   "/shared/js/fhir-core.js",
+  "/shared/js/dates.js",
   "/vendor/fhirclient-2.6.3/fhir-client.min.js",
 ];
 const KEPT = new Set(SHELL);

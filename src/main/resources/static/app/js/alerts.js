@@ -4,7 +4,7 @@
 // overwritten), and a suicide-risk Flag the Task is about can be resolved with it.
 import { conceptText, FhirError } from "./fhir.js";
 import { h } from "./form-kit.js";
-import { formatDate, formatDateTime } from "./dates.js";
+import { formatDate, formatDateTime } from "/shared/js/dates.js";
 
 const FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail";
 export const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";

@@ -1,5 +1,5 @@
 // Patient banner: name, age, sex, and a notice when the record carries sensitivity labels.
-import { formatDate } from "./dates.js";
+import { formatDate } from "/shared/js/dates.js";
 const LABELS = {
   "http://terminology.hl7.org/CodeSystem/v3-Confidentiality|R": "restricted (R)",
   "http://terminology.hl7.org/CodeSystem/v3-ActCode|ADOL": "adolescent information (ADOL)",

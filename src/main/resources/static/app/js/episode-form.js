@@ -5,7 +5,7 @@ import { FhirError } from "./fhir.js";
 import { expand } from "./terminology.js";
 import { announceRaised } from "./alerts.js";
 import { episodeWhen } from "./timeline.js";
-import { formatDateTime } from "./dates.js";
+import { formatDateTime } from "/shared/js/dates.js";
 import { h, field, choices, checked, select, selected, clearErrors, showError } from "./form-kit.js";
 
 // which field an issue belongs to: its expression/location or the profile's constraint key in the message

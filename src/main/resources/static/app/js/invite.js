@@ -2,7 +2,7 @@
 // the person: it is not stored anywhere readable) and when it expires; $nssi-revoke-invitation withdraws open
 // links; $nssi-disable-account ends the person's sign-in (asked first, in the page). Who may do any of it is the
 // server's access policy (a clinician treating the patient).
-import { formatDateTime } from "./dates.js";
+import { formatDateTime } from "/shared/js/dates.js";
 import { h } from "./form-kit.js";
 import { FhirError, params, value } from "./fhir.js";
 import { ask } from "./confirm-dialog.js";

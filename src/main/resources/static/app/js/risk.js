@@ -1,7 +1,7 @@
 // The risk header in the banner: what a clinician must see at a glance before anything else, from data the page
 // already loaded (episodes, open alerts) plus the latest PHQ-9 answer to item 9. Each figure says what it counts.
 import { daysAgo, episodeWhen } from "./timeline.js";
-import { formatDateTime } from "./dates.js";
+import { formatDateTime } from "/shared/js/dates.js";
 import { params, part } from "./fhir.js";
 
 const DAY = 86400000;

@@ -1,7 +1,7 @@
 // The figures next to the timeline: from Patient/$nssi-summary, and the urge trend from the episodes themselves.
 import { params, part, value, codingText } from "./fhir.js";
 import { daysAgo, fmt } from "./timeline.js";
-import { formatDateTime } from "./dates.js";
+import { formatDateTime } from "/shared/js/dates.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const PHQ9_TOTAL = "44261-6";

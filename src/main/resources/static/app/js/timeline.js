@@ -3,7 +3,7 @@
 // Plain SVG drawn here (no chart library).
 import { CS } from "./config.js";
 import { displays } from "./terminology.js";
-import { formatDate, formatDateTime, formatMonth, isDateOnly, toDate } from "./dates.js";
+import { formatDate, formatDateTime, formatMonth, isDateOnly, toDate } from "/shared/js/dates.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DAY = 86400000;

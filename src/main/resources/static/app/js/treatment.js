@@ -3,7 +3,7 @@
 import { FhirError, params, part, value, codingText, conceptText, outcomeText } from "./fhir.js";
 import { h } from "./form-kit.js";
 import { displays } from "./terminology.js";
-import { formatDate, formatDateTime } from "./dates.js";
+import { formatDate, formatDateTime } from "/shared/js/dates.js";
 
 const RELAPSE = "relapse-prevention-plan-category";
 const STATUS_TEXT = { achieved: "achieved", improving: "improving", worsening: "worsening", "no-change": "no change", "in-progress": "in progress" };

@@ -5,6 +5,7 @@ import { t } from "./i18n.js";
 import { CS, VS, APP_IDENTIFIER, HTEST, FhirError, h, uuid, plainError, sayError } from "./fhir.js";
 import { transaction } from "./queue.js";
 import { showCrisisNear, hideCrisisNear } from "./crisis.js";
+import { formatDate } from "/shared/js/dates.js";
 
 export const URGE_TO_DIE_HIGH = 5; // the server's EscalationSignals.DIARY_URGE_TO_DIE_HIGH
 const DIARY_PROFILE = "https://nssi-fhir.org/fhir/StructureDefinition/nssi-diary-card";
@@ -51,6 +52,55 @@ export async function expand(fhir, name) {
   } catch {
     return JSON.parse(localStorage.getItem(key) || "[]");
   }
+}
+
+const SKILLS_GROUP = "dbt-skills-group"; // the DBT skills training group the modules are part of (nssi-concepts-cs)
+
+/**
+ * The skills grouped by their DBT module, as the terminology says (each skill's part-of property in nssi-concepts-cs
+ * names its module): the modules are headings, never choices (a module is not a skill the person used). Kept on the
+ * phone for offline use. A skill whose module is unknown (a server holding an older copy of the CodeSystem) is
+ * listed after the groups, still a choice; a module code (part of the skills training group) is never one.
+ */
+export async function skillGroups(fhir, codes) {
+  const key = "nssi-patient-skill-modules";
+  let partOf;
+  try {
+    const bundle = await fhir.request("CodeSystem?url=" + encodeURIComponent(CS) + "&_elements=concept");
+    partOf = {};
+    const walk = concepts => (concepts || []).forEach(c => {
+      const p = (c.property || []).find(x => x.code === "part-of");
+      if (p && p.valueCode) partOf[c.code] = p.valueCode;
+      walk(c.concept);
+    });
+    walk((((bundle.entry || [])[0] || {}).resource || {}).concept);
+    localStorage.setItem(key, JSON.stringify(partOf));
+  } catch {
+    partOf = JSON.parse(localStorage.getItem(key) || "{}");
+  }
+  const ours = codes.filter(c => (c.system || CS) === CS);
+  // a module: part of the skills training group, or the whole a skill is part of
+  const modules = ours.filter(c => partOf[c.code] === SKILLS_GROUP || ours.some(s => partOf[s.code] === c.code));
+  const skills = codes.filter(c => !modules.includes(c));
+  const groups = modules.map(m => ({ module: m, skills: skills.filter(s => partOf[s.code] === m.code) })).filter(g => g.skills.length);
+  const other = skills.filter(s => !modules.some(m => partOf[s.code] === m.code));
+  return { groups, other };
+}
+
+function skillChoices({ groups, other }) {
+  let i = 0;
+  const choice = c => {
+    const id = "skill-" + i++;
+    return h("span", { className: "choice" },
+      h("input", { type: "checkbox", name: "skill", id, value: c.code, dataset: { system: c.system || CS, display: c.display } }),
+      h("label", { for: id, text: c.label || c.display }));
+  };
+  return h("fieldset", { className: "choices skills", id: "skill-field" },
+    h("legend", { text: t("skillsLegend") }),
+    groups.map((g, n) => h("fieldset", { className: "skill-module", id: "skill-module-" + n },
+      h("legend", { className: "skill-module-name", text: g.module.label || g.module.display }), g.skills.map(choice))),
+    other.length ? h("fieldset", { className: "skill-module", id: "skill-module-other" },
+      h("legend", { className: "skill-module-name", text: t(groups.length ? "skillsOther" : "skillsAll") }), other.map(choice)) : null);
 }
 
 function scale(name, legendKey) {
@@ -105,7 +155,8 @@ export class DiaryCard {
 
   async render() {
     const [methods, emotions, skills] = await Promise.all([
-      expand(this.fhir, "nssi-method-vs"), expand(this.fhir, "nssi-emotion-vs"), expand(this.fhir, "nssi-dbt-skill-vs")]);
+      expand(this.fhir, "nssi-method-vs"), expand(this.fhir, "nssi-emotion-vs"),
+      expand(this.fhir, "nssi-dbt-skill-vs").then(codes => skillGroups(this.fhir, codes))]);
     const day = h("p", {}, h("label", { for: "diary-day", text: t("diaryDay") }),
       h("input", { type: "date", id: "diary-day", value: today(), max: today(), required: true }));
     // a card already sent for the day is said, not silently doubled (review s7): saving again adds a second entry
@@ -119,7 +170,7 @@ export class DiaryCard {
       h("div", { id: "intent-note" }));
     this.form.replaceChildren(
       day, this.already, scale("urge-harm", "urgeHarmLegend"), urgeDie, this.urgeDieNote, harm, this.details,
-      choices("emotion", "emotionsLegend", emotions), choices("skill", "skillsLegend", skills),
+      choices("emotion", "emotionsLegend", emotions), skillChoices(skills),
       h("p", {}, h("label", { for: "diary-note", text: t("noteLabel") }), h("textarea", { id: "diary-note", rows: "3", maxlength: "2000" })),
       h("button", { type: "submit", id: "diary-submit", className: "big", text: t("saveDiary") }));
     this.form.addEventListener("change", event => this.changed(event));
@@ -134,7 +185,7 @@ export class DiaryCard {
       const cards = await this.fhir.search("Observation?patient=" + this.fhir.patientId + "&code="
         + encodeURIComponent(CS + "|diary-card") + "&date=" + day + "&_count=5", 1);
       if (cards.length && this.form.querySelector("#diary-day").value === day) {
-        this.already.textContent = t("diaryAlready");
+        this.already.textContent = t("diaryAlready", { day: formatDate(day) });
         this.already.hidden = false;
       }
     } catch {

@@ -4,6 +4,7 @@
 // changes and removes steps online, each change sent with If-Match so a change made meanwhile is never overwritten.
 import { t } from "./i18n.js";
 import { CS, h, conceptText, FhirError, OfflineError, uuid, plainError, sayError } from "./fhir.js";
+import { formatDateTime } from "/shared/js/dates.js";
 
 const GROUPS = [
   ["personal-trigger", "planTriggers"], ["warning-sign", "planWarningSigns"], ["coping-strategy", "planCoping"],
@@ -221,7 +222,7 @@ export function renderPlan(body, printButton, { plan, offlineSince }, shared = t
   }
   const parts = [h("h3", { text: plan.title || t("planHeading") })];
   if (plan.description) parts.push(h("p", { text: plan.description }));
-  if (offlineSince) parts.push(h("p", { className: "hint", text: t("planOffline", { time: new Date(offlineSince).toLocaleString() }) }));
+  if (offlineSince) parts.push(h("p", { className: "hint", text: t("planOffline", { time: formatDateTime(offlineSince) }) }));
   const contained = plan.contained || [];
   const callLink = r => h("a", { className: "call", href: "tel:" + phoneOf(r).replace(/[^0-9+]/g, "") },
     h("span", { className: "call-name", text: nameOf(r) }), h("span", { className: "call-phone", text: phoneOf(r) }));

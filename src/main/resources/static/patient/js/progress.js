@@ -2,6 +2,7 @@
 // is less frequent than before (the person's own episodes). Never a score, never a judgement.
 import { t } from "./i18n.js";
 import { CS, h } from "./fhir.js";
+import { formatDate, toDate } from "/shared/js/dates.js";
 
 const DAY = 864e5;
 
@@ -10,8 +11,10 @@ function value(obs, code) {
   return c ? (c.valueInteger !== undefined ? c.valueInteger : c.valueBoolean) : undefined;
 }
 
+/** When the entry was, in ms; a diary card's bare day ("2026-12-06") is that local day, not UTC midnight. */
 function time(obs) {
-  return new Date(obs.effectiveDateTime || (obs.effectivePeriod && obs.effectivePeriod.start) || 0).getTime();
+  const when = obs.effectiveDateTime || (obs.effectivePeriod && obs.effectivePeriod.start);
+  return when ? toDate(when).getTime() : 0;
 }
 
 function average(values) {
@@ -55,7 +58,7 @@ export function renderProgress(body, { cards, episodes }, shared = true) {
     const week = within(cards, (w + 1) * 7, w * 7);
     const start = new Date(now - (w + 1) * 7 * DAY + DAY);
     rows.push(h("tr", {},
-      h("th", { scope: "row", text: start.toLocaleDateString([], { day: "numeric", month: "short" }) }),
+      h("th", { scope: "row", text: formatDate(start) }),
       h("td", { text: String(average(week.map(c => value(c, "urge-intensity")).filter(v => v !== undefined)) ?? "–") }),
       // days, not cards: a day can hold two entries (review s7: "8 cards" in a 7-day week)
       h("td", { text: String(days(week.filter(c => (value(c, "skills-used") || 0) > 0))) }),

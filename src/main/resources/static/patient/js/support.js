@@ -1,10 +1,13 @@
 // "I need support now": the crisis contacts at once, and a request to the care team (a Task for the patient,
 // urgent when the latest diary card's urge to die was high) sent through the offline queue; then whether the team
-// has seen or answered it (the Task's status, read back).
+// has seen or answered it (the Task's status, read back). Once answered, the person says they have seen the answer
+// ("I have seen the answer": a note of theirs added to the Task, the one change besides cancelling the access policy
+// lets them make), and the answer is no longer shown as new.
 import { t } from "./i18n.js";
-import { CS, APP_IDENTIFIER, HTEST, uuid, plainError, sayError } from "./fhir.js";
+import { CS, APP_IDENTIFIER, HTEST, OfflineError, uuid, plainError, sayError } from "./fhir.js";
 import { transaction, locations } from "./queue.js";
 import { URGE_TO_DIE_HIGH } from "./diary.js";
+import { formatDateTime } from "/shared/js/dates.js";
 
 const SECURITY = [
   { system: "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", code: "R" },
@@ -20,7 +23,41 @@ export class Support {
     this.crisis = crisisSection;
     this.testData = testData;
     this.key = "nssi-patient-support:" + fhir.patientId;
+    this.seenButton = document.getElementById("support-seen");
     button.addEventListener("click", () => this.ask());
+    this.seenButton.addEventListener("click", () => this.seen());
+  }
+
+  /** Whether the person has already said they saw the team's answer (a note of theirs on the answered request). */
+  seenAlready(task) {
+    const me = "Patient/" + this.fhir.patientId;
+    return (task.note || []).some(n => n.authorReference && n.authorReference.reference === me);
+  }
+
+  /** "I have seen the answer": a note by the person on the request (sent with If-Match), then the answer is not new. */
+  async seen() {
+    const saved = JSON.parse(localStorage.getItem(this.key) || "null");
+    if (!saved || !saved.location) return;
+    this.seenButton.disabled = true;
+    try {
+      const task = await this.fhir.request(saved.location);
+      if (!this.seenAlready(task)) {
+        task.note = [...(task.note || []), { authorReference: { reference: "Patient/" + this.fhir.patientId }, time: new Date().toISOString(),
+          text: t("supportSeenNote") }];
+        const version = task.meta && task.meta.versionId;
+        await this.fhir.request(saved.location, { method: "PUT", body: task, headers: version ? { "If-Match": 'W/"' + version + '"' } : {} });
+      }
+      localStorage.removeItem(this.key);
+      clearTimeout(this.timer);
+      this.seenButton.hidden = true;
+      this.status.textContent = t("supportSeenDone");
+      this.status.dataset.state = "acknowledged";
+    } catch (error) {
+      if (error instanceof OfflineError) this.status.textContent = t("supportSeenOffline");
+      else sayError(this.status, t("supportSeenFailed", { message: plainError(error) }), error);
+    } finally {
+      this.seenButton.disabled = false;
+    }
   }
 
   /** The latest urge to die the person recorded (on this phone, else from the server). */
@@ -65,7 +102,7 @@ export class Support {
       if (outcome && outcome.ok) {
         const location = locations(outcome.answer)[0];
         localStorage.setItem(this.key, JSON.stringify({ location, at: task.authoredOn }));
-        this.status.textContent = t("supportSent", { time: new Date(task.authoredOn).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+        this.status.textContent = t("supportSent", { time: formatDateTime(task.authoredOn) });
         this.status.dataset.state = "sent";
         this.poll();
       } else if (outcome) {
@@ -87,16 +124,23 @@ export class Support {
     try {
       const task = await this.fhir.request(saved.location);
       if (task.status === "completed") {
+        if (this.seenAlready(task)) {
+          // seen (here or on another phone): no longer news
+          localStorage.removeItem(this.key);
+          this.seenButton.hidden = true;
+          return;
+        }
         const when = task.lastModified || (task.meta && task.meta.lastUpdated);
-        this.status.textContent = t("supportAnswered", { time: when ? new Date(when).toLocaleString() : "" });
+        this.status.textContent = t("supportAnswered", { time: when ? formatDateTime(when) : "" });
         this.status.dataset.state = "answered";
+        this.seenButton.hidden = false;
         return;
       }
       if (["accepted", "in-progress", "received"].includes(task.status)) {
         this.status.textContent = t("supportSeen");
         this.status.dataset.state = "seen";
       } else if (!this.status.textContent) {
-        this.status.textContent = t("supportSent", { time: new Date(saved.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) });
+        this.status.textContent = t("supportSent", { time: formatDateTime(saved.at) });
         this.status.dataset.state = "sent";
       }
     } catch {

@@ -29,8 +29,9 @@ public class PatientApp {
 			"offline_access",
 			"patient/Patient.r",
 			"patient/Observation.crs",
-			// "I need support now": the request to the care team, and whether they have answered
-			"patient/Task.crs",
+			// "I need support now": the request to the care team, whether they have answered, and (u) the person saying they
+			// have seen the answer: a note of theirs, the one change besides cancelling the access policy lets them make
+			"patient/Task.crus",
 			// u: the person adds their own steps to their relapse-prevention plan (the only plan a patient may edit:
 			// treatment/RelapsePlanEditRule)
 			"patient/CarePlan.rus",

@@ -227,6 +227,112 @@ class PatientAppApiIT extends BaseIT {
 		}
 	}
 
+	/**
+	 * Once the team has answered (completed) a request, the person says they have seen the answer: a note of theirs
+	 * added to the Task with their own token (the app's Task.u), which the team reads; the app then no longer shows
+	 * the answer as new.
+	 */
+	@Test
+	void thePersonSaysTheyHaveSeenTheTeamsAnswerWithANoteOfTheirOwn() throws Exception {
+		String own = tokens().ownPatient(patient, SCOPES);
+		String location = supportRequest(own, "urgent", null);
+		Task answered = client().read().resource(Task.class).withId(location).execute();
+		answered.setStatus(Task.TaskStatus.COMPLETED);
+		client().update().resource(answered).execute();
+
+		com.fasterxml.jackson.databind.node.ObjectNode mine = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(get(location, own).body());
+		assertThat(mine.path("status").asText()).isEqualTo("completed");
+		mine.withArray("note").addObject().put("text", "The person has seen the care team's answer (from their app).")
+				.put("time", "2026-12-06T15:00:00Z").putObject("authorReference").put("reference", "Patient/" + patient);
+		HttpResponse<String> seen = put(location, mine.toString(), own, mine.path("meta").path("versionId").asText());
+		assertThat(seen.statusCode()).as(seen.body()).isEqualTo(200);
+
+		String clinician = tokens().token().scopes("user/Task.rus").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
+		JsonNode read = json.readTree(get(location, clinician).body());
+		assertThat(read.path("status").asText()).isEqualTo("completed");
+		assertThat(read.path("note").get(0).path("authorReference").path("reference").asText()).isEqualTo("Patient/" + patient);
+		assertThat(read.path("note").get(0).path("text").asText()).contains("has seen");
+	}
+
+	/**
+	 * A person (or proxy) may update their own request for support only to cancel it while it is open or to add a
+	 * note of their own (review s8): each change to what the server or the care team owns is refused, 403 NSSI-0311,
+	 * and nothing is stored (the version stays); cancelling and a note are stored.
+	 */
+	@Test
+	void aPersonMayOnlyCancelTheirSupportRequestOrAddANote() throws Exception {
+		String own = tokens().ownPatient(patient, SCOPES);
+		String location = supportRequest(own, "urgent", null);
+		String someoneElse = client().create().resource(tagged(new Practitioner())).execute().getId().getIdPart();
+		String other = client().create().resource(tagged(new Patient())).execute().getId().getIdPart();
+		java.util.Map<String, java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode>> forbidden = new java.util.LinkedHashMap<>();
+		forbidden.put("priority", t -> t.put("priority", "routine"));
+		forbidden.put("due time", t -> ((com.fasterxml.jackson.databind.node.ObjectNode) t.path("restriction").path("period")).put("end", "2027-06-01T00:00:00Z"));
+		forbidden.put("owner", t -> t.putObject("owner").put("reference", "Practitioner/" + someoneElse));
+		forbidden.put("businessStatus", t -> t.putObject("businessStatus").put("text", "handled"));
+		forbidden.put("output", t -> t.withArray("output").addObject().put("valueString", "done").putObject("type").put("text", "result"));
+		forbidden.put("focus", t -> t.putObject("focus").put("reference", "Patient/" + patient));
+		forbidden.put("for", t -> t.putObject("for").put("reference", "Patient/" + other));
+		forbidden.put("description", t -> t.put("description", "Something else"));
+		forbidden.put("status completed", t -> t.put("status", "completed"));
+		forbidden.put("status in-progress", t -> t.put("status", "in-progress"));
+		forbidden.put("a note by someone else", t -> t.withArray("note").addObject().put("text", "From the doctor")
+				.putObject("authorReference").put("reference", "Practitioner/" + someoneElse));
+		forbidden.put("a note under a name", t -> t.withArray("note").addObject().put("text", "Signed").put("authorString", "Dr Who"));
+		for (var change : forbidden.entrySet()) {
+			com.fasterxml.jackson.databind.node.ObjectNode task = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(get(location, own).body());
+			String version = task.path("meta").path("versionId").asText();
+			change.getValue().accept(task);
+			HttpResponse<String> refused = put(location, task.toString(), own, version);
+			assertThat(refused.statusCode()).as(change.getKey() + ": " + refused.body()).isIn(403, 404);
+			if (!"for".equals(change.getKey())) { // (another patient's record: the patient-level rule answers first)
+				assertThat(refused.statusCode()).as(change.getKey()).isEqualTo(403);
+				assertThat(refused.body()).as(change.getKey()).contains("NSSI-0311");
+			}
+			assertThat(client().read().resource(Task.class).withId(location).execute().getMeta().getVersionId())
+					.as(change.getKey() + ": nothing stored").isEqualTo(version);
+		}
+		// nor deleted (with the app's scopes, no d, refused by scope; with a d the policy refuses it)
+		for (String token : List.of(own, tokens().ownPatient(patient, "patient/Task.crud"))) {
+			HttpResponse<String> deleted = http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + location)).header("Authorization", "Bearer " + token)
+					.DELETE().build(), HttpResponse.BodyHandlers.ofString());
+			assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(403);
+			assertThat(deleted.body()).containsPattern("NSSI-03(02|11)");
+		}
+		assertThat(client().read().resource(Task.class).withId(location).execute().getStatus()).isEqualTo(Task.TaskStatus.REQUESTED);
+
+		// a note of their own: stored
+		com.fasterxml.jackson.databind.node.ObjectNode task = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(get(location, own).body());
+		task.withArray("note").addObject().put("text", "I am at home now").putObject("authorReference").put("reference", "Patient/" + patient);
+		HttpResponse<String> noted = put(location, task.toString(), own, task.path("meta").path("versionId").asText());
+		assertThat(noted.statusCode()).as(noted.body()).isEqualTo(200);
+		// the note already there cannot be changed afterwards
+		task = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(get(location, own).body());
+		((com.fasterxml.jackson.databind.node.ObjectNode) task.path("note").get(0)).put("text", "Changed");
+		HttpResponse<String> rewritten = put(location, task.toString(), own, task.path("meta").path("versionId").asText());
+		assertThat(rewritten.statusCode()).as(rewritten.body()).isEqualTo(403);
+		// cancelling it: stored, the server's routing as it was
+		task = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(get(location, own).body());
+		task.put("status", "cancelled");
+		HttpResponse<String> cancelled = put(location, task.toString(), own, task.path("meta").path("versionId").asText());
+		assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+		Task stored = client().read().resource(Task.class).withId(location).execute();
+		assertThat(stored.getStatus()).isEqualTo(Task.TaskStatus.CANCELLED);
+		assertThat(stored.getNote()).extracting(org.hl7.fhir.r4.model.Annotation::getText).containsExactly("I am at home now");
+		assertThat(stored.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		assertThat(stored.getOwner().getReference()).startsWith("CareTeam/");
+		// a request no longer open is not reopened by the person
+		task = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(get(location, own).body());
+		task.put("status", "requested");
+		assertThat(put(location, task.toString(), own, task.path("meta").path("versionId").asText()).statusCode()).isEqualTo(403);
+		// the treating clinician still changes what is theirs to change (the rule is the person's, not everyone's)
+		String clinician = tokens().token().scopes("user/Task.rus").claim("fhirUser", fhirBase() + "/Practitioner/" + treating).sign();
+		task = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(get(location, clinician).body());
+		task.putObject("businessStatus").put("text", "closed by the person");
+		HttpResponse<String> byClinician = put(location, task.toString(), clinician, task.path("meta").path("versionId").asText());
+		assertThat(byClinician.statusCode()).as(byClinician.body()).isEqualTo(200);
+	}
+
 	/** The app's support request (a conditional create in a transaction, as the phone sends it); its Task id. */
 	private String supportRequest(String token, String priority, String owner) throws Exception {
 		String id = UUID.randomUUID().toString();
@@ -322,6 +428,12 @@ class PatientAppApiIT extends BaseIT {
 	private HttpResponse<String> post(String path, String body, String token) throws Exception {
 		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + path)).header("Authorization", "Bearer " + token)
 				.header("Content-Type", "application/fhir+json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private HttpResponse<String> put(String path, String body, String token, String version) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create(fhirBase() + "/" + path)).header("Authorization", "Bearer " + token)
+				.header("Content-Type", "application/fhir+json").header("If-Match", "W/\"" + version + "\"")
+				.PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
 	}
 
 	private HttpResponse<String> get(String path, String token) throws Exception {

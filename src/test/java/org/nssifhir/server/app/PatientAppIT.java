@@ -209,7 +209,7 @@ class PatientAppIT extends BaseIT {
 					.orElseThrow().getValueIntegerType().getValue()).isEqualTo(7);
 			// once a day: the form now says today's card is already on record (a second one is a deliberate entry)
 			WebElement already = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("diary-already")));
-			assertThat(already.getText()).startsWith("You have already filled in a card for this day.");
+			assertThat(already.getText()).startsWith("You have already filled in a card for ").contains("Saving this one adds a second entry");
 
 			// "I need support now": the crisis contacts come into view, the request goes to the care team (urgent)
 			phone.findElement(By.id("support-button")).click();
@@ -415,10 +415,16 @@ class PatientAppIT extends BaseIT {
 			phone.findElement(By.id("totp_code")).sendKeys(org.nssifhir.server.security.enrolment.Totp.code(secret, step));
 			phone.findElement(By.id("enrol-submit")).click();
 			pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("open-app"))).click();
-			// the password first (the sign-in page has no code field), then a page asking for the code alone
+			// the password first (the sign-in page has no code field), then a page asking for the code alone; both
+			// go by the app's name, as the person knows it (not the server's)
+			pw.until(ExpectedConditions.presenceOfElementLocated(By.id("username")));
+			assertThat(phone.findElement(By.cssSelector("header.site")).getText()).isEqualTo("My support app");
+			assertThat(phone.getTitle()).isEqualTo("Sign in - My support app");
 			signIn(phone, pw, "kim.code", NEW_PASSWORD);
 			WebElement code = pw.until(ExpectedConditions.presenceOfElementLocated(By.id("code")));
 			assertThat(phone.findElements(By.id("password"))).isEmpty();
+			assertThat(phone.findElement(By.cssSelector("header.site")).getText()).isEqualTo("My support app");
+			assertThat(phone.findElement(By.tagName("body")).getText()).doesNotContain("NSSI").doesNotContain("FHIR");
 			Browsers.screenshot(phone, "patient-app-sign-in-code");
 			Axe.checkAsIs(phone, "patient-sign-in-code");
 			// the code that confirmed the key is spent: said in plain words, and asked again
@@ -426,6 +432,7 @@ class PatientAppIT extends BaseIT {
 			phone.findElement(By.cssSelector("button[type=submit]")).click();
 			WebElement wrong = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-error")));
 			assertThat(wrong.getText()).contains("That code did not work").doesNotContain("NSSI");
+			assertThat(phone.findElement(By.cssSelector("header.site")).getText()).isEqualTo("My support app");
 			Axe.checkAsIs(phone, "patient-sign-in-code-wrong");
 			// (a later step than the spent one, and never older than the window around now)
 			long next = Math.max(step + 1, org.nssifhir.server.security.enrolment.Totp.step(Instant.now()));
@@ -520,7 +527,171 @@ class PatientAppIT extends BaseIT {
 		}
 	}
 
+	/**
+	 * One local date format in the person's app (the shared dates.js: the browser's language and time zone), and a
+	 * day without a time never shifted by the time zone: in New York a diary card's day "2026-12-03" parsed as UTC
+	 * midnight would read as the 2nd.
+	 */
+	@Test
+	void datesAreWrittenOneLocalWayAndADayIsNeverShiftedByTheTimeZone() {
+		throttle.resetAddresses();
+		String patientId = seedPatient("Dateuser");
+		java.time.ZoneId newYork = java.time.ZoneId.of("America/New_York");
+		java.time.LocalDate day = java.time.LocalDate.now(newYork).minusDays(3);
+		Observation card = new Observation();
+		card.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		card.setStatus(Observation.ObservationStatus.FINAL);
+		card.addCategory().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "nssi", null));
+		card.getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "diary-card", null));
+		card.setSubject(new Reference("Patient/" + patientId));
+		card.setEffective(new org.hl7.fhir.r4.model.DateTimeType(day.toString())); // a day, no time
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.IntegerType(2)).getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "urge-intensity", null));
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.IntegerType(0)).getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "urge-to-die", null));
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.BooleanType(false)).getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "self-harm-today", null));
+		card.addComponent().setValue(new org.hl7.fhir.r4.model.IntegerType(0)).getCode().addCoding(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skills-used", null));
+		client().create().resource(card).execute();
+		ChromeDriver phone = Browsers.phone("America/New_York");
+		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
+		try {
+			enrolAndSignIn(phone, pw, patientId, "kim.dates");
+			JavascriptExecutor js = phone;
+			assertThat(js.executeScript("return Intl.DateTimeFormat().resolvedOptions().timeZone")).isEqualTo("America/New_York");
+			// the card's day, chosen on the form: named as that day ("3 Dec 2026"), not the day before
+			js.executeScript("const i = document.getElementById('diary-day'); i.value = arguments[0];"
+					+ " i.dispatchEvent(new Event('change', { bubbles: true }));", day.toString());
+			WebElement already = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("diary-already")));
+			String written = day.format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy", java.util.Locale.UK));
+			assertThat(already.getText()).startsWith("You have already filled in a card for " + written + ".");
+			// the week-by-week table: dates in the same format
+			assertThat(phone.findElements(By.cssSelector(".progress-table tbody th"))).isNotEmpty()
+					.allSatisfy(th -> assertThat(th.getText()).matches("\\d{1,2} [A-Z][a-z]{2,3} \\d{4}"));
+			// a time: the date and the hour ("6 Dec 2026, 14:05"), in New York's time
+			phone.findElement(By.id("support-button")).click();
+			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "sent"));
+			String now = java.time.ZonedDateTime.now(newYork).format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy, ", java.util.Locale.UK));
+			assertThat(phone.findElement(By.id("support-status")).getText()).matches(".* at \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}\\. .*")
+					.contains(" at " + now);
+			Browsers.screenshot(phone, "patient-app-dates-new-york");
+			Axe.checkAsIs(phone, "patient-app-dates-new-york");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(phone, "patient-app-failure-dates");
+			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
+			throw e;
+		} finally {
+			phone.quit();
+		}
+	}
+
+	/**
+	 * The diary card's skills: the DBT modules (Mindfulness, Distress tolerance...) are headings, each skill a choice
+	 * under its module (its part-of in nssi-concepts-cs); a module is never offered as a skill used.
+	 */
+	@Test
+	void theSkillsAreGroupedUnderTheirModulesAndOnlySkillsAreChoices() {
+		throttle.resetAddresses();
+		String patientId = seedPatient("Skilluser");
+		ChromeDriver phone = Browsers.phone();
+		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
+		try {
+			enrolAndSignIn(phone, pw, patientId, "kim.skills");
+			WebElement skills = phone.findElement(By.id("skill-field"));
+			assertThat(skills.findElements(By.cssSelector("fieldset.skill-module > legend"))).extracting(WebElement::getText)
+					.containsExactly("Mindfulness skills", "Distress tolerance skills", "Emotion regulation skills", "Interpersonal effectiveness skills");
+			assertThat(skills.findElements(By.cssSelector("input[name=skill]"))).extracting(i -> i.getDomAttribute("value"))
+					.contains("skill-tipp", "dbt-accepts", "skill-wise-mind")
+					.doesNotContain("dbt-mindfulness", "dbt-distress-tolerance", "dbt-emotion-regulation", "dbt-interpersonal-effectiveness");
+			WebElement distress = skills.findElement(By.xpath(".//fieldset[legend='Distress tolerance skills']"));
+			assertThat(distress.findElements(By.cssSelector("label"))).extracting(WebElement::getText).contains("TIPP", "STOP", "ACCEPTS distraction skill")
+					.doesNotContain("Wise mind");
+			assertThat(skills.findElements(By.id("skill-module-other"))).isEmpty();
+			scrollTo(phone, distress);
+			Browsers.screenshot(phone, "patient-app-skills");
+			Axe.checkAsIs(phone, "patient-app-skills");
+			// a skill chosen is stored as before: one skill-practised component, the count of skills
+			choose(phone, "urge-harm", "1");
+			choose(phone, "urge-die", "0");
+			choose(phone, "self-harm", "no");
+			check(phone, "skill", "TIPP");
+			phone.findElement(By.id("diary-submit")).click();
+			pw.until(ExpectedConditions.textToBe(By.id("diary-result"), "Thank you. Your diary card is saved."));
+			Observation card = diaryCards(patientId).get(0);
+			assertThat(card.getComponent()).filteredOn(c -> c.getCode().getCodingFirstRep().getCode().equals("skill-practised"))
+					.extracting(c -> c.getValueCodeableConcept().getCodingFirstRep().getCode()).containsExactly("skill-tipp");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(phone, "patient-app-failure-skills");
+			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
+			throw e;
+		} finally {
+			phone.quit();
+		}
+	}
+
+	/**
+	 * The team's answer to a support request is new until the person says they have seen it ("I have seen the
+	 * answer": a note of theirs on the Task, which the team reads); then the app no longer shows it as new, also
+	 * after a reload.
+	 */
+	@Test
+	void thePersonSaysTheyHaveSeenTheTeamsAnswer() {
+		throttle.resetAddresses();
+		String patientId = seedPatient("Seenuser");
+		ChromeDriver phone = Browsers.phone();
+		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
+		try {
+			enrolAndSignIn(phone, pw, patientId, "kim.seen");
+			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+			phone.findElement(By.id("support-button")).click();
+			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "sent"));
+			Task request = supportTasks(patientId).get(0);
+			request.setStatus(Task.TaskStatus.COMPLETED);
+			client().update().resource(request).execute();
+			phone.navigate().refresh();
+			waitUntilReady(phone, pw);
+			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "answered"));
+			assertThat(phone.findElement(By.id("support-status")).getText()).startsWith("Your care team has answered your request (");
+			WebElement seen = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("support-seen")));
+			assertThat(seen.getText()).isEqualTo("I have seen the answer");
+			scrollTo(phone, seen);
+			Browsers.screenshot(phone, "patient-app-support-answered");
+			Axe.checkAsIs(phone, "patient-app-support-answered");
+			seen.click();
+			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "acknowledged"));
+			assertThat(phone.findElement(By.id("support-status")).getText()).isEqualTo("Thank you. Your care team can see that you have read their answer.");
+			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+			Axe.checkAsIs(phone, "patient-app-support-acknowledged");
+			Task stored = supportTasks(patientId).get(0);
+			assertThat(stored.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+			assertThat(stored.getNote()).hasSize(1);
+			assertThat(stored.getNoteFirstRep().getAuthorReference().getReference()).isEqualTo("Patient/" + patientId);
+			// no longer new: nothing said about it after a reload
+			phone.navigate().refresh();
+			waitUntilReady(phone, pw);
+			assertThat(phone.findElement(By.id("support-status")).getText()).isEmpty();
+			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(phone, "patient-app-failure-seen");
+			System.out.println("[PatientAppIT] phone at failure: " + ((JavascriptExecutor) phone).executeScript("return document.body.innerText"));
+			throw e;
+		} finally {
+			phone.quit();
+		}
+	}
+
 	// ---------------------------------------------------------------- helpers
+
+	/** Invites the patient (the EHR's backend client), sets a password from the link and signs in to the app. */
+	private void enrolAndSignIn(WebDriver phone, WebDriverWait pw, String patientId, String username) {
+		Parameters invited = client(tokens().system("system/Patient.rus")).operation().onInstance("Patient/" + patientId)
+				.named("$nssi-invite").withNoParameters(Parameters.class).execute();
+		phone.get(invited.getParameter("link").getValue().primitiveValue());
+		pw.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(username);
+		phone.findElement(By.id("password")).sendKeys(NEW_PASSWORD);
+		phone.findElement(By.id("confirm")).sendKeys(NEW_PASSWORD);
+		phone.findElement(By.id("enrol-submit")).click();
+		pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("open-app"))).click();
+		signIn(phone, pw, username, NEW_PASSWORD);
+		waitUntilReady(phone, pw);
+	}
 
 	/** The status of a GET of the FHIR API with the given bearer token. */
 	private int statusOf(String path, String token) {

@@ -51,6 +51,11 @@ public final class Browsers {
 		return chromium(500, 900, java.util.Map.of("deviceMetrics", java.util.Map.of("width", 390, "height", 844, "pixelRatio", 1.0)));
 	}
 
+	/** A phone (as {@link #phone()}) in the given time zone (its TZ environment variable). */
+	public static ChromeDriver phone(String timeZone) {
+		return chromium(500, 900, java.util.Map.of("deviceMetrics", java.util.Map.of("width", 390, "height", 844, "pixelRatio", 1.0)), timeZone);
+	}
+
 	public static ChromeDriver chromium(int width, int height) {
 		return chromium(width, height, null, null);
 	}

@@ -36,6 +36,7 @@ public final class SmartBrowser {
 	private final String username;
 	private final String password;
 	private int logins;
+	private String loginPage;
 
 	public SmartBrowser(String base, String username, String password) {
 		this.base = base;
@@ -45,6 +46,11 @@ public final class SmartBrowser {
 
 	public int logins() {
 		return logins;
+	}
+
+	/** The last sign-in page this browser was shown (before it signed in), or null. */
+	public String loginPage() {
+		return loginPage;
 	}
 
 	/** GET a server path (or absolute URL), following same-server redirects; returns the last response. */
@@ -81,6 +87,7 @@ public final class SmartBrowser {
 			}
 			if (next.getPath().equals("/login") && next.getQuery() == null) {
 				HttpResponse<String> page = send(HttpRequest.newBuilder(next).GET().build());
+				loginPage = page.body();
 				logins++;
 				response = send(HttpRequest.newBuilder(uri("/login"))
 						.header("Content-Type", "application/x-www-form-urlencoded")

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import org.nssifhir.server.security.FeatureOperations;
+import org.nssifhir.server.security.launch.SignInSite;
 import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.security.policy.SecurityEventSink;
 import org.nssifhir.server.settings.NssiProperties;
@@ -27,6 +28,12 @@ import org.springframework.jdbc.core.JdbcTemplate;
 public class EnrolmentConfig {
 
 	private static final Logger log = LoggerFactory.getLogger(EnrolmentConfig.class);
+
+	/** The name the sign-in pages go by: the person's app's, or a neutral clinical one. */
+	@Bean
+	public SignInSite signInSite(EnrolmentSettings settings) {
+		return new SignInSite(settings.appName(), settings.clinicalName());
+	}
 
 	@Bean
 	public Accounts enrolledAccounts(JdbcTemplate jdbc, EnrolmentSettings settings, NssiProperties properties) {

@@ -21,7 +21,10 @@ import org.springframework.validation.annotation.Validated;
  *     second step at rest (created on first start if missing, owner-readable only; every node needs the same file).
  *     Blank: on the embedded default a file next to the data directory; otherwise the second step is not offered
  * @param appName what the person knows the app as, on the invitation's page and in their authenticator app
- *     (the deployment's own name; never the server's technical one)
+ *     (the deployment's own name; never the server's technical one); also the sign-in pages' name when the sign-in is
+ *     for the person's app
+ * @param clinicalName the sign-in pages' name for every other sign-in (clinicians, an EHR's apps): neutral, no
+ *     product name or code
  */
 @Validated
 @ConfigurationProperties("nssi.enrolment")
@@ -32,4 +35,5 @@ public record EnrolmentSettings(
 		@Min(1) @DefaultValue("30") int maxFailuresPerAddress,
 		@NotNull @DefaultValue("PT10M") Duration addressWindow,
 		String totpKeyFile,
-		@NotNull @DefaultValue("My support app") String appName) {}
+		@NotNull @DefaultValue("My support app") String appName,
+		@NotNull @DefaultValue("Care records") String clinicalName) {}

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import org.nssifhir.server.security.launch.Pages;
+import org.nssifhir.server.security.launch.SignInSite;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -26,6 +27,12 @@ import org.springframework.web.bind.annotation.RestController;
 public class SecondStep {
 
 	public static final String PATH = "/login/code";
+
+	private final SignInSite site;
+
+	public SecondStep(SignInSite site) {
+		this.site = site;
+	}
 	/** How long after the password the code may be given (an authenticator app is at hand, or sign-in starts again). */
 	static final Duration WINDOW = Duration.ofMinutes(5);
 	static final String PENDING = SecondStep.class.getName() + ".pending";
@@ -80,7 +87,7 @@ public class SecondStep {
 		if (pendingUsername(http) == null) {
 			return ResponseEntity.status(HttpStatus.FOUND).location(URI.create("/login")).build();
 		}
-		return Pages.page("Sign in: code", body(http, http.getParameter("error") != null ? WRONG_CODE : null));
+		return Pages.page(HttpStatus.OK, site.name(http), "Sign in: code", body(http, http.getParameter("error") != null ? WRONG_CODE : null));
 	}
 
 	static final String WRONG_CODE = "That code did not work. Codes change every 30 seconds and each works once: type the one your app shows now.";

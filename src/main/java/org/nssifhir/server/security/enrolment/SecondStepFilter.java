@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import org.nssifhir.server.security.launch.Pages;
+import org.nssifhir.server.security.launch.SignInSite;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
@@ -39,14 +40,17 @@ public class SecondStepFilter extends AbstractAuthenticationProcessingFilter {
 	private final Accounts accounts;
 	private final UserDetailsService users;
 	private final ApplicationEventPublisher publisher;
+	private final SignInSite site;
 
-	public SecondStepFilter(Accounts accounts, UserDetailsService users, ApplicationEventPublisher publisher, AuthenticationSuccessHandler success) {
+	public SecondStepFilter(Accounts accounts, UserDetailsService users, ApplicationEventPublisher publisher, SignInSite site,
+			AuthenticationSuccessHandler success) {
 		super(request -> "POST".equals(request.getMethod()) && SecondStep.PATH.equals(request.getServletPath()));
 		this.accounts = accounts;
 		this.users = users;
 		this.publisher = publisher;
+		this.site = site;
 		setAuthenticationSuccessHandler(success);
-		setAuthenticationFailureHandler(SecondStepFilter::failed);
+		setAuthenticationFailureHandler(this::failed);
 		// as the sign-in form does: the signed-in context kept in the session, the session renamed, a new CSRF token
 		setSecurityContextRepository(new DelegatingSecurityContextRepository(
 				new RequestAttributeSecurityContextRepository(), new HttpSessionSecurityContextRepository()));
@@ -84,7 +88,7 @@ public class SecondStepFilter extends AbstractAuthenticationProcessingFilter {
 		return signedIn;
 	}
 
-	private static void failed(HttpServletRequest request, HttpServletResponse response, AuthenticationException exception)
+	private void failed(HttpServletRequest request, HttpServletResponse response, AuthenticationException exception)
 			throws java.io.IOException {
 		if (exception instanceof NoPendingStep) {
 			// no password given in this browser lately (or the account is gone): sign in from the start
@@ -94,7 +98,8 @@ public class SecondStepFilter extends AbstractAuthenticationProcessingFilter {
 		response.setStatus(401);
 		response.setHeader("Cache-Control", "no-store");
 		response.setContentType("text/html;charset=UTF-8");
-		response.getOutputStream().write(Pages.page("Sign in: code", SecondStep.body(request, SecondStep.WRONG_CODE)).getBody()
+		response.getOutputStream().write(Pages.page(org.springframework.http.HttpStatus.UNAUTHORIZED, site.name(request), "Sign in: code",
+				SecondStep.body(request, SecondStep.WRONG_CODE)).getBody()
 				.getBytes(StandardCharsets.UTF_8));
 	}
 

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.nssifhir.server.security.launch.SignInPages;
+import org.nssifhir.server.security.launch.SignInSite;
 import org.nssifhir.server.support.ErrorCode;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -24,8 +25,11 @@ public class SignInGuardFilter extends OncePerRequestFilter {
 	/** The deployment's crisis contacts: a pause must never leave someone in crisis with nothing to turn to. */
 	private final String crisisContacts;
 
-	public SignInGuardFilter(SignInThrottle throttle, List<String> crisisContacts) {
+	private final SignInSite site;
+
+	public SignInGuardFilter(SignInThrottle throttle, SignInSite site, List<String> crisisContacts) {
 		this.throttle = throttle;
+		this.site = site;
 		this.crisisContacts = crisisContacts.isEmpty() ? "" : " If you need help now: " + String.join("; ", crisisContacts) + ".";
 	}
 
@@ -60,6 +64,6 @@ public class SignInGuardFilter extends OncePerRequestFilter {
 		response.setStatus(429);
 		response.setHeader("Cache-Control", "no-store");
 		response.setContentType("text/html;charset=UTF-8");
-		response.getOutputStream().write(SignInPages.loginPage(request, message, code.code()).getBytes(StandardCharsets.UTF_8));
+		response.getOutputStream().write(SignInPages.loginPage(request, site, message, code.code()).getBytes(StandardCharsets.UTF_8));
 	}
 }

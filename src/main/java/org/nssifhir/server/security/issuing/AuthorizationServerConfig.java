@@ -35,6 +35,7 @@ import org.nssifhir.server.security.SmartUsers;
 import org.nssifhir.server.security.consent.ProxyPatients;
 import org.nssifhir.server.security.enrolment.AccountDisabled;
 import org.nssifhir.server.security.enrolment.Accounts;
+import org.nssifhir.server.security.enrolment.ConfiguredPasswords;
 import org.nssifhir.server.security.enrolment.EnrolmentConfig;
 import org.nssifhir.server.security.enrolment.EnrolmentPages;
 import org.nssifhir.server.security.enrolment.PasswordFirst;
@@ -46,6 +47,7 @@ import org.nssifhir.server.security.enrolment.SignInThrottle;
 import org.nssifhir.server.security.launch.LaunchContextStore;
 import org.nssifhir.server.security.launch.PatientPickerRedirectFilter;
 import org.nssifhir.server.security.launch.SignInPages;
+import org.nssifhir.server.security.launch.SignInSite;
 import org.nssifhir.server.settings.NssiProperties;
 import org.nssifhir.server.settings.ServerAddress;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -284,7 +286,7 @@ class AuthorizationServerConfig {
 	@Order(2)
 	SecurityFilterChain signInSecurity(
 			HttpSecurity http, SignInThrottle throttle, Accounts accounts, SmartUsers users, PasswordEncoder passwords,
-			ApplicationEventPublisher publisher, PatientAppSettings patientApp) throws Exception {
+			ApplicationEventPublisher publisher, PatientAppSettings patientApp, SignInSite site) throws Exception {
 		// the password first, the same way for every username; the authenticator code after it (security/enrolment)
 		ProviderManager passwordFirst = new ProviderManager(new PasswordFirst(users, passwords, accounts));
 		passwordFirst.setAuthenticationEventPublisher(new DefaultAuthenticationEventPublisher(publisher));
@@ -295,10 +297,10 @@ class AuthorizationServerConfig {
 				.formLogin(login -> login.loginPage("/login").permitAll().successHandler(SignInSessions.successHandler())
 						.failureHandler(SecondStep.passwordFailureHandler()))
 				// rate limit and lockout before any password or code is checked (security/enrolment/SignInThrottle)
-				.addFilterBefore(new SignInGuardFilter(throttle, patientApp.contactsToShow().stream()
+				.addFilterBefore(new SignInGuardFilter(throttle, site, patientApp.contactsToShow().stream()
 						.map(c -> c.name() + ": " + c.phone() + (c.text() == null || c.text().isBlank() ? "" : " (" + c.text() + ")")).toList()),
 						UsernamePasswordAuthenticationFilter.class)
-				.addFilterAfter(new SecondStepFilter(accounts, users, publisher, SignInSessions.successHandler()), UsernamePasswordAuthenticationFilter.class)
+				.addFilterAfter(new SecondStepFilter(accounts, users, publisher, site, SignInSessions.successHandler()), UsernamePasswordAuthenticationFilter.class)
 				// an invitation link carries its token in the URL: never sent on as a referrer
 				.headers(h -> h.referrerPolicy(r -> r.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER)))
 				.headers(h -> h.contentSecurityPolicy(csp -> csp.policyDirectives(PAGE_POLICY)));
@@ -309,8 +311,9 @@ class AuthorizationServerConfig {
 	SmartUsers smartUsers(NssiProperties properties, DevClient devClient, Accounts accounts) {
 		List<NssiProperties.User> users = new ArrayList<>(properties.security().users());
 		users.addAll(devClient.users());
-		// people who enrolled by invitation, after the configured ones
-		return new SmartUsers(users, username -> EnrolmentConfig.asUser(accounts, username));
+		// people who enrolled by invitation, after the configured ones; every password checked at the same bcrypt cost
+		// (a configured {noop} password answered a wrong one faster: a timing oracle, review s8)
+		return new SmartUsers(ConfiguredPasswords.atEnrolledCost(users), username -> EnrolmentConfig.asUser(accounts, username));
 	}
 
 	@Bean

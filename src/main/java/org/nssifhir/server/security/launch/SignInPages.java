@@ -27,19 +27,23 @@ public class SignInPages {
 	public static final String CONSENT = "/smart/consent";
 
 	private final RegisteredClientRepository clients;
+	private final SignInSite site;
 
-	public SignInPages(ObjectProvider<RegisteredClientRepository> clients) {
+	public SignInPages(ObjectProvider<RegisteredClientRepository> clients, ObjectProvider<SignInSite> site) {
 		this.clients = clients.getIfAvailable();
+		// (no enrolment without the built-in authorization server: nobody signs in here then)
+		this.site = site.getIfAvailable(() -> new SignInSite("Sign in", "Sign in"));
 	}
 
 	@GetMapping(value = "/login", produces = MediaType.TEXT_HTML_VALUE)
 	public ResponseEntity<String> login(HttpServletRequest http) {
-		return Pages.page("Sign in", loginBody(http, http.getParameter("error") != null ? "Wrong username or password." : null));
+		return Pages.page(HttpStatus.OK, site.name(http), "Sign in",
+				loginBody(http, http.getParameter("error") != null ? "Wrong username or password." : null));
 	}
 
 	/** The whole sign-in page with an error message (escaped), for refusals made before the password is checked. */
-	public static String loginPage(HttpServletRequest http, String error, String errorCode) {
-		return Pages.page("Sign in", loginBody(http, error, errorCode)).getBody();
+	public static String loginPage(HttpServletRequest http, SignInSite site, String error, String errorCode) {
+		return Pages.page(HttpStatus.OK, site.name(http), "Sign in", loginBody(http, error, errorCode)).getBody();
 	}
 
 	private static String loginBody(HttpServletRequest http, String error) {

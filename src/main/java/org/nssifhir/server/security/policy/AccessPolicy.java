@@ -14,7 +14,9 @@ import java.util.stream.Collectors;
 import org.hl7.fhir.instance.model.api.IBaseReference;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
+import org.hl7.fhir.r4.model.Annotation;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
@@ -293,6 +295,12 @@ public class AccessPolicy {
 					+ ", Tasks other than a request for support) are recorded by clinicians and the EHR's backend client,"
 					+ " not by the patient, a proxy or an app whose user is unknown"));
 		}
+		if ("Task".equals(type) && before != null && who.kind() != Kind.BACKEND && who.kind() != Kind.CLINICIAN && !admin) {
+			Optional<Refusal> supportRequest = supportRequestChange(who, (Task) before, (Task) after);
+			if (supportRequest.isPresent()) {
+				return supportRequest;
+			}
+		}
 		switch (type) {
 			case "CareTeam" -> {
 				if (who.kind() != Kind.BACKEND && !admin) {
@@ -403,6 +411,65 @@ public class AccessPolicy {
 		return fhirContext.getResourceDefinition(resource).getChildByName("identifier") != null
 				&& fhirContext.newTerser().getValues(resource, fhirContext.getResourceType(resource) + ".identifier", Identifier.class)
 						.stream().anyMatch(identifier -> NssiCanonicals.TRIAGE_QUEUE_IDENTIFIER_SYSTEM.equals(identifier.getSystem()));
+	}
+
+	/** A support request's statuses from which the person may still cancel it (FHIR's open Task states). */
+	private static final Set<Task.TaskStatus> OPEN = Set.of(Task.TaskStatus.DRAFT, Task.TaskStatus.REQUESTED, Task.TaskStatus.RECEIVED,
+			Task.TaskStatus.ACCEPTED, Task.TaskStatus.READY, Task.TaskStatus.INPROGRESS, Task.TaskStatus.ONHOLD);
+
+	/**
+	 * What the person (or a proxy, or an app whose user is unknown) may change in a request for support they sent: they
+	 * may cancel it while it is open and add notes (their own: a note naming another author is not theirs to add), and
+	 * nothing else. The server owns its routing and the care team its handling: the priority and the due time
+	 * ({@code restriction.period}) the server set from the record, the owner it routed to, businessStatus, output,
+	 * for/focus, and the notes already there. A change to any of them, or deleting the request, is refused (review s8:
+	 * a patient token could move its own request's due time past the overdue re-escalation, or route it elsewhere).
+	 * Only the version's metadata (labels are the server's, added before this check) is left out of the comparison.
+	 */
+	private static Optional<Refusal> supportRequestChange(RequestIdentity who, Task before, Task after) {
+		String rule = "A request for support is routed by the server and handled by the care team: the person may cancel it while"
+				+ " it is open and add their own notes, nothing else";
+		if (after == null) {
+			return Optional.of(Refusal.forbidden(rule + " (not delete it)"));
+		}
+		Task probe = after.copy();
+		if (after.getStatus() != before.getStatus()) {
+			if (after.getStatus() != Task.TaskStatus.CANCELLED || !OPEN.contains(before.getStatus())) {
+				return Optional.of(Refusal.forbidden(rule + " (a status other than cancelled, or cancelling a request no longer open)"));
+			}
+			probe.setStatus(before.getStatus());
+		}
+		List<Annotation> notes = after.getNote();
+		if (notes.size() < before.getNote().size()) {
+			return Optional.of(Refusal.forbidden(rule + " (the notes already there stay as they are)"));
+		}
+		for (int i = 0; i < notes.size(); i++) {
+			Annotation note = notes.get(i);
+			if (i < before.getNote().size() ? !note.equalsDeep(before.getNote().get(i)) : !ownNote(who, note)) {
+				return Optional.of(Refusal.forbidden(rule + (i < before.getNote().size() ? " (the notes already there stay as they are)"
+						: " (a note the person adds is their own: no other author)")));
+			}
+		}
+		probe.setNote(before.getNote().stream().map(Annotation::copy).toList());
+		probe.setMeta(before.getMeta().copy());
+		probe.setIdElement(before.getIdElement().copy());
+		if (!probe.equalsDeep(before)) {
+			return Optional.of(Refusal.forbidden(rule + " (the priority, due time, owner, business status, output, for, focus and the"
+					+ " rest of the request are not the person's to change)"));
+		}
+		return Optional.empty();
+	}
+
+	/** A note without an author, or by the caller themselves. */
+	private static boolean ownNote(RequestIdentity who, Annotation note) {
+		if (note.hasAuthorStringType()) {
+			return false;
+		}
+		if (!note.hasAuthorReference() || !note.getAuthorReference().hasReference()) {
+			return true;
+		}
+		String author = note.getAuthorReference().getReferenceElement().toUnqualifiedVersionless().getValue();
+		return who.fhirUser().map(user -> new IdType(user).toUnqualifiedVersionless().getValue().equals(author)).orElse(false);
 	}
 
 	/** The server's alert identifiers a resource carries (empty for none, or no resource). */

@@ -69,6 +69,36 @@ class BuiltInAppSignInIT extends BaseIT {
 		assertThat(codeOf(clinicianHere)).containsKey("code");
 	}
 
+	/**
+	 * The sign-in page goes by the person's app's name (nssi.enrolment.app-name) when the sign-in is for that app,
+	 * by a neutral clinical name otherwise: never the server's technical name or a product code.
+	 */
+	@Test
+	void theSignInPageGoesByThePersonsAppNameForThatAppAndANeutralNameOtherwise() throws Exception {
+		SmartBrowser person = new SmartBrowser(baseUrl(), SmartTestApps.PATIENT_USER, SmartTestApps.PASSWORD);
+		assertThat(codeOf(authorize(person, PatientApp.CLIENT_ID, ownRedirect(PatientApp.PATH), String.join(" ", PatientApp.SCOPES))))
+				.containsKey("code");
+		assertThat(person.loginPage()).contains("<header class='site'><p>My support app</p></header>")
+				.contains("<title>Sign in - My support app</title>");
+		assertThat(words(person.loginPage())).doesNotContainIgnoringCase("nssi").doesNotContain("FHIR");
+
+		SmartBrowser clinician = new SmartBrowser(baseUrl(), SmartTestApps.CLINICIAN, SmartTestApps.PASSWORD);
+		assertThat(codeOf(authorize(clinician, ClinicianApp.CLIENT_ID, ownRedirect(ClinicianApp.PATH), "openid fhirUser patient/Patient.ru")))
+				.containsKey("code");
+		assertThat(clinician.loginPage()).contains("<header class='site'><p>Care records</p></header>");
+		assertThat(words(clinician.loginPage())).doesNotContainIgnoringCase("nssi").doesNotContain("FHIR").doesNotContain("My support app");
+
+		// no authorization request waiting (the sign-in page opened by itself): the neutral name
+		HttpResponse<String> alone = new SmartBrowser(baseUrl(), SmartTestApps.PATIENT_USER, SmartTestApps.PASSWORD).get("/login?error");
+		assertThat(alone.body()).contains("<header class='site'><p>Care records</p></header>");
+		assertThat(words(alone.body())).doesNotContainIgnoringCase("nssi");
+	}
+
+	/** What a page says (its title and text, not its markup: the stylesheet's path is no one's reading). */
+	private static String words(String html) {
+		return html.replaceAll("<[^>]*>", " ");
+	}
+
 	/** The app's own redirect is on this server, so the browser follows it: the code is in the last address it opened. */
 	private static Map<String, String> codeOf(HttpResponse<String> response) {
 		return response.headers().firstValue("Location").isPresent() ? SmartBrowser.query(response) : SmartBrowser.queryOf(response.uri());
@@ -79,7 +109,10 @@ class BuiltInAppSignInIT extends BaseIT {
 	}
 
 	private HttpResponse<String> authorize(String user, String clientId, String redirect, String scopes) throws Exception {
-		SmartBrowser browser = new SmartBrowser(baseUrl(), user, SmartTestApps.PASSWORD);
+		return authorize(new SmartBrowser(baseUrl(), user, SmartTestApps.PASSWORD), clientId, redirect, scopes);
+	}
+
+	private HttpResponse<String> authorize(SmartBrowser browser, String clientId, String redirect, String scopes) throws Exception {
 		Pkce pkce = Pkce.create();
 		Map<String, String> p = new LinkedHashMap<>();
 		p.put("response_type", "code");

@@ -1,6 +1,8 @@
-// One way of writing dates and times everywhere in the app: the browser's own language (navigator.languages, so a
-// clinician's browser set to English (UK) reads "6 Dec 2026, 14:05") and its own time zone. A FHIR date without a
-// time ("2026-12-06") is that calendar day, shown as a date only: no invented "00:00", never shifted a day by UTC.
+// One way of writing dates and times in both apps (the clinician app and the person's app load this same file, same
+// origin, allowed by their strict CSP's script-src 'self'): the browser's own language (navigator.languages, so a
+// browser set to English (UK) reads "6 Dec 2026, 14:05") and its own time zone. A FHIR date without a time
+// ("2026-12-06": a birth date, a diary card's day) is that calendar day, shown as a date only: no invented "00:00",
+// never shifted a day by UTC (new Date("2026-12-06") is UTC midnight, the 5th in New York).
 
 const DATE = { day: "numeric", month: "short", year: "numeric" };
 const DATE_TIME = { ...DATE, hour: "2-digit", minute: "2-digit" };
