@@ -162,6 +162,19 @@ class ClinicianAppIT extends BaseIT {
 		try {
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
 			launch(browser, wait, base, patientId);
+			// s8, item 1: the diary cards in their own section, newest first, the note, feelings and skills in words
+			List<WebElement> diary = browser.findElements(By.cssSelector("#diary-list > li.diary-card"));
+			assertThat(diary).hasSize(2);
+			String todays = diary.get(0).getText();
+			assertThat(todays).contains("urge to self-harm 6 of 10").contains("urge to die 8 of 10").contains("no self-harm")
+					.contains("Feelings: Ashamed or guilty, Lonely").contains("Skills used: TIPP, Wise mind")
+					.contains("Note: “Argument at school, felt alone all evening (synthetic)”")
+					.doesNotContain("emotion-").doesNotContain("skill-").doesNotContainPattern("\\d{2}:\\d{2}");
+			assertThat(diary.get(1).getText()).contains("urge to self-harm 3 of 10").contains("Feelings: none recorded").contains("Skills used: none");
+			scrollTo(browser, browser.findElement(By.id("diary")));
+			Browsers.screenshot(browser, "clinician-app-diary-cards");
+			Axe.check(browser, "clinician-app-diary-cards");
+
 			List<WebElement> cards = browser.findElements(By.cssSelector("#alert-list > li.alert-group"));
 			assertThat(cards).hasSizeGreaterThanOrEqualTo(10);
 			assertThat(cards.stream().filter(WebElement::isDisplayed)).hasSize(3);
@@ -225,8 +238,18 @@ class ClinicianAppIT extends BaseIT {
 		card.addComponent(AssessmentFixtures.component("urge-intensity", new IntegerType(6)));
 		card.addComponent(AssessmentFixtures.component("urge-to-die", new IntegerType(8)));
 		card.addComponent(AssessmentFixtures.component("self-harm-today", new org.hl7.fhir.r4.model.BooleanType(false)));
-		card.addComponent(AssessmentFixtures.component("skills-used", new IntegerType(0)));
+		card.addComponent(AssessmentFixtures.component("skills-used", new IntegerType(2)));
+		// feelings, skills and a note sent as codes without displays: the clinician reads them in words (s8, item 1)
+		card.addComponent(AssessmentFixtures.component("emotion", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "emotion-shame", null))));
+		card.addComponent(AssessmentFixtures.component("emotion", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "emotion-lonely", null))));
+		card.addComponent(AssessmentFixtures.component("skill-practised", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skill-tipp", null))));
+		card.addComponent(AssessmentFixtures.component("skill-practised", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skill-wise-mind", null))));
+		card.addNote().setText("Argument at school, felt alone all evening (synthetic)");
 		client().create().resource(card).execute();
+		// yesterday's card, older: listed below today's
+		Observation yesterday = diaryCard(patientId, 3, 0);
+		yesterday.setEffective(new org.hl7.fhir.r4.model.DateTimeType(LocalDate.now(ZoneId.systemDefault()).minusDays(1).toString()));
+		client().create().resource(yesterday).execute();
 		Task support = new Task();
 		support.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
 		support.setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER).setPriority(Task.TaskPriority.URGENT);
