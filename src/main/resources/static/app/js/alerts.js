@@ -4,12 +4,14 @@
 // overwritten), and a suicide-risk Flag the Task is about can be resolved with it.
 import { conceptText, FhirError } from "./fhir.js";
 import { h } from "./form-kit.js";
-import { formatDate, formatDateTime } from "./dates.js";
+import { formatDate, formatDateTime, toDate } from "./dates.js";
+import { isSuicideRisk, isSupportRequest, priorityWords, dueWords, taskTitle, isOverdue } from "./due.js";
+
+export { isSupportRequest };
 
 const FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail";
 export const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";
 const URGENT = { stat: 0, asap: 1, urgent: 2, routine: 3 };
-const PRIORITY_TEXT = { stat: "Immediately", asap: "As soon as possible", urgent: "Urgent", routine: "Routine" };
 const STATUS_TEXT = { draft: "draft", requested: "not started", received: "received", accepted: "accepted", ready: "ready",
   "in-progress": "in progress", "on-hold": "on hold" };
 const SOURCE_TEXT = { Observation: "a recorded episode or result", QuestionnaireResponse: "a questionnaire answer",
@@ -27,21 +29,13 @@ const SUPPORT_OUTCOMES = [
   { id: "not-needed", status: "cancelled", text: "Not needed: already answered another way" },
 ];
 
-export function isSupportRequest(resource) {
-  return resource.resourceType === "Task" && ((resource.code && resource.code.coding) || []).some(c => c.code === "support-request");
-}
-
 function dayAndTime(dateTime) {
-  return formatDateTime(new Date(dateTime));
+  return formatDateTime(dateTime);
 }
 
 // alert codes shown by a plainer title than the code's display; a severe depression score is not a suicide-risk sign
 // (PHQ-9 item 9 at 0), so it is listed with the other urgent alerts, below suicide risk
 const FLAG_TITLE = { "severe-depression-score": "Severe depression (PHQ-9 20 or more, item 9 at 0)" };
-
-function isSuicideRisk(resource) {
-  return ((resource.code && resource.code.coding) || []).some(c => c.code === "suicide-risk");
-}
 
 function evidenceOf(flag) {
   const ext = (flag.extension || []).find(e => e.url === FLAG_DETAIL);
@@ -66,7 +60,7 @@ export function alertKey(item) {
 /** When an alert was raised: a Flag's period start, a Task's authoredOn (0 when not said). */
 function raisedAt(resource) {
   const when = (resource.period && resource.period.start) || resource.authoredOn || (resource.meta && resource.meta.lastUpdated);
-  return when ? new Date(when).getTime() : 0;
+  return when ? toDate(when).getTime() : 0;
 }
 
 export function order(flags, tasks) {
@@ -262,7 +256,7 @@ export function alertTitle(item) {
     const coding = ((r.code && r.code.coding) || [])[0];
     return isSuicideRisk(r) ? "Suicide risk" : (coding && (FLAG_TITLE[coding.code] || coding.display)) || "Alert";
   }
-  return r.description || conceptText(r.code) || "Task";
+  return taskTitle(r) || conceptText(r.code) || "Task";
 }
 
 function flagItem(flag, source = sourceText) {
@@ -277,7 +271,7 @@ function flagItem(flag, source = sourceText) {
 
 function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sourceText) {
   const li = h("li", { className: "alert " + ((URGENT[task.priority] ?? 3) <= 2 ? "alert-urgent" : "alert-info"), "data-kind": "task",
-    "data-task": task.id });
+    "data-task": task.id, "data-overdue": isOverdue(task) ? "true" : null });
   const focus = task.focus && task.focus.reference;
   const flag = focus ? flagsById.get(focus) : null;
   const about = flag ? (isSuicideRisk(flag) ? "the suicide-risk alert" : "the alert “" + alertTitle({ kind: "flag", resource: flag }) + "”")
@@ -287,7 +281,8 @@ function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sou
   // append() would print a null as text)
   li.append(...[
     line(alertTitle({ kind: "task", resource: task }), "alert-title"),
-    line([PRIORITY_TEXT[task.priority] || "Routine", STATUS_TEXT[task.status] || task.status,
+    // the priority and the due time in words from the Task itself, so that they agree: "As soon as possible · Due by …"
+    line([priorityWords(task), dueWords(task), STATUS_TEXT[task.status] || task.status,
       task.authoredOn ? (isSupportRequest(task) ? "asked " + dayAndTime(task.authoredOn) : "raised " + day(task.authoredOn)) : null]
       .filter(Boolean).join(" · "), "alert-source"),
     about || reason ? line([about ? "About " + about : null, reason ? "raised by " + source(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
@@ -416,6 +411,9 @@ export function announceRaised(slot, newAlerts) {
   const raised = newAlerts.filter(i => i.kind === "flag" || !newAlerts.some(j => j.kind === "flag"));
   if (raised.length === 0) return false;
   const suicide = newAlerts.some(i => isSuicideRisk(i.resource));
+  // when the review is due, from the Task itself (not "now" beside a due time a day away)
+  const task = newAlerts.find(i => i.kind === "task" && isSuicideRisk(i.resource) === suicide) || newAlerts.find(i => i.kind === "task");
+  const reviewDue = task ? dueWords(task.resource) : null;
   slot.classList.add("raised");
   // which alerts this box is about: it follows them (followRaised) as they are closed
   slot.dataset.alerts = raised.map(alertKey).join(" ");
@@ -425,8 +423,9 @@ export function announceRaised(slot, newAlerts) {
     h("p", {}, h("strong", { text: suicide ? "Suicide-risk alert raised by this entry." : "Alert raised by this entry." })),
     h("ul", {}, ...raised.map(i => h("li", { text: alertTitle(i) + (i.kind === "flag" && conceptText(i.resource.code) && conceptText(i.resource.code) !== alertTitle(i)
       ? ": " + conceptText(i.resource.code) : "") }))),
-    h("p", { text: suicide ? "The care team has been given a task to review it now. Before the person leaves: ask about current "
-      + "thoughts of suicide, plans and access to means, and go through their safety plan." : "A task was created for the care team." }),
+    h("p", { text: (suicide ? "The care team has been given a task to review it" : "A task was created for the care team")
+      + (reviewDue ? " (" + reviewDue.charAt(0).toLowerCase() + reviewDue.slice(1) + ")" : "") + "."
+      + (suicide ? " Before the person leaves: ask about current thoughts of suicide, plans and access to means, and go through their safety plan." : "") }),
     h("p", {}, h("a", { href: "#alerts-heading", text: "See it in Alerts" })));
   return true;
 }

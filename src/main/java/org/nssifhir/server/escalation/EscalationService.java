@@ -176,7 +176,9 @@ public class EscalationService {
 		task.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, signal.kind().code(), signal.kind().display()));
 		Optional<Patient> subject = readPatient(patient);
 		boolean possiblyMinor = subject.map(EscalationService::possiblyMinor).orElse(true);
-		String description = "Review now: " + signal.reason();
+		// the urgency is the priority and the due time (restriction.period.end), not a word here: "Review now" beside a due
+		// time a day away said two things at once (clinician review s8)
+		String description = "Review: " + signal.reason();
 		String minorNote = subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18";
 		if (possiblyMinor) {
 			description += ". " + minorNote + ": a safeguarding review Task is raised with this alert, or updated if one is open; decide with the person whom to involve"

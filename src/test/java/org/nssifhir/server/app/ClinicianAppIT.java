@@ -162,6 +162,15 @@ class ClinicianAppIT extends BaseIT {
 		try {
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
 			launch(browser, wait, base, patientId);
+			// s8, item 2: the priority and the due time in words from the Task, agreeing; no "Review now" a day ahead
+			List<WebElement> suicideTasks = browser.findElements(By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][contains(., 'About the suicide-risk alert')]"));
+			assertThat(suicideTasks).isNotEmpty().allSatisfy(t -> assertThat(t.getDomProperty("textContent")).doesNotContain("Review now")
+					.containsPattern("As soon as possible · Due by \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2} · not started"));
+			WebElement lateTask = browser.findElement(By.cssSelector("#alert-list li[data-task='" + lateId + "']"));
+			assertThat(lateTask.getDomAttribute("data-overdue")).isEqualTo("true");
+			assertThat(lateTask.getDomProperty("textContent")).containsPattern("Urgent · Overdue since \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2} · in progress");
+			assertThat(request.getText()).contains("Due by ");
+
 			// s8, item 1: the diary cards in their own section, newest first, the note, feelings and skills in words
 			List<WebElement> diary = browser.findElements(By.cssSelector("#diary-list > li.diary-card"));
 			assertThat(diary).hasSize(2);
@@ -257,6 +266,13 @@ class ClinicianAppIT extends BaseIT {
 		support.setDescription("The person asked for support now (phone coaching) from their app");
 		support.setFor(new Reference("Patient/" + patientId)).setRequester(new Reference("Patient/" + patientId)).setAuthoredOn(new Date());
 		String supportId = client().create().resource(support).execute().getId().getIdPart();
+		// s8, item 2: one NSSI escalation review started but past its due time (started, so never re-escalated)
+		Task started = client().search().forResource(Task.class).where(Task.PATIENT.hasId(patientId))
+				.and(Task.CODE.exactly().systemAndCode(NssiCanonicals.CONCEPTS_SYSTEM, "nssi-escalation"))
+				.returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntry().stream().map(e -> (Task) e.getResource()).findFirst().orElseThrow();
+		started.setStatus(Task.TaskStatus.INPROGRESS);
+		started.getRestriction().getPeriod().setEnd(Date.from(Instant.now().minus(2, ChronoUnit.HOURS)));
+		String lateId = client().update().resource(started).execute().getId().getIdPart();
 
 		String base = "http://127.0.0.1:" + port;
 		WebDriver browser = Browsers.chromium(1366, 900);
