@@ -162,28 +162,6 @@ class ClinicianAppIT extends BaseIT {
 		try {
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
 			launch(browser, wait, base, patientId);
-			// s8, item 2: the priority and the due time in words from the Task, agreeing; no "Review now" a day ahead
-			List<WebElement> suicideTasks = browser.findElements(By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][contains(., 'About the suicide-risk alert')]"));
-			assertThat(suicideTasks).isNotEmpty().allSatisfy(t -> assertThat(t.getDomProperty("textContent")).doesNotContain("Review now")
-					.containsPattern("As soon as possible · Due by \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2} · not started"));
-			WebElement lateTask = browser.findElement(By.cssSelector("#alert-list li[data-task='" + lateId + "']"));
-			assertThat(lateTask.getDomAttribute("data-overdue")).isEqualTo("true");
-			assertThat(lateTask.getDomProperty("textContent")).containsPattern("Urgent · Overdue since \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2} · in progress");
-			assertThat(request.getText()).contains("Due by ");
-
-			// s8, item 1: the diary cards in their own section, newest first, the note, feelings and skills in words
-			List<WebElement> diary = browser.findElements(By.cssSelector("#diary-list > li.diary-card"));
-			assertThat(diary).hasSize(2);
-			String todays = diary.get(0).getText();
-			assertThat(todays).contains("urge to self-harm 6 of 10").contains("urge to die 8 of 10").contains("no self-harm")
-					.contains("Feelings: Ashamed or guilty, Lonely").contains("Skills used: TIPP, Wise mind")
-					.contains("Note: “Argument at school, felt alone all evening (synthetic)”")
-					.doesNotContain("emotion-").doesNotContain("skill-").doesNotContainPattern("\\d{2}:\\d{2}");
-			assertThat(diary.get(1).getText()).contains("urge to self-harm 3 of 10").contains("Feelings: none recorded").contains("Skills used: none");
-			scrollTo(browser, browser.findElement(By.id("diary")));
-			Browsers.screenshot(browser, "clinician-app-diary-cards");
-			Axe.check(browser, "clinician-app-diary-cards");
-
 			List<WebElement> cards = browser.findElements(By.cssSelector("#alert-list > li.alert-group"));
 			assertThat(cards).hasSizeGreaterThanOrEqualTo(10);
 			assertThat(cards.stream().filter(WebElement::isDisplayed)).hasSize(3);
@@ -286,6 +264,28 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(request.getText().split("asked for support now", -1)).hasSize(2);
 			assertThat(request.findElement(By.cssSelector(".alert-source")).getText()).contains("asked ").containsPattern("\\d{2}:\\d{2}");
 			assertThat(browser.findElement(By.cssSelector("#risk-header [data-risk=overdue]")).getText()).contains("1 support request(s) waiting");
+
+			// s8, item 2: the priority and the due time in words from the Task, agreeing; no "Review now" a day ahead
+			List<WebElement> suicideTasks = browser.findElements(By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][contains(., 'About the suicide-risk alert')]"));
+			assertThat(suicideTasks).isNotEmpty().allSatisfy(t -> assertThat(t.getDomProperty("textContent")).doesNotContain("Review now")
+					.containsPattern("As soon as possible · Due by \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2} · not started"));
+			WebElement lateTask = browser.findElement(By.cssSelector("#alert-list li[data-task='" + lateId + "']"));
+			assertThat(lateTask.getDomAttribute("data-overdue")).isEqualTo("true");
+			assertThat(lateTask.getDomProperty("textContent")).containsPattern("Urgent · Overdue since \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2} · in progress");
+			assertThat(request.getText()).contains("Due by ");
+
+			// s8, item 1: the diary cards in their own section, newest first, the note, feelings and skills in words
+			List<WebElement> diary = browser.findElements(By.cssSelector("#diary-list > li.diary-card"));
+			assertThat(diary).hasSize(2);
+			String todays = diary.get(0).getText();
+			assertThat(todays).contains("urge to self-harm 6 of 10").contains("urge to die 8 of 10").contains("no self-harm")
+					.contains("Feelings: Ashamed or guilty, Lonely").contains("Skills used: TIPP, Wise mind")
+					.contains("Note: “Argument at school, felt alone all evening (synthetic)”")
+					.doesNotContain("emotion-").doesNotContain("skill-").doesNotContainPattern("\\d{2}:\\d{2}");
+			assertThat(diary.get(1).getText()).contains("urge to self-harm 3 of 10").contains("Feelings: none recorded").contains("Skills used: none");
+			scrollTo(browser, browser.findElement(By.id("diary")));
+			Browsers.screenshot(browser, "clinician-app-diary-cards");
+			Axe.check(browser, "clinician-app-diary-cards");
 
 			List<WebElement> cards = browser.findElements(By.cssSelector("#alert-list > li.alert-group"));
 			assertThat(cards.get(0).findElement(By.cssSelector("h3")).getText()).startsWith("From the young person's diary card, ").doesNotContain(":");
