@@ -287,6 +287,9 @@ function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sou
       .filter(Boolean).join(" · "), "alert-source"),
     about || reason ? line([about ? "About " + about : null, reason ? "raised by " + source(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
   ].filter(Boolean));
+  // the Task's notes, the newest first: a colleague's, a re-escalation, a further alert added to a safeguarding review
+  const notes = taskNotes(task);
+  if (notes) li.append(notes);
   if (readOnly) return li;
   const button = h("button", { type: "button", className: "close-task", "aria-expanded": "false",
     "aria-label": "Close task: " + alertTitle({ kind: "task", resource: task }), text: "Close task…" });
@@ -298,6 +301,23 @@ function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sou
     form.querySelector("input").focus();
   });
   return li;
+}
+
+const REFERENCE = /(Flag|Task|Observation|QuestionnaireResponse|Condition|Procedure|ClinicalImpression)\/[A-Za-z0-9.-]+/g;
+
+/** A note's text in words: "(Flag/12)" after a named alert is dropped, any other reference said as what it is. */
+export function noteText(text) {
+  return String(text || "").replace(/\s*\((?:Flag|Task)\/[A-Za-z0-9.-]+\)/g, "").replace(REFERENCE, ref => sourceText(ref));
+}
+
+function taskNotes(task) {
+  const notes = (task.note || []).filter(n => n.text && n.text.trim());
+  if (notes.length === 0) return null;
+  const when = n => (n.time ? toDate(n.time).getTime() : 0);
+  const by = n => n.authorString || (n.authorReference && n.authorReference.display) || null;
+  return h("ul", { className: "task-notes", "aria-label": "Notes" }, ...notes.slice().sort((a, b) => when(b) - when(a)).map(n => h("li", {},
+    h("span", { className: "note-meta", text: [n.time ? formatDateTime(n.time) : null, by(n)].filter(Boolean).join(", ") + (n.time || by(n) ? ": " : "") }),
+    noteText(n.text))));
 }
 
 function focus(element) {

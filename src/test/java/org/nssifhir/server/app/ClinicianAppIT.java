@@ -537,6 +537,11 @@ class ClinicianAppIT extends BaseIT {
 		// four alerts (medical care; first aid, the person being 15; the recorded episode; PHQ-9 item 9), each with its
 		// Task, and one safeguarding review for the young person, to which the later alerts were added
 		assertThat(tasks).isEqualTo(5);
+		// s8, item 3: the safeguarding review shows the later alerts the server added to it as dated notes, in words
+		WebElement review = browser.findElement(By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][.//p[@class='alert-title'][starts-with(., 'Safeguarding review')]]"));
+		String notes = review.findElement(By.cssSelector("ul.task-notes")).getDomProperty("textContent");
+		assertThat(notes).contains("NSSI FHIR Server (safeguarding): Another alert for this person: ")
+				.containsPattern("\\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}, NSSI FHIR Server").doesNotContain("Flag/");
 		By suicideTask = By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][contains(., 'About the suicide-risk alert')]");
 		String taskId = browser.findElement(suicideTask).getDomAttribute("data-task");
 		assertThat(browser.findElement(suicideTask).getText()).doesNotContain("Flag/").doesNotContain("asap,");
