@@ -812,6 +812,8 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(li.getText()).contains("too early to tell, started " + today).doesNotContain("no change");
 			assertThat(li.getDomAttribute("data-status")).isEqualTo("in-progress");
 		});
+		// s8, item 4a: the safety plan $apply made is still its template: making it with the person is due now
+		assertThat(plan.findElement(By.id("plan-due")).getText()).contains("Safety plan not yet made with the person: due now");
 		scrollTo(browser, plan);
 		Browsers.screenshot(browser, "clinician-app-plan-day-one");
 		Axe.check(browser, "clinician-app-plan-day-one");
@@ -900,6 +902,30 @@ class ClinicianAppIT extends BaseIT {
 		scrollTo(browser, browser.findElement(By.id("plan-due")));
 		Browsers.screenshot(browser, "clinician-app-plan-due-safety-planning-done");
 		Axe.check(browser, "clinician-app-plan-due-safety-planning-done");
+
+		// s8, item 4c: a request for support from the person's app is listed right after the suicide-risk alerts, with its
+		// due time, from the same list the banner's "Overdue actions" counts
+		Task support = new Task();
+		support.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		support.setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER).setPriority(Task.TaskPriority.URGENT);
+		support.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "support-request", "Request for support"));
+		support.setDescription("The person asked for support now (phone coaching) from their app");
+		support.setFor(new Reference(plan.getSubject().getReference())).setRequester(new Reference(plan.getSubject().getReference())).setAuthoredOn(new Date());
+		client().create().resource(support).execute();
+		((JavascriptExecutor) browser).executeScript("document.dispatchEvent(new Event('visibilitychange'))");
+		List<String> items = wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+			List<String> texts = d.findElements(By.cssSelector("#plan-due li")).stream().map(WebElement::getText).toList();
+			return texts.stream().anyMatch(t -> t.startsWith("Request for support")) ? texts : null;
+		});
+		int suicide = (int) items.stream().filter(t -> t.startsWith("Open suicide-risk alert")).count();
+		assertThat(suicide).isPositive();
+		assertThat(items.subList(0, suicide)).allSatisfy(t -> assertThat(t).startsWith("Open suicide-risk alert"));
+		assertThat(items.get(suicide)).startsWith("Request for support from the person's app (asked ")
+				.containsPattern(": due by \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}\\.$");
+		assertThat(browser.findElement(By.cssSelector("#risk-header [data-risk=overdue]")).getText()).contains("1 support request(s) waiting");
+		scrollTo(browser, browser.findElement(By.id("plan-due")));
+		Browsers.screenshot(browser, "clinician-app-plan-due-support-request");
+		Axe.check(browser, "clinician-app-plan-due-support-request");
 	}
 
 	/**
