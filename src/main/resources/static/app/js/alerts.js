@@ -6,6 +6,7 @@ import { conceptText, FhirError } from "./fhir.js";
 import { h } from "./form-kit.js";
 import { formatDate, formatDateTime, toDate } from "./dates.js";
 import { isSuicideRisk, isSupportRequest, priorityWords, dueWords, taskTitle, isOverdue } from "./due.js";
+import { persons } from "./person.js";
 
 export { isSupportRequest };
 
@@ -128,12 +129,12 @@ export async function renderAlerts(fhir, list, refresh, status, supportList = do
   const time = g => (g.event && events.has(g.event) ? eventTime(events.get(g.event)) : Math.max(...g.items.map(i => raisedAt(i.resource))));
   groups.sort((a, b) => rank(a) - rank(b) || time(b) - time(a));
   // what raised an alert, in clinical words; a diary card's Observation is the young person's own entry
-  const source = reference => (events.has(reference) && events.get(reference).diary ? "the young person's diary card" : sourceText(reference));
+  const source = reference => (events.has(reference) && events.get(reference).diary ? persons() + " diary card" : sourceText(reference));
   list.replaceChildren();
   if (supportList) {
     supportList.replaceChildren(...support.sort((a, b) => raisedAt(b.resource) - raisedAt(a.resource)).map(i => h("li",
       { className: "alert-group support-request", "data-event": "" },
-      h("h3", { className: "event-title", text: "Support request from the young person's app, " + dayAndTime(raisedAt(i.resource)) }),
+      h("h3", { className: "event-title", text: "Support request from " + persons() + " app, " + dayAndTime(raisedAt(i.resource)) }),
       h("ul", { className: "alerts" }, taskItem(fhir, i.resource, flagsById, refresh, status, fhir.glassBroken)))));
     supportList.hidden = support.length === 0;
   }
@@ -239,7 +240,7 @@ async function eventDates(fhir, references) {
 function eventTitle(event, when, first) {
   if (!event) return alertTitle(first);
   const what = event.startsWith("QuestionnaireResponse/") ? "Questionnaire answers"
-    : when && when.episode ? "Episode" : when && when.diary ? "From the young person's diary card"
+    : when && when.episode ? "Episode" : when && when.diary ? "From " + persons() + " diary card"
     : event.startsWith("Observation/") ? "Recorded result" : "Record";
   if (!when) return what;
   // a date-only value has no time of day: "00:00" would be invented

@@ -12,6 +12,7 @@ import { Invitation } from "./invite.js";
 import { h } from "./form-kit.js";
 import { renderRisk, latestItem9 } from "./risk.js";
 import { loadDiary, renderDiary } from "./diary.js";
+import { setPerson } from "./person.js";
 
 const status = document.getElementById("status");
 const SECTIONS = ["alerts", "timeline", "diary", "record", "assessment", "treatment", "invite"];
@@ -180,6 +181,7 @@ FHIR.oauth2.ready().then(async client => {
   openPatientId = fhir.patientId;
   say("Loading patient…");
   const patient = await fhir.request("Patient/" + fhir.patientId);
+  setPerson(patient);
   renderBanner(patient, []);
   say("Loading the record…");
   const summary = await summaryOrRefusal(fhir);

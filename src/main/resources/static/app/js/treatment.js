@@ -5,6 +5,7 @@ import { h } from "./form-kit.js";
 import { displays } from "./terminology.js";
 import { formatDate, formatDateTime, toDate } from "./dates.js";
 import { openActions, isSuicideRisk, dueWords, taskTitle } from "./due.js";
+import { person, persons } from "./person.js";
 
 const RELAPSE = "relapse-prevention-plan-category";
 const STATUS_TEXT = { achieved: "achieved", improving: "improving", worsening: "worsening", "no-change": "no change", "in-progress": "in progress" };
@@ -192,10 +193,10 @@ export class Treatment {
         overdue.add(reference);
       }
     }
-    if (!hasRelapsePlan) due.push(["urgent", "No relapse-prevention (safety) plan: make one with the young person."]);
+    if (!hasRelapsePlan) due.push(["urgent", "No relapse-prevention (safety) plan: make one with " + person() + "."]);
     // the plan $apply made is a template (placeholders to write with the person): until it has been made with them
     // (saved since, or a safety-planning session recorded), it is due now, not "nothing overdue" (review s8, item 4a)
-    else if (!relapseMade) due.push(["critical", "Safety plan not yet made with the person: due now (use “Edit with the person” below)."]);
+    else if (!relapseMade) due.push(["critical", "Safety plan not yet made with the person: due now (use “Edit with " + person() + "” below)."]);
     return { due, overdue };
   }
 
@@ -279,7 +280,7 @@ export class Treatment {
     const status = h("p", { id: "relapse-status", role: "status", "aria-live": "polite" });
     const actions = h("p", { className: "no-print" });
     if (!this.readOnly) {
-      const edit = h("button", { type: "button", id: "relapse-edit", text: "Edit with the young person" });
+      const edit = h("button", { type: "button", id: "relapse-edit", text: "Edit with " + person() });
       edit.addEventListener("click", () => article.replaceWith(this.relapseEditor(plan, words)));
       actions.append(edit, " ");
     }
@@ -317,7 +318,7 @@ export class Treatment {
       subject: { reference: "Patient/" + this.fhir.patientId },
       basedOn: [{ reference }],
       performedDateTime: now.toISOString(),
-      note: [{ text: "Safety plan made or reviewed with the young person and saved in the clinician app." }],
+      note: [{ text: "Safety plan made or reviewed with " + person() + " and saved in the clinician app." }],
     });
   }
 
@@ -334,7 +335,7 @@ export class Treatment {
     const cancel = h("button", { type: "button", className: "secondary", text: "Cancel" });
     const form = h("form", { className: "plan", id: "relapse-plan", "data-plan": plan.id, novalidate: true, "aria-labelledby": "relapse-title" },
       h("h3", { id: "relapse-title", text: "Editing the relapse-prevention plan: " + (plan.title || "") }),
-      h("p", { className: "hint", text: "Use the young person's own words. Empty a step to remove it." }),
+      h("p", { className: "hint", text: "Use " + persons() + " own words. Empty a step to remove it." }),
       ...steps.map((s, i) => h("div", { className: "field" }, h("label", { for: s.area.id, text: "Step " + (i + 1) }), s.area)),
       h("div", { className: "field" }, h("label", { for: extra.id, text: "Add a step (optional)" }), extra),
       error, h("p", {}, save, " ", cancel));

@@ -739,6 +739,45 @@ class ClinicianAppIT extends BaseIT {
 		}
 	}
 
+	/**
+	 * Clinician review s8, item 5: an adult's record speaks of "the person" (the safety plan is edited "with the
+	 * person", the diary card is "the person's"); "the young person" is the adolescent wording, only under 18.
+	 */
+	@Test
+	void anAdultsRecordSpeaksOfThePersonNotTheYoungPerson() {
+		String patientId = seedPatient("Adulttest", 32);
+		Observation card = diaryCard(patientId, 4, 0);
+		card.getComponent().stream().filter(c -> "urge-to-die".equals(c.getCode().getCodingFirstRep().getCode())).findFirst().orElseThrow()
+				.setValue(new IntegerType(8));
+		client().create().resource(card).execute();
+		org.hl7.fhir.r4.model.Parameters in = new org.hl7.fhir.r4.model.Parameters();
+		in.addParameter("subject", new org.hl7.fhir.r4.model.StringType("Patient/" + patientId));
+		in.addParameter("persist", new org.hl7.fhir.r4.model.BooleanType(true));
+		in.addParameter("familyInvolvement", new org.hl7.fhir.r4.model.BooleanType(false));
+		client().operation().onInstance("PlanDefinition/nssi-dbt").named("$apply").withParameters(in).execute();
+		String base = "http://127.0.0.1:" + port;
+		WebDriver browser = Browsers.chromium(1366, 900);
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			launch(browser, wait, base, patientId);
+			WebElement edit = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("relapse-edit")));
+			assertThat(edit.getText()).isEqualTo("Edit with the person");
+			assertThat(browser.findElement(By.id("plan-due")).getText())
+					.contains("Safety plan not yet made with the person: due now (use “Edit with the person” below).");
+			assertThat(browser.findElement(By.id("alert-list")).getText()).contains("From the person's diary card")
+					.contains("Raised by the person's diary card");
+			assertThat((String) ((JavascriptExecutor) browser).executeScript("return document.body.textContent")).doesNotContain("young person");
+			scrollTo(browser, browser.findElement(By.id("treatment")));
+			Browsers.screenshot(browser, "clinician-app-adult-wording");
+			Axe.check(browser, "clinician-app-adult-wording");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-adult-failure");
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
 	/** Treatment (issue 6): starting DBT stores the plan, which the app then shows with its progress. */
 	@Test
 	void aClinicianStartsADbtPlanAndSeesIt() {
@@ -962,12 +1001,23 @@ class ClinicianAppIT extends BaseIT {
 			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(CLINICIAN);
 			browser.findElement(By.id("password")).sendKeys(PASSWORD);
 			browser.findElement(By.cssSelector("button[type=submit]")).click();
-			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient"))).sendKeys(patientId);
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient")));
+			// s8, item 6: the launcher and the banner name the same birth date, the calendar day stored, in New York too
+			// (a date read as UTC midnight would be the day before there)
+			String born = "born " + LocalDate.parse(client().read().resource(Patient.class).withId(patientId).execute().getBirthDateElement().getValueAsString())
+					.format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy", java.util.Locale.UK));
+			assertThat(browser.findElement(By.cssSelector("label[for='launch-p-" + patientId + "']")).getText()).contains(", " + born + " (");
+			browser.findElement(By.id("patient")).sendKeys(patientId);
 			new Select(browser.findElement(By.id("app"))).selectByValue(ClinicianApp.CLIENT_ID);
 			browser.findElement(By.cssSelector("button[type=submit]")).click();
 			waitUntilReady(browser, wait);
 			JavascriptExecutor js = browser;
 			assertThat(js.executeScript("return Intl.DateTimeFormat().resolvedOptions().timeZone")).isEqualTo("America/New_York");
+			assertThat(browser.findElement(By.id("patient-details")).getText()).endsWith(born);
+			// a year or a month alone is written as such, never as the day before it (dates.js, in this time zone)
+			assertThat(js.executeAsyncScript("const done = arguments[arguments.length - 1]; import('/app/js/dates.js').then(d => "
+					+ "done([d.formatDate('2011-03-04'), d.formatDate('2011-03'), d.formatDate('2011'), d.localDay('2011-03-04')]))"))
+					.isEqualTo(List.of("4 Mar 2011", "Mar 2011", "2011", "2011-03-04"));
 
 			// the risk header
 			String day = evening.toLocalDate().format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy", java.util.Locale.UK));
@@ -1195,6 +1245,11 @@ class ClinicianAppIT extends BaseIT {
 
 	/** A 15-year-old synthetic patient whose GP is the signed-in clinician (a treating relationship). */
 	private String seedPatient(String family) {
+		return seedPatient(family, 15);
+	}
+
+	/** A synthetic patient of about that age whose GP is the signed-in clinician (a treating relationship). */
+	private String seedPatient(String family, int years) {
 		Practitioner dr = new Practitioner();
 		dr.setId(PRACTITIONER_ID);
 		dr.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
@@ -1202,7 +1257,7 @@ class ClinicianAppIT extends BaseIT {
 		Patient patient = new Patient();
 		patient.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
 		patient.addName().setFamily(family).addGiven("Ada");
-		patient.setBirthDate(Date.from(Instant.now().minus(15 * 365 + 100, ChronoUnit.DAYS)));
+		patient.setBirthDate(Date.from(Instant.now().minus(years * 365L + 100, ChronoUnit.DAYS)));
 		patient.addGeneralPractitioner(new Reference("Practitioner/" + PRACTITIONER_ID));
 		String id = client().create().resource(patient).execute().getId().getIdPart();
 		// the NSSI diagnosis a treatment plan addresses
