@@ -249,7 +249,8 @@ class ClinicianAppIT extends BaseIT {
 				.and(Task.CODE.exactly().systemAndCode(NssiCanonicals.CONCEPTS_SYSTEM, "nssi-escalation"))
 				.returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntry().stream().map(e -> (Task) e.getResource()).findFirst().orElseThrow();
 		started.setStatus(Task.TaskStatus.INPROGRESS);
-		started.getRestriction().getPeriod().setEnd(Date.from(Instant.now().minus(2, ChronoUnit.HOURS)));
+		started.getRestriction().getPeriod().setStart(Date.from(Instant.now().minus(26, ChronoUnit.HOURS)))
+				.setEnd(Date.from(Instant.now().minus(2, ChronoUnit.HOURS)));
 		String lateId = client().update().resource(started).execute().getId().getIdPart();
 
 		String base = "http://127.0.0.1:" + port;
