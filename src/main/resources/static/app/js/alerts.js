@@ -316,9 +316,14 @@ function taskNotes(task) {
   if (notes.length === 0) return null;
   const when = n => (n.time ? toDate(n.time).getTime() : 0);
   const by = n => n.authorString || (n.authorReference && n.authorReference.display) || null;
-  return h("ul", { className: "task-notes", "aria-label": "Notes" }, ...notes.slice().sort((a, b) => when(b) - when(a)).map(n => h("li", {},
+  const item = n => h("li", {},
     h("span", { className: "note-meta", text: [n.time ? formatDateTime(n.time) : null, by(n)].filter(Boolean).join(", ") + (n.time || by(n) ? ": " : "") }),
-    noteText(n.text))));
+    noteText(n.text));
+  const [latest, ...earlier] = notes.slice().sort((a, b) => when(b) - when(a));
+  // the newest shows; earlier ones are one click away (a review that gathered nine alerts must not push the page down)
+  return h("ul", { className: "task-notes", "aria-label": "Notes" }, item(latest),
+    earlier.length ? h("li", {}, h("details", {}, h("summary", { text: "Earlier notes (" + earlier.length + ")" }),
+      h("ul", { className: "task-notes-earlier" }, ...earlier.map(item)))) : null);
 }
 
 function focus(element) {

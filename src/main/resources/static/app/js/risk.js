@@ -3,7 +3,7 @@
 import { daysAgo, episodeWhen } from "./timeline.js";
 import { formatDateTime } from "./dates.js";
 import { params, part } from "./fhir.js";
-import { outstanding, isOverdue } from "./due.js";
+import { outstanding } from "./due.js";
 
 const DAY = 86400000;
 const INTENT_RISK = new Set(["intent-present", "intent-unsure"]);
@@ -27,10 +27,6 @@ export function baselineText(t) {
   return String(Math.round(t.before * 10) / 10);
 }
 
-/** An open Task is overdue once its due time (restriction.period.end, set by the escalation) has passed. */
-export function overdue(tasks, now = new Date()) {
-  return tasks.filter(t => isOverdue(t, now));
-}
 
 function findItem(items, linkId) {
   for (const item of items || []) {
@@ -81,10 +77,8 @@ export function renderRisk(list, { episodes, alerts, item9, summary }) {
   const t = trend(summary);
   // the same list "What is due" shows (due.js): the actions past due, and the person's requests for support still
   // waiting (each outstanding while open, whatever its due time)
-  const counts = outstanding(alerts);
-  const late = { length: counts.late };
-  const waiting = { length: counts.waiting };
-  const total = late.length + waiting.length;
+  const { late, waiting } = outstanding(alerts);
+  const total = late + waiting;
   const days = withIntent ? daysAgo(withIntent.date) : null;
   const ago = days === null ? "" : days === 0 ? "today" : days + " d ago";
   list.replaceChildren(
@@ -100,8 +94,8 @@ export function renderRisk(list, { episodes, alerts, item9, summary }) {
     chip("trend", "Episodes", t === null ? "not available" : t.direction + ": " + t.recent + " in the last " + t.windowDays + " days, baseline "
       + baselineText(t) + " per " + t.windowDays + " days", t && t.direction === "rising" ? "high" : "ok",
       "Episodes", t === null ? "n/a" : t.direction + ", " + t.recent + " in " + t.windowDays + " d"),
-    chip("overdue", "Overdue actions", total === 0 ? "none" : [late.length ? late.length + " past due" : null,
-      waiting.length ? waiting.length + " support request(s) waiting" : null].filter(Boolean).join(", "), total ? "high" : "ok",
+    chip("overdue", "Overdue actions", total === 0 ? "none" : [late ? late + " past due" : null,
+      waiting ? waiting + " support request(s) waiting" : null].filter(Boolean).join(", "), total ? "high" : "ok",
       "Overdue", total === 0 ? "none" : String(total)));
   list.hidden = false;
 }

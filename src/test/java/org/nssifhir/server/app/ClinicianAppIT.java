@@ -962,7 +962,9 @@ class ClinicianAppIT extends BaseIT {
 		assertThat(items.subList(0, suicide)).allSatisfy(t -> assertThat(t).startsWith("Open suicide-risk alert"));
 		assertThat(items.get(suicide)).startsWith("Request for support from the person's app (asked ")
 				.containsPattern(": due by \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}\\.$");
-		assertThat(browser.findElement(By.cssSelector("#risk-header [data-risk=overdue]")).getText()).contains("1 support request(s) waiting");
+		// (the banner is compact this far down the page: its full figure is read, not the short one shown)
+		assertThat(browser.findElement(By.cssSelector("#risk-header [data-risk=overdue] .risk-full")).getDomProperty("textContent"))
+				.contains("1 support request(s) waiting");
 		scrollTo(browser, browser.findElement(By.id("plan-due")));
 		Browsers.screenshot(browser, "clinician-app-plan-due-support-request");
 		Axe.check(browser, "clinician-app-plan-due-support-request");
