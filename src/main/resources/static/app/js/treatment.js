@@ -173,6 +173,7 @@ export class Treatment {
   dueItems(plan, byRef, progress, hasRelapsePlan, relapseMade = true) {
     const due = alertsDue(this.alerts);
     const overdue = new Set();
+    let safetyPlanningDue = false;
     const today = new Date();
     const days = Number(value(params(progress, "daysInPlan")[0])) || 0;
     for (const c of params(progress, "component")) {
@@ -184,7 +185,10 @@ export class Treatment {
       const expected = part(c, "expected");
       const last = part(c, "lastDelivered");
       if (code === "safety-plan" && delivered === 0) {
-        due.push(["critical", "Safety planning not done yet (" + name + ")."]);
+        // one line, not two: saving the plan made with the person is this session too (recordSafetyPlanning)
+        safetyPlanningDue = true;
+        due.push(["critical", "Safety planning not done yet (" + name + ")" + (relapseMade ? "." : ": the safety plan is not yet made with "
+          + "the person; make it with them now (use “Edit with " + person() + "” below).")]);
         overdue.add(reference);
       } else if (expected !== undefined && expected !== null && delivered < Number(expected)) {
         const since = last ? Math.round((today - toDate(last)) / 86400000) : days;
@@ -196,7 +200,7 @@ export class Treatment {
     if (!hasRelapsePlan) due.push(["urgent", "No relapse-prevention (safety) plan: make one with " + person() + "."]);
     // the plan $apply made is a template (placeholders to write with the person): until it has been made with them
     // (saved since, or a safety-planning session recorded), it is due now, not "nothing overdue" (review s8, item 4a)
-    else if (!relapseMade) due.push(["critical", "Safety plan not yet made with the person: due now (use “Edit with " + person() + "” below)."]);
+    else if (!relapseMade && !safetyPlanningDue) due.push(["critical", "Safety plan not yet made with the person: due now (use “Edit with " + person() + "” below)."]);
     return { due, overdue };
   }
 

@@ -763,8 +763,10 @@ class ClinicianAppIT extends BaseIT {
 			launch(browser, wait, base, patientId);
 			WebElement edit = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("relapse-edit")));
 			assertThat(edit.getText()).isEqualTo("Edit with the person");
-			assertThat(browser.findElement(By.id("plan-due")).getText())
-					.contains("Safety plan not yet made with the person: due now (use “Edit with the person” below).");
+			// (the high urge to die ordered safety planning: one line says both, the template plan is not yet made)
+			assertThat(browser.findElement(By.id("plan-due")).getText()).contains("Safety planning not done yet")
+					.contains("the safety plan is not yet made with the person; make it with them now (use “Edit with the person” below).")
+					.doesNotContain("Safety plan not yet made with the person: due now");
 			assertThat(browser.findElement(By.id("alert-list")).getText()).contains("From the person's diary card")
 					.contains("Raised by the person's diary card");
 			assertThat((String) ((JavascriptExecutor) browser).executeScript("return document.body.textContent")).doesNotContain("young person");
