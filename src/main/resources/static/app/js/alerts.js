@@ -4,12 +4,15 @@
 // overwritten), and a suicide-risk Flag the Task is about can be resolved with it.
 import { conceptText, FhirError } from "./fhir.js";
 import { h } from "./form-kit.js";
-import { formatDate, formatDateTime } from "/shared/js/dates.js";
+import { formatDate, formatDateTime, toDate } from "/shared/js/dates.js";
+import { isSuicideRisk, isSupportRequest, priorityWords, dueWords, taskTitle, isOverdue } from "./due.js";
+import { persons } from "./person.js";
+
+export { isSupportRequest };
 
 const FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail";
 export const OPEN_TASK = "draft,requested,received,accepted,ready,in-progress,on-hold";
 const URGENT = { stat: 0, asap: 1, urgent: 2, routine: 3 };
-const PRIORITY_TEXT = { stat: "Immediately", asap: "As soon as possible", urgent: "Urgent", routine: "Routine" };
 const STATUS_TEXT = { draft: "draft", requested: "not started", received: "received", accepted: "accepted", ready: "ready",
   "in-progress": "in progress", "on-hold": "on hold" };
 const SOURCE_TEXT = { Observation: "a recorded episode or result", QuestionnaireResponse: "a questionnaire answer",
@@ -27,21 +30,13 @@ const SUPPORT_OUTCOMES = [
   { id: "not-needed", status: "cancelled", text: "Not needed: already answered another way" },
 ];
 
-export function isSupportRequest(resource) {
-  return resource.resourceType === "Task" && ((resource.code && resource.code.coding) || []).some(c => c.code === "support-request");
-}
-
 function dayAndTime(dateTime) {
-  return formatDateTime(new Date(dateTime));
+  return formatDateTime(dateTime);
 }
 
 // alert codes shown by a plainer title than the code's display; a severe depression score is not a suicide-risk sign
 // (PHQ-9 item 9 at 0), so it is listed with the other urgent alerts, below suicide risk
 const FLAG_TITLE = { "severe-depression-score": "Severe depression (PHQ-9 20 or more, item 9 at 0)" };
-
-function isSuicideRisk(resource) {
-  return ((resource.code && resource.code.coding) || []).some(c => c.code === "suicide-risk");
-}
 
 function evidenceOf(flag) {
   const ext = (flag.extension || []).find(e => e.url === FLAG_DETAIL);
@@ -66,7 +61,7 @@ export function alertKey(item) {
 /** When an alert was raised: a Flag's period start, a Task's authoredOn (0 when not said). */
 function raisedAt(resource) {
   const when = (resource.period && resource.period.start) || resource.authoredOn || (resource.meta && resource.meta.lastUpdated);
-  return when ? new Date(when).getTime() : 0;
+  return when ? toDate(when).getTime() : 0;
 }
 
 export function order(flags, tasks) {
@@ -134,12 +129,12 @@ export async function renderAlerts(fhir, list, refresh, status, supportList = do
   const time = g => (g.event && events.has(g.event) ? eventTime(events.get(g.event)) : Math.max(...g.items.map(i => raisedAt(i.resource))));
   groups.sort((a, b) => rank(a) - rank(b) || time(b) - time(a));
   // what raised an alert, in clinical words; a diary card's Observation is the young person's own entry
-  const source = reference => (events.has(reference) && events.get(reference).diary ? "the young person's diary card" : sourceText(reference));
+  const source = reference => (events.has(reference) && events.get(reference).diary ? persons() + " diary card" : sourceText(reference));
   list.replaceChildren();
   if (supportList) {
     supportList.replaceChildren(...support.sort((a, b) => raisedAt(b.resource) - raisedAt(a.resource)).map(i => h("li",
       { className: "alert-group support-request", "data-event": "" },
-      h("h3", { className: "event-title", text: "Support request from the young person's app, " + dayAndTime(raisedAt(i.resource)) }),
+      h("h3", { className: "event-title", text: "Support request from " + persons() + " app, " + dayAndTime(raisedAt(i.resource)) }),
       h("ul", { className: "alerts" }, taskItem(fhir, i.resource, flagsById, refresh, status, fhir.glassBroken)))));
     supportList.hidden = support.length === 0;
   }
@@ -245,7 +240,7 @@ async function eventDates(fhir, references) {
 function eventTitle(event, when, first) {
   if (!event) return alertTitle(first);
   const what = event.startsWith("QuestionnaireResponse/") ? "Questionnaire answers"
-    : when && when.episode ? "Episode" : when && when.diary ? "From the young person's diary card"
+    : when && when.episode ? "Episode" : when && when.diary ? "From " + persons() + " diary card"
     : event.startsWith("Observation/") ? "Recorded result" : "Record";
   if (!when) return what;
   // a date-only value has no time of day: "00:00" would be invented
@@ -262,7 +257,7 @@ export function alertTitle(item) {
     const coding = ((r.code && r.code.coding) || [])[0];
     return isSuicideRisk(r) ? "Suicide risk" : (coding && (FLAG_TITLE[coding.code] || coding.display)) || "Alert";
   }
-  return r.description || conceptText(r.code) || "Task";
+  return taskTitle(r) || conceptText(r.code) || "Task";
 }
 
 function flagItem(flag, source = sourceText) {
@@ -277,7 +272,7 @@ function flagItem(flag, source = sourceText) {
 
 function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sourceText) {
   const li = h("li", { className: "alert " + ((URGENT[task.priority] ?? 3) <= 2 ? "alert-urgent" : "alert-info"), "data-kind": "task",
-    "data-task": task.id });
+    "data-task": task.id, "data-overdue": isOverdue(task) ? "true" : null });
   const focus = task.focus && task.focus.reference;
   const flag = focus ? flagsById.get(focus) : null;
   const about = flag ? (isSuicideRisk(flag) ? "the suicide-risk alert" : "the alert “" + alertTitle({ kind: "flag", resource: flag }) + "”")
@@ -287,11 +282,15 @@ function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sou
   // append() would print a null as text)
   li.append(...[
     line(alertTitle({ kind: "task", resource: task }), "alert-title"),
-    line([PRIORITY_TEXT[task.priority] || "Routine", STATUS_TEXT[task.status] || task.status,
+    // the priority and the due time in words from the Task itself, so that they agree: "As soon as possible · Due by …"
+    line([priorityWords(task), dueWords(task), STATUS_TEXT[task.status] || task.status,
       task.authoredOn ? (isSupportRequest(task) ? "asked " + dayAndTime(task.authoredOn) : "raised " + day(task.authoredOn)) : null]
       .filter(Boolean).join(" · "), "alert-source"),
     about || reason ? line([about ? "About " + about : null, reason ? "raised by " + source(reason) : null].filter(Boolean).join(", "), "alert-source") : null,
   ].filter(Boolean));
+  // the Task's notes, the newest first: a colleague's, a re-escalation, a further alert added to a safeguarding review
+  const notes = taskNotes(task);
+  if (notes) li.append(notes);
   if (readOnly) return li;
   const button = h("button", { type: "button", className: "close-task", "aria-expanded": "false",
     "aria-label": "Close task: " + alertTitle({ kind: "task", resource: task }), text: "Close task…" });
@@ -303,6 +302,28 @@ function taskItem(fhir, task, flagsById, refresh, status, readOnly, source = sou
     form.querySelector("input").focus();
   });
   return li;
+}
+
+const REFERENCE = /(Flag|Task|Observation|QuestionnaireResponse|Condition|Procedure|ClinicalImpression)\/[A-Za-z0-9.-]+/g;
+
+/** A note's text in words: "(Flag/12)" after a named alert is dropped, any other reference said as what it is. */
+export function noteText(text) {
+  return String(text || "").replace(/\s*\((?:Flag|Task)\/[A-Za-z0-9.-]+\)/g, "").replace(REFERENCE, ref => sourceText(ref));
+}
+
+function taskNotes(task) {
+  const notes = (task.note || []).filter(n => n.text && n.text.trim());
+  if (notes.length === 0) return null;
+  const when = n => (n.time ? toDate(n.time).getTime() : 0);
+  const by = n => n.authorString || (n.authorReference && n.authorReference.display) || null;
+  const item = n => h("li", {},
+    h("span", { className: "note-meta", text: [n.time ? formatDateTime(n.time) : null, by(n)].filter(Boolean).join(", ") + (n.time || by(n) ? ": " : "") }),
+    noteText(n.text));
+  const [latest, ...earlier] = notes.slice().sort((a, b) => when(b) - when(a));
+  // the newest shows; earlier ones are one click away (a review that gathered nine alerts must not push the page down)
+  return h("ul", { className: "task-notes", "aria-label": "Notes" }, item(latest),
+    earlier.length ? h("li", {}, h("details", {}, h("summary", { text: "Earlier notes (" + earlier.length + ")" }),
+      h("ul", { className: "task-notes-earlier" }, ...earlier.map(item)))) : null);
 }
 
 function focus(element) {
@@ -416,6 +437,9 @@ export function announceRaised(slot, newAlerts) {
   const raised = newAlerts.filter(i => i.kind === "flag" || !newAlerts.some(j => j.kind === "flag"));
   if (raised.length === 0) return false;
   const suicide = newAlerts.some(i => isSuicideRisk(i.resource));
+  // when the review is due, from the Task itself (not "now" beside a due time a day away)
+  const task = newAlerts.find(i => i.kind === "task" && isSuicideRisk(i.resource) === suicide) || newAlerts.find(i => i.kind === "task");
+  const reviewDue = task ? dueWords(task.resource) : null;
   slot.classList.add("raised");
   // which alerts this box is about: it follows them (followRaised) as they are closed
   slot.dataset.alerts = raised.map(alertKey).join(" ");
@@ -425,8 +449,9 @@ export function announceRaised(slot, newAlerts) {
     h("p", {}, h("strong", { text: suicide ? "Suicide-risk alert raised by this entry." : "Alert raised by this entry." })),
     h("ul", {}, ...raised.map(i => h("li", { text: alertTitle(i) + (i.kind === "flag" && conceptText(i.resource.code) && conceptText(i.resource.code) !== alertTitle(i)
       ? ": " + conceptText(i.resource.code) : "") }))),
-    h("p", { text: suicide ? "The care team has been given a task to review it now. Before the person leaves: ask about current "
-      + "thoughts of suicide, plans and access to means, and go through their safety plan." : "A task was created for the care team." }),
+    h("p", { text: (suicide ? "The care team has been given a task to review it" : "A task was created for the care team")
+      + (reviewDue ? " (" + reviewDue.charAt(0).toLowerCase() + reviewDue.slice(1) + ")" : "") + "."
+      + (suicide ? " Before the person leaves: ask about current thoughts of suicide, plans and access to means, and go through their safety plan." : "") }),
     h("p", {}, h("a", { href: "#alerts-heading", text: "See it in Alerts" })));
   return true;
 }

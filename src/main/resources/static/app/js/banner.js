@@ -5,11 +5,12 @@ const LABELS = {
   "http://terminology.hl7.org/CodeSystem/v3-ActCode|ADOL": "adolescent information (ADOL)",
 };
 
+/** Age in whole years on the browser's own calendar day (not UTC's: in New York at 21:00 UTC is already tomorrow). */
 export function age(birthDate, today = new Date()) {
   if (!birthDate) return null;
   const [y, m, d] = birthDate.split("-").map(Number);
-  let years = today.getUTCFullYear() - y;
-  if (m && (today.getUTCMonth() + 1 < m || (today.getUTCMonth() + 1 === m && d && today.getUTCDate() < d))) {
+  let years = today.getFullYear() - y;
+  if (m && (today.getMonth() + 1 < m || (today.getMonth() + 1 === m && d && today.getDate() < d))) {
     years--;
   }
   return years;

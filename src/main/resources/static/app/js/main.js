@@ -11,9 +11,11 @@ import { showCareTeamPanel } from "./care-team.js";
 import { Invitation } from "./invite.js";
 import { h } from "./form-kit.js";
 import { renderRisk, latestItem9 } from "./risk.js";
+import { loadDiary, renderDiary } from "./diary.js";
+import { setPerson } from "./person.js";
 
 const status = document.getElementById("status");
-const SECTIONS = ["alerts", "timeline", "record", "assessment", "treatment", "invite"];
+const SECTIONS = ["alerts", "timeline", "diary", "record", "assessment", "treatment", "invite"];
 
 function say(text) {
   status.textContent = text;
@@ -55,10 +57,12 @@ async function open(fhir, patient, firstSummary) {
 
   /** Reloads everything; returns the alerts that appeared since the previous load (what the user's action raised). */
   async function refresh() {
-    const [episodes, summary, item9] = await Promise.all([
+    const [episodes, summary, item9, diary] = await Promise.all([
       loadEpisodes(fhir),
       pending ? Promise.resolve(pending) : fhir.request("Patient/" + fhir.patientId + "/$nssi-summary"),
       latestItem9(fhir),
+      // the diary is part of the record, not a condition of it: a failed search says so in its own section
+      loadDiary(fhir).catch(() => null),
     ]);
     pending = null;
     firstEpisodes = episodes;
@@ -66,6 +70,12 @@ async function open(fhir, patient, firstSummary) {
     timeline.setEpisodes(episodes);
     if (episodeForm) episodeForm.setEpisodes(episodes);
     renderStats(summary, episodes);
+    if (diary) {
+      renderDiary(document.getElementById("diary-list"), document.getElementById("diary-more"), document.getElementById("diary-empty"), diary);
+    } else {
+      document.getElementById("diary-empty").textContent = "The diary cards could not be loaded.";
+      document.getElementById("diary-empty").hidden = false;
+    }
     const items = await renderAlerts(fhir, document.getElementById("alert-list"), refresh, document.getElementById("alerts-status"));
     renderRisk(document.getElementById("risk-header"), { episodes, alerts: items, item9, summary });
     openAlerts = items;
@@ -171,6 +181,7 @@ FHIR.oauth2.ready().then(async client => {
   openPatientId = fhir.patientId;
   say("Loading patient…");
   const patient = await fhir.request("Patient/" + fhir.patientId);
+  setPerson(patient);
   renderBanner(patient, []);
   say("Loading the record…");
   const summary = await summaryOrRefusal(fhir);

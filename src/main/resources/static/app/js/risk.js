@@ -3,6 +3,7 @@
 import { daysAgo, episodeWhen } from "./timeline.js";
 import { formatDateTime } from "/shared/js/dates.js";
 import { params, part } from "./fhir.js";
+import { outstanding } from "./due.js";
 
 const DAY = 86400000;
 const INTENT_RISK = new Set(["intent-present", "intent-unsure"]);
@@ -26,11 +27,6 @@ export function baselineText(t) {
   return String(Math.round(t.before * 10) / 10);
 }
 
-/** An open Task is overdue once its due time (restriction.period.end, set by the escalation) has passed. */
-export function overdue(tasks, now = new Date()) {
-  return tasks.filter(t => t.restriction && t.restriction.period && t.restriction.period.end
-    && new Date(t.restriction.period.end) < now);
-}
 
 function findItem(items, linkId) {
   for (const item of items || []) {
@@ -77,13 +73,12 @@ function chip(key, label, text, level, shortLabel = label, shortText = text) {
 
 export function renderRisk(list, { episodes, alerts, item9, summary }) {
   const flags = alerts.filter(a => a.kind === "flag" && ((a.resource.code && a.resource.code.coding) || []).some(c => c.code === "suicide-risk"));
-  const tasks = alerts.filter(a => a.kind === "task").map(a => a.resource);
   const withIntent = episodes.filter(e => INTENT_RISK.has(e.intent)).sort((a, b) => b.date - a.date)[0];
   const t = trend(summary);
-  const late = overdue(tasks);
-  // a support request from the person's app is due at once: open, it is an action outstanding (it has no due time)
-  const waiting = tasks.filter(t => ((t.code && t.code.coding) || []).some(c => c.code === "support-request") && !late.includes(t));
-  const outstanding = late.length + waiting.length;
+  // the same list "What is due" shows (due.js): the actions past due, and the person's requests for support still
+  // waiting (each outstanding while open, whatever its due time)
+  const { late, waiting } = outstanding(alerts);
+  const total = late + waiting;
   const days = withIntent ? daysAgo(withIntent.date) : null;
   const ago = days === null ? "" : days === 0 ? "today" : days + " d ago";
   list.replaceChildren(
@@ -99,8 +94,8 @@ export function renderRisk(list, { episodes, alerts, item9, summary }) {
     chip("trend", "Episodes", t === null ? "not available" : t.direction + ": " + t.recent + " in the last " + t.windowDays + " days, baseline "
       + baselineText(t) + " per " + t.windowDays + " days", t && t.direction === "rising" ? "high" : "ok",
       "Episodes", t === null ? "n/a" : t.direction + ", " + t.recent + " in " + t.windowDays + " d"),
-    chip("overdue", "Overdue actions", outstanding === 0 ? "none" : [late.length ? late.length + " past due" : null,
-      waiting.length ? waiting.length + " support request(s) waiting" : null].filter(Boolean).join(", "), outstanding ? "high" : "ok",
-      "Overdue", outstanding === 0 ? "none" : String(outstanding)));
+    chip("overdue", "Overdue actions", total === 0 ? "none" : [late ? late + " past due" : null,
+      waiting ? waiting + " support request(s) waiting" : null].filter(Boolean).join(", "), total ? "high" : "ok",
+      "Overdue", total === 0 ? "none" : String(total)));
   list.hidden = false;
 }

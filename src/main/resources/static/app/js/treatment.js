@@ -3,7 +3,9 @@
 import { FhirError, params, part, value, codingText, conceptText, outcomeText } from "./fhir.js";
 import { h } from "./form-kit.js";
 import { displays } from "./terminology.js";
-import { formatDate, formatDateTime } from "/shared/js/dates.js";
+import { formatDate, formatDateTime, toDate } from "/shared/js/dates.js";
+import { openActions, isSuicideRisk, dueWords, taskTitle } from "./due.js";
+import { person, persons } from "./person.js";
 
 const RELAPSE = "relapse-prevention-plan-category";
 const STATUS_TEXT = { achieved: "achieved", improving: "improving", worsening: "worsening", "no-change": "no change", "in-progress": "in progress" };
@@ -73,11 +75,13 @@ export class Treatment {
     this.byRef = byRef;
     // the relapse-prevention plan is part of the treatment plan: ask for exactly that, in this patient's record
     let relapse;
+    let relapsePlan = null;
     try {
       const parts = await this.fhir.search("CarePlan?patient=" + encodeURIComponent(this.fhir.patientId)
         + "&part-of=" + encodeURIComponent(ref(main)) + "&status=active");
       const words = await displays(this.fhir, "nssi-trigger-vs").catch(() => new Map());
-      relapse = this.relapseView(parts.find(p => p.resourceType === "CarePlan" && hasCategory(p, RELAPSE)), words);
+      relapsePlan = parts.find(p => p.resourceType === "CarePlan" && hasCategory(p, RELAPSE));
+      relapse = this.relapseView(relapsePlan, words);
     } catch (e) {
       // said, not hidden: a clinician must not take a missing panel for a missing plan
       relapse = h("p", { id: "relapse-plan-error", className: "error", role: "alert",
@@ -86,7 +90,7 @@ export class Treatment {
     // the safety plan may have been opened for editing while this loaded: unsaved words are never replaced
     const editing = this.container.querySelector("#relapse-plan");
     if (!force && editing && editing.tagName === "FORM") return;
-    this.container.replaceChildren(this.planView(main, byRef, progress, relapse.tagName === "ARTICLE"), relapse);
+    this.container.replaceChildren(this.planView(main, byRef, progress, relapse.tagName === "ARTICLE", relapseMade(relapsePlan, progress)), relapse);
   }
 
   renderStart() {
@@ -166,9 +170,10 @@ export class Treatment {
    * What is due, from the plan's progress: scheduled sessions behind their schedule, a regular activity with no
    * session for over two weeks, safety planning not done, no relapse-prevention plan.
    */
-  dueItems(plan, byRef, progress, hasRelapsePlan) {
-    const due = suicideRiskDue(this.alerts);
+  dueItems(plan, byRef, progress, hasRelapsePlan, relapseMade = true) {
+    const due = alertsDue(this.alerts);
     const overdue = new Set();
+    let safetyPlanningDue = false;
     const today = new Date();
     const days = Number(value(params(progress, "daysInPlan")[0])) || 0;
     for (const c of params(progress, "component")) {
@@ -180,22 +185,28 @@ export class Treatment {
       const expected = part(c, "expected");
       const last = part(c, "lastDelivered");
       if (code === "safety-plan" && delivered === 0) {
-        due.push(["critical", "Safety planning not done yet (" + name + ")."]);
+        // one line, not two: saving the plan made with the person is this session too (recordSafetyPlanning)
+        safetyPlanningDue = true;
+        due.push(["critical", "Safety planning not done yet (" + name + ")" + (relapseMade ? "." : ": the safety plan is not yet made with "
+          + "the person; make it with them now (use “Edit with " + person() + "” below).")]);
         overdue.add(reference);
       } else if (expected !== undefined && expected !== null && delivered < Number(expected)) {
-        const since = last ? Math.round((today - new Date(last)) / 86400000) : days;
+        const since = last ? Math.round((today - toDate(last)) / 86400000) : days;
         due.push(["urgent", name + ": " + delivered + " of " + expected + " sessions expected by now; "
           + (last ? "last session " + since + " days ago." : "no session yet.")]);
         overdue.add(reference);
       }
     }
-    if (!hasRelapsePlan) due.push(["urgent", "No relapse-prevention (safety) plan: make one with the young person."]);
+    if (!hasRelapsePlan) due.push(["urgent", "No relapse-prevention (safety) plan: make one with " + person() + "."]);
+    // the plan $apply made is a template (placeholders to write with the person): until it has been made with them
+    // (saved since, or a safety-planning session recorded), it is due now, not "nothing overdue" (review s8, item 4a)
+    else if (!relapseMade && !safetyPlanningDue) due.push(["critical", "Safety plan not yet made with the person: due now (use “Edit with " + person() + "” below)."]);
     return { due, overdue };
   }
 
-  planView(plan, byRef, progress, hasRelapsePlan = true) {
-    // (without the plan's figures, the open suicide-risk alerts are still listed: they come from the alerts)
-    const { due, overdue } = progress ? this.dueItems(plan, byRef, progress, hasRelapsePlan) : { due: suicideRiskDue(this.alerts), overdue: new Set() };
+  planView(plan, byRef, progress, hasRelapsePlan = true, relapseMade = true) {
+    // (without the plan's figures, the open alerts and requests are still listed: they come from the alerts)
+    const { due, overdue } = progress ? this.dueItems(plan, byRef, progress, hasRelapsePlan, relapseMade) : { due: alertsDue(this.alerts), overdue: new Set() };
     const components = new Map(params(progress, "component").map(c => [(part(c, "request") || {}).reference, c]));
     const goals = new Map(params(progress, "goal").map(g => [(part(g, "goal") || {}).reference, g]));
     let figures = null;
@@ -273,7 +284,7 @@ export class Treatment {
     const status = h("p", { id: "relapse-status", role: "status", "aria-live": "polite" });
     const actions = h("p", { className: "no-print" });
     if (!this.readOnly) {
-      const edit = h("button", { type: "button", id: "relapse-edit", text: "Edit with the young person" });
+      const edit = h("button", { type: "button", id: "relapse-edit", text: "Edit with " + person() });
       edit.addEventListener("click", () => article.replaceWith(this.relapseEditor(plan, words)));
       actions.append(edit, " ");
     }
@@ -311,7 +322,7 @@ export class Treatment {
       subject: { reference: "Patient/" + this.fhir.patientId },
       basedOn: [{ reference }],
       performedDateTime: now.toISOString(),
-      note: [{ text: "Safety plan made or reviewed with the young person and saved in the clinician app." }],
+      note: [{ text: "Safety plan made or reviewed with " + person() + " and saved in the clinician app." }],
     });
   }
 
@@ -328,7 +339,7 @@ export class Treatment {
     const cancel = h("button", { type: "button", className: "secondary", text: "Cancel" });
     const form = h("form", { className: "plan", id: "relapse-plan", "data-plan": plan.id, novalidate: true, "aria-labelledby": "relapse-title" },
       h("h3", { id: "relapse-title", text: "Editing the relapse-prevention plan: " + (plan.title || "") }),
-      h("p", { className: "hint", text: "Use the young person's own words. Empty a step to remove it." }),
+      h("p", { className: "hint", text: "Use " + persons() + " own words. Empty a step to remove it." }),
       ...steps.map((s, i) => h("div", { className: "field" }, h("label", { for: s.area.id, text: "Step " + (i + 1) }), s.area)),
       h("div", { className: "field" }, h("label", { for: extra.id, text: "Add a step (optional)" }), extra),
       error, h("p", {}, save, " ", cancel));
@@ -370,28 +381,40 @@ function sessionsText(delivered, expected) {
   return n + " of " + expected + " expected";
 }
 
-function isSuicideRisk(resource) {
-  return ((resource.code && resource.code.coding) || []).some(c => c.code === "suicide-risk");
+/**
+ * Whether the relapse-prevention (safety) plan has been made with the person: saved since $apply made it from the
+ * template (a version after the first), or a safety-planning session recorded. Unknown (no plan read): not said.
+ */
+export function relapseMade(plan, progress) {
+  if (!plan) return true;
+  const session = params(progress, "component").some(c => (part(c, "code") || {}).code === "safety-plan" && Number(part(c, "delivered") || 0) > 0);
+  return session || Number((plan.meta && plan.meta.versionId) || 1) > 1;
 }
 
 /**
- * Open suicide-risk alerts first in "What is due": each review Task with its due time (restriction.period.end, said
- * "overdue since" once past), and a suicide-risk Flag that has no open Task of its own.
+ * The open alerts and requests in "What is due", from the same list the banner's "Overdue actions" counts
+ * (due.js openActions): suicide-risk reviews first, each with its due time ("overdue since" once past), a
+ * suicide-risk Flag without an open Task of its own, then the person's requests for support, then any other Task
+ * past its due time.
  */
-export function suicideRiskDue(alerts, now = new Date()) {
-  const tasks = alerts.filter(a => a.kind === "task" && isSuicideRisk(a.resource)).map(a => a.resource);
-  const withTask = new Set(tasks.map(t => t.focus && t.focus.reference).filter(Boolean));
-  const due = tasks.map(t => {
-    const end = t.restriction && t.restriction.period && t.restriction.period.end;
-    const when = !end ? "review now (no due time set)"
-      : new Date(end) < now ? "review overdue since " + formatDateTime(end) : "review due by " + formatDateTime(end);
-    return { at: end ? new Date(end).getTime() : 0, item: ["critical", "Open suicide-risk alert: " + when + "."] };
-  }).sort((a, b) => a.at - b.at).map(d => d.item);
+export function alertsDue(alerts, now = new Date()) {
+  const actions = openActions(alerts, now);
+  const when = task => { const w = dueWords(task, now); return w ? w.charAt(0).toLowerCase() + w.slice(1) : null; };
+  const due = actions.filter(a => a.kind === "suicide-risk").map(a => ["critical",
+    "Open suicide-risk alert: " + (when(a.task) ? "review " + when(a.task) : "review now (no due time set)") + "."]);
+  const withTask = new Set(actions.filter(a => a.kind === "suicide-risk").map(a => a.task.focus && a.task.focus.reference).filter(Boolean));
   for (const a of alerts) {
     if (a.kind === "flag" && isSuicideRisk(a.resource) && !withTask.has("Flag/" + a.resource.id)) {
       const since = a.resource.period && a.resource.period.start;
       due.push(["critical", "Open suicide-risk alert" + (since ? " since " + formatDateTime(since) : "") + ": review it with the person."]);
     }
+  }
+  for (const a of actions.filter(x => x.kind === "support")) {
+    due.push([a.overdue ? "critical" : "urgent", "Request for support from the person's app"
+      + (a.task.authoredOn ? " (asked " + formatDateTime(a.task.authoredOn) + ")" : "") + ": " + (when(a.task) || "answer it now") + "."]);
+  }
+  for (const a of actions.filter(x => x.kind === "other")) {
+    due.push(["urgent", (taskTitle(a.task) || "An alert task").replace(/[.\s]+$/, "") + ": " + when(a.task) + "."]);
   }
   return due;
 }

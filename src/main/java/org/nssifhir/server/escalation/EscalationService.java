@@ -48,6 +48,7 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.labeling.QuestionnaireItemCodes;
@@ -176,7 +177,9 @@ public class EscalationService {
 		task.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, signal.kind().code(), signal.kind().display()));
 		Optional<Patient> subject = readPatient(patient);
 		boolean possiblyMinor = subject.map(EscalationService::possiblyMinor).orElse(true);
-		String description = "Review now: " + signal.reason();
+		// the urgency is the priority and the due time (restriction.period.end), not a word here: "Review now" beside a due
+		// time a day away said two things at once (clinician review s8)
+		String description = "Review: " + signal.reason();
 		String minorNote = subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18";
 		if (possiblyMinor) {
 			description += ". " + minorNote + ": a safeguarding review Task is raised with this alert, or updated if one is open; decide with the person whom to involve"
@@ -207,8 +210,7 @@ public class EscalationService {
 				// one open safeguarding review per person: a further alert is added to it rather than a Task of its own
 				// (eight Tasks for one young person's four alerts buried the alerts themselves)
 				Task t = open.get();
-				t.addNote().setTime(new Date()).setText(ANOTHER_ALERT + flagId.getValue() + " (" + signal.kind().display()
-						+ "): consider it in the same safeguarding review.");
+				noteFurtherAlert(t, flagId, signal, new Date());
 				tasks.update(t, system);
 			}
 		}
@@ -247,6 +249,20 @@ public class EscalationService {
 	}
 
 	private static final String ANOTHER_ALERT = "Another alert for this person: ";
+
+	/** Who wrote a note the server adds to a safeguarding review (Annotation.authorString): no person did. */
+	static final String SAFEGUARDING_NOTE_AUTHOR = "NSSI FHIR Server (safeguarding)";
+
+	/**
+	 * The one place a further alert is added to an open safeguarding review: a dated note the server signs, naming the
+	 * alert in words (what kind, and what raised it) and, last, the Flag it is. The review's description speaks of the
+	 * first alert only; without this the clinician reading it did not learn of the later ones (clinician review s8).
+	 */
+	static void noteFurtherAlert(Task review, IIdType flagId, EscalationSignal signal, Date when) {
+		review.addNote().setTime(when).setAuthor(new StringType(SAFEGUARDING_NOTE_AUTHOR))
+				.setText(ANOTHER_ALERT + signal.kind().display() + ": " + signal.reason().replaceAll("\\.+$", "")
+						+ ". Consider it in the same safeguarding review (" + flagId.toUnqualifiedVersionless().getValue() + ").");
+	}
 
 	/** The person's safeguarding Task that is still open (not completed, cancelled, rejected, failed or in error). */
 	private Optional<Task> openSafeguardingTask(IIdType patient) {

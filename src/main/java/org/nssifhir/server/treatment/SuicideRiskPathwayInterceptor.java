@@ -228,7 +228,7 @@ public class SuicideRiskPathwayInterceptor {
 		return goals;
 	}
 
-	private static boolean instantiates(ServiceRequest sr, String path) {
+	static boolean instantiates(ServiceRequest sr, String path) {
 		return sr.getInstantiatesCanonical().stream().anyMatch(c -> c.getValue() != null && c.getValue().contains(path + "|")
 				|| c.getValue() != null && c.getValue().endsWith(path));
 	}

@@ -43,9 +43,11 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ServiceRequest;
 import org.hl7.fhir.r4.model.StringType;
+import org.hl7.fhir.r4.model.Task;
 import org.hl7.fhir.r4.model.Timing;
 import org.nssifhir.server.assessment.EpisodeIndex;
 import org.nssifhir.server.assessment.TreatmentPlanSummary;
+import org.nssifhir.server.security.policy.AccessPolicy;
 import org.nssifhir.server.support.WholeHistory;
 import org.slf4j.LoggerFactory;
 
@@ -206,6 +208,7 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 			}
 		}
 		Map<String, List<LocalDate>> delivered = new HashMap<>();
+		Map<String, Set<String>> counted = new HashMap<>();
 		if (!requests.isEmpty()) {
 			ReferenceOrListParam basedOn = new ReferenceOrListParam();
 			requests.keySet().forEach(r -> basedOn.addOr(new ReferenceParam(r)));
@@ -225,10 +228,17 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 					String key = new IdType(b.getReference()).toUnqualifiedVersionless().getValue();
 					if (requests.containsKey(key)) {
 						delivered.computeIfAbsent(key, k -> new ArrayList<>()).add(when.get());
+						counted.computeIfAbsent(key, k -> new HashSet<>()).add("Procedure/" + p.getIdElement().getIdPart());
 					}
 				}
 			}
 		}
+		requests.forEach((id, sr) -> {
+			if (SuicideRiskPathwayInterceptor.instantiates(sr, SuicideRiskPathwayInterceptor.RISK_ASSESSMENT)) {
+				reviewedAlerts(patient, start, asOf, counted.getOrDefault(id, Set.of()), system)
+						.forEach(day -> delivered.computeIfAbsent(id, k -> new ArrayList<>()).add(day));
+			}
+		});
 		List<Sessions> out = new ArrayList<>();
 		requests.forEach((id, sr) -> {
 			List<LocalDate> dates = delivered.getOrDefault(id, List.of());
@@ -238,6 +248,41 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 					dates.stream().max(LocalDate::compareTo)));
 		});
 		return out;
+	}
+
+	/**
+	 * The days alert Tasks of this patient were completed with their documented risk assessment, from the plan's start:
+	 * a suicide-risk (or other escalation) review closed as "risk assessed" is the risk assessment the pathway orders,
+	 * whether or not a Procedure was also recorded against the order (clinician review s8, item 4b: the activity counted
+	 * 0 beside a review completed with its assessment). An assessment already counted as a Procedure based on the order
+	 * is not counted twice; a safeguarding review (a decision, not a risk assessment) is not counted.
+	 */
+	private List<LocalDate> reviewedAlerts(IdType patient, LocalDate start, LocalDate asOf, Set<String> alreadyCounted, SystemRequestDetails system) {
+		SearchParameterMap map = WholeHistory.search()
+				.add(Task.SP_PATIENT, new ReferenceParam(patient.getValue()))
+				.add(Task.SP_IDENTIFIER, new TokenParam(AccessPolicy.SERVER_EVENT_SYSTEM, null))
+				.add(Task.SP_STATUS, new TokenParam("completed"));
+		List<LocalDate> days = new ArrayList<>();
+		for (IBaseResource r : WholeHistory.all(daoRegistry.getResourceDao("Task").search(map, system))) {
+			Task task = (Task) r;
+			boolean safeguarding = task.getCode().getCoding().stream()
+					.anyMatch(c -> CONCEPTS_SYSTEM.equals(c.getSystem()) && "safeguarding-review".equals(c.getCode()));
+			List<String> documented = task.getOutput().stream().filter(o -> o.getValue() instanceof Reference ref && ref.hasReference())
+					.map(o -> new IdType(((Reference) o.getValue()).getReference()).toUnqualifiedVersionless().getValue()).toList();
+			if (safeguarding || documented.isEmpty() || documented.stream().anyMatch(alreadyCounted::contains)) {
+				continue;
+			}
+			DateTimeType closed = task.hasLastModified() ? task.getLastModifiedElement()
+					: task.getMeta().hasLastUpdated() ? new DateTimeType(task.getMeta().getLastUpdated()) : null;
+			if (closed == null) {
+				continue;
+			}
+			LocalDate day = day(closed);
+			if (!day.isBefore(start) && !day.isAfter(asOf)) {
+				days.add(day);
+			}
+		}
+		return days;
 	}
 
 	/** Sessions a regular schedule (frequency per period of days or weeks) expects from the start to the date. */

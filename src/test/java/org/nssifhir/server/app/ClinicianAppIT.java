@@ -225,8 +225,18 @@ class ClinicianAppIT extends BaseIT {
 		card.addComponent(AssessmentFixtures.component("urge-intensity", new IntegerType(6)));
 		card.addComponent(AssessmentFixtures.component("urge-to-die", new IntegerType(8)));
 		card.addComponent(AssessmentFixtures.component("self-harm-today", new org.hl7.fhir.r4.model.BooleanType(false)));
-		card.addComponent(AssessmentFixtures.component("skills-used", new IntegerType(0)));
+		card.addComponent(AssessmentFixtures.component("skills-used", new IntegerType(2)));
+		// feelings, skills and a note sent as codes without displays: the clinician reads them in words (s8, item 1)
+		card.addComponent(AssessmentFixtures.component("emotion", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "emotion-shame", null))));
+		card.addComponent(AssessmentFixtures.component("emotion", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "emotion-lonely", null))));
+		card.addComponent(AssessmentFixtures.component("skill-practised", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skill-tipp", null))));
+		card.addComponent(AssessmentFixtures.component("skill-practised", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skill-wise-mind", null))));
+		card.addNote().setText("Argument at school, felt alone all evening (synthetic)");
 		client().create().resource(card).execute();
+		// yesterday's card, older: listed below today's
+		Observation yesterday = diaryCard(patientId, 3, 0);
+		yesterday.setEffective(new org.hl7.fhir.r4.model.DateTimeType(LocalDate.now(ZoneId.systemDefault()).minusDays(1).toString()));
+		client().create().resource(yesterday).execute();
 		Task support = new Task();
 		support.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
 		support.setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER).setPriority(Task.TaskPriority.URGENT);
@@ -234,6 +244,14 @@ class ClinicianAppIT extends BaseIT {
 		support.setDescription("The person asked for support now (phone coaching) from their app");
 		support.setFor(new Reference("Patient/" + patientId)).setRequester(new Reference("Patient/" + patientId)).setAuthoredOn(new Date());
 		String supportId = client().create().resource(support).execute().getId().getIdPart();
+		// s8, item 2: one NSSI escalation review started but past its due time (started, so never re-escalated)
+		Task started = client().search().forResource(Task.class).where(Task.PATIENT.hasId(patientId))
+				.and(Task.CODE.exactly().systemAndCode(NssiCanonicals.CONCEPTS_SYSTEM, "nssi-escalation"))
+				.returnBundle(org.hl7.fhir.r4.model.Bundle.class).execute().getEntry().stream().map(e -> (Task) e.getResource()).findFirst().orElseThrow();
+		started.setStatus(Task.TaskStatus.INPROGRESS);
+		started.getRestriction().getPeriod().setStart(Date.from(Instant.now().minus(26, ChronoUnit.HOURS)))
+				.setEnd(Date.from(Instant.now().minus(2, ChronoUnit.HOURS)));
+		String lateId = client().update().resource(started).execute().getId().getIdPart();
 
 		String base = "http://127.0.0.1:" + port;
 		WebDriver browser = Browsers.chromium(1366, 900);
@@ -247,6 +265,28 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(request.getText().split("asked for support now", -1)).hasSize(2);
 			assertThat(request.findElement(By.cssSelector(".alert-source")).getText()).contains("asked ").containsPattern("\\d{2}:\\d{2}");
 			assertThat(browser.findElement(By.cssSelector("#risk-header [data-risk=overdue]")).getText()).contains("1 support request(s) waiting");
+
+			// s8, item 2: the priority and the due time in words from the Task, agreeing; no "Review now" a day ahead
+			List<WebElement> suicideTasks = browser.findElements(By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][contains(., 'About the suicide-risk alert')]"));
+			assertThat(suicideTasks).isNotEmpty().allSatisfy(t -> assertThat(t.getDomProperty("textContent")).doesNotContain("Review now")
+					.containsPattern("As soon as possible · Due by \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2} · not started"));
+			WebElement lateTask = browser.findElement(By.cssSelector("#alert-list li[data-task='" + lateId + "']"));
+			assertThat(lateTask.getDomAttribute("data-overdue")).isEqualTo("true");
+			assertThat(lateTask.getDomProperty("textContent")).containsPattern("Urgent · Overdue since \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2} · in progress");
+			assertThat(request.getText()).contains("Due by ");
+
+			// s8, item 1: the diary cards in their own section, newest first, the note, feelings and skills in words
+			List<WebElement> diary = browser.findElements(By.cssSelector("#diary-list > li.diary-card"));
+			assertThat(diary).hasSize(2);
+			String todays = diary.get(0).getText();
+			assertThat(todays).contains("urge to self-harm 6 of 10").contains("urge to die 8 of 10").contains("no self-harm")
+					.contains("Feelings: Ashamed or guilty, Lonely").contains("Skills used: TIPP, Wise mind")
+					.contains("Note: “Argument at school, felt alone all evening (synthetic)”")
+					.doesNotContain("emotion-").doesNotContain("skill-").doesNotContainPattern("\\d{2}:\\d{2}");
+			assertThat(diary.get(1).getText()).contains("urge to self-harm 3 of 10").contains("Feelings: none recorded").contains("Skills used: none");
+			scrollTo(browser, browser.findElement(By.id("diary")));
+			Browsers.screenshot(browser, "clinician-app-diary-cards");
+			Axe.check(browser, "clinician-app-diary-cards");
 
 			List<WebElement> cards = browser.findElements(By.cssSelector("#alert-list > li.alert-group"));
 			assertThat(cards.get(0).findElement(By.cssSelector("h3")).getText()).startsWith("From the young person's diary card, ").doesNotContain(":");
@@ -498,6 +538,11 @@ class ClinicianAppIT extends BaseIT {
 		// four alerts (medical care; first aid, the person being 15; the recorded episode; PHQ-9 item 9), each with its
 		// Task, and one safeguarding review for the young person, to which the later alerts were added
 		assertThat(tasks).isEqualTo(5);
+		// s8, item 3: the safeguarding review shows the later alerts the server added to it as dated notes, in words
+		WebElement review = browser.findElement(By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][.//p[@class='alert-title'][starts-with(., 'Safeguarding review')]]"));
+		String notes = review.findElement(By.cssSelector("ul.task-notes")).getDomProperty("textContent");
+		assertThat(notes).contains("NSSI FHIR Server (safeguarding): Another alert for this person: ")
+				.containsPattern("\\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}, NSSI FHIR Server").doesNotContain("Flag/");
 		By suicideTask = By.xpath("//ul[@id='alert-list']//li[@data-kind='task'][contains(., 'About the suicide-risk alert')]");
 		String taskId = browser.findElement(suicideTask).getDomAttribute("data-task");
 		assertThat(browser.findElement(suicideTask).getText()).doesNotContain("Flag/").doesNotContain("asap,");
@@ -695,6 +740,47 @@ class ClinicianAppIT extends BaseIT {
 		}
 	}
 
+	/**
+	 * Clinician review s8, item 5: an adult's record speaks of "the person" (the safety plan is edited "with the
+	 * person", the diary card is "the person's"); "the young person" is the adolescent wording, only under 18.
+	 */
+	@Test
+	void anAdultsRecordSpeaksOfThePersonNotTheYoungPerson() {
+		String patientId = seedPatient("Adulttest", 32);
+		Observation card = diaryCard(patientId, 4, 0);
+		card.getComponent().stream().filter(c -> "urge-to-die".equals(c.getCode().getCodingFirstRep().getCode())).findFirst().orElseThrow()
+				.setValue(new IntegerType(8));
+		client().create().resource(card).execute();
+		org.hl7.fhir.r4.model.Parameters in = new org.hl7.fhir.r4.model.Parameters();
+		in.addParameter("subject", new org.hl7.fhir.r4.model.StringType("Patient/" + patientId));
+		in.addParameter("persist", new org.hl7.fhir.r4.model.BooleanType(true));
+		in.addParameter("familyInvolvement", new org.hl7.fhir.r4.model.BooleanType(false));
+		client().operation().onInstance("PlanDefinition/nssi-dbt").named("$apply").withParameters(in).execute();
+		String base = "http://127.0.0.1:" + port;
+		WebDriver browser = Browsers.chromium(1366, 900);
+		try {
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+			launch(browser, wait, base, patientId);
+			WebElement edit = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("relapse-edit")));
+			assertThat(edit.getText()).isEqualTo("Edit with the person");
+			// (the high urge to die ordered safety planning: one line says both, the template plan is not yet made)
+			assertThat(browser.findElement(By.id("plan-due")).getText()).contains("Safety planning not done yet")
+					.contains("the safety plan is not yet made with the person; make it with them now (use “Edit with the person” below).")
+					.doesNotContain("Safety plan not yet made with the person: due now");
+			assertThat(browser.findElement(By.id("alert-list")).getText()).contains("From the person's diary card")
+					.contains("Raised by the person's diary card");
+			assertThat((String) ((JavascriptExecutor) browser).executeScript("return document.body.textContent")).doesNotContain("young person");
+			scrollTo(browser, browser.findElement(By.id("treatment")));
+			Browsers.screenshot(browser, "clinician-app-adult-wording");
+			Axe.check(browser, "clinician-app-adult-wording");
+		} catch (RuntimeException | AssertionError e) {
+			Browsers.screenshot(browser, "clinician-app-adult-failure");
+			throw e;
+		} finally {
+			browser.quit();
+		}
+	}
+
 	/** Treatment (issue 6): starting DBT stores the plan, which the app then shows with its progress. */
 	@Test
 	void aClinicianStartsADbtPlanAndSeesIt() {
@@ -768,6 +854,8 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(li.getText()).contains("too early to tell, started " + today).doesNotContain("no change");
 			assertThat(li.getDomAttribute("data-status")).isEqualTo("in-progress");
 		});
+		// s8, item 4a: the safety plan $apply made is still its template: making it with the person is due now
+		assertThat(plan.findElement(By.id("plan-due")).getText()).contains("Safety plan not yet made with the person: due now");
 		scrollTo(browser, plan);
 		Browsers.screenshot(browser, "clinician-app-plan-day-one");
 		Axe.check(browser, "clinician-app-plan-day-one");
@@ -856,6 +944,32 @@ class ClinicianAppIT extends BaseIT {
 		scrollTo(browser, browser.findElement(By.id("plan-due")));
 		Browsers.screenshot(browser, "clinician-app-plan-due-safety-planning-done");
 		Axe.check(browser, "clinician-app-plan-due-safety-planning-done");
+
+		// s8, item 4c: a request for support from the person's app is listed right after the suicide-risk alerts, with its
+		// due time, from the same list the banner's "Overdue actions" counts
+		Task support = new Task();
+		support.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		support.setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER).setPriority(Task.TaskPriority.URGENT);
+		support.getCode().addCoding(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "support-request", "Request for support"));
+		support.setDescription("The person asked for support now (phone coaching) from their app");
+		support.setFor(new Reference(plan.getSubject().getReference())).setRequester(new Reference(plan.getSubject().getReference())).setAuthoredOn(new Date());
+		client().create().resource(support).execute();
+		((JavascriptExecutor) browser).executeScript("document.dispatchEvent(new Event('visibilitychange'))");
+		List<String> items = wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+			List<String> texts = d.findElements(By.cssSelector("#plan-due li")).stream().map(WebElement::getText).toList();
+			return texts.stream().anyMatch(t -> t.startsWith("Request for support")) ? texts : null;
+		});
+		int suicide = (int) items.stream().filter(t -> t.startsWith("Open suicide-risk alert")).count();
+		assertThat(suicide).isPositive();
+		assertThat(items.subList(0, suicide)).allSatisfy(t -> assertThat(t).startsWith("Open suicide-risk alert"));
+		assertThat(items.get(suicide)).startsWith("Request for support from the person's app (asked ")
+				.containsPattern(": due by \\d{1,2} [A-Z][a-z]{2,3} \\d{4}, \\d{2}:\\d{2}\\.$");
+		// (the banner is compact this far down the page: its full figure is read, not the short one shown)
+		assertThat(browser.findElement(By.cssSelector("#risk-header [data-risk=overdue] .risk-full")).getDomProperty("textContent"))
+				.contains("1 support request(s) waiting");
+		scrollTo(browser, browser.findElement(By.id("plan-due")));
+		Browsers.screenshot(browser, "clinician-app-plan-due-support-request");
+		Axe.check(browser, "clinician-app-plan-due-support-request");
 	}
 
 	/**
@@ -892,12 +1006,23 @@ class ClinicianAppIT extends BaseIT {
 			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("username"))).sendKeys(CLINICIAN);
 			browser.findElement(By.id("password")).sendKeys(PASSWORD);
 			browser.findElement(By.cssSelector("button[type=submit]")).click();
-			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient"))).sendKeys(patientId);
+			wait.until(ExpectedConditions.presenceOfElementLocated(By.id("patient")));
+			// s8, item 6: the launcher and the banner name the same birth date, the calendar day stored, in New York too
+			// (a date read as UTC midnight would be the day before there)
+			String born = "born " + LocalDate.parse(client().read().resource(Patient.class).withId(patientId).execute().getBirthDateElement().getValueAsString())
+					.format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy", java.util.Locale.UK));
+			assertThat(browser.findElement(By.cssSelector("label[for='launch-p-" + patientId + "']")).getText()).contains(", " + born + " (");
+			browser.findElement(By.id("patient")).sendKeys(patientId);
 			new Select(browser.findElement(By.id("app"))).selectByValue(ClinicianApp.CLIENT_ID);
 			browser.findElement(By.cssSelector("button[type=submit]")).click();
 			waitUntilReady(browser, wait);
 			JavascriptExecutor js = browser;
 			assertThat(js.executeScript("return Intl.DateTimeFormat().resolvedOptions().timeZone")).isEqualTo("America/New_York");
+			assertThat(browser.findElement(By.id("patient-details")).getText()).endsWith(born);
+			// a year or a month alone is written as such, never as the day before it (dates.js, in this time zone)
+			assertThat(js.executeAsyncScript("const done = arguments[arguments.length - 1]; import('/shared/js/dates.js').then(d => "
+					+ "done([d.formatDate('2011-03-04'), d.formatDate('2011-03'), d.formatDate('2011'), d.localDay('2011-03-04')]))"))
+					.isEqualTo(List.of("4 Mar 2011", "Mar 2011", "2011", "2011-03-04"));
 
 			// the risk header
 			String day = evening.toLocalDate().format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy", java.util.Locale.UK));
@@ -1125,6 +1250,11 @@ class ClinicianAppIT extends BaseIT {
 
 	/** A 15-year-old synthetic patient whose GP is the signed-in clinician (a treating relationship). */
 	private String seedPatient(String family) {
+		return seedPatient(family, 15);
+	}
+
+	/** A synthetic patient of about that age whose GP is the signed-in clinician (a treating relationship). */
+	private String seedPatient(String family, int years) {
 		Practitioner dr = new Practitioner();
 		dr.setId(PRACTITIONER_ID);
 		dr.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
@@ -1132,7 +1262,7 @@ class ClinicianAppIT extends BaseIT {
 		Patient patient = new Patient();
 		patient.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
 		patient.addName().setFamily(family).addGiven("Ada");
-		patient.setBirthDate(Date.from(Instant.now().minus(15 * 365 + 100, ChronoUnit.DAYS)));
+		patient.setBirthDate(Date.from(Instant.now().minus(years * 365L + 100, ChronoUnit.DAYS)));
 		patient.addGeneralPractitioner(new Reference("Practitioner/" + PRACTITIONER_ID));
 		String id = client().create().resource(patient).execute().getId().getIdPart();
 		// the NSSI diagnosis a treatment plan addresses

@@ -545,10 +545,21 @@ class SafetySignalsIT extends BaseIT {
 		List<Task> reviews = tasks(patient).stream().filter(t -> hasCode(t.getCode(), "safeguarding-review")).toList();
 		assertThat(reviews).hasSize(2);
 		Task open = reviews.stream().filter(t -> t.getStatus() == Task.TaskStatus.REQUESTED).findFirst().orElseThrow();
+		Date beforeFurther = new Date(System.currentTimeMillis() - 1000);
 		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(3), "intent-present", null)).execute();
 		assertThat(tasks(patient).stream().filter(t -> hasCode(t.getCode(), "safeguarding-review"))).hasSize(2);
 		Task noted = client.read().resource(Task.class).withId(open.getIdElement().toUnqualifiedVersionless()).execute();
-		assertThat(noted.getNote()).anySatisfy(n -> assertThat(n.getText()).startsWith("Another alert for this person: Flag/"));
+		// the further alert, named in words and by its Flag, in a dated note the server signs (clinician review s8, item 3)
+		String furtherFlag = flags(patient).stream().filter(f -> f.getStatus() == Flag.FlagStatus.ACTIVE && hasCode(f.getCode(), "suicide-risk"))
+				.filter(f -> !("Flag/" + f.getIdElement().getIdPart()).equals(open.getReasonReference().getReference()))
+				.map(f -> "Flag/" + f.getIdElement().getIdPart()).reduce((a, b) -> b).orElseThrow();
+		assertThat(noted.getNote()).singleElement().satisfies(n -> {
+			assertThat(n.getText()).startsWith("Another alert for this person: Suicide risk: ")
+					.contains("intent to die").endsWith("Consider it in the same safeguarding review (" + furtherFlag + ").");
+			assertThat(n.getAuthorStringType().getValue()).isEqualTo("NSSI FHIR Server (safeguarding)");
+			assertThat(n.getTime()).isAfterOrEqualTo(beforeFurther).isBeforeOrEqualTo(new Date());
+		});
+		assertThat(noted.getDescription()).as("the description stays the first alert's").doesNotContain("Another alert");
 		assertThat(tasks(patient).stream().filter(t -> hasCode(t.getCode(), "suicide-risk"))).as("each alert keeps its own Task").hasSize(2);
 
 		// the same episode for an adult: first aid alone raises nothing

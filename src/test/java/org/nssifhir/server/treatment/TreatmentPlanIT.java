@@ -228,6 +228,35 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(codes(requests.get("increased-check-ins").getCategory()))
 				.containsExactlyInAnyOrder("relapse-prevention", "suicide-risk-pathway");
 		assertValidAgainstItsProfiles(assessment);
+
+		// the alert's review closed as "risk assessed" (its documented assessment as the Task's output) is the risk
+		// assessment the pathway ordered: counted delivered (clinician review s8, item 4b)
+		String assessmentId = "ServiceRequest/" + assessment.getIdElement().getIdPart();
+		assertThat(delivered(plan, assessmentId)).isZero();
+		org.hl7.fhir.r4.model.Task review = client().search().forResource(org.hl7.fhir.r4.model.Task.class)
+				.where(org.hl7.fhir.r4.model.Task.PATIENT.hasId(patient))
+				.and(org.hl7.fhir.r4.model.Task.CODE.exactly().systemAndCode(CONCEPTS_SYSTEM, "suicide-risk"))
+				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> (org.hl7.fhir.r4.model.Task) e.getResource())
+				.findFirst().orElseThrow();
+		org.hl7.fhir.r4.model.ClinicalImpression assessed = new org.hl7.fhir.r4.model.ClinicalImpression();
+		assessed.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		assessed.setStatus(org.hl7.fhir.r4.model.ClinicalImpression.ClinicalImpressionStatus.COMPLETED);
+		assessed.setSubject(new Reference(patient.getValue())).setDate(new Date());
+		assessed.setDescription("Suicide-risk review (synthetic). Outcome: Reviewed: risk assessed and action taken");
+		String impression = client().create().resource(assessed).execute().getId().toUnqualifiedVersionless().getValue();
+		review.setStatus(org.hl7.fhir.r4.model.Task.TaskStatus.COMPLETED);
+		review.addOutput().setType(new CodeableConcept().setText("Risk assessment")).setValue(new Reference(impression));
+		client().update().resource(review).execute();
+		assertThat(delivered(plan, assessmentId)).isEqualTo(1);
+	}
+
+	/** How many sessions $nssi-progress counts delivered for one of the plan's orders. */
+	private int delivered(CarePlan plan, String request) {
+		Parameters progress = client().operation().onInstance(plan.getIdElement().toUnqualifiedVersionless()).named("$nssi-progress")
+				.withNoParameters(Parameters.class).useHttpGet().execute();
+		Parameters.ParametersParameterComponent component = progress.getParameter().stream().filter(p -> p.getName().equals("component"))
+				.filter(p -> ((Reference) part(p, "request").getValue()).getReference().equals(request)).findFirst().orElseThrow();
+		return ((IntegerType) part(component, "delivered").getValue()).getValue();
 	}
 
 	@Test

@@ -3,6 +3,7 @@ package org.nssifhir.server.security.launch;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
 import ca.uhn.fhir.jpa.api.dao.IFhirResourceDao;
 import ca.uhn.fhir.jpa.searchparam.SearchParameterMap;
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import ca.uhn.fhir.rest.api.SortOrderEnum;
 import ca.uhn.fhir.rest.api.SortSpec;
 import ca.uhn.fhir.rest.api.server.IBundleProvider;
@@ -15,10 +16,15 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.time.format.FormatStyle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Patient;
 import org.nssifhir.server.app.ClinicianApp;
@@ -105,7 +111,7 @@ public class LaunchPages {
 			for (Patient patient : found) {
 				String id = patient.getIdElement().getIdPart();
 				body.append("<div class='choice'><input type='radio' name='patient' id='p-").append(esc(id)).append("' value='").append(esc(id)).append("' required>")
-						.append("<label for='p-").append(esc(id)).append("'>").append(esc(display(patient))).append("</label></div>");
+						.append("<label for='p-").append(esc(id)).append("'>").append(esc(display(patient, http.getLocale()))).append("</label></div>");
 			}
 			body.append("</fieldset><button type='submit'>Continue</button></form>");
 		}
@@ -192,7 +198,7 @@ public class LaunchPages {
 			for (Patient patient : listed) {
 				String id = esc(patient.getIdElement().getIdPart());
 				body.append("<div class='choice'><input type='radio' name='patient' id='launch-p-").append(id).append("' value='").append(id).append("'>")
-						.append("<label for='launch-p-").append(id).append("'>").append(esc(display(patient))).append("</label></div>");
+						.append("<label for='launch-p-").append(id).append("'>").append(esc(display(patient, http.getLocale()))).append("</label></div>");
 			}
 			body.append("</fieldset>");
 		} else if (search != null) {
@@ -329,9 +335,23 @@ public class LaunchPages {
 		pickerAudit.patientsShown(who, shown);
 	}
 
-	private static String display(Patient patient) {
+	/**
+	 * A birth date as the clinician app's banner writes it (a medium date in the browser's language: "4 Mar 2011" in
+	 * English (UK)), so the launcher and the app never seem to name two dates for one person (clinician review s8,
+	 * item 6). A date has no time of day and no time zone: it is formatted as the calendar day it is, never through
+	 * an instant; a year or a month alone stays as written.
+	 */
+	static String birthDate(DateType birthDate, Locale locale) {
+		if (birthDate.getPrecision() != TemporalPrecisionEnum.DAY) {
+			return birthDate.getValueAsString();
+		}
+		LocalDate day = LocalDate.of(birthDate.getYear(), birthDate.getMonth() + 1, birthDate.getDay());
+		return DateTimeFormatter.ofLocalizedDate(FormatStyle.MEDIUM).withLocale(locale == null ? Locale.UK : locale).format(day);
+	}
+
+	private static String display(Patient patient, Locale locale) {
 		String name = patient.getNameFirstRep().getNameAsSingleString();
-		String born = patient.hasBirthDate() ? ", born " + patient.getBirthDateElement().getValueAsString() : "";
+		String born = patient.hasBirthDate() ? ", born " + birthDate(patient.getBirthDateElement(), locale) : "";
 		return (name == null || name.isBlank() ? "(no name)" : name) + born + " (Patient/" + patient.getIdElement().getIdPart() + ")";
 	}
 
