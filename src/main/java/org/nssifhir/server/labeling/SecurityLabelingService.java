@@ -213,7 +213,9 @@ public class SecurityLabelingService {
 	/** The rules the resource's own content (and, at the top level, what it points at) matches. */
 	Set<String> classify(Resource r, WriteContext context, boolean followReferences) {
 		Set<String> rules = new LinkedHashSet<>();
-		if (!NssiResourceClassifier.profilesFor(r).isEmpty()) {
+		// self-harm of unknown intent (an intent-neutral SNOMED CT concept alone) is no NSSI diagnosis since 0.8.0 but
+		// stays NSSI care content: labelled exactly as when those codes counted as NSSI codes
+		if (!NssiResourceClassifier.profilesFor(r).isEmpty() || NssiResourceClassifier.isSelfHarmOfUnknownIntent(r)) {
 			rules.add(RULE_NSSI_CONTENT);
 		}
 		if (raisedAlert(r)) {

@@ -79,7 +79,7 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(codes(plan.getCategory())).contains("dbt-plan");
 		assertThat(plan.getStatus()).isEqualTo(CarePlan.CarePlanStatus.ACTIVE);
 		assertThat(plan.getIntent()).isEqualTo(CarePlan.CarePlanIntent.PLAN);
-		assertThat(plan.getInstantiatesCanonical().get(0).getValue()).isEqualTo(BASE + "/PlanDefinition/nssi-dbt|0.7.0");
+		assertThat(plan.getInstantiatesCanonical().get(0).getValue()).isEqualTo(BASE + "/PlanDefinition/nssi-dbt|0.8.0");
 		assertThat(plan.getSubject().getReference()).isEqualTo(patient.getValue());
 		assertThat(refs(plan.getAddresses())).containsExactly(condition.getValue());
 		assertThat(refs(plan.getCareTeam())).containsExactly(careTeam.getValue());
@@ -100,7 +100,7 @@ class TreatmentPlanIT extends BaseIT {
 			assertThat(refs(sr.getReasonReference())).containsExactly(condition.getValue());
 			assertThat(sr.getRequester().getReference()).isEqualTo(practitioner.getValue());
 			assertThat(sr.getInstantiatesCanonical().get(0).getValue())
-					.isEqualTo(BASE + "/ActivityDefinition/nssi-" + code(sr) + "|0.7.0");
+					.isEqualTo(BASE + "/ActivityDefinition/nssi-" + code(sr) + "|0.8.0");
 			assertThat(labels(sr)).contains("R", "BH", "ADOL");
 		}
 		CarePlan.CarePlanActivityDetailComponent diaryCard = ownActivity(plan, "dbt-diary-card");
