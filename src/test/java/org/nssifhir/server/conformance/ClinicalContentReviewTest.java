@@ -207,4 +207,51 @@ class ClinicalContentReviewTest {
 					.as(id + " " + concept.path("code").asText()).singleElement().asString().isNotBlank()));
 		}
 	}
+
+	/** R: the PHQ-9 carries Pfizer's notice word for word; a ValueSet with external codes pins their version or says why not. */
+	@Test
+	void phq9CarriesTheExactNotice_andExternalIncludesArePinnedOrSayWhyNot() {
+		assertThat(conformance("Questionnaire", "nssi-phq9").path("copyright").asText()).startsWith(
+				"Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and colleagues, with an educational grant from Pfizer Inc."
+						+ " No permission required to reproduce, translate, display or distribute.");
+		List<String> external = List.of(NssiCanonicals.SNOMED, NssiCanonicals.LOINC, NssiCanonicals.ICD10CM);
+		for (String json : pkg.conformanceFiles().values()) {
+			JsonNode vs = parse(json);
+			if (!"ValueSet".equals(vs.path("resourceType").asText())) {
+				continue;
+			}
+			vs.path("compose").path("include").forEach(include -> {
+				if (external.contains(include.path("system").asText()) && !include.has("version")) {
+					assertThat(vs.path("description").asText()).as(vs.path("id").asText()).contains("Not version-pinned");
+				}
+			});
+		}
+	}
+
+	/** R: parts name the wholes that order them (the PlanDefinitions), each when there are several. */
+	@Test
+	void partOfNamesTheWholesThatOrderEachPart() {
+		Map<String, List<String>> partOf = new java.util.HashMap<>();
+		collectPartOf(conformance("CodeSystem", "nssi-concepts-cs").path("concept"), partOf);
+		assertThat(partOf.get("dbt-mindfulness")).containsExactlyInAnyOrder("dbt-skills-group", "dbt-multifamily-group");
+		assertThat(partOf.get("safety-plan")).containsExactly("suicide-risk-pathway");
+		assertThat(partOf.get("lethal-means-counselling")).containsExactlyInAnyOrder("family-involvement", "suicide-risk-pathway");
+		assertThat(partOf.get("increased-check-ins")).containsExactlyInAnyOrder("relapse-prevention", "suicide-risk-pathway");
+		assertThat(partOf.get("skill-tipp")).containsExactly("dbt-distress-tolerance");
+		// every whole named is a code of the CodeSystem
+		partOf.values().stream().flatMap(List::stream).forEach(whole -> assertThat(partOf).containsKey(whole));
+	}
+
+	private static void collectPartOf(JsonNode concepts, Map<String, List<String>> partOf) {
+		concepts.forEach(c -> {
+			List<String> wholes = new ArrayList<>();
+			c.path("property").forEach(p -> {
+				if ("part-of".equals(p.path("code").asText())) {
+					wholes.add(p.path("valueCode").asText());
+				}
+			});
+			partOf.put(c.path("code").asText(), wholes);
+			collectPartOf(c.path("concept"), partOf);
+		});
+	}
 }

@@ -137,8 +137,15 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(relapse.getTitle()).isEqualTo("My plan to stay safe");
 		assertThat(refs(relapse.getContributor())).contains(patient.getValue(), practitioner.getValue());
 		assertThat(relapse.getActivity()).extracting(a -> a.getDetail().getCode().getCodingFirstRep().getCode())
-				.containsExactly("personal-trigger", "warning-sign", "coping-strategy", "support-contact", "increased-check-ins");
+				.containsExactly("personal-trigger", "warning-sign", "coping-strategy", "support-contact", "increased-check-ins", "88848003");
 		assertThat(relapse.getActivityFirstRep().getDetail().getReasonCodeFirstRep().getCodingFirstRep().getCode()).isEqualTo("trigger-bullying");
+		// check-ins follow an episode (said in words, no schedule from day one); the standing follow-up is the plan's review
+		CarePlan.CarePlanActivityDetailComponent checkIns = relapse.getActivity().get(4).getDetail();
+		assertThat(checkIns.hasScheduledTiming()).isFalse();
+		assertThat(checkIns.getScheduledStringType().getValue()).startsWith("After any self-harm");
+		Timing.TimingRepeatComponent review = relapse.getActivity().get(5).getDetail().getScheduledTiming().getRepeat();
+		assertThat(review.getPeriod().intValue()).isEqualTo(2);
+		assertThat(review.getPeriodUnit()).isEqualTo(Timing.UnitsOfTime.WK);
 
 		List<IBaseResource> produced = new ArrayList<>(List.of(plan, relapse));
 		produced.addAll(requests);
