@@ -18,6 +18,7 @@ import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Type;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.escalation.EscalationSignals;
@@ -131,6 +132,8 @@ public final class AssessmentExtractor {
 		{"suicide-plan", "suicide-plan", "A way of ending one's life thought through or prepared for (question)"},
 		{"access-to-means", "access-to-means", "Access to a means of serious self-harm or suicide (question)"},
 		{"previous-suicide-attempt", "previous-suicide-attempt", "Previous suicide attempt, asked of the person (question)"},
+		// "no" raises an alert (the form promises a safety conversation): the summary shows why (informaticist review s8)
+		{"nssi-expected-minor-harm", "expected-minor-harm", "Expected the injury to stay minor or moderate (question)"},
 	};
 
 	/** Band of a PHQ-9 total by the published cut-points 5, 10, 15, 20. */
@@ -191,7 +194,17 @@ public final class AssessmentExtractor {
 		for (Extracted member : out) {
 			summary.addHasMember(new Reference(member.key()));
 		}
-		codings(qr, "nssi-methods").forEach(m -> summary.addComponent(component(local("method", "Method of self-injury"), new CodeableConcept(m))));
+		// an "other" method keeps the person's description as its text: free text naming a lethal method raises an
+		// alert, and a reader of the summary must see what it said (informaticist review s8)
+		Optional<String> otherMethod = first(qr, "nssi-methods-other").filter(StringType.class::isInstance)
+				.map(t -> ((StringType) t).getValue()).filter(t -> t != null && !t.isBlank());
+		codings(qr, "nssi-methods").forEach(m -> {
+			CodeableConcept method = new CodeableConcept(m);
+			if ("method-other".equals(m.getCode()) && CONCEPTS_SYSTEM.equals(m.getSystem())) {
+				otherMethod.ifPresent(method::setText);
+			}
+			summary.addComponent(component(local("method", "Method of self-injury"), method));
+		});
 		codings(qr, "nssi-intent").stream().findFirst()
 				.ifPresent(i -> summary.addComponent(component(local("suicidal-intent", "Any intent to die"), new CodeableConcept(i))));
 		// a question code with a yes/no value: SNOMED CT 6471006 is the finding "suicidal thoughts", so "6471006 = false"

@@ -246,7 +246,9 @@ public final class CohortGenerator {
 		obs.setStatus(Observation.ObservationStatus.FINAL);
 		obs.addCategory(local("nssi", "Non-suicidal self-injury"));
 		obs.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, "nssi-episode", "Self-harm episode (legacy code)"));
-		obs.getCode().addCoding(new Coding(SNOMED, "248062006", "Self-injurious behavior"));
+		// its equivalent (both mean a self-harm episode of any intent); not SNOMED CT 248062006, a behaviour concept only
+		// broader than one episode (ConceptMap nssi-inbound-episode), which a CodeableConcept may not pair as a translation
+		obs.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, "self-harm-episode", "Self-harm episode"));
 		obs.setSubject(new Reference(patient));
 		obs.setEffective(new DateTimeType(Date.from(day.atTime(LocalTime.of(random.nextInt(24), random.nextInt(4) * 15)).toInstant(ZoneOffset.UTC))));
 		int m = methods[random.nextInt(methods.length)];

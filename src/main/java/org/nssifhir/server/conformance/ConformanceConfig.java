@@ -4,8 +4,16 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.jpa.validation.JpaValidationSupportChain;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.persistence.EntityManagerFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 import org.nssifhir.server.audit.AuditReferencesInterceptor;
+import org.nssifhir.server.fhir.PublishedOperations;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.orm.jpa.SharedEntityManagerCreator;
@@ -17,6 +25,35 @@ class ConformanceConfig {
 	@Bean
 	ConformancePackage conformancePackage() {
 		return ConformancePackage.fromClasspath();
+	}
+
+	/**
+	 * The package's OperationDefinitions by the operation they define ({@code Type/$code}, or {@code $code} at system
+	 * level), as versioned canonicals: the CapabilityStatement names them as the definitions of our operations.
+	 */
+	@Bean
+	PublishedOperations publishedOperations(ConformancePackage conformancePackage) {
+		Map<String, String> definitions = new TreeMap<>();
+		ObjectMapper json = new ObjectMapper();
+		for (String file : conformancePackage.conformanceFiles().values()) {
+			JsonNode node;
+			try {
+				node = json.readTree(file);
+			} catch (IOException e) {
+				throw new UncheckedIOException(e);
+			}
+			if (!"OperationDefinition".equals(node.path("resourceType").asText())) {
+				continue;
+			}
+			String canonical = node.path("url").asText() + "|" + node.path("version").asText();
+			String code = "$" + node.path("code").asText();
+			if (node.path("system").asBoolean()) {
+				definitions.put(code, canonical);
+			}
+			node.path("resource").forEach(type -> definitions.put(type.asText() + "/" + code, canonical));
+		}
+		Map<String, String> published = Collections.unmodifiableMap(definitions);
+		return () -> published;
 	}
 
 	/**

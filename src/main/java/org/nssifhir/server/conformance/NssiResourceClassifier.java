@@ -2,7 +2,6 @@ package org.nssifhir.server.conformance;
 
 import static org.nssifhir.server.conformance.NssiCanonicals.CONCEPTS_SYSTEM;
 import static org.nssifhir.server.conformance.NssiCanonicals.ICD10CM;
-import static org.nssifhir.server.conformance.NssiCanonicals.SNOMED;
 
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -52,14 +51,19 @@ public final class NssiResourceClassifier {
 			"nssi-functions-endorsed", "nssi-screening-result",
 			"diary-card", "nssi-diary-card");
 
+	/**
+	 * Codes that make a Condition an NSSI diagnosis: they state the intent as non-suicidal. The intent-neutral SNOMED
+	 * CT self-harm concepts (248062006, 276853009, 418420002) do not: alone they are self-harm of unknown intent
+	 * ({@link #isSelfHarmOfUnknownIntent}), labelled as before but no NSSI diagnosis for a plan or nssi-cond-1, and
+	 * the escalation rules treat them as an unsure intent (informaticist review s8, H3).
+	 */
 	private static final Set<String> NSSI_CONDITION_CODES = Set.of(
-			ICD10CM + "|R45.88", ICD10CM + "|Z91.52", SNOMED + "|248062006", SNOMED + "|276853009", SNOMED + "|418420002");
+			ICD10CM + "|R45.88", ICD10CM + "|Z91.52", CONCEPTS_SYSTEM + "|nssi");
 
 	private static final List<Rule> RULES = List.of(
 			// classified by intent, not by the presence of a self-injury code: a self-inflicted injury recorded as a
-			// suicide attempt (276853009 + T14.91XA) is not an NSSI condition
-			new Rule(Condition.class, r -> hasAny(((Condition) r).getCode(), NSSI_CONDITION_CODES)
-					&& ((Condition) r).getCode().getCoding().stream().noneMatch(c -> StandardCodes.isSuicidality(c.getSystem(), c.getCode())), "nssi-condition"),
+			// suicide attempt (276853009 + T14.91XA) is not an NSSI condition, nor is one of unknown intent (276853009 alone)
+			new Rule(Condition.class, r -> hasAny(((Condition) r).getCode(), NSSI_CONDITION_CODES) && !suicidality((Condition) r), "nssi-condition"),
 			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "suicide-risk"), "nssi-suicide-risk-flag"),
 			new Rule(Flag.class, r -> hasLocal(((Flag) r).getCode(), "nssi-escalation") || hasLocal(((Flag) r).getCode(), "severe-depression-score"),
 					"nssi-escalation-flag"),
@@ -150,6 +154,21 @@ public final class NssiResourceClassifier {
 			}
 		}
 		return profiles;
+	}
+
+	/**
+	 * A Condition recording self-harm whose intent is unknown: an intent-neutral SNOMED CT self-harm concept
+	 * ({@link StandardCodes#isIntentNeutralSelfHarm}) with neither an NSSI code nor a suicidality code. Not an NSSI
+	 * diagnosis ({@link #profilesFor} gives it no profile), but NSSI care content for labelling, exactly as it was
+	 * labelled while these codes counted as NSSI codes.
+	 */
+	public static boolean isSelfHarmOfUnknownIntent(IBaseResource resource) {
+		return resource instanceof Condition c && !suicidality(c) && !hasAny(c.getCode(), NSSI_CONDITION_CODES)
+				&& c.getCode().getCoding().stream().anyMatch(k -> StandardCodes.isIntentNeutralSelfHarm(k.getSystem(), k.getCode()));
+	}
+
+	private static boolean suicidality(Condition condition) {
+		return condition.getCode().getCoding().stream().anyMatch(c -> StandardCodes.isSuicidality(c.getSystem(), c.getCode()));
 	}
 
 	private static String stripVersion(String id) {

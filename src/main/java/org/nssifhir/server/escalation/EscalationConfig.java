@@ -2,6 +2,7 @@ package org.nssifhir.server.escalation;
 
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.dao.DaoRegistry;
+import ca.uhn.fhir.jpa.dao.tx.IHapiTransactionService;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
 import org.nssifhir.server.labeling.QuestionnaireItemCodes;
@@ -42,6 +43,12 @@ class EscalationConfig {
 	@Bean
 	EscalationTaskMigration escalationTaskMigration(DaoRegistry daoRegistry, EscalationService service) {
 		return new EscalationTaskMigration(daoRegistry, service);
+	}
+
+	@Bean
+	UnknownIntentConditionMigration unknownIntentConditionMigration(
+			DaoRegistry daoRegistry, EscalationService service, IHapiTransactionService transactions) {
+		return new UnknownIntentConditionMigration(daoRegistry, service, transactions);
 	}
 
 	@Bean

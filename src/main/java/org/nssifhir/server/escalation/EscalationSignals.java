@@ -44,8 +44,8 @@ import org.nssifhir.server.support.StandardCodes;
  *       value extension above 0), alone, as a component of a PHQ-9 panel (44249-1) or total (44261-6), or as the
  *       answer to an item carrying 44260-8 in any Questionnaire; a Condition or Observation recording suicidal
  *       ideation or a suicide attempt (ICD-10-CM R45.851, T14.91X-; SNOMED CT 6471006, 82313006); intentional
- *       self-harm of unrecorded intent (ICD-10-CM X71–X83 without R45.88/Z91.52), treated as possible suicide risk
- *       as an "unsure" intent is. A Condition that is entered-in-error, refuted, inactive, resolved or in remission
+ *       self-harm of unrecorded intent (ICD-10-CM X71–X83 without R45.88/Z91.52; on a Condition also the
+ *       intent-neutral SNOMED CT self-harm concepts alone), treated as possible suicide risk as an "unsure" intent is. A Condition that is entered-in-error, refuted, inactive, resolved or in remission
  *       raises nothing;</li>
  *   <li>NSSI escalation: an episode, or an NSSI assessment, reporting self-injury that needed medical or emergency care;</li>
  *   <li>issue 19: suicide risk whatever the recorded intent for a method or body site of high lethality
@@ -136,7 +136,7 @@ public final class EscalationSignals {
 		if (unconfirmed || inactive) {
 			return List.of();
 		}
-		return standardCodeSignal(List.of(condition.getCode()), ref(condition)).stream().toList();
+		return standardCodeSignal(List.of(condition.getCode()), ref(condition), true).stream().toList();
 	}
 
 	/**
@@ -144,12 +144,24 @@ public final class EscalationSignals {
 	 * wins; R45.88/Z91.52 alongside X71–X83 records the intent as non-suicidal).
 	 */
 	static Optional<EscalationSignal> standardCodeSignal(List<CodeableConcept> concepts, String self) {
+		return standardCodeSignal(concepts, self, false);
+	}
+
+	/**
+	 * {@code condition}: the concepts are a Condition's code, where an intent-neutral SNOMED CT self-harm concept
+	 * (248062006, 276853009, 418420002) without R45.88/Z91.52 is self-harm of unknown intent too, judged as an
+	 * X71–X83 code is and as an episode with intent "unsure" is: possible suicide risk (informaticist review s8, H3).
+	 * An Observation with those codes is an episode from another system (ConceptMap nssi-inbound-episode), which the
+	 * episode figures already count as of unknown intent; it is not judged here.
+	 */
+	static Optional<EscalationSignal> standardCodeSignal(List<CodeableConcept> concepts, String self, boolean condition) {
 		List<Coding> codings = concepts.stream().filter(c -> c != null).flatMap(c -> c.getCoding().stream()).toList();
 		if (codings.stream().anyMatch(c -> StandardCodes.isSuicidality(c.getSystem(), c.getCode()))) {
 			return Optional.of(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,
 					"Suicidal ideation or suicide attempt recorded"));
 		}
-		boolean selfHarm = codings.stream().anyMatch(c -> StandardCodes.isIntentionalSelfHarmExternalCause(c.getSystem(), c.getCode()));
+		boolean selfHarm = codings.stream().anyMatch(c -> StandardCodes.isIntentionalSelfHarmExternalCause(c.getSystem(), c.getCode())
+				|| condition && StandardCodes.isIntentNeutralSelfHarm(c.getSystem(), c.getCode()));
 		boolean nonSuicidal = codings.stream().anyMatch(c -> StandardCodes.isNonSuicidalSelfHarm(c.getSystem(), c.getCode()));
 		if (selfHarm && !nonSuicidal) {
 			return Optional.of(new EscalationSignal(EscalationSignal.Kind.SUICIDE_RISK, "suicide-risk:" + self, self,

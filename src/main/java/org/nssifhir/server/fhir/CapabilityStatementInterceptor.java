@@ -5,6 +5,7 @@ import ca.uhn.fhir.interceptor.api.Interceptor;
 import ca.uhn.fhir.interceptor.api.Pointcut;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
+import java.util.Map;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseConformance;
 import org.hl7.fhir.r4.model.CapabilityStatement;
@@ -29,6 +30,9 @@ import org.springframework.stereotype.Component;
  *   <li>only the operations a client can be allowed to call (the access policy's list, {@link OfferedOperations}): HAPI lists every operation
  *       it has a binding for, including the administrative ones ({@code $expunge}, reindexing, merge) that the
  *       policy refuses to everyone;
+ *   <li>our own operations ({@code $nssi-*}, {@code $populate}, {@code $extract}, {@code $apply}) name the
+ *       OperationDefinition our package publishes for them ({@link PublishedOperations}, resolvable with
+ *       {@code OperationDefinition?url=}), not the bare one HAPI generates from the method's parameters;
  *   <li>no {@code searchParam.documentation} (about 40% of HAPI's statement): it repeats the description of the
  *       SearchParameter that {@code searchParam.definition} names, which any client can read;
  *   <li>no generated narrative (it said only the server's name) and a stable id, so the statement is the same
@@ -48,16 +52,19 @@ public class CapabilityStatementInterceptor {
 	private final ServerAddress address;
 	private final JpaStorageSettings storageSettings;
 	private final ObjectProvider<OfferedOperations> offeredOperations;
+	private final ObjectProvider<PublishedOperations> publishedOperations;
 
 	public CapabilityStatementInterceptor(
 			NssiProperties properties,
 			ServerAddress address,
 			JpaStorageSettings storageSettings,
-			ObjectProvider<OfferedOperations> offeredOperations) {
+			ObjectProvider<OfferedOperations> offeredOperations,
+			ObjectProvider<PublishedOperations> publishedOperations) {
 		this.properties = properties;
 		this.address = address;
 		this.storageSettings = storageSettings;
 		this.offeredOperations = offeredOperations;
+		this.publishedOperations = publishedOperations;
 	}
 
 	@Hook(Pointcut.SERVER_CAPABILITY_STATEMENT_GENERATED)
@@ -74,6 +81,8 @@ public class CapabilityStatementInterceptor {
 		cs.setText(null);
 		cs.setPublisher("NSSI FHIR Server project");
 		Set<String> offered = properties.security().enabled() ? offeredOperations() : null;
+		PublishedOperations published = publishedOperations.getIfAvailable();
+		Map<String, String> definitions = published == null ? Map.of() : published.definitions();
 		for (CapabilityStatement.CapabilityStatementRestComponent rest : cs.getRest()) {
 			boolean hasTransaction = rest.getInteraction().stream().anyMatch(i -> i.getCode() == SystemRestfulInteraction.TRANSACTION);
 			boolean hasBatch = rest.getInteraction().stream().anyMatch(i -> i.getCode() == SystemRestfulInteraction.BATCH);
@@ -83,16 +92,25 @@ public class CapabilityStatementInterceptor {
 			if (offered != null) {
 				rest.getOperation().removeIf(op -> !offered.contains("$" + op.getName()));
 			}
+			rest.getOperation().forEach(op -> publishedDefinition(op, definitions.get("$" + op.getName())));
 			for (CapabilityStatement.CapabilityStatementRestResourceComponent resource : rest.getResource()) {
 				if (offered != null) {
 					resource.getOperation().removeIf(op -> !offered.contains("$" + op.getName()));
 				}
+				resource.getOperation().forEach(op -> publishedDefinition(op, definitions.get(resource.getType() + "/$" + op.getName())));
 				resource.getOperation().forEach(CapabilityStatementInterceptor::withoutDocumentationIfRepeated);
 				resource.getSearchParam().forEach(param -> param.setDocumentationElement(null));
 				if (resource.hasConditionalDelete() && !storageSettings.isAllowMultipleDelete()) {
 					resource.setConditionalDelete(CapabilityStatement.ConditionalDeleteStatus.SINGLE);
 				}
 			}
+		}
+	}
+
+	/** The package's OperationDefinition for one of our operations, when it publishes one. */
+	private static void publishedDefinition(CapabilityStatementRestResourceOperationComponent operation, String canonical) {
+		if (canonical != null) {
+			operation.setDefinition(canonical);
 		}
 	}
 

@@ -95,7 +95,9 @@ public class SecurityLabelingService {
 	 * labelled differently: with the sensitive-category ValueSets it makes the rules' fingerprint
 	 * ({@link SensitiveCategories#fingerprint()}), and a new fingerprint relabels the stored data at startup.
 	 */
-	public static final String RULES_VERSION = "2026-12-06.2"; // .2: a minor's entries of in-process transactions get ADOL
+	// 12-06.2: a minor's entries of in-process transactions get ADOL; 12-07.1: a Condition coded with the local nssi
+	// code is an NSSI condition (package 0.8.0), labelled as NSSI content
+	public static final String RULES_VERSION = "2026-12-07.1";
 
 	/** v3-Confidentiality, lowest to highest. */
 	private static final List<String> CONFIDENTIALITY_ORDER = List.of("U", "L", "M", "N", "R", "V");
@@ -213,7 +215,9 @@ public class SecurityLabelingService {
 	/** The rules the resource's own content (and, at the top level, what it points at) matches. */
 	Set<String> classify(Resource r, WriteContext context, boolean followReferences) {
 		Set<String> rules = new LinkedHashSet<>();
-		if (!NssiResourceClassifier.profilesFor(r).isEmpty()) {
+		// self-harm of unknown intent (an intent-neutral SNOMED CT concept alone) is no NSSI diagnosis since 0.8.0 but
+		// stays NSSI care content: labelled exactly as when those codes counted as NSSI codes
+		if (!NssiResourceClassifier.profilesFor(r).isEmpty() || NssiResourceClassifier.isSelfHarmOfUnknownIntent(r)) {
 			rules.add(RULE_NSSI_CONTENT);
 		}
 		if (raisedAlert(r)) {

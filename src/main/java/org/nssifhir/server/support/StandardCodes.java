@@ -32,6 +32,12 @@ public final class StandardCodes {
 	private static final Set<String> SNOMED_SUICIDALITY = Set.of("82313006", "6471006");
 	/** ICD-10-CM codes that record the intent of self-harm as non-suicidal: NSSI and its history. */
 	private static final Set<String> ICD_NON_SUICIDAL = Set.of("R4588", "Z9152");
+	/**
+	 * SNOMED CT self-harm concepts whose terms say nothing of intent (clinical-content.md §1.2: Self-injurious
+	 * behavior, Self inflicted injury, Intentionally harming self). Alone they record self-harm of unknown intent,
+	 * not NSSI: an NSSI diagnosis needs R45.88 / Z91.52 (or our local code) beside them (informaticist review s8, H3).
+	 */
+	private static final Set<String> SNOMED_INTENT_NEUTRAL_SELF_HARM = Set.of("248062006", "276853009", "418420002");
 
 	private StandardCodes() {}
 
@@ -92,6 +98,11 @@ public final class StandardCodes {
 			return ICD_SUICIDALITY_PREFIXES.stream().anyMatch(c::startsWith);
 		}
 		return SNOMED.equals(s) && SNOMED_SUICIDALITY.contains(code.trim());
+	}
+
+	/** A SNOMED CT self-harm concept that records no intent: 248062006, 276853009, 418420002. */
+	public static boolean isIntentNeutralSelfHarm(String system, String code) {
+		return SNOMED.equals(system(system)) && code != null && SNOMED_INTENT_NEUTRAL_SELF_HARM.contains(code.trim());
 	}
 
 	/** A code that records self-harm as non-suicidal (ICD-10-CM R45.88, Z91.52). */

@@ -44,6 +44,7 @@ import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.RequestGroup;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ServiceRequest;
+import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Timing;
 import org.nssifhir.server.conformance.NssiCanonicals;
 import org.nssifhir.server.conformance.NssiResourceClassifier;
@@ -389,17 +390,28 @@ public class CarePlanAssembler {
 				d.addPerformer(new Reference().setDisplay("Crisis line (add the local number with the person)"));
 			}
 		}
-		// after any episode: check in twice a week until the urges settle (the relapse-prevention module's schedule)
+		// after any episode: check in twice a week until the urges settle (the relapse-prevention module's schedule). Said
+		// in words, not as a Timing: a Timing from the plan's start read as twice-weekly check-ins from day one, which is
+		// not what the module orders (informaticist review s8)
 		CarePlan.CarePlanActivityDetailComponent checkIns = plan.addActivity().getDetail();
 		checkIns.setCode(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, "increased-check-ins", "More frequent check-ins")));
 		checkIns.setStatus(CarePlan.CarePlanActivityStatus.NOTSTARTED);
-		checkIns.setScheduled(new Timing().setRepeat(new Timing.TimingRepeatComponent()
-				.setFrequency(2).setPeriod(1).setPeriodUnit(Timing.UnitsOfTime.WK)));
+		checkIns.setScheduled(new StringType("After any self-harm: twice a week until the urges settle"));
 		// in the person's voice, as the rest of "My plan to stay safe": the young person reads this plan in their app
 		// (review s7: the team's instruction read as one of their own coping steps)
 		checkIns.setDescription("After any self-harm, my care team and I check in twice a week until the urges settle.");
 		if (author != null) {
 			checkIns.addPerformer(author.copy());
+		}
+		// the standing follow-up from day one is the plan's review (nssi-rpp-4: a follow-up that states how often)
+		CarePlan.CarePlanActivityDetailComponent review = plan.addActivity().getDetail();
+		review.setCode(new CodeableConcept(new Coding(NssiCanonicals.SNOMED, "88848003", "Psychiatric follow-up")));
+		review.setStatus(CarePlan.CarePlanActivityStatus.NOTSTARTED);
+		review.setScheduled(new Timing().setRepeat(new Timing.TimingRepeatComponent()
+				.setFrequency(1).setPeriod(2).setPeriodUnit(Timing.UnitsOfTime.WK)));
+		review.setDescription("I look at this plan with my care team every two weeks, to keep it right for me.");
+		if (author != null) {
+			review.addPerformer(author.copy());
 		}
 		StringBuilder html = new StringBuilder("<p><b>My plan to stay safe</b></p><ul>");
 		plan.getActivity().forEach(a -> html.append("<li>").append(escape(a.getDetail().getDescription())).append("</li>"));

@@ -23,6 +23,7 @@ import org.hl7.fhir.r4.model.Parameters;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.QuestionnaireResponse;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Task;
 import org.hl7.fhir.r4.model.Type;
 import org.junit.jupiter.api.Test;
@@ -145,6 +146,41 @@ class AssessmentWorkflowIT extends BaseIT {
 		assertThat(((BooleanType) componentValue(summary, "suicidal-thoughts-past-month")).booleanValue()).isTrue();
 		assertThat(((CodeableConcept) componentValue(summary, "current-injury-care")).getCodingFirstRep().getCode()).isEqualTo("care-medical");
 		assertThat(summary.getMeta().hasProfile(NssiCanonicals.profile("nssi-screening-result"))).isTrue();
+	}
+
+	/**
+	 * Informaticist review s8: the answers that raise an alert reach the summary too: whether the person expected the
+	 * injury to stay minor (no raises a suicide-risk alert) and the description of an "other" method (free text naming a
+	 * lethal method raises one), as the text of that method's component.
+	 */
+	@Test
+	void extractAssessment_keepsExpectedMinorHarmAndTheOtherMethodsDescriptionInTheSummary() {
+		IGenericClient client = client();
+		IIdType patient = AssessmentFixtures.patient(client);
+		QuestionnaireResponse qr = AssessmentFixtures.assessment(patient, false, "intent-none", 2, List.of("function-relief-distress"), List.of(), List.of());
+		QuestionnaireResponse.QuestionnaireResponseItemComponent behaviours =
+				qr.getItem().stream().filter(i -> "behaviours".equals(i.getLinkId())).findFirst().orElseThrow();
+		List<QuestionnaireResponse.QuestionnaireResponseItemComponent> items = behaviours.getItem();
+		QuestionnaireResponse.QuestionnaireResponseItemComponent methods =
+				items.stream().filter(i -> "nssi-methods".equals(i.getLinkId())).findFirst().orElseThrow();
+		methods.addAnswer().setValue(new Coding(CS, "method-other", "Other method of self-injury"));
+		// in the Questionnaire's order: methods, their description, days, ..., expected minor harm
+		items.add(items.indexOf(methods) + 1, new QuestionnaireResponse.QuestionnaireResponseItemComponent().setLinkId("nssi-methods-other")
+				.addAnswer(new QuestionnaireResponse.QuestionnaireResponseItemAnswerComponent().setValue(new StringType("Scratched with a compass"))));
+		behaviours.addItem().setLinkId("nssi-expected-minor-harm").addAnswer().setValue(new BooleanType(false));
+		IIdType id = client.create().resource(qr).execute().getId().toUnqualifiedVersionless();
+		extract(id);
+
+		Observation summary = withCode(observations(patient), CS, "nssi-assessment-summary").get(0);
+		assertThat(((BooleanType) componentValue(summary, "expected-minor-harm")).booleanValue()).isFalse();
+		assertThat(summary.getComponent().stream()
+				.filter(c -> c.getCode().getCodingFirstRep().getCode().equals("method"))
+				.map(c -> (CodeableConcept) c.getValue())
+				.filter(v -> v.getCodingFirstRep().getCode().equals("method-other")))
+				.singleElement().satisfies(v -> assertThat(v.getText()).isEqualTo("Scratched with a compass"));
+		// the answer that raised the alert is the one the summary shows
+		assertThat(client.search().forResource(Flag.class).where(Flag.PATIENT.hasId(patient))
+				.returnBundle(Bundle.class).execute().getEntry()).isNotEmpty();
 	}
 
 	@Test

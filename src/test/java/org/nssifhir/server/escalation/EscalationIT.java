@@ -123,6 +123,12 @@ class EscalationIT extends BaseIT {
 		} catch (ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException e) {
 			assertThat(e.getStatusCode()).isEqualTo(422);
 		}
+		// nor one owned by a name alone: no one's work list (nssi-task-2, informaticist review s8, W1)
+		Task byName = task.copy();
+		byName.setOwner(new Reference().setDisplay("Adolescent team"));
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.update().resource(byName).execute())
+				.isInstanceOfSatisfying(ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException.class,
+						e -> assertThat(e.getResponseBody()).contains("NSSI-0201").contains("nssi-task-2"));
 	}
 
 	@Test

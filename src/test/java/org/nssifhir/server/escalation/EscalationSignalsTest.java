@@ -39,6 +39,31 @@ class EscalationSignalsTest {
 		assertThat(EscalationSignals.find(episode("intent-none", "care-self"))).isEmpty();
 	}
 
+	/**
+	 * Informaticist review s8, H3: a Condition with an intent-neutral SNOMED CT self-harm concept alone is self-harm of
+	 * unknown intent, judged as an unrecorded intent (X71–X83) is: suicide risk; with R45.88 it is NSSI and raises nothing.
+	 */
+	@Test
+	void conditionWithAnIntentNeutralSnomedSelfHarmConceptAlone_isTheUnknownIntentSignal() {
+		for (String code : List.of("248062006", "276853009", "418420002")) {
+			org.hl7.fhir.r4.model.Condition c = new org.hl7.fhir.r4.model.Condition();
+			c.setId("Condition/c1");
+			c.getCode().addCoding(new Coding(NssiCanonicals.SNOMED, code, null));
+			assertThat(EscalationSignals.find(c)).as(code).singleElement().satisfies(s -> {
+				assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK);
+				assertThat(s.eventKey()).isEqualTo("suicide-risk:Condition/c1");
+				assertThat(s.reason()).contains("intent not recorded");
+			});
+			c.getCode().addCoding(new Coding(NssiCanonicals.ICD10CM, "R45.88", null));
+			assertThat(EscalationSignals.find(c)).as(code + " with R45.88").isEmpty();
+		}
+		// an Observation with the same code is an episode from another system, counted as of unknown intent, not judged here
+		Observation obs = new Observation();
+		obs.setId("Observation/o1");
+		obs.getCode().addCoding(new Coding(NssiCanonicals.SNOMED, "248062006", null));
+		assertThat(EscalationSignals.find(obs)).isEmpty();
+	}
+
 	@Test
 	void episodeNeedingMedicalOrEmergencyCare_isAnNssiEscalation() {
 		assertThat(EscalationSignals.find(episode("intent-none", "care-medical"))).extracting(EscalationSignal::kind)

@@ -39,6 +39,12 @@ class OverdueEscalationIT extends BaseIT {
 	@Autowired
 	ca.uhn.fhir.jpa.api.dao.DaoRegistry daoRegistry;
 
+	@Autowired
+	UnknownIntentConditionMigration unknownIntent;
+
+	@Autowired
+	EscalationInterceptor escalationInterceptor;
+
 	@Test
 	void anAlertTaskStoredBeforeItsProfile_isMigrated_andThenHeldToTheProfileOnEveryUpdate() {
 		Task task = alertTask();
@@ -209,6 +215,58 @@ class OverdueEscalationIT extends BaseIT {
 		String version = recoded.getMeta().getVersionId();
 		migration.migrate();
 		assertThat(read(depression).getMeta().getVersionId()).isEqualTo(version);
+	}
+
+	/**
+	 * Package 0.8.0 (informaticist review s8, H3): a Condition stored by 0.7.0 with only an intent-neutral SNOMED CT
+	 * self-harm concept was an NSSI diagnosis and raised nothing; the startup migration gives it the suicide-risk alert
+	 * of an unrecorded intent, once, and none to one that states the intent (R45.88).
+	 */
+	@Test
+	void aStoredSnomedOnlySelfHarmCondition_getsTheUnknownIntentAlertAtStartup_once() {
+		IIdType patient = AssessmentFixtures.patient(client());
+		org.hl7.fhir.r4.model.Condition unknown = selfHarmCondition(patient, "c-unknown-" + patient.getIdPart());
+		org.hl7.fhir.r4.model.Condition nssi = selfHarmCondition(patient, "c-nssi-" + patient.getIdPart());
+		nssi.getCode().addCoding(new org.hl7.fhir.r4.model.Coding(org.nssifhir.server.conformance.NssiCanonicals.ICD10CM, "R45.88", null));
+		// as 0.7.0 stored them: no alert for either
+		interceptors.unregisterInterceptor(escalationInterceptor);
+		try {
+			daoRegistry.getResourceDao(org.hl7.fhir.r4.model.Condition.class).update(unknown, new ca.uhn.fhir.rest.api.server.SystemRequestDetails());
+			daoRegistry.getResourceDao(org.hl7.fhir.r4.model.Condition.class).update(nssi, new ca.uhn.fhir.rest.api.server.SystemRequestDetails());
+		} finally {
+			interceptors.registerInterceptor(escalationInterceptor);
+		}
+		assertThat(flags(patient)).isEmpty();
+
+		unknownIntent.migrate();
+		unknownIntent.migrate();
+
+		assertThat(flags(patient)).singleElement().satisfies(f -> {
+			assertThat(f.getCode().getCoding()).anySatisfy(c -> assertThat(c.getCode()).isEqualTo("suicide-risk"));
+			assertThat(((org.hl7.fhir.r4.model.Reference) f.getExtensionByUrl("http://hl7.org/fhir/StructureDefinition/flag-detail").getValue())
+					.getReference()).isEqualTo("Condition/" + unknown.getIdElement().getIdPart());
+		});
+		assertThat(client().search().forResource(Task.class).where(Task.PATIENT.hasId(patient)).returnBundle(Bundle.class).execute().getEntry())
+				.extracting(e -> (Task) e.getResource())
+				.filteredOn(t -> t.getCode().getCoding().stream().anyMatch(c -> "suicide-risk".equals(c.getCode())))
+				.singleElement().satisfies(t -> assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.ASAP));
+	}
+
+	private static org.hl7.fhir.r4.model.Condition selfHarmCondition(IIdType patient, String id) {
+		org.hl7.fhir.r4.model.Condition c = new org.hl7.fhir.r4.model.Condition();
+		c.setId("Condition/" + id);
+		c.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		c.setClinicalStatus(new org.hl7.fhir.r4.model.CodeableConcept(
+				new org.hl7.fhir.r4.model.Coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", null)));
+		c.addCategory().addCoding(new org.hl7.fhir.r4.model.Coding("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item", null));
+		c.getCode().addCoding(new org.hl7.fhir.r4.model.Coding(org.nssifhir.server.conformance.NssiCanonicals.SNOMED, "276853009", "Self inflicted injury"));
+		c.setSubject(new org.hl7.fhir.r4.model.Reference(patient));
+		return c;
+	}
+
+	private List<org.hl7.fhir.r4.model.Flag> flags(IIdType patient) {
+		return client().search().forResource(org.hl7.fhir.r4.model.Flag.class).where(org.hl7.fhir.r4.model.Flag.PATIENT.hasId(patient))
+				.returnBundle(Bundle.class).execute().getEntry().stream().map(e -> (org.hl7.fhir.r4.model.Flag) e.getResource()).toList();
 	}
 
 	private Task alertTask() {

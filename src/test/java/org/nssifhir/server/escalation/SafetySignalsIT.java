@@ -504,6 +504,12 @@ class SafetySignalsIT extends BaseIT {
 		// held to its own profile (issue 19 review, item 5), with the alert's owner
 		assertThat(safeguarding.getMeta().getProfile()).anyMatch(p -> p.getValue().endsWith("/nssi-safeguarding-task"));
 		assertThat(safeguarding.getOwner().getReference()).isEqualTo(escalation.getOwner().getReference());
+		// an owner by name alone puts the review in no one's work list: refused (nssi-sgt-2, informaticist review s8, W1)
+		Task byName = client.read().resource(Task.class).withId(safeguarding.getIdElement().toUnqualifiedVersionless()).execute();
+		byName.setOwner(new Reference().setDisplay("Adolescent team"));
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.update().resource(byName).execute())
+				.isInstanceOfSatisfying(ca.uhn.fhir.rest.server.exceptions.UnprocessableEntityException.class,
+						e -> assertThat(e.getResponseBody()).contains("NSSI-0201").contains("nssi-sgt-2"));
 
 		// a parent with a Consent releasing everything still never sees the safeguarding Task (the concern may be the family)
 		org.hl7.fhir.r4.model.RelatedPerson rp = new org.hl7.fhir.r4.model.RelatedPerson();

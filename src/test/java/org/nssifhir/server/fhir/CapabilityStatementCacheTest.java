@@ -77,7 +77,8 @@ class CapabilityStatementCacheTest {
 		server = new InMemoryFhirServer(
 				new CapabilityStatementInterceptor(properties, new ServerAddress(properties, new MockEnvironment()),
 						new ca.uhn.fhir.jpa.api.config.JpaStorageSettings(),
-						new StaticListableBeanFactory().getBeanProvider(OfferedOperations.class)),
+						new StaticListableBeanFactory().getBeanProvider(OfferedOperations.class),
+						new StaticListableBeanFactory().getBeanProvider(PublishedOperations.class)),
 				shaping, new CountingHook(() -> built++));
 		// registered last, as CapabilityStatementConfig does: every other request hook has run when it answers
 		cache = new CapabilityStatementCache(server.restfulServer(), clock);

@@ -42,7 +42,8 @@ class CapabilityStatementInterceptorTest {
 		ServerAddress address = new ServerAddress(properties, new MockEnvironment());
 		InMemoryFhirServer server = new InMemoryFhirServer(new CapabilityStatementInterceptor(properties, address,
 				new ca.uhn.fhir.jpa.api.config.JpaStorageSettings(),
-				beans.getBeanProvider(OfferedOperations.class)), new InMemoryFhirServer.Provider(new Operations()));
+				beans.getBeanProvider(OfferedOperations.class), beans.getBeanProvider(PublishedOperations.class)),
+				new InMemoryFhirServer.Provider(new Operations()));
 		InMemoryFhirServer.Response response = server.get("/metadata");
 		assertThat(response.status()).isEqualTo(200);
 		return (CapabilityStatement) response.resource();
@@ -76,5 +77,17 @@ class CapabilityStatementInterceptorTest {
 		CapabilityStatement off = metadata(Map.of("nssi.security.enabled", "false"), beans);
 		assertThat(off.getRestFirstRep().getOperation()).as("security off: nothing is refused, all are listed")
 				.extracting(o -> o.getName()).contains("nssi-offered", "expunge");
+	}
+
+	@Test
+	void testOurOperations_NameThePackagesOperationDefinition() {
+		org.springframework.beans.factory.support.StaticListableBeanFactory beans = new org.springframework.beans.factory.support.StaticListableBeanFactory();
+		String canonical = "https://nssi-fhir.org/fhir/OperationDefinition/nssi-offered|0.8.0";
+		beans.addBean("publishedOperations", (PublishedOperations) () -> Map.of("$nssi-offered", canonical));
+		CapabilityStatement cs = metadata(Map.of("nssi.security.enabled", "false"), beans);
+		assertThat(cs.getRestFirstRep().getOperation()).filteredOn(o -> o.getName().equals("nssi-offered"))
+				.singleElement().satisfies(o -> assertThat(o.getDefinition()).isEqualTo(canonical));
+		assertThat(cs.getRestFirstRep().getOperation()).filteredOn(o -> o.getName().equals("expunge"))
+				.singleElement().satisfies(o -> assertThat(o.getDefinition()).as("HAPI's own operations keep HAPI's definition").doesNotStartWith("https://nssi-fhir.org"));
 	}
 }

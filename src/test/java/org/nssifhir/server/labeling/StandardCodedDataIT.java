@@ -337,4 +337,63 @@ class StandardCodedDataIT extends BaseIT {
 		assertThat(security(after)).filteredOn(s -> s.startsWith(SecurityLabels.CONFIDENTIALITY_SYSTEM)).containsExactly(SecurityLabels.CONFIDENTIALITY_SYSTEM + "|R");
 		assertThat(rules(after)).contains("self-harm-suicidality");
 	}
+
+	/**
+	 * Informaticist review s8, H3: a Condition coded only with an intent-neutral SNOMED CT self-harm concept is
+	 * self-harm of unknown intent. It is labelled as before (R, BH, rules nssi-content and self-harm-suicidality),
+	 * raises the suicide-risk alert an unsure intent raises, is no NSSI diagnosis for a treatment plan, and fails
+	 * nssi-cond-1 when it claims the NSSI condition profile. With R45.88 beside it, it is NSSI and raises nothing.
+	 */
+	@Test
+	void selfHarmConditionOfUnknownIntent_isLabelledAsBefore_raisesTheUnsureIntentAlert_andIsNoNssiDiagnosis() {
+		IGenericClient client = client();
+		for (String code : List.of("248062006", "276853009", "418420002")) {
+			IIdType p = patient(client, 30);
+			Condition c = condition(p.getValue(), new Coding(SNOMED, code, null));
+			c.setClinicalStatus(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", null)));
+			IIdType id = client.create().resource(c).execute().getId().toUnqualifiedVersionless();
+
+			Resource stored = read(id);
+			assertThat(security(stored)).as(code).contains(SecurityLabels.CONFIDENTIALITY_SYSTEM + "|R", SecurityLabels.ACT_CODE_SYSTEM + "|BH");
+			assertThat(rules(stored)).as(code).contains(SecurityLabelingService.RULE_NSSI_CONTENT, "self-harm-suicidality");
+			assertThat(search(Flag.class, p.getIdPart())).as(code).singleElement().satisfies(f -> {
+				assertThat(f.getCode().getCoding()).anySatisfy(k -> assertThat(k.getCode()).isEqualTo("suicide-risk"));
+				assertThat(((Reference) f.getExtensionByUrl("http://hl7.org/fhir/StructureDefinition/flag-detail").getValue()).getReference())
+						.isEqualTo(id.getValue());
+			});
+			assertThat(alertTasks(p.getIdPart())).as(code).singleElement().satisfies(t -> {
+				assertThat(t.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+				assertThat(t.getDescription()).contains("intent not recorded");
+			});
+			// no NSSI diagnosis: a plan that needs one is refused, nothing stored
+			assertFailsWithStatus(422, () -> client.operation().onInstance("PlanDefinition/nssi-dbt").named("$apply")
+					.withParameter(org.hl7.fhir.r4.model.Parameters.class, "subject", new org.hl7.fhir.r4.model.StringType(p.getValue()))
+					.andParameter("persist", new org.hl7.fhir.r4.model.BooleanType(true))
+					.returnResourceType(org.hl7.fhir.r4.model.CarePlan.class).execute());
+		}
+
+		// claiming the NSSI condition profile with the SNOMED CT concept alone: refused by nssi-cond-1
+		IIdType p = patient(client, 30);
+		Condition claimed = condition(p.getValue(), new Coding(SNOMED, "276853009", "Self inflicted injury"));
+		claimed.getMeta().addProfile("https://nssi-fhir.org/fhir/StructureDefinition/nssi-condition");
+		claimed.getCategory().clear();
+		claimed.addCategory().addCoding(new Coding("http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item", null));
+		claimed.setClinicalStatus(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", null)));
+		HttpResponseCheck.refused(() -> client.create().resource(claimed).execute(), "nssi-cond-1");
+		assertThat(search(Condition.class, p.getIdPart())).isEmpty();
+		// with R45.88 it states the intent: an NSSI condition, no alert
+		claimed.getCode().addCoding(new Coding(ICD, "R45.88", "Nonsuicidal self-harm"));
+		client.create().resource(claimed).execute();
+		assertThat(search(Flag.class, p.getIdPart())).isEmpty();
+	}
+
+	/** A write refused with 422, NSSI-0201 and the invariant named. */
+	private static final class HttpResponseCheck {
+		static void refused(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String invariant) {
+			org.assertj.core.api.Assertions.assertThatThrownBy(call).isInstanceOfSatisfying(ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException.class, e -> {
+				assertThat(e.getStatusCode()).isEqualTo(422);
+				assertThat(e.getResponseBody() == null ? e.getMessage() : e.getResponseBody()).contains("NSSI-0201").contains(invariant);
+			});
+		}
+	}
 }

@@ -325,7 +325,9 @@ class RegistrationAndTokenAttacksIT extends BaseIT {
 		cs.addRest();
 		new CapabilityStatementInterceptor(defaults, serverAddress, new ca.uhn.fhir.jpa.api.config.JpaStorageSettings(),
 				new org.springframework.beans.factory.support.StaticListableBeanFactory()
-						.getBeanProvider(org.nssifhir.server.fhir.OfferedOperations.class)).complete(cs, new SystemRequestDetails());
+						.getBeanProvider(org.nssifhir.server.fhir.OfferedOperations.class),
+				new org.springframework.beans.factory.support.StaticListableBeanFactory()
+						.getBeanProvider(org.nssifhir.server.fhir.PublishedOperations.class)).complete(cs, new SystemRequestDetails());
 		assertThat(cs.getRestFirstRep().getSecurity().getCors()).isFalse();
 
 		// the test server allows one origin: it says so, and really answers that origin's preflight

@@ -54,7 +54,7 @@ class LateSuicideRiskPathwayIT extends BaseIT {
 		assertThat(assessment.getPriority()).isEqualTo(ServiceRequest.ServiceRequestPriority.URGENT);
 		assertThat(assessment.getStatus()).isEqualTo(ServiceRequest.ServiceRequestStatus.ACTIVE);
 		assertThat(assessment.getInstantiatesCanonical().get(0).getValue())
-				.isEqualTo(NssiCanonicals.BASE + "/ActivityDefinition/nssi-suicide-risk-assessment|0.7.0");
+				.isEqualTo(NssiCanonicals.BASE + "/ActivityDefinition/nssi-suicide-risk-assessment|0.8.0");
 		assertThat(categories(assessment)).containsExactly("suicide-risk-pathway");
 		assertThat(assessment.getSubject().getReference()).isEqualTo(patient.getValue());
 		assertThat(assessment.getReasonReference()).isNotEmpty();

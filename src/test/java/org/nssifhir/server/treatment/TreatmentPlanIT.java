@@ -53,12 +53,15 @@ class TreatmentPlanIT extends BaseIT {
 
 	private static final String BASE = NssiCanonicals.BASE;
 	/** DBT components ordered from the care team (ServiceRequests); the diary card is the person's own activity. */
-	private static final List<String> DBT_CORE = List.of("dbt-individual-therapy", "dbt-skills-group", "dbt-mindfulness",
+	/** DBT components every plan orders, whichever skills group the person attends. */
+	private static final List<String> DBT_CORE = List.of("dbt-individual-therapy", "dbt-mindfulness",
 			"dbt-distress-tolerance", "dbt-emotion-regulation", "dbt-interpersonal-effectiveness", "dbt-phone-coaching",
 			"dbt-commitment");
 	/** Family involvement, with the adolescent DBT adaptations when the plan is DBT (issue 19, items 8 and 13). */
 	private static final List<String> DBT_FAMILY = List.of("family-psychoeducation", "family-sessions", "lethal-means-counselling",
 			"dbt-multifamily-group", "dbt-parent-coaching");
+	/** The standard skills group: for everyone but a young person whose family is involved (who attends the multi-family group). */
+	private static final String STANDARD_GROUP = "dbt-skills-group";
 	private static final List<String> ALWAYS = List.of("relapse-prevention-plan", "increased-check-ins", "medication-review");
 
 	@Test
@@ -79,7 +82,7 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(codes(plan.getCategory())).contains("dbt-plan");
 		assertThat(plan.getStatus()).isEqualTo(CarePlan.CarePlanStatus.ACTIVE);
 		assertThat(plan.getIntent()).isEqualTo(CarePlan.CarePlanIntent.PLAN);
-		assertThat(plan.getInstantiatesCanonical().get(0).getValue()).isEqualTo(BASE + "/PlanDefinition/nssi-dbt|0.7.0");
+		assertThat(plan.getInstantiatesCanonical().get(0).getValue()).isEqualTo(BASE + "/PlanDefinition/nssi-dbt|0.8.0");
 		assertThat(plan.getSubject().getReference()).isEqualTo(patient.getValue());
 		assertThat(refs(plan.getAddresses())).containsExactly(condition.getValue());
 		assertThat(refs(plan.getCareTeam())).containsExactly(careTeam.getValue());
@@ -100,7 +103,7 @@ class TreatmentPlanIT extends BaseIT {
 			assertThat(refs(sr.getReasonReference())).containsExactly(condition.getValue());
 			assertThat(sr.getRequester().getReference()).isEqualTo(practitioner.getValue());
 			assertThat(sr.getInstantiatesCanonical().get(0).getValue())
-					.isEqualTo(BASE + "/ActivityDefinition/nssi-" + code(sr) + "|0.7.0");
+					.isEqualTo(BASE + "/ActivityDefinition/nssi-" + code(sr) + "|0.8.0");
 			assertThat(labels(sr)).contains("R", "BH", "ADOL");
 		}
 		CarePlan.CarePlanActivityDetailComponent diaryCard = ownActivity(plan, "dbt-diary-card");
@@ -134,8 +137,15 @@ class TreatmentPlanIT extends BaseIT {
 		assertThat(relapse.getTitle()).isEqualTo("My plan to stay safe");
 		assertThat(refs(relapse.getContributor())).contains(patient.getValue(), practitioner.getValue());
 		assertThat(relapse.getActivity()).extracting(a -> a.getDetail().getCode().getCodingFirstRep().getCode())
-				.containsExactly("personal-trigger", "warning-sign", "coping-strategy", "support-contact", "increased-check-ins");
+				.containsExactly("personal-trigger", "warning-sign", "coping-strategy", "support-contact", "increased-check-ins", "88848003");
 		assertThat(relapse.getActivityFirstRep().getDetail().getReasonCodeFirstRep().getCodingFirstRep().getCode()).isEqualTo("trigger-bullying");
+		// check-ins follow an episode (said in words, no schedule from day one); the standing follow-up is the plan's review
+		CarePlan.CarePlanActivityDetailComponent checkIns = relapse.getActivity().get(4).getDetail();
+		assertThat(checkIns.hasScheduledTiming()).isFalse();
+		assertThat(checkIns.getScheduledStringType().getValue()).startsWith("After any self-harm");
+		Timing.TimingRepeatComponent review = relapse.getActivity().get(5).getDetail().getScheduledTiming().getRepeat();
+		assertThat(review.getPeriod().intValue()).isEqualTo(2);
+		assertThat(review.getPeriodUnit()).isEqualTo(Timing.UnitsOfTime.WK);
 
 		List<IBaseResource> produced = new ArrayList<>(List.of(plan, relapse));
 		produced.addAll(requests);
@@ -198,11 +208,71 @@ class TreatmentPlanIT extends BaseIT {
 			CarePlan proposal = apply("nssi-dbt", patient, Map.of());
 			List<String> proposed = proposal.getContained().stream().filter(ServiceRequest.class::isInstance)
 					.map(r -> code((ServiceRequest) r)).toList();
-			assertThat(proposed).as(risk).containsAll(DBT_CORE).doesNotContainAnyElementsOf(DBT_FAMILY);
+			assertThat(proposed).as(risk).containsAll(DBT_CORE).contains(STANDARD_GROUP).doesNotContainAnyElementsOf(DBT_FAMILY);
 			// the clinician can still choose it with the young person
 			CarePlan chosen = apply("nssi-dbt", patient, Map.of("familyInvolvement", new BooleanType(true)));
 			assertThat(chosen.getContained().stream().filter(ServiceRequest.class::isInstance).map(r -> code((ServiceRequest) r)).toList())
-					.contains("family-psychoeducation", "family-sessions");
+					.contains("family-psychoeducation", "family-sessions", "dbt-multifamily-group").doesNotContain(STANDARD_GROUP);
+		}
+	}
+
+	/**
+	 * Informaticist review s8, W4: $apply orders one skills group per person (the multi-family group for a young person
+	 * whose family is involved, the standard group otherwise), and the commitment stage comes before individual
+	 * therapy (relatedAction after-end), in the proposal as in the PlanDefinition.
+	 */
+	@Test
+	void dbtApply_ordersExactlyOneSkillsGroup_andIndividualTherapyAfterTheCommitmentStage() {
+		IIdType adult = patient("1990-03-03");
+		IIdType teen = patient(LocalDate.now(ZoneOffset.UTC).minusYears(14).toString());
+		IIdType teenNoFamily = patient(LocalDate.now(ZoneOffset.UTC).minusYears(16).toString());
+		Observation conflict = new Observation();
+		conflict.getMeta().addSecurity(NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		conflict.setStatus(Observation.ObservationStatus.FINAL);
+		conflict.addCategory().addCoding(new Coding(CONCEPTS_SYSTEM, "nssi", null));
+		conflict.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, "risk-factor", null));
+		conflict.setSubject(new Reference(teenNoFamily));
+		conflict.setEffective(new DateTimeType(new Date()));
+		conflict.setValue(new CodeableConcept(new Coding(CONCEPTS_SYSTEM, "risk-family-conflict", null)));
+		client().create().resource(conflict).execute();
+
+		Map<IIdType, String> expected = Map.of(adult, STANDARD_GROUP, teen, "dbt-multifamily-group", teenNoFamily, STANDARD_GROUP);
+		expected.forEach((patient, group) -> {
+			CarePlan proposal = apply("nssi-dbt", patient, Map.of());
+			List<String> proposed = proposal.getContained().stream().filter(ServiceRequest.class::isInstance)
+					.map(r -> code((ServiceRequest) r)).toList();
+			assertThat(proposed).as(patient.getValue()).contains(group)
+					.filteredOn(c -> c.equals(STANDARD_GROUP) || c.equals("dbt-multifamily-group")).containsExactly(group);
+			// the four modules are taught in either group
+			assertThat(proposed).as(patient.getValue()).contains("dbt-mindfulness", "dbt-distress-tolerance", "dbt-emotion-regulation",
+					"dbt-interpersonal-effectiveness");
+
+			List<org.hl7.fhir.r4.model.RequestGroup.RequestGroupActionComponent> actions = new ArrayList<>();
+			proposal.getContained().stream().filter(org.hl7.fhir.r4.model.RequestGroup.class::isInstance)
+					.forEach(g -> flatten(((org.hl7.fhir.r4.model.RequestGroup) g).getAction(), actions));
+			// contained ServiceRequests by local id (with or without the '#' the parser keeps), then the action ordering one
+			Map<String, String> codeByLocalId = new java.util.HashMap<>();
+			proposal.getContained().stream().filter(ServiceRequest.class::isInstance)
+					.forEach(r -> codeByLocalId.put(r.getIdElement().getIdPart().replace("#", ""), code((ServiceRequest) r)));
+			Function<String, org.hl7.fhir.r4.model.RequestGroup.RequestGroupActionComponent> byRequest = wanted -> actions.stream()
+					.filter(a -> a.hasResource() && a.getResource().getReference() != null
+							&& wanted.equals(codeByLocalId.get(a.getResource().getReference().replace("#", "").replace("ServiceRequest/", ""))))
+					.findFirst().orElseThrow(() -> new AssertionError("no action orders " + wanted + " in " + codeByLocalId));
+			org.hl7.fhir.r4.model.RequestGroup.RequestGroupActionComponent individual = byRequest.apply("dbt-individual-therapy");
+			assertThat(individual.getRelatedAction()).as(patient.getValue()).singleElement().satisfies(related -> {
+				assertThat(related.getActionId()).isEqualTo("dbt-commitment");
+				assertThat(related.getRelationship()).isEqualTo(org.hl7.fhir.r4.model.RequestGroup.ActionRelationshipType.AFTEREND);
+			});
+		});
+	}
+
+	private static void flatten(List<org.hl7.fhir.r4.model.RequestGroup.RequestGroupActionComponent> in,
+			List<org.hl7.fhir.r4.model.RequestGroup.RequestGroupActionComponent> out) {
+		for (org.hl7.fhir.r4.model.RequestGroup.RequestGroupActionComponent a : in) {
+			if (a != null) {
+				out.add(a);
+				flatten(a.getAction(), out);
+			}
 		}
 	}
 
@@ -215,7 +285,7 @@ class TreatmentPlanIT extends BaseIT {
 
 		CarePlan plan = apply("nssi-dbt", patient, Map.of("persist", new BooleanType(true)));
 		Map<String, ServiceRequest> requests = byCode(requests(plan));
-		assertThat(requests.keySet()).containsAll(DBT_CORE).contains("suicide-risk-assessment", "safety-plan", "lethal-means-counselling")
+		assertThat(requests.keySet()).containsAll(DBT_CORE).contains(STANDARD_GROUP, "suicide-risk-assessment", "safety-plan", "lethal-means-counselling")
 				.doesNotContain("family-sessions");
 		ServiceRequest assessment = requests.get("suicide-risk-assessment");
 		assertThat(assessment.getCode().getCoding()).extracting(Coding::getSystem, Coding::getCode)
