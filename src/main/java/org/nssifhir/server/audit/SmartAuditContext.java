@@ -3,9 +3,11 @@ package org.nssifhir.server.audit;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.storage.interceptor.balp.IBalpAuditContextServices;
+import java.util.Optional;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Reference;
+import org.nssifhir.server.security.RequestIdentity;
 import org.nssifhir.server.security.SmartAccess;
 import org.springframework.stereotype.Component;
 
@@ -36,9 +38,18 @@ public class SmartAuditContext implements IBalpAuditContextServices {
 	/** Logical (non-resolving) reference to a deleted resource; configured as logical in HapiJpaConfig. */
 	public static final String DELETED_PREFIX = "urn:nssi-fhir:deleted:";
 
+	/**
+	 * The token's access as the request carries it (cached with the request by {@link RequestIdentity#of}): a batch's
+	 * GET entries are read on HAPI's bundle worker threads, where the security context of the HTTP thread is absent;
+	 * reading it from the thread recorded them as "anonymous" (review s8, F3).
+	 */
+	private static Optional<SmartAccess> access(RequestDetails request) {
+		return (request == null ? RequestIdentity.current() : RequestIdentity.of(request)).map(RequestIdentity::access);
+	}
+
 	@Override
 	public Reference getAgentClientWho(RequestDetails request) {
-		String client = SmartAccess.current().map(SmartAccess::clientId).orElse("anonymous");
+		String client = access(request).map(SmartAccess::clientId).orElse("anonymous");
 		Reference who = new Reference().setDisplay(client);
 		who.getIdentifier().setSystem(CLIENT_SYSTEM).setValue(client);
 		return who;
@@ -46,7 +57,7 @@ public class SmartAuditContext implements IBalpAuditContextServices {
 
 	@Override
 	public Reference getAgentUserWho(RequestDetails request) {
-		return SmartAccess.current()
+		return access(request)
 				.map(access -> access.fhirUser()
 						// an identifier, not a resolvable reference: the user's resource may live elsewhere (an
 						// external issuer) or not exist yet, and the audit record must be written regardless.

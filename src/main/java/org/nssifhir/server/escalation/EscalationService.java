@@ -198,6 +198,13 @@ public class EscalationService {
 		task.setOwner(responsible(patient));
 		@SuppressWarnings("unchecked")
 		IFhirResourceDao<Task> tasks = daoRegistry.getResourceDao(Task.class);
+		if (!Boolean.TRUE.equals(flagOutcome.getCreated())) {
+			Optional<Task> withdrawn = byEvent(Task.class, signal.eventKey()).filter(EscalationService::withdrawnAsInError);
+			if (withdrawn.isPresent()) {
+				reinstate(flagId, withdrawn.get(), task, signal, trigger, system);
+				return;
+			}
+		}
 		DaoMethodOutcome taskOutcome = tasks.create(task, matchUrl(signal.eventKey()), true, system, details);
 		if (possiblyMinor) {
 			Optional<Task> open = openSafeguardingTask(patient);
@@ -218,6 +225,43 @@ public class EscalationService {
 			// the event key names resource ids only, no clinical values
 			log.info("Escalation raised: {} (Flag/{}, Task/{})", signal.kind(), flagId.getIdPart(), taskOutcome.getId().getIdPart());
 		}
+	}
+
+	/** The status reason of an alert's Tasks withdrawn because their evidence was marked entered-in-error. */
+	static final String WITHDRAWN = "Alert withdrawn: its evidence was entered in error";
+
+	static boolean withdrawnAsInError(Task task) {
+		return task.getStatus() == Task.TaskStatus.CANCELLED && WITHDRAWN.equals(task.getStatusReason().getText());
+	}
+
+	/**
+	 * The evidence of a withdrawn alert is valid again (its entered-in-error status taken back, or the same signal
+	 * written again): the alert is raised again, the Flag active and its Tasks open with a new due time. The event's
+	 * identifier makes alerts create-once, so without this the record showed suicidal intent with no open alert for
+	 * good (review s8, F1). An alert closed by a clinician (completed with its risk assessment) is not reopened.
+	 */
+	private void reinstate(IIdType flagId, Task withdrawn, Task fresh, EscalationSignal signal, Resource trigger, SystemRequestDetails system) {
+		Date now = new Date();
+		Flag flag = daoRegistry.getResourceDao(Flag.class).read(flagId, system);
+		flag.setStatus(Flag.FlagStatus.ACTIVE);
+		flag.getPeriod().setStart(now).setEnd(null);
+		daoRegistry.getResourceDao(Flag.class).update(flag, system);
+		String note = "Alert raised again: " + trigger.fhirType() + "/" + trigger.getIdElement().getIdPart()
+				+ " is no longer marked entered-in-error.";
+		withdrawn.setStatus(Task.TaskStatus.REQUESTED);
+		withdrawn.setStatusReason(null);
+		withdrawn.setRestriction(fresh.getRestriction().copy());
+		withdrawn.setLastModifiedElement(new DateTimeType(now, TemporalPrecisionEnum.MILLI));
+		withdrawn.addNote().setTime(now).setText(note);
+		daoRegistry.getResourceDao(Task.class).update(withdrawn, system);
+		byEvent(Task.class, SAFEGUARDING_PREFIX + signal.eventKey()).filter(EscalationService::withdrawnAsInError).ifPresent(t -> {
+			t.setStatus(Task.TaskStatus.REQUESTED);
+			t.setStatusReason(null);
+			t.setRestriction(fresh.getRestriction().copy());
+			t.addNote().setTime(now).setText(note);
+			daoRegistry.getResourceDao(Task.class).update(t, system);
+		});
+		log.info("Escalation raised again: {} (Flag/{}, Task/{})", signal.kind(), flagId.getIdPart(), withdrawn.getIdElement().getIdPart());
 	}
 
 	/** Identifier prefix of the safeguarding Task raised with each alert for a person under 18 or of unknown age. */
@@ -328,7 +372,8 @@ public class EscalationService {
 	 * general practitioner, else the managing organisation, else the clinical triage queue; whatever owner the client
 	 * named), and asap when their
 	 * latest diary card's urge to die is high ({@link EscalationSignals#DIARY_URGE_TO_DIE_HIGH}), decided here from
-	 * the record rather than trusted from the phone. A priority the person chose higher is kept.
+	 * the record rather than trusted from the phone. A priority the person chose higher is kept, never one below urgent;
+	 * the time it was asked and the due time are the server's.
 	 */
 	public void routeSupportRequest(IBaseResource resource) {
 		if (!(resource instanceof Task task)
@@ -343,7 +388,8 @@ public class EscalationService {
 		boolean highUrge = latestUrgeToDie(patient).filter(v -> v >= EscalationSignals.DIARY_URGE_TO_DIE_HIGH).isPresent();
 		if (highUrge && (!task.hasPriority() || rank(task.getPriority()) < rank(Task.TaskPriority.ASAP))) {
 			task.setPriority(Task.TaskPriority.ASAP);
-		} else if (!task.hasPriority()) {
+		} else if (!task.hasPriority() || rank(task.getPriority()) < rank(Task.TaskPriority.URGENT)) {
+			// the app promises contact soon: never routine, whatever the phone sent (review s8, F7)
 			task.setPriority(Task.TaskPriority.URGENT);
 		}
 		// the app tells the person the team will contact them: a due time the server sets (24 h, whatever the phone
@@ -351,6 +397,9 @@ public class EscalationService {
 		// s7, H2: no due time, nothing chased it)
 		Date now = new Date();
 		task.getRestriction().getPeriod().setStart(now).setEnd(Date.from(now.toInstant().plus(PROMPT_DUE)));
+		// when it was asked is the server's clock: a request back-dated by the phone sorted as years old (review s8, F7)
+		task.setAuthoredOn(now);
+		task.setLastModifiedElement(new DateTimeType(now, TemporalPrecisionEnum.MILLI));
 	}
 
 	/**
@@ -478,12 +527,12 @@ public class EscalationService {
 					byEvent(Task.class, SAFEGUARDING_PREFIX + prefix + event).filter(t -> NOT_STARTED.contains(t.getStatus()))
 							.filter(t -> t.getNote().stream().noneMatch(n -> n.hasText() && n.getText().startsWith(ANOTHER_ALERT))).ifPresent(t -> {
 						t.setStatus(Task.TaskStatus.CANCELLED);
-						t.getStatusReason().setText("Alert withdrawn: its evidence was entered in error");
+						t.getStatusReason().setText(WITHDRAWN);
 						daoRegistry.getResourceDao(Task.class).update(t, system);
 					});
 					task.ifPresent(t -> {
 						t.setStatus(Task.TaskStatus.CANCELLED);
-						t.getStatusReason().setText("Alert withdrawn: its evidence was entered in error");
+						t.getStatusReason().setText(WITHDRAWN);
 						t.addNote().setTime(now).setText("Alert withdrawn: " + self + " was marked entered-in-error and no other evidence of this event remains.");
 						daoRegistry.getResourceDao(Task.class).update(t, system);
 					});

@@ -129,13 +129,17 @@ public record NssiProperties(
 	 * fhirUser references (e.g. {@code Practitioner/admin-1}) who may assert care relationships and record consents
 	 * besides the EHR's backend clients. {@code subscriptionClients}: backend client ids that may create
 	 * Subscriptions; {@code subscriptionEndpoints}: URL prefixes their notifications may go to (none by default).
+	 * {@code auditReaders}: fhirUser references (privacy officers) who may read the audit trail with a {@code user/}
+	 * AuditEvent scope; backend clients read it with a {@code system/} one.
 	 */
 	public record Policy(
 			@DefaultValue List<String> relationshipAdministrators,
 			@DefaultValue List<String> subscriptionClients,
 			@DefaultValue List<String> subscriptionEndpoints,
 			/* the least time a user's "not found" takes, so a hidden record (found, then refused) and a missing one answer alike */
-			@DefaultValue("PT0.15S") Duration notFoundFloor) {}
+			@DefaultValue("PT0.15S") Duration notFoundFloor,
+			/* users (fhirUser references: privacy officers) who may read the audit trail with a user-level AuditEvent scope */
+			@DefaultValue List<String> auditReaders) {}
 
 	/**
 	 * A registered client. Without {@code redirectUris} it is a backend-services client (client_credentials) that

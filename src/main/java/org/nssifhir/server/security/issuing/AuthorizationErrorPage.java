@@ -8,6 +8,7 @@ import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.nssifhir.server.security.launch.Pages;
+import org.nssifhir.server.security.launch.SignInSite;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -15,9 +16,16 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * An authorization request refused without a redirect (an unregistered redirect URI, a clinician at the person's
  * app) gets a page saying why, in the sign-in pages' style, instead of the bare error page (which shows no message:
  * {@code server.error.include-message=never}). Spring Authorization Server answers those with
- * {@code sendError(400, "[code] description")}; errors sent back to the app's redirect URI are untouched.
+ * {@code sendError(400, "[code] description")}; errors sent back to the app's redirect URI are untouched. The page goes
+ * by the name of the sign-in it belongs to ({@link SignInSite}): a young person at their app's link reads its name.
  */
 final class AuthorizationErrorPage extends OncePerRequestFilter {
+
+	private final SignInSite site;
+
+	AuthorizationErrorPage(SignInSite site) {
+		this.site = site;
+	}
 
 	@Override
 	protected boolean shouldNotFilter(HttpServletRequest request) {
@@ -36,7 +44,7 @@ final class AuthorizationErrorPage extends OncePerRequestFilter {
 				}
 				// "[code] description": the description is the server's own words, escaped anyway
 				String text = message.replaceFirst("^\\[[^\\]]*\\]\\s*", "");
-				ResponseEntity<String> page = Pages.page(org.springframework.http.HttpStatus.BAD_REQUEST, "Sign-in not possible",
+				ResponseEntity<String> page = Pages.page(org.springframework.http.HttpStatus.BAD_REQUEST, site.name(request), "Sign-in not possible",
 						"<h1>This sign-in is not possible</h1><p class='error' role='alert' id='authorize-error'>" + Pages.esc(text) + "</p>");
 				setStatus(400);
 				page.getHeaders().forEach((name, values) -> values.forEach(value -> setHeader(name, value)));

@@ -139,7 +139,7 @@ class AuthorizationServerConfig {
 	SecurityFilterChain authorizationServerSecurity(
 			HttpSecurity http, SmartAuthorizationRequestValidator requestValidator, SmartUsers users, JdbcTemplate jdbc,
 			NssiProperties properties, ServerAddress address, AuthorizationServerSettings settings, RegisteredClientRepository clients,
-			OAuth2AuthorizationService authorizations, FhirContext fhirContext) throws Exception {
+			OAuth2AuthorizationService authorizations, FhirContext fhirContext, SignInSite site) throws Exception {
 		OAuth2AuthorizationServerConfigurer as = OAuth2AuthorizationServerConfigurer.authorizationServer();
 		JwtClientAssertionDecoderFactory assertions = new JwtClientAssertionDecoderFactory();
 		assertions.setJwtValidatorFactory(new ClientAssertionReplayGuard(jdbc).validatorFactory());
@@ -196,7 +196,7 @@ class AuthorizationServerConfig {
 				// the issuer is pinned (ServerAddress), never derived from the request's Host header
 				.addFilterBefore(new PinnedIssuerFilter(address, settings), CsrfFilter.class)
 				// refusals without a redirect: a page that says why (AuthorizationErrorPage)
-				.addFilterBefore(new AuthorizationErrorPage(), CsrfFilter.class)
+				.addFilterBefore(new AuthorizationErrorPage(site), CsrfFilter.class)
 				.addFilterBefore(
 						new PatientPickerRedirectFilter(username -> users.fhirUser(username).map(SmartUsers::kind).orElse(null) == SmartUsers.Kind.CLINICIAN
 								// the person's app is refused to clinicians (SmartAuthorizationRequestValidator): no picker for it

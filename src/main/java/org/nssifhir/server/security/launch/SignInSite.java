@@ -29,6 +29,11 @@ public class SignInSite {
 
 	/** Whether the sign-in under way is for the person's app (the authorization request waiting names it). */
 	static boolean forPersonsApp(HttpServletRequest http) {
+		String[] own = http.getParameterValues("client_id");
+		if (own != null) {
+			// the authorization request itself (its refusal page): its own client, not one waiting in the session
+			return own.length == 1 && PatientApp.CLIENT_ID.equals(own[0]);
+		}
 		if (http.getSession(false) == null) {
 			return false;
 		}

@@ -16,6 +16,7 @@ import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.Annotation;
 import org.hl7.fhir.r4.model.Binary;
+import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Patient;
@@ -147,16 +148,25 @@ public class AccessPolicy {
 	}
 
 	/**
-	 * Whether the caller holds a scope naming AuditEvent itself (never a wildcard, never patient-level): the only way
-	 * to the audit trail, searches and counts included.
+	 * Whether the caller holds a scope naming AuditEvent itself (never a wildcard, never patient-level): system-level,
+	 * or user-level for a privacy officer ({@code nssi.policy.audit-readers}); the only way to the audit trail,
+	 * searches and counts included.
 	 */
 	public boolean mayReadAuditTrail(RequestIdentity who) {
+		// a user-level scope is for the privacy officers named in nssi.policy.audit-readers only: the trail names every
+		// record of every patient (restricted ones included), so a clinician's app granted user/AuditEvent.rs read
+		// which hidden records of patients they do not treat exist (review s8, F6)
+		boolean officer = who.fhirUser().map(settings.auditReaders()::contains).orElse(false);
 		return who.scopes().stream().anyMatch(scope -> (scope.allows(SmartScope.Permission.READ) || scope.allows(SmartScope.Permission.SEARCH))
-				&& "AuditEvent".equals(scope.resourceType()) && scope.context() != SmartScope.Context.PATIENT);
+				&& "AuditEvent".equals(scope.resourceType())
+				&& (scope.context() == SmartScope.Context.SYSTEM || scope.context() == SmartScope.Context.USER && officer));
 	}
 
 	private boolean scopesAllowRead(RequestIdentity who, String type, IBaseResource resource) {
 		boolean audit = "AuditEvent".equals(type);
+		if (audit && !mayReadAuditTrail(who)) {
+			return false; // on every path (an include, a batch entry), not only where the request names AuditEvent
+		}
 		for (SmartScope scope : who.scopes()) {
 			if (!(scope.allows(SmartScope.Permission.READ) || scope.allows(SmartScope.Permission.SEARCH))) {
 				continue;
@@ -295,6 +305,19 @@ public class AccessPolicy {
 					+ ", Tasks other than a request for support) are recorded by clinicians and the EHR's backend client,"
 					+ " not by the patient, a proxy or an app whose user is unknown"));
 		}
+		if (who.kind() != Kind.BACKEND && who.kind() != Kind.CLINICIAN && !admin && after != null && markedInError(after)
+				&& (before == null || !markedInError(before))) {
+			// marking a record entered-in-error withdraws the alerts it raised: a patient token that did so on its own
+			// intent-present episode (or one the EHR recorded) silenced its suicide-risk alert (review s8, F1)
+			return Optional.of(Refusal.forbidden("Marking a record entered-in-error withdraws the alerts it raised: it is done by a"
+					+ " clinician or the EHR's backend client, not by the patient, a proxy or an app whose user is unknown"));
+		}
+		if ("Task".equals(type) && before == null && who.kind() != Kind.BACKEND && who.kind() != Kind.CLINICIAN && !admin) {
+			Optional<Refusal> supportRequest = newSupportRequest(who, (Task) after);
+			if (supportRequest.isPresent()) {
+				return supportRequest;
+			}
+		}
 		if ("Task".equals(type) && before != null && who.kind() != Kind.BACKEND && who.kind() != Kind.CLINICIAN && !admin) {
 			Optional<Refusal> supportRequest = supportRequestChange(who, (Task) before, (Task) after);
 			if (supportRequest.isPresent()) {
@@ -368,14 +391,17 @@ public class AccessPolicy {
 		};
 		return allowed ? Optional.empty() : Optional.of(Refusal.forbidden("A patient's record is changed by a clinician treating"
 				+ " them, the EHR's backend client or an administrator; the patient may correct their own, but not their birth date,"
-				+ " managing organisation, links or death"));
+				+ " managing organisation, links, death or whether the record is active"));
 	}
 
 	private static List<String> safetyFacts(Patient patient) {
 		return List.of(String.valueOf(patient.getBirthDateElement().getValueAsString()),
 				String.valueOf(patient.getManagingOrganization().getReference()),
 				patient.getLink().stream().map(l -> l.getOther().getReference() + "|" + l.getType()).toList().toString(),
-				String.valueOf(patient.hasDeceased() ? patient.getDeceased().primitiveValue() : null));
+				String.valueOf(patient.hasDeceased() ? patient.getDeceased().primitiveValue() : null),
+				// an inactive record refuses new sign-ins: a person closing their own record locked themselves out of
+				// "I need support now" (review s8, F10)
+				String.valueOf(patient.getActiveElement().getValueAsString()));
 	}
 
 	/** Types that record a clinician's judgement or act, which escalation, "what is due" and Task closure rely on. */
@@ -411,6 +437,15 @@ public class AccessPolicy {
 		return fhirContext.getResourceDefinition(resource).getChildByName("identifier") != null
 				&& fhirContext.newTerser().getValues(resource, fhirContext.getResourceType(resource) + ".identifier", Identifier.class)
 						.stream().anyMatch(identifier -> NssiCanonicals.TRIAGE_QUEUE_IDENTIFIER_SYSTEM.equals(identifier.getSystem()));
+	}
+
+	/** Whether a version says it was entered in error (its status, or a Condition's verification status). */
+	private boolean markedInError(IBaseResource resource) {
+		if (resource instanceof Condition condition) {
+			return condition.getVerificationStatus().getCoding().stream().anyMatch(c -> "entered-in-error".equals(c.getCode()));
+		}
+		return fhirContext.getResourceDefinition(resource).getChildByName("status") != null
+				&& fhirContext.newTerser().getSinglePrimitiveValue(resource, "status").map("entered-in-error"::equals).orElse(false);
 	}
 
 	/** A support request's statuses from which the person may still cancel it (FHIR's open Task states). */
@@ -456,6 +491,28 @@ public class AccessPolicy {
 		if (!probe.equalsDeep(before)) {
 			return Optional.of(Refusal.forbidden(rule + " (the priority, due time, owner, business status, output, for, focus and the"
 					+ " rest of the request are not the person's to change)"));
+		}
+		return Optional.empty();
+	}
+
+	/**
+	 * A request for support as the person (a proxy, an app whose user is unknown) sends it: asked, not already handled.
+	 * The server routes it (owner, priority floor, due time, time asked); what the care team records about it
+	 * (businessStatus, output, its own notes) and links to the team's records (focus, basedOn, partOf) are theirs, and
+	 * the requester is the sender. A request stored as "accepted" with a clinician's note forged by the phone was
+	 * never chased by re-escalation (review s8, F7).
+	 */
+	private static Optional<Refusal> newSupportRequest(RequestIdentity who, Task task) {
+		String rule = "A new request for support is sent as asked (status requested) by the person themselves; its handling"
+				+ " (business status, output, the team's notes) and links to other records (focus, basedOn, partOf) are the care team's";
+		// the requester is the sender, or the person the request is for (a parent at the person's app asks for them)
+		String requester = task.getRequester().getReferenceElement().toUnqualifiedVersionless().getValue();
+		boolean sender = !task.hasRequester() || !task.getRequester().hasReference()
+				|| requester.equals(task.getFor().getReferenceElement().toUnqualifiedVersionless().getValue())
+				|| who.fhirUser().map(user -> new IdType(user).toUnqualifiedVersionless().getValue().equals(requester)).orElse(false);
+		if (task.getStatus() != Task.TaskStatus.REQUESTED || task.hasBusinessStatus() || task.hasOutput() || task.hasFocus()
+				|| task.hasBasedOn() || task.hasPartOf() || !sender || task.getNote().stream().anyMatch(note -> !ownNote(who, note))) {
+			return Optional.of(Refusal.forbidden(rule));
 		}
 		return Optional.empty();
 	}

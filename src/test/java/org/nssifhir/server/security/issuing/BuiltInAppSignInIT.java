@@ -28,6 +28,9 @@ class BuiltInAppSignInIT extends BaseIT {
 		assertThat(clinician.statusCode()).as(clinician.body()).isEqualTo(400);
 		assertThat(clinician.headers().firstValue("Location")).isEmpty();
 		assertThat(clinician.body()).contains("authorize-error").contains("patients and their families");
+		// the refusal at the person's app's link goes by the app's name, like its sign-in pages
+		assertThat(clinician.body()).contains("<header class='site'><p>My support app</p></header>");
+		assertThat(words(clinician.body())).doesNotContainIgnoringCase("nssi").doesNotContain("FHIR");
 
 		HttpResponse<String> patient = authorize(SmartTestApps.PATIENT_USER, PatientApp.CLIENT_ID, ownRedirect(PatientApp.PATH),
 				String.join(" ", PatientApp.SCOPES));
@@ -43,7 +46,7 @@ class BuiltInAppSignInIT extends BaseIT {
 					"openid fhirUser launch/patient patient/Patient.ru patient/Flag.rus patient/Procedure.cr");
 			assertThat(refused.statusCode()).as(user + ": " + refused.body()).isEqualTo(400);
 			assertThat(refused.headers().firstValue("Location")).isEmpty();
-			assertThat(refused.body()).contains("authorize-error").contains("for clinicians");
+			assertThat(refused.body()).contains("authorize-error").contains("for clinicians").contains("<header class='site'><p>Care records</p></header>");
 		}
 		HttpResponse<String> clinician = authorize(SmartTestApps.CLINICIAN, ClinicianApp.CLIENT_ID, ownRedirect(ClinicianApp.PATH),
 				"openid fhirUser patient/Patient.ru");

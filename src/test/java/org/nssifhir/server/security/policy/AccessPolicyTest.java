@@ -20,7 +20,7 @@ import org.nssifhir.server.settings.NssiProperties;
 class AccessPolicyTest {
 
 	private final FhirContext fhir = FhirContext.forR4Cached();
-	private final AccessPolicy policy = new AccessPolicy(fhir, null, null, null, new NssiProperties.Policy(List.of(), List.of(), List.of(), java.time.Duration.ZERO));
+	private final AccessPolicy policy = new AccessPolicy(fhir, null, null, null, new NssiProperties.Policy(List.of(), List.of(), List.of(), java.time.Duration.ZERO, List.of()));
 
 	@Test
 	void aPractitionerPerformingAnActivityIsNotAnOwnerOfTheRecord() {
@@ -72,7 +72,7 @@ class AccessPolicyTest {
 		org.mockito.Mockito.when(relationships.treats(org.mockito.ArgumentMatchers.any(), org.mockito.ArgumentMatchers.eq("Practitioner/dr1"),
 				org.mockito.ArgumentMatchers.eq("p1"))).thenReturn(true);
 		AccessPolicy withTeam = new AccessPolicy(fhir, relationships, null, null,
-				new NssiProperties.Policy(List.of("Practitioner/admin"), List.of(), List.of(), java.time.Duration.ZERO));
+				new NssiProperties.Policy(List.of("Practitioner/admin"), List.of(), List.of(), java.time.Duration.ZERO, List.of()));
 		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.CLINICIAN, "Practitioner/dr1", false), "p1")).isEmpty();
 		assertThat(withTeam.enrolmentRefusal(null, who(RequestIdentity.Kind.CLINICIAN, "Practitioner/dr1", true), "p1"))
 				.as("break-the-glass reads in an emergency; it does not hand out sign-ins").isPresent();

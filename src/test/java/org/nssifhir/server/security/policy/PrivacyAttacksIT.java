@@ -564,6 +564,133 @@ class PrivacyAttacksIT extends BaseIT {
 				.execute().getEntry()).hasSize(1);
 	}
 
+	/** Review s8, F1: marking the evidence entered-in-error withdrew the alert, and taking it back raised nothing. */
+	@Test
+	void theYoungPersonCannotWithdrawTheirAlertByMarkingTheEvidenceInError_AndEvidenceValidAgainRaisesItAgain() throws Exception {
+		Observation mine = AssessmentFixtures.episode(new IdType("Patient", victim), java.util.Date.from(java.time.Instant.now().minusSeconds(600)),
+				"intent-present", null);
+		HttpResponse<String> created = send("POST", "/Observation", ownPatient(victim), json(mine), Map.of());
+		assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+		String id = created.headers().firstValue("Location").orElseThrow().replaceAll(".*/Observation/([^/]+)/_history/.*", "$1");
+		Observation stored = client().read().resource(Observation.class).withId(id).execute();
+		Flag flag = (Flag) client().search().byUrl("Flag?patient=Patient/" + victim + "&identifier=https://nssi-fhir.org/fhir/escalation-event%7Csuicide-risk:Observation/" + id)
+				.returnBundle(Bundle.class).execute().getEntryFirstRep().getResource();
+		assertThat(flag.getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE);
+
+		Observation inError = stored.copy().setStatus(Observation.ObservationStatus.ENTEREDINERROR);
+		for (String token : List.of(ownPatient(victim), proxy(parent, "patient/*.cruds"))) {
+			HttpResponse<String> r = send("PUT", "/Observation/" + id, token, json(inError), Map.of());
+			assertThat(r.statusCode()).as(r.body()).isIn(403, 404);
+			HttpResponse<String> p = send("PATCH", "/Observation/" + id, token, "[{\"op\":\"replace\",\"path\":\"/status\",\"value\":\"entered-in-error\"}]",
+					Map.of("Content-Type", "application/json-patch+json"));
+			assertThat(p.statusCode()).as(p.body()).isIn(403, 404);
+		}
+		assertThat(client().read().resource(Flag.class).withId(flag.getIdPart()).execute().getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE);
+
+		// a clinician treating the young person withdraws it; the evidence valid again raises it again
+		String clinicianToken = clinician(treating, "user/*.cruds");
+		assertThat(send("PUT", "/Observation/" + id, clinicianToken, json(inError), Map.of()).statusCode()).isEqualTo(200);
+		assertThat(client().read().resource(Flag.class).withId(flag.getIdPart()).execute().getStatus()).isEqualTo(Flag.FlagStatus.INACTIVE);
+		Observation valid = client().read().resource(Observation.class).withId(id).execute().setStatus(Observation.ObservationStatus.FINAL);
+		assertThat(send("PUT", "/Observation/" + id, clinicianToken, json(valid), Map.of()).statusCode()).isEqualTo(200);
+		assertThat(client().read().resource(Flag.class).withId(flag.getIdPart()).execute().getStatus()).isEqualTo(Flag.FlagStatus.ACTIVE);
+		Task task = (Task) client().search().byUrl("Task?patient=Patient/" + victim + "&identifier=https://nssi-fhir.org/fhir/escalation-event%7Csuicide-risk:Observation/" + id)
+				.returnBundle(Bundle.class).execute().getEntryFirstRep().getResource();
+		assertThat(task.getStatus()).isEqualTo(Task.TaskStatus.REQUESTED);
+		assertThat(task.getRestriction().getPeriod().getEnd()).isInTheFuture();
+		assertThat(task.getNote()).anySatisfy(n -> assertThat(n.getText()).contains("raised again"));
+	}
+
+	/** Review s8, F7: a new request for support carried a forged status, handling, links and a clinician's note. */
+	@Test
+	void aNewSupportRequestIsSentAsAskedByThePersonNotAlreadyHandled() throws Exception {
+		java.util.function.Supplier<Task> request = () -> {
+			Task t = tagged(new Task()).setStatus(Task.TaskStatus.REQUESTED).setIntent(Task.TaskIntent.ORDER)
+					.setFor(new Reference("Patient/" + victim)).setRequester(new Reference("Patient/" + victim));
+			t.getCode().addCoding().setSystem("https://nssi-fhir.org/fhir/CodeSystem/nssi-concepts-cs").setCode("support-request");
+			return t;
+		};
+		Task accepted = request.get().setStatus(Task.TaskStatus.ACCEPTED);
+		Task handled = request.get();
+		handled.getBusinessStatus().setText("Answered by the care team");
+		Task linked = request.get();
+		linked.addBasedOn(new Reference("Task/1"));
+		Task forgedNote = request.get();
+		forgedNote.addNote().setText("Spoke with the young person, no risk").setAuthor(new Reference("Practitioner/" + treating));
+		Task byClinician = request.get().setRequester(new Reference("Practitioner/" + treating));
+		for (Task forged : List.of(accepted, handled, linked, forgedNote, byClinician)) {
+			HttpResponse<String> r = send("POST", "/Task", ownPatient(victim), json(forged), Map.of());
+			assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+			assertThat(r.body()).contains("NSSI-0311");
+		}
+		// a routine, back-dated request is stored at least urgent, asked now
+		Task lowered = request.get().setPriority(Task.TaskPriority.ROUTINE);
+		lowered.setAuthoredOnElement(new org.hl7.fhir.r4.model.DateTimeType("2020-01-01T00:00:00Z"));
+		HttpResponse<String> ok = send("POST", "/Task", ownPatient(victim), json(lowered), Map.of());
+		assertThat(ok.statusCode()).as(ok.body()).isEqualTo(201);
+		Task stored = client().read().resource(Task.class)
+				.withId(ok.headers().firstValue("Location").orElseThrow().replaceAll(".*/Task/([^/]+)/_history/.*", "$1")).execute();
+		assertThat(stored.getPriority()).isIn(Task.TaskPriority.URGENT, Task.TaskPriority.ASAP);
+		assertThat(stored.getAuthoredOn()).isAfter(java.util.Date.from(java.time.Instant.now().minusSeconds(600)));
+	}
+
+	/** Review s8, F6 and F10: the audit trail is a privacy officer's; a person cannot close their own record. */
+	@Test
+	void aClinicianAppCannotReadTheAuditTrail_AndAPatientCannotCloseTheirOwnRecord() throws Exception {
+		HttpResponse<String> audit = send("GET", "/AuditEvent?patient=Patient/" + victim, clinician(unrelated, "user/AuditEvent.rs user/*.rs"), null, Map.of());
+		assertThat(audit.statusCode()).as(audit.body()).isEqualTo(403);
+		HttpResponse<String> treatingAudit = send("GET", "/AuditEvent?patient=Patient/" + victim, clinician(treating, "user/AuditEvent.rs"), null, Map.of());
+		assertThat(treatingAudit.statusCode()).as(treatingAudit.body()).isEqualTo(403);
+
+		Patient own = client().read().resource(Patient.class).withId(victim).execute();
+		HttpResponse<String> closed = send("PUT", "/Patient/" + victim, ownPatient(victim), json(own.copy().setActive(false)), Map.of());
+		assertThat(closed.statusCode()).as(closed.body()).isEqualTo(403);
+		assertThat(client().read().resource(Patient.class).withId(victim).execute().hasActive() && !client().read().resource(Patient.class)
+				.withId(victim).execute().getActive()).isFalse();
+	}
+
+	/** Review s8, F2: an alert Task's owner was any reference: the young person, their parent, a name, a contained look-alike. */
+	@Test
+	void anAlertTaskIsOwnedByARealClinicianTeamOrOrganisation() throws Exception {
+		IIdType raised = client().create().resource(AssessmentFixtures.episode(new IdType("Patient", victim),
+				java.util.Date.from(java.time.Instant.now().minusSeconds(900)), "intent-present", null)).execute().getId();
+		Task task = (Task) client().search().byUrl("Task?patient=Patient/" + victim + "&identifier=https://nssi-fhir.org/fhir/escalation-event%7Csuicide-risk:"
+				+ raised.toUnqualifiedVersionless().getValue()).returnBundle(Bundle.class).execute().getEntryFirstRep().getResource();
+		String version = task.getMeta().getVersionId();
+		org.hl7.fhir.r4.model.Organization lookAlike = new org.hl7.fhir.r4.model.Organization().setName("Clinical triage queue");
+		lookAlike.setId("c1");
+		List<Task> rerouted = List.of(
+				task.copy().setOwner(new Reference("Patient/" + victim)),
+				task.copy().setOwner(new Reference("RelatedPerson/" + parent)),
+				task.copy().setOwner(new Reference().setDisplay("Nobody")),
+				task.copy().setOwner(new Reference().setIdentifier(new org.hl7.fhir.r4.model.Identifier().setSystem("urn:x").setValue("y"))),
+				(Task) task.copy().setOwner(new Reference("#c1")).addContained(lookAlike));
+		for (String token : List.of(clinician(treating, "user/*.cruds"), tokens().system(FULL_ACCESS))) {
+			for (Task t : rerouted) {
+				HttpResponse<String> r = send("PUT", "/Task/" + task.getIdPart(), token, json(t), Map.of());
+				assertThat(r.statusCode()).as(fhirContext.newJsonParser().encodeToString(t.getOwner()) + ": " + r.body()).isIn(400, 403, 422);
+			}
+		}
+		assertThat(client().read().resource(Task.class).withId(task.getIdPart()).execute().getMeta().getVersionId()).isEqualTo(version);
+	}
+
+	/** Review s8, F3: a batch's GET entries are read on HAPI's worker threads, and were audited as "anonymous". */
+	@Test
+	void aBatchReadIsAuditedWithTheClientAndTheUser() throws Exception {
+		String batch = "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[{\"request\":{\"method\":\"GET\",\"url\":\"Observation/"
+				+ episode + "\"}}]}";
+		HttpResponse<String> r = send("POST", "/", clinician(treating, "user/*.rs"), batch, Map.of());
+		assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+		assertThat(r.body()).contains(secret);
+		awaitAuditTrail();
+		List<org.hl7.fhir.r4.model.AuditEvent> events = client().search().byUrl("AuditEvent?entity=Observation/" + episode).returnBundle(Bundle.class)
+				.execute().getEntry().stream().map(e -> (org.hl7.fhir.r4.model.AuditEvent) e.getResource()).toList();
+		assertThat(events).isNotEmpty().allSatisfy(e -> assertThat(e.getAgent()).extracting(a -> a.getWho().getIdentifier().getValue())
+				.doesNotContain("anonymous"));
+		assertThat(events).anySatisfy(e -> assertThat(e.getAgent()).extracting(a -> a.getWho().getIdentifier().getValue())
+				.contains("Practitioner/" + treating));
+	}
+
 	@Test
 	void theAuditTrailIsNotCountedWithoutAScopeNamingAuditEvent() throws Exception {
 		// a backend's wildcard scope skips filtering and may count: counts of audit records would tell who read whom
