@@ -10,6 +10,7 @@ import ca.uhn.fhir.model.api.IQueryParameterType;
 import ca.uhn.fhir.model.api.Include;
 import ca.uhn.fhir.rest.api.Constants;
 import ca.uhn.fhir.rest.api.server.IPreResourceAccessDetails;
+import ca.uhn.fhir.rest.api.server.IPreResourceShowDetails;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.param.DateParam;
 import ca.uhn.fhir.rest.param.DateRangeParam;
@@ -19,6 +20,7 @@ import ca.uhn.fhir.rest.param.StringOrListParam;
 import ca.uhn.fhir.rest.param.StringParam;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
 import ca.uhn.fhir.rest.server.util.ICachedSearchDetails;
+import ca.uhn.fhir.util.ResourceReferenceInfo;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
@@ -26,6 +28,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.hl7.fhir.instance.model.api.IBase;
 import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Period;
 import org.nssifhir.server.security.RequestIdentity;
@@ -127,6 +130,51 @@ public class ClinicalReadsInterceptor {
 				map.setLoadSynchronousUpTo(maxSynchronous);
 			}
 		}
+	}
+
+	/**
+	 * {@code $everything} adds what the compartment's records reference (Practitioners, Organizations, Medications),
+	 * chosen before the access check hides records: for a caller from whom records may be hidden, a resource only a
+	 * hidden record points at told that it exists (an unrelated clinician saw the triage queue appear with a hidden
+	 * suicide-risk alert, and the clinician a hidden support request named; review s8, F5). For such a caller a
+	 * resource outside the patient's compartment is shown only where a record shown on the same page references it;
+	 * anything else is read by its id.
+	 */
+	@Hook(Pointcut.STORAGE_PRESHOW_RESOURCES)
+	public void beforeShow(IPreResourceShowDetails details, RequestDetails request) {
+		if (request == null || !"$everything".equals(request.getOperation()) || seesTheWholeCompartment(request)) {
+			return;
+		}
+		Set<String> referenced = new TreeSet<>();
+		List<Integer> outside = new java.util.ArrayList<>();
+		for (int i = 0; i < details.size(); i++) {
+			IBaseResource resource = details.getResource(i);
+			if (resource == null) {
+				continue;
+			}
+			if (inSomePatientsCompartment(resource)) {
+				for (ResourceReferenceInfo ref : fhirContext.newTerser().getAllResourceReferences(resource)) {
+					IIdType target = ref.getResourceReference().getReferenceElement();
+					if (target.hasResourceType() && target.hasIdPart()) {
+						referenced.add(target.getResourceType() + "/" + target.getIdPart());
+					}
+				}
+			} else {
+				outside.add(i);
+			}
+		}
+		for (int i : outside) {
+			IBaseResource resource = details.getResource(i);
+			if (!referenced.contains(fhirContext.getResourceType(resource) + "/" + resource.getIdElement().getIdPart())) {
+				details.setResource(i, null);
+			}
+		}
+	}
+
+	private boolean inSomePatientsCompartment(IBaseResource resource) {
+		String type = fhirContext.getResourceType(resource);
+		return "Patient".equals(type) || !fhirContext.getResourceDefinition(resource).getSearchParamsForCompartmentName("Patient").isEmpty()
+				&& !fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of()).isEmpty();
 	}
 
 	/** Backend systems, the patient's own token and a server without security see every record of the compartment. */

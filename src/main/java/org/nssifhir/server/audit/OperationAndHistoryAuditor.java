@@ -11,6 +11,7 @@ import ca.uhn.fhir.rest.api.server.SystemRequestDetails;
 import java.util.Date;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
@@ -44,6 +45,15 @@ public class OperationAndHistoryAuditor implements ComputedReadAudit {
 			RestOperationTypeEnum.HISTORY_TYPE, RestOperationTypeEnum.HISTORY_SYSTEM, RestOperationTypeEnum.META,
 			RestOperationTypeEnum.EXTENDED_OPERATION_SERVER, RestOperationTypeEnum.EXTENDED_OPERATION_TYPE,
 			RestOperationTypeEnum.EXTENDED_OPERATION_INSTANCE);
+
+	/**
+	 * Writes that may store nothing: HAPI skips an update or patch that changes nothing (no new version, no storage
+	 * hook, so no BALP record), yet answers it with the whole record (Prefer: return=representation). Such an answer is
+	 * a read and is recorded as one (review s8, F4: a JSON Patch holding only a "test" op returned the record unaudited).
+	 */
+	static final Set<RestOperationTypeEnum> MAYBE_NO_OP = EnumSet.of(RestOperationTypeEnum.UPDATE, RestOperationTypeEnum.PATCH);
+
+	private static final String WRITTEN = OperationAndHistoryAuditor.class.getName() + ".written";
 
 	/** A shown page holds at most this many records by name (the patients are always named); a count says the rest. */
 	static final int MAX_NAMED = 100;
@@ -83,22 +93,84 @@ public class OperationAndHistoryAuditor implements ComputedReadAudit {
 			String type = fhirContext.getResourceType(resource);
 			String id = type + "/" + resource.getIdElement().getIdPart();
 			shown.add(id);
-			if ("Patient".equals(type)) {
-				patients.add(id);
-			} else if (fhirContext.getResourceDefinition(resource).getSearchParamsForCompartmentName("Patient").size() > 0) {
-				for (IIdType owner : fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of())) {
-					patients.add("Patient/" + owner.getIdPart());
-				}
+			addPatients(resource, patients);
+		}
+	}
+
+	/** The patients whose record this resource is part of (the Patient itself, or its compartment's owners). */
+	private void addPatients(IBaseResource resource, Set<String> patients) {
+		String type = fhirContext.getResourceType(resource);
+		if ("Patient".equals(type)) {
+			patients.add(type + "/" + resource.getIdElement().getIdPart());
+		} else if (!fhirContext.getResourceDefinition(resource).getSearchParamsForCompartmentName("Patient").isEmpty()) {
+			for (IIdType owner : fhirContext.newTerser().getCompartmentOwnersForResource("Patient", resource, Set.of())) {
+				patients.add("Patient/" + owner.getIdPart());
 			}
 		}
 	}
 
 	/** Once the answer is ready, before it is written: committed before the client has it, as every audit record is. */
 	@Hook(Pointcut.SERVER_OUTGOING_RESPONSE)
-	public void answered(RequestDetails request) {
+	public void answered(RequestDetails request, IBaseResource response) {
 		if (audited(request)) {
 			record(request, AuditEvent.AuditEventOutcome._0);
+		} else if (countOnly(request)) {
+			// a count shows no resource, so HAPI's capture records nothing, yet it says how many alerts or episodes a
+			// patient has (review s8, F8): recorded as a query naming the patients the search names, never other values
+			for (String name : List.of("patient", "subject", "_id")) {
+				for (String value : request.getParameters().getOrDefault(name, new String[0])) {
+					String id = value.substring(value.lastIndexOf('/') + 1);
+					if (("_id".equals(name) ? "Patient".equals(request.getResourceName()) : value.startsWith("Patient/") || !value.contains("/"))
+							&& id.matches("[A-Za-z0-9\\-\\.]{1,64}")) {
+						patients(request).add("Patient/" + id);
+					}
+				}
+			}
+			record(request, AuditEvent.AuditEventOutcome._0);
+		} else if (noOpWrite(request) && response != null && response.getIdElement().hasIdPart()
+				&& !"OperationOutcome".equals(fhirContext.getResourceType(response))) {
+			String id = fhirContext.getResourceType(response) + "/" + response.getIdElement().getIdPart();
+			shownRecords(request).add(id);
+			addPatients(response, patients(request));
+			record(request, AuditEvent.AuditEventOutcome._0);
 		}
+	}
+
+	@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_CREATED)
+	public void created(RequestDetails request) {
+		written(request);
+	}
+
+	@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_UPDATED)
+	public void updated(RequestDetails request) {
+		written(request);
+	}
+
+	@Hook(Pointcut.STORAGE_PRECOMMIT_RESOURCE_DELETED)
+	public void deleted(RequestDetails request) {
+		written(request);
+	}
+
+	private static void written(RequestDetails request) {
+		if (request != null) {
+			request.getUserData().put(WRITTEN, Boolean.TRUE);
+		}
+	}
+
+	/** A search answered with its count only ({@code _summary=count}, {@code _count=0}): nothing shown, a number told. */
+	private static boolean countOnly(RequestDetails request) {
+		if (request == null || request instanceof SystemRequestDetails || request.getRestOperationType() == null
+				|| !(request.getRestOperationType() == RestOperationTypeEnum.SEARCH_TYPE || request.getRestOperationType() == RestOperationTypeEnum.SEARCH_SYSTEM)) {
+			return false;
+		}
+		String[] summary = request.getParameters().get("_summary");
+		String[] count = request.getParameters().get("_count");
+		return summary != null && List.of(summary).contains("count") || count != null && List.of(count).contains("0");
+	}
+
+	private static boolean noOpWrite(RequestDetails request) {
+		return request != null && !(request instanceof SystemRequestDetails) && request.getRestOperationType() != null
+				&& MAYBE_NO_OP.contains(request.getRestOperationType()) && !Boolean.TRUE.equals(request.getUserData().get(WRITTEN));
 	}
 
 	/**
@@ -120,12 +192,12 @@ public class OperationAndHistoryAuditor implements ComputedReadAudit {
 		event.getMeta().addTag("urn:nssi-fhir:audit", TAG, "a read HAPI's BALP capture does not record");
 		event.setType(new Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "Restful Operation"));
 		// restful-interaction knows history-instance/-type/-system and "operation" ($meta is an operation too)
-		String interaction = op.name().startsWith("HISTORY") ? op.getCode() : "operation";
+		String interaction = op.name().startsWith("HISTORY") || MAYBE_NO_OP.contains(op) || op.name().startsWith("SEARCH") ? op.getCode() : "operation";
 		event.addSubtype(new Coding("http://hl7.org/fhir/restful-interaction", interaction, interaction));
 		if (request.getOperation() != null) {
 			event.addSubtype(new Coding("urn:nssi-fhir:operation", request.getOperation(), null));
 		}
-		event.setAction(op.name().startsWith("HISTORY") ? AuditEvent.AuditEventAction.R : AuditEvent.AuditEventAction.E);
+		event.setAction(op.name().startsWith("EXTENDED_OPERATION") || op == RestOperationTypeEnum.META ? AuditEvent.AuditEventAction.E : AuditEvent.AuditEventAction.R);
 		event.setRecorded(new Date());
 		event.setOutcome(outcome);
 		event.getSource().setObserver(new Reference().setDisplay("NSSI FHIR Server"));
@@ -140,7 +212,7 @@ public class OperationAndHistoryAuditor implements ComputedReadAudit {
 				shownRecords(request).add(target);
 			}
 		}
-		if (patients.isEmpty() && shownRecords(request).isEmpty()) {
+		if (patients.isEmpty() && shownRecords(request).isEmpty() && !countOnly(request)) {
 			return; // terminology and other definitional answers: no record of anyone was touched
 		}
 		for (String patient : patients) {

@@ -99,6 +99,16 @@ class OperationAndHistoryAuditorTest {
 	}
 
 	@Test
+	void testCountOnlySearch_AuditedNamingThePatientButNoOtherValue() {
+		assertThat(server.get("/Observation?subject=Patient/p1&code=secret-code&_summary=count").status()).isEqualTo(200);
+		assertThat(recorded()).singleElement().satisfies(event -> {
+			assertThat(event.getSubtype()).extracting(Coding::getCode).contains("search-type");
+			assertThat(entities(event)).containsExactly("Patient/p1");
+			assertThat(InMemoryFhirServer.FHIR.newJsonParser().encodeResourceToString(event)).doesNotContain("secret-code");
+		});
+	}
+
+	@Test
 	void testReadAndSearch_LeftToBalp() {
 		assertThat(server.get("/Patient/p1").status()).isEqualTo(200);
 		assertThat(server.get("/Observation?subject=Patient/p1").status()).isEqualTo(200);

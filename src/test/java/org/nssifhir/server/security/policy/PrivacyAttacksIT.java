@@ -674,6 +674,44 @@ class PrivacyAttacksIT extends BaseIT {
 		assertThat(client().read().resource(Task.class).withId(task.getIdPart()).execute().getMeta().getVersionId()).isEqualTo(version);
 	}
 
+	/** Review s8, F4: a write that changes nothing stores no version, yet answers with the whole record: audited as a read. */
+	@Test
+	void aWriteThatChangesNothingButAnswersTheRecordIsAudited() throws Exception {
+		String token = clinician(treating, "user/*.cruds");
+		awaitAuditTrail();
+		int before = auditedAs(treating, "Observation/" + episode);
+		HttpResponse<String> r = send("PATCH", "/Observation/" + episode, token, "[{\"op\":\"test\",\"path\":\"/status\",\"value\":\"final\"}]",
+				Map.of("Content-Type", "application/json-patch+json", "Prefer", "return=representation"));
+		assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+		assertThat(r.body()).contains(secret);
+		awaitAuditTrail();
+		assertThat(auditedAs(treating, "Observation/" + episode)).isGreaterThan(before);
+	}
+
+	private int auditedAs(String practitioner, String record) {
+		return (int) client().search().byUrl("AuditEvent?entity=" + record + "&_count=200").returnBundle(Bundle.class).execute().getEntry().stream()
+				.map(e -> (org.hl7.fhir.r4.model.AuditEvent) e.getResource())
+				.filter(e -> e.getAgent().stream().anyMatch(a -> ("Practitioner/" + practitioner).equals(a.getWho().getIdentifier().getValue()))).count();
+	}
+
+	/** Review s8, F5: $everything showed what only hidden records point at (the triage queue owning a hidden alert). */
+	@Test
+	void everythingShowsNothingThatOnlyAHiddenRecordPointsAt() throws Exception {
+		IIdType quiet = AssessmentFixtures.patient(client());
+		IIdType alerted = AssessmentFixtures.patient(client());
+		client().create().resource(AssessmentFixtures.episode(alerted, java.util.Date.from(java.time.Instant.now().minusSeconds(900)), "intent-present", null))
+				.execute();
+		String token = clinician(unrelated, "user/*.rs");
+		List<String> shown = new java.util.ArrayList<>();
+		for (IIdType p : List.of(quiet, alerted)) {
+			HttpResponse<String> r = send("GET", "/Patient/" + p.getIdPart() + "/$everything", token, null, Map.of());
+			assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+			Bundle b = fhirContext.newJsonParser().parseResource(Bundle.class, r.body());
+			shown.add(b.getEntry().stream().map(e -> e.getResource().fhirType()).sorted().toList().toString());
+		}
+		assertThat(shown.get(1)).as("a hidden alert leaves no trace").isEqualTo(shown.get(0));
+	}
+
 	/** Review s8, F3: a batch's GET entries are read on HAPI's worker threads, and were audited as "anonymous". */
 	@Test
 	void aBatchReadIsAuditedWithTheClientAndTheUser() throws Exception {
