@@ -273,7 +273,10 @@ export class Treatment {
         due.length ? h("ul", {}, ...due.map(([level, text]) => h("li", { className: "due-" + level, text })))
           : h("p", { text: "Nothing overdue: sessions are on schedule." })),
       figures,
-      h("h4", { text: "Activities" }), table,
+      h("h4", { id: "plan-activities-title", text: "Activities" }),
+      // on a phone (390 px) the table was wider than the page and the whole page scrolled sideways: the cells wrap, and
+      // what still does not fit scrolls inside this box only (focusable, so it scrolls by keyboard too)
+      h("div", { className: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": "plan-activities-title" }, table),
       h("h4", { text: "Goals" }), h("ul", { id: "plan-goals" }, ...goalItems));
   }
 
