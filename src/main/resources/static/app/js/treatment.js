@@ -304,6 +304,8 @@ export class Treatment {
       plan.description ? h("p", { text: plan.description }) : null,
       h("ul", { id: "relapse-steps" }, ...items),
       h("h4", { text: "If you are in crisis, call" }), contacts,
+      // printed and handed over, a plan needs its date: which version the person holds (clinician review s8)
+      plan.meta && plan.meta.lastUpdated ? h("p", { id: "relapse-updated", text: "Last updated " + formatDate(plan.meta.lastUpdated) }) : null,
       status, actions);
     return article;
   }

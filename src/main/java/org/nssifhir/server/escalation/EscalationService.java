@@ -184,7 +184,7 @@ public class EscalationService {
 		String description = "Review: " + signal.reason();
 		String minorNote = subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18";
 		if (possiblyMinor) {
-			description += ". " + minorNote + ": a safeguarding review Task is raised with this alert, or updated if one is open; decide with the person whom to involve"
+			description += ". " + minorNote + ": a safeguarding review is needed; decide with the person whom to involve"
 					+ " (not automatically the family where abuse, neglect or family conflict is recorded).";
 		}
 		task.setDescription(description);

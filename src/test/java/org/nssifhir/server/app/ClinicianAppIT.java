@@ -785,6 +785,9 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(browser.findElement(By.id("alert-list")).getText()).contains("From the person's diary card")
 					.contains("Raised by the person's diary card");
 			assertThat((String) ((JavascriptExecutor) browser).executeScript("return document.body.textContent")).doesNotContain("young person");
+			// no family member on record: no "Family members on record" line over an empty list (review s8, 7)
+			wait.until(d -> d.findElement(By.id("invite-family")).getDomAttribute("hidden") != null);
+			assertThat(browser.findElement(By.id("invite-family-intro")).isDisplayed()).isFalse();
 			scrollTo(browser, browser.findElement(By.id("treatment")));
 			Browsers.screenshot(browser, "clinician-app-adult-wording");
 			Axe.check(browser, "clinician-app-adult-wording");
@@ -1261,6 +1264,9 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(browser.findElement(By.id("relapse-plan")).isDisplayed()).isTrue();
 			assertThat(browser.findElement(By.id("crisis-contacts")).isDisplayed()).isTrue();
 			assertThat(browser.findElement(By.id("patient-name")).isDisplayed()).isTrue();
+			// the printed plan says when it was last updated (review s8, 7)
+			assertThat(browser.findElement(By.id("relapse-updated")).isDisplayed()).isTrue();
+			assertThat(browser.findElement(By.id("relapse-updated")).getText()).matches("Last updated \\d{1,2} [A-Z][a-z]{2,3} \\d{4}");
 			for (String hidden : List.of("alerts", "timeline", "record", "assessment", "invite", "treatment-plan", "relapse-print", "risk-header")) {
 				assertThat(browser.findElement(By.id(hidden)).isDisplayed()).as(hidden).isFalse();
 			}

@@ -495,7 +495,7 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(all).hasSize(2);
 		Task escalation = all.stream().filter(t -> hasCode(t.getCode(), "nssi-escalation")).findFirst().orElseThrow();
 		Task safeguarding = all.stream().filter(t -> hasCode(t.getCode(), "safeguarding-review")).findFirst().orElseThrow();
-		assertThat(escalation.getDescription()).contains("under 18").contains("a safeguarding review Task is raised").doesNotContain("(safeguarding-review)");
+		assertThat(escalation.getDescription()).contains("under 18").contains("a safeguarding review is needed").doesNotContain("Task is raised").doesNotContain("updated if one is open").doesNotContain("(safeguarding-review)");
 		assertThat(safeguarding.getIdentifierFirstRep().getValue()).isEqualTo("safeguarding:" + key(flag));
 		assertThat(safeguarding.hasFocus()).as("its completion must not end the alert").isFalse();
 		assertThat(safeguarding.getReasonReference().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
