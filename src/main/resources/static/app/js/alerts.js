@@ -6,7 +6,7 @@ import { conceptText, FhirError } from "./fhir.js";
 import { h } from "./form-kit.js";
 import { formatDate, formatDateTime, toDate } from "/shared/js/dates.js";
 import { isSuicideRisk, isSupportRequest, priorityWords, dueWords, taskTitle, isOverdue } from "./due.js";
-import { persons } from "./person.js";
+import { person, persons } from "./person.js";
 
 export { isSupportRequest };
 
@@ -118,6 +118,7 @@ export async function renderAlerts(fhir, list, refresh, status, supportList = do
     fhir.search("Task?patient=" + patient + "&status=" + OPEN_TASK),
   ]);
   const all = order(flags, tasks);
+  await renderAnswered(fhir);
   // open support requests are never behind "Show all": each has a card of its own above the list, the newest first
   const support = all.filter(i => i.kind === "task" && isSupportRequest(i.resource));
   const items = all.filter(i => !support.includes(i));
@@ -155,6 +156,38 @@ export async function renderAlerts(fhir, list, refresh, status, supportList = do
   }
   collapse(list, groups);
   return all;
+}
+
+/** How long a closed support request stays in "Recently answered". */
+export const ANSWERED_DAYS = 7;
+
+/**
+ * Support requests closed in the last ANSWERED_DAYS days, compact: once closed they left the alerts, and with them the
+ * person's own note that they had seen the answer, which then never reached the team (clinician review s8).
+ */
+async function renderAnswered(fhir, section = document.getElementById("support-answered")) {
+  if (!section) return;
+  const list = section.querySelector("ul");
+  const since = new Date(Date.now() - ANSWERED_DAYS * 86400000).toISOString();
+  let closed = [];
+  try {
+    closed = await fhir.search("Task?patient=" + encodeURIComponent(fhir.patientId) + "&code=support-request"
+      + "&status=completed,cancelled&_lastUpdated=ge" + encodeURIComponent(since), 2);
+  } catch (e) {
+    // the open alerts still show; this list is a convenience
+  }
+  closed = closed.filter(isSupportRequest);
+  const closedAt = t => toDate(t.lastModified || (t.meta && t.meta.lastUpdated)).getTime();
+  const me = "Patient/" + fhir.patientId;
+  list.replaceChildren(...closed.sort((a, b) => closedAt(b) - closedAt(a)).map(t => {
+    const seen = (t.note || []).filter(n => n.authorReference && n.authorReference.reference === me)
+      .map(n => h("li", { text: "Seen by " + person() + (n.time ? ", " + dayAndTime(n.time) : "") }));
+    return h("li", {},
+      h("span", { text: "Asked " + dayAndTime(raisedAt(t)) + " · " + ((t.statusReason && t.statusReason.text) || (t.status === "cancelled" ? "Cancelled" : "Answered"))
+        + (t.lastModified ? ", " + dayAndTime(t.lastModified) : "") }),
+      seen.length ? h("ul", {}, ...seen) : h("span", { text: " · not yet seen by " + person() }));
+  }));
+  section.hidden = closed.length === 0;
 }
 
 /** What raised an alert: a Flag's evidence, a Task's Flag's evidence, else the Task's reason or focus. */

@@ -35,6 +35,8 @@ export function parseCard(obs, emotionLabels = new Map(), skillLabels = new Map(
     id: obs.id,
     when,
     time: when ? toDate(when).getTime() : 0,
+    // when it was recorded (issued, else when the server stored it): two cards of one day are ordered by it
+    recorded: obs.issued || (obs.meta && obs.meta.lastUpdated) ? new Date(obs.issued || obs.meta.lastUpdated).getTime() : 0,
     urge: integer(obs, "urge-intensity"),
     urgeToDie: integer(obs, "urge-to-die"),
     selfHarm: harm && typeof harm.valueBoolean === "boolean" ? harm.valueBoolean : null,
@@ -53,8 +55,14 @@ export async function loadDiary(fhir) {
     displays(fhir, "nssi-dbt-skill-vs").catch(() => new Map()),
   ]);
   return cards.filter(o => o.status !== "entered-in-error").map(o => parseCard(o, emotions, skills))
-    // newest first; within a day, the order the server gave (its newest first)
-    .sort((a, b) => b.time - a.time);
+    // newest first: by the day (effective), then by when each was recorded; the server's order for equal dates is
+    // not by when they were written, and listed two cards of one day the wrong way round (clinician review s8)
+    .sort(byNewest);
+}
+
+/** Latest first: effective time, then the time recorded (exported for tests of the order). */
+export function byNewest(a, b) {
+  return b.time - a.time || b.recorded - a.recorded;
 }
 
 function cardItem(card) {

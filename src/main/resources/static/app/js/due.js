@@ -45,7 +45,9 @@ export function dueWords(task, now = new Date()) {
  * whatever its due time; that word is dropped (the due words beside it say when).
  */
 export function taskTitle(task) {
-  return (task.description || "").replace(/^Review now:\s*/, "Review: ");
+  return (task.description || "").replace(/^Review now:\s*/, "Review: ")
+    // one stored before review s8 described the server's workings; the clinician needs the clinical step
+    .replace("a safeguarding review Task is raised with this alert, or updated if one is open;", "a safeguarding review is needed;");
 }
 
 const due = t => { const d = dueBy(t); return d ? d.getTime() : Number.POSITIVE_INFINITY; };

@@ -37,6 +37,10 @@ export class Invitation {
     } catch {
       list.replaceChildren();
     }
+    // no family member on record (an adult, often): no heading over an empty list (clinician review s8)
+    const intro = document.getElementById("invite-family-intro");
+    list.hidden = list.children.length === 0;
+    if (intro) intro.hidden = list.hidden;
   }
 
   /**

@@ -22,6 +22,22 @@ export function trend(summary) {
     before: Number(part(p, "baselinePerWindow")) };
 }
 
+/**
+ * A window in words: 28 → "4 weeks", 30 → "30 days". The banner's trend (the last 4 weeks against the weeks before) and
+ * the plan's goal (the last 30 days against the 30 before) are different windows; each says its own in words, so the
+ * two do not read as contradicting each other (clinician review s8).
+ */
+export function windowWords(days) {
+  const n = Number(days);
+  return n % 7 === 0 ? (n / 7 === 1 ? "week" : n / 7 + " weeks") : n === 1 ? "day" : n + " days";
+}
+
+/** The trend in words, as the banner and the tile both say it: "rising: 4 in the last 4 weeks, average 1 per 4 weeks before". */
+export function trendText(t) {
+  const w = windowWords(t.windowDays);
+  return t.direction + ": " + t.recent + " in the last " + w + ", average " + baselineText(t) + " per " + w + " before";
+}
+
 /** "1.33" → "1.3", "1.00" → "1": the baseline as the tile and the banner both say it */
 export function baselineText(t) {
   return String(Math.round(t.before * 10) / 10);
@@ -91,9 +107,8 @@ export function renderRisk(list, { episodes, alerts, item9, summary }) {
     chip("phq9-item-9", "PHQ-9 item 9", item9 === null ? "not asked"
       : item9.value + " of 3" + (item9.date ? " on " + formatDateTime(item9.date) : ""),
     item9 === null ? "watch" : item9.value > 0 ? "high" : "ok", "PHQ-9 item 9", item9 === null ? "not asked" : item9.value + "/3"),
-    chip("trend", "Episodes", t === null ? "not available" : t.direction + ": " + t.recent + " in the last " + t.windowDays + " days, baseline "
-      + baselineText(t) + " per " + t.windowDays + " days", t && t.direction === "rising" ? "high" : "ok",
-      "Episodes", t === null ? "n/a" : t.direction + ", " + t.recent + " in " + t.windowDays + " d"),
+    chip("trend", "Episodes", t === null ? "not available" : trendText(t), t && t.direction === "rising" ? "high" : "ok",
+      "Episodes", t === null ? "n/a" : t.direction + ", " + t.recent + " in " + (t.windowDays % 7 === 0 ? t.windowDays / 7 + " wk" : t.windowDays + " d")),
     chip("overdue", "Overdue actions", total === 0 ? "none" : [late ? late + " past due" : null,
       waiting ? waiting + " support request(s) waiting" : null].filter(Boolean).join(", "), total ? "high" : "ok",
       "Overdue", total === 0 ? "none" : String(total)));

@@ -1,6 +1,7 @@
 // The figures next to the timeline: from Patient/$nssi-summary, and the urge trend from the episodes themselves.
 import { params, part, value, codingText } from "./fhir.js";
 import { daysAgo, fmt } from "./timeline.js";
+import { trend, trendText } from "./risk.js";
 import { formatDateTime } from "/shared/js/dates.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -21,12 +22,10 @@ export function renderStats(summary, episodes) {
   set("days-since", last === null ? "No episodes recorded"
     : `${daysAgo(last)} (last on ${fmt(last)})`);
 
-  const trend = params(summary, "trend")[0];
-  if (trend) {
+  const t = trend(summary);
+  if (t) {
     // said as the banner says it (risk.js): the same figure, the same window
-    const days = part(trend, "windowDays");
-    set("frequency-trend", `${part(trend, "direction")}: ${part(trend, "recentCount")} in the last ${days} days, `
-      + `baseline ${Math.round(Number(part(trend, "baselinePerWindow")) * 10) / 10} per ${days} days`);
+    set("frequency-trend", trendText(t));
   }
 
   const urges = episodes.filter(e => e.urge !== null).sort((a, b) => a.date - b.date).map(e => e.urge);

@@ -8,6 +8,8 @@ import { openActions, isSuicideRisk, dueWords, taskTitle } from "./due.js";
 import { person, persons } from "./person.js";
 
 const RELAPSE = "relapse-prevention-plan-category";
+/** The window a goal's status is judged over, in words (TreatmentProgress: the last 30 days against the 30 before). */
+const GOAL_WINDOW = { "goal-fewer-episodes": "last 30 days against the 30 days before" };
 const STATUS_TEXT = { achieved: "achieved", improving: "improving", worsening: "worsening", "no-change": "no change", "in-progress": "in progress" };
 // how many days of a plan a goal's status needs before it can say anything (as $nssi-progress judges them): the
 // episodes goal compares 30-day windows, the diary goals the last week with the plan's first week
@@ -252,9 +254,12 @@ export class Treatment {
       const early = progress && Number.isFinite(days) && days < (JUDGED_AFTER_DAYS[goalCode] || 0) && (code === "in-progress" || code === "no-change");
       const statusText = early ? "too early to tell, started " + formatDate(plan.period && plan.period.start || value(params(progress, "start")[0]))
         : STATUS_TEXT[code] || codingText(status) || "not judged yet";
+      // the goal's own window in words: the banner's trend is the last 4 weeks against the weeks before, this the last
+      // 30 days against the 30 before; unlabelled, "falling" above and "worsening" here read as a contradiction
+      const judgedOver = !early && code && code !== "in-progress" && GOAL_WINDOW[goalCode] ? " (" + GOAL_WINDOW[goalCode] + ")" : "";
       return h("li", { "data-status": code, "data-goal": goalCode, "data-early": early ? "true" : null },
         h("strong", { text: goal ? conceptText(goal.description) : g.reference }),
-        h("span", { className: "goal-status goal-" + (early ? "early" : code), text: " — " + statusText }),
+        h("span", { className: "goal-status goal-" + (early ? "early" : code), text: " — " + statusText + judgedOver }),
         reason ? h("p", { className: "hint goal-reason", text: reason }) : null);
     });
 
@@ -268,7 +273,10 @@ export class Treatment {
         due.length ? h("ul", {}, ...due.map(([level, text]) => h("li", { className: "due-" + level, text })))
           : h("p", { text: "Nothing overdue: sessions are on schedule." })),
       figures,
-      h("h4", { text: "Activities" }), table,
+      h("h4", { id: "plan-activities-title", text: "Activities" }),
+      // on a phone (390 px) the table was wider than the page and the whole page scrolled sideways: the cells wrap, and
+      // what still does not fit scrolls inside this box only (focusable, so it scrolls by keyboard too)
+      h("div", { className: "table-scroll", tabindex: "0", role: "region", "aria-labelledby": "plan-activities-title" }, table),
       h("h4", { text: "Goals" }), h("ul", { id: "plan-goals" }, ...goalItems));
   }
 
@@ -296,6 +304,8 @@ export class Treatment {
       plan.description ? h("p", { text: plan.description }) : null,
       h("ul", { id: "relapse-steps" }, ...items),
       h("h4", { text: "If you are in crisis, call" }), contacts,
+      // printed and handed over, a plan needs its date: which version the person holds (clinician review s8)
+      plan.meta && plan.meta.lastUpdated ? h("p", { id: "relapse-updated", text: "Last updated " + formatDate(plan.meta.lastUpdated) }) : null,
       status, actions);
     return article;
   }

@@ -33,6 +33,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.instance.model.api.IIdType;
 import org.hl7.fhir.r4.model.CareTeam;
@@ -182,7 +184,7 @@ public class EscalationService {
 		String description = "Review: " + signal.reason();
 		String minorNote = subject.map(Patient::hasBirthDate).orElse(false) ? "The person is under 18" : "No birth date recorded: treated as possibly under 18";
 		if (possiblyMinor) {
-			description += ". " + minorNote + ": a safeguarding review Task is raised with this alert, or updated if one is open; decide with the person whom to involve"
+			description += ". " + minorNote + ": a safeguarding review is needed; decide with the person whom to involve"
 					+ " (not automatically the family where abuse, neglect or family conflict is recorded).";
 		}
 		task.setDescription(description);
@@ -217,7 +219,7 @@ public class EscalationService {
 				// one open safeguarding review per person: a further alert is added to it rather than a Task of its own
 				// (eight Tasks for one young person's four alerts buried the alerts themselves)
 				Task t = open.get();
-				noteFurtherAlert(t, flagId, signal, new Date());
+				noteFurtherAlert(t, flagId, signal, new Date(), task.getRestriction().getPeriod().getEnd());
 				tasks.update(t, system);
 			}
 		}
@@ -283,8 +285,7 @@ public class EscalationService {
 		t.setPriority(Task.TaskPriority.fromCode(signal.taskPriority()));
 		t.getCode().addCoding(new Coding(CONCEPTS_SYSTEM, SAFEGUARDING_CODE, "Safeguarding review"));
 		t.setDescription("Safeguarding review: " + minorNote + " and an alert was raised (" + signal.kind().display()
-				+ "). Consider whether the young person is safe at home and elsewhere, follow the local safeguarding procedure,"
-				+ " and record the decision (a referral, or why none is needed).");
+				+ ")" + SAFEGUARDING_ADVICE);
 		t.setFor(new Reference(patient));
 		t.setReasonReference(new Reference(flagId));
 		t.setAuthoredOn(authored);
@@ -302,10 +303,42 @@ public class EscalationService {
 	 * alert in words (what kind, and what raised it) and, last, the Flag it is. The review's description speaks of the
 	 * first alert only; without this the clinician reading it did not learn of the later ones (clinician review s8).
 	 */
-	static void noteFurtherAlert(Task review, IIdType flagId, EscalationSignal signal, Date when) {
+	static void noteFurtherAlert(Task review, IIdType flagId, EscalationSignal signal, Date when, Date alertDue) {
 		review.addNote().setTime(when).setAuthor(new StringType(SAFEGUARDING_NOTE_AUTHOR))
 				.setText(ANOTHER_ALERT + signal.kind().display() + ": " + signal.reason().replaceAll("\\.+$", "")
 						+ ". Consider it in the same safeguarding review (" + flagId.toUnqualifiedVersionless().getValue() + ").");
+		// the review follows the alerts it covers: a suicide-risk alert added to an NSSI review left it "urgent", due
+		// days later and headlined "(NSSI escalation)" (clinician review s8). Priority and due time only ever tighten.
+		Task.TaskPriority added = Task.TaskPriority.fromCode(signal.taskPriority());
+		if (!review.hasPriority() || rank(added) > rank(review.getPriority())) {
+			review.setPriority(added);
+		}
+		Date due = review.getRestriction().getPeriod().getEnd();
+		if (alertDue != null && (due == null || alertDue.before(due))) {
+			review.getRestriction().getPeriod().setEnd(alertDue);
+		}
+		review.setDescription(withAlertKind(review.getDescription(), signal.kind().display()));
+	}
+
+	/** What a safeguarding review asks of the clinician, after the alerts it names. */
+	private static final String SAFEGUARDING_ADVICE = ". Consider whether the young person is safe at home and elsewhere,"
+			+ " follow the local safeguarding procedure, and record the decision (a referral, or why none is needed).";
+
+	private static final Pattern ALERT_KINDS = Pattern.compile("(an alert was raised|alerts were raised) \\(([^)]*)\\)");
+
+	/** The review's description naming every kind of alert it covers, each once, in the order they came. */
+	static String withAlertKind(String description, String kind) {
+		if (description == null) {
+			return null;
+		}
+		Matcher m = ALERT_KINDS.matcher(description);
+		if (!m.find()) {
+			return description;
+		}
+		Set<String> kinds = new LinkedHashSet<>(List.of(m.group(2).split(", ")));
+		kinds.add(kind);
+		String phrase = kinds.size() == 1 ? "an alert was raised (" : "alerts were raised (";
+		return description.substring(0, m.start()) + phrase + String.join(", ", kinds) + ")" + description.substring(m.end());
 	}
 
 	/** The person's safeguarding Task that is still open (not completed, cancelled, rejected, failed or in error). */

@@ -395,24 +395,29 @@ public class TreatmentProgress implements TreatmentPlanSummary {
 				}
 				String reason = String.format(Locale.ROOT, "%d episode(s) in the last %d days (target at most %s), %d in the %d days before; %d since the plan started, %d in the same number of days before",
 						p.episodesLast30Days(), EPISODE_WINDOW_DAYS, number(high), p.episodesPrevious30Days(), EPISODE_WINDOW_DAYS, p.episodesSince(), p.episodesBefore());
+				String byCounts;
+				if (p.episodesLast30Days() <= high && p.episodesLast30Days() > p.episodesPrevious30Days()) {
+					// within the target but rising: "achieved" would contradict the trend the clinician sees
+					byCounts = "worsening";
+					reason = "within the target but rising, not judged as achieved: " + reason;
+				} else if (p.episodesLast30Days() <= high) {
+					byCounts = "achieved";
+				} else {
+					// above the target: the recent trend first (the last 30 days against the 30 before, the figures the
+					// clinician reads beside it), the plan's whole span only when those are level. "Improving" beside 2
+					// episodes in the last 30 days against 1 before contradicted the data (clinician review s7, defect 9)
+					int recent = p.episodesPrevious30Days() - p.episodesLast30Days();
+					byCounts = recent != 0 ? compare(recent) : compare(p.episodesBefore() - p.episodesSince());
+				}
 				if (p.otherSelfHarmLast30Days() > 0) {
-					// a suicidal or possibly suicidal act is not an NSSI success: never "achieved" beside one
-					yield new GoalStatus(goal, code, "in-progress", String.format(Locale.ROOT,
+					// a suicidal or possibly suicidal act is not an NSSI success: never "achieved" beside one. It only takes
+					// "achieved" away: the status still follows the counts, or a worse record read milder ("in progress"
+					// where the same 2-against-1 counts read "worsening" before an episode with intent unsure; review s8)
+					yield new GoalStatus(goal, code, "achieved".equals(byCounts) ? "in-progress" : byCounts, String.format(Locale.ROOT,
 							"not judged as achieved: %d self-harm episode(s) in the last %d days with intent to die present, unsure or not recorded (not counted as NSSI); review suicide risk. %s",
 							p.otherSelfHarmLast30Days(), EPISODE_WINDOW_DAYS, reason));
 				}
-				if (p.episodesLast30Days() <= high && p.episodesLast30Days() > p.episodesPrevious30Days()) {
-					// within the target but rising: "achieved" would contradict the trend the clinician sees
-					yield new GoalStatus(goal, code, "worsening", "within the target but rising, not judged as achieved: " + reason);
-				}
-				if (p.episodesLast30Days() <= high) {
-					yield new GoalStatus(goal, code, "achieved", reason);
-				}
-				// above the target: the recent trend first (the last 30 days against the 30 before, the figures the
-				// clinician reads beside it), the plan's whole span only when those are level. "Improving" beside 2
-				// episodes in the last 30 days against 1 before contradicted the data (clinician review s7, defect 9)
-				int recent = p.episodesPrevious30Days() - p.episodesLast30Days();
-				yield new GoalStatus(goal, code, recent != 0 ? compare(recent) : compare(p.episodesBefore() - p.episodesSince()), reason);
+				yield new GoalStatus(goal, code, byCounts, reason);
 			}
 			case "goal-lower-urge-intensity" -> {
 				Double high = high(target);

@@ -232,6 +232,9 @@ class ClinicianAppIT extends BaseIT {
 		card.addComponent(AssessmentFixtures.component("skill-practised", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skill-tipp", null))));
 		card.addComponent(AssessmentFixtures.component("skill-practised", new CodeableConcept(new Coding(NssiCanonicals.CONCEPTS_SYSTEM, "skill-wise-mind", null))));
 		card.addNote().setText("Argument at school, felt alone all evening (synthetic)");
+		// an earlier card of the same day, recorded first: listed below the later one (review s8: by effective time, then
+		// by when recorded)
+		client().create().resource(diaryCard(patientId, 4, 0)).execute();
 		client().create().resource(card).execute();
 		// yesterday's card, older: listed below today's
 		Observation yesterday = diaryCard(patientId, 3, 0);
@@ -277,13 +280,14 @@ class ClinicianAppIT extends BaseIT {
 
 			// s8, item 1: the diary cards in their own section, newest first, the note, feelings and skills in words
 			List<WebElement> diary = browser.findElements(By.cssSelector("#diary-list > li.diary-card"));
-			assertThat(diary).hasSize(2);
+			assertThat(diary).hasSize(3);
 			String todays = diary.get(0).getText();
 			assertThat(todays).contains("urge to self-harm 6 of 10").contains("urge to die 8 of 10").contains("no self-harm")
 					.contains("Feelings: Ashamed or guilty, Lonely").contains("Skills used: TIPP, Wise mind")
 					.contains("Note: “Argument at school, felt alone all evening (synthetic)”")
 					.doesNotContain("emotion-").doesNotContain("skill-").doesNotContainPattern("\\d{2}:\\d{2}");
-			assertThat(diary.get(1).getText()).contains("urge to self-harm 3 of 10").contains("Feelings: none recorded").contains("Skills used: none");
+			assertThat(diary.get(1).getText()).contains("urge to self-harm 4 of 10");
+			assertThat(diary.get(2).getText()).contains("urge to self-harm 3 of 10").contains("Feelings: none recorded").contains("Skills used: none");
 			scrollTo(browser, browser.findElement(By.id("diary")));
 			Browsers.screenshot(browser, "clinician-app-diary-cards");
 			Axe.check(browser, "clinician-app-diary-cards");
@@ -304,6 +308,14 @@ class ClinicianAppIT extends BaseIT {
 			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-status"), "Called back"));
 			wait.until(d -> !d.findElement(By.id("support-list")).isDisplayed());
 			assertThat(client().read().resource(Task.class).withId(supportId).execute().getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
+			// review s8: closed, it stays in a compact "Recently answered" list, not yet seen by the person
+			wait.until(d -> d.findElement(By.id("support-answered")).isDisplayed());
+			assertThat(browser.findElement(By.id("support-answered")).getText()).contains("Recently answered").contains("Called back")
+					.contains("not yet seen by the young person");
+			// the person says in their app they have seen the answer (a note of theirs): the team reads it there
+			Task answered = client().read().resource(Task.class).withId(supportId).execute();
+			answered.addNote().setAuthor(new Reference("Patient/" + patientId)).setTime(new Date()).setText("I have seen the answer");
+			client().update().resource(answered).execute();
 
 			// the open page notices a new request without a reload (it checks every minute while visible, and at once
 			// when the tab becomes visible again) and says so politely
@@ -314,6 +326,9 @@ class ClinicianAppIT extends BaseIT {
 			((JavascriptExecutor) browser).executeScript("document.dispatchEvent(new Event('visibilitychange'))");
 			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("alerts-new"), "New alert"));
 			assertThat(browser.findElement(By.cssSelector("#support-list > li.alert-group")).isDisplayed()).isTrue();
+			wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("support-answered"), "Seen by the young person, "));
+			assertThat(browser.findElement(By.id("support-answered")).getText()).containsPattern("Seen by the young person, .*\\d{2}:\\d{2}")
+					.doesNotContain("not yet seen");
 			Axe.check(browser, "clinician-app-new-alert");
 		} catch (RuntimeException | AssertionError e) {
 			Browsers.screenshot(browser, "clinician-app-support-failure");
@@ -770,6 +785,9 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(browser.findElement(By.id("alert-list")).getText()).contains("From the person's diary card")
 					.contains("Raised by the person's diary card");
 			assertThat((String) ((JavascriptExecutor) browser).executeScript("return document.body.textContent")).doesNotContain("young person");
+			// no family member on record: no "Family members on record" line over an empty list (review s8, 7)
+			wait.until(d -> d.findElement(By.id("invite-family")).getDomAttribute("hidden") != null);
+			assertThat(browser.findElement(By.id("invite-family-intro")).isDisplayed()).isFalse();
 			scrollTo(browser, browser.findElement(By.id("treatment")));
 			Browsers.screenshot(browser, "clinician-app-adult-wording");
 			Axe.check(browser, "clinician-app-adult-wording");
@@ -901,12 +919,29 @@ class ClinicianAppIT extends BaseIT {
 		scrollTo(browser, due);
 		Browsers.screenshot(browser, "clinician-app-plan-due");
 		Axe.check(browser, "clinician-app-plan-due");
+		// review s8: on a phone (390 px) the activities table (472 px wide) made the page scroll sideways; it fits now,
+		// scrolling in its own box if at all
+		browser.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+		JavascriptExecutor phone = (JavascriptExecutor) browser;
+		wait.until(d -> ((Number) phone.executeScript("return window.innerWidth")).intValue() <= 420);
+		double boxRight = ((Number) phone.executeScript("return document.querySelector('#plan-activities').parentElement.getBoundingClientRect().right")).doubleValue();
+		double viewport = ((Number) phone.executeScript("return document.documentElement.clientWidth")).doubleValue();
+		System.out.println("[ClinicianAppIT] at 390 px: activities box right " + boxRight + ", page scrollWidth "
+				+ phone.executeScript("return document.documentElement.scrollWidth") + ", viewport " + viewport);
+		assertThat(boxRight).isLessThanOrEqualTo(viewport);
+		assertThat(((Number) phone.executeScript("return document.querySelector('#plan-activities').parentElement.parentElement.scrollWidth"
+				+ " - document.querySelector('#plan-activities').parentElement.parentElement.clientWidth")).intValue())
+				.as("the plan around the table does not scroll sideways").isLessThanOrEqualTo(0);
+		scrollTo(browser, browser.findElement(By.id("plan-activities")));
+		Browsers.screenshot(browser, "clinician-app-plan-390");
+		browser.manage().window().setSize(new org.openqa.selenium.Dimension(1366, 900));
 
 		// goal statuses follow the data, with the figures behind them: one NSSI episode in each of the last two months
 		// is steady within the target (achieved); then an episode of unsure intent: no longer "achieved"
 		By fewer = By.cssSelector("#plan-goals li[data-goal='goal-fewer-episodes']");
 		assertThat(browser.findElement(fewer).getDomAttribute("data-status")).isEqualTo("achieved");
-		assertThat(browser.findElement(fewer).getText()).contains("1 episode(s) in the last 30 days (target at most 1), 1 in the 30 days before");
+		assertThat(browser.findElement(fewer).getText()).contains("1 episode(s) in the last 30 days (target at most 1), 1 in the 30 days before")
+				.as("its own window in words, apart from the banner's 4 weeks").contains("achieved (last 30 days against the 30 days before)");
 		clickCentered(browser, form.findElement(By.xpath(".//label[text()='Cutting self']")));
 		clickCentered(browser, form.findElement(By.xpath(".//label[text()='Unsure about intent to die']")));
 		clickCentered(browser, browser.findElement(By.id("episode-submit")));
@@ -1032,8 +1067,8 @@ class ClinicianAppIT extends BaseIT {
 					.contains("3 day(s) ago").contains("unsure about intent to die");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).contains("2 of 3");
 			// one figure (the server's) in the banner and the tile, the window said the same way
-			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).contains("rising: 4 in the last 28 days, baseline 1 per 28 days");
-			assertThat(browser.findElement(By.id("frequency-trend")).getText()).isEqualTo("rising: 4 in the last 28 days, baseline 1 per 28 days");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).contains("rising: 4 in the last 4 weeks, average 1 per 4 weeks before");
+			assertThat(browser.findElement(By.id("frequency-trend")).getText()).isEqualTo("rising: 4 in the last 4 weeks, average 1 per 4 weeks before");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=overdue]")).getText()).contains("1 past due");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getDomAttribute("class")).isEqualTo("risk-high");
 			Browsers.screenshot(browser, "clinician-app-risk-header");
@@ -1104,7 +1139,7 @@ class ClinicianAppIT extends BaseIT {
 			System.out.println("[ClinicianAppIT] compact banner at 768x1024: " + tabletBanner + " px");
 			assertThat(tabletBanner).isLessThanOrEqualTo(120);
 			assertThat(risk.findElements(By.cssSelector("li"))).hasSize(5).allSatisfy(li -> assertThat(li.isDisplayed()).isTrue());
-			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).isEqualTo("Episodes: rising, 4 in 28 d");
+			assertThat(risk.findElement(By.cssSelector("[data-risk=trend]")).getText()).isEqualTo("Episodes: rising, 4 in 4 wk");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=intent]")).getText()).isEqualTo("Intent: 3 d ago, unsure");
 			assertThat(risk.findElement(By.cssSelector("[data-risk=phq9-item-9]")).getText()).isEqualTo("PHQ-9 item 9: 2/3");
 			Browsers.screenshot(browser, "clinician-app-tablet-compact-banner");
@@ -1229,6 +1264,9 @@ class ClinicianAppIT extends BaseIT {
 			assertThat(browser.findElement(By.id("relapse-plan")).isDisplayed()).isTrue();
 			assertThat(browser.findElement(By.id("crisis-contacts")).isDisplayed()).isTrue();
 			assertThat(browser.findElement(By.id("patient-name")).isDisplayed()).isTrue();
+			// the printed plan says when it was last updated (review s8, 7)
+			assertThat(browser.findElement(By.id("relapse-updated")).isDisplayed()).isTrue();
+			assertThat(browser.findElement(By.id("relapse-updated")).getText()).matches("Last updated \\d{1,2} [A-Z][a-z]{2,3} \\d{4}");
 			for (String hidden : List.of("alerts", "timeline", "record", "assessment", "invite", "treatment-plan", "relapse-print", "risk-header")) {
 				assertThat(browser.findElement(By.id(hidden)).isDisplayed()).as(hidden).isFalse();
 			}

@@ -495,7 +495,7 @@ class SafetySignalsIT extends BaseIT {
 		assertThat(all).hasSize(2);
 		Task escalation = all.stream().filter(t -> hasCode(t.getCode(), "nssi-escalation")).findFirst().orElseThrow();
 		Task safeguarding = all.stream().filter(t -> hasCode(t.getCode(), "safeguarding-review")).findFirst().orElseThrow();
-		assertThat(escalation.getDescription()).contains("under 18").contains("a safeguarding review Task is raised").doesNotContain("(safeguarding-review)");
+		assertThat(escalation.getDescription()).contains("under 18").contains("a safeguarding review is needed").doesNotContain("Task is raised").doesNotContain("updated if one is open").doesNotContain("(safeguarding-review)");
 		assertThat(safeguarding.getIdentifierFirstRep().getValue()).isEqualTo("safeguarding:" + key(flag));
 		assertThat(safeguarding.hasFocus()).as("its completion must not end the alert").isFalse();
 		assertThat(safeguarding.getReasonReference().getReference()).isEqualTo("Flag/" + flag.getIdElement().getIdPart());
@@ -573,6 +573,40 @@ class SafetySignalsIT extends BaseIT {
 		client.create().resource(AssessmentFixtures.episode(adult, daysAgo(1), "intent-none", "care-first-aid")).execute();
 		assertThat(flags(adult)).isEmpty();
 		assertThat(tasks(adult)).isEmpty();
+	}
+
+	@Test
+	void furtherAlertAddedToASafeguardingReview_raisesItsPriority_bringsItsDueForward_andNamesItsKinds() {
+		IGenericClient client = client();
+		Patient teen = new Patient();
+		teen.getMeta().addSecurity(org.nssifhir.server.conformance.NssiCanonicals.ACT_REASON_SYSTEM, "HTEST", null);
+		teen.addName().setFamily("Synthetic").addGiven("Fourteen");
+		teen.setBirthDateElement(new org.hl7.fhir.r4.model.DateType(java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusYears(14).minusDays(3).toString()));
+		IIdType patient = client.create().resource(teen).execute().getId().toUnqualifiedVersionless();
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(1), "intent-none", "care-first-aid")).execute();
+		Task review = tasks(patient).stream().filter(t -> hasCode(t.getCode(), "safeguarding-review")).findFirst().orElseThrow();
+		assertThat(review.getPriority()).isEqualTo(Task.TaskPriority.URGENT);
+		assertThat(review.getDescription()).contains("an alert was raised (NSSI escalation)");
+		// the review looks as a review opened days ago would: due later than any new alert's
+		Date later = new Date(System.currentTimeMillis() + java.time.Duration.ofDays(3).toMillis());
+		review.getRestriction().getPeriod().setEnd(later);
+		client.update().resource(review).execute();
+
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(2), "intent-present", null)).execute();
+		Task alert = tasks(patient).stream().filter(t -> hasCode(t.getCode(), "suicide-risk")).findFirst().orElseThrow();
+		Task followed = client.read().resource(Task.class).withId(review.getIdElement().toUnqualifiedVersionless()).execute();
+		assertThat(followed.getPriority()).as("the highest of its alerts").isEqualTo(Task.TaskPriority.ASAP);
+		assertThat(followed.getRestriction().getPeriod().getEnd()).as("the earliest due time among them")
+				.isEqualTo(alert.getRestriction().getPeriod().getEnd());
+		assertThat(followed.getDescription()).contains("alerts were raised (NSSI escalation, Suicide risk)").doesNotContain("(NSSI escalation)");
+		assertThat(followed.getNote()).singleElement().satisfies(n -> assertThat(n.getText()).startsWith("Another alert for this person: Suicide risk: "));
+
+		// a milder alert later never lowers the priority nor moves the due time later
+		client.create().resource(AssessmentFixtures.episode(patient, daysAgo(3), "intent-none", "care-first-aid")).execute();
+		Task after = client.read().resource(Task.class).withId(review.getIdElement().toUnqualifiedVersionless()).execute();
+		assertThat(after.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
+		assertThat(after.getRestriction().getPeriod().getEnd()).isBeforeOrEqualTo(followed.getRestriction().getPeriod().getEnd());
+		assertThat(after.getDescription()).contains("alerts were raised (NSSI escalation, Suicide risk)");
 	}
 
 	private static void assertThatFailsWith422(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String code) {

@@ -23,9 +23,13 @@ class TreatmentProgressTest {
 	}
 
 	private static TreatmentProgress.Progress progress(int before, int since, int last30, int previous30) {
+		return progress(before, since, last30, previous30, 0);
+	}
+
+	private static TreatmentProgress.Progress progress(int before, int since, int last30, int previous30, int otherSelfHarm) {
 		LocalDate today = LocalDate.of(2026, 12, 6);
 		return new TreatmentProgress.Progress(new CarePlan(), today.minusDays(90), today, 90, before, since, last30, 10,
-				List.of(), null, null, List.of(), previous30, 0);
+				List.of(), null, null, List.of(), previous30, otherSelfHarm);
 	}
 
 	@Test
@@ -51,5 +55,16 @@ class TreatmentProgressTest {
 	void withinTheTargetAndNotRisingIsAchieved() {
 		assertThat(TreatmentProgress.status(fewerEpisodes(1), progress(6, 1, 1, 1)).achievement()).isEqualTo("achieved");
 		assertThat(TreatmentProgress.status(fewerEpisodes(1), progress(6, 1, 1, 0)).achievement()).isEqualTo("worsening");
+	}
+
+	@Test
+	void anEpisodeWithIntentUnsureNeverMakesTheStatusMilderThanTheCounts() {
+		// the same 2-against-1 counts read "worsening"; an episode with intent unsure beside them must not make it "in progress"
+		TreatmentProgress.GoalStatus status = TreatmentProgress.status(fewerEpisodes(1), progress(5, 3, 2, 1, 1));
+		assertThat(status.achievement()).isEqualTo("worsening");
+		assertThat(status.reason()).contains("not judged as achieved").contains("review suicide risk");
+		// it only takes "achieved" away
+		assertThat(TreatmentProgress.status(fewerEpisodes(1), progress(6, 1, 1, 1, 1)).achievement()).isEqualTo("in-progress");
+		assertThat(TreatmentProgress.status(fewerEpisodes(1), progress(3, 5, 2, 4, 1)).achievement()).isEqualTo("improving");
 	}
 }
