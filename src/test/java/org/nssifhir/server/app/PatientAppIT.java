@@ -627,28 +627,59 @@ class PatientAppIT extends BaseIT {
 	}
 
 	/**
-	 * The team's answer to a support request is new until the person says they have seen it ("I have seen the
-	 * answer": a note of theirs on the Task, which the team reads); then the app no longer shows it as new, also
-	 * after a reload.
+	 * A support request is the person's wherever they sign in: sent from one phone, a fresh browser session (another
+	 * phone, or after signing out) finds it on the server and says when the team will contact them; the team's answer
+	 * shows there too, in plain words (never the team's own notes), and is new until the person says they have seen it
+	 * ("I have seen the answer": a note of theirs on the Task, which the team reads); then the app no longer shows it as
+	 * new, also after a reload.
 	 */
 	@Test
-	void thePersonSaysTheyHaveSeenTheTeamsAnswer() {
+	void aSupportRequestAndItsAnswerFollowThePersonToAnotherPhone() {
 		throttle.resetAddresses();
 		String patientId = seedPatient("Seenuser");
-		ChromeDriver phone = Browsers.phone();
+		relapsePlan(patientId);
+		String base = "http://127.0.0.1:" + port;
+		ChromeDriver first = Browsers.phone();
+		WebDriverWait fw = new WebDriverWait(first, Duration.ofSeconds(60));
+		try {
+			enrolAndSignIn(first, fw, patientId, "kim.seen");
+			assertThat(first.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+			first.findElement(By.id("support-button")).click();
+			fw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "sent"));
+		} finally {
+			first.quit();
+		}
+		Task request = supportTasks(patientId).get(0);
+		String due = java.time.ZonedDateTime.ofInstant(request.getRestriction().getPeriod().getEnd().toInstant(), java.time.ZoneId.of("Europe/London"))
+				.format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy, HH:mm", java.util.Locale.UK));
+		ChromeDriver phone = Browsers.phone("Europe/London");
 		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
 		try {
-			enrolAndSignIn(phone, pw, patientId, "kim.seen");
-			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
-			phone.findElement(By.id("support-button")).click();
+			// another phone: nothing of the request is on it, the server has it
+			phone.get(base + "/patient/");
+			signIn(phone, pw, "kim.seen", NEW_PASSWORD);
+			waitUntilReady(phone, pw);
 			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "sent"));
-			Task request = supportTasks(patientId).get(0);
+			assertThat(phone.findElement(By.id("support-status")).getText()).startsWith("Your request was sent to your care team at ")
+					.contains("Your care team will contact you by " + due + ".")
+					.contains("If you cannot keep safe until then, please call one of the crisis contacts above now.")
+					.doesNotContain("as soon as they can");
+			assertThat(phone.findElement(By.id("support-coping")).isDisplayed()).isTrue();
+			// the team's check-in is theirs, not one of the person's coping steps
+			assertThat(phone.findElement(By.id("support-coping")).getText()).contains("ACCEPTS").doesNotContain("check in");
+			// the team answers (the clinician app's outcome "Called back", and a note of their own)
+			request = supportTasks(patientId).get(0);
 			request.setStatus(Task.TaskStatus.COMPLETED);
+			request.getStatusReason().setText("Called back");
+			request.addNote().setText("Internal: synthetic team note, not for the person");
 			client().update().resource(request).execute();
 			phone.navigate().refresh();
 			waitUntilReady(phone, pw);
 			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "answered"));
-			assertThat(phone.findElement(By.id("support-status")).getText()).startsWith("Your care team has answered your request (");
+			assertThat(phone.findElement(By.id("support-status")).getText()).startsWith("Your care team has answered your request (")
+					.contains("Your care team called you back.").doesNotContain("Internal");
+			assertThat(phone.findElement(By.id("support")).getText()).doesNotContain("Internal").doesNotContain("While you wait");
+			assertThat(phone.findElement(By.id("support-coping")).isDisplayed()).isFalse();
 			WebElement seen = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("support-seen")));
 			assertThat(seen.getText()).isEqualTo("I have seen the answer");
 			scrollTo(phone, seen);
@@ -658,11 +689,13 @@ class PatientAppIT extends BaseIT {
 			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "acknowledged"));
 			assertThat(phone.findElement(By.id("support-status")).getText()).isEqualTo("Thank you. Your care team can see that you have read their answer.");
 			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+			// the focus is on what happened, not lost to the page's body
+			assertThat(phone.switchTo().activeElement().getDomAttribute("id")).isEqualTo("support-status");
 			Axe.checkAsIs(phone, "patient-app-support-acknowledged");
 			Task stored = supportTasks(patientId).get(0);
 			assertThat(stored.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
-			assertThat(stored.getNote()).hasSize(1);
-			assertThat(stored.getNoteFirstRep().getAuthorReference().getReference()).isEqualTo("Patient/" + patientId);
+			assertThat(stored.getNote()).hasSize(2);
+			assertThat(stored.getNote().get(1).getAuthorReference().getReference()).isEqualTo("Patient/" + patientId);
 			// no longer new: nothing said about it after a reload
 			phone.navigate().refresh();
 			waitUntilReady(phone, pw);
