@@ -203,6 +203,13 @@ class PatientAppIT extends BaseIT {
 			Axe.checkAsIs(phone, "patient-app-diary-high-urge");
 			phone.findElement(By.id("diary-submit")).click();
 			pw.until(ExpectedConditions.textToBe(By.id("diary-result"), "Thank you. Your diary card is saved."));
+			// the focus is on what happened (not lost to the page's body); the crisis box still names who to call, and
+			// now says the card was sent
+			assertThat(phone.switchTo().activeElement().getDomAttribute("id")).isEqualTo("diary-result");
+			assertThat(crisisNow.getText()).contains("Your diary card was sent to your care team").contains("Test crisis line (synthetic)")
+					.doesNotContain("when you save your card");
+			// the crisis box says "if you are in danger now" once
+			assertThat(phone.findElement(By.id("crisis")).getText().split("If you are in danger now", -1)).hasSize(2);
 			List<Observation> cards = diaryCards(patientId);
 			assertThat(cards).hasSize(1);
 			assertThat(cards.get(0).getComponent().stream().filter(c -> c.getCode().getCodingFirstRep().getCode().equals("urge-to-die")).findFirst()
