@@ -87,6 +87,7 @@ export default {
   planCoping: "Things I can do",
   planContacts: "People and places I can contact",
   planOther: "Also in my plan",
+  planNotFilledIn: "Not filled in yet with your care team.",
   planAddLabel: "Add something that helps you (it goes under \"Things I can do\")",
   planAddButton: "Add to my plan",
   planAdded: "Added to your plan.",

@@ -644,7 +644,7 @@ class PatientAppIT extends BaseIT {
 	void aSupportRequestAndItsAnswerFollowThePersonToAnotherPhone() {
 		throttle.resetAddresses();
 		String patientId = seedPatient("Seenuser");
-		relapsePlan(patientId);
+		relapsePlan(patientId, true);
 		String base = "http://127.0.0.1:" + port;
 		ChromeDriver first = Browsers.phone();
 		WebDriverWait fw = new WebDriverWait(first, Duration.ofSeconds(60));
@@ -673,7 +673,15 @@ class PatientAppIT extends BaseIT {
 					.doesNotContain("as soon as they can");
 			assertThat(phone.findElement(By.id("support-coping")).isDisplayed()).isTrue();
 			// the team's check-in is theirs, not one of the person's coping steps
-			assertThat(phone.findElement(By.id("support-coping")).getText()).contains("ACCEPTS").doesNotContain("check in");
+			assertThat(phone.findElement(By.id("support-coping")).getText()).contains("ACCEPTS").doesNotContain("check in")
+					.doesNotContain("Review this plan").doesNotContain("to write with the person");
+			// the template's placeholders are not shown as the person's own words: a part with nothing else is still to do
+			String plan = phone.findElement(By.id("plan-body")).getText();
+			assertThat(plan).doesNotContain("to write with the person").doesNotContain("when coping strategies are not enough")
+					.contains("Signs that I am struggling\nNot filled in yet with your care team.")
+					.contains("Also in my plan\n").contains("my care team and I check in");
+			assertThat(plan.substring(plan.indexOf("Things I can do"), plan.indexOf("People and places I can contact"))).doesNotContain("check in");
+			assertThat(plan.substring(plan.indexOf("People and places I can contact"))).contains("555-0142").doesNotContain("Not filled in");
 			// the team answers (the clinician app's outcome "Called back", and a note of their own)
 			request = supportTasks(patientId).get(0);
 			request.setStatus(Task.TaskStatus.COMPLETED);
@@ -833,6 +841,14 @@ class PatientAppIT extends BaseIT {
 
 	/** The example relapse-prevention plan of the package, for this patient (its links to other example records dropped). */
 	private void relapsePlan(String patientId) {
+		relapsePlan(patientId, false);
+	}
+
+	/**
+	 * The example plan; with {@code template}, also steps as a new plan's template writes them (the server's
+	 * CarePlanAssembler): placeholder sentences for the warning signs and contacts, and the team's check-ins.
+	 */
+	private void relapsePlan(String patientId, boolean template) {
 		try {
 			org.hl7.fhir.r4.model.CarePlan plan = (org.hl7.fhir.r4.model.CarePlan) fhirContext.newJsonParser().parseResource(
 					java.nio.file.Files.readString(java.nio.file.Path.of("profiles/examples/CarePlan-nssi-example-relapse-prevention-adolescent.json")));
@@ -845,6 +861,15 @@ class PatientAppIT extends BaseIT {
 			plan.getContributor().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/"));
 			plan.getContained().stream().filter(r -> r instanceof RelatedPerson).forEach(r -> ((RelatedPerson) r).setPatient(new Reference("Patient/" + patientId)));
 			plan.getActivity().forEach(a -> a.getDetail().getPerformer().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/")));
+			if (template) {
+				for (String[] step : new String[][] {
+						{"warning-sign", "Signs that an urge is building: to write with the person in their own words."},
+						{"support-contact", "People and services to contact when coping strategies are not enough, including a crisis line."},
+						{"increased-check-ins", "After any self-harm, my care team and I check in twice a week until the urges settle."}}) {
+					plan.addActivity().getDetail().setStatus(org.hl7.fhir.r4.model.CarePlan.CarePlanActivityStatus.NOTSTARTED).setDescription(step[1])
+							.setCode(new org.hl7.fhir.r4.model.CodeableConcept(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, step[0], null)));
+				}
+			}
 			client().create().resource(plan).execute();
 		} catch (java.io.IOException e) {
 			throw new java.io.UncheckedIOException(e);
