@@ -168,10 +168,11 @@ class PatientAppApiIT extends BaseIT {
 		Task first = client().read().resource(Task.class).withId(supportRequest(own, "asap", "Practitioner/" + someoneElse)).execute();
 		assertThat(first.getOwner().getReference()).isEqualTo("CareTeam/" + team);
 		assertThat(first.getPriority()).isEqualTo(Task.TaskPriority.ASAP);
-		// a low urge to die on the latest card: still as asked
+		// a low urge to die on the latest card: as asked, but never below urgent (the app promises contact soon; the
+		// server's EscalationService.routeSupportRequest since the attacker review s8, F7)
 		assertThat(post("", diaryTransaction(UUID.randomUUID().toString(), null, 2), own).statusCode()).isEqualTo(200);
 		assertThat(client().read().resource(Task.class).withId(supportRequest(own, "routine", null)).execute().getPriority())
-				.isEqualTo(Task.TaskPriority.ROUTINE);
+				.isEqualTo(Task.TaskPriority.URGENT);
 		// after a card with a high urge to die, the server makes the request urgent (the phone said routine)
 		assertThat(post("", diaryTransaction(UUID.randomUUID().toString(), null, 8).replace("2026-12-05", "2026-12-06"), own).statusCode()).isEqualTo(200);
 		Task urgent = client().read().resource(Task.class).withId(supportRequest(own, "routine", null)).execute();
