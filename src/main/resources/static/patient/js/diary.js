@@ -307,9 +307,14 @@ export class DiaryCard {
       }
       this.result.textContent = outcome ? t("savedOnline") : t("savedOffline");
       this.result.dataset.state = outcome ? "sent" : "queued";
+      // the crisis box shown for a high urge to die stays (who to call still matters), now saying the card was sent
+      const crisisNow = this.urgeDieNote.querySelector(":scope > .crisis-now");
+      if (crisisNow && !crisisNow.hidden) showCrisisNear(this.urgeDieNote, this.contacts, outcome ? "urgeDieHighSent" : "urgeDieHighQueued");
       this.form.reset();
       this.form.querySelector("#diary-day").value = today();
       this.details.hidden = true;
+      // the focus goes to what happened (the form was emptied), not to the page's body
+      this.result.focus();
       if (outcome) this.onSaved();
       if (outcome) this.checkDay(today());
     } finally {

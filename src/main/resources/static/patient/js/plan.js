@@ -8,7 +8,7 @@ import { formatDateTime } from "/shared/js/dates.js";
 
 const GROUPS = [
   ["personal-trigger", "planTriggers"], ["warning-sign", "planWarningSigns"], ["coping-strategy", "planCoping"],
-  ["support-contact", "planContacts"]];
+  ["support-contact", "planContacts"], ["other", "planOther"]];
 
 export async function loadPlan(fhir) {
   const key = planKey(fhir);
@@ -25,11 +25,42 @@ export async function loadPlan(fhir) {
   }
 }
 
+/**
+ * The sentences a new plan starts with (the server's CarePlanAssembler.relapsePlan, kept identical): placeholders for
+ * the care team to fill in with the person, not the person's own words, so never shown as theirs.
+ */
+const TEMPLATE_TEXTS = new Set([
+  "Situations that have led to self-injury before: none recorded yet, to write with the person in their own words.",
+  "Signs that an urge is building: to write with the person in their own words.",
+  "What helps instead of self-injury: to write with the person (for example a skill from therapy).",
+  "People and services to contact when coping strategies are not enough, including a crisis line."]);
+
+/** A step still as the template wrote it. */
+function isTemplate(activity) {
+  return TEMPLATE_TEXTS.has(stepText(activity).trim());
+}
+
+/**
+ * A step the care team does with the person: the check-ins after self-harm, the plan's review (SNOMED CT 88848003
+ * Psychiatric follow-up, as the server writes it), or one a clinician or service of the record performs. Listed under
+ * "Also in my plan", never among the person's own coping steps ("Things I can do", "While you wait").
+ */
+const TEAM_STEPS = ["increased-check-ins", "88848003"];
+
+function isTeamStep(activity) {
+  const d = activity.detail || {};
+  const codes = ((d.code && d.code.coding) || []).map(c => c.code);
+  if (codes.some(c => TEAM_STEPS.includes(c))) return true;
+  return (d.performer || []).some(p => /^(Practitioner|PractitionerRole|CareTeam|Organization)\//.test(p.reference || ""));
+}
+
 function groupOf(activity) {
   const codes = ((activity.detail && activity.detail.code && activity.detail.code.coding) || []).map(c => c.code);
   const kind = ((activity.detail && activity.detail.kind) || "");
   const found = GROUPS.find(([code]) => codes.includes(code));
-  return found ? found[0] : kind === "CommunicationRequest" ? "support-contact" : "coping-strategy";
+  if (found && found[0] !== "other") return found[0];
+  if (kind === "CommunicationRequest") return "support-contact";
+  return isTeamStep(activity) ? "other" : "coping-strategy";
 }
 
 function phoneOf(resource) {
@@ -232,10 +263,15 @@ export function renderPlan(body, printButton, { plan, offlineSince }, shared = t
     return ref ? contained.find(r => "#" + r.id === ref && phoneOf(r)) : null;
   };
   for (const [code, key] of GROUPS) {
-    const items = (plan.activity || []).filter(a => groupOf(a) === code);
+    const all = (plan.activity || []).filter(a => groupOf(a) === code);
+    // the template's placeholder sentences are not the person's: a part with nothing else says it is still to do
+    const items = all.filter(a => !isTemplate(a));
     const linked = code === "support-contact" ? items.map(contactOf).filter(Boolean) : [];
     const contacts = code === "support-contact" ? contained.filter(r => phoneOf(r) && !linked.includes(r)) : [];
-    if (!items.length && !contacts.length) continue;
+    if (!items.length && !contacts.length) {
+      if (all.length) parts.push(h("h4", { text: t(key) }), h("p", { className: "hint not-filled", text: t("planNotFilledIn") }));
+      continue;
+    }
     parts.push(h("h4", { text: t(key) }), h("ul", { className: "plan-list" },
       items.map(a => {
         const contact = code === "support-contact" ? contactOf(a) : null;
@@ -255,7 +291,8 @@ function renderCoping(plan) {
   const list = document.getElementById("support-coping");
   const intro = document.getElementById("support-coping-intro");
   if (!list || !intro) return;
-  const steps = ((plan && plan.activity) || []).filter(a => groupOf(a) === "coping-strategy").map(stepText).filter(Boolean);
+  // the person's own coping steps only: not the template's placeholders, not the team's check-ins (groupOf)
+  const steps = ((plan && plan.activity) || []).filter(a => groupOf(a) === "coping-strategy" && !isTemplate(a)).map(stepText).filter(Boolean);
   list.replaceChildren(...steps.map(text => h("li", { text })));
   list.hidden = intro.hidden = steps.length === 0;
 }

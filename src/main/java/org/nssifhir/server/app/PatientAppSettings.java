@@ -18,11 +18,14 @@ public record PatientAppSettings(@DefaultValue List<String> redirectUris, @Defau
 	/** One crisis contact: a name, a phone number (digits, +, spaces) and when or what for. */
 	public record CrisisContact(String name, String phone, String text) {}
 
-	/** The contacts to show: the configured ones, or the placeholder naming the emergency number to use. */
+	/**
+	 * The contacts to show: the configured ones, or the placeholder naming the emergency number to use (its text does
+	 * not repeat the app's own "If you are in danger now…" line below the contacts).
+	 */
 	public List<CrisisContact> contactsToShow() {
 		return crisisContacts.isEmpty()
 				? List.of(new CrisisContact("Emergency services", "112",
-						"If you are in danger now, call your local emergency number. (This service has not set its own crisis contacts yet.)"))
+						"The emergency number in many countries. This service has not set its own crisis contacts yet."))
 				: crisisContacts;
 	}
 }

@@ -203,6 +203,13 @@ class PatientAppIT extends BaseIT {
 			Axe.checkAsIs(phone, "patient-app-diary-high-urge");
 			phone.findElement(By.id("diary-submit")).click();
 			pw.until(ExpectedConditions.textToBe(By.id("diary-result"), "Thank you. Your diary card is saved."));
+			// the focus is on what happened (not lost to the page's body); the crisis box still names who to call, and
+			// now says the card was sent
+			assertThat(phone.switchTo().activeElement().getDomAttribute("id")).isEqualTo("diary-result");
+			assertThat(crisisNow.getText()).contains("Your diary card was sent to your care team").contains("Test crisis line (synthetic)")
+					.doesNotContain("when you save your card");
+			// the crisis box says "if you are in danger now" once
+			assertThat(phone.findElement(By.id("crisis")).getText().split("If you are in danger now", -1)).hasSize(2);
 			List<Observation> cards = diaryCards(patientId);
 			assertThat(cards).hasSize(1);
 			assertThat(cards.get(0).getComponent().stream().filter(c -> c.getCode().getCodingFirstRep().getCode().equals("urge-to-die")).findFirst()
@@ -627,28 +634,67 @@ class PatientAppIT extends BaseIT {
 	}
 
 	/**
-	 * The team's answer to a support request is new until the person says they have seen it ("I have seen the
-	 * answer": a note of theirs on the Task, which the team reads); then the app no longer shows it as new, also
-	 * after a reload.
+	 * A support request is the person's wherever they sign in: sent from one phone, a fresh browser session (another
+	 * phone, or after signing out) finds it on the server and says when the team will contact them; the team's answer
+	 * shows there too, in plain words (never the team's own notes), and is new until the person says they have seen it
+	 * ("I have seen the answer": a note of theirs on the Task, which the team reads); then the app no longer shows it as
+	 * new, also after a reload.
 	 */
 	@Test
-	void thePersonSaysTheyHaveSeenTheTeamsAnswer() {
+	void aSupportRequestAndItsAnswerFollowThePersonToAnotherPhone() {
 		throttle.resetAddresses();
 		String patientId = seedPatient("Seenuser");
-		ChromeDriver phone = Browsers.phone();
+		relapsePlan(patientId, true);
+		String base = "http://127.0.0.1:" + port;
+		ChromeDriver first = Browsers.phone();
+		WebDriverWait fw = new WebDriverWait(first, Duration.ofSeconds(60));
+		try {
+			enrolAndSignIn(first, fw, patientId, "kim.seen");
+			assertThat(first.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+			first.findElement(By.id("support-button")).click();
+			fw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "sent"));
+		} finally {
+			first.quit();
+		}
+		Task request = supportTasks(patientId).get(0);
+		String due = java.time.ZonedDateTime.ofInstant(request.getRestriction().getPeriod().getEnd().toInstant(), java.time.ZoneId.of("Europe/London"))
+				.format(java.time.format.DateTimeFormatter.ofPattern("d MMM yyyy, HH:mm", java.util.Locale.UK));
+		ChromeDriver phone = Browsers.phone("Europe/London");
 		WebDriverWait pw = new WebDriverWait(phone, Duration.ofSeconds(60));
 		try {
-			enrolAndSignIn(phone, pw, patientId, "kim.seen");
-			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
-			phone.findElement(By.id("support-button")).click();
+			// another phone: nothing of the request is on it, the server has it
+			phone.get(base + "/patient/");
+			signIn(phone, pw, "kim.seen", NEW_PASSWORD);
+			waitUntilReady(phone, pw);
 			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "sent"));
-			Task request = supportTasks(patientId).get(0);
+			assertThat(phone.findElement(By.id("support-status")).getText()).startsWith("Your request was sent to your care team at ")
+					.contains("Your care team will contact you by " + due + ".")
+					.contains("If you cannot keep safe until then, please call one of the crisis contacts above now.")
+					.doesNotContain("as soon as they can");
+			assertThat(phone.findElement(By.id("support-coping")).isDisplayed()).isTrue();
+			// the team's check-in is theirs, not one of the person's coping steps
+			assertThat(phone.findElement(By.id("support-coping")).getText()).contains("ACCEPTS").doesNotContain("check in")
+					.doesNotContain("Review this plan").doesNotContain("to write with the person");
+			// the template's placeholders are not shown as the person's own words: a part with nothing else is still to do
+			String plan = phone.findElement(By.id("plan-body")).getText();
+			assertThat(plan).doesNotContain("to write with the person").doesNotContain("when coping strategies are not enough")
+					.contains("Signs that I am struggling\nNot filled in yet with your care team.")
+					.contains("Also in my plan\n").contains("my care team and I check in");
+			assertThat(plan.substring(plan.indexOf("Things I can do"), plan.indexOf("People and places I can contact"))).doesNotContain("check in");
+			assertThat(plan.substring(plan.indexOf("People and places I can contact"))).contains("555-0142").doesNotContain("Not filled in");
+			// the team answers (the clinician app's outcome "Called back", and a note of their own)
+			request = supportTasks(patientId).get(0);
 			request.setStatus(Task.TaskStatus.COMPLETED);
+			request.getStatusReason().setText("Called back");
+			request.addNote().setText("Internal: synthetic team note, not for the person");
 			client().update().resource(request).execute();
 			phone.navigate().refresh();
 			waitUntilReady(phone, pw);
 			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "answered"));
-			assertThat(phone.findElement(By.id("support-status")).getText()).startsWith("Your care team has answered your request (");
+			assertThat(phone.findElement(By.id("support-status")).getText()).startsWith("Your care team has answered your request (")
+					.contains("Your care team called you back.").doesNotContain("Internal");
+			assertThat(phone.findElement(By.id("support")).getText()).doesNotContain("Internal").doesNotContain("While you wait");
+			assertThat(phone.findElement(By.id("support-coping")).isDisplayed()).isFalse();
 			WebElement seen = pw.until(ExpectedConditions.visibilityOfElementLocated(By.id("support-seen")));
 			assertThat(seen.getText()).isEqualTo("I have seen the answer");
 			scrollTo(phone, seen);
@@ -658,11 +704,13 @@ class PatientAppIT extends BaseIT {
 			pw.until(ExpectedConditions.attributeToBe(By.id("support-status"), "data-state", "acknowledged"));
 			assertThat(phone.findElement(By.id("support-status")).getText()).isEqualTo("Thank you. Your care team can see that you have read their answer.");
 			assertThat(phone.findElement(By.id("support-seen")).isDisplayed()).isFalse();
+			// the focus is on what happened, not lost to the page's body
+			assertThat(phone.switchTo().activeElement().getDomAttribute("id")).isEqualTo("support-status");
 			Axe.checkAsIs(phone, "patient-app-support-acknowledged");
 			Task stored = supportTasks(patientId).get(0);
 			assertThat(stored.getStatus()).isEqualTo(Task.TaskStatus.COMPLETED);
-			assertThat(stored.getNote()).hasSize(1);
-			assertThat(stored.getNoteFirstRep().getAuthorReference().getReference()).isEqualTo("Patient/" + patientId);
+			assertThat(stored.getNote()).hasSize(2);
+			assertThat(stored.getNote().get(1).getAuthorReference().getReference()).isEqualTo("Patient/" + patientId);
 			// no longer new: nothing said about it after a reload
 			phone.navigate().refresh();
 			waitUntilReady(phone, pw);
@@ -793,6 +841,14 @@ class PatientAppIT extends BaseIT {
 
 	/** The example relapse-prevention plan of the package, for this patient (its links to other example records dropped). */
 	private void relapsePlan(String patientId) {
+		relapsePlan(patientId, false);
+	}
+
+	/**
+	 * The example plan; with {@code template}, also steps as a new plan's template writes them (the server's
+	 * CarePlanAssembler): placeholder sentences for the warning signs and contacts, and the team's check-ins.
+	 */
+	private void relapsePlan(String patientId, boolean template) {
 		try {
 			org.hl7.fhir.r4.model.CarePlan plan = (org.hl7.fhir.r4.model.CarePlan) fhirContext.newJsonParser().parseResource(
 					java.nio.file.Files.readString(java.nio.file.Path.of("profiles/examples/CarePlan-nssi-example-relapse-prevention-adolescent.json")));
@@ -805,6 +861,15 @@ class PatientAppIT extends BaseIT {
 			plan.getContributor().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/"));
 			plan.getContained().stream().filter(r -> r instanceof RelatedPerson).forEach(r -> ((RelatedPerson) r).setPatient(new Reference("Patient/" + patientId)));
 			plan.getActivity().forEach(a -> a.getDetail().getPerformer().removeIf(r -> r.getReference() != null && r.getReference().startsWith("Patient/")));
+			if (template) {
+				for (String[] step : new String[][] {
+						{"warning-sign", "Signs that an urge is building: to write with the person in their own words."},
+						{"support-contact", "People and services to contact when coping strategies are not enough, including a crisis line."},
+						{"increased-check-ins", "After any self-harm, my care team and I check in twice a week until the urges settle."}}) {
+					plan.addActivity().getDetail().setStatus(org.hl7.fhir.r4.model.CarePlan.CarePlanActivityStatus.NOTSTARTED).setDescription(step[1])
+							.setCode(new org.hl7.fhir.r4.model.CodeableConcept(new org.hl7.fhir.r4.model.Coding(NssiCanonicals.CONCEPTS_SYSTEM, step[0], null)));
+				}
+			}
 			client().create().resource(plan).execute();
 		} catch (java.io.IOException e) {
 			throw new java.io.UncheckedIOException(e);
