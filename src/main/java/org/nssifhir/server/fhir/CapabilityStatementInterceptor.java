@@ -82,7 +82,11 @@ public class CapabilityStatementInterceptor {
 		cs.setPublisher("NSSI FHIR Server project");
 		Set<String> offered = properties.security().enabled() ? offeredOperations() : null;
 		PublishedOperations published = publishedOperations.getIfAvailable();
-		Map<String, String> definitions = published == null ? Map.of() : published.definitions();
+		// HAPI's OpenAPI generator (GET /fhir/api-docs) reads each operation's definition back by id from the
+		// OperationDefinitions the server generates itself: a package canonical there made the whole document fail
+		// (404). The statement it builds from is not served to clients, so it keeps HAPI's own definitions.
+		boolean forOpenApi = request != null && request.getRequestPath() != null && request.getRequestPath().startsWith("api-docs");
+		Map<String, String> definitions = published == null || forOpenApi ? Map.of() : published.definitions();
 		for (CapabilityStatement.CapabilityStatementRestComponent rest : cs.getRest()) {
 			boolean hasTransaction = rest.getInteraction().stream().anyMatch(i -> i.getCode() == SystemRestfulInteraction.TRANSACTION);
 			boolean hasBatch = rest.getInteraction().stream().anyMatch(i -> i.getCode() == SystemRestfulInteraction.BATCH);
