@@ -151,8 +151,8 @@ public final class EscalationSignals {
 	 * {@code condition}: the concepts are a Condition's code, where an intent-neutral SNOMED CT self-harm concept
 	 * (248062006, 276853009, 418420002) without R45.88/Z91.52 is self-harm of unknown intent too, judged as an
 	 * X71–X83 code is and as an episode with intent "unsure" is: possible suicide risk (informaticist review s8, H3).
-	 * An Observation with those codes is an episode from another system (ConceptMap nssi-inbound-episode), which the
-	 * episode figures already count as of unknown intent; it is not judged here.
+	 * The same holds for an Observation with those codes and no intent recorded (an episode from another system,
+	 * ConceptMap nssi-inbound-episode, which the episode figures count as of unknown intent).
 	 */
 	static Optional<EscalationSignal> standardCodeSignal(List<CodeableConcept> concepts, String self, boolean condition) {
 		List<Coding> codings = concepts.stream().filter(c -> c != null).flatMap(c -> c.getCoding().stream()).toList();
@@ -319,7 +319,12 @@ public final class EscalationSignals {
 		if (obs.getValue() instanceof CodeableConcept value) {
 			concepts.add(value);
 		}
-		standardCodeSignal(concepts, self).ifPresent(signals::add);
+		// an EHR's self-harm Observation coded only with an intent-neutral SNOMED CT concept, with no intent recorded, is
+		// self-harm of unknown intent exactly as such a Condition is: the same alert whatever the resource type (it
+		// raised none as an Observation; informaticist review s8, left item). An episode recording its intent is judged
+		// by that intent above.
+		boolean intentRecorded = obs.getComponent().stream().anyMatch(c -> hasCode(c.getCode(), CONCEPTS_SYSTEM, "suicidal-intent"));
+		standardCodeSignal(concepts, self, !intentRecorded).ifPresent(signals::add);
 		return signals;
 	}
 

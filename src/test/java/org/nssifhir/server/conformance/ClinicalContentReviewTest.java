@@ -67,7 +67,10 @@ class ClinicalContentReviewTest {
 			JsonNode invariant = StreamSupport.stream(element(sd, "Task").path("constraint").spliterator(), false)
 					.filter(c -> key.equals(c.path("key").asText())).findFirst().orElseThrow(() -> new AssertionError(key));
 			assertThat(invariant.path("severity").asText()).isEqualTo("error");
-			assertThat(invariant.path("expression").asText()).isEqualTo("owner.reference.exists()");
+			// a relative reference to one of the four types: not a name, an identifier, a contained look-alike, the patient
+			// or their family (attacker review s8, F2)
+			assertThat(invariant.path("expression").asText())
+					.isEqualTo("owner.reference.matches('^(Practitioner|PractitionerRole|CareTeam|Organization)/[A-Za-z0-9\\\\-\\\\.]{1,64}$')");
 			JsonNode owner = element(sd, "Task.owner");
 			assertThat(owner.path("min").asInt()).isEqualTo(1);
 			assertThat(texts(owner.path("type").get(0).path("targetProfile"), null)).containsExactlyInAnyOrder(

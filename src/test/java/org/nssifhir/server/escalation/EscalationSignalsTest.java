@@ -57,11 +57,13 @@ class EscalationSignalsTest {
 			c.getCode().addCoding(new Coding(NssiCanonicals.ICD10CM, "R45.88", null));
 			assertThat(EscalationSignals.find(c)).as(code + " with R45.88").isEmpty();
 		}
-		// an Observation with the same code is an episode from another system, counted as of unknown intent, not judged here
+		// an Observation with the same code and no intent recorded (an episode from another system) is judged the same way
 		Observation obs = new Observation();
 		obs.setId("Observation/o1");
 		obs.getCode().addCoding(new Coding(NssiCanonicals.SNOMED, "248062006", null));
-		assertThat(EscalationSignals.find(obs)).isEmpty();
+		assertThat(EscalationSignals.find(obs)).singleElement().satisfies(s -> assertThat(s.kind()).isEqualTo(EscalationSignal.Kind.SUICIDE_RISK));
+		obs.getCode().addCoding(new Coding(NssiCanonicals.ICD10CM, "R45.88", null));
+		assertThat(EscalationSignals.find(obs)).as("with R45.88: NSSI").isEmpty();
 	}
 
 	@Test

@@ -214,13 +214,15 @@ class StandardCodedDataIT extends BaseIT {
 		assertThat(SecurityLabels.gating(plainStored)).isEmpty();
 		assertThat(rules(plainStored)).isEmpty();
 
-		// signals: X78.9XXA Condition (possible suicide risk), T14.91XA, R45.851, PHQ-9 item 9; not the encounter, NSSI, panel or order
+		// signals: X78.9XXA Condition (possible suicide risk), T14.91XA, R45.851, PHQ-9 item 9, the SNOMED-only self-harm
+		// Observation (intent not recorded); not the encounter, NSSI, panel or order
 		List<Flag> flags = search(Flag.class, patientId);
 		List<Task> tasks = alertTasks(patientId);
 		List<String> evidence = flags.stream().map(f -> ((Reference) f.getExtensionByUrl("http://hl7.org/fhir/StructureDefinition/flag-detail").getValue()).getReference()).toList();
 		assertThat(evidence).containsExactlyInAnyOrder(
-				ids.get(selfHarmUrl).getValue(), ids.get(attemptUrl).getValue(), ids.get(ideationUrl).getValue(), ids.get(item9Url).getValue());
-		assertThat(tasks).hasSize(4);
+				ids.get(selfHarmUrl).getValue(), ids.get(attemptUrl).getValue(), ids.get(ideationUrl).getValue(), ids.get(item9Url).getValue(),
+				ids.get(behaviourUrl).getValue());
+		assertThat(tasks).hasSize(5);
 		// the escalation Tasks and Flags are labelled like the data: R and ADOL
 		tasks.forEach(StandardCodedDataIT::assertRestrictedAdolescent);
 		flags.forEach(StandardCodedDataIT::assertRestrictedAdolescent);

@@ -274,14 +274,15 @@ class RelabelIT extends BaseIT {
 		assertThat(labels(plainNow)).noneMatch(l -> l.startsWith("rule|"));
 		assertThat(read(attempt).getMeta().getVersionId()).isEqualTo("1");
 
-		// one Flag and one Task per signal: the attempt (raised on write), ideation and item 9 (raised by the job)
+		// one Flag and one Task per signal: the attempt (raised on write), ideation, item 9 and the SNOMED-only self-harm
+		// Observation with no intent recorded (raised by the job)
 		List<Flag> flags = forPatient(Flag.class, patient);
 		List<Task> tasks = forPatient(Task.class, patient);
 		List<String> evidence = flags.stream().map(f -> ((Reference) f.getExtensionByUrl(
 				"http://hl7.org/fhir/StructureDefinition/flag-detail").getValue()).getReference()).toList();
-		assertThat(evidence).containsExactlyInAnyOrder(attempt.getValue(), ideationId.getValue(), seeded.get(1).getValue());
-		// three alert Tasks and the one safeguarding review the 15-year-old's alerts share (issue 19, item 8)
-		assertThat(tasks).hasSize(4);
+		assertThat(evidence).containsExactlyInAnyOrder(attempt.getValue(), ideationId.getValue(), seeded.get(1).getValue(), seeded.get(3).getValue());
+		// four alert Tasks and the one safeguarding review the 15-year-old's alerts share (issue 19, item 8)
+		assertThat(tasks).hasSize(5);
 		assertThat(tasks).filteredOn(RelabelIT::safeguardingReview).hasSize(1);
 		tasks.forEach(t -> assertThat(labels(t)).contains(SecurityLabels.CONFIDENTIALITY_SYSTEM + "|R", SecurityLabels.ACT_CODE_SYSTEM + "|ADOL"));
 
@@ -290,8 +291,8 @@ class RelabelIT extends BaseIT {
 		Parameters second = awaitEnded(again, Instant.now().plus(Duration.ofMinutes(3)));
 		assertThat(value(second, "status")).isEqualTo("COMPLETED");
 		assertThat(value(second, "resourcesRelabelled")).isEqualTo("0");
-		assertThat(forPatient(Flag.class, patient)).hasSize(3);
-		assertThat(forPatient(Task.class, patient)).hasSize(4);
+		assertThat(forPatient(Flag.class, patient)).hasSize(4);
+		assertThat(forPatient(Task.class, patient)).hasSize(5);
 
 		// audited: the kick-off (by this client) and the completion, each naming the job
 		awaitAuditTrail();
