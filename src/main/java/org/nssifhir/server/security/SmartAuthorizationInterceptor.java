@@ -1,5 +1,6 @@
 package org.nssifhir.server.security;
 
+import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.interceptor.auth.CompartmentSearchParameterModifications;
 import ca.uhn.fhir.rest.api.RestOperationTypeEnum;
 import ca.uhn.fhir.rest.api.server.RequestDetails;
@@ -139,8 +140,23 @@ public class SmartAuthorizationInterceptor extends AuthorizationInterceptor {
 	 * patient-scope rules say the same, so a patient's own Task is theirs (and only their own: the policy still
 	 * decides every read and write).
 	 */
-	private static final CompartmentSearchParameterModifications TASK_FOR_PATIENT =
-			CompartmentSearchParameterModifications.fromAdditionalCompartmentParamNames("Task", Set.of("patient", "subject"));
+	private static final CompartmentSearchParameterModifications TASK_FOR_PATIENT = taskForPatient();
+
+	/**
+	 * HAPI fills the modification's maps lazily (computeIfAbsent per resource type) while rules are applied; one
+	 * instance is shared by every request and by a batch's entries checked in parallel on HAPI's worker threads, and
+	 * that write threw ConcurrentModificationException (a 500 batch entry in CI). Every type is entered once here, so
+	 * applying a rule only reads the maps.
+	 */
+	private static CompartmentSearchParameterModifications taskForPatient() {
+		CompartmentSearchParameterModifications modifications =
+				CompartmentSearchParameterModifications.fromAdditionalCompartmentParamNames("Task", Set.of("patient", "subject"));
+		for (String type : FhirContext.forR4Cached().getResourceTypes()) {
+			modifications.getAdditionalSearchParamNamesForResourceType(type);
+			modifications.getOmittedSPNamesForResourceType(type);
+		}
+		return modifications;
+	}
 
 	private static IAuthRuleBuilderRuleOpClassifier on(SmartScope scope, IAuthRuleBuilderRuleOp op) {
 		return "*".equals(scope.resourceType()) ? op.allResources() : op.resourcesOfType(scope.resourceType());
